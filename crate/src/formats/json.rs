@@ -1,0 +1,480 @@
+//! JSON models: petrichain's own format (the canonical JSON, or any looser
+//! spelling of it) and pflow JSON / JSON-LD (places and transitions as objects
+//! keyed by id, counts as scalars or single-colour vectors, `inhibitTransition`).
+//!
+//! Both are read by one reader: lists or id-keyed objects are accepted for
+//! places and transitions, and the pflow spellings (`role`, `inhibitTransition`,
+//! one-element vectors) are understood.
+
+use serde_json::{Map, Value};
+
+use super::{ImportError, ImportLimits, Imported, Position, Warning};
+use crate::model::{Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition};
+
+/// Reads a JSON model with default limits.
+pub fn import_json(text: &str) -> Result<Imported, ImportError> {
+    import_json_with(text, &ImportLimits::default())
+}
+
+/// Reads a JSON model.
+pub fn import_json_with(text: &str, limits: &ImportLimits) -> Result<Imported, ImportError> {
+    if text.len() > limits.max_bytes {
+        return Err(ImportError::TooLarge {
+            bytes: text.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    check_depth(text, limits.max_depth)?;
+    let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Syntax {
+        position: Position {
+            line: e.line(),
+            column: e.column(),
+        },
+        message: e.to_string(),
+    })?;
+    let Value::Object(root) = root else {
+        return Err(ImportError::UnknownFormat {
+            message: "a JSON model must be an object".into(),
+        });
+    };
+    let mut reader = Reader::default();
+    let data = reader.model(&root)?;
+    Ok((Model::new(data)?, reader.warnings))
+}
+
+/// Exports a model as its canonical JSON (which [`import_json`] reads back
+/// into an equal model).
+pub fn export_json(model: &Model) -> String {
+    model.canonical_json()
+}
+
+/// serde_json stops at 128 levels; this applies our own (lower, configurable)
+/// cap with a position, before any value is built.
+fn check_depth(text: &str, max_depth: usize) -> Result<(), ImportError> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let (mut line, mut column) = (1, 0);
+    for ch in text.chars() {
+        column += 1;
+        if ch == '\n' {
+            line += 1;
+            column = 0;
+        }
+        if in_string {
+            match (escaped, ch) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match ch {
+            '"' => in_string = true,
+            '{' | '[' => {
+                depth += 1;
+                if depth > max_depth {
+                    return Err(ImportError::TooDeep {
+                        position: Position { line, column },
+                        limit: max_depth,
+                    });
+                }
+            }
+            '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+const MODEL_KEYS: &[&str] = &[
+    "name",
+    "places",
+    "transitions",
+    "arcs",
+    "finalMarkings",
+    "version",
+    "@context",
+    "@id",
+    "@type",
+    "@version",
+    "author",
+    "token",
+];
+const PLACE_KEYS: &[&str] = &[
+    "id", "label", "initial", "capacity", "x", "y", "@type", "offset",
+];
+const TRANSITION_KEYS: &[&str] = &["id", "label", "role", "roles", "x", "y", "@type"];
+const ARC_KEYS: &[&str] = &[
+    "source",
+    "target",
+    "weight",
+    "kind",
+    "points",
+    "inhibitTransition",
+    "@type",
+];
+
+#[derive(Default)]
+struct Reader {
+    warnings: Vec<Warning>,
+}
+
+impl Reader {
+    fn model(&mut self, root: &Map<String, Value>) -> Result<ModelData, ImportError> {
+        self.unknown_keys("model", root, MODEL_KEYS);
+        if let Some(tokens) = root.get("token").and_then(Value::as_array) {
+            if tokens.len() > 1 {
+                return Err(unsupported(
+                    "token",
+                    "coloured nets (more than one token colour)",
+                ));
+            }
+        }
+        let name = match root.get("name") {
+            Some(v) => string(v, "name")?,
+            None => String::new(),
+        };
+        Ok(ModelData {
+            name,
+            places: self.nodes(root.get("places"), "places", |r, id, v| r.place(id, v))?,
+            transitions: self.nodes(root.get("transitions"), "transitions", |r, id, v| {
+                r.transition(id, v)
+            })?,
+            arcs: match root.get("arcs") {
+                None => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| self.arc(i, a))
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(bad("arcs", "expected a list of arcs")),
+            },
+            final_markings: match root.get("finalMarkings") {
+                None => Vec::new(),
+                Some(v) => final_markings(v)?,
+            },
+        })
+    }
+
+    /// Places or transitions given as a list of objects with `id`, or as an
+    /// object keyed by id (pflow).
+    fn nodes<T>(
+        &mut self,
+        value: Option<&Value>,
+        what: &str,
+        mut read: impl FnMut(&mut Self, String, &Map<String, Value>) -> Result<T, ImportError>,
+    ) -> Result<Vec<T>, ImportError> {
+        match value {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let path = format!("{what}[{i}]");
+                    let obj = item
+                        .as_object()
+                        .ok_or_else(|| bad(&path, "expected an object"))?;
+                    let id = string(
+                        obj.get("id").ok_or_else(|| bad(&path, "missing \"id\""))?,
+                        &path,
+                    )?;
+                    read(self, id, obj)
+                })
+                .collect(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(id, item)| {
+                    let obj = item
+                        .as_object()
+                        .ok_or_else(|| bad(&format!("{what}.{id}"), "expected an object"))?;
+                    read(self, id.clone(), obj)
+                })
+                .collect(),
+            Some(_) => Err(bad(what, "expected a list or an object keyed by id")),
+        }
+    }
+
+    fn place(&mut self, id: String, obj: &Map<String, Value>) -> Result<Place, ImportError> {
+        self.unknown_keys(&id, obj, PLACE_KEYS);
+        Ok(Place {
+            label: opt_string(obj, "label", &id)?,
+            initial: opt_count(obj, "initial", &id)?.unwrap_or(0),
+            capacity: opt_count(obj, "capacity", &id)?.unwrap_or(0),
+            x: coordinate(obj, "x", &id)?,
+            y: coordinate(obj, "y", &id)?,
+            id,
+        })
+    }
+
+    fn transition(
+        &mut self,
+        id: String,
+        obj: &Map<String, Value>,
+    ) -> Result<Transition, ImportError> {
+        self.unknown_keys(&id, obj, TRANSITION_KEYS);
+        let mut roles = Vec::new();
+        if let Some(role) = obj.get("role") {
+            roles.push(string(role, &format!("{id}.role"))?);
+        }
+        if let Some(list) = obj.get("roles") {
+            let list = list
+                .as_array()
+                .ok_or_else(|| bad(&format!("{id}.roles"), "expected a list of role names"))?;
+            for role in list {
+                roles.push(string(role, &format!("{id}.roles"))?);
+            }
+        }
+        Ok(Transition {
+            label: opt_string(obj, "label", &id)?,
+            roles,
+            x: coordinate(obj, "x", &id)?,
+            y: coordinate(obj, "y", &id)?,
+            id,
+        })
+    }
+
+    fn arc(&mut self, index: usize, value: &Value) -> Result<Arc, ImportError> {
+        let path = format!("arcs[{index}]");
+        let obj = value
+            .as_object()
+            .ok_or_else(|| bad(&path, "expected an object"))?;
+        self.unknown_keys(&path, obj, ARC_KEYS);
+        let source = string(
+            obj.get("source")
+                .ok_or_else(|| bad(&path, "missing \"source\""))?,
+            &path,
+        )?;
+        let target = string(
+            obj.get("target")
+                .ok_or_else(|| bad(&path, "missing \"target\""))?,
+            &path,
+        )?;
+        let name = format!("{source}->{target}");
+        let mut kind = match obj.get("kind") {
+            None => ArcKind::Normal,
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|_| bad(&name, "kind must be one of normal, inhibitor, read, reset"))?,
+        };
+        if obj
+            .get("inhibitTransition")
+            .is_some_and(|v| v.as_bool() == Some(true))
+        {
+            kind = ArcKind::Inhibitor;
+        }
+        let points = match obj.get("points") {
+            None => Vec::new(),
+            Some(v) => serde_json::from_value::<Vec<Point>>(v.clone())
+                .map_err(|_| bad(&name, "points must be a list of {x, y} integer objects"))?,
+        };
+        Ok(Arc {
+            weight: opt_count(obj, "weight", &name)?.unwrap_or(1),
+            kind,
+            points,
+            source,
+            target,
+        })
+    }
+
+    fn unknown_keys(&mut self, element: &str, obj: &Map<String, Value>, known: &[&str]) {
+        for key in obj.keys().filter(|k| !known.contains(&k.as_str())) {
+            self.warnings.push(Warning {
+                element: element.to_string(),
+                position: None,
+                message: format!("unknown field \"{key}\" ignored"),
+            });
+        }
+    }
+}
+
+fn bad(element: &str, message: &str) -> ImportError {
+    ImportError::BadValue {
+        element: element.to_string(),
+        position: None,
+        message: message.to_string(),
+    }
+}
+
+fn unsupported(element: &str, message: &str) -> ImportError {
+    ImportError::Unsupported {
+        element: element.to_string(),
+        position: None,
+        message: message.to_string(),
+    }
+}
+
+fn string(value: &Value, element: &str) -> Result<String, ImportError> {
+    value
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| bad(element, "expected a string"))
+}
+
+fn opt_string(obj: &Map<String, Value>, key: &str, element: &str) -> Result<String, ImportError> {
+    obj.get(key).map_or(Ok(String::new()), |v| {
+        string(v, &format!("{element}.{key}"))
+    })
+}
+
+/// A non-negative integer, given as a number or (pflow) a one-element vector.
+/// `null` and `[]` mean "not given".
+fn opt_count(
+    obj: &Map<String, Value>,
+    key: &str,
+    element: &str,
+) -> Result<Option<u64>, ImportError> {
+    let path = format!("{element}.{key}");
+    let value = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(items)) => match items.as_slice() {
+            [] => return Ok(None),
+            [one] => one,
+            _ => {
+                return Err(unsupported(
+                    &path,
+                    "coloured tokens (a vector with more than one entry)",
+                ))
+            }
+        },
+        Some(v) => v,
+    };
+    value.as_u64().map(Some).ok_or_else(|| {
+        bad(
+            &path,
+            &format!("expected a non-negative integer, found {value}"),
+        )
+    })
+}
+
+fn coordinate(obj: &Map<String, Value>, key: &str, element: &str) -> Result<i32, ImportError> {
+    let Some(value) = obj.get(key) else {
+        return Ok(0);
+    };
+    let f = value
+        .as_f64()
+        .ok_or_else(|| bad(&format!("{element}.{key}"), "expected a number"))?;
+    if !f.is_finite() || f.abs() > 1e9 {
+        return Err(bad(
+            &format!("{element}.{key}"),
+            "coordinate out of range (|v| <= 1e9)",
+        ));
+    }
+    // Coordinates are stored as integers so the canonical JSON is exact in every language.
+    Ok(f.round() as i32)
+}
+
+fn final_markings(value: &Value) -> Result<Vec<FinalMarking>, ImportError> {
+    serde_json::from_value(value.clone()).map_err(|_| {
+        bad(
+            "finalMarkings",
+            "expected a list of {place id: tokens} objects",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::ImportError;
+
+    #[test]
+    fn reads_lists_and_id_keyed_objects_alike() {
+        let listed = r#"{"places":[{"id":"a","initial":1}],"transitions":[{"id":"t"}],
+            "arcs":[{"source":"a","target":"t"}]}"#;
+        let keyed = r#"{"arcs":[{"source":"a","target":"t","weight":[1]}],
+            "transitions":{"t":{}},"places":{"a":{"initial":[1]}}}"#;
+        let (a, wa) = import_json(listed).unwrap();
+        let (b, wb) = import_json(keyed).unwrap();
+        assert_eq!(a.id(), b.id());
+        assert!(wa.is_empty() && wb.is_empty());
+    }
+
+    #[test]
+    fn canonical_json_round_trips_to_the_same_id() {
+        let (model, _) = import_json(include_str!(
+            "../../../../shared/corpus/gopflow-sir_model.json"
+        ))
+        .unwrap();
+        let (again, warnings) = import_json(&export_json(&model)).unwrap();
+        assert_eq!(model.id(), again.id());
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn unknown_fields_become_warnings() {
+        let (_, warnings) =
+            import_json(r#"{"places":[{"id":"a","colour":"red"}],"extra":1}"#).unwrap();
+        let messages: Vec<_> = warnings
+            .iter()
+            .map(|w| (w.element.as_str(), w.message.as_str()))
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                ("model", "unknown field \"extra\" ignored"),
+                ("a", "unknown field \"colour\" ignored")
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let err = import_json("{\n  \"places\": [\n}").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImportError::Syntax {
+                    position: Position { line: 3, .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+
+        let err = import_json(r#"{"places":{"p":{"initial":-1}}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p.initial: expected a non-negative integer, found -1"
+        );
+
+        let err = import_json(r#"{"places":{"p":{"initial":[1,2]}}}"#).unwrap_err();
+        assert_eq!(err.code(), "UNSUPPORTED");
+
+        let err = import_json(r#"{"places":[{"id":"p"}],"arcs":[{"source":"p","target":"q"}]}"#)
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_MODEL");
+        assert!(
+            err.to_string().contains("no place or transition 'q'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn depth_and_size_are_capped() {
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert!(matches!(
+            import_json(&deep),
+            Err(ImportError::TooDeep { limit: 64, .. })
+        ));
+        let limits = ImportLimits {
+            max_bytes: 10,
+            ..ImportLimits::default()
+        };
+        assert!(matches!(
+            import_json_with("{\"places\":[]}", &limits),
+            Err(ImportError::TooLarge { .. })
+        ));
+        // Brackets inside strings do not count.
+        let text = format!("{{\"name\":\"{}\"}}", "[".repeat(100));
+        assert!(import_json(&text).is_ok());
+    }
+
+    #[test]
+    fn inhibit_transition_arcs_become_inhibitors() {
+        let (model, _) = import_json(
+            r#"{"places":{"p":{"initial":1}},"transitions":{"t":{}},
+                "arcs":[{"source":"p","target":"t","inhibitTransition":true,"weight":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(model.arcs()[0].kind, ArcKind::Inhibitor);
+    }
+}

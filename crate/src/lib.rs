@@ -1,0 +1,35 @@
+//! # petrichain
+//!
+//! A Petri-net engine whose nets decide which events are legal. Legal events
+//! are appended to a hash-chained log; nets render as SVG; logs sync to any
+//! HTTP backend. This crate is the core: it knows nothing of the browser and
+//! runs the same natively (server, CLI, tests) and in WebAssembly.
+//!
+//! ```
+//! use petrichain::{formats::json::import_json, FireOptions};
+//!
+//! let (model, _warnings) = import_json(r#"{
+//!   "places": [{"id": "account", "initial": 100}, {"id": "paid", "capacity": 50}],
+//!   "transitions": [{"id": "pay", "roles": ["clerk"]}],
+//!   "arcs": [{"source": "account", "target": "pay"}, {"source": "pay", "target": "paid"}]
+//! }"#).unwrap();
+//!
+//! // Pay 30 at once, as a clerk.
+//! let m = model.fire(&model.initial_marking(), "pay", &FireOptions { multiple: 30, roles: &["clerk"] }).unwrap();
+//! assert_eq!(model.marking_map(&m)["paid"], 30);
+//!
+//! // Paying 30 more would break the capacity of "paid"; the error says so.
+//! let err = model.fire(&m, "pay", &FireOptions { multiple: 30, roles: &["clerk"] }).unwrap_err();
+//! assert_eq!(err.code(), "CAPACITY_EXCEEDED");
+//! ```
+//!
+//! Modules, one concern each: [`model`] (types, validation, canonical JSON and
+//! id), [`engine`] (firing), [`formats`] (import / export).
+#![deny(missing_docs)]
+
+pub mod engine;
+pub mod formats;
+pub mod model;
+
+pub use engine::{FireError, FireOptions, Marking, RoleSet};
+pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
