@@ -24,12 +24,15 @@
 //! ```
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
-//! id), [`engine`] (firing), [`formats`] (import / export).
+//! id), [`engine`] (firing), [`formats`] (import / export), [`chain`] (events,
+//! hashing, verification), [`store`] (the ledger over a store).
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod store;
 
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
