@@ -31,5 +31,8 @@ pub mod engine;
 pub mod formats;
 pub mod model;
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
