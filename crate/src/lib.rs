@@ -34,5 +34,8 @@ pub mod formats;
 pub mod model;
 pub mod store;
 
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
