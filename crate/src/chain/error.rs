@@ -20,7 +20,9 @@ use crate::engine::FireError;
 #[non_exhaustive]
 pub enum ChainError {
     /// Verification: the stored hash is not the hash of the event's fields.
-    #[error("stream '{stream}', seq {seq}: hash mismatch (stored {stored}, fields hash to {computed})")]
+    #[error(
+        "stream '{stream}', seq {seq}: hash mismatch (stored {stored}, fields hash to {computed})"
+    )]
     HashMismatch {
         /// The stream.
         stream: String,
@@ -88,7 +90,9 @@ pub enum ChainError {
         found: String,
     },
     /// Verification: an event names another model than its stream's.
-    #[error("stream '{stream}', seq {seq}: event names model {found}, the stream's model is {expected}")]
+    #[error(
+        "stream '{stream}', seq {seq}: event names model {found}, the stream's model is {expected}"
+    )]
     WrongModel {
         /// The stream.
         stream: String,
@@ -278,7 +282,10 @@ mod tests {
             serde_json::to_string(&e).unwrap(),
             r#"{"code":"SEQ_GAP","stream":"s","expected":2,"found":4}"#
         );
-        assert_eq!(serde_json::to_string(&ChainError::Closed).unwrap(), r#"{"code":"CLOSED"}"#);
+        assert_eq!(
+            serde_json::to_string(&ChainError::Closed).unwrap(),
+            r#"{"code":"CLOSED"}"#
+        );
     }
 
     #[test]

@@ -66,11 +66,18 @@ pub(crate) fn check_payload(text: &str) -> Result<(), String> {
 }
 
 /// Checks an id-like string (stream id, action, actor, role).
-pub(crate) fn check_id(field: &'static str, value: &str, allow_empty: bool) -> Result<(), ChainError> {
+pub(crate) fn check_id(
+    field: &'static str,
+    value: &str,
+    allow_empty: bool,
+) -> Result<(), ChainError> {
     let problem = if value.is_empty() && !allow_empty {
         Some("must not be empty".to_string())
     } else if value.len() > MAX_ID_BYTES {
-        Some(format!("is {} bytes, the limit is {MAX_ID_BYTES}", value.len()))
+        Some(format!(
+            "is {} bytes, the limit is {MAX_ID_BYTES}",
+            value.len()
+        ))
     } else {
         None
     };
@@ -85,7 +92,9 @@ pub(crate) fn check_id(field: &'static str, value: &str, allow_empty: bool) -> R
 
 /// Whether `s` is 64 lowercase hex digits.
 pub(crate) fn is_hash_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Event {
@@ -99,7 +108,11 @@ impl Event {
             field: field.into(),
             message,
         };
-        for (field, v) in [("seq", self.seq), ("multiple", self.multiple), ("ts", self.ts)] {
+        for (field, v) in [
+            ("seq", self.seq),
+            ("multiple", self.multiple),
+            ("ts", self.ts),
+        ] {
             if v > MAX_TOKENS {
                 return Err(bad(field, format!("{v} is above 2^53-1")));
             }
@@ -110,7 +123,11 @@ impl Event {
         if let Some(n) = self.state.iter().find(|&&n| n > MAX_TOKENS) {
             return Err(bad("state", format!("count {n} is above 2^53-1")));
         }
-        for (field, v) in [("prev", &self.prev), ("hash", &self.hash), ("model", &self.model)] {
+        for (field, v) in [
+            ("prev", &self.prev),
+            ("hash", &self.hash),
+            ("model", &self.model),
+        ] {
             if !is_hash_hex(v) {
                 return Err(bad(field, "must be 64 lowercase hex digits".into()));
             }
@@ -121,7 +138,10 @@ impl Event {
             }
         }
         if self.actor.len() > MAX_ID_BYTES || self.roles.iter().any(|r| r.len() > MAX_ID_BYTES) {
-            return Err(bad("actor", format!("actor and roles are limited to {MAX_ID_BYTES} bytes")));
+            return Err(bad(
+                "actor",
+                format!("actor and roles are limited to {MAX_ID_BYTES} bytes"),
+            ));
         }
         check_payload(&self.payload).map_err(|m| bad("payload", m))
     }

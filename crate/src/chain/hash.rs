@@ -112,7 +112,14 @@ fn string(s: &str, out: &mut Vec<u8>) {
         };
         out.extend_from_slice(&bytes[start..i]);
         if escape.is_empty() {
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]);
         } else {
             out.extend_from_slice(escape);
         }
@@ -128,10 +135,19 @@ mod tests {
 
     #[test]
     fn strings_are_escaped_like_serde_json_and_json_stringify() {
-        for s in ["plain", "q\"b\\s", "\u{0}\u{1}\u{8}\u{c}\u{1f}\n\r\t", "é✓😀", "\u{7f}</script>"] {
+        for s in [
+            "plain",
+            "q\"b\\s",
+            "\u{0}\u{1}\u{8}\u{c}\u{1f}\n\r\t",
+            "é✓😀",
+            "\u{7f}</script>",
+        ] {
             let mut out = Vec::new();
             string(s, &mut out);
-            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap());
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
         }
     }
 

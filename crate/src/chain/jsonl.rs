@@ -88,11 +88,10 @@ pub fn parse(text: &str) -> Result<Parsed, ChainError> {
         ));
     }
     super::event::check_id("stream", &header.stream, false)?;
-    let (model, _warnings) = import_json(&header.net.to_string()).map_err(|e| {
-        ChainError::InvalidModel {
+    let (model, _warnings) =
+        import_json(&header.net.to_string()).map_err(|e| ChainError::InvalidModel {
             message: e.to_string(),
-        }
-    })?;
+        })?;
     if model.id() != header.model {
         return Err(syntax(
             n,

@@ -280,7 +280,9 @@ impl<S: Store> Ledger<S> {
     /// `ts` is the time to record (milliseconds since the epoch; the core
     /// has no clock). A refused firing stores nothing and says why.
     pub async fn fire(&self, stream: &str, action: &Action, ts: u64) -> Result<Event, ChainError> {
-        let mut events = self.fire_batch(stream, std::slice::from_ref(action), ts).await?;
+        let mut events = self
+            .fire_batch(stream, std::slice::from_ref(action), ts)
+            .await?;
         events.pop().ok_or_else(|| ChainError::Storage {
             message: "commit returned no event".into(),
         })
@@ -307,7 +309,9 @@ impl<S: Store> Ledger<S> {
         let model = self.model(&self.stream(stream).await?.model).await?;
         let commit = self
             .store
-            .commit(stream, &mut |head| plan_fire(&model, stream, head, &actions, ts))
+            .commit(stream, &mut |head| {
+                plan_fire(&model, stream, head, &actions, ts)
+            })
             .await?;
         self.announce(&commit);
         Ok(commit.events)
@@ -358,7 +362,10 @@ impl<S: Store> Ledger<S> {
             let model = self.model(&head.model).await?;
             let mut verifier = Verifier::new(&model, &head.id);
             loop {
-                let page = self.store.events(&head.id, verifier.seq(), Some(PAGE)).await?;
+                let page = self
+                    .store
+                    .events(&head.id, verifier.seq(), Some(PAGE))
+                    .await?;
                 for e in &page {
                     verifier.push(e)?;
                 }
@@ -440,8 +447,7 @@ impl<S: Store> Ledger<S> {
                             });
                         }
                         let same = h.seq <= n
-                            && (h.seq == 0
-                                || parsed.events[(h.seq - 1) as usize].hash == h.hash);
+                            && (h.seq == 0 || parsed.events[(h.seq - 1) as usize].hash == h.hash);
                         if !same && h.seq <= n {
                             return Err(ChainError::Diverged {
                                 stream: stream.clone(),
@@ -581,12 +587,13 @@ fn plan_fire(
             })?;
         let names: Vec<&str> = a.roles.iter().map(String::as_str).collect();
         model.fire_in_place(&mut marking, t, a.multiple, &model.roles(&names))?;
-        seq = seq.checked_add(1).filter(|&s| s <= MAX_TOKENS).ok_or_else(|| {
-            ChainError::InvalidInput {
+        seq = seq
+            .checked_add(1)
+            .filter(|&s| s <= MAX_TOKENS)
+            .ok_or_else(|| ChainError::InvalidInput {
                 field: "seq".into(),
                 message: "stream is full (2^53-1 events)".into(),
-            }
-        })?;
+            })?;
         let mut e = Event {
             stream: stream.to_string(),
             seq,

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::{Change, ChainError, Commit, ModelRecord, Plan, Store, StreamRecord};
+use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
 use crate::chain::Event;
 
 #[derive(Default)]
@@ -149,7 +149,8 @@ impl Store for MemoryStore {
             data.by_hash.insert(e.hash.clone(), key.clone());
             data.events.insert(key, e.clone());
         }
-        data.streams.insert(stream.to_string(), commit.record.clone());
+        data.streams
+            .insert(stream.to_string(), commit.record.clone());
         Ok(commit)
     }
 

@@ -10,10 +10,10 @@
 //! transaction, which the browser serialises against every other one on the
 //! same stores, in this tab or another: two appends can never fork a stream.
 
-mod ledger;
-mod memory;
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;
+mod ledger;
+mod memory;
 
 use serde::{Deserialize, Serialize};
 
