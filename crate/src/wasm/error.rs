@@ -38,6 +38,11 @@ impl JsErrorSource for ImportError {
         ImportError::code(self)
     }
 }
+impl JsErrorSource for crate::chain::ChainError {
+    fn code(&self) -> &'static str {
+        crate::chain::ChainError::code(self)
+    }
+}
 impl JsErrorSource for ModelError {
     fn code(&self) -> &'static str {
         "INVALID_MODEL"

@@ -4,7 +4,9 @@
 
 mod convert;
 mod error;
+mod ledger;
 mod model;
 
 pub use error::JsErrorSource;
+pub use ledger::{AnyStore, JsLedger, JsStream};
 pub use model::JsModel;
