@@ -21,10 +21,17 @@ fn stream() -> (petrichain::Model, Vec<Event>) {
         let id = ledger.put_model(&model).await.unwrap();
         ledger.create_stream("s", &id).await.unwrap();
         let actions: Vec<Action> = (0..N)
-            .map(|i| Action::new(if i % 2 == 0 { "go" } else { "back" }).actor("bench").payload(format!(r#"{{"i":{i},"note":"typical small payload"}}"#)))
+            .map(|i| {
+                Action::new(if i % 2 == 0 { "go" } else { "back" })
+                    .actor("bench")
+                    .payload(format!(r#"{{"i":{i},"note":"typical small payload"}}"#))
+            })
             .collect();
         for chunk in actions.chunks(1000) {
-            ledger.fire_batch("s", chunk, 1_700_000_000_000).await.unwrap();
+            ledger
+                .fire_batch("s", chunk, 1_700_000_000_000)
+                .await
+                .unwrap();
         }
         ledger.all_events("s").await.unwrap()
     });
@@ -61,21 +68,24 @@ fn benches(c: &mut Criterion) {
     g.bench_function("verify by replay (10k events)", |b| {
         b.iter(|| black_box(verify_events(&model, "s", &events).unwrap()))
     });
-    g.bench_function("append to memory ledger, batches of 100 (10k events)", |b| {
-        let actions: Vec<Action> = (0..N)
-            .map(|i| Action::new(if i % 2 == 0 { "go" } else { "back" }).payload("{}"))
-            .collect();
-        b.iter(|| {
-            block_on(async {
-                let ledger = Ledger::new(MemoryStore::new());
-                let id = ledger.put_model(&model).await.unwrap();
-                ledger.create_stream("s", &id).await.unwrap();
-                for chunk in actions.chunks(100) {
-                    ledger.fire_batch("s", chunk, 0).await.unwrap();
-                }
+    g.bench_function(
+        "append to memory ledger, batches of 100 (10k events)",
+        |b| {
+            let actions: Vec<Action> = (0..N)
+                .map(|i| Action::new(if i % 2 == 0 { "go" } else { "back" }).payload("{}"))
+                .collect();
+            b.iter(|| {
+                block_on(async {
+                    let ledger = Ledger::new(MemoryStore::new());
+                    let id = ledger.put_model(&model).await.unwrap();
+                    ledger.create_stream("s", &id).await.unwrap();
+                    for chunk in actions.chunks(100) {
+                        ledger.fire_batch("s", chunk, 0).await.unwrap();
+                    }
+                })
             })
-        })
-    });
+        },
+    );
     g.finish();
 }
 

@@ -68,12 +68,14 @@ fn report(what: &str, figure: String) {
     console_log!("{line}");
 }
 
+/// The records exactly as the ledger stores them.
 fn to_js(events: &[Event]) -> JsValue {
     events
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .unwrap()
+        .iter()
+        .map(|e| petrichain::store::indexeddb::event_record(e).unwrap())
+        .collect::<js_sys::Array>()
+        .into()
 }
-use serde::Serialize;
 
 #[wasm_bindgen_test]
 async fn bench_indexeddb_ledger() {
@@ -97,23 +99,38 @@ async fn bench_indexeddb_ledger() {
         format!("p50 {:.3} ms, p95 {:.3} ms", times[150], times[285]),
     );
 
-    // 2. Batched appends, then the raw JS loop on the same records.
+    // 2. Batched appends, then the raw JS loop on the same records;
+    // alternated three times (the machine is shared), medians reported.
     for batch in [100usize, 1000] {
-        let stream = format!("batch{batch}");
-        ledger.create_stream(&stream, &id).await.unwrap();
-        let all = actions(N);
-        let t0 = now();
-        for chunk in all.chunks(batch) {
-            ledger.fire_batch(&stream, chunk, 1_700_000_000_000).await.unwrap();
-        }
-        let ours = now() - t0;
-        let records = to_js(&ledger.all_events(&stream).await.unwrap());
-        let raw = raw_put_loop(&format!("bench-raw-{run}-{batch}"), records, batch as u32)
+        let (mut ours, mut raws) = (Vec::new(), Vec::new());
+        for round in 0..3 {
+            let stream = format!("batch{batch}-{round}");
+            ledger.create_stream(&stream, &id).await.unwrap();
+            let all = actions(N);
+            let t0 = now();
+            for chunk in all.chunks(batch) {
+                ledger
+                    .fire_batch(&stream, chunk, 1_700_000_000_000)
+                    .await
+                    .unwrap();
+            }
+            ours.push(now() - t0);
+            let records = to_js(&ledger.all_events(&stream).await.unwrap());
+            let raw = raw_put_loop(
+                &format!("bench-raw-{run}-{batch}-{round}"),
+                records,
+                batch as u32,
+            )
             .await
             .as_f64()
             .unwrap();
+            raws.push(raw);
+        }
+        ours.sort_by(|a, b| a.total_cmp(b));
+        raws.sort_by(|a, b| a.total_cmp(b));
+        let (ours, raw) = (ours[1], raws[1]);
         report(
-            &format!("batched appends, {N} events, {batch} per transaction"),
+            &format!("batched appends, {N} events, {batch} per transaction (median of 3)"),
             format!(
                 "ledger {:.0} events/s ({ours:.0} ms), raw JS put loop {:.0} events/s ({raw:.0} ms), ratio {:.2}",
                 N as f64 / ours * 1000.0,
@@ -149,7 +166,7 @@ async fn bench_indexeddb_ledger() {
 
     // 3. Loading a 10,000-event stream.
     let t0 = now();
-    let events = ledger.all_events("batch100").await.unwrap();
+    let events = ledger.all_events("batch100-0").await.unwrap();
     let load = now() - t0;
     assert_eq!(events.len(), N);
     report(
@@ -161,7 +178,7 @@ async fn bench_indexeddb_ledger() {
     let mut best = f64::MAX;
     for _ in 0..5 {
         let t0 = now();
-        verify_events(&model, "batch100", &events).unwrap();
+        verify_events(&model, "batch100-0", &events).unwrap();
         best = best.min(now() - t0);
     }
     report(
@@ -174,9 +191,12 @@ async fn bench_indexeddb_ledger() {
         std::hint::black_box(hash::digest_with(e, &mut buf));
     }
     let h = now() - t0;
-    report("encode + SHA-256 only, 10,000 events", format!("{:.0} events/s", N as f64 / h * 1000.0));
+    report(
+        "encode + SHA-256 only, 10,000 events",
+        format!("{:.0} events/s", N as f64 / h * 1000.0),
+    );
     let t0 = now();
-    ledger.verify(Some("batch100")).await.unwrap();
+    ledger.verify(Some("batch100-0")).await.unwrap();
     let v = now() - t0;
     report(
         "ledger.verify (load from IndexedDB + replay), 10,000 events",

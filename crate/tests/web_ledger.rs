@@ -170,7 +170,7 @@ async fn exercise(ledger: JsLedger) {
 
     // Subscriptions, and unsubscribing.
     let heard = Array::new();
-    let push = Function::new_with_args("change", "this.push(change.seq)").bind(&heard);
+    let push = Function::new_with_args("change", "this.push(change.seq)").bind0(&heard);
     let unsubscribe: Function = ledger.subscribe(Some("till".into()), push).unchecked_into();
     let again = stream_of(ok(ledger.stream("till".into())).await);
     ok(again.fire_batch(js(r#"[{"action":"sell","roles":["clerk"]}]"#), Some(5.0))).await;

@@ -30,11 +30,6 @@ fn key(stream: &str, seq: u64) -> JsValue {
     js_sys::Array::of2(&stream.into(), &(seq as f64).into()).into()
 }
 
-fn to_js<T: serde::Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .unwrap()
-}
-
 impl Backend for Idb {
     type S = IndexedDbStore;
     async fn open(&self, name: &str) -> Ledger<IndexedDbStore> {
@@ -53,9 +48,20 @@ impl Backend for Idb {
             .unwrap();
         let events = tx.store("events").unwrap();
         let raw = events.get(key(stream, seq)).await.unwrap().unwrap();
-        let mut v: serde_json::Value = serde_wasm_bindgen::from_value(raw).unwrap();
+        // Edit the event's JSON text, leaving the key fields alone.
+        let json = js_sys::Reflect::get(&raw, &"json".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
         edit(&mut v);
-        events.put(&to_js(&v), None).await.unwrap();
+        js_sys::Reflect::set(
+            &raw,
+            &"json".into(),
+            &serde_json::to_string(&v).unwrap().into(),
+        )
+        .unwrap();
+        events.put(&raw, None).await.unwrap();
         tx.done().await.unwrap();
         db.close();
         true
@@ -67,7 +73,7 @@ impl Backend for Idb {
             .unwrap();
         tx.store("events")
             .unwrap()
-            .put(&to_js(event), None)
+            .put(&indexeddb::event_record(event).unwrap(), None)
             .await
             .unwrap();
         tx.done().await.unwrap();
@@ -130,6 +136,38 @@ async fn the_layout_is_the_documented_one() {
     assert!(db.name().starts_with("petrichain-"));
     db.close();
     indexeddb::delete(&b.name("layout")).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn an_event_record_whose_key_disagrees_is_corrupt() {
+    let b = Idb::new();
+    let ledger = b.open("key-disagrees").await;
+    let model = suite::shop(5);
+    let id = ledger.put_model(&model).await.unwrap();
+    ledger.create_stream("s", &id).await.unwrap();
+    let mut e = ledger
+        .fire("s", &petrichain::store::Action::new("take"), suite::TS)
+        .await
+        .unwrap();
+    // A copy of event 1 stored under seq 2: its text says seq 1.
+    let record = indexeddb::event_record(&e).unwrap();
+    js_sys::Reflect::set(&record, &"seq".into(), &2.into()).unwrap();
+    let db = indexeddb::open_raw(&b.name("key-disagrees")).await.unwrap();
+    let tx = db
+        .transaction(&["events"], TransactionMode::ReadWrite)
+        .unwrap();
+    tx.store("events")
+        .unwrap()
+        .put(&record, None)
+        .await
+        .unwrap();
+    tx.done().await.unwrap();
+    db.close();
+    let err = ledger.verify(Some("s")).await.unwrap_err();
+    assert_eq!(err.code(), "CORRUPT_RECORD", "{err}");
+    e.seq = 2;
+    assert!(err.to_string().contains("[s, 2]"), "{err}");
+    ledger.close();
 }
 
 #[wasm_bindgen_test]
