@@ -164,14 +164,24 @@ async fn bench_indexeddb_ledger() {
         );
     }
 
-    // 3. Loading a 10,000-event stream.
-    let t0 = now();
-    let events = ledger.all_events("batch100-0").await.unwrap();
-    let load = now() - t0;
+    // 3. Loading a 10,000-event stream: first read, then best of 3.
+    let mut loads = Vec::new();
+    let mut events = Vec::new();
+    for _ in 0..4 {
+        let t0 = now();
+        events = ledger.all_events("batch100-0").await.unwrap();
+        loads.push(now() - t0);
+    }
     assert_eq!(events.len(), N);
+    let first = loads[0];
+    let best = loads[1..].iter().copied().fold(f64::MAX, f64::min);
     report(
         "loading a 10,000-event stream from IndexedDB",
-        format!("{:.0} events/s ({load:.0} ms)", N as f64 / load * 1000.0),
+        format!(
+            "first read {:.0} events/s ({first:.0} ms), warm best of 3 {:.0} events/s ({best:.0} ms)",
+            N as f64 / first * 1000.0,
+            N as f64 / best * 1000.0
+        ),
     );
 
     // 4. Verification from memory, and hashing alone.

@@ -171,6 +171,9 @@ fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
 pub struct Ledger<S: Store> {
     store: S,
     models: RefCell<HashMap<String, Rc<Model>>>,
+    /// Stream id -> model id. A stream's model never changes, so appends
+    /// need not read the head twice (the commit re-reads and re-checks it).
+    stream_models: RefCell<HashMap<String, String>>,
     listeners: Rc<RefCell<Listeners>>,
 }
 
@@ -190,6 +193,7 @@ impl<S: Store> Ledger<S> {
         Ledger {
             store,
             models: RefCell::default(),
+            stream_models: RefCell::default(),
             listeners,
         }
     }
@@ -306,7 +310,7 @@ impl<S: Store> Ledger<S> {
             .iter()
             .map(Action::prepared)
             .collect::<Result<Vec<_>, _>>()?;
-        let model = self.model(&self.stream(stream).await?.model).await?;
+        let model = self.stream_model(stream).await?;
         let commit = self
             .store
             .commit(stream, &mut |head| {
@@ -315,6 +319,22 @@ impl<S: Store> Ledger<S> {
             .await?;
         self.announce(&commit);
         Ok(commit.events)
+    }
+
+    /// The model of a stream (its id cached: it never changes).
+    async fn stream_model(&self, stream: &str) -> Result<Rc<Model>, ChainError> {
+        let cached = self.stream_models.borrow().get(stream).cloned();
+        let model_id = match cached {
+            Some(id) => id,
+            None => {
+                let id = self.stream(stream).await?.model;
+                self.stream_models
+                    .borrow_mut()
+                    .insert(stream.to_string(), id.clone());
+                id
+            }
+        };
+        self.model(&model_id).await
     }
 
     /// Transitions of a stream's net that may fire now for an actor with `roles`.
