@@ -12,18 +12,24 @@ fn fire(c: &mut Criterion) {
     let mut group = c.benchmark_group("fire");
     group.throughput(Throughput::Elements(600));
     let game = Game::new();
-    group.bench_function("tictactoe/sparse (100 games)", |b| b.iter(|| black_box(game.play(100))));
+    group.bench_function("tictactoe/sparse (100 games)", |b| {
+        b.iter(|| black_box(game.play(100)))
+    });
     // The dense engine is compared on the rings below, where both engines
     // run exactly the same firing sequence.
 
     group.throughput(Throughput::Elements(1000));
     for n in [30, 10_000] {
         let mut ring = Ring::new(n);
-        group.bench_function(format!("ring{n}/sparse"), |b| b.iter(|| black_box(ring.walk(1000))));
+        group.bench_function(format!("ring{n}/sparse"), |b| {
+            b.iter(|| black_box(ring.walk(1000)))
+        });
         let mut dense = Dense::from_model(&ring.model);
         let iterations = if n > 1000 { 10 } else { 1000 };
         group.throughput(Throughput::Elements(iterations as u64));
-        group.bench_function(format!("ring{n}/dense"), |b| b.iter(|| black_box(dense.walk(iterations))));
+        group.bench_function(format!("ring{n}/dense"), |b| {
+            b.iter(|| black_box(dense.walk(iterations)))
+        });
         group.throughput(Throughput::Elements(1000));
     }
     group.finish();

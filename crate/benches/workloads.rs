@@ -7,8 +7,10 @@ use petrichain::formats::json::import_json;
 use petrichain::{Marking, Model, RoleSet};
 
 /// The go-pflow tic-tac-toe net (30 places, 34 transitions).
-pub const TICTACTOE: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/gopflow-tictactoe.jsonld"));
+pub const TICTACTOE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/corpus/gopflow-tictactoe.jsonld"
+));
 
 /// A game of tic-tac-toe that X wins: six firings, then the board is reset.
 pub struct Game {
@@ -27,7 +29,12 @@ impl Game {
             .collect();
         let roles = model.roles(&["x", "o"]);
         let start = model.initial_marking();
-        Game { model, moves, roles, start }
+        Game {
+            model,
+            moves,
+            roles,
+            start,
+        }
     }
 
     /// Plays `games` whole games; returns the number of firings.
@@ -36,7 +43,9 @@ impl Game {
         for _ in 0..games {
             m.0.copy_from_slice(&self.start.0);
             for &t in &self.moves {
-                self.model.fire_in_place(&mut m, t, 1, &self.roles).expect("legal move");
+                self.model
+                    .fire_in_place(&mut m, t, 1, &self.roles)
+                    .expect("legal move");
             }
         }
         (games * self.moves.len()) as u64
@@ -77,14 +86,20 @@ impl Ring {
     pub fn new(n: usize) -> Ring {
         let (model, _) = import_json(&ring_json(n)).unwrap();
         let marking = model.initial_marking();
-        Ring { model, marking, next: 0 }
+        Ring {
+            model,
+            marking,
+            next: 0,
+        }
     }
 
     /// Fires `count` transitions round the ring.
     pub fn walk(&mut self, count: usize) -> u64 {
         let n = self.model.transitions().len();
         for _ in 0..count {
-            self.model.fire_in_place(&mut self.marking, self.next, 1, &RoleSet::All).expect("token is here");
+            self.model
+                .fire_in_place(&mut self.marking, self.next, 1, &RoleSet::All)
+                .expect("token is here");
             self.next = (self.next + 1) % n;
         }
         count as u64
@@ -107,12 +122,23 @@ impl Dense {
         let mut pre = vec![vec![0u64; np]; model.transitions().len()];
         let mut post = pre.clone();
         for a in model.arcs() {
-            match (model.place_index(&a.source), model.transition_index(&a.target)) {
+            match (
+                model.place_index(&a.source),
+                model.transition_index(&a.target),
+            ) {
                 (Some(p), Some(t)) => pre[t][p] = a.weight,
-                _ => post[model.transition_index(&a.source).unwrap()][model.place_index(&a.target).unwrap()] = a.weight,
+                _ => {
+                    post[model.transition_index(&a.source).unwrap()]
+                        [model.place_index(&a.target).unwrap()] = a.weight
+                }
             }
         }
-        Dense { pre, post, marking: model.initial_marking().0, next: 0 }
+        Dense {
+            pre,
+            post,
+            marking: model.initial_marking().0,
+            next: 0,
+        }
     }
 
     /// Fires `count` transitions round the ring.
@@ -120,7 +146,10 @@ impl Dense {
         let n = self.pre.len();
         for _ in 0..count {
             let (pre, post) = (&self.pre[self.next], &self.post[self.next]);
-            assert!(self.marking.iter().zip(pre).all(|(m, w)| m >= w), "token is here");
+            assert!(
+                self.marking.iter().zip(pre).all(|(m, w)| m >= w),
+                "token is here"
+            );
             for ((m, w_in), w_out) in self.marking.iter_mut().zip(pre).zip(post) {
                 *m = *m - w_in + w_out;
             }

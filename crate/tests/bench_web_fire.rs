@@ -35,9 +35,21 @@ fn bench_fire_in_wasm() {
     let large = rate(300.0, || ring10k.walk(10_000));
     let mut dense10k = Dense::from_model(&ring10k.model);
     let dense = rate(300.0, || dense10k.walk(10));
-    console_log!("BENCH wasm fire tictactoe: {:.1} M fires/s", tictactoe / 1e6);
-    console_log!("BENCH wasm fire ring30 sparse: {:.1} M fires/s", small / 1e6);
-    console_log!("BENCH wasm fire ring10000 sparse: {:.1} M fires/s", large / 1e6);
-    console_log!("BENCH wasm fire ring10000 dense (plain alternative): {:.3} M fires/s", dense / 1e6);
+    console_log!(
+        "BENCH wasm fire tictactoe: {:.1} M fires/s",
+        tictactoe / 1e6
+    );
+    console_log!(
+        "BENCH wasm fire ring30 sparse: {:.1} M fires/s",
+        small / 1e6
+    );
+    console_log!(
+        "BENCH wasm fire ring10000 sparse: {:.1} M fires/s",
+        large / 1e6
+    );
+    console_log!(
+        "BENCH wasm fire ring10000 dense (plain alternative): {:.3} M fires/s",
+        dense / 1e6
+    );
     assert!(tictactoe > 0.0 && large > 0.0, "the workloads ran");
 }

@@ -137,7 +137,10 @@ mod tests {
         );
         assert_eq!(model.id(), hex::encode(Sha256::digest(text.as_bytes())));
         // The test vector of docs/model-format.md.
-        assert_eq!(model.id(), "a6e43afdaa36b385b235cb780bf28a318ab216c25c0dd823ea3e0d3a6176569a");
+        assert_eq!(
+            model.id(),
+            "a6e43afdaa36b385b235cb780bf28a318ab216c25c0dd823ea3e0d3a6176569a"
+        );
     }
 
     #[test]
