@@ -24,12 +24,13 @@
 //! ```
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
-//! id), [`engine`] (firing), [`formats`] (import / export).
+//! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG).
 #![deny(missing_docs)]
 
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod render;
 
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
