@@ -143,6 +143,21 @@ fn longest_path_layers(dag: &[Vec<usize>]) -> Vec<usize> {
             }
         }
     }
+    // A source would otherwise sit in layer 0 however deep its successors
+    // are; move it next to the nearest one to keep its arcs short.
+    let mut has_pred = vec![false; n];
+    for list in dag {
+        for &t in list {
+            has_pred[t] = true;
+        }
+    }
+    for v in 0..n {
+        if !has_pred[v] {
+            if let Some(nearest) = dag[v].iter().map(|&w| layer[w]).min() {
+                layer[v] = nearest.saturating_sub(1);
+            }
+        }
+    }
     layer
 }
 
