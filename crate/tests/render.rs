@@ -134,10 +134,20 @@ fn snapshot(name: &str, svg: &str) {
             path.display()
         )
     });
-    assert!(
-        pinned == svg,
-        "{name} differs from the pinned snapshot; review and re-pin with UPDATE_SNAPSHOTS=1"
-    );
+    if pinned != svg {
+        let line = pinned
+            .lines()
+            .zip(svg.lines())
+            .position(|(a, b)| a != b)
+            .map_or(pinned.lines().count().min(svg.lines().count()), |i| i);
+        panic!(
+            "{name} differs from the pinned snapshot at line {}:\n  pinned: {:?}\n  now:    {:?}\n\
+             review the new drawing and re-pin with UPDATE_SNAPSHOTS=1",
+            line + 1,
+            pinned.lines().nth(line),
+            svg.lines().nth(line)
+        );
+    }
 }
 
 /// A small deterministic generator (64-bit LCG).

@@ -1,14 +1,17 @@
-//! Drawing a net's elements with the `svg` crate: arcs first (underneath),
-//! then places, then transitions, each in model order.
+//! Drawing a net: arcs first (underneath), then places, then transitions,
+//! each in model order. The `svg` crate builds the document (root, title,
+//! style, marker definitions); the elements of the net are streamed by the
+//! [`Writer`](super::xml::Writer).
 
 use std::collections::HashSet;
 
-use svg::node::element::{Circle, Element, Group, Path, Rectangle, Style, Title};
-use svg::node::{Node, Text as TextNode};
+use svg::node::element::{Style, Title};
+use svg::node::Blob;
 use svg::Document;
 
-use super::geometry::{clip, midpoint, num, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
+use super::geometry::{clip, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
 use super::style::{self, DEFAULT_CSS};
+use super::xml::{push_num, Writer};
 use super::{clean, RenderOptions};
 use crate::engine::Marking;
 use crate::model::{ArcKind, Model};
@@ -23,6 +26,8 @@ const MAX_DOTS: u64 = 5;
 const DOT_RADIUS: f64 = 3.0;
 /// Distance between an arc and its reverse twin (p -> t and t -> p).
 const TWIN_OFFSET: f64 = 4.0;
+/// Distance of an arc's weight from the arc's middle.
+const WEIGHT_OFFSET: f64 = 9.0;
 /// Largest accepted scale factor.
 const MAX_SCALE: f64 = 1000.0;
 
@@ -35,28 +40,37 @@ pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt
             *e = true;
         }
     }
+    let elements = model.arcs().len() + model.places().len() + model.transitions().len();
+    let mut w = Writer::with_capacity(400 * elements + 64);
     let mut bounds = Bounds::empty();
-    let arcs = arcs(model, pos, &mut bounds);
-    let places = places(model, marking, options, pos, &mut bounds);
-    let transitions = transitions(model, &enabled, options, pos, &mut bounds);
+    arcs(&mut w, model, pos, &mut bounds);
+    places(&mut w, model, marking, options, pos, &mut bounds);
+    transitions(&mut w, model, &enabled, options, pos, &mut bounds);
     if bounds.is_empty() {
         bounds.add(Pt::new(0.0, 0.0), 0.0, 0.0);
     }
     let (x, y) = (bounds.min.x - MARGIN, bounds.min.y - MARGIN);
-    let w = bounds.max.x - bounds.min.x + 2.0 * MARGIN;
-    let h = bounds.max.y - bounds.min.y + 2.0 * MARGIN;
+    let width = bounds.max.x - bounds.min.x + 2.0 * MARGIN;
+    let height = bounds.max.y - bounds.min.y + 2.0 * MARGIN;
     let scale = if options.scale.is_finite() && options.scale > 0.0 {
         options.scale.min(MAX_SCALE)
     } else {
         1.0
     };
+    let mut view_box = String::with_capacity(32);
+    for (i, v) in [x, y, width, height].into_iter().enumerate() {
+        if i > 0 {
+            view_box.push(' ');
+        }
+        push_num(&mut view_box, v);
+    }
+    let (mut w_attr, mut h_attr) = (String::new(), String::new());
+    push_num(&mut w_attr, width * scale);
+    push_num(&mut h_attr, height * scale);
     let mut doc = Document::new()
-        .set(
-            "viewBox",
-            format!("{} {} {} {}", num(x), num(y), num(w), num(h)),
-        )
-        .set("width", num(w * scale))
-        .set("height", num(h * scale))
+        .set("viewBox", view_box)
+        .set("width", w_attr)
+        .set("height", h_attr)
         .set("class", "pc-net")
         .set("data-model", model.id());
     if !model.name().is_empty() {
@@ -65,14 +79,15 @@ pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt
     if options.default_style {
         doc = doc.add(Style::new(DEFAULT_CSS));
     }
-    doc.add(style::markers())
-        .add(arcs)
-        .add(places)
-        .add(transitions)
-        .to_string()
+    let mut out = doc
+        .add(style::markers())
+        .add(Blob::new(w.finish()))
+        .to_string();
+    out.push('\n');
+    out
 }
 
-fn arcs(model: &Model, pos: &[Pt], bounds: &mut Bounds) -> Group {
+fn arcs(w: &mut Writer, model: &Model, pos: &[Pt], bounds: &mut Bounds) {
     let np = model.places().len();
     let node = |id: &str| -> Option<(Pt, Shape)> {
         if let Some(i) = model.place_index(id) {
@@ -86,87 +101,107 @@ fn arcs(model: &Model, pos: &[Pt], bounds: &mut Bounds) -> Group {
         .iter()
         .map(|a| (a.source.as_str(), a.target.as_str()))
         .collect();
-    let mut group = Group::new().set("class", "pc-arcs");
+    let mut points: Vec<Pt> = Vec::new();
+    let mut d = String::new();
+    let mut title = String::new();
+    w.open("g").attr("class", "pc-arcs").start().newline();
     for (i, arc) in model.arcs().iter().enumerate() {
         let (Some((mut from, from_shape)), Some((mut to, to_shape))) =
             (node(&arc.source), node(&arc.target))
         else {
             continue;
         };
-        let bends: Vec<Pt> = arc
-            .points
-            .iter()
-            .map(|p| Pt::new(f64::from(p.x), f64::from(p.y)))
-            .collect();
-        if bends.is_empty() && pairs.contains(&(arc.target.as_str(), arc.source.as_str())) {
+        if arc.points.is_empty() && pairs.contains(&(arc.target.as_str(), arc.source.as_str())) {
             // Keep an arc and its reverse twin apart instead of on one line.
             let shift = to.minus(from).normal().times(TWIN_OFFSET);
             from = from.plus(shift);
             to = to.plus(shift);
         }
-        let start = clip(from_shape, from, bends.first().copied().unwrap_or(to));
-        let end = clip(to_shape, to, bends.last().copied().unwrap_or(from));
-        let mut points = Vec::with_capacity(bends.len() + 2);
-        points.push(start);
-        points.extend(bends);
-        points.push(end);
-        let mut d = String::with_capacity(points.len() * 16);
+        let bend = |k: usize| {
+            let p = arc.points[k];
+            Pt::new(f64::from(p.x), f64::from(p.y))
+        };
+        let first = if arc.points.is_empty() { to } else { bend(0) };
+        let last = match arc.points.len() {
+            0 => from,
+            n => bend(n - 1),
+        };
+        points.clear();
+        points.push(clip(from_shape, from, first));
+        points.extend((0..arc.points.len()).map(bend));
+        points.push(clip(to_shape, to, last));
+        d.clear();
         for (k, p) in points.iter().enumerate() {
             d.push(if k == 0 { 'M' } else { 'L' });
-            d.push_str(&num(p.x));
+            push_num(&mut d, p.x);
             d.push(',');
-            d.push_str(&num(p.y));
-        }
-        for p in &points {
+            push_num(&mut d, p.y);
             bounds.add(*p, 0.0, 0.0);
         }
-        let (source, target) = (clean(&arc.source), clean(&arc.target));
-        let (marker, what) = match arc.kind {
-            ArcKind::Normal => (style::ARROW, format!("weight {}", arc.weight)),
-            ArcKind::Inhibitor => (
-                style::INHIBITOR,
-                format!("inhibitor: blocks at {} tokens", arc.weight),
-            ),
-            ArcKind::Read => (style::ARROW_READ, format!("read: needs {}", arc.weight)),
-            ArcKind::Reset => (style::ARROW_RESET, format!("reset: empties {source}")),
+        let (marker, class) = match arc.kind {
+            ArcKind::Normal => ("url(#pc-arrow)", "pc-arc pc-arc-normal"),
+            ArcKind::Inhibitor => ("url(#pc-inhibitor)", "pc-arc pc-arc-inhibitor"),
+            ArcKind::Read => ("url(#pc-arrow-read)", "pc-arc pc-arc-read"),
+            ArcKind::Reset => ("url(#pc-arrow-reset)", "pc-arc pc-arc-reset"),
         };
-        let mut g = Group::new()
-            .set("class", format!("pc-arc pc-arc-{}", arc.kind.as_str()))
-            .set("data-arc", i)
-            .set("data-source", source.clone())
-            .set("data-target", target.clone())
-            .set("data-kind", arc.kind.as_str())
-            .set("data-weight", arc.weight)
-            .add(Title::new(format!("{source} \u{2192} {target} ({what})")))
-            .add(
-                Path::new()
-                    .set("class", "pc-arc-line")
-                    .set("d", d)
-                    .set("marker-end", format!("url(#{marker})")),
-            );
+        w.open("g")
+            .attr("class", class)
+            .attr_u64("data-arc", i as u64)
+            .attr("data-source", &arc.source)
+            .attr("data-target", &arc.target)
+            .attr("data-kind", arc.kind.as_str())
+            .attr_u64("data-weight", arc.weight)
+            .start();
+        title.clear();
+        title.push_str(&arc.source);
+        title.push_str(" \u{2192} ");
+        title.push_str(&arc.target);
+        title.push_str(&match arc.kind {
+            ArcKind::Normal => format!(" (weight {})", arc.weight),
+            ArcKind::Inhibitor => format!(
+                " (inhibitor: disabled while it holds {} or more)",
+                arc.weight
+            ),
+            ArcKind::Read => format!(" (read: needs {}, consumes none)", arc.weight),
+            ArcKind::Reset => format!(" (reset: empties {})", arc.source),
+        });
+        w.open("title").start().text(&title).close("title");
+        w.open("path")
+            .attr("class", "pc-arc-line")
+            .attr("d", &d)
+            .attr("marker-end", marker)
+            .empty();
         if arc.weight > 1 {
             let (mid, dir) = midpoint(&points);
-            let at = mid.plus(dir.normal().times(9.0));
-            g = g.add(text(&arc.weight.to_string(), "pc-weight", at, bounds));
+            let at = mid.plus(dir.normal().times(WEIGHT_OFFSET));
+            text(w, &arc.weight.to_string(), "pc-weight", at, bounds);
         }
-        group = group.add(g);
+        w.close("g");
     }
-    group
+    w.close("g");
 }
 
 fn places(
+    w: &mut Writer,
     model: &Model,
     marking: &Marking,
     options: &RenderOptions,
     pos: &[Pt],
     bounds: &mut Bounds,
-) -> Group {
-    let mut group = Group::new().set("class", "pc-places");
+) {
+    w.open("g").attr("class", "pc-places").start().newline();
     for (i, place) in model.places().iter().enumerate() {
         let Some(&c) = pos.get(i) else { continue };
         let tokens = marking.as_slice().get(i).copied().unwrap_or(0);
-        let (id, label) = (clean(&place.id), clean(&place.label));
-        let mut title = named(&id, &label);
+        w.open("g")
+            .attr("class", "pc-place")
+            .attr("data-place", &place.id)
+            .attr_u64("data-tokens", tokens);
+        if place.capacity > 0 {
+            w.attr_u64("data-capacity", place.capacity);
+        }
+        w.start();
+        let mut title = named(&place.id, &place.label);
         title.push_str(&format!(
             ": {tokens} token{}",
             if tokens == 1 { "" } else { "s" }
@@ -174,83 +209,85 @@ fn places(
         if place.capacity > 0 {
             title.push_str(&format!(", capacity {}", place.capacity));
         }
-        let mut g = Group::new()
-            .set("class", "pc-place")
-            .set("data-place", id.clone())
-            .set("data-tokens", tokens);
-        if place.capacity > 0 {
-            g = g.set("data-capacity", place.capacity);
-        }
-        g = g.add(Title::new(title)).add(
-            Circle::new()
-                .set("class", "pc-place-shape")
-                .set("cx", num(c.x))
-                .set("cy", num(c.y))
-                .set("r", num(PLACE_RADIUS)),
-        );
+        w.open("title").start().text(&title).close("title");
+        w.open("circle")
+            .attr("class", "pc-place-shape")
+            .attr_num("cx", c.x)
+            .attr_num("cy", c.y)
+            .attr_num("r", PLACE_RADIUS)
+            .empty();
         bounds.add(c, PLACE_RADIUS, PLACE_RADIUS);
-        g = add_tokens(g, c, tokens);
+        tokens_of(w, c, tokens);
         if place.capacity > 0 {
             let at = Pt::new(c.x + PLACE_RADIUS + 2.0, c.y - PLACE_RADIUS + 4.0);
             let cap = format!("max {}", place.capacity);
             let width = cap.len() as f64 * CHAR_WIDTH * 0.8;
             bounds.add(Pt::new(at.x + width / 2.0, at.y - 3.0), width / 2.0, 6.0);
-            g = g.add(text_element(&cap, "pc-capacity", at));
+            w.open("text")
+                .attr("class", "pc-capacity")
+                .attr_num("x", at.x)
+                .attr_num("y", at.y)
+                .start()
+                .text(&cap)
+                .close("text");
         }
-        g = add_names(g, options, &id, &label, c, PLACE_RADIUS, bounds);
-        group = group.add(g);
+        names(w, options, &place.id, &place.label, c, PLACE_RADIUS, bounds);
+        w.close("g");
     }
-    group
+    w.close("g");
 }
 
 fn transitions(
+    w: &mut Writer,
     model: &Model,
     enabled: &[bool],
     options: &RenderOptions,
     pos: &[Pt],
     bounds: &mut Bounds,
-) -> Group {
+) {
     let np = model.places().len();
-    let mut group = Group::new().set("class", "pc-transitions");
+    w.open("g")
+        .attr("class", "pc-transitions")
+        .start()
+        .newline();
     for (i, tr) in model.transitions().iter().enumerate() {
         let Some(&c) = pos.get(np + i) else { continue };
         let on = enabled.get(i).copied().unwrap_or(false);
-        let (id, label) = (clean(&tr.id), clean(&tr.label));
-        let mut class = String::from(if on {
-            "pc-transition pc-enabled"
-        } else {
-            "pc-transition pc-disabled"
-        });
-        if options.highlight.as_deref() == Some(tr.id.as_str()) {
-            class.push_str(" pc-highlight");
+        let highlight = options.highlight.as_deref() == Some(tr.id.as_str());
+        let class = match (on, highlight) {
+            (true, false) => "pc-transition pc-enabled",
+            (false, false) => "pc-transition pc-disabled",
+            (true, true) => "pc-transition pc-enabled pc-highlight",
+            (false, true) => "pc-transition pc-disabled pc-highlight",
+        };
+        w.open("g")
+            .attr("class", class)
+            .attr("data-transition", &tr.id)
+            .attr("data-enabled", if on { "true" } else { "false" });
+        if !tr.roles.is_empty() {
+            w.attr("data-roles", &tr.roles.join(" "));
         }
-        let mut title = named(&id, &label);
+        w.start();
+        let mut title = named(&tr.id, &tr.label);
         title.push_str(if on { ": enabled" } else { ": disabled" });
-        let roles = clean(&tr.roles.join(" "));
-        if !roles.is_empty() {
-            title.push_str(&format!(", roles: {}", clean(&tr.roles.join(", "))));
+        if !tr.roles.is_empty() {
+            title.push_str(", roles: ");
+            title.push_str(&tr.roles.join(", "));
         }
-        let mut g = Group::new()
-            .set("class", class)
-            .set("data-transition", id.clone())
-            .set("data-enabled", on);
-        if !roles.is_empty() {
-            g = g.set("data-roles", roles);
-        }
+        w.open("title").start().text(&title).close("title");
         let side = 2.0 * TRANSITION_HALF;
-        g = g.add(Title::new(title)).add(
-            Rectangle::new()
-                .set("class", "pc-transition-shape")
-                .set("x", num(c.x - TRANSITION_HALF))
-                .set("y", num(c.y - TRANSITION_HALF))
-                .set("width", num(side))
-                .set("height", num(side)),
-        );
+        w.open("rect")
+            .attr("class", "pc-transition-shape")
+            .attr_num("x", c.x - TRANSITION_HALF)
+            .attr_num("y", c.y - TRANSITION_HALF)
+            .attr_num("width", side)
+            .attr_num("height", side)
+            .empty();
         bounds.add(c, TRANSITION_HALF, TRANSITION_HALF);
-        g = add_names(g, options, &id, &label, c, TRANSITION_HALF, bounds);
-        group = group.add(g);
+        names(w, options, &tr.id, &tr.label, c, TRANSITION_HALF, bounds);
+        w.close("g");
     }
-    group
+    w.close("g");
 }
 
 /// "label (id)", or just the id when there is no label.
@@ -263,7 +300,7 @@ fn named(id: &str, label: &str) -> String {
 }
 
 /// Dots for a few tokens, a number beyond.
-fn add_tokens(mut g: Group, c: Pt, tokens: u64) -> Group {
+fn tokens_of(w: &mut Writer, c: Pt, tokens: u64) {
     const OFFSETS: [&[(f64, f64)]; 6] = [
         &[],
         &[(0.0, 0.0)],
@@ -280,15 +317,13 @@ fn add_tokens(mut g: Group, c: Pt, tokens: u64) -> Group {
     ];
     if tokens <= MAX_DOTS {
         for &(dx, dy) in OFFSETS[tokens as usize] {
-            g = g.add(
-                Circle::new()
-                    .set("class", "pc-token")
-                    .set("cx", num(c.x + dx))
-                    .set("cy", num(c.y + dy))
-                    .set("r", num(DOT_RADIUS)),
-            );
+            w.open("circle")
+                .attr("class", "pc-token")
+                .attr_num("cx", c.x + dx)
+                .attr_num("cy", c.y + dy)
+                .attr_num("r", DOT_RADIUS)
+                .empty();
         }
-        g
     } else {
         let digits = tokens.to_string();
         let size = match digits.len() {
@@ -296,24 +331,29 @@ fn add_tokens(mut g: Group, c: Pt, tokens: u64) -> Group {
             4..=5 => 9,
             _ => 6,
         };
-        let mut t = text_element(&digits, "pc-tokens", c);
-        t.assign("dy", "0.35em");
-        t.assign("font-size", size);
-        t.assign("text-anchor", "middle");
-        g.add(t)
+        w.open("text")
+            .attr("class", "pc-tokens")
+            .attr_num("x", c.x)
+            .attr_num("y", c.y)
+            .attr("dy", "0.35em")
+            .attr_u64("font-size", size)
+            .attr("text-anchor", "middle")
+            .start()
+            .text(&digits)
+            .close("text");
     }
 }
 
 /// The label below the node and the id above it, as the options ask.
-fn add_names(
-    mut g: Group,
+fn names(
+    w: &mut Writer,
     options: &RenderOptions,
     id: &str,
     label: &str,
     c: Pt,
     half: f64,
     bounds: &mut Bounds,
-) -> Group {
+) {
     let shown = if !options.show_labels {
         ""
     } else if !label.is_empty() {
@@ -324,36 +364,29 @@ fn add_names(
         id
     };
     if !shown.is_empty() {
-        g = g.add(text(
+        text(
+            w,
             shown,
             "pc-label",
             Pt::new(c.x, c.y + half + 13.0),
             bounds,
-        ));
+        );
     }
     if options.show_ids {
-        g = g.add(text(id, "pc-id", Pt::new(c.x, c.y - half - 5.0), bounds));
+        text(w, id, "pc-id", Pt::new(c.x, c.y - half - 5.0), bounds);
     }
-    g
 }
 
 /// A centred text whose baseline is at `at`, counted in `bounds`.
-fn text(content: &str, class: &str, at: Pt, bounds: &mut Bounds) -> Element {
+fn text(w: &mut Writer, content: &str, class: &str, at: Pt, bounds: &mut Bounds) {
     let half_width = content.chars().count() as f64 * CHAR_WIDTH / 2.0;
     bounds.add(Pt::new(at.x, at.y - 4.0), half_width, 8.0);
-    let mut t = text_element(content, class, at);
-    t.assign("text-anchor", "middle");
-    t
-}
-
-/// A `<text>` holding exactly `content` (escaped by the `svg` crate). Built
-/// as a plain element: the crate's `Text` element pads its content with
-/// line breaks, which would leak into `textContent`.
-fn text_element(content: &str, class: &str, at: Pt) -> Element {
-    let mut t = Element::new("text");
-    t.assign("class", class);
-    t.assign("x", num(at.x));
-    t.assign("y", num(at.y));
-    t.append(TextNode::new(content));
-    t
+    w.open("text")
+        .attr("class", class)
+        .attr_num("x", at.x)
+        .attr_num("y", at.y)
+        .attr("text-anchor", "middle")
+        .start()
+        .text(content)
+        .close("text");
 }

@@ -1,5 +1,5 @@
 //! Plane geometry for drawing: node shapes, clipping an arc at a node's
-//! border, the middle of a polyline, and deterministic number formatting.
+//! border, the middle of a polyline, a bounding box.
 
 /// Radius of a place's circle.
 pub const PLACE_RADIUS: f64 = 16.0;
@@ -98,16 +98,6 @@ pub fn midpoint(points: &[Pt]) -> (Pt, Pt) {
     (last, Pt::new(0.0, 0.0))
 }
 
-/// Formats a coordinate with at most two decimals and no `-0`.
-pub fn num(v: f64) -> String {
-    let r = (v * 100.0).round() / 100.0;
-    if r == 0.0 || !r.is_finite() {
-        "0".to_string()
-    } else {
-        format!("{r}")
-    }
-}
-
 /// A running bounding box.
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
@@ -165,13 +155,5 @@ mod tests {
         let (m, d) = midpoint(&pts);
         assert_eq!(m, Pt::new(10.0, 10.0));
         assert_eq!(d, Pt::new(0.0, 30.0));
-    }
-
-    #[test]
-    fn numbers_are_short_and_stable() {
-        assert_eq!(num(12.0), "12");
-        assert_eq!(num(-0.001), "0");
-        assert_eq!(num(1.0 / 3.0), "0.33");
-        assert_eq!(num(-2.5), "-2.5");
     }
 }

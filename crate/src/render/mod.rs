@@ -23,6 +23,7 @@ mod draw;
 mod geometry;
 mod layout;
 mod style;
+mod xml;
 
 use std::collections::HashSet;
 

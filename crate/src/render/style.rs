@@ -28,16 +28,8 @@ pub const DEFAULT_CSS: &str = "\
 .pc-arrowhead-reset{fill:#1565c0}\
 .pc-inhibitor-head{fill:#ffffff;stroke:#c62828;stroke-width:1.5}";
 
-/// Marker id of the arrowhead of normal arcs.
-pub const ARROW: &str = "pc-arrow";
-/// Marker id of the open arrowhead of read arcs.
-pub const ARROW_READ: &str = "pc-arrow-read";
-/// Marker id of the double arrowhead of reset arcs.
-pub const ARROW_RESET: &str = "pc-arrow-reset";
-/// Marker id of the circle head of inhibitor arcs.
-pub const INHIBITOR: &str = "pc-inhibitor";
-
-/// The `<defs>` with one marker per arc kind. Each marker's tip (its `refX`)
+/// The `<defs>` with one marker per arc kind (ids `pc-arrow`,
+/// `pc-arrow-read`, `pc-arrow-reset`, `pc-inhibitor`). Each marker's tip (its `refX`)
 /// is the end of the arc's path, which stops at the target's border.
 pub fn markers() -> Definitions {
     let marker = |id: &str| {
@@ -53,28 +45,28 @@ pub fn markers() -> Definitions {
     };
     Definitions::new()
         .add(
-            marker(ARROW).add(
+            marker("pc-arrow").add(
                 Path::new()
                     .set("class", "pc-arrowhead")
                     .set("d", "M0,0L10,5L0,10z"),
             ),
         )
         .add(
-            marker(ARROW_READ).add(
+            marker("pc-arrow-read").add(
                 Path::new()
                     .set("class", "pc-arrowhead-read")
                     .set("d", "M1,1L9.5,5L1,9z"),
             ),
         )
         .add(
-            marker(ARROW_RESET).add(
+            marker("pc-arrow-reset").add(
                 Path::new()
                     .set("class", "pc-arrowhead-reset")
                     .set("d", "M0,0L5,5L0,10zM5,0L10,5L5,10z"),
             ),
         )
         .add(
-            marker(INHIBITOR).add(
+            marker("pc-inhibitor").add(
                 Circle::new()
                     .set("class", "pc-inhibitor-head")
                     .set("cx", 5.5)
