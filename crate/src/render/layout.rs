@@ -197,11 +197,11 @@ fn order_layers(dag: &[Vec<usize>], layer: &[usize], discovery: &[usize]) -> Vec
         if best_crossings == 0 {
             break;
         }
-        for i in 1..depth {
-            sweep(&mut layers[i], &lower, &mut pos);
+        for l in layers.iter_mut().skip(1) {
+            sweep(l, &lower, &mut pos);
         }
-        for i in (0..depth.saturating_sub(1)).rev() {
-            sweep(&mut layers[i], &upper, &mut pos);
+        for l in layers.iter_mut().rev().skip(1) {
+            sweep(l, &upper, &mut pos);
         }
         set_positions(&layers, &mut pos, &mut rank);
         let c = crossings(&short, &layers, &rank, layer);
