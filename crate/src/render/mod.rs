@@ -190,8 +190,9 @@ fn positions(model: &Model, mode: LayoutMode) -> Vec<Pt> {
 
 /// Replaces characters XML 1.0 cannot carry, even escaped (control
 /// characters other than tab, line feed and carriage return; U+FFFE and
-/// U+FFFF), by U+FFFD. Escaping of `<`, `&`, quotes is left to the `svg`
-/// crate, which does it for text nodes and attribute values.
+/// U+FFFF), by U+FFFD. Used for the strings handed to the `svg` crate, which
+/// escapes `&`, `<`, `>` (and quotes in attributes) but not these; the
+/// streamed elements get the same treatment from `xml::escape_into`.
 fn clean(s: &str) -> String {
     s.chars()
         .map(|c| match c {
