@@ -921,3 +921,104 @@ fn output_is_deterministic() {
         render_svg(&b, &b.initial_marking(), &opts)
     );
 }
+
+// ---------------------------------------------------------------- any model
+
+mod any_model {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any text, including markup, quotes and control characters.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z]{1,6}",
+            "\\PC{0,12}",
+            proptest::collection::vec(any::<char>(), 0..10)
+                .prop_map(|v| v.into_iter().collect::<String>()),
+            Just("<script>&\"'</script>".to_string()),
+        ]
+    }
+
+    fn coord() -> impl Strategy<Value = i32> {
+        prop_oneof![Just(0), -500..500i32, any::<i32>()]
+    }
+
+    prop_compose! {
+        fn net()(
+            np in 0..8usize,
+            nt in 0..8usize,
+            labels in proptest::collection::vec(text(), 16),
+            coords in proptest::collection::vec((coord(), coord()), 16),
+            counts in proptest::collection::vec(prop_oneof![0..8u64, Just(petrichain::MAX_TOKENS)], 8),
+            arcs in proptest::collection::vec(
+                (0..8usize, 0..8usize, any::<bool>(), 0..4u8, 1..5u64,
+                 proptest::collection::vec((coord(), coord()), 0..3)),
+                0..20),
+        ) -> Model {
+            let places: Vec<Place> = (0..np).map(|i| Place {
+                id: format!("p{i}{}", labels[i].chars().take(2).collect::<String>()),
+                label: labels[i].clone(),
+                initial: counts[i],
+                capacity: 0,
+                x: coords[i].0,
+                y: coords[i].1,
+            }).collect();
+            let transitions: Vec<Transition> = (0..nt).map(|i| Transition {
+                id: format!("t{i}"),
+                label: labels[8 + i].clone(),
+                roles: if i % 2 == 0 { vec![labels[i].clone()] } else { vec![] },
+                x: coords[8 + i].0,
+                y: coords[8 + i].1,
+            }).collect();
+            let mut seen = HashSet::new();
+            let mut list = Vec::new();
+            if np > 0 && nt > 0 {
+                for (p, t, into_t, kind, weight, points) in arcs {
+                    let (p, t) = (&places[p % np].id, &transitions[t % nt].id);
+                    let kind = if into_t {
+                        [ArcKind::Normal, ArcKind::Inhibitor, ArcKind::Read, ArcKind::Reset][kind as usize]
+                    } else {
+                        ArcKind::Normal
+                    };
+                    let (source, target) = if into_t { (p, t) } else { (t, p) };
+                    if seen.insert((source.clone(), target.clone(), kind)) {
+                        list.push(Arc {
+                            source: source.clone(),
+                            target: target.clone(),
+                            weight,
+                            kind,
+                            points: points.into_iter().map(|(x, y)| Point { x, y }).collect(),
+                        });
+                    }
+                }
+            }
+            Model::new(ModelData { name: labels[15].clone(), places, transitions, arcs: list, ..Default::default() })
+                .expect("generated model is valid")
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn any_model_renders_well_formed_and_complete(model in net(), ids in any::<bool>(), mode in 0..3u8) {
+            let layout_mode = [LayoutMode::Auto, LayoutMode::Always, LayoutMode::Never][mode as usize];
+            let options = RenderOptions::new().show_ids(ids).layout(layout_mode).highlight("t0");
+            let svg = render_svg(&model, &model.initial_marking(), &options);
+            let elems = parse(&svg);
+            prop_assert_eq!(elems.iter().filter(|e| e.has_class("pc-place")).count(), model.places().len());
+            prop_assert_eq!(elems.iter().filter(|e| e.has_class("pc-arc")).count(), model.arcs().len());
+            for t in model.transitions() {
+                // Ids survive escaping exactly (they hold no forbidden characters here).
+                by_attr(&elems, "data-transition", &t.id);
+            }
+            let vb = numbers(elems[0].attr("viewBox"));
+            prop_assert_eq!(vb.len(), 4);
+            prop_assert!(vb[2] > 0.0 && vb[3] > 0.0);
+            prop_assert_eq!(svg.clone(), render_svg(&model, &model.initial_marking(), &options));
+            let pos = layout(&model);
+            let distinct: HashSet<_> = pos.iter().collect();
+            prop_assert_eq!(distinct.len(), pos.len());
+        }
+    }
+}
