@@ -1022,3 +1022,99 @@ mod any_model {
         }
     }
 }
+
+// ---------------------------------------------------------------- browser
+
+/// Runs `cmd`, killing it after `secs` seconds; true if it exited successfully.
+fn run_with_timeout(cmd: &mut std::process::Command, secs: u64) -> bool {
+    let Ok(mut child) = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+/// Headless Chromium paints the drawing: the screenshot holds the enabled
+/// green, the disabled grey and the dark token text. Skipped (with a message)
+/// only where no Chromium is installed.
+#[test]
+fn headless_chromium_paints_enabled_and_disabled_transitions() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::env::var_os("PATH")
+                .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(b).is_file()))
+        })
+    else {
+        eprintln!("SKIPPED headless_chromium_paints_enabled_and_disabled_transitions: no chromium on PATH");
+        return;
+    };
+    let text = std::fs::read_to_string(corpus_dir().join("gopflow-sir_model.json")).unwrap();
+    let model = load(&text);
+    // S empty: infection is disabled, recovery (I holds 10) is enabled.
+    let marking = model.marking_from_map([("I", 10)]).unwrap();
+    let svg = render_svg(&model, &marking, &RenderOptions::new().scale(2.0));
+    let dir = std::env::temp_dir().join(format!("petrichain-render-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg_path, png_path) = (dir.join("sir.svg"), dir.join("sir.png"));
+    std::fs::write(&svg_path, &svg).unwrap();
+    let ok = run_with_timeout(
+        std::process::Command::new(browser)
+            .arg("--headless=new")
+            .arg("--no-sandbox")
+            .arg("--disable-gpu")
+            .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+            .arg("--window-size=700,300")
+            .arg(format!("--screenshot={}", png_path.display()))
+            .arg(format!("file://{}", svg_path.display())),
+        90,
+    );
+    assert!(
+        ok && png_path.is_file(),
+        "{browser} did not take a screenshot"
+    );
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    assert!(channels >= 3 && info.bit_depth == png::BitDepth::Eight);
+    let near = |px: &[u8], rgb: (u8, u8, u8)| {
+        px[0].abs_diff(rgb.0) <= 12 && px[1].abs_diff(rgb.1) <= 12 && px[2].abs_diff(rgb.2) <= 12
+    };
+    let (mut green, mut grey, mut dark) = (0, 0, 0);
+    for px in buf[..info.buffer_size()].chunks(channels) {
+        green += near(px, (0x43, 0xa0, 0x47)) as usize;
+        grey += near(px, (0xcf, 0xd8, 0xdc)) as usize;
+        dark += near(px, (0x21, 0x21, 0x21)) as usize;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // A 30x30 square at scale 2 is 3,600 pixels, less its border.
+    assert!(
+        green > 2000,
+        "enabled transition painted green: {green} pixels"
+    );
+    assert!(
+        grey > 2000,
+        "disabled transition painted grey: {grey} pixels"
+    );
+    assert!(dark > 20, "token count painted: {dark} pixels");
+}
