@@ -853,6 +853,24 @@ fn layout_avoids_crossings_a_chain_does_not_need() {
 }
 
 #[test]
+fn layout_spreads_layers_with_wide_labels() {
+    let long = "a very long label for the first place of the net";
+    let model = load(&format!(
+        r#"{{"places": [{{"id": "a", "label": "{long}"}}, {{"id": "b"}}],
+            "transitions": [{{"id": "t"}}],
+            "arcs": [{{"source": "a", "target": "t"}}, {{"source": "t", "target": "b"}}]}}"#
+    ));
+    let pos = layout(&model); // a, b, t
+    let gap = pos[2].0 - pos[0].0;
+    assert!(
+        gap as usize >= long.len() * 6 / 2 + 10,
+        "label of {} characters needs room, gap {gap}",
+        long.len()
+    );
+    assert_eq!(pos[1].0 - pos[2].0, 100, "short labels keep the least gap");
+}
+
+#[test]
 fn positions_from_the_file_are_kept() {
     let model = load(KINDS_NET);
     assert!(!needs_layout(&model));

@@ -11,14 +11,19 @@
 //! 3. **Crossing reduction**: alternating down and up barycenter sweeps order
 //!    the nodes inside each layer; the ordering with the fewest crossings
 //!    between adjacent layers (counted with a Fenwick tree) is kept.
-//! 4. **Coordinates**: layer `i` sits at `x = ORIGIN + i * LAYER_GAP`, the
-//!    nodes of a layer are `ROW_GAP` apart vertically and centred on the
-//!    tallest layer. Two nodes never share a position.
+//! 4. **Coordinates**: layers are at least `LAYER_GAP` apart horizontally,
+//!    more when the labels of two neighbouring layers are wide; the nodes of a
+//!    layer are `ROW_GAP` apart vertically and centred on the tallest layer.
+//!    Two nodes never share a position.
 
 use crate::model::Model;
 
-/// Horizontal distance between two layers.
+/// Least horizontal distance between two layers.
 pub const LAYER_GAP: i32 = 100;
+/// Estimated width of one label character (as drawn at 11px).
+const CHAR_WIDTH: usize = 7;
+/// Space kept between the labels of neighbouring layers.
+const LABEL_GAP: usize = 12;
 /// Vertical distance between two nodes of one layer.
 pub const ROW_GAP: i32 = 70;
 /// Position of the first layer's first row.
@@ -69,7 +74,19 @@ pub fn layout(model: &Model) -> Vec<(i32, i32)> {
     let (dag, discovery) = break_cycles(&succ, &has_tokens);
     let layer = longest_path_layers(&dag);
     let layers = order_layers(&dag, &layer, &discovery);
-    coordinates(&layers, n)
+    let label_width: Vec<usize> = model
+        .places()
+        .iter()
+        .map(|p| if p.label.is_empty() { &p.id } else { &p.label })
+        .chain(
+            model
+                .transitions()
+                .iter()
+                .map(|t| if t.label.is_empty() { &t.id } else { &t.label }),
+        )
+        .map(|s| s.chars().count().saturating_mul(CHAR_WIDTH))
+        .collect();
+    coordinates(&layers, &label_width)
 }
 
 /// Depth-first search from deterministic roots. Returns the graph without its
@@ -287,12 +304,21 @@ fn crossings(
     total
 }
 
-/// Turns layers into coordinates, each layer centred on the tallest one.
-fn coordinates(layers: &[Vec<usize>], n: usize) -> Vec<(i32, i32)> {
+/// Turns layers into coordinates, each layer centred on the tallest one and
+/// far enough from the previous one for both layers' widest labels.
+fn coordinates(layers: &[Vec<usize>], label_width: &[usize]) -> Vec<(i32, i32)> {
     let tallest = layers.iter().map(Vec::len).max().unwrap_or(0);
-    let mut out = vec![(ORIGIN, ORIGIN); n];
+    let mut out = vec![(ORIGIN, ORIGIN); label_width.len()];
+    let widest = |l: &Vec<usize>| l.iter().map(|&v| label_width[v]).max().unwrap_or(0);
+    let mut x = ORIGIN;
+    let mut previous_width = 0;
     for (i, l) in layers.iter().enumerate() {
-        let x = ORIGIN.saturating_add(clamp(i).saturating_mul(LAYER_GAP));
+        let width = widest(l);
+        if i > 0 {
+            let needed = (previous_width + width) / 2 + LABEL_GAP;
+            x = x.saturating_add(LAYER_GAP.max(clamp(needed)));
+        }
+        previous_width = width;
         // Offset in half rows, so the centring stays exact in integers.
         let offset = clamp(tallest - l.len()).saturating_mul(ROW_GAP) / 2;
         for (j, &v) in l.iter().enumerate() {
