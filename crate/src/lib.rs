@@ -24,12 +24,13 @@
 //! ```
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
-//! id), [`engine`] (firing), [`formats`] (import / export).
+//! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG).
 #![deny(missing_docs)]
 
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod render;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
