@@ -11,7 +11,7 @@ use workloads::{Dense, Game, Ring};
 fn fire(c: &mut Criterion) {
     let mut group = c.benchmark_group("fire");
     group.throughput(Throughput::Elements(600));
-    let game = Game::new();
+    let game = Game::tictactoe();
     group.bench_function("tictactoe/sparse (100 games)", |b| {
         b.iter(|| black_box(game.play(100)))
     });

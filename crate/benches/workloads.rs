@@ -21,7 +21,7 @@ pub struct Game {
 }
 
 impl Game {
-    pub fn new() -> Game {
+    pub fn tictactoe() -> Game {
         let (model, _) = import_json(TICTACTOE).unwrap();
         let moves = ["X00", "O11", "X01", "O22", "X02", "X00_X01_X02"]
             .iter()

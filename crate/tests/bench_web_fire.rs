@@ -27,7 +27,7 @@ fn rate(millis: f64, mut f: impl FnMut() -> u64) -> f64 {
 
 #[wasm_bindgen_test]
 fn bench_fire_in_wasm() {
-    let game = Game::new();
+    let game = Game::tictactoe();
     let tictactoe = rate(300.0, || game.play(1000));
     let mut ring30 = Ring::new(30);
     let small = rate(300.0, || ring30.walk(10_000));
