@@ -24,14 +24,15 @@
 //! ```
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
-//! id), [`engine`] (firing), [`formats`] (import / export), [`chain`] (events,
-//! hashing, verification), [`store`] (the ledger over a store).
+//! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG),
+//! [`chain`] (events, hashing, verification), [`store`] (the ledger over a store).
 #![deny(missing_docs)]
 
 pub mod chain;
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod render;
 pub mod store;
 
 #[cfg(target_arch = "wasm32")]
