@@ -52,6 +52,21 @@ fn the_documented_vectors_hold() {
     verify_events(&model, "book-1", &events).unwrap();
 }
 
+/// docs/chain-format.md shows these same vectors.
+#[test]
+fn the_docs_show_the_pinned_vectors() {
+    let doc = include_str!("../../docs/chain-format.md");
+    let (model, events) = vectors();
+    for needle in [MODEL_ID, TEXT_1, HASH_1, TEXT_2, HASH_2, NET] {
+        assert!(doc.contains(needle), "docs/chain-format.md lacks {needle}");
+    }
+    for e in &events {
+        let line = serde_json::to_string(e).unwrap();
+        assert!(doc.contains(&line), "docs/chain-format.md lacks the JSON line {line}");
+    }
+    assert!(doc.contains(model.id()));
+}
+
 /// Prints the vectors for the docs: `cargo test --test chain_vectors -- --nocapture print`.
 #[test]
 fn print_vectors() {

@@ -1,6 +1,6 @@
 //! In-browser benchmark of the IndexedDB ledger, side by side with a raw
 //! IndexedDB put loop in plain JS on the same records. Not part of the test
-//! suite (not a web_*.rs file); run it with the command in docs/storage.md
+//! suite (not a web_*.rs file); run it with `npm run bench -- wasm` (scripts/bench.sh) or the command in docs/storage.md
 //! ("Benchmark figures"). Figures are printed to the console.
 #![cfg(target_arch = "wasm32")]
 
