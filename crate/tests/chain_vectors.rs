@@ -62,7 +62,10 @@ fn the_docs_show_the_pinned_vectors() {
     }
     for e in &events {
         let line = serde_json::to_string(e).unwrap();
-        assert!(doc.contains(&line), "docs/chain-format.md lacks the JSON line {line}");
+        assert!(
+            doc.contains(&line),
+            "docs/chain-format.md lacks the JSON line {line}"
+        );
     }
     assert!(doc.contains(model.id()));
 }

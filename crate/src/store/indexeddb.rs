@@ -323,7 +323,7 @@ impl Store for IndexedDbStore {
         }
     }
 
-    fn on_remote_change(&self, sink: Rc<dyn Fn(&Change)>) {
+    fn on_remote_change(&self, sink: crate::store::ChangeSink) {
         let Some(channel) = &self.channel else {
             return;
         };

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{Change, Commit, ModelRecord, Store, StreamRecord};
+use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{hash, jsonl, ChainError, Event, Verified, Verifier, GENESIS_PREV};
 use crate::engine::{FireError, Marking};
 use crate::formats::json::import_json;
@@ -125,7 +125,7 @@ pub struct ImportReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription(u64);
 
-type Listener = (u64, Option<String>, Rc<dyn Fn(&Change)>);
+type Listener = (u64, Option<String>, ChangeSink);
 
 #[derive(Default)]
 struct Listeners {
@@ -134,11 +134,11 @@ struct Listeners {
 }
 
 fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
-    let targets: Vec<Rc<dyn Fn(&Change)>> = listeners
+    let targets: Vec<ChangeSink> = listeners
         .borrow()
         .list
         .iter()
-        .filter(|(_, s, _)| s.as_deref().is_none_or(|s| s == change.stream))
+        .filter(|(_, s, _)| s.as_deref().map_or(true, |s| s == change.stream))
         .map(|(_, _, f)| f.clone())
         .collect();
     for f in targets {

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
-use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
+use super::{ChainError, Change, ChangeSink, Commit, ModelRecord, Plan, Store, StreamRecord};
 use crate::chain::Event;
 
 #[derive(Default)]
@@ -17,7 +17,7 @@ struct Data {
     streams: BTreeMap<String, StreamRecord>,
     events: BTreeMap<(String, u64), Event>,
     by_hash: HashMap<String, (String, u64)>,
-    sinks: Vec<(u64, Rc<dyn Fn(&Change)>)>,
+    sinks: Vec<(u64, ChangeSink)>,
     next_connection: u64,
 }
 
@@ -168,7 +168,7 @@ impl Store for MemoryStore {
         }
     }
 
-    fn on_remote_change(&self, sink: Rc<dyn Fn(&Change)>) {
+    fn on_remote_change(&self, sink: ChangeSink) {
         self.data.borrow_mut().sinks.push((self.connection, sink));
     }
 

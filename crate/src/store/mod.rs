@@ -68,6 +68,9 @@ pub struct Change {
     pub added: u64,
 }
 
+/// A function told about changes (see [`Store::on_remote_change`]).
+pub type ChangeSink = std::rc::Rc<dyn Fn(&Change)>;
+
 /// The plan run inside [`Store::commit`]: gets the current head (`None` if
 /// the stream does not exist) and returns what to write, or an error to write
 /// nothing.
@@ -100,7 +103,7 @@ pub trait Store {
     /// Tells other connections (other tabs) about a committed change.
     fn broadcast(&self, _change: &Change) {}
     /// Registers the function to call when another connection reports a change.
-    fn on_remote_change(&self, _sink: std::rc::Rc<dyn Fn(&Change)>) {}
+    fn on_remote_change(&self, _sink: ChangeSink) {}
     /// Closes the store; later calls fail with [`ChainError::Closed`].
     fn close(&self);
 }

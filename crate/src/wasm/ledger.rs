@@ -121,7 +121,7 @@ impl Store for AnyStore {
     fn broadcast(&self, change: &Change) {
         each!(self, s => s.broadcast(change))
     }
-    fn on_remote_change(&self, sink: Rc<dyn Fn(&Change)>) {
+    fn on_remote_change(&self, sink: crate::store::ChangeSink) {
         each!(self, s => s.on_remote_change(sink))
     }
     fn close(&self) {
