@@ -29,7 +29,7 @@
 //! Other tabs hear of commits through a `BroadcastChannel` named like the
 //! database.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use rexie::{Index, KeyRange, ObjectStore, Rexie, Transaction, TransactionMode};
@@ -86,17 +86,21 @@ pub struct IndexedDbStore {
     db: RefCell<Option<Rexie>>,
     channel: Option<web_sys::BroadcastChannel>,
     on_message: RefCell<Option<Closure<dyn FnMut(web_sys::MessageEvent)>>>,
-    persisted: bool,
+    persisted: Rc<Cell<bool>>,
 }
 
 impl IndexedDbStore {
     /// Opens (creating or upgrading) the database of ledger `name`, and asks
-    /// the browser to keep it (`navigator.storage.persist()`).
+    /// the browser to keep it (`navigator.storage.persist()`). The request is
+    /// not awaited (some browsers ask the user, which can take forever);
+    /// [`IndexedDbStore::persisted`] reports the answer once it came.
     pub async fn open(name: &str) -> Result<Self, ChainError> {
         crate::chain::check_id("ledger name", name, false)?;
         let db = schema(name).build().await.map_err(storage)?;
         let channel = web_sys::BroadcastChannel::new(&database_name(name)).ok();
-        let persisted = ask_persistence().await;
+        let persisted = Rc::new(Cell::new(false));
+        let answer = persisted.clone();
+        wasm_bindgen_futures::spawn_local(async move { answer.set(ask_persistence().await) });
         Ok(IndexedDbStore {
             db: RefCell::new(Some(db)),
             channel,
@@ -105,9 +109,10 @@ impl IndexedDbStore {
         })
     }
 
-    /// Whether the browser granted persistent storage.
+    /// Whether the browser has granted persistent storage (false until it
+    /// answered).
     pub fn persisted(&self) -> bool {
-        self.persisted
+        self.persisted.get()
     }
 
     fn transaction(

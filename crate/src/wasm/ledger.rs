@@ -224,7 +224,8 @@ impl JsLedger {
         }
     }
 
-    /// Whether the browser granted persistent storage (always false in memory).
+    /// Whether the browser has granted persistent storage (asked at `open`, not
+    /// awaited: false until it answered; always false in memory).
     #[wasm_bindgen(getter)]
     pub fn persisted(&self) -> bool {
         match self.inner.store() {
