@@ -247,7 +247,11 @@ impl JsLedger {
     /// Creates an empty stream of a stored model; throws `STREAM_EXISTS`,
     /// `UNKNOWN_MODEL`.
     #[wasm_bindgen(js_name = createStream, unchecked_return_type = "Promise<Stream>")]
-    pub fn create_stream(&self, id: String, model_id: String) -> js_sys::Promise {
+    pub fn create_stream(
+        &self,
+        id: String,
+        #[wasm_bindgen(js_name = "modelId")] model_id: String,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let record = inner.create_stream(&id, &model_id).await.map_err(js_err)?;
@@ -277,7 +281,10 @@ impl JsLedger {
     /// `ACTION_REJECTED`, `STATE_MISMATCH`, `HEAD_MISMATCH`, ... with
     /// `details.seq`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Verified[]>")]
-    pub fn verify(&self, stream_id: Option<String>) -> js_sys::Promise {
+    pub fn verify(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: Option<String>,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             to_js(&inner.verify(stream_id.as_deref()).await.map_err(js_err)?)
@@ -286,7 +293,10 @@ impl JsLedger {
 
     /// The stream as JSON lines: a header line with its net, then one event per line.
     #[wasm_bindgen(js_name = exportJsonl, unchecked_return_type = "Promise<string>")]
-    pub fn export_jsonl(&self, stream_id: String) -> js_sys::Promise {
+    pub fn export_jsonl(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: String,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             Ok(inner.export_jsonl(&stream_id).await.map_err(js_err)?.into())
@@ -307,7 +317,7 @@ impl JsLedger {
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
-        stream_id: Option<String>,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: Option<String>,
         #[wasm_bindgen(unchecked_param_type = "(change: Change) => void")]
         callback: js_sys::Function,
     ) -> JsValue {
@@ -412,9 +422,9 @@ impl JsStream {
     /// Transitions that may fire now for an actor with `roles`.
     pub fn enabled(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string[]")] roles: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string[]")] roles: Option<js_sys::Array>,
     ) -> Result<Vec<String>, JsValue> {
-        let roles = roles_from_js(&roles)?;
+        let roles = roles_from_js(&roles.map_or(JsValue::UNDEFINED, Into::into))?;
         let names: Vec<&str> = roles.iter().map(String::as_str).collect();
         let marking = Marking(self.record.borrow().state.clone());
         Ok(self
@@ -433,8 +443,11 @@ impl JsStream {
     pub fn fire(
         &self,
         action: String,
-        #[wasm_bindgen(unchecked_param_type = "AppendOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AppendOptions")] options: Option<
+            js_sys::Object,
+        >,
     ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let prepared = action_from_js(&action, &options)
             .and_then(|a| Ok((a, ts_from_js(&option(&options, "ts")?)?)));
         let (action, ts) = match prepared {
@@ -477,8 +490,11 @@ impl JsStream {
     #[wasm_bindgen(unchecked_return_type = "Promise<Event[]>")]
     pub fn events(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "EventsOptions")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EventsOptions")] options: Option<
+            js_sys::Object,
+        >,
     ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let parsed = (|| {
             let whole = |key: &str, max: f64| -> Result<Option<f64>, JsValue> {
                 let v = option(&options, key)?;
