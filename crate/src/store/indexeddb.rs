@@ -217,8 +217,10 @@ fn event_from_js(stream: &str, value: JsValue) -> Result<Event, ChainError> {
 async fn finish(tx: Transaction) -> Result<(), ChainError> {
     match tx.done().await {
         Ok(result) if result.is_committed() => Ok(()),
+        // rexie does not expose the transaction's `error`; an abort with no
+        // failed request is the browser's own (e.g. quota at commit time).
         Ok(_) => Err(ChainError::Storage {
-            message: "the transaction was aborted".into(),
+            message: "the browser aborted the transaction (for example: storage quota exceeded); nothing was written".into(),
         }),
         Err(e) => Err(storage(e)),
     }
