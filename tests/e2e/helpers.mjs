@@ -32,3 +32,43 @@ export function watchErrors(page) {
   page.on("pageerror", (err) => errors.push(String(err)));
   return errors;
 }
+
+/**
+ * A fresh browser context (its own IndexedDB, service worker and downloads)
+ * with the app open and ready; `errors` collects console errors.
+ */
+export async function openApp(browser, url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]");
+  return { context, page, errors };
+}
+
+/** Starts a stream of a gallery example and waits until it is open. */
+export async function startExample(page, key) {
+  const before = await page.getAttribute("body", "data-stream");
+  await page.click(`#gallery [data-example="${key}"]`);
+  await page.waitForFunction((b) => document.body.dataset.stream && document.body.dataset.stream !== b, before);
+  return page.getAttribute("body", "data-stream");
+}
+
+/** Tokens of a place as the marking table shows them. */
+export async function tokens(page, place) {
+  return Number(await page.locator(`#marking tr[data-place="${place}"] td`).nth(1).textContent());
+}
+
+/** Tokens of a place as the SVG drawing shows them. */
+export async function drawnTokens(page, place) {
+  return Number(await page.getAttribute(`#net [data-place="${place}"]`, "data-tokens"));
+}
+
+/** Waits until the log table holds `n` events (and the badge has verified them). */
+export async function waitForEvents(page, n) {
+  await page.waitForFunction(
+    (n) => document.querySelectorAll("#log tbody tr[data-seq]").length === n &&
+      document.getElementById("verify-badge").textContent.includes(`· ${n} event`),
+    n,
+  );
+}

@@ -46,3 +46,13 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
   ledger.close();
   await assert.rejects(ledger.streams(), (err) => err.code === "CLOSED");
 });
+
+test("ledger.model(id) gives back a stored net; an unknown id is UNKNOWN_MODEL", async () => {
+  const ledger = Ledger.memory();
+  const model = Model.fromJson(shop);
+  const id = await ledger.putModel(model);
+  const back = await ledger.model(id);
+  assert.equal(back.id, id);
+  assert.equal(back.toJson(), model.toJson());
+  await assert.rejects(ledger.model("0".repeat(64)), (err) => err instanceof Error && err.code === "UNKNOWN_MODEL");
+});

@@ -9,6 +9,7 @@ export async function ledgerDemo(model: Model): Promise<number> {
   const ledger: Ledger = await Ledger.open("shop");
   const memory: Ledger = Ledger.memory();
   const id: string = await ledger.putModel(model);
+  const stored: Model = await ledger.model(id);
   const stream: Stream = await ledger.createStream("till-1", id);
   const e: Event = await stream.fire("sell", { actor: "ann", roles: ["clerk"], payload: { sku: 7 }, multiple: 2 });
   const e2: Event = await stream.fire("sell");
@@ -30,5 +31,5 @@ export async function ledgerDemo(model: Model): Promise<number> {
   const persisted: boolean = ledger.persisted;
   return e.seq + e2.state.length + batch.length + head.seq + (marking["stock"] ?? 0) + enabled.length +
     events.length + all.length + infos.length + verified.length + one.length + report.added + JSON.parse(e.payload).length +
-    (persisted ? 1 : 0);
+    (persisted ? 1 : 0) + stored.places.length;
 }

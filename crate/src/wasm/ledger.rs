@@ -244,6 +244,17 @@ impl JsLedger {
         })
     }
 
+    /// A stored model by id (e.g. the net of a stream, `stream.modelId`);
+    /// throws `UNKNOWN_MODEL`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Model>")]
+    pub fn model(&self, id: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let model = inner.model(&id).await.map_err(js_err)?;
+            Ok(JsModel { model }.into())
+        })
+    }
+
     /// Creates an empty stream of a stored model; throws `STREAM_EXISTS`,
     /// `UNKNOWN_MODEL`.
     #[wasm_bindgen(js_name = createStream, unchecked_return_type = "Promise<Stream>")]

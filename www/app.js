@@ -1,0 +1,118 @@
+// The petrichain app: wires the ledger (IndexedDB), the net view, the event
+// log, import, the sync panel and the service worker together. It imports the
+// package the way any user would.
+import { Model } from "petrichain";
+import { $, describe, download, slug } from "./dom.js";
+import { renderGallery } from "./examples.js";
+import { wireImport } from "./import.js";
+import { openWorkspace } from "./ledger-view.js";
+import { createNetView } from "./net-view.js";
+import { renderLog, verifyInto } from "./log-view.js";
+import { wireSyncPanel } from "./sync-panel.js";
+import { registerServiceWorker } from "./offline.js";
+
+const ws = await openWorkspace("app");
+let last = null; // the transition fired last in this view, highlighted
+let queue = Promise.resolve(); // firings run one after another, in click order
+
+function showError(err) {
+  const box = $("error");
+  box.hidden = !err;
+  box.textContent = err ? describe(err) : "";
+}
+
+const net = createNetView({
+  onFire: (action) => {
+    queue = queue.then(() => fire(action));
+    return queue;
+  },
+});
+
+async function fire(action) {
+  const stream = ws.stream;
+  if (!stream) return;
+  const { roles, actor, multiple } = net.options();
+  try {
+    await stream.fire(action, { roles, actor, multiple });
+    last = action;
+    showError(null);
+  } catch (err) {
+    showError(err);
+  }
+  await show();
+}
+
+/** Redraws everything that depends on the open stream. */
+async function show() {
+  const { stream, model } = ws;
+  $("empty").hidden = !!stream;
+  $("workspace").hidden = !stream;
+  $("log-section").hidden = !stream;
+  document.body.dataset.stream = stream?.id ?? "";
+  if (!stream) {
+    await ws.renderList();
+    return;
+  }
+  $("stream-title").textContent = stream.id;
+  $("model-name").textContent = model.name || "untitled net";
+  $("model-id").textContent = model.id.slice(0, 12) + "…";
+  $("model-id").title = model.id;
+  $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
+  $("head").title = stream.head.hash;
+  $("export-pnml").disabled = typeof model.toPnml !== "function";
+  $("export-pnml").title = typeof model.toPnml === "function" ? "" : "PNML export is not in this build of the engine";
+  net.show(model, stream.marking, last);
+  await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList()]);
+}
+
+ws.onSwitch(async () => {
+  last = null;
+  showError(null);
+  await show();
+});
+ws.onRemoteChange(() => show());
+
+renderGallery($("gallery"), async (example) => {
+  try {
+    await ws.start(Model.fromJson(example.text), example.key);
+  } catch (err) {
+    showError(err);
+  }
+});
+
+wireImport(async ({ model, file }) => {
+  await ws.start(model, slug(file.replace(/\.[^.]+$/, "")));
+});
+
+$("new-stream").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = $("new-stream-name");
+  try {
+    await ws.start(ws.model, input.value.trim(), { exact: true });
+    input.value = "";
+  } catch (err) {
+    showError(err);
+  }
+});
+
+$("verify-now").addEventListener("click", () => ws.stream && verifyInto(ws.ledger, ws.stream.id));
+
+$("export-events").addEventListener("click", async () => {
+  try {
+    download(`${ws.stream.id}.jsonl`, await ws.ledger.exportJsonl(ws.stream.id), "application/x-ndjson");
+  } catch (err) {
+    showError(err);
+  }
+});
+$("export-json").addEventListener("click", () =>
+  download(`${slug(ws.model.name || ws.stream.id)}.json`, ws.model.toJson(), "application/json"));
+$("export-pnml").addEventListener("click", () =>
+  download(`${slug(ws.model.name || ws.stream.id)}.pnml`, ws.model.toPnml(), "application/xml"));
+$("export-svg").addEventListener("click", () =>
+  download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
+
+wireSyncPanel(ws.ledger);
+await ws.restore();
+await show();
+document.body.dataset.ready = "true";
+registerServiceWorker();

@@ -1,0 +1,72 @@
+// Importing the user's own net: a file picker and drag and drop anywhere on the
+// page. The format (PNML, PNEditor .pflow, pflow JSON / JSON-LD, petrichain
+// JSON) is detected by the engine from the content; its warnings are shown.
+import { Model } from "petrichain";
+import { $, h, describe } from "./dom.js";
+
+const MAX_BYTES = 8 * 1024 * 1024;
+
+/** Reads a net from file text: `{ model, warnings }`; throws the engine's error. */
+export function readNet(text) {
+  if (typeof Model.import === "function") {
+    const result = Model.import(text);
+    return result instanceof Model ? { model: result, warnings: result.warnings ?? [] } : result;
+  }
+  if (/^\s*[{[]/.test(text)) return { model: Model.fromJson(text), warnings: [] };
+  const err = new Error("this build reads JSON nets only; PNML and .pflow import (Model.import) is not in it yet");
+  err.code = "UNSUPPORTED_FORMAT";
+  throw err;
+}
+
+function warningText(w) {
+  if (typeof w === "string") return w;
+  const where = [w.line && w.column ? `${w.line}:${w.column}` : null, w.element ? `'${w.element}'` : null].filter(Boolean).join(" ");
+  return `${where ? where + ": " : ""}${w.message ?? JSON.stringify(w)}`;
+}
+
+/** Shows the outcome of an import: the warnings, or the error. */
+export function showImportReport({ file, warnings = [], error = null }) {
+  const box = $("import-report");
+  box.hidden = false;
+  box.className = `import-report ${error ? "bad" : warnings.length ? "warn" : "ok"}`;
+  const head = error
+    ? h("p", {}, h("strong", {}, `Could not import ${file}: `), describe(error))
+    : h("p", {}, h("strong", {}, `Imported ${file}`), warnings.length ? ` with ${warnings.length} warning${warnings.length > 1 ? "s" : ""}:` : " with no warnings.");
+  box.replaceChildren(head, ...(warnings.length ? [h("ul", { className: "warnings" }, warnings.map((w) => h("li", {}, warningText(w))))] : []));
+}
+
+/** Wires the picker and drag and drop; `onNet({ model, warnings, file })` gets each imported net. */
+export function wireImport(onNet) {
+  const handle = async (file) => {
+    if (!file) return;
+    try {
+      if (file.size > MAX_BYTES) throw new Error(`the file is ${file.size} bytes; the limit is ${MAX_BYTES}`);
+      const { model, warnings } = readNet(await file.text());
+      showImportReport({ file: file.name, warnings });
+      await onNet({ model, warnings, file: file.name });
+    } catch (error) {
+      showImportReport({ file: file.name, error });
+    }
+  };
+  const input = $("file-input");
+  input.addEventListener("change", () => {
+    handle(input.files[0]);
+    input.value = "";
+  });
+  const zone = $("dropzone");
+  const isFile = (e) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+  document.addEventListener("dragover", (e) => {
+    if (!isFile(e)) return;
+    e.preventDefault();
+    zone.classList.add("dragging");
+  });
+  document.addEventListener("dragleave", (e) => {
+    if (e.relatedTarget === null) zone.classList.remove("dragging");
+  });
+  document.addEventListener("drop", (e) => {
+    if (!isFile(e)) return;
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    handle(e.dataTransfer.files[0]);
+  });
+}

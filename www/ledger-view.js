@@ -1,0 +1,110 @@
+// The ledger side of the app: one IndexedDB ledger, its streams (create,
+// switch, listed in the sidebar), the nets they run, and which stream is open
+// (remembered across reloads).
+import { Ledger } from "petrichain";
+import { $, h, slug } from "./dom.js";
+
+const CURRENT = "petrichain.stream";
+
+export async function openWorkspace(name) {
+  const ledger = await Ledger.open(name);
+  const models = new Map(); // model id -> Model
+  const switchers = [];
+  const remotes = [];
+
+  const ws = {
+    ledger,
+    /** The open Stream, or null. */
+    stream: null,
+    /** The open stream's Model, or null. */
+    model: null,
+
+    /** The net of a stream, from the ledger (cached). */
+    async modelOf(id) {
+      if (!models.has(id)) models.set(id, await ledger.model(id));
+      return models.get(id);
+    },
+
+    /** Opens stream `id` and tells the listeners. */
+    async open(id) {
+      const stream = await ledger.stream(id);
+      const model = await ws.modelOf(stream.modelId);
+      ws.stream = stream;
+      ws.model = model;
+      localStorage.setItem(CURRENT, id);
+      for (const f of switchers) await f();
+    },
+
+    /**
+     * Stores `model` and opens a new stream of it. The stream is called
+     * `name`, or with `exact: false` the first free `name-N`.
+     */
+    async start(model, name, { exact = false } = {}) {
+      const modelId = await ledger.putModel(model);
+      models.set(modelId, model);
+      let id = name;
+      if (!exact) {
+        const taken = new Set((await ledger.streams()).map((s) => s.id));
+        let n = 1;
+        while (taken.has(`${name}-${n}`)) n++;
+        id = `${name}-${n}`;
+      }
+      await ledger.createStream(id, modelId);
+      await ws.open(id);
+    },
+
+    /** Reopens the stream open before the reload, if it still exists. */
+    async restore() {
+      const id = localStorage.getItem(CURRENT);
+      const ids = new Set((await ledger.streams()).map((s) => s.id));
+      if (id && ids.has(id)) await ws.open(id);
+    },
+
+    /** Redraws the list of streams. */
+    async renderList() {
+      const infos = await ledger.streams();
+      const items = await Promise.all(
+        infos.map(async (s) => {
+          const model = await ws.modelOf(s.model);
+          const current = ws.stream?.id === s.id;
+          return h("li", {},
+            h("button", {
+              type: "button",
+              className: `stream${current ? " current" : ""}`,
+              dataset: { stream: s.id },
+              "aria-current": current ? "true" : undefined,
+            },
+            h("span", { className: "s-id" }, s.id),
+            h("span", { className: "s-meta" }, `${model.name || slug(s.model)} · ${s.seq} event${s.seq === 1 ? "" : "s"}`)));
+        }),
+      );
+      $("streams").replaceChildren(...(items.length ? items : [h("li", { className: "subtle" }, "None yet.")]));
+      $("new-stream").hidden = !ws.stream;
+    },
+
+    onSwitch(f) {
+      switchers.push(f);
+    },
+    onRemoteChange(f) {
+      remotes.push(f);
+    },
+  };
+
+  $("streams").addEventListener("click", (e) => {
+    const b = e.target.closest("[data-stream]");
+    if (b && b.dataset.stream !== ws.stream?.id) ws.open(b.dataset.stream);
+  });
+
+  // Changes from other tabs (or a sync) reach the open view; our own appends
+  // already moved the handle's head, so they are skipped here.
+  ledger.subscribe(null, async (change) => {
+    if (ws.stream && change.stream === ws.stream.id && change.seq !== ws.stream.head.seq) {
+      await ws.stream.refresh();
+      for (const f of remotes) await f();
+    } else if (!ws.stream || change.stream !== ws.stream.id) {
+      await ws.renderList();
+    }
+  });
+
+  return ws;
+}
