@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# npm start: install what is missing, build the wasm package, serve the app.
+# npm start: install what is missing, build the wasm package if it is missing,
+# build the app (www/dist) and serve it on one printed localhost URL.
+#   PORT=8080 npm start
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build-wasm.sh
+[ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
+echo "[start] building the app into www/dist"
+npx vite build --config www/vite.config.js --logLevel warn
 port="${PORT:-5173}"
-echo "[start] serving the app; open the Local URL printed below (Ctrl-C stops)"
-exec npx vite --config www/vite.config.js --host 127.0.0.1 --port "$port"
+echo "[start] serving www/dist (no sync backend yet); open the Local URL printed below (Ctrl-C stops)"
+exec npx vite preview --config www/vite.config.js --host 127.0.0.1 --port "$port" --strictPort

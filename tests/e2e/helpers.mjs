@@ -2,18 +2,34 @@
 // launch the system's Chromium through playwright-core (never a download).
 import { build, preview } from "vite";
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const config = new URL("../../www/vite.config.js", import.meta.url).pathname;
 export const artifacts = new URL("../artifacts/", import.meta.url).pathname;
 mkdirSync(artifacts, { recursive: true });
 
-/** Builds www/ and serves the result on 127.0.0.1 at a free port. */
+/**
+ * Builds www/ into a folder of its own (test files may run in parallel) and
+ * serves the result on 127.0.0.1 at a free port.
+ */
 export async function serveApp() {
-  await build({ configFile: config, logLevel: "warn" });
-  const server = await preview({ configFile: config, preview: { host: "127.0.0.1", port: 0, strictPort: false } });
+  const outDir = mkdtempSync(join(tmpdir(), "petrichain-app-"));
+  const buildOptions = { outDir, emptyOutDir: true };
+  await build({ configFile: config, logLevel: "warn", build: buildOptions });
+  const server = await preview({
+    configFile: config, logLevel: "warn", build: buildOptions,
+    preview: { host: "127.0.0.1", port: 0, strictPort: false },
+  });
   const address = server.httpServer.address();
-  return { url: `http://127.0.0.1:${address.port}/`, close: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: async () => {
+      await server.close();
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Headless Chromium with the flags this closed network needs. */

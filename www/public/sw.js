@@ -24,7 +24,7 @@ async function precache() {
     if (!list) throw err;
     const { files } = await list.json();
     const missing = [];
-    for (const f of files) if (!(await cache.match(absolute(f)))) missing.push(f);
+    for (const f of files) if (!(await cache.match(absolute(f), { ignoreVary: true }))) missing.push(f);
     if (missing.length) throw new Error(`offline, and ${missing.length} files are not cached`);
     return files.length;
   }
@@ -73,7 +73,7 @@ async function networkFirstPage(request) {
     if (response.ok) await cache.put(scope.href, response.clone());
     return response;
   } catch (err) {
-    const cached = await cache.match(scope.href);
+    const cached = await cache.match(scope.href, { ignoreVary: true });
     if (cached) return cached;
     throw err;
   }
@@ -81,10 +81,11 @@ async function networkFirstPage(request) {
 
 async function cacheFirst(request) {
   const cache = await caches.open(CACHE);
-  const cached = await cache.match(request);
+  // By URL: a servers' `Vary: Origin` must not hide the copy from a crossorigin <script>.
+  const cached = await cache.match(request.url, { ignoreVary: true });
   if (cached) return cached;
   const response = await fetch(request);
-  if (response.ok) await cache.put(request, response.clone());
+  if (response.ok) await cache.put(request.url, response.clone());
   return response;
 }
 

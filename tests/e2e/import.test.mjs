@@ -1,0 +1,63 @@
+// Importing the user's own net file, by the file picker and by drag and drop,
+// with the engine's warnings or error shown.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { serveApp, launchBrowser, openApp, tokens, waitForEvents } from "./helpers.mjs";
+
+const corpus = (name) => new URL(`../../../shared/corpus/${name}`, import.meta.url).pathname;
+
+let app;
+let browser;
+before(async () => {
+  app = await serveApp();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+test("a JSON net chosen with the file picker becomes a stream", async () => {
+  const { context, page, errors } = await openApp(browser, app.url);
+  await page.setInputFiles("#file-input", corpus("gopflow-sir_model.json"));
+  await page.waitForFunction(() => document.body.dataset.stream === "gopflow-sir-model-1");
+  assert.match(await page.textContent("#import-report"), /^Imported gopflow-sir_model\.json with no warnings\.$/);
+  assert.equal(await page.locator("#marking tbody tr").count(), 3);
+  const enabled = await page.locator('#transitions [data-enabled="true"]').first().getAttribute("data-transition");
+  await page.click(`#net [data-transition="${enabled}"]`);
+  await waitForEvents(page, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a net dropped on the page is imported", async () => {
+  const { context, page, errors } = await openApp(browser, app.url);
+  const text = await readFile(corpus("gopflow-pc_small.json"), "utf8");
+  const dataTransfer = await page.evaluateHandle((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], "pc_small.json", { type: "application/json" }));
+    return dt;
+  }, text);
+  await page.dispatchEvent("#dropzone", "dragover", { dataTransfer });
+  assert.match(await page.getAttribute("#dropzone", "class"), /dragging/);
+  await page.dispatchEvent("#dropzone", "drop", { dataTransfer });
+  await page.waitForFunction(() => document.body.dataset.stream === "pc-small-1");
+  assert.doesNotMatch(await page.getAttribute("#dropzone", "class"), /dragging/);
+  assert.ok(await page.locator("#marking tbody tr").count() > 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a broken file is refused with the engine's error and opens nothing", async () => {
+  const { context, page, errors } = await openApp(browser, app.url);
+  await page.setInputFiles("#file-input", {
+    name: "broken.json", mimeType: "application/json", buffer: Buffer.from('{"places": [{"id": "p"}],\n "arcs": [{"source": "p"'),
+  });
+  await page.waitForSelector("#import-report.bad");
+  assert.match(await page.textContent("#import-report"), /^Could not import broken\.json: [A-Z_]+: .*line 2/);
+  assert.equal(await page.getAttribute("body", "data-stream"), "");
+  assert.equal(await tokens(page, "p").catch(() => "none"), "none");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
