@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-[ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
+# The engine is rebuilt when it is missing or older than its sources.
+if [ ! -f pkg/petrichain_bg.wasm ] || [ -n "$(find crate Cargo.toml Cargo.lock -newer pkg/petrichain_bg.wasm -type f -print -quit)" ]; then
+  bash scripts/build-wasm.sh
+fi
 echo "[start] building the app into www/dist"
 npx vite build --config www/vite.config.js --logLevel warn
 port="${PORT:-5173}"

@@ -2,7 +2,7 @@
 // switch, listed in the sidebar), the nets they run, and which stream is open
 // (remembered across reloads).
 import { Ledger } from "petrichain";
-import { $, h, slug } from "./dom.js";
+import { $, h } from "./dom.js";
 
 const CURRENT = "petrichain.stream";
 
@@ -75,7 +75,7 @@ export async function openWorkspace(name) {
               "aria-current": current ? "true" : undefined,
             },
             h("span", { className: "s-id" }, s.id),
-            h("span", { className: "s-meta" }, `${model.name || slug(s.model)} · ${s.seq} event${s.seq === 1 ? "" : "s"}`)));
+            h("span", { className: "s-meta" }, `${model.name || `untitled net ${s.model.slice(0, 8)}`} · ${s.seq} event${s.seq === 1 ? "" : "s"}`)));
         }),
       );
       $("streams").replaceChildren(...(items.length ? items : [h("li", { className: "subtle" }, "None yet.")]));

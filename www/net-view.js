@@ -16,6 +16,17 @@ export function createNetView({ onFire }) {
   let model = null;
   let marking = null;
   let highlight = null;
+  let zoom = 1; // 1 = fit the frame; above 1 the frame scrolls
+
+  const applyZoom = () => {
+    const svg = host.querySelector("svg");
+    host.classList.toggle("zoomed", zoom > 1);
+    if (svg) svg.style.width = zoom > 1 ? `${zoom * 100}%` : "";
+    $("zoom-fit").setAttribute("aria-pressed", String(zoom === 1));
+  };
+  $("zoom-in").addEventListener("click", () => { zoom = Math.min(zoom * 1.5, 8); applyZoom(); });
+  $("zoom-out").addEventListener("click", () => { zoom = Math.max(zoom / 1.5, 1); applyZoom(); });
+  $("zoom-fit").addEventListener("click", () => { zoom = 1; applyZoom(); });
 
   for (const root of [host, list]) {
     root.addEventListener("click", (e) => {
@@ -52,6 +63,7 @@ export function createNetView({ onFire }) {
     const svg = host.querySelector("svg");
     svg.setAttribute("focusable", "false");
     svg.setAttribute("aria-hidden", "true");
+    applyZoom();
 
     const enabled = new Set(model.enabled(marking, who));
     const focused = list.contains(document.activeElement) ? document.activeElement.dataset.transition : null;
@@ -92,6 +104,7 @@ export function createNetView({ onFire }) {
     show(m, mk, last = null) {
       if (m !== model) {
         model = m;
+        zoom = 1;
         fillRoles();
       }
       marking = mk;
