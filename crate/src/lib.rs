@@ -25,7 +25,7 @@
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
 //! id), [`engine`] (firing), [`formats`] (import / export), [`chain`] (events,
-//! hashing, verification), [`store`] (the ledger over a store).
+//! hashing, verification), [`store`] (the ledger over a store), [`sync`] (sync protocol and client).
 #![deny(missing_docs)]
 
 pub mod chain;
@@ -33,6 +33,7 @@ pub mod engine;
 pub mod formats;
 pub mod model;
 pub mod store;
+pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
