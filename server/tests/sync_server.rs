@@ -522,8 +522,13 @@ fn serves_the_app_and_refuses_path_traversal() {
     assert_eq!((r.status, r.text().as_str()), (200, "console.log(1)"));
     let r = c.get("/assets/missing.js").unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
-    // The API is still the API.
+    // The API is still the API; the files are read only.
     assert_eq!(c.get("/v1/streams").unwrap().status, 200);
+    let r = c.request("POST", "/index.html", &[], Some(b"{}")).unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (405, "METHOD_NOT_ALLOWED")
+    );
 
     for target in [
         "/%2e%2e/secret.txt",
