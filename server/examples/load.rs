@@ -2,7 +2,7 @@
 //! alternative, in one run.
 //!
 //! ```text
-//! cargo run --release -p petrichain-server --example load -- --clients 16 --appends 200 --batch 1
+//! cargo run --release -p petrichain-server --example load -- --clients 16 --appends 200 --batch 1 --rounds 3
 //! ```
 //!
 //! 1. **server**: an in-process `petrichain-server` on 127.0.0.1:0 with a
@@ -10,10 +10,15 @@
 //!    own keep-alive connection, send `--appends` conditional appends of
 //!    `--batch` events each (HTTP, JSON, engine verification, one
 //!    transaction per append).
-//! 2. **raw SQLite**: the same rows inserted into a fresh file with the
-//!    same schema and pragmas, by as many threads sharing one connection
-//!    (as the server's writer does), one transaction per append, with no
-//!    HTTP, no JSON parsing and no validation.
+//! 2. **raw SQLite, 1 thread**: the same rows, in the same transactions
+//!    (head upsert + event inserts, one transaction per append), into a
+//!    fresh file with the same schema and pragmas, from one thread taking the
+//!    streams round-robin: no HTTP, no JSON, no validation, no lock hand-off.
+//! 3. **raw SQLite, N threads**: the same, from `--clients` threads sharing
+//!    one connection behind a mutex (what the server's writer does).
+//!
+//! Each round runs the three in a rotating order (fsync latency on a shared
+//! disk drifts); the summary gives the median of the rounds.
 //!
 //! Bounded: at most clients x appends requests, loopback only.
 
@@ -26,6 +31,7 @@ use petrichain::formats::json::import_json;
 use petrichain::model::Model;
 use petrichain::sync::protocol::{AppendOk, AppendRequest, Head, ModelDoc};
 use petrichain_server::client::Client;
+use petrichain_server::config::Synchronous;
 use petrichain_server::storage::sqlite::SqliteStorage;
 use rusqlite::{params, Connection, TransactionBehavior};
 
@@ -39,6 +45,7 @@ struct Options {
     batch: usize,
     rounds: usize,
     only: Option<usize>,
+    synchronous: Synchronous,
 }
 
 fn options() -> Result<Options, String> {
@@ -48,6 +55,7 @@ fn options() -> Result<Options, String> {
         batch: 1,
         rounds: 3,
         only: None,
+        synchronous: Synchronous::Full,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -63,11 +71,19 @@ fn options() -> Result<Options, String> {
             "--appends" => o.appends = num("--appends", 10_000)?,
             "--batch" => o.batch = num("--batch", 500)?,
             "--rounds" => o.rounds = num("--rounds", 10)?,
+            "--synchronous" => {
+                o.synchronous = match args.next().as_deref() {
+                    Some("full") => Synchronous::Full,
+                    Some("normal") => Synchronous::Normal,
+                    _ => return Err("--synchronous needs full or normal".into()),
+                }
+            }
             "--only" => {
                 o.only = match args.next().as_deref() {
                     Some("server") => Some(0),
                     Some("raw") => Some(1),
-                    _ => return Err("--only needs server or raw".into()),
+                    Some("raw-threads") => Some(2),
+                    _ => return Err("--only needs server, raw or raw-threads".into()),
                 }
             }
             other => return Err(format!("unknown option {other}")),
@@ -118,8 +134,11 @@ struct Run {
     latencies: Vec<Duration>,
 }
 
-const SERVER: &str = "petrichain-server (HTTP + JSON + verify + SQLite)";
-const RAW: &str = "raw SQLite inserts, same rows, no validation";
+const SIDES: [&str; 3] = [
+    "petrichain-server: HTTP + JSON + engine verification + SQLite",
+    "raw SQLite, same rows and transactions, 1 thread, no validation",
+    "raw SQLite, same rows and transactions, N threads on 1 connection",
+];
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -156,6 +175,7 @@ fn run_server(
     let config = petrichain_server::Config {
         addr: "127.0.0.1:0".parse().expect("loopback"),
         db: dir.join(format!("server-{round}.sqlite")),
+        synchronous: o.synchronous,
         ..Default::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -230,15 +250,16 @@ fn run_server(
     Run { elapsed, latencies }
 }
 
-fn run_raw(all: &[Vec<Vec<Event>>], o: &Options, dir: &std::path::Path, round: usize) -> Run {
-    let path = dir.join(format!("raw-{round}.sqlite"));
+/// A fresh database with the server's schema and pragmas.
+fn raw_db(all: &[Vec<Vec<Event>>], o: &Options, dir: &std::path::Path, name: &str) -> Connection {
+    let path = dir.join(name);
     // Same schema as the server's (and the model row its foreign key needs).
     drop(SqliteStorage::open(&path).expect("schema"));
     let conn = Connection::open(&path).expect("raw db");
     conn.busy_timeout(Duration::from_secs(10)).expect("pragma");
     conn.pragma_update(None, "journal_mode", "WAL")
         .expect("pragma");
-    conn.pragma_update(None, "synchronous", "FULL")
+    conn.pragma_update(None, "synchronous", o.synchronous.as_str())
         .expect("pragma");
     conn.pragma_update(None, "foreign_keys", "ON")
         .expect("pragma");
@@ -247,6 +268,92 @@ fn run_raw(all: &[Vec<Vec<Event>>], o: &Options, dir: &std::path::Path, round: u
         [&all[0][0][0].model],
     )
     .expect("model row");
+    conn
+}
+
+/// One append without any check: head upsert + event inserts, one
+/// transaction.
+fn raw_append(conn: &mut Connection, events: &[Event]) {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .expect("begin");
+    let last = events.last().expect("non-empty batch");
+    tx.prepare_cached(
+        "INSERT INTO streams (id, model, seq, hash, state) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET seq = ?3, hash = ?4, state = ?5",
+    )
+    .expect("prepare")
+    .execute(params![
+        last.stream,
+        last.model,
+        last.seq as i64,
+        last.hash,
+        serde_json::to_string(&last.state).unwrap_or_default()
+    ])
+    .expect("head");
+    {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO events (stream, seq, model, action, multiple, actor, roles,
+                 payload, ts, prev, state, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .expect("prepare");
+        for e in events {
+            insert
+                .execute(params![
+                    e.stream,
+                    e.seq as i64,
+                    e.model,
+                    e.action,
+                    e.multiple as i64,
+                    e.actor,
+                    serde_json::to_string(&e.roles).unwrap_or_default(),
+                    e.payload,
+                    e.ts as i64,
+                    e.prev,
+                    serde_json::to_string(&e.state).unwrap_or_default(),
+                    e.hash,
+                ])
+                .expect("insert");
+        }
+    }
+    tx.commit().expect("commit");
+}
+
+/// The same transactions from one thread, streams taken round-robin: SQLite
+/// with no lock hand-off at all, the plain best case.
+fn run_raw_serial(
+    all: &[Vec<Vec<Event>>],
+    o: &Options,
+    dir: &std::path::Path,
+    round: usize,
+) -> Run {
+    let mut conn = raw_db(all, o, dir, &format!("raw-serial-{round}.sqlite"));
+    let mut latencies = Vec::with_capacity(o.clients * o.appends);
+    let start = Instant::now();
+    for i in 0..o.appends {
+        for client in all {
+            let t = Instant::now();
+            raw_append(&mut conn, &client[i]);
+            latencies.push(t.elapsed());
+        }
+    }
+    Run {
+        elapsed: start.elapsed(),
+        latencies,
+    }
+}
+
+/// The same transactions from `clients` threads sharing one connection
+/// behind a mutex (what the server's writer does), latency including the wait.
+fn run_raw_threads(
+    all: &[Vec<Vec<Event>>],
+    o: &Options,
+    dir: &std::path::Path,
+    round: usize,
+) -> Run {
+    let conn = raw_db(all, o, dir, &format!("raw-threads-{round}.sqlite"));
     let conn = Arc::new(Mutex::new(conn));
     let barrier = Arc::new(Barrier::new(o.clients + 1));
     let handles: Vec<_> = all
@@ -259,52 +366,7 @@ fn run_raw(all: &[Vec<Vec<Event>>], o: &Options, dir: &std::path::Path, round: u
                 barrier.wait();
                 for events in batches {
                     let t = Instant::now();
-                    let mut c = conn.lock().unwrap_or_else(|e| e.into_inner());
-                    let tx = c
-                        .transaction_with_behavior(TransactionBehavior::Immediate)
-                        .expect("begin");
-                    let last = events.last().expect("non-empty batch");
-                    tx.execute(
-                        "INSERT INTO streams (id, model, seq, hash, state) VALUES (?1, ?2, ?3, ?4, ?5)
-                         ON CONFLICT (id) DO UPDATE SET seq = ?3, hash = ?4, state = ?5",
-                        params![
-                            last.stream,
-                            last.model,
-                            last.seq as i64,
-                            last.hash,
-                            serde_json::to_string(&last.state).unwrap_or_default()
-                        ],
-                    )
-                    .expect("head");
-                    {
-                        let mut insert = tx
-                            .prepare_cached(
-                                "INSERT INTO events (stream, seq, model, action, multiple, actor, roles,
-                                 payload, ts, prev, state, hash)
-                                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                            )
-                            .expect("prepare");
-                        for e in &events {
-                            insert
-                                .execute(params![
-                                    e.stream,
-                                    e.seq as i64,
-                                    e.model,
-                                    e.action,
-                                    e.multiple as i64,
-                                    e.actor,
-                                    serde_json::to_string(&e.roles).unwrap_or_default(),
-                                    e.payload,
-                                    e.ts as i64,
-                                    e.prev,
-                                    serde_json::to_string(&e.state).unwrap_or_default(),
-                                    e.hash,
-                                ])
-                                .expect("insert");
-                        }
-                    }
-                    tx.commit().expect("commit");
-                    drop(c);
+                    raw_append(&mut conn.lock().unwrap_or_else(|e| e.into_inner()), &events);
                     latencies.push(t.elapsed());
                 }
                 latencies
@@ -328,7 +390,7 @@ fn main() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "error: {e}\nusage: load [--clients N] [--appends N] [--batch N] [--rounds N] [--only server|raw]"
+                "error: {e}\nusage: load [--clients N] [--appends N] [--batch N] [--rounds N] [--only server|raw|raw-threads] [--synchronous full|normal]"
             );
             std::process::exit(2);
         }
@@ -343,31 +405,37 @@ fn main() {
 
     println!(
         "{} clients x {} appends x {} event(s), each client on its own stream, loopback, \
-         SQLite WAL synchronous=FULL, {} interleaved round(s)\n",
-        o.clients, o.appends, o.batch, o.rounds
+         SQLite WAL synchronous={}, {} interleaved round(s)\n",
+        o.clients,
+        o.appends,
+        o.batch,
+        o.synchronous.as_str(),
+        o.rounds
     );
     println!("| round | | appends/s | events/s | p50 ms | p99 ms | total s |");
     println!("|---|---|---:|---:|---:|---:|---:|");
-    let (mut server_rates, mut raw_rates) = (Vec::new(), Vec::new());
+    let mut rates: [Vec<f64>; 3] = Default::default();
     for round in 1..=o.rounds {
-        // Alternate which side goes first: the disk's fsync latency drifts
-        // with whatever else the machine is doing.
-        for side in if round % 2 == 1 { [0, 1] } else { [1, 0] } {
+        // Rotate which side goes first: the disk's fsync latency drifts with
+        // whatever else the machine is doing.
+        for k in 0..3 {
+            let side = (k + round - 1) % 3;
             if o.only.is_some_and(|only| only != side) {
                 continue;
             }
-            if side == 0 {
-                let run = run_server(&model, &all, &o, &dir, round);
-                server_rates.push(report(round, SERVER, &run, &o));
-            } else {
-                let run = run_raw(&all, &o, &dir, round);
-                raw_rates.push(report(round, RAW, &run, &o));
-            }
+            let run = match side {
+                0 => run_server(&model, &all, &o, &dir, round),
+                1 => run_raw_serial(&all, &o, &dir, round),
+                _ => run_raw_threads(&all, &o, &dir, round),
+            };
+            rates[side].push(report(round, SIDES[side], &run, &o));
         }
     }
-    let (s, r) = (median(&mut server_rates), median(&mut raw_rates));
+    let [s, r, t] = rates.map(|mut v| median(&mut v));
     println!(
-        "\nmedian appends/s: server {s:.0}, raw SQLite {r:.0}; server / raw = {:.2}",
+        "\nmedian appends/s: server {s:.0}, raw SQLite one thread {r:.0}, raw SQLite {} threads {t:.0}; \
+         server / raw one thread = {:.2}",
+        o.clients,
         s / r
     );
     let _ = std::fs::remove_dir_all(&dir);

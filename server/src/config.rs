@@ -23,6 +23,9 @@ OPTIONS:
                             * allows any origin) [default: same origin only]
     --max-body-bytes N      largest request body, larger ones get 413
                             [default: 8388608]
+    --synchronous MODE      full: an acknowledged append survives a power cut
+                            (one fsync per append); normal: it survives a crash
+                            of the server, not of the machine [default: full]
     -h, --help              print this help
     -V, --version           print the version
 ";
@@ -39,6 +42,26 @@ pub enum Cors {
     Origins(Vec<String>),
 }
 
+/// How hard SQLite makes each commit durable (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// fsync at every commit: acknowledged appends survive a power cut.
+    #[default]
+    Full,
+    /// fsync at checkpoints only: survives a server crash, not a power cut.
+    Normal,
+}
+
+impl Synchronous {
+    /// The pragma value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -52,6 +75,8 @@ pub struct Config {
     pub cors: Cors,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// SQLite durability.
+    pub synchronous: Synchronous,
 }
 
 impl Default for Config {
@@ -62,6 +87,7 @@ impl Default for Config {
             static_dir: None,
             cors: Cors::SameOrigin,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            synchronous: Synchronous::Full,
         }
     }
 }
@@ -125,6 +151,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                     _ => return Err(format!("--max-body-bytes {v}: expected a positive integer")),
                 };
             }
+            "--synchronous" => {
+                config.synchronous = match value("--synchronous")?.as_str() {
+                    "full" | "FULL" => Synchronous::Full,
+                    "normal" | "NORMAL" => Synchronous::Normal,
+                    v => return Err(format!("--synchronous {v}: expected full or normal")),
+                }
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -168,6 +201,8 @@ mod tests {
             "--cors-origin=https://b.example",
             "--max-body-bytes",
             "1024",
+            "--synchronous",
+            "normal",
         ])
         .unwrap() else {
             panic!("expected run")
@@ -180,6 +215,7 @@ mod tests {
             Cors::Origins(vec!["https://a.example".into(), "https://b.example".into()])
         );
         assert_eq!(c.max_body_bytes, 1024);
+        assert_eq!(c.synchronous, Synchronous::Normal);
         let Command::Run(c) = parse(&["--cors-origin", "*"]).unwrap() else {
             panic!("expected run")
         };
@@ -195,6 +231,9 @@ mod tests {
             .unwrap_err()
             .contains("positive"));
         assert!(parse(&["--db"]).unwrap_err().contains("needs a value"));
+        assert!(parse(&["--synchronous", "off"])
+            .unwrap_err()
+            .contains("full or normal"));
         assert!(parse(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown option"));

@@ -86,11 +86,13 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
             )));
         }
     }
-    let db = config.db.clone();
-    let storage = tokio::task::spawn_blocking(move || storage::sqlite::SqliteStorage::open(&db))
-        .await
-        .map_err(|e| StartError::Storage(e.to_string()))?
-        .map_err(|e| StartError::Storage(e.to_string()))?;
+    let (db, synchronous) = (config.db.clone(), config.synchronous);
+    let storage = tokio::task::spawn_blocking(move || {
+        storage::sqlite::SqliteStorage::open_with(&db, synchronous)
+    })
+    .await
+    .map_err(|e| StartError::Storage(e.to_string()))?
+    .map_err(|e| StartError::Storage(e.to_string()))?;
     let state = Arc::new(AppState::new(Arc::new(storage), config));
     let router = routes::router(state.clone(), config);
     let listener = TcpListener::bind(config.addr)

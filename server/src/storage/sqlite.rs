@@ -12,7 +12,9 @@
 //! same file) can never both build on the same head. Within this process
 //! writers also queue on a mutex, so they wait without SQLite's busy polling;
 //! across processes the busy timeout makes them wait for the lock.
-//! `synchronous=FULL`: an acknowledged append survives a power cut.
+//! `synchronous=FULL` by default: an acknowledged append survives a power
+//! cut. `NORMAL` (`--synchronous normal`) skips the fsync per commit: still
+//! atomic and safe against a crash of the server, not of the machine.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -22,6 +24,7 @@ use petrichain::chain::Event;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::{AppendTx, Commit, Page, Plan, Storage, StreamHead};
+use crate::config::Synchronous;
 use crate::error::ApiError;
 
 /// The schema version this build writes and reads.
@@ -74,6 +77,7 @@ const SELECT_EVENTS: &str = "SELECT stream, seq, model, action, multiple, actor,
 /// Chains in one SQLite file.
 pub struct SqliteStorage {
     path: std::path::PathBuf,
+    synchronous: Synchronous,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -90,7 +94,7 @@ fn to_u64(n: i64) -> Result<u64, ApiError> {
     u64::try_from(n).map_err(|_| internal("corrupt record: negative number", n))
 }
 
-fn connect(path: &Path) -> Result<Connection, rusqlite::Error> {
+fn connect(path: &Path, synchronous: Synchronous) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -99,25 +103,33 @@ fn connect(path: &Path) -> Result<Connection, rusqlite::Error> {
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "synchronous", synchronous.as_str())?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
 }
 
 impl SqliteStorage {
     /// Opens (creating it, and its directory, on first run) and migrates the
-    /// database at `path`. Refuses a file written by a newer schema.
+    /// database at `path`, fully synchronous. Refuses a file written by a
+    /// newer schema.
     pub fn open(path: &Path) -> Result<SqliteStorage, ApiError> {
+        SqliteStorage::open_with(path, Synchronous::Full)
+    }
+
+    /// [`SqliteStorage::open`] with a chosen durability.
+    pub fn open_with(path: &Path, synchronous: Synchronous) -> Result<SqliteStorage, ApiError> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| internal(&format!("creating {}", dir.display()), e))?;
             }
         }
-        let mut conn = connect(path).map_err(|e| internal(&path.display().to_string(), e))?;
+        let mut conn =
+            connect(path, synchronous).map_err(|e| internal(&path.display().to_string(), e))?;
         migrate(&mut conn)?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
+            synchronous,
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
         })
@@ -130,7 +142,7 @@ impl SqliteStorage {
         let pooled = self.readers.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let mut conn = match pooled {
             Some(c) => c,
-            None => connect(&self.path)?,
+            None => connect(&self.path, self.synchronous)?,
         };
         let out = f(&mut conn);
         let mut idle = self.readers.lock().unwrap_or_else(|e| e.into_inner());
