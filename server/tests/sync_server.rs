@@ -792,10 +792,14 @@ fn bounded_load_two_processes_no_fork_no_lost_acknowledged_event() {
     const APPENDS: usize = 12;
     let dir = TempDir::new("load");
     let db = dir.path("db.sqlite");
-    // Two server processes on one SQLite file: the head check inside
-    // BEGIN IMMEDIATE must hold across processes too.
-    let a = Server::start(&db, &[]);
-    let b = Server::start(&db, &[]);
+    // Two server processes on one SQLite file, started at the same time on
+    // a file that does not exist yet: the head check inside BEGIN IMMEDIATE
+    // must hold across processes too.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Server::start(&db, &[]));
+        let b = s.spawn(|| Server::start(&db, &[]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
     let m = model();
     assert_eq!(put_model(&mut a.client(), &m).status, 201);
 
@@ -851,4 +855,42 @@ fn bounded_load_two_processes_no_fork_no_lost_acknowledged_event() {
     // Both processes see the same data.
     let (_, via_b) = pull_all(&mut b.client(), "shared");
     assert_eq!(via_b, pull_all(&mut c, "shared").1);
+}
+
+#[test]
+fn command_line_help_and_bad_options() {
+    let bin = env!("CARGO_BIN_EXE_petrichain-server");
+    let out = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--addr",
+        "--db",
+        "--static",
+        "--cors-origin",
+        "--max-body-bytes",
+    ] {
+        assert!(help.contains(option), "{option} missing from --help");
+    }
+    let out = std::process::Command::new(bin)
+        .args(["--addr", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
+
+    // A --static directory that does not exist: refused at start, clearly.
+    let dir = TempDir::new("cli");
+    let out = std::process::Command::new(bin)
+        .args(["--addr", "127.0.0.1:0", "--db"])
+        .arg(dir.path("db.sqlite"))
+        .args(["--static"])
+        .arg(dir.path("no-such-dir"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
 }
