@@ -99,7 +99,11 @@ impl Server {
     /// Sends SIGTERM and waits (bounded) for a clean exit.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        // The shell's builtin kill: no dependency on a kill binary.
+        let ok = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
         assert!(ok.success());
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
