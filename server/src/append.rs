@@ -7,7 +7,8 @@
 //!    duplicates and skipped; a leading event whose seq is taken by another
 //!    hash is a lost race: `409 HEAD_MISMATCH`.
 //! 2. The head the new events build on (the last duplicate, or `expected`
-//!    when there is none) must be the stored head: `409` otherwise.
+//!    when there is none) must be the stored head, and the first new event
+//!    must follow it (next seq, `prev` = head hash): `409` otherwise.
 //! 3. Each new event is checked by the engine's [`Verifier`], resumed at the
 //!    stored head: stream, model, seq, fields, `prev` link, hash, the net
 //!    allows the action, `state` is the marking reached. The first failure
@@ -95,9 +96,16 @@ pub fn plan_append(
         });
     }
 
-    // 2. The conditional part.
+    // 2. The conditional part: the batch must build on the stored head, by
+    //    what it says (`expected` / the last duplicate) and by what its
+    //    first new event links to.
     if base != current_head {
         return Err(ApiError::HeadMismatch(current_head));
+    }
+    if let Some(first) = fresh.first() {
+        if first.seq != current.seq.saturating_add(1) || first.prev != current.hash {
+            return Err(ApiError::HeadMismatch(current_head));
+        }
     }
 
     // 3. Verify every new event on top of the stored head.

@@ -352,10 +352,26 @@ fn invalid_events_are_refused_and_nothing_is_stored() {
     );
     let stored = &good[..1];
 
-    // Broken link: prev changed, hash recomputed so only the link is wrong.
+    // Broken link inside a batch: prev changed, hash recomputed so only the
+    // link is wrong.
+    let mut e = good[2].clone();
+    e.prev = good[0].hash.clone();
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), rehash(e)],
+        3,
+        "BROKEN_LINK",
+    );
+    // At the first new event a wrong link means the client builds on another
+    // head than ours: 409 with the head, nothing stored.
     let mut e = good[1].clone();
     e.prev = good[0].prev.clone();
-    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "BROKEN_LINK");
+    let r = append(&mut c, "s", &request(&m, head_of(&good[0]), &[rehash(e)]));
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (409, "HEAD_MISMATCH"));
+    assert_eq!(body.head, Some(head_of(&good[0])));
 
     // The net does not allow it: spend 20 with 9 cash left.
     let mut e = good[1].clone();
@@ -382,12 +398,26 @@ fn invalid_events_are_refused_and_nothing_is_stored() {
     assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "STATE_MISMATCH");
 
     // Another stream's event, another model, a seq gap.
-    let other = chain(&m, "t", &spends(2));
-    assert_refused(&mut c, "s", stored, &other[1..], 2, "WRONG_STREAM");
+    let mut e = good[1].clone();
+    e.stream = "t".into();
+    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "WRONG_STREAM");
     let mut e = good[1].clone();
     e.model = "ab".repeat(32);
     assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "WRONG_MODEL");
-    assert_refused(&mut c, "s", stored, &good[2..], 2, "SEQ_GAP");
+    // A seq gap inside the batch (seq 2, then 4).
+    let mut e = good[2].clone();
+    e.seq = 4;
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), rehash(e)],
+        3,
+        "SEQ_GAP",
+    );
+    // At the first new event: 409.
+    let r = append(&mut c, "s", &request(&m, head_of(&good[0]), &good[2..]));
+    assert_eq!((r.status, error(&r).code.as_str()), (409, "HEAD_MISMATCH"));
 
     // A good event then a bad one: the whole batch is refused.
     let mut bad = good[2].clone();
