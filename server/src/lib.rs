@@ -93,7 +93,7 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
     .await
     .map_err(|e| StartError::Storage(e.to_string()))?
     .map_err(|e| StartError::Storage(e.to_string()))?;
-    let state = Arc::new(AppState::new(Arc::new(storage), config));
+    let state = Arc::new(AppState::new(Arc::new(storage)));
     let router = routes::router(state.clone(), config);
     let listener = TcpListener::bind(config.addr)
         .await

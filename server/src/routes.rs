@@ -45,7 +45,7 @@ pub struct AppState {
 
 impl AppState {
     /// State over `storage`.
-    pub fn new(storage: Arc<dyn Storage>, _config: &Config) -> AppState {
+    pub fn new(storage: Arc<dyn Storage>) -> AppState {
         AppState {
             storage,
             models: RwLock::default(),
