@@ -25,7 +25,8 @@
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
 //! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG),
-//! [`chain`] (events, hashing, verification), [`store`] (the ledger over a store).
+//! [`chain`] (events, hashing, verification), [`store`] (the ledger over a
+//! store), [`sync`] (sync protocol and client).
 #![deny(missing_docs)]
 
 pub mod chain;
@@ -34,6 +35,7 @@ pub mod formats;
 pub mod model;
 pub mod render;
 pub mod store;
+pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -1,0 +1,170 @@
+//! Wire types of sync protocol v1 (docs/sync-protocol.md), shared by the
+//! client and the reference server so both speak exactly the same JSON.
+
+use serde::{Deserialize, Serialize};
+
+use crate::chain::{Event, GENESIS_PREV};
+
+/// Protocol version, the path prefix of every endpoint (`/v1/...`).
+pub const PROTOCOL_VERSION: &str = "v1";
+/// Page size when the client does not ask for one.
+pub const DEFAULT_PAGE: u64 = 500;
+
+/// Where a stream's chain ends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Head {
+    /// Seq of the last event, 0 for an empty stream.
+    pub seq: u64,
+    /// Hash of the last event, 64 zeros for an empty stream.
+    pub hash: String,
+}
+
+impl Head {
+    /// The head of a stream with no event.
+    pub fn zero() -> Head {
+        Head {
+            seq: 0,
+            hash: GENESIS_PREV.to_string(),
+        }
+    }
+}
+
+/// One stream in `GET /v1/streams`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamInfo {
+    /// Stream id.
+    pub id: String,
+    /// Model id.
+    pub model: String,
+    /// Current head.
+    pub head: Head,
+}
+
+/// `GET /v1/streams` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamList {
+    /// Every stream.
+    pub streams: Vec<StreamInfo>,
+}
+
+/// Body of `PUT /v1/models/{id}` and answer of `GET /v1/models/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelDoc {
+    /// SHA-256 of `json`.
+    pub id: String,
+    /// Canonical JSON text of the model.
+    pub json: String,
+}
+
+/// `GET /v1/streams/{id}/events` answer: a page of events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPage {
+    /// Stream id.
+    pub stream: String,
+    /// Model id.
+    pub model: String,
+    /// The server's head when the page was read.
+    pub head: Head,
+    /// Events with seq > `after`, in order.
+    pub events: Vec<Event>,
+    /// More events follow the last one returned.
+    pub more: bool,
+}
+
+/// Body of `POST /v1/streams/{id}/events`: a conditional append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppendRequest {
+    /// Model id of the stream (creates the stream when `expected` is zero).
+    pub model: String,
+    /// The head the client builds on.
+    pub expected: Head,
+    /// Events to append, in seq order.
+    pub events: Vec<Event>,
+}
+
+/// `200` answer to an append.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendOk {
+    /// The new head.
+    pub head: Head,
+    /// Events stored by this request.
+    pub stored: u64,
+    /// Events skipped because the server already had them (same seq and hash).
+    pub duplicates: u64,
+}
+
+/// Any error answer: `{"code", "message", ...}` plus fields some codes carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code (`HEAD_MISMATCH`, `INVALID_EVENT`, ...).
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// `HEAD_MISMATCH`: the server's current head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<Head>,
+    /// `INVALID_EVENT`: seq of the first bad event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// `INVALID_EVENT`: why (a chain error object with its own `code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<serde_json::Value>,
+    /// `INVALID_MODEL`: the validation problems.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problems: Option<serde_json::Value>,
+}
+
+/// `data` of a server-sent `append` event on `/v1/streams/{id}/live`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveAppend {
+    /// Stream id.
+    pub stream: String,
+    /// Its new head.
+    pub head: Head,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn append_request_json_shape_is_pinned() {
+        let req = AppendRequest {
+            model: "m".into(),
+            expected: Head::zero(),
+            events: vec![],
+        };
+        let text = serde_json::to_string(&req).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                r#"{{"model":"m","expected":{{"seq":0,"hash":"{GENESIS_PREV}"}},"events":[]}}"#
+            )
+        );
+        assert!(serde_json::from_str::<AppendRequest>(
+            r#"{"model":"m","expected":{"seq":0,"hash":""},"events":[],"x":1}"#
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn error_body_omits_absent_fields() {
+        let body = ErrorBody {
+            code: "HEAD_MISMATCH".into(),
+            message: "head moved".into(),
+            head: Some(Head {
+                seq: 2,
+                hash: "ab".into(),
+            }),
+            seq: None,
+            reason: None,
+            problems: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"code":"HEAD_MISMATCH","message":"head moved","head":{"seq":2,"hash":"ab"}}"#
+        );
+    }
+}

@@ -1,0 +1,243 @@
+//! Shared by the integration tests: a real server process on 127.0.0.1:0,
+//! temporary directories, a test net and real event chains built with the
+//! core crate's ledger.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use petrichain::chain::{hash::event_hash, Event};
+use petrichain::formats::json::import_json;
+use petrichain::model::Model;
+use petrichain::store::{block_on, Action, Ledger};
+use petrichain::sync::protocol::{AppendRequest, ErrorBody, EventPage, Head, ModelDoc};
+use petrichain_server::client::{Client, Response};
+
+/// A directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "petrichain-server-test-{}-{}-{name}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running `petrichain-server` process, killed when dropped.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+}
+
+impl Server {
+    /// Starts the binary with `--addr 127.0.0.1:0 --db db` and `extra`
+    /// options, and waits for its "listening on" line.
+    pub fn start(db: &Path, extra: &[&str]) -> Server {
+        // Next to the db, or in its nearest existing ancestor (the server
+        // creates missing directories itself; tests check that).
+        let mut home = db.parent().unwrap_or(Path::new("."));
+        while !home.is_dir() {
+            home = home.parent().unwrap_or(Path::new("."));
+        }
+        let log = home.join(format!(
+            "server-{}.log",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_petrichain-server"))
+            .args(["--addr", "127.0.0.1:0", "--db"])
+            .arg(db)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(&log).expect("log file")))
+            .spawn()
+            .expect("server starts");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let Some(url) = line.trim().strip_prefix("listening on http://") else {
+            let _ = child.kill();
+            panic!(
+                "unexpected first line {line:?}; log: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        let addr: SocketAddr = url.parse().unwrap();
+        assert!(addr.ip().is_loopback());
+        assert_ne!(addr.port(), 0);
+        Server { child, addr, log }
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(self.addr).unwrap()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        // The shell's builtin kill: no dependency on a kill binary.
+        let ok = Command::new("sh")
+            .args(["-c", &format!("kill -TERM {pid}")])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The test net: `spend` moves cash to spent (10 cash), `audit` needs the
+/// auditor role and a spent token (read through a loop), `tick` always
+/// fires and counts.
+pub const NET: &str = r#"{
+  "name": "till",
+  "places": [{"id": "cash", "initial": 10}, {"id": "spent"}, {"id": "ticks"}],
+  "transitions": [{"id": "spend"}, {"id": "audit", "roles": ["auditor"]}, {"id": "tick"}],
+  "arcs": [
+    {"source": "cash", "target": "spend"}, {"source": "spend", "target": "spent"},
+    {"source": "spent", "target": "audit"}, {"source": "audit", "target": "spent"},
+    {"source": "tick", "target": "ticks"}
+  ]
+}"#;
+
+pub fn model() -> Model {
+    import_json(NET).unwrap().0
+}
+
+pub fn model_doc(model: &Model) -> ModelDoc {
+    ModelDoc {
+        id: model.id().to_string(),
+        json: model.canonical_json(),
+    }
+}
+
+/// Events of `stream` built by a memory ledger firing `actions` in order.
+pub fn chain(model: &Model, stream: &str, actions: &[Action]) -> Vec<Event> {
+    block_on(async {
+        let ledger = Ledger::memory();
+        let id = ledger.put_model(model).await.unwrap();
+        ledger.create_stream(stream, &id).await.unwrap();
+        for (i, a) in actions.iter().enumerate() {
+            ledger
+                .fire(stream, a, 1_700_000_000_000 + i as u64)
+                .await
+                .unwrap();
+        }
+        ledger.all_events(stream).await.unwrap()
+    })
+}
+
+pub fn spends(n: usize) -> Vec<Action> {
+    (0..n)
+        .map(|i| {
+            Action::new("spend")
+                .actor("alice")
+                .payload(format!("{{\"n\":{i}}}"))
+        })
+        .collect()
+}
+
+pub fn ticks(n: usize) -> Vec<Action> {
+    (0..n).map(|_| Action::new("tick")).collect()
+}
+
+/// The event with its hash recomputed after a change.
+pub fn rehash(mut e: Event) -> Event {
+    e.hash = event_hash(&e);
+    e
+}
+
+pub fn head_of(e: &Event) -> Head {
+    Head {
+        seq: e.seq,
+        hash: e.hash.clone(),
+    }
+}
+
+pub fn request(model: &Model, expected: Head, events: &[Event]) -> AppendRequest {
+    AppendRequest {
+        model: model.id().to_string(),
+        expected,
+        events: events.to_vec(),
+    }
+}
+
+pub fn put_model(c: &mut Client, model: &Model) -> Response {
+    c.send_json(
+        "PUT",
+        &format!("/v1/models/{}", model.id()),
+        &model_doc(model),
+    )
+    .unwrap()
+}
+
+pub fn append(c: &mut Client, stream: &str, req: &AppendRequest) -> Response {
+    c.send_json("POST", &format!("/v1/streams/{stream}/events"), req)
+        .unwrap()
+}
+
+pub fn error(r: &Response) -> ErrorBody {
+    let body: ErrorBody = r.json().unwrap();
+    assert!(!body.message.is_empty(), "error without a message");
+    body
+}
+
+/// Every event of a stream, following `more`.
+pub fn pull_all(c: &mut Client, stream: &str) -> (Head, Vec<Event>) {
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let after = events.last().map_or(0, |e| e.seq);
+        let r = c
+            .get(&format!(
+                "/v1/streams/{stream}/events?after={after}&limit=1000"
+            ))
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let page: EventPage = r.json().unwrap();
+        events.extend(page.events);
+        if !page.more {
+            return (page.head, events);
+        }
+    }
+}

@@ -1,0 +1,926 @@
+//! The reference server as a client sees it: a real `petrichain-server`
+//! process on 127.0.0.1:0 per test, stopped after.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::time::Duration;
+
+use common::*;
+use petrichain::chain::{verify_events, Event};
+use petrichain::store::Action;
+use petrichain::sync::protocol::{AppendOk, EventPage, Head, ModelDoc, StreamList};
+
+#[test]
+fn models_put_get_and_refusals() {
+    let dir = TempDir::new("models");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+
+    let r = put_model(&mut c, &m);
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(put_model(&mut c, &m).status, 200, "idempotent");
+    let r = c.get(&format!("/v1/models/{}", m.id())).unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json::<ModelDoc>().unwrap(), model_doc(&m));
+
+    let unknown = "ab".repeat(32);
+    let r = c.get(&format!("/v1/models/{unknown}")).unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (404, "MODEL_NOT_FOUND")
+    );
+
+    // The body's id is not the path's / not the hash of the json.
+    let r = c
+        .send_json("PUT", &format!("/v1/models/{unknown}"), &model_doc(&m))
+        .unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (400, "MODEL_ID_MISMATCH")
+    );
+    let doc = ModelDoc {
+        id: unknown.clone(),
+        json: m.canonical_json(),
+    };
+    let r = c
+        .send_json("PUT", &format!("/v1/models/{unknown}"), &doc)
+        .unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (400, "MODEL_ID_MISMATCH")
+    );
+
+    // Hash right, net invalid: an arc to a place that does not exist.
+    let bad = r#"{"places":[{"id":"p"}],"transitions":[{"id":"t"}],"arcs":[{"source":"nowhere","target":"t"}]}"#;
+    let id = sha256_hex(bad);
+    let r = c
+        .send_json(
+            "PUT",
+            &format!("/v1/models/{id}"),
+            &ModelDoc {
+                id: id.clone(),
+                json: bad.into(),
+            },
+        )
+        .unwrap();
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (422, "INVALID_MODEL"));
+    assert!(body.problems.is_some_and(|p| p.is_array()));
+
+    // Hash right, net valid, but not the canonical text: it would load with
+    // another id, so it is refused.
+    let loose = NET.to_string();
+    let id = sha256_hex(&loose);
+    let r = c
+        .send_json(
+            "PUT",
+            &format!("/v1/models/{id}"),
+            &ModelDoc {
+                id: id.clone(),
+                json: loose,
+            },
+        )
+        .unwrap();
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (422, "INVALID_MODEL"));
+    assert_eq!(body.problems.unwrap()[0]["code"], "NOT_CANONICAL");
+
+    let r = c
+        .request("PUT", &format!("/v1/models/{id}"), &[], Some(b"{\"id\": 3"))
+        .unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (400, "MALFORMED_JSON"));
+    // Nothing but the one good model was stored.
+    assert_eq!(
+        c.get(&format!("/v1/models/{id}")).unwrap().status,
+        404,
+        "refused models are not stored"
+    );
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+#[test]
+fn append_pull_and_list_streams() {
+    let dir = TempDir::new("happy");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+
+    let events = chain(&m, "order-1", &spends(3));
+    let r = append(&mut c, "order-1", &request(&m, Head::zero(), &events));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ok: AppendOk = r.json().unwrap();
+    assert_eq!(ok.head, head_of(&events[2]));
+    assert_eq!((ok.stored, ok.duplicates), (3, 0));
+
+    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    assert_eq!(list.streams.len(), 1);
+    assert_eq!(list.streams[0].id, "order-1");
+    assert_eq!(list.streams[0].model, m.id());
+    assert_eq!(list.streams[0].head, head_of(&events[2]));
+
+    let page: EventPage = c.get("/v1/streams/order-1/events").unwrap().json().unwrap();
+    assert_eq!(page.events, events, "events come back exactly as sent");
+    assert_eq!((page.more, page.model.as_str()), (false, m.id()));
+    let page: EventPage = c
+        .get("/v1/streams/order-1/events?after=0&limit=2")
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!((page.events.len(), page.more), (2, true));
+    let page: EventPage = c
+        .get("/v1/streams/order-1/events?after=2&limit=2")
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!((page.events, page.more), (events[2..].to_vec(), false));
+    let page: EventPage = c
+        .get("/v1/streams/order-1/events?after=3")
+        .unwrap()
+        .json()
+        .unwrap();
+    assert!(page.events.is_empty() && !page.more);
+    assert_eq!(page.head, head_of(&events[2]));
+
+    // Appending on top of the head, then verifying the whole stream.
+    let more = chain(&m, "order-1", &spends(5));
+    let r = append(
+        &mut c,
+        "order-1",
+        &request(&m, head_of(&events[2]), &more[3..]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (head, all) = pull_all(&mut c, "order-1");
+    assert_eq!(all, more);
+    assert_eq!(head, head_of(&more[4]));
+    assert_eq!(verify_events(&m, "order-1", &all).unwrap().events, 5);
+
+    // An empty append with the zero head creates an empty stream.
+    let r = append(&mut c, "empty", &request(&m, Head::zero(), &[]));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let page: EventPage = c.get("/v1/streams/empty/events").unwrap().json().unwrap();
+    assert_eq!((page.head, page.events.len()), (Head::zero(), 0));
+}
+
+#[test]
+fn pages_default_to_500_and_are_capped_at_1000() {
+    let dir = TempDir::new("pages");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let events = chain(&m, "big", &ticks(1203));
+    let r = append(&mut c, "big", &request(&m, Head::zero(), &events));
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let page: EventPage = c.get("/v1/streams/big/events").unwrap().json().unwrap();
+    assert_eq!((page.events.len(), page.more), (500, true));
+    let page: EventPage = c
+        .get("/v1/streams/big/events?limit=100000")
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!((page.events.len(), page.more), (1000, true));
+    assert_eq!(page.events[999].seq, 1000);
+    let (head, all) = pull_all(&mut c, "big");
+    assert_eq!(all.len(), 1203);
+    assert_eq!(head, head_of(&events[1202]));
+
+    for bad in ["limit=0", "after=-1", "after=x", "limit=1e3"] {
+        let r = c.get(&format!("/v1/streams/big/events?{bad}")).unwrap();
+        assert_eq!(
+            (r.status, error(&r).code.as_str()),
+            (400, "BAD_REQUEST"),
+            "{bad}"
+        );
+    }
+    let r = c.get("/v1/streams/nope/events").unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (404, "STREAM_NOT_FOUND")
+    );
+}
+
+#[test]
+fn resending_is_idempotent() {
+    let dir = TempDir::new("idem");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let events = chain(&m, "s", &spends(4));
+    let req = request(&m, Head::zero(), &events[..3]);
+    assert_eq!(append(&mut c, "s", &req).status, 200);
+
+    // The same batch again (an acknowledgement lost on the way back).
+    let r = append(&mut c, "s", &req);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ok: AppendOk = r.json().unwrap();
+    assert_eq!((ok.stored, ok.duplicates), (0, 3));
+    assert_eq!(ok.head, head_of(&events[2]));
+
+    // Overlapping: two known events, then a new one.
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, head_of(&events[0]), &events[1..4]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ok: AppendOk = r.json().unwrap();
+    assert_eq!((ok.stored, ok.duplicates), (1, 2));
+    assert_eq!(ok.head, head_of(&events[3]));
+    let (_, all) = pull_all(&mut c, "s");
+    assert_eq!(all, events);
+}
+
+#[test]
+fn a_lost_race_gets_409_with_the_current_head() {
+    let dir = TempDir::new("race");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let mine = chain(&m, "s", &spends(2));
+    let theirs = chain(
+        &m,
+        "s",
+        &[Action::new("spend").actor("bob"), Action::new("tick")],
+    );
+    assert_eq!(
+        append(&mut c, "s", &request(&m, Head::zero(), &mine)).status,
+        200
+    );
+
+    // Another device built on the empty stream: its seq 1 differs.
+    let r = append(&mut c, "s", &request(&m, Head::zero(), &theirs));
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (409, "HEAD_MISMATCH"));
+    assert_eq!(body.head, Some(head_of(&mine[1])));
+
+    // A stale expected head with a seq past the head.
+    let next = chain(&m, "s", &spends(3));
+    let r = append(&mut c, "s", &request(&m, head_of(&mine[0]), &next[2..]));
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (409, "HEAD_MISMATCH"));
+    assert_eq!(body.head, Some(head_of(&mine[1])));
+
+    // An expected head on a stream the server does not have.
+    let r = append(&mut c, "other", &request(&m, head_of(&mine[0]), &mine[1..]));
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (409, "HEAD_MISMATCH"));
+    assert_eq!(body.head, Some(Head::zero()));
+
+    let (head, all) = pull_all(&mut c, "s");
+    assert_eq!((head, all), (head_of(&mine[1]), mine));
+}
+
+/// Sends `events` (a valid prefix of 1 stored event first) and expects the
+/// batch refused at `seq` with `reason`, nothing of it stored.
+fn assert_refused(
+    c: &mut petrichain_server::client::Client,
+    stream: &str,
+    stored: &[Event],
+    batch: &[Event],
+    seq: u64,
+    reason: &str,
+) -> serde_json::Value {
+    let m = model();
+    let expected = stored.last().map_or(Head::zero(), head_of);
+    let r = append(c, stream, &request(&m, expected.clone(), batch));
+    let body = error(&r);
+    assert_eq!(
+        (r.status, body.code.as_str()),
+        (422, "INVALID_EVENT"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(body.seq, Some(seq), "{}", r.text());
+    let why = body.reason.unwrap();
+    assert_eq!(why["code"], reason, "{why}");
+    let r = c.get(&format!("/v1/streams/{stream}/events")).unwrap();
+    if stored.is_empty() {
+        assert_eq!(r.status, 404, "a refused first batch creates no stream");
+    } else {
+        let page: EventPage = r.json().unwrap();
+        assert_eq!(page.events, stored, "nothing of a refused batch is stored");
+        assert_eq!(page.head, expected);
+    }
+    why
+}
+
+#[test]
+fn invalid_events_are_refused_and_nothing_is_stored() {
+    let dir = TempDir::new("invalid");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let good = chain(&m, "s", &spends(3));
+
+    // Tampered: the payload changed, the hash not.
+    let mut tampered = good[1].clone();
+    tampered.payload = "{\"n\":999}".into();
+    assert_refused(
+        &mut c,
+        "s",
+        &[],
+        &[good[0].clone(), tampered],
+        2,
+        "HASH_MISMATCH",
+    );
+
+    // A wrong (well-formed) hash.
+    let mut wrong = good[0].clone();
+    wrong.hash = "0123456789abcdef".repeat(4);
+    assert_refused(&mut c, "s", &[], &[wrong], 1, "HASH_MISMATCH");
+
+    // A malformed hash.
+    let mut malformed = good[0].clone();
+    malformed.hash = "xyz".into();
+    assert_refused(&mut c, "s", &[], &[malformed], 1, "INVALID_EVENT");
+
+    // Store seq 1, then refuse batches on top of it.
+    assert_eq!(
+        append(&mut c, "s", &request(&m, Head::zero(), &good[..1])).status,
+        200
+    );
+    let stored = &good[..1];
+
+    // Broken link inside a batch: prev changed, hash recomputed so only the
+    // link is wrong.
+    let mut e = good[2].clone();
+    e.prev = good[0].hash.clone();
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), rehash(e)],
+        3,
+        "BROKEN_LINK",
+    );
+    // At the first new event a wrong link means the client builds on another
+    // head than ours: 409 with the head, nothing stored.
+    let mut e = good[1].clone();
+    e.prev = good[0].prev.clone();
+    let r = append(&mut c, "s", &request(&m, head_of(&good[0]), &[rehash(e)]));
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (409, "HEAD_MISMATCH"));
+    assert_eq!(body.head, Some(head_of(&good[0])));
+
+    // The net does not allow it: spend 20 with 9 cash left.
+    let mut e = good[1].clone();
+    e.multiple = 20;
+    e.state = vec![0, 21, 0];
+    let why = assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "ACTION_REJECTED");
+    assert_eq!(why["reason"]["code"], "NOT_ENABLED");
+
+    // A role the actor does not hold.
+    let mut e = good[1].clone();
+    e.action = "audit".into();
+    e.state = good[0].state.clone();
+    let why = assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "ACTION_REJECTED");
+    assert_ne!(why["reason"]["code"], "NOT_ENABLED");
+
+    // An action the net does not have.
+    let mut e = good[1].clone();
+    e.action = "steal".into();
+    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "ACTION_REJECTED");
+
+    // The state is not the marking the firing reaches.
+    let mut e = good[1].clone();
+    e.state = vec![9, 9, 9];
+    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "STATE_MISMATCH");
+
+    // Another stream's event, another model, a seq gap.
+    let mut e = good[1].clone();
+    e.stream = "t".into();
+    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "WRONG_STREAM");
+    let mut e = good[1].clone();
+    e.model = "ab".repeat(32);
+    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "WRONG_MODEL");
+    // A seq gap inside the batch (seq 2, then 4).
+    let mut e = good[2].clone();
+    e.seq = 4;
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), rehash(e)],
+        3,
+        "SEQ_GAP",
+    );
+    // At the first new event: 409.
+    let r = append(&mut c, "s", &request(&m, head_of(&good[0]), &good[2..]));
+    assert_eq!((r.status, error(&r).code.as_str()), (409, "HEAD_MISMATCH"));
+
+    // A good event then a bad one: the whole batch is refused.
+    let mut bad = good[2].clone();
+    bad.ts += 1;
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), bad],
+        3,
+        "HASH_MISMATCH",
+    );
+
+    // And the good continuation is still accepted afterwards.
+    let r = append(&mut c, "s", &request(&m, head_of(&good[0]), &good[1..]));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (_, all) = pull_all(&mut c, "s");
+    assert_eq!(all, good);
+}
+
+#[test]
+fn malformed_requests_get_clear_json_errors() {
+    let dir = TempDir::new("malformed");
+    let server = Server::start(&dir.path("db.sqlite"), &["--max-body-bytes", "4096"]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let events = chain(&m, "s", &spends(1));
+
+    for body in [
+        &b"{not json"[..],
+        b"",
+        b"[]",
+        b"{\"model\":\"m\",\"expected\":{\"seq\":0,\"hash\":\"0\"}}",
+        b"{\"model\":\"m\",\"expected\":{\"seq\":-1,\"hash\":\"0\"},\"events\":[]}",
+        b"{\"model\":\"m\",\"expected\":{\"seq\":0,\"hash\":\"0\"},\"events\":[],\"x\":1}",
+    ] {
+        let r = c
+            .request("POST", "/v1/streams/s/events", &[], Some(body))
+            .unwrap();
+        assert_eq!(
+            (r.status, error(&r).code.as_str()),
+            (400, "MALFORMED_JSON"),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+
+    // An event with an unknown field or a missing one.
+    let mut v = serde_json::to_value(request(&m, Head::zero(), &events)).unwrap();
+    v["events"][0]["extra"] = 1.into();
+    let r = c.send_json("POST", "/v1/streams/s/events", &v).unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (400, "MALFORMED_JSON"));
+
+    // Above --max-body-bytes, with and without a Content-Length.
+    let big = chain(
+        &m,
+        "s",
+        &[Action::new("tick").payload(format!("\"{}\"", "x".repeat(8000)))],
+    );
+    let r = append(&mut c, "s", &request(&m, Head::zero(), &big));
+    assert_eq!((r.status, error(&r).code.as_str()), (413, "TOO_LARGE"));
+    let r = chunked_post(&server, "/v1/streams/s/events", &vec![b' '; 10_000]);
+    assert!(r.starts_with("HTTP/1.1 413"), "{r}");
+    assert!(r.contains("TOO_LARGE"), "{r}");
+
+    // Unknown model.
+    let mut req = request(&m, Head::zero(), &events);
+    req.model = "cd".repeat(32);
+    let r = append(&mut c, "s", &req);
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (404, "MODEL_NOT_FOUND")
+    );
+
+    // Unknown routes and methods, an over-long id.
+    let r = c.get("/v1/nothing/here").unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
+    let r = c.request("DELETE", "/v1/streams", &[], None).unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (405, "METHOD_NOT_ALLOWED")
+    );
+    let r = c.get("/").unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
+    let long = "s".repeat(2000);
+    let r = c.get(&format!("/v1/streams/{long}/events")).unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (400, "BAD_REQUEST"));
+
+    // Still serving, nothing stored.
+    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    assert!(list.streams.is_empty());
+}
+
+/// A POST with a chunked body (no Content-Length), answered as raw text.
+fn chunked_post(server: &Server, target: &str, body: &[u8]) -> String {
+    let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!(
+        "POST {target} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for part in body.chunks(1000) {
+        req.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        req.extend_from_slice(part);
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    // The server may answer and close before reading it all.
+    let _ = s.write_all(&req);
+    let mut out = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn serves_the_app_and_refuses_path_traversal() {
+    let dir = TempDir::new("static");
+    let www = dir.path("www");
+    std::fs::create_dir_all(www.join("assets")).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>petrichain app</h1>").unwrap();
+    std::fs::write(www.join("assets/app.js"), "console.log(1)").unwrap();
+    std::fs::write(dir.path("secret.txt"), "TOP SECRET").unwrap();
+    let server = Server::start(&dir.path("db.sqlite"), &["--static", www.to_str().unwrap()]);
+    let mut c = server.client();
+
+    let r = c.get("/").unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "<h1>petrichain app</h1>");
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    let r = c.get("/assets/app.js").unwrap();
+    assert_eq!((r.status, r.text().as_str()), (200, "console.log(1)"));
+    let r = c.get("/assets/missing.js").unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
+    // The API is still the API; the files are read only.
+    assert_eq!(c.get("/v1/streams").unwrap().status, 200);
+    let r = c.request("POST", "/index.html", &[], Some(b"{}")).unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (405, "METHOD_NOT_ALLOWED")
+    );
+
+    for target in [
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/..%2fsecret.txt",
+        "/assets/%2e%2e/%2e%2e/secret.txt",
+        "/assets/..%5c..%5csecret.txt",
+        "/../secret.txt",
+        "/%2fetc%2fpasswd",
+    ] {
+        let mut fresh = server.client();
+        let r = fresh.get(target).unwrap();
+        assert_ne!(r.status, 200, "{target}");
+        assert!(!r.text().contains("SECRET"), "{target}");
+        assert!(!r.text().contains("root:"), "{target}");
+    }
+}
+
+#[test]
+fn cors_is_configurable() {
+    let dir = TempDir::new("cors");
+    let server = Server::start(
+        &dir.path("db.sqlite"),
+        &["--cors-origin", "https://app.example"],
+    );
+    let mut c = server.client();
+    let r = c
+        .request(
+            "OPTIONS",
+            "/v1/streams/s/events",
+            &[
+                ("Origin", "https://app.example"),
+                ("Access-Control-Request-Method", "POST"),
+                (
+                    "Access-Control-Request-Headers",
+                    "authorization,content-type",
+                ),
+            ],
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(r
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("authorization"));
+    let r = c
+        .request(
+            "GET",
+            "/v1/streams",
+            &[("Origin", "https://evil.example")],
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    // Without --cors-origin: no CORS headers at all.
+    let plain = Server::start(&dir.path("db2.sqlite"), &[]);
+    let r = plain
+        .client()
+        .request(
+            "GET",
+            "/v1/streams",
+            &[("Origin", "https://app.example")],
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.header("access-control-allow-origin"), None);
+}
+
+#[test]
+fn live_updates_arrive_as_server_sent_events() {
+    let dir = TempDir::new("live");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let events = chain(&m, "s", &spends(3));
+    append(&mut c, "s", &request(&m, Head::zero(), &events[..1]));
+
+    let r = c.get("/v1/streams/nope/live").unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (404, "STREAM_NOT_FOUND")
+    );
+
+    let mut s = std::net::TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /v1/streams/s/live HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(s);
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let headers = petrichain_server::client::read_headers(&mut reader).unwrap();
+    assert!(headers
+        .iter()
+        .any(|(n, v)| n == "content-type" && v.starts_with("text/event-stream")));
+
+    // Appends to another stream are not sent; this stream's are, in order.
+    let other = chain(&m, "t", &spends(1));
+    append(&mut c, "t", &request(&m, Head::zero(), &other));
+    append(
+        &mut c,
+        "s",
+        &request(&m, head_of(&events[0]), &events[1..2]),
+    );
+    append(&mut c, "s", &request(&m, head_of(&events[1]), &events[2..]));
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let chunk = petrichain_server::client::read_chunk(&mut reader)
+            .unwrap()
+            .expect("stream still open");
+        let text = String::from_utf8(chunk).unwrap();
+        if let Some(data) = text
+            .lines()
+            .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+        {
+            assert!(text.contains("event: append") || text.contains("event:append"));
+            let v: serde_json::Value = serde_json::from_str(data).unwrap();
+            seen.push(v);
+        }
+    }
+    assert_eq!(seen[0]["stream"], "s");
+    assert_eq!(seen[0]["head"]["seq"], 2);
+    assert_eq!(seen[1]["head"]["hash"], events[2].hash.as_str());
+
+    // Graceful shutdown ends the live stream instead of waiting for it.
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn restart_on_the_same_file_keeps_everything() {
+    let dir = TempDir::new("restart");
+    let db = dir.path("nested/dir/petrichain.sqlite");
+    let m = model();
+    let events = chain(&m, "s", &spends(4));
+
+    let server = Server::start(&db, &[]);
+    assert!(
+        db.exists(),
+        "database and its directory created on first run"
+    );
+    let mut c = server.client();
+    put_model(&mut c, &m);
+    let r = append(&mut c, "s", &request(&m, Head::zero(), &events[..2]));
+    assert_eq!(r.status, 200);
+    drop(c);
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+
+    let server = Server::start(&db, &[]);
+    let mut c = server.client();
+    let (head, all) = pull_all(&mut c, "s");
+    assert_eq!((head, all), (head_of(&events[1]), events[..2].to_vec()));
+    assert_eq!(
+        c.get(&format!("/v1/models/{}", m.id())).unwrap().status,
+        200
+    );
+    let r = append(&mut c, "s", &request(&m, head_of(&events[1]), &events[2..]));
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // Killed without warning this time: acknowledged events survive.
+    drop(c);
+    drop(server);
+    let server = Server::start(&db, &[]);
+    let (_, all) = pull_all(&mut server.client(), "s");
+    assert_eq!(all, events);
+    assert!(
+        server.log_text().contains("GET /v1/streams/s/events"),
+        "one log line per request"
+    );
+}
+
+/// Pushes `count` acknowledged `tick`s to `stream`, building each on the
+/// head it knows and, on 409, pulling what it missed and retrying. Returns
+/// the hashes the server acknowledged with 200.
+fn push_ticks(
+    addr: std::net::SocketAddr,
+    client_id: usize,
+    stream: &str,
+    count: usize,
+) -> Vec<String> {
+    use petrichain::engine::Marking;
+    use petrichain::FireOptions;
+    let m = model();
+    let mut c = petrichain_server::client::Client::connect(addr).unwrap();
+    let (mut seq, mut hash, mut state) = (0u64, Head::zero().hash, m.initial_marking().0);
+    let mut acknowledged = Vec::new();
+    let mut attempts = 0;
+    while acknowledged.len() < count {
+        attempts += 1;
+        assert!(attempts < 20_000, "client {client_id}: too many retries");
+        let next = m
+            .fire(&Marking(state.clone()), "tick", &FireOptions::default())
+            .unwrap();
+        let e = rehash(Event {
+            stream: stream.into(),
+            seq: seq + 1,
+            model: m.id().into(),
+            action: "tick".into(),
+            multiple: 1,
+            actor: format!("client-{client_id}"),
+            roles: vec![],
+            payload: format!("{{\"client\":{client_id},\"n\":{}}}", acknowledged.len()),
+            ts: attempts as u64,
+            prev: hash.clone(),
+            state: next.0,
+            hash: String::new(),
+        });
+        let expected = Head {
+            seq,
+            hash: hash.clone(),
+        };
+        let r = append(
+            &mut c,
+            stream,
+            &request(&m, expected, std::slice::from_ref(&e)),
+        );
+        match r.status {
+            200 => {
+                let ok: AppendOk = r.json().unwrap();
+                assert_eq!((ok.stored, ok.head.clone()), (1, head_of(&e)));
+                acknowledged.push(e.hash.clone());
+                (seq, hash, state) = (e.seq, e.hash, e.state);
+            }
+            409 => {
+                let server_head = error(&r).head.unwrap();
+                assert!(server_head.seq > seq, "409 without progress");
+                // Catch up: pull what others appended, in pages.
+                loop {
+                    let page: EventPage = c
+                        .get(&format!(
+                            "/v1/streams/{stream}/events?after={seq}&limit=1000"
+                        ))
+                        .unwrap()
+                        .json()
+                        .unwrap();
+                    if let Some(last) = page.events.last() {
+                        (seq, hash, state) = (last.seq, last.hash.clone(), last.state.clone());
+                    }
+                    if !page.more {
+                        break;
+                    }
+                }
+            }
+            other => panic!("client {client_id}: unexpected {other}: {}", r.text()),
+        }
+    }
+    acknowledged
+}
+
+#[test]
+fn bounded_load_two_processes_no_fork_no_lost_acknowledged_event() {
+    const CLIENTS: usize = 16;
+    const APPENDS: usize = 12;
+    let dir = TempDir::new("load");
+    let db = dir.path("db.sqlite");
+    // Two server processes on one SQLite file, started at the same time on
+    // a file that does not exist yet: the head check inside BEGIN IMMEDIATE
+    // must hold across processes too.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| Server::start(&db, &[]));
+        let b = s.spawn(|| Server::start(&db, &[]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let m = model();
+    assert_eq!(put_model(&mut a.client(), &m).status, 201);
+
+    // Half the clients fight over one stream (through both servers), the
+    // other half each have their own stream.
+    let started = std::time::Instant::now();
+    let handles: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let addr = if i % 2 == 0 { a.addr } else { b.addr };
+            let stream = if i < CLIENTS / 2 {
+                "shared".to_string()
+            } else {
+                format!("own-{i}")
+            };
+            std::thread::spawn(move || (stream.clone(), push_ticks(addr, i, &stream, APPENDS)))
+        })
+        .collect();
+    let results: Vec<(String, Vec<String>)> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "load test too slow"
+    );
+
+    let mut c = a.client();
+    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    assert_eq!(list.streams.len(), 1 + CLIENTS / 2);
+    for info in &list.streams {
+        let (head, events) = pull_all(&mut c, &info.id);
+        // One linear chain that replays through the net: no fork.
+        let verified = verify_events(&m, &info.id, &events).unwrap();
+        assert_eq!(head.hash, verified.head);
+        let writers = if info.id == "shared" { CLIENTS / 2 } else { 1 };
+        assert_eq!(
+            events.len(),
+            writers * APPENDS,
+            "{}: no extra, none lost",
+            info.id
+        );
+        let stored: std::collections::HashSet<&str> =
+            events.iter().map(|e| e.hash.as_str()).collect();
+        for (stream, acked) in &results {
+            if stream == &info.id {
+                for h in acked {
+                    assert!(
+                        stored.contains(h.as_str()),
+                        "{stream}: acknowledged {h} lost"
+                    );
+                }
+            }
+        }
+    }
+    // Both processes see the same data.
+    let (_, via_b) = pull_all(&mut b.client(), "shared");
+    assert_eq!(via_b, pull_all(&mut c, "shared").1);
+}
+
+#[test]
+fn command_line_help_and_bad_options() {
+    let bin = env!("CARGO_BIN_EXE_petrichain-server");
+    let out = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for option in [
+        "--addr",
+        "--db",
+        "--static",
+        "--cors-origin",
+        "--max-body-bytes",
+    ] {
+        assert!(help.contains(option), "{option} missing from --help");
+    }
+    let out = std::process::Command::new(bin)
+        .args(["--addr", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--addr"));
+
+    // A --static directory that does not exist: refused at start, clearly.
+    let dir = TempDir::new("cli");
+    let out = std::process::Command::new(bin)
+        .args(["--addr", "127.0.0.1:0", "--db"])
+        .arg(dir.path("db.sqlite"))
+        .args(["--static"])
+        .arg(dir.path("no-such-dir"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
+}
