@@ -62,7 +62,7 @@ async function show() {
   $("export-pnml").disabled = typeof model.toPnml !== "function";
   $("export-pnml").title = typeof model.toPnml === "function" ? "" : "PNML export is not in this build of the engine";
   net.show(model, stream.marking, last);
-  await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList()]);
+  await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
 }
 
 ws.onSwitch(async () => {
@@ -111,7 +111,7 @@ $("export-pnml").addEventListener("click", () =>
 $("export-svg").addEventListener("click", () =>
   download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
-wireSyncPanel(ws.ledger);
+const sync = wireSyncPanel(ws);
 await ws.restore();
 await show();
 document.body.dataset.ready = "true";

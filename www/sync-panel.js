@@ -1,12 +1,23 @@
-// The sync panel: backend URL, online / offline indicator, pending count,
-// last sync and conflicts. Sync itself is the ledger's (ledger.sync); a build
-// without it says so instead of pretending.
-import { $ } from "./dom.js";
+// The sync panel: backend URL, online / offline indicator, sync status,
+// pending count, last sync and the conflicts of the open stream with their
+// reasons. Syncing is the ledger's own (`ledger.sync({ url })`, see
+// docs/sync-client.md); an engine build without it says so.
+import { $, h, describe } from "./dom.js";
 
-export function wireSyncPanel(ledger) {
+const URL_KEY = "petrichain.syncUrl";
+const AUTO_KEY = "petrichain.syncAuto";
+const LAST_KEY = "petrichain.syncLast";
+
+/** `ws` is the workspace (ledger-view.js); returns `refresh()` for the app to call after changes. */
+export function wireSyncPanel(ws) {
+  const { ledger } = ws;
   const url = $("sync-url");
-  url.value = localStorage.getItem("petrichain.syncUrl") ?? "";
-  url.addEventListener("change", () => localStorage.setItem("petrichain.syncUrl", url.value.trim()));
+  const auto = $("sync-auto");
+  const state = $("sync-state");
+  const status = $("sync-status");
+  // By default the backend is the origin the app came from (npm start serves both).
+  url.value = localStorage.getItem(URL_KEY) ?? new URL(".", location.href).href;
+  auto.checked = localStorage.getItem(AUTO_KEY) === "true";
 
   const showOnline = () => {
     const online = navigator.onLine;
@@ -14,16 +25,122 @@ export function wireSyncPanel(ledger) {
     badge.className = `badge ${online ? "good" : "warn"}`;
     badge.dataset.state = online ? "online" : "offline";
     badge.textContent = online ? "● Online" : "○ Offline";
-    $("sync-online").textContent = online ? "online" : "offline: events are kept here and wait";
+    $("sync-online").textContent = online ? "online" : "offline: new events wait here";
   };
   addEventListener("online", showOnline);
   addEventListener("offline", showOnline);
   showOnline();
-
-  const connected = typeof ledger.sync === "function";
-  $("sync-now").disabled = !connected;
-  $("sync-status").textContent = connected
-    ? ""
-    : "Sync is not connected: this build has no sync client yet. Every event stays in this browser's ledger.";
   $("sync-form").addEventListener("submit", (e) => e.preventDefault());
+
+  if (typeof ledger.sync !== "function") {
+    for (const el of [url, auto, $("sync-now")]) el.disabled = true;
+    status.textContent = "Sync is not connected: this build of the engine has no sync client. Every event stays in this browser's ledger.";
+    return { refresh: async () => {} };
+  }
+
+  let handle = null;
+  let offs = [];
+  const showLast = () => {
+    const last = Number(localStorage.getItem(`${LAST_KEY}:${url.value}`));
+    $("sync-last").textContent = last ? new Date(last).toLocaleString() : "never";
+  };
+  const setState = (s) => {
+    state.textContent = s;
+    state.dataset.state = s;
+    state.className = `badge small ${s === "idle" ? "good" : s === "error" ? "bad" : s === "offline" ? "warn" : "neutral"}`;
+  };
+
+  async function refresh() {
+    if (!handle || !ws.stream) {
+      $("sync-pending").textContent = "—";
+      $("sync-conflicts-box").hidden = true;
+      return;
+    }
+    const id = ws.stream.id;
+    try {
+      const [pending, conflicts] = await Promise.all([handle.pending(id), ledger.conflicts(id)]);
+      if (ws.stream?.id !== id) return;
+      $("sync-pending").textContent = `${pending} event${pending === 1 ? "" : "s"} of ${id}`;
+      $("sync-pending").dataset.count = String(pending);
+      $("sync-conflicts-box").hidden = conflicts.length === 0;
+      $("sync-conflicts").replaceChildren(
+        ...conflicts.map((c) =>
+          h("li", { dataset: { action: c.event.action } },
+            h("code", {}, c.event.action), c.event.multiple > 1 ? ` ×${c.event.multiple}` : "",
+            c.event.actor ? ` by ${c.event.actor}` : "", ` was refused: ${c.code}: ${c.message}`)),
+      );
+    } catch (err) {
+      status.textContent = describe(err);
+    }
+  }
+
+  function connect() {
+    for (const off of offs) off();
+    handle?.stop();
+    handle = null;
+    offs = [];
+    status.textContent = "";
+    status.className = "note";
+    showLast();
+    const target = url.value.trim();
+    if (!target) {
+      setState("not connected");
+      return;
+    }
+    try {
+      handle = ledger.sync({ url: target });
+    } catch (err) {
+      setState("error");
+      status.textContent = describe(err);
+      status.className = "note bad";
+      return;
+    }
+    setState(handle.status);
+    offs.push(
+      handle.on("status", (s) => {
+        setState(s);
+        if (s === "idle") {
+          localStorage.setItem(`${LAST_KEY}:${target}`, String(Date.now()));
+          status.textContent = "";
+          status.className = "note";
+          showLast();
+        }
+        refresh();
+      }),
+      handle.on("error", (err) => {
+        status.textContent = describe(err);
+        status.className = "note bad";
+      }),
+      handle.on("conflict", () => refresh()),
+    );
+    if (auto.checked) handle.start();
+    refresh();
+  }
+
+  url.addEventListener("change", () => {
+    localStorage.setItem(URL_KEY, url.value.trim());
+    connect();
+  });
+  auto.addEventListener("change", () => {
+    localStorage.setItem(AUTO_KEY, String(auto.checked));
+    if (auto.checked) handle?.start();
+    else handle?.stop();
+  });
+  $("sync-now").addEventListener("click", async () => {
+    if (!handle) connect();
+    if (!handle) return;
+    try {
+      await handle.now();
+    } catch {
+      // Shown through the "error" callback and the status badge.
+    }
+    await refresh();
+  });
+  $("sync-clear").addEventListener("click", async () => {
+    if (!ws.stream) return;
+    await ledger.clearConflicts(ws.stream.id);
+    await refresh();
+  });
+  connect();
+  return { refresh };
 }

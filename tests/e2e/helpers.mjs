@@ -2,7 +2,9 @@
 // launch the system's Chromium through playwright-core (never a download).
 import { build, preview } from "vite";
 import { chromium } from "playwright-core";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -10,14 +12,57 @@ const config = new URL("../../www/vite.config.js", import.meta.url).pathname;
 export const artifacts = new URL("../artifacts/", import.meta.url).pathname;
 mkdirSync(artifacts, { recursive: true });
 
+/** Builds www/ into a new temporary folder and returns its path. */
+export async function buildApp() {
+  const outDir = mkdtempSync(join(tmpdir(), "petrichain-app-"));
+  await build({ configFile: config, logLevel: "warn", build: { outDir, emptyOutDir: true } });
+  return outDir;
+}
+
+/**
+ * The reference server (release build, as `npm start` runs it; scripts/ci/e2e.sh
+ * builds it, PETRICHAIN_SERVER overrides the path) serving the built app and
+ * the sync API at a free port, with a fresh SQLite file.
+ */
+export async function serveAppWithServer() {
+  const repo = new URL("../../", import.meta.url).pathname;
+  const binary = process.env.PETRICHAIN_SERVER ?? join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
+  if (!existsSync(binary)) throw new Error(`${binary} missing: cargo build --release -p petrichain-server`);
+  const outDir = await buildApp();
+  const data = mkdtempSync(join(tmpdir(), "petrichain-data-"));
+  const child = spawn(binary, ["--addr", "127.0.0.1:0", "--db", join(data, "petrichain.sqlite"), "--static", outDir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = [];
+  child.stderr.on("data", (chunk) => log.push(String(chunk)));
+  const url = await new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once("line", (line) => {
+      const m = /^listening on (http:\/\/\S+)$/.exec(line);
+      m ? resolve(`${m[1]}/`) : reject(new Error(`unexpected first line: ${line}`));
+    });
+    child.once("exit", (code) => reject(new Error(`server exited (${code}): ${log.join("")}`)));
+  });
+  return {
+    url,
+    log,
+    close: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(outDir, { recursive: true, force: true });
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
 /**
  * Builds www/ into a folder of its own (test files may run in parallel) and
  * serves the result on 127.0.0.1 at a free port.
  */
 export async function serveApp() {
-  const outDir = mkdtempSync(join(tmpdir(), "petrichain-app-"));
+  const outDir = await buildApp();
   const buildOptions = { outDir, emptyOutDir: true };
-  await build({ configFile: config, logLevel: "warn", build: buildOptions });
   const server = await preview({
     configFile: config, logLevel: "warn", build: buildOptions,
     preview: { host: "127.0.0.1", port: 0, strictPort: false },
