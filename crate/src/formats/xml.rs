@@ -1,0 +1,576 @@
+//! A small, hardened XML tree for the XML importers (PNML, PNEditor).
+//!
+//! quick-xml does the tokenising; this module builds a tree of borrowed
+//! strings on top of it and enforces petrichain's rules for hostile input:
+//! no DTD (a `<!DOCTYPE` is refused, so no entity can ever be declared, let
+//! alone expanded), only the five predefined entities and character
+//! references, a size cap and a nesting cap. Every element remembers its byte
+//! offset; [`Doc::position`] turns offsets into line:column for messages.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use quick_xml::errors::Error as XmlError;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use super::{ImportError, ImportLimits, Position, Warning};
+use crate::MAX_TOKENS;
+
+/// An element: local name (namespace prefix dropped), attributes, child
+/// elements and its own text content.
+#[derive(Debug)]
+pub(crate) struct Element<'a> {
+    pub name: &'a str,
+    pub attrs: Vec<(&'a str, Cow<'a, str>)>,
+    pub children: Vec<Element<'a>>,
+    /// Text directly inside the element. Whitespace-only text between child
+    /// elements (indentation) is dropped.
+    pub text: Cow<'a, str>,
+    /// Byte offset of the `<` that starts the element.
+    pub offset: usize,
+}
+
+impl<'a> Element<'a> {
+    /// The value of an attribute, by local name.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The first child element with this local name.
+    pub fn child(&self, name: &str) -> Option<&Element<'a>> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    /// Text of the child element `name`, if there is one.
+    pub fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name).map(|c| c.text.as_ref())
+    }
+
+    /// `id` attribute, or "" when missing.
+    pub fn id(&self) -> &str {
+        self.attr("id").unwrap_or("")
+    }
+}
+
+/// A parsed document: the source text (for positions) and the root element.
+pub(crate) struct Doc<'a> {
+    src: &'a str,
+    line_starts: OnceCell<Vec<usize>>,
+    pub root: Element<'a>,
+}
+
+impl<'a> Doc<'a> {
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn position(&self, offset: usize) -> Position {
+        position_in(self.src, &self.line_starts, offset)
+    }
+
+    /// A warning about an element.
+    pub fn warning(&self, element: &str, el: &Element, message: String) -> Warning {
+        Warning {
+            element: element.to_string(),
+            position: Some(self.position(el.offset)),
+            message,
+        }
+    }
+
+    /// A [`ImportError::BadValue`] about an element.
+    pub fn bad(&self, element: &str, el: &Element, message: String) -> ImportError {
+        ImportError::BadValue {
+            element: element.to_string(),
+            position: Some(self.position(el.offset)),
+            message,
+        }
+    }
+
+    /// A [`ImportError::Unsupported`] about an element.
+    pub fn unsupported(&self, element: &str, el: &Element, message: String) -> ImportError {
+        ImportError::Unsupported {
+            element: element.to_string(),
+            position: Some(self.position(el.offset)),
+            message,
+        }
+    }
+
+    /// Parses a token count (initial marking, capacity, weight): a
+    /// non-negative integer no larger than [`MAX_TOKENS`].
+    pub fn count(&self, element: &str, el: &Element, text: &str) -> Result<u64, ImportError> {
+        let t = text.trim();
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            return match t.parse::<u64>() {
+                Ok(v) if v <= MAX_TOKENS => Ok(v),
+                _ => Err(ImportError::Overflow {
+                    element: element.to_string(),
+                    position: self.position(el.offset),
+                    value: t.to_string(),
+                    max: MAX_TOKENS,
+                }),
+            };
+        }
+        Err(self.bad(
+            element,
+            el,
+            format!(
+                "<{}> must be a non-negative integer, found \"{}\"",
+                el.name,
+                shorten(t)
+            ),
+        ))
+    }
+
+    /// Parses a coordinate: a decimal number, rounded to the nearest integer.
+    pub fn coordinate(&self, element: &str, el: &Element, text: &str) -> Result<i32, ImportError> {
+        let t = text.trim();
+        match t.parse::<f64>() {
+            Ok(f) if f.is_finite() && f.abs() <= 1e9 => Ok(f.round() as i32),
+            Ok(_) => Err(self.bad(
+                element,
+                el,
+                format!("coordinate \"{}\" is out of range (|v| <= 1e9)", shorten(t)),
+            )),
+            Err(_) => Err(self.bad(
+                element,
+                el,
+                format!("coordinate must be a number, found \"{}\"", shorten(t)),
+            )),
+        }
+    }
+}
+
+/// Shortens a value for an error message.
+pub(crate) fn shorten(s: &str) -> String {
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    }
+}
+
+fn position_in(src: &str, cache: &OnceCell<Vec<usize>>, offset: usize) -> Position {
+    let starts = cache.get_or_init(|| {
+        std::iter::once(0)
+            .chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+            .collect()
+    });
+    let offset = offset.min(src.len());
+    let line = starts.partition_point(|&s| s <= offset); // >= 1: starts[0] == 0
+    let start = starts[line - 1];
+    let column = src
+        .get(start..offset)
+        .map_or(offset - start, |s| s.chars().count())
+        + 1;
+    Position { line, column }
+}
+
+/// Turns input bytes into text: UTF-8 (a BOM is skipped), or ISO-8859-1 /
+/// US-ASCII when the XML declaration says so (PIPE writes ISO-8859-1).
+pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(ImportError::Unsupported {
+            element: "document".into(),
+            position: Some(Position { line: 1, column: 1 }),
+            message: "UTF-16 text; save the file as UTF-8".into(),
+        });
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Cow::Borrowed(s)),
+        Err(e) => {
+            if declares_latin1(bytes) {
+                // Every byte is the code point of the same value.
+                return Ok(Cow::Owned(bytes.iter().map(|&b| b as char).collect()));
+            }
+            let offset = e.valid_up_to();
+            let text = std::str::from_utf8(&bytes[..offset]).unwrap_or("");
+            Err(ImportError::Syntax {
+                position: position_in(text, &OnceCell::new(), offset),
+                message: "invalid UTF-8 (and no ISO-8859-1 encoding declared)".into(),
+            })
+        }
+    }
+}
+
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(200)];
+    let Some(end) = head.windows(2).position(|w| w == b"?>") else {
+        return false;
+    };
+    let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    decl.starts_with("<?xml")
+        && ["iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii"]
+            .iter()
+            .any(|enc| decl.contains(&format!("\"{enc}\"")) || decl.contains(&format!("'{enc}'")))
+}
+
+/// Byte offset of `part` inside `src` when `part` borrows from it.
+fn offset_in(src: &str, part: &str) -> Option<usize> {
+    let start = (part.as_ptr() as usize).checked_sub(src.as_ptr() as usize)?;
+    (start + part.len() <= src.len()).then_some(start)
+}
+
+/// `part` re-borrowed from `src` with `src`'s lifetime, or copied.
+fn reborrow<'a>(src: &'a str, part: &str) -> Cow<'a, str> {
+    match offset_in(src, part) {
+        Some(start) => Cow::Borrowed(&src[start..start + part.len()]),
+        None => Cow::Owned(part.to_string()),
+    }
+}
+
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+/// Parses `src` into a tree, applying `limits`.
+pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, ImportError> {
+    if src.len() > limits.max_bytes {
+        return Err(ImportError::TooLarge {
+            bytes: src.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let line_starts = OnceCell::new();
+    let pos = |offset: usize| position_in(src, &line_starts, offset);
+    let mut reader = Reader::from_str(src);
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.check_comments = false;
+    config.expand_empty_elements = false;
+
+    let mut stack: Vec<Element<'a>> = Vec::new();
+    let mut root: Option<Element<'a>> = None;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(e) => return Err(xml_error(&e, &reader, &stack, &pos, src)),
+        };
+        match event {
+            Event::DocType(_) => return Err(ImportError::DtdRefused { position: pos(before) }),
+            Event::Start(start) | Event::Empty(start) if root.is_some() => {
+                let _ = start;
+                return Err(ImportError::Syntax {
+                    position: pos(before),
+                    message: "a second root element after the end of the document".into(),
+                });
+            }
+            Event::Start(start) => {
+                let el = element(src, &start, before, &pos)?;
+                if stack.len() >= limits.max_depth {
+                    return Err(ImportError::TooDeep {
+                        position: pos(before),
+                        limit: limits.max_depth,
+                    });
+                }
+                if let Some(parent) = stack.last_mut() {
+                    if parent.text.trim().is_empty() {
+                        parent.text = Cow::Borrowed("");
+                    }
+                }
+                stack.push(el);
+            }
+            Event::Empty(start) => {
+                let el = element(src, &start, before, &pos)?;
+                if stack.len() >= limits.max_depth {
+                    return Err(ImportError::TooDeep {
+                        position: pos(before),
+                        limit: limits.max_depth,
+                    });
+                }
+                match stack.last_mut() {
+                    Some(parent) => {
+                        if parent.text.trim().is_empty() {
+                            parent.text = Cow::Borrowed("");
+                        }
+                        parent.children.push(el)
+                    }
+                    None => root = Some(el),
+                }
+            }
+            Event::End(_) => {
+                // quick-xml has checked that the name matches.
+                let Some(mut el) = stack.pop() else {
+                    return Err(ImportError::Syntax {
+                        position: pos(before),
+                        message: "closing tag without an opening tag".into(),
+                    });
+                };
+                if !el.children.is_empty() && el.text.trim().is_empty() {
+                    el.text = Cow::Borrowed("");
+                }
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(el),
+                    None => root = Some(el),
+                }
+            }
+            Event::Text(text) => {
+                let piece: &str = &text;
+                match stack.last_mut() {
+                    Some(el) => append(&mut el.text, reborrow(src, piece)),
+                    None if piece.trim().is_empty() => {}
+                    None => {
+                        return Err(ImportError::Syntax {
+                            position: pos(before),
+                            message: "text outside the root element".into(),
+                        })
+                    }
+                }
+            }
+            Event::CData(data) => {
+                let piece: &str = &data;
+                match stack.last_mut() {
+                    Some(el) => append(&mut el.text, reborrow(src, piece)),
+                    None => {
+                        return Err(ImportError::Syntax {
+                            position: pos(before),
+                            message: "CDATA outside the root element".into(),
+                        })
+                    }
+                }
+            }
+            Event::GeneralRef(r) => {
+                let name: &str = &r;
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(ch)) => ch.to_string(),
+                    Ok(None) => match quick_xml::escape::resolve_predefined_entity(name) {
+                        Some(s) => s.to_string(),
+                        None => {
+                            return Err(ImportError::Syntax {
+                                position: pos(before),
+                                message: format!(
+                                    "undefined entity &{}; (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)",
+                                    shorten(name)
+                                ),
+                            })
+                        }
+                    },
+                    Err(e) => {
+                        return Err(ImportError::Syntax {
+                            position: pos(before),
+                            message: format!("bad character reference &{};: {e}", shorten(name)),
+                        })
+                    }
+                };
+                match stack.last_mut() {
+                    Some(el) => append(&mut el.text, Cow::Owned(resolved)),
+                    None => {
+                        return Err(ImportError::Syntax {
+                            position: pos(before),
+                            message: "entity reference outside the root element".into(),
+                        })
+                    }
+                }
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => {
+                if let Some(open) = stack.last() {
+                    let name = match open.attr("id") {
+                        Some(id) => format!("<{} id=\"{}\">", open.name, shorten(id)),
+                        None => format!("<{}>", open.name),
+                    };
+                    return Err(ImportError::Truncated {
+                        position: pos(src.len()),
+                        context: format!("{name} opened at {}", pos(open.offset)),
+                    });
+                }
+                return match root {
+                    Some(root) => Ok(Doc {
+                        src,
+                        line_starts,
+                        root,
+                    }),
+                    None => Err(ImportError::Truncated {
+                        position: pos(src.len()),
+                        context: "the prolog: there is no root element".into(),
+                    }),
+                };
+            }
+        }
+    }
+}
+
+fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
+    if text.is_empty() {
+        *text = piece;
+    } else {
+        text.to_mut().push_str(&piece);
+    }
+}
+
+fn element<'a>(
+    src: &'a str,
+    start: &BytesStart,
+    offset: usize,
+    pos: &dyn Fn(usize) -> Position,
+) -> Result<Element<'a>, ImportError> {
+    let qname = start.name();
+    let name = match reborrow(src, qname.as_ref()) {
+        Cow::Borrowed(s) => local(s),
+        Cow::Owned(_) => "",
+    };
+    let mut attrs = Vec::new();
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| ImportError::Syntax {
+            position: pos(offset),
+            message: format!("bad attribute in <{name}>: {e}"),
+        })?;
+        let key = match reborrow(src, attr.key.as_ref()) {
+            Cow::Borrowed(s) => local(s),
+            Cow::Owned(_) => continue,
+        };
+        let raw: &str = &attr.value;
+        let value = if raw.contains(['&', '\t', '\n', '\r']) {
+            let v = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| ImportError::Syntax {
+                    position: pos(offset),
+                    message: format!(
+                        "attribute {key} of <{name}>: {e} (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)"
+                    ),
+                })?;
+            Cow::Owned(v.into_owned())
+        } else {
+            reborrow(src, raw)
+        };
+        attrs.push((key, value));
+    }
+    Ok(Element {
+        name,
+        attrs,
+        children: Vec::new(),
+        text: Cow::Borrowed(""),
+        offset,
+    })
+}
+
+fn xml_error(
+    e: &XmlError,
+    reader: &Reader<&[u8]>,
+    stack: &[Element],
+    pos: &dyn Fn(usize) -> Position,
+    src: &str,
+) -> ImportError {
+    let at = pos(reader.error_position() as usize);
+    match e {
+        XmlError::Syntax(s) => {
+            // Every quick-xml syntax error means the input ended inside markup.
+            let context = match stack.last() {
+                Some(open) => format!(
+                    "<{}> opened at {} ({s})",
+                    open.name,
+                    pos(open.offset)
+                ),
+                None => s.to_string(),
+            };
+            let _ = src;
+            ImportError::Truncated {
+                position: at,
+                context,
+            }
+        }
+        XmlError::IllFormed(quick_xml::errors::IllFormedError::MismatchedEndTag {
+            expected,
+            found,
+        }) => ImportError::Syntax {
+            position: at,
+            message: format!(
+                "closing tag </{}> does not match the open <{}>",
+                shorten(found),
+                shorten(expected)
+            ),
+        },
+        other => ImportError::Syntax {
+            position: at,
+            message: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(src: &str) -> Result<Doc<'_>, ImportError> {
+        parse(src, &ImportLimits::default())
+    }
+
+    #[test]
+    fn builds_a_tree_with_text_attributes_and_positions() {
+        let d = doc("<?xml version=\"1.0\"?>\n<a x=\"1 &amp; 2\">\n  <b>hi &lt;3</b>\n  <c/>\n</a>").unwrap();
+        assert_eq!(d.root.name, "a");
+        assert_eq!(d.root.attr("x"), Some("1 & 2"));
+        assert_eq!(d.root.text, "");
+        assert_eq!(d.root.child_text("b"), Some("hi <3"));
+        assert_eq!(d.position(d.root.children[1].offset), Position { line: 4, column: 3 });
+    }
+
+    #[test]
+    fn namespace_prefixes_are_dropped() {
+        let d = doc("<p:pnml xmlns:p=\"urn:x\"><p:net p:id=\"n\"/></p:pnml>").unwrap();
+        assert_eq!(d.root.name, "pnml");
+        assert_eq!(d.root.children[0].attr("id"), Some("n"));
+    }
+
+    #[test]
+    fn doctype_and_unknown_entities_are_refused() {
+        let err = doc("<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY x \"boom\">]>\n<a>&x;</a>")
+            .err()
+            .unwrap();
+        assert_eq!(err, ImportError::DtdRefused { position: Position { line: 2, column: 1 } });
+        let err = doc("<a>&x;</a>").err().unwrap();
+        assert_eq!(err.code(), "SYNTAX");
+        assert!(err.to_string().contains("undefined entity &x;"), "{err}");
+        let err = doc("<a b=\"&x;\"/>").err().unwrap();
+        assert_eq!(err.code(), "SYNTAX");
+    }
+
+    #[test]
+    fn truncation_is_reported_with_what_was_open() {
+        let err = doc("<a>\n <b id=\"q\">\n  <c>1</c>").err().unwrap();
+        assert_eq!(err.code(), "TRUNCATED");
+        assert!(err.to_string().contains("<b id=\"q\"> opened at 2:2"), "{err}");
+        let err = doc("<a>\n <b id=\"q").err().unwrap();
+        assert_eq!(err.code(), "TRUNCATED");
+        assert_eq!(doc("").err().unwrap().code(), "TRUNCATED");
+    }
+
+    #[test]
+    fn depth_and_size_are_capped() {
+        let deep = format!("{}{}", "<a>".repeat(70), "</a>".repeat(70));
+        assert!(matches!(doc(&deep), Err(ImportError::TooDeep { limit: 64, .. })));
+        let limits = ImportLimits { max_bytes: 10, ..ImportLimits::default() };
+        assert!(matches!(
+            parse("<a>0123456789</a>", &limits),
+            Err(ImportError::TooLarge { bytes: 17, limit: 10 })
+        ));
+    }
+
+    #[test]
+    fn mismatched_tags_and_second_roots_are_syntax_errors() {
+        let err = doc("<a><b></a>").err().unwrap();
+        assert_eq!(err.code(), "SYNTAX");
+        let err = doc("<a/><b/>").err().unwrap();
+        assert!(err.to_string().contains("second root"), "{err}");
+    }
+
+    #[test]
+    fn latin1_is_decoded_when_declared() {
+        let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\xE9</a>";
+        assert_eq!(decode(bytes).unwrap(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\u{e9}</a>");
+        assert_eq!(decode(b"<a>caf\xE9</a>").unwrap_err().code(), "SYNTAX");
+    }
+
+    #[test]
+    fn counts_overflow_and_coordinates_round() {
+        let d = doc("<a/>").unwrap();
+        assert_eq!(d.count("p", &d.root, " 12 ").unwrap(), 12);
+        assert_eq!(d.count("p", &d.root, "9007199254740992").unwrap_err().code(), "OVERFLOW");
+        assert_eq!(d.count("p", &d.root, "99999999999999999999999").unwrap_err().code(), "OVERFLOW");
+        assert_eq!(d.count("p", &d.root, "-1").unwrap_err().code(), "BAD_VALUE");
+        assert_eq!(d.coordinate("p", &d.root, "93.75").unwrap(), 94);
+        assert_eq!(d.coordinate("p", &d.root, "NaN").unwrap_err().code(), "BAD_VALUE");
+    }
+}
