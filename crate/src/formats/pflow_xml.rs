@@ -527,7 +527,7 @@ mod tests {
             .iter()
             .map(|w| (w.element.as_str(), w.position.unwrap().to_string()))
             .collect();
-        assert_eq!(got, vec![("1", "2:27".to_string()), ("1", "2:53".to_string())]);
+        assert_eq!(got, vec![("1", "2:18".to_string()), ("1", "2:43".to_string())]);
         assert!(warnings[1].message.contains("<colour>"));
     }
 

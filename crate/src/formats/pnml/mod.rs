@@ -651,3 +651,6 @@ fn label(el: &Element) -> String {
     value(el)
 }
 
+
+#[cfg(test)]
+mod tests;
