@@ -352,10 +352,11 @@ fn coordinate(obj: &Map<String, Value>, key: &str, element: &str) -> Result<i32,
     let f = value
         .as_f64()
         .ok_or_else(|| bad(&format!("{element}.{key}"), "expected a number"))?;
-    if !f.is_finite() || f.abs() > 1e9 {
+    // Every i32 a model can hold must read back (the canonical JSON round trip).
+    if !(f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&f.round()) {
         return Err(bad(
             &format!("{element}.{key}"),
-            "coordinate out of range (|v| <= 1e9)",
+            "coordinate out of range (a 32-bit integer after rounding)",
         ));
     }
     // Coordinates are stored as integers so the canonical JSON is exact in every language.

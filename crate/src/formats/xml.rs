@@ -126,11 +126,16 @@ impl<'a> Doc<'a> {
     pub fn coordinate(&self, element: &str, el: &Element, text: &str) -> Result<i32, ImportError> {
         let t = text.trim();
         match t.parse::<f64>() {
-            Ok(f) if f.is_finite() && f.abs() <= 1e9 => Ok(f.round() as i32),
+            Ok(f) if (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&f.round()) => {
+                Ok(f.round() as i32)
+            }
             Ok(_) => Err(self.bad(
                 element,
                 el,
-                format!("coordinate \"{}\" is out of range (|v| <= 1e9)", shorten(t)),
+                format!(
+                    "coordinate \"{}\" is out of range (a 32-bit integer after rounding)",
+                    shorten(t)
+                ),
             )),
             Err(_) => Err(self.bad(
                 element,
