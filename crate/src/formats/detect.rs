@@ -81,11 +81,11 @@ pub fn import_with(bytes: &[u8], limits: &ImportLimits) -> Result<Imported, Impo
         b'<' => {
             let text = xml::decode(bytes)?;
             let doc = xml::parse(&text, limits)?;
-            match doc.root.name {
+            match doc.root().name() {
                 "pnml" => pnml::read(&doc),
                 "document" => pflow_xml::read(&doc),
                 found => Err(ImportError::WrongRoot {
-                    position: doc.position(doc.root.offset),
+                    position: doc.position(doc.root().offset()),
                     found: found.to_string(),
                     expected: "<pnml> (PNML) or <document> (PNEditor .pflow)".into(),
                 }),

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use super::xml::{self, Doc, Element};
+use super::xml::{self, Doc, El};
 use super::{ImportError, ImportLimits, Imported, Warning};
 use crate::model::{Arc, ArcKind, Model, ModelData, Place, Point, Transition};
 
@@ -68,11 +68,11 @@ struct Declared<'d> {
 
 /// Reads a parsed document whose root should be `<document>`.
 pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
-    let root = &doc.root;
-    if root.name != "document" {
+    let root = doc.root();
+    if root.name() != "document" {
         return Err(ImportError::WrongRoot {
-            position: doc.position(root.offset),
-            found: root.name.to_string(),
+            position: doc.position(root.offset()),
+            found: root.name().to_string(),
             expected: "<document> (PNEditor .pflow)".into(),
         });
     }
@@ -85,11 +85,11 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
     };
     let mut subnet = None;
     let mut roles = None;
-    for child in &root.children {
-        match child.name {
+    for child in root.children() {
+        match child.name() {
             "subnet" if subnet.is_none() => subnet = Some(child),
             "roles" if roles.is_none() => roles = Some(child),
-            "label" => r.data.name = child.text.to_string(),
+            "label" => r.data.name = child.text().to_string(),
             // The document's own id and position have no meaning.
             "id" | "x" | "y" => {}
             _ => r.unknown(child, "document"),
@@ -115,25 +115,25 @@ struct Reader<'d, 'a> {
     data: ModelData,
     declared: HashMap<&'d str, Declared<'d>>,
     /// Arcs with the position offset of their subnet, read once every node is known.
-    arcs: Vec<(&'d Element<'a>, (i32, i32))>,
+    arcs: Vec<(El<'d, 'a>, (i32, i32))>,
 }
 
 impl<'d, 'a> Reader<'d, 'a> {
-    fn warn(&mut self, element: &str, el: &Element, message: String) {
+    fn warn(&mut self, element: &str, el: El, message: String) {
         self.warnings.push(self.doc.warning(element, el, message));
     }
 
-    fn unknown(&mut self, el: &Element, owner: &str) {
+    fn unknown(&mut self, el: El, owner: &str) {
         self.warn(
             owner,
             el,
-            format!("unknown element <{}> in {owner} ignored", el.name),
+            format!("unknown element <{}> in {owner} ignored", el.name()),
         );
     }
 
     fn subnet(
         &mut self,
-        el: &'d Element<'a>,
+        el: El<'d, 'a>,
         parent: (i32, i32),
         root: bool,
     ) -> Result<(), ImportError> {
@@ -147,8 +147,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             let (x, y) = self.xy(id, el)?;
             self.shift(id, el, parent, x, y)?
         };
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "place" => self.place(child, offset)?,
                 "transition" => self.transition(child, offset)?,
                 "arc" => self.arcs.push((child, offset)),
@@ -158,7 +158,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 "referenceArc" => {}
                 "id" | "x" | "y" => {}
                 "label" => {
-                    if !root && !child.text.trim().is_empty() {
+                    if !root && !child.text().trim().is_empty() {
                         self.warn(
                             id,
                             child,
@@ -175,7 +175,7 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn declare(
         &mut self,
         id: &'d str,
-        el: &Element,
+        el: El,
         kind: Kind,
         connected: &'d str,
         index: usize,
@@ -183,12 +183,12 @@ impl<'d, 'a> Reader<'d, 'a> {
         if id.is_empty() {
             return Err(self
                 .doc
-                .bad(el.name, el, format!("<{}> without an <id>", el.name)));
+                .bad(el.name(), el, format!("<{}> without an <id>", el.name())));
         }
         if let Some(first) = self.declared.get(id) {
             return Err(ImportError::DuplicateId {
                 id: id.to_string(),
-                position: self.doc.position(el.offset),
+                position: self.doc.position(el.offset()),
                 first: self.doc.position(first.offset),
             });
         }
@@ -197,23 +197,23 @@ impl<'d, 'a> Reader<'d, 'a> {
             Declared {
                 kind,
                 connected,
-                offset: el.offset,
+                offset: el.offset(),
                 index,
             },
         );
         Ok(())
     }
 
-    fn id(&self, el: &'d Element<'a>) -> &'d str {
+    fn id(&self, el: El<'d, 'a>) -> &'d str {
         el.child_text("id").unwrap_or("").trim()
     }
 
-    fn xy(&self, id: &str, el: &Element) -> Result<(i32, i32), ImportError> {
+    fn xy(&self, id: &str, el: El) -> Result<(i32, i32), ImportError> {
         let mut xy = [0, 0];
         for (slot, name) in xy.iter_mut().zip(["x", "y"]) {
             if let Some(c) = el.child(name) {
-                if !c.text.trim().is_empty() {
-                    *slot = self.doc.coordinate(id, c, &c.text)?;
+                if !c.text().trim().is_empty() {
+                    *slot = self.doc.coordinate(id, c, &c.text())?;
                 }
             }
         }
@@ -223,7 +223,7 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn shift(
         &self,
         id: &str,
-        el: &Element,
+        el: El,
         (ox, oy): (i32, i32),
         x: i32,
         y: i32,
@@ -238,7 +238,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn place(&mut self, el: &'d Element<'a>, offset: (i32, i32)) -> Result<(), ImportError> {
+    fn place(&mut self, el: El<'d, 'a>, offset: (i32, i32)) -> Result<(), ImportError> {
         let id = self.id(el);
         self.declare(id, el, Kind::Place, "", self.data.places.len())?;
         let (x, y) = self.xy(id, el)?;
@@ -251,14 +251,14 @@ impl<'d, 'a> Reader<'d, 'a> {
             x,
             y,
         };
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "id" | "x" | "y" => {}
-                "label" => place.label = child.text.to_string(),
+                "label" => place.label = child.text().to_string(),
                 "tokens" => place.initial = self.count(id, child)?,
                 "capacity" => place.capacity = self.count(id, child)?,
                 "isStatic" => {
-                    if child.text.trim() == "true" {
+                    if child.text().trim() == "true" {
                         self.warn(
                             id,
                             child,
@@ -274,7 +274,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn transition(&mut self, el: &'d Element<'a>, offset: (i32, i32)) -> Result<(), ImportError> {
+    fn transition(&mut self, el: El<'d, 'a>, offset: (i32, i32)) -> Result<(), ImportError> {
         let id = self.id(el);
         self.declare(id, el, Kind::Transition, "", self.data.transitions.len())?;
         let (x, y) = self.xy(id, el)?;
@@ -286,10 +286,10 @@ impl<'d, 'a> Reader<'d, 'a> {
             x,
             y,
         };
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "id" | "x" | "y" => {}
-                "label" => t.label = child.text.to_string(),
+                "label" => t.label = child.text().to_string(),
                 _ => self.unknown(child, id),
             }
         }
@@ -297,7 +297,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn reference(&mut self, el: &'d Element<'a>) -> Result<(), ImportError> {
+    fn reference(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.id(el);
         let connected = el.child_text("connectedPlaceId").unwrap_or("").trim();
         if connected.is_empty() {
@@ -307,8 +307,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 "referencePlace without a <connectedPlaceId>".into(),
             ));
         }
-        for child in &el.children {
-            if !matches!(child.name, "id" | "x" | "y" | "connectedPlaceId") {
+        for child in el.children() {
+            if !matches!(child.name(), "id" | "x" | "y" | "connectedPlaceId") {
                 self.unknown(child, id);
             }
         }
@@ -320,12 +320,12 @@ impl<'d, 'a> Reader<'d, 'a> {
         &self,
         id: &str,
         referrer: &str,
-        at: &Element,
+        at: El,
         want_place: bool,
     ) -> Result<(&'d str, Kind), ImportError> {
         let missing = |node: &str| ImportError::MissingNode {
             element: referrer.to_string(),
-            position: self.doc.position(at.offset),
+            position: self.doc.position(at.offset()),
             node: node.to_string(),
             expected: if want_place {
                 "place"
@@ -353,7 +353,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         ))
     }
 
-    fn arc(&mut self, el: &'d Element<'a>, offset: (i32, i32)) -> Result<Arc, ImportError> {
+    fn arc(&mut self, el: El<'d, 'a>, offset: (i32, i32)) -> Result<Arc, ImportError> {
         let source = el.child_text("sourceId").unwrap_or("").trim();
         let target = el.child_text("destinationId").unwrap_or("").trim();
         let name = format!("{source}->{target}");
@@ -371,12 +371,12 @@ impl<'d, 'a> Reader<'d, 'a> {
             kind: ArcKind::Normal,
             points: Vec::new(),
         };
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "sourceId" | "destinationId" | "realSourceId" | "realDestinationId" => {}
                 "multiplicity" => arc.weight = self.count(&name, child)?,
                 "type" => {
-                    arc.kind = match child.text.trim() {
+                    arc.kind = match child.text().trim() {
                         "" | "regular" => ArcKind::Normal,
                         "inhibitor" => ArcKind::Inhibitor,
                         "reset" => ArcKind::Reset,
@@ -394,8 +394,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 }
                 // Older PNEditor files: boolean flags instead of <type>.
                 "inhibitory" | "reset" => {
-                    if child.text.trim() == "true" {
-                        arc.kind = if child.name == "reset" {
+                    if child.text().trim() == "true" {
+                        arc.kind = if child.name() == "reset" {
                             ArcKind::Reset
                         } else {
                             ArcKind::Inhibitor
@@ -413,9 +413,9 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(arc)
     }
 
-    fn roles(&mut self, roles: &'d Element<'a>) -> Result<(), ImportError> {
-        for role in &roles.children {
-            if role.name != "role" {
+    fn roles(&mut self, roles: El<'d, 'a>) -> Result<(), ImportError> {
+        for role in roles.children() {
+            if role.name() != "role" {
                 self.unknown(role, "roles");
                 continue;
             }
@@ -428,17 +428,17 @@ impl<'d, 'a> Reader<'d, 'a> {
             if name.is_empty() {
                 return Err(self.doc.bad("role", role, "role without a name or id".into()));
             }
-            for child in &role.children {
-                match child.name {
+            for child in role.children() {
+                match child.name() {
                     "id" | "name" => {}
                     "transitionId" => {
-                        let tid = child.text.trim();
+                        let tid = child.text().trim();
                         let index = match self.declared.get(tid) {
                             Some(d) if d.kind == Kind::Transition => d.index,
                             _ => {
                                 return Err(ImportError::MissingNode {
                                     element,
-                                    position: self.doc.position(child.offset),
+                                    position: self.doc.position(child.offset()),
                                     node: tid.to_string(),
                                     expected: "transition".into(),
                                 })
@@ -447,11 +447,11 @@ impl<'d, 'a> Reader<'d, 'a> {
                         self.data.transitions[index].roles.push(name.clone());
                     }
                     "createCase" | "destroyCase" => {
-                        if child.text.trim() == "true" {
+                        if child.text().trim() == "true" {
                             self.warn(
                                 &element,
                                 child,
-                                format!("<{}> true ignored: petrichain streams are created and closed by the application", child.name),
+                                format!("<{}> true ignored: petrichain streams are created and closed by the application", child.name()),
                             );
                         }
                     }
@@ -462,8 +462,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn count(&self, element: &str, el: &Element) -> Result<u64, ImportError> {
-        self.doc.count(element, el, &el.text)
+    fn count(&self, element: &str, el: El) -> Result<u64, ImportError> {
+        self.doc.count(element, el, &el.text())
     }
 }
 

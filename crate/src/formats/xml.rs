@@ -17,42 +17,86 @@ use quick_xml::Reader;
 use super::{ImportError, ImportLimits, Position, Warning};
 use crate::MAX_TOKENS;
 
-/// An element: local name (namespace prefix dropped), attributes, child
-/// elements and its own text content.
+/// An element, stored in the document's arena: local name (namespace
+/// prefix dropped), a range of the attribute arena, its own text, and links
+/// to its first child and next sibling (0 = none; the root is never a child).
 #[derive(Debug)]
-pub(crate) struct Element<'a> {
-    pub name: &'a str,
-    pub attrs: Vec<(&'a str, Cow<'a, str>)>,
-    pub children: Vec<Element<'a>>,
+struct Element<'a> {
+    name: &'a str,
+    attrs: (u32, u32),
     /// Text directly inside the element. Whitespace-only text between child
     /// elements (indentation) is dropped.
-    pub text: Cow<'a, str>,
+    text: Cow<'a, str>,
     /// Byte offset of the `<` that starts the element.
-    pub offset: usize,
+    offset: usize,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
 }
 
-impl<'a> Element<'a> {
+/// A handle on one element of a [`Doc`].
+#[derive(Clone, Copy)]
+pub(crate) struct El<'d, 'a> {
+    doc: &'d Doc<'a>,
+    index: u32,
+}
+
+impl<'d, 'a> El<'d, 'a> {
+    fn get(self) -> &'d Element<'a> {
+        &self.doc.nodes[self.index as usize]
+    }
+
+    /// Local name.
+    pub fn name(self) -> &'a str {
+        self.get().name
+    }
+
+    /// Byte offset of the element's `<`.
+    pub fn offset(self) -> usize {
+        self.get().offset
+    }
+
+    /// Text directly inside the element.
+    pub fn text(self) -> &'d str {
+        &self.get().text
+    }
+
     /// The value of an attribute, by local name.
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
+    pub fn attr(self, name: &str) -> Option<&'d str> {
+        let (start, end) = self.get().attrs;
+        self.doc.attrs[start as usize..end as usize]
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_ref())
     }
 
+    /// `id` attribute, or "" when missing.
+    pub fn id(self) -> &'d str {
+        self.attr("id").unwrap_or("")
+    }
+
+    /// Child elements, in document order.
+    pub fn children(self) -> impl Iterator<Item = El<'d, 'a>> {
+        let doc = self.doc;
+        let mut next = self.get().first_child;
+        std::iter::from_fn(move || {
+            if next == 0 {
+                return None;
+            }
+            let el = El { doc, index: next };
+            next = doc.nodes[next as usize].next_sibling;
+            Some(el)
+        })
+    }
+
     /// The first child element with this local name.
-    pub fn child(&self, name: &str) -> Option<&Element<'a>> {
-        self.children.iter().find(|c| c.name == name)
+    pub fn child(self, name: &str) -> Option<El<'d, 'a>> {
+        self.children().find(|c| c.name() == name)
     }
 
     /// Text of the child element `name`, if there is one.
-    pub fn child_text(&self, name: &str) -> Option<&str> {
-        self.child(name).map(|c| c.text.as_ref())
-    }
-
-    /// `id` attribute, or "" when missing.
-    pub fn id(&self) -> &str {
-        self.attr("id").unwrap_or("")
+    pub fn child_text(self, name: &str) -> Option<&'d str> {
+        self.child(name).map(|c| c.text())
     }
 }
 
@@ -60,52 +104,61 @@ impl<'a> Element<'a> {
 pub(crate) struct Doc<'a> {
     src: &'a str,
     line_starts: OnceCell<Vec<usize>>,
-    pub root: Element<'a>,
+    nodes: Vec<Element<'a>>,
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
 }
 
 impl<'a> Doc<'a> {
+    /// The root element.
+    pub fn root(&self) -> El<'_, 'a> {
+        El {
+            doc: self,
+            index: 0,
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> Position {
         position_in(self.src, &self.line_starts, offset)
     }
 
     /// A warning about an element.
-    pub fn warning(&self, element: &str, el: &Element, message: String) -> Warning {
+    pub fn warning(&self, element: &str, el: El, message: String) -> Warning {
         Warning {
             element: element.to_string(),
-            position: Some(self.position(el.offset)),
+            position: Some(self.position(el.offset())),
             message,
         }
     }
 
     /// A [`ImportError::BadValue`] about an element.
-    pub fn bad(&self, element: &str, el: &Element, message: String) -> ImportError {
+    pub fn bad(&self, element: &str, el: El, message: String) -> ImportError {
         ImportError::BadValue {
             element: element.to_string(),
-            position: Some(self.position(el.offset)),
+            position: Some(self.position(el.offset())),
             message,
         }
     }
 
     /// A [`ImportError::Unsupported`] about an element.
-    pub fn unsupported(&self, element: &str, el: &Element, message: String) -> ImportError {
+    pub fn unsupported(&self, element: &str, el: El, message: String) -> ImportError {
         ImportError::Unsupported {
             element: element.to_string(),
-            position: Some(self.position(el.offset)),
+            position: Some(self.position(el.offset())),
             message,
         }
     }
 
     /// Parses a token count (initial marking, capacity, weight): a
     /// non-negative integer no larger than [`MAX_TOKENS`].
-    pub fn count(&self, element: &str, el: &Element, text: &str) -> Result<u64, ImportError> {
+    pub fn count(&self, element: &str, el: El, text: &str) -> Result<u64, ImportError> {
         let t = text.trim();
         if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
             return match t.parse::<u64>() {
                 Ok(v) if v <= MAX_TOKENS => Ok(v),
                 _ => Err(ImportError::Overflow {
                     element: element.to_string(),
-                    position: self.position(el.offset),
+                    position: self.position(el.offset()),
                     value: t.to_string(),
                     max: MAX_TOKENS,
                 }),
@@ -116,14 +169,14 @@ impl<'a> Doc<'a> {
             el,
             format!(
                 "<{}> must be a non-negative integer, found \"{}\"",
-                el.name,
+                el.name(),
                 shorten(t)
             ),
         ))
     }
 
     /// Parses a coordinate: a decimal number, rounded to the nearest integer.
-    pub fn coordinate(&self, element: &str, el: &Element, text: &str) -> Result<i32, ImportError> {
+    pub fn coordinate(&self, element: &str, el: El, text: &str) -> Result<i32, ImportError> {
         let t = text.trim();
         match t.parse::<f64>() {
             Ok(f) if (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&f.round()) => {
@@ -245,76 +298,78 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
     config.check_comments = false;
     config.expand_empty_elements = false;
 
-    let mut stack: Vec<Element<'a>> = Vec::new();
-    let mut root: Option<Element<'a>> = None;
+    // Arena: nodes[0] is the root once it is seen; `stack` holds open elements.
+    let mut nodes: Vec<Element<'a>> = Vec::with_capacity(src.len() / 32);
+    let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(src.len() / 48);
+    let mut stack: Vec<u32> = Vec::new();
+    let mut root_closed = false;
     loop {
         let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
-            Err(e) => return Err(xml_error(&e, &reader, &stack, &pos, src)),
+            Err(e) => return Err(xml_error(&e, &reader, &nodes, &stack, &pos)),
         };
         match event {
             Event::DocType(_) => return Err(ImportError::DtdRefused { position: pos(before) }),
-            Event::Start(start) | Event::Empty(start) if root.is_some() => {
-                let _ = start;
+            Event::Start(_) | Event::Empty(_) if root_closed => {
                 return Err(ImportError::Syntax {
                     position: pos(before),
                     message: "a second root element after the end of the document".into(),
                 });
             }
-            Event::Start(start) => {
-                let el = element(src, &start, before, &pos)?;
+            Event::Start(ref start) | Event::Empty(ref start) => {
                 if stack.len() >= limits.max_depth {
                     return Err(ImportError::TooDeep {
                         position: pos(before),
                         limit: limits.max_depth,
                     });
                 }
-                if let Some(parent) = stack.last_mut() {
+                let index = u32::try_from(nodes.len()).map_err(|_| ImportError::TooLarge {
+                    bytes: src.len(),
+                    limit: limits.max_bytes,
+                })?;
+                let el = element(src, start, before, &pos, &mut attrs)?;
+                nodes.push(el);
+                if let Some(&parent) = stack.last() {
+                    let parent = &mut nodes[parent as usize];
                     if parent.text.trim().is_empty() {
                         parent.text = Cow::Borrowed("");
                     }
-                }
-                stack.push(el);
-            }
-            Event::Empty(start) => {
-                let el = element(src, &start, before, &pos)?;
-                if stack.len() >= limits.max_depth {
-                    return Err(ImportError::TooDeep {
-                        position: pos(before),
-                        limit: limits.max_depth,
-                    });
-                }
-                match stack.last_mut() {
-                    Some(parent) => {
-                        if parent.text.trim().is_empty() {
-                            parent.text = Cow::Borrowed("");
-                        }
-                        parent.children.push(el)
+                    let last = parent.last_child;
+                    if last == 0 {
+                        parent.first_child = index;
                     }
-                    None => root = Some(el),
+                    parent.last_child = index;
+                    if last != 0 {
+                        nodes[last as usize].next_sibling = index;
+                    }
+                }
+                if matches!(event, Event::Start(_)) {
+                    stack.push(index);
+                } else if stack.is_empty() {
+                    root_closed = true;
                 }
             }
             Event::End(_) => {
                 // quick-xml has checked that the name matches.
-                let Some(mut el) = stack.pop() else {
+                let Some(index) = stack.pop() else {
                     return Err(ImportError::Syntax {
                         position: pos(before),
                         message: "closing tag without an opening tag".into(),
                     });
                 };
-                if !el.children.is_empty() && el.text.trim().is_empty() {
+                let el = &mut nodes[index as usize];
+                if el.first_child != 0 && el.text.trim().is_empty() {
                     el.text = Cow::Borrowed("");
                 }
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(el),
-                    None => root = Some(el),
+                if stack.is_empty() {
+                    root_closed = true;
                 }
             }
             Event::Text(text) => {
                 let piece: &str = &text;
-                match stack.last_mut() {
-                    Some(el) => append(&mut el.text, reborrow(src, piece)),
+                match stack.last() {
+                    Some(&i) => append(&mut nodes[i as usize].text, reborrow(src, piece)),
                     None if piece.trim().is_empty() => {}
                     None => {
                         return Err(ImportError::Syntax {
@@ -326,8 +381,8 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
             }
             Event::CData(data) => {
                 let piece: &str = &data;
-                match stack.last_mut() {
-                    Some(el) => append(&mut el.text, reborrow(src, piece)),
+                match stack.last() {
+                    Some(&i) => append(&mut nodes[i as usize].text, reborrow(src, piece)),
                     None => {
                         return Err(ImportError::Syntax {
                             position: pos(before),
@@ -359,8 +414,8 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
                         })
                     }
                 };
-                match stack.last_mut() {
-                    Some(el) => append(&mut el.text, Cow::Owned(resolved)),
+                match stack.last() {
+                    Some(&i) => append(&mut nodes[i as usize].text, Cow::Owned(resolved)),
                     None => {
                         return Err(ImportError::Syntax {
                             position: pos(before),
@@ -371,30 +426,45 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => {
-                if let Some(open) = stack.last() {
-                    let name = match open.attr("id") {
-                        Some(id) => format!("<{} id=\"{}\">", open.name, shorten(id)),
-                        None => format!("<{}>", open.name),
-                    };
+                if let Some(&open) = stack.last() {
                     return Err(ImportError::Truncated {
                         position: pos(src.len()),
-                        context: format!("{name} opened at {}", pos(open.offset)),
+                        context: describe(&nodes, &attrs, open, &pos),
                     });
                 }
-                return match root {
-                    Some(root) => Ok(Doc {
-                        src,
-                        line_starts,
-                        root,
-                    }),
-                    None => Err(ImportError::Truncated {
+                if nodes.is_empty() {
+                    return Err(ImportError::Truncated {
                         position: pos(src.len()),
                         context: "the prolog: there is no root element".into(),
-                    }),
-                };
+                    });
+                }
+                return Ok(Doc {
+                    src,
+                    line_starts,
+                    nodes,
+                    attrs,
+                });
             }
         }
     }
+}
+
+/// `<name id="...">` opened at line:column, for truncation messages.
+fn describe(
+    nodes: &[Element],
+    attrs: &[(&str, Cow<str>)],
+    index: u32,
+    pos: &dyn Fn(usize) -> Position,
+) -> String {
+    let el = &nodes[index as usize];
+    let id = attrs[el.attrs.0 as usize..el.attrs.1 as usize]
+        .iter()
+        .find(|(k, _)| *k == "id");
+    let name = match id {
+        Some((_, id)) => format!("<{} id=\"{}\">", el.name, shorten(id)),
+        None => format!("<{}>", el.name),
+    };
+    format!("{name} opened at {}", pos(el.offset))
 }
 
 fn append<'a>(text: &mut Cow<'a, str>, piece: Cow<'a, str>) {
@@ -410,13 +480,14 @@ fn element<'a>(
     start: &BytesStart,
     offset: usize,
     pos: &dyn Fn(usize) -> Position,
+    arena: &mut Vec<(&'a str, Cow<'a, str>)>,
 ) -> Result<Element<'a>, ImportError> {
     let qname = start.name();
     let name = match reborrow(src, qname.as_ref()) {
         Cow::Borrowed(s) => local(s),
         Cow::Owned(_) => "",
     };
-    let mut attrs = Vec::new();
+    let first = arena.len();
     for attr in start.attributes() {
         let attr = attr.map_err(|e| ImportError::Syntax {
             position: pos(offset),
@@ -440,37 +511,38 @@ fn element<'a>(
         } else {
             reborrow(src, raw)
         };
-        attrs.push((key, value));
+        arena.push((key, value));
     }
+    let range = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     Ok(Element {
         name,
-        attrs,
-        children: Vec::new(),
+        attrs: (range(first), range(arena.len())),
         text: Cow::Borrowed(""),
         offset,
+        first_child: 0,
+        last_child: 0,
+        next_sibling: 0,
     })
 }
 
 fn xml_error(
     e: &XmlError,
     reader: &Reader<&[u8]>,
-    stack: &[Element],
+    nodes: &[Element],
+    stack: &[u32],
     pos: &dyn Fn(usize) -> Position,
-    src: &str,
 ) -> ImportError {
     let at = pos(reader.error_position() as usize);
     match e {
         XmlError::Syntax(s) => {
             // Every quick-xml syntax error means the input ended inside markup.
             let context = match stack.last() {
-                Some(open) => format!(
-                    "<{}> opened at {} ({s})",
-                    open.name,
-                    pos(open.offset)
-                ),
+                Some(&open) => {
+                    let open = &nodes[open as usize];
+                    format!("<{}> opened at {} ({s})", open.name, pos(open.offset))
+                }
                 None => s.to_string(),
             };
-            let _ = src;
             ImportError::Truncated {
                 position: at,
                 context,
@@ -505,18 +577,18 @@ mod tests {
     #[test]
     fn builds_a_tree_with_text_attributes_and_positions() {
         let d = doc("<?xml version=\"1.0\"?>\n<a x=\"1 &amp; 2\">\n  <b>hi &lt;3</b>\n  <c/>\n</a>").unwrap();
-        assert_eq!(d.root.name, "a");
-        assert_eq!(d.root.attr("x"), Some("1 & 2"));
-        assert_eq!(d.root.text, "");
-        assert_eq!(d.root.child_text("b"), Some("hi <3"));
-        assert_eq!(d.position(d.root.children[1].offset), Position { line: 4, column: 3 });
+        assert_eq!(d.root().name(), "a");
+        assert_eq!(d.root().attr("x"), Some("1 & 2"));
+        assert_eq!(d.root().text(), "");
+        assert_eq!(d.root().child_text("b"), Some("hi <3"));
+        assert_eq!(d.position(d.root().children().nth(1).unwrap().offset()), Position { line: 4, column: 3 });
     }
 
     #[test]
     fn namespace_prefixes_are_dropped() {
         let d = doc("<p:pnml xmlns:p=\"urn:x\"><p:net p:id=\"n\"/></p:pnml>").unwrap();
-        assert_eq!(d.root.name, "pnml");
-        assert_eq!(d.root.children[0].attr("id"), Some("n"));
+        assert_eq!(d.root().name(), "pnml");
+        assert_eq!(d.root().children().next().unwrap().attr("id"), Some("n"));
     }
 
     #[test]
@@ -571,11 +643,11 @@ mod tests {
     #[test]
     fn counts_overflow_and_coordinates_round() {
         let d = doc("<a/>").unwrap();
-        assert_eq!(d.count("p", &d.root, " 12 ").unwrap(), 12);
-        assert_eq!(d.count("p", &d.root, "9007199254740992").unwrap_err().code(), "OVERFLOW");
-        assert_eq!(d.count("p", &d.root, "99999999999999999999999").unwrap_err().code(), "OVERFLOW");
-        assert_eq!(d.count("p", &d.root, "-1").unwrap_err().code(), "BAD_VALUE");
-        assert_eq!(d.coordinate("p", &d.root, "93.75").unwrap(), 94);
-        assert_eq!(d.coordinate("p", &d.root, "NaN").unwrap_err().code(), "BAD_VALUE");
+        assert_eq!(d.count("p", d.root(), " 12 ").unwrap(), 12);
+        assert_eq!(d.count("p", d.root(), "9007199254740992").unwrap_err().code(), "OVERFLOW");
+        assert_eq!(d.count("p", d.root(), "99999999999999999999999").unwrap_err().code(), "OVERFLOW");
+        assert_eq!(d.count("p", d.root(), "-1").unwrap_err().code(), "BAD_VALUE");
+        assert_eq!(d.coordinate("p", d.root(), "93.75").unwrap(), 94);
+        assert_eq!(d.coordinate("p", d.root(), "NaN").unwrap_err().code(), "BAD_VALUE");
     }
 }

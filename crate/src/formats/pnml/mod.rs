@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 pub use export::{export_pnml, EXTENDED_NET_TYPE, PTNET_TYPE};
 
-use super::xml::{self, Doc, Element};
+use super::xml::{self, Doc, El};
 use super::{ImportError, ImportLimits, Imported, Warning};
 use crate::model::{Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition};
 
@@ -83,11 +83,11 @@ struct Declared<'d> {
 
 /// Reads a parsed document whose root should be `<pnml>`.
 pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
-    let root = &doc.root;
-    if root.name != "pnml" {
+    let root = doc.root();
+    if root.name() != "pnml" {
         return Err(ImportError::WrongRoot {
-            position: doc.position(root.offset),
-            found: root.name.to_string(),
+            position: doc.position(root.offset()),
+            found: root.name().to_string(),
             expected: "<pnml>".into(),
         });
     }
@@ -100,8 +100,8 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         colours: 0,
     };
     let mut net = None;
-    for child in &root.children {
-        match child.name {
+    for child in root.children() {
+        match child.name() {
             "net" if net.is_none() => net = Some(child),
             "net" => reader.warn(
                 child.id(),
@@ -124,25 +124,25 @@ struct Reader<'d, 'a> {
     warnings: Vec<Warning>,
     data: ModelData,
     declared: HashMap<&'d str, Declared<'d>>,
-    arcs: Vec<&'d Element<'a>>,
+    arcs: Vec<El<'d, 'a>>,
     colours: usize,
 }
 
 impl<'d, 'a> Reader<'d, 'a> {
-    fn warn(&mut self, element: &str, el: &Element, message: String) {
+    fn warn(&mut self, element: &str, el: El, message: String) {
         self.warnings.push(self.doc.warning(element, el, message));
     }
 
-    fn unknown(&mut self, el: &Element, owner: &str) {
+    fn unknown(&mut self, el: El, owner: &str) {
         let owner = if owner.is_empty() { "?" } else { owner };
         self.warn(
             owner,
             el,
-            format!("unknown element <{}> in {owner} ignored", el.name),
+            format!("unknown element <{}> in {owner} ignored", el.name()),
         );
     }
 
-    fn net(&mut self, net: &'d Element<'a>) -> Result<(), ImportError> {
+    fn net(&mut self, net: El<'d, 'a>) -> Result<(), ImportError> {
         let net_type = net.attr("type").unwrap_or("");
         let lower = net_type.to_ascii_lowercase();
         if HIGH_LEVEL.iter().any(|t| lower.contains(t)) {
@@ -160,8 +160,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             );
         }
         let mut final_markings = None;
-        for child in &net.children {
-            match child.name {
+        for child in net.children() {
+            match child.name() {
                 "name" => self.data.name = label(child),
                 "finalmarkings" => final_markings = Some(child),
                 "token" => {
@@ -191,8 +191,8 @@ impl<'d, 'a> Reader<'d, 'a> {
     }
 
     /// Elements allowed both in a net and in a page.
-    fn node_or_page(&mut self, el: &'d Element<'a>, owner: &str) -> Result<(), ImportError> {
-        match el.name {
+    fn node_or_page(&mut self, el: El<'d, 'a>, owner: &str) -> Result<(), ImportError> {
+        match el.name() {
             "page" => self.page(el),
             "place" => self.place(el),
             "transition" => self.transition(el),
@@ -213,9 +213,9 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn page(&mut self, page: &'d Element<'a>) -> Result<(), ImportError> {
-        for child in &page.children {
-            match child.name {
+    fn page(&mut self, page: El<'d, 'a>) -> Result<(), ImportError> {
+        for child in page.children() {
+            match child.name() {
                 "name" => {
                     if !label(child).is_empty() {
                         self.warn(
@@ -234,7 +234,7 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     fn declare(
         &mut self,
-        el: &'d Element<'a>,
+        el: El<'d, 'a>,
         kind: Kind,
         reference: Option<&'d str>,
     ) -> Result<&'d str, ImportError> {
@@ -242,12 +242,12 @@ impl<'d, 'a> Reader<'d, 'a> {
         if id.is_empty() {
             return Err(self
                 .doc
-                .bad(el.name, el, format!("<{}> without an id attribute", el.name)));
+                .bad(el.name(), el, format!("<{}> without an id attribute", el.name())));
         }
         if let Some(first) = self.declared.get(id) {
             return Err(ImportError::DuplicateId {
                 id: id.to_string(),
-                position: self.doc.position(el.offset),
+                position: self.doc.position(el.offset()),
                 first: self.doc.position(first.offset),
             });
         }
@@ -256,13 +256,13 @@ impl<'d, 'a> Reader<'d, 'a> {
             Declared {
                 kind,
                 reference,
-                offset: el.offset,
+                offset: el.offset(),
             },
         );
         Ok(id)
     }
 
-    fn place(&mut self, el: &'d Element<'a>) -> Result<(), ImportError> {
+    fn place(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.declare(el, Kind::Place, None)?;
         let mut place = Place {
             id: id.to_string(),
@@ -272,8 +272,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             x: 0,
             y: 0,
         };
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "name" => place.label = label(child),
                 "graphics" => (place.x, place.y) = self.position(id, child)?,
                 "initialMarking" => place.initial = self.tokens(id, child)?,
@@ -288,7 +288,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                     return Err(self.doc.unsupported(
                         id,
                         child,
-                        format!("high-level <{}> (coloured tokens)", child.name),
+                        format!("high-level <{}> (coloured tokens)", child.name()),
                     ))
                 }
                 _ => self.unknown(child, id),
@@ -298,7 +298,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn transition(&mut self, el: &'d Element<'a>) -> Result<(), ImportError> {
+    fn transition(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.declare(el, Kind::Transition, None)?;
         let mut t = Transition {
             id: id.to_string(),
@@ -307,8 +307,8 @@ impl<'d, 'a> Reader<'d, 'a> {
             x: 0,
             y: 0,
         };
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "name" => t.label = label(child),
                 "graphics" => (t.x, t.y) = self.position(id, child)?,
                 "toolspecific" => {
@@ -322,7 +322,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                         self.warn(
                             id,
                             child,
-                            format!("<{}> true ignored: petrichain nets are untimed", child.name),
+                            format!("<{}> true ignored: petrichain nets are untimed", child.name()),
                         );
                     }
                 }
@@ -348,12 +348,12 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn reference(&mut self, el: &'d Element<'a>, kind: Kind) -> Result<(), ImportError> {
+    fn reference(&mut self, el: El<'d, 'a>, kind: Kind) -> Result<(), ImportError> {
         let target: &'d str = el.attr("ref").unwrap_or("");
         if target.is_empty() {
             return Err(self
                 .doc
-                .bad(el.id(), el, format!("<{}> without a ref attribute", el.name)));
+                .bad(el.id(), el, format!("<{}> without a ref attribute", el.name())));
         }
         self.declare(el, kind, Some(target))?;
         Ok(())
@@ -364,9 +364,14 @@ impl<'d, 'a> Reader<'d, 'a> {
         &self,
         id: &str,
         referrer: &str,
-        at: &Element,
+        at: usize,
         want: Option<Kind>,
     ) -> Result<(&'d str, Kind), ImportError> {
+        let bad = |element: &str, message: String| ImportError::BadValue {
+            element: element.to_string(),
+            position: Some(self.doc.position(at)),
+            message,
+        };
         let expected = match want {
             Some(Kind::Place) => "place",
             Some(Kind::Transition) => "transition",
@@ -374,7 +379,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         let missing = |node: &str| ImportError::MissingNode {
             element: referrer.to_string(),
-            position: self.doc.position(at.offset),
+            position: self.doc.position(at),
             node: node.to_string(),
             expected: expected.to_string(),
         };
@@ -387,9 +392,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         while let Some(next) = decl.reference {
             steps += 1;
             if steps > self.declared.len() {
-                return Err(self.doc.bad(
+                return Err(bad(
                     referrer,
-                    at,
                     format!("reference cycle through '{}'", xml::shorten(id)),
                 ));
             }
@@ -397,9 +401,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 return Err(missing(next));
             };
             if d.kind != decl.kind {
-                return Err(self.doc.bad(
+                return Err(bad(
                     current,
-                    at,
                     format!(
                         "a reference {} may only refer to a {0}, but '{}' is not one",
                         kind_name(decl.kind),
@@ -415,7 +418,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok((current, decl.kind))
     }
 
-    fn arc(&mut self, el: &'d Element<'a>) -> Result<Arc, ImportError> {
+    fn arc(&mut self, el: El<'d, 'a>) -> Result<Arc, ImportError> {
         let source = el.attr("source").unwrap_or("");
         let target = el.attr("target").unwrap_or("");
         let name = match el.attr("id") {
@@ -429,8 +432,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                     .bad(&name, el, format!("arc without a {what} attribute")));
             }
         }
-        let (source, _) = self.resolve(source, &name, el, None)?;
-        let (target, _) = self.resolve(target, &name, el, None)?;
+        let (source, _) = self.resolve(source, &name, el.offset(), None)?;
+        let (target, _) = self.resolve(target, &name, el.offset(), None)?;
         let mut arc = Arc {
             source: source.to_string(),
             target: target.to_string(),
@@ -439,21 +442,21 @@ impl<'d, 'a> Reader<'d, 'a> {
             points: Vec::new(),
         };
         let mut arc_label = None;
-        for child in &el.children {
-            match child.name {
+        for child in el.children() {
+            match child.name() {
                 "inscription" => {
                     if !value(child).trim().is_empty() {
                         arc.weight = self.tokens(&name, child)?;
                     }
                 }
                 "graphics" => {
-                    for p in child.children.iter().filter(|p| p.name == "position") {
+                    for p in child.children().filter(|p| p.name() == "position") {
                         arc.points.push(self.point(&name, p)?);
                     }
                 }
                 "arcpath" => arc.points.push(self.point(&name, child)?),
                 "type" => arc.kind = self.arc_kind(&name, child, child.attr("value").unwrap_or(""))?,
-                "arctype" => arc.kind = self.arc_kind(&name, child, &value(child))?,
+                "arctype" => arc.kind = self.arc_kind(&name, child, value(child))?,
                 "name" => arc_label = Some(child),
                 "tagged" => {
                     if value(child).trim() == "true" {
@@ -485,7 +488,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(arc)
     }
 
-    fn arc_kind(&self, arc: &str, el: &Element, value: &str) -> Result<ArcKind, ImportError> {
+    fn arc_kind(&self, arc: &str, el: El, value: &str) -> Result<ArcKind, ImportError> {
         match value.trim().to_ascii_lowercase().as_str() {
             "" | "normal" | "regular" => Ok(ArcKind::Normal),
             "inhibitor" | "inhibitory" => Ok(ArcKind::Inhibitor),
@@ -505,14 +508,14 @@ impl<'d, 'a> Reader<'d, 'a> {
     /// `<toolspecific>`: petrichain's own (roles) and WoPeD roles are read;
     /// ProM's invisible-transition marker is reported; the rest is ignored
     /// with a warning. Returns the roles found.
-    fn toolspecific(&mut self, owner: &str, el: &Element) -> Vec<String> {
+    fn toolspecific(&mut self, owner: &str, el: El) -> Vec<String> {
         let tool = el.attr("tool").unwrap_or("");
         let mut roles = Vec::new();
         match tool {
             "petrichain" => {
-                for c in &el.children {
-                    match c.name {
-                        "role" => roles.push(c.text.to_string()),
+                for c in el.children() {
+                    match c.name() {
+                        "role" => roles.push(c.text().to_string()),
                         _ => self.unknown(c, owner),
                     }
                 }
@@ -523,7 +526,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 "invisible (silent) ProM transition: imported as an ordinary transition".into(),
             ),
             "WoPeD" if el.child("transitionResource").is_some() => {
-                for c in el.children.iter().filter(|c| c.name == "transitionResource") {
+                for c in el.children().filter(|c| c.name() == "transitionResource") {
                     if let Some(role) = c.attr("roleName").filter(|r| !r.is_empty()) {
                         roles.push(role.to_string());
                     }
@@ -543,21 +546,21 @@ impl<'d, 'a> Reader<'d, 'a> {
         roles
     }
 
-    fn final_markings(&mut self, el: &'d Element<'a>) -> Result<(), ImportError> {
-        for marking in &el.children {
-            if marking.name != "marking" {
+    fn final_markings(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
+        for marking in el.children() {
+            if marking.name() != "marking" {
                 self.unknown(marking, "finalmarkings");
                 continue;
             }
             let mut fm = FinalMarking::new();
-            for p in &marking.children {
-                if p.name != "place" {
+            for p in marking.children() {
+                if p.name() != "place" {
                     self.unknown(p, "finalmarkings");
                     continue;
                 }
                 let idref = p.attr("idref").unwrap_or("");
-                let (place, _) = self.resolve(idref, "finalmarkings", p, Some(Kind::Place))?;
-                let tokens = self.doc.count(place, p, &value(p))?;
+                let (place, _) = self.resolve(idref, "finalmarkings", p.offset(), Some(Kind::Place))?;
+                let tokens = self.doc.count(place, p, value(p))?;
                 fm.insert(place.to_string(), tokens);
             }
             self.data.final_markings.push(fm);
@@ -565,7 +568,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn tokens(&self, element: &str, el: &Element) -> Result<u64, ImportError> {
+    fn tokens(&self, element: &str, el: El) -> Result<u64, ImportError> {
         let v = value(el);
         let t = v.trim();
         // PIPE: "Default,3" (colour, count) pairs.
@@ -586,7 +589,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         self.doc.count(element, el, t)
     }
 
-    fn position(&self, element: &str, graphics: &Element) -> Result<(i32, i32), ImportError> {
+    fn position(&self, element: &str, graphics: El) -> Result<(i32, i32), ImportError> {
         match graphics.child("position") {
             Some(p) => {
                 let pt = self.point(element, p)?;
@@ -596,7 +599,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         }
     }
 
-    fn point(&self, element: &str, el: &Element) -> Result<Point, ImportError> {
+    fn point(&self, element: &str, el: El) -> Result<Point, ImportError> {
         let x = self.doc.coordinate(element, el, el.attr("x").unwrap_or("0"))?;
         let y = self.doc.coordinate(element, el, el.attr("y").unwrap_or("0"))?;
         Ok(Point { x, y })
@@ -612,14 +615,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             .collect();
         refs.sort_by_key(|(_, offset)| *offset);
         for (id, offset) in refs {
-            let el = Element {
-                name: "reference",
-                attrs: Vec::new(),
-                children: Vec::new(),
-                text: "".into(),
-                offset,
-            };
-            self.resolve(id, id, &el, None)?;
+            self.resolve(id, id, offset, None)?;
         }
         let arcs = std::mem::take(&mut self.arcs);
         for el in arcs {
@@ -639,18 +635,16 @@ fn kind_name(kind: Kind) -> &'static str {
 
 /// The value of a label: `<text>` (PNML 2009, ProM, WoPeD) or `<value>`
 /// (PIPE), or the element's own text.
-fn value(el: &Element) -> String {
+fn value<'d>(el: El<'d, '_>) -> &'d str {
     el.child_text("text")
         .or_else(|| el.child_text("value"))
-        .unwrap_or(&el.text)
-        .to_string()
+        .unwrap_or(el.text())
 }
 
 /// A name: like [`value`], kept exactly as written.
-fn label(el: &Element) -> String {
-    value(el)
+fn label(el: El) -> String {
+    value(el).to_string()
 }
-
 
 #[cfg(test)]
 mod tests;
