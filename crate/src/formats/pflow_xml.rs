@@ -10,9 +10,8 @@
 //! carry a `capacity` (0 = unbounded). A transition listed in several roles
 //! may be fired by any of them.
 
-use std::collections::HashMap;
 
-use super::xml::{self, Doc, El};
+use super::xml::{self, Doc, El, IdMap};
 use super::{ImportError, ImportLimits, Imported, Warning};
 use crate::model::{Arc, ArcKind, Model, ModelData, Place, Point, Transition};
 
@@ -80,7 +79,7 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         doc,
         warnings: Vec::new(),
         data: ModelData::default(),
-        declared: HashMap::new(),
+        declared: IdMap::with_capacity_and_hasher(doc.element_count() / 4, Default::default()),
         arcs: Vec::new(),
     };
     let mut subnet = None;
@@ -113,7 +112,7 @@ struct Reader<'d, 'a> {
     doc: &'d Doc<'a>,
     warnings: Vec<Warning>,
     data: ModelData,
-    declared: HashMap<&'d str, Declared<'d>>,
+    declared: IdMap<&'d str, Declared<'d>>,
     /// Arcs with the position offset of their subnet, read once every node is known.
     arcs: Vec<(El<'d, 'a>, (i32, i32))>,
 }

@@ -122,6 +122,11 @@ impl<'a> Doc<'a> {
         position_in(self.src, &self.line_starts, offset)
     }
 
+    /// Number of elements in the document.
+    pub fn element_count(&self) -> usize {
+        self.nodes.len()
+    }
+
     /// A warning about an element.
     pub fn warning(&self, element: &str, el: El, message: String) -> Warning {
         Warning {
@@ -279,8 +284,37 @@ fn reborrow<'a>(src: &'a str, part: &str) -> Cow<'a, str> {
 }
 
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    match name.bytes().rposition(|b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
 }
+
+/// FxHash (as in rustc): a fast hasher for id maps. Ids come from the file,
+/// but a map's worst case only costs time, bounded by the size caps.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by ids from the input.
+pub(crate) type IdMap<K, V> =
+    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
 /// Parses `src` into a tree, applying `limits`.
 pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, ImportError> {
@@ -299,8 +333,12 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
     config.expand_empty_elements = false;
 
     // Arena: nodes[0] is the root once it is seen; `stack` holds open elements.
-    let mut nodes: Vec<Element<'a>> = Vec::with_capacity(src.len() / 32);
-    let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(src.len() / 48);
+    // Upper bounds (every element has a `<`, every attribute a `=`), so the
+    // arenas never move; capacity that is never written is never touched.
+    let count = |byte: u8| src.as_bytes().iter().filter(|&&b| b == byte).count();
+    let (tags, equals) = (count(b'<') + 1, count(b'='));
+    let mut nodes: Vec<Element<'a>> = Vec::with_capacity(tags);
+    let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(equals);
     let mut stack: Vec<u32> = Vec::new();
     let mut root_closed = false;
     loop {

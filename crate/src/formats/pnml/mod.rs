@@ -13,11 +13,10 @@
 
 mod export;
 
-use std::collections::HashMap;
 
 pub use export::{export_pnml, EXTENDED_NET_TYPE, PTNET_TYPE};
 
-use super::xml::{self, Doc, El};
+use super::xml::{self, Doc, El, IdMap};
 use super::{ImportError, ImportLimits, Imported, Warning};
 use crate::model::{Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition};
 
@@ -95,7 +94,7 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         doc,
         warnings: Vec::new(),
         data: ModelData::default(),
-        declared: HashMap::new(),
+        declared: IdMap::with_capacity_and_hasher(doc.element_count() / 4, Default::default()),
         arcs: Vec::new(),
         colours: 0,
     };
@@ -123,7 +122,7 @@ struct Reader<'d, 'a> {
     doc: &'d Doc<'a>,
     warnings: Vec<Warning>,
     data: ModelData,
-    declared: HashMap<&'d str, Declared<'d>>,
+    declared: IdMap<&'d str, Declared<'d>>,
     arcs: Vec<El<'d, 'a>>,
     colours: usize,
 }
