@@ -9,7 +9,9 @@
 use serde_json::{Map, Value};
 
 use super::{ImportError, ImportLimits, Imported, Position, Warning};
-use crate::model::{Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition};
+use crate::model::{
+    Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition, MAX_TOKENS,
+};
 
 /// Reads a JSON model with default limits.
 pub fn import_json(text: &str) -> Result<Imported, ImportError> {
@@ -39,7 +41,30 @@ pub fn import_json_with(text: &str, limits: &ImportLimits) -> Result<Imported, I
     };
     let mut reader = Reader::default();
     let data = reader.model(&root)?;
+    check_final_markings(&data)?;
     Ok((Model::new(data)?, reader.warnings))
+}
+
+/// Final markings may only name places, with counts up to [`MAX_TOKENS`]
+/// (the model does not check them; PNML export depends on it).
+fn check_final_markings(data: &ModelData) -> Result<(), ImportError> {
+    let places: std::collections::HashSet<&str> =
+        data.places.iter().map(|p| p.id.as_str()).collect();
+    for (i, marking) in data.final_markings.iter().enumerate() {
+        for (place, &tokens) in marking {
+            let element = format!("finalMarkings[{i}].{place}");
+            if !places.contains(place.as_str()) {
+                return Err(bad(&element, "names no place of this model"));
+            }
+            if tokens > MAX_TOKENS {
+                return Err(bad(
+                    &element,
+                    &format!("{tokens} is above the maximum token count {MAX_TOKENS}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Exports a model as its canonical JSON (which [`import_json`] reads back
@@ -447,6 +472,18 @@ mod tests {
             err.to_string().contains("no place or transition 'q'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn final_markings_must_name_places() {
+        let err = import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"ghost":1}]}"#)
+            .unwrap_err();
+        assert_eq!(err.to_string(), "finalMarkings[0].ghost: names no place of this model");
+        let err = import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":9007199254740992}]}"#)
+            .unwrap_err();
+        assert_eq!(err.code(), "BAD_VALUE");
+        let (model, _) = import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":1}]}"#).unwrap();
+        assert_eq!(model.final_markings()[0]["p"], 1);
     }
 
     #[test]

@@ -105,6 +105,9 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
     if let Some(roles) = roles {
         r.roles(roles)?;
     }
+    // Arcs are read after the nodes; report in document order.
+    r.warnings
+        .sort_by_key(|w| w.position.map(|p| (p.line, p.column)));
     Ok((Model::new(r.data)?, r.warnings))
 }
 

@@ -114,7 +114,9 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         return Err(doc.bad("pnml", root, "the file contains no <net>".into()));
     };
     reader.net(net)?;
-    let (data, warnings) = reader.finish()?;
+    let (data, mut warnings) = reader.finish()?;
+    // Arcs are read last; report in document order.
+    warnings.sort_by_key(|w| w.position.map(|p| (p.line, p.column)));
     Ok((Model::new(data)?, warnings))
 }
 
