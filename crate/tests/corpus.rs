@@ -34,9 +34,17 @@ fn load(bytes: &[u8], expected: Counts) -> (Model, Vec<Warning>) {
     let (model, warnings) = formats::import(bytes).unwrap_or_else(|e| panic!("{e}"));
     let kind = |k: ArcKind| model.arcs().iter().filter(|a| a.kind == k).count();
     assert_eq!(model.places().len(), expected.places, "places");
-    assert_eq!(model.transitions().len(), expected.transitions, "transitions");
+    assert_eq!(
+        model.transitions().len(),
+        expected.transitions,
+        "transitions"
+    );
     assert_eq!(kind(ArcKind::Normal), expected.normal, "normal arcs");
-    assert_eq!(kind(ArcKind::Inhibitor), expected.inhibitor, "inhibitor arcs");
+    assert_eq!(
+        kind(ArcKind::Inhibitor),
+        expected.inhibitor,
+        "inhibitor arcs"
+    );
     assert_eq!(kind(ArcKind::Reset), expected.reset, "reset arcs");
     assert_eq!(kind(ArcKind::Read), 0, "read arcs");
     let tokens: u64 = model.places().iter().map(|p| p.initial).sum();
@@ -91,7 +99,10 @@ fn pipe_inhibitor_sample_blocks_when_its_place_is_marked() {
         },
     );
     let arc = &model.arcs()[0];
-    assert_eq!((arc.source.as_str(), arc.target.as_str(), arc.weight), ("P0", "T0", 1));
+    assert_eq!(
+        (arc.source.as_str(), arc.target.as_str(), arc.weight),
+        ("P0", "T0", 1)
+    );
     assert_eq!(arc.points, vec![petrichain::Point { x: 40, y: 60 }]);
     // The arc's name "arc0" is a label petrichain does not keep.
     assert_eq!(warnings.len(), 1);
@@ -104,7 +115,11 @@ fn pipe_inhibitor_sample_blocks_when_its_place_is_marked() {
     let marked = model.marking_from_map([("P0", 1)]).unwrap();
     assert!(matches!(
         fire(&model, &marked, "T0", &[]),
-        Err(FireError::Inhibited { has: 1, limit: 1, .. })
+        Err(FireError::Inhibited {
+            has: 1,
+            limit: 1,
+            ..
+        })
     ));
 }
 
@@ -124,11 +139,18 @@ fn bitwrap_counter_counts_up_and_down() {
     );
     assert!(warnings.is_empty(), "{warnings:?}");
     let p0 = &model.places()[0];
-    assert_eq!((p0.id.as_str(), p0.x, p0.y, p0.capacity), ("P0", 105, 30, 0));
+    assert_eq!(
+        (p0.id.as_str(), p0.x, p0.y, p0.capacity),
+        ("P0", 105, 30, 0)
+    );
     let m0 = model.initial_marking();
     assert!(matches!(
         fire(&model, &m0, "DEC", &[]),
-        Err(FireError::NotEnabled { has: 0, needs: 1, .. })
+        Err(FireError::NotEnabled {
+            has: 0,
+            needs: 1,
+            ..
+        })
     ));
     let m = run(&model, &[("INC", ""), ("INC", ""), ("DEC", "")]);
     assert_eq!(model.marking_map(&m)["P0"], 1);
@@ -183,7 +205,10 @@ fn pm4py_running_example_reaches_its_final_marking() {
         .collect();
     assert_eq!(invisible, ["n11", "n17"]);
     assert_eq!(
-        warnings.iter().filter(|w| w.message.starts_with("arc label")).count(),
+        warnings
+            .iter()
+            .filter(|w| w.message.starts_with("arc label"))
+            .count(),
         2
     );
     let n1 = &model.places()[model.place_index("n1").unwrap()];
@@ -244,7 +269,10 @@ fn pneditor_insurance_company_enforces_roles_and_weights() {
     };
     assert_eq!(weight("14", "12"), 2);
     assert_eq!(weight("11", "14"), 2);
-    let bent = model.arcs().iter().find(|a| a.source == "14" && a.target == "12");
+    let bent = model
+        .arcs()
+        .iter()
+        .find(|a| a.source == "14" && a.target == "12");
     assert_eq!(bent.unwrap().points.len(), 4);
     let m0 = model.initial_marking();
     // Register is an Employee's job.
@@ -265,7 +293,11 @@ fn pneditor_insurance_company_enforces_roles_and_weights() {
     );
     assert!(matches!(
         fire(&model, &checked_once, "12", &["Finance"]),
-        Err(FireError::NotEnabled { has: 1, needs: 2, .. })
+        Err(FireError::NotEnabled {
+            has: 1,
+            needs: 2,
+            ..
+        })
     ));
     let m = run(
         &model,
@@ -308,7 +340,11 @@ fn ptflow_counter_respects_capacity_and_roles() {
     }
     assert!(matches!(
         fire(&model, &m, "3", &["role0"]),
-        Err(FireError::CapacityExceeded { would_have: 21, capacity: 20, .. })
+        Err(FireError::CapacityExceeded {
+            would_have: 21,
+            capacity: 20,
+            ..
+        })
     ));
     assert!(matches!(
         fire(&model, &m, "5", &["role1"]),
@@ -378,7 +414,10 @@ fn gopflow_tictactoe_takes_turns() {
         fire(&model, &m, "X00", &["x"]),
         Err(FireError::CapacityExceeded { .. })
     ));
-    assert!(matches!(fire(&model, &m, "O00", &["x"]), Err(FireError::RoleDenied { .. })));
+    assert!(matches!(
+        fire(&model, &m, "O00", &["x"]),
+        Err(FireError::RoleDenied { .. })
+    ));
     // The centre is taken.
     assert!(matches!(
         fire(&model, &m, "O11", &["o"]),

@@ -71,7 +71,10 @@ pub fn import_with(bytes: &[u8], limits: &ImportLimits) -> Result<Imported, Impo
             let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
                 .map_err(|e| ImportError::Syntax {
                     position: super::Position {
-                        line: 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count(),
+                        line: 1 + bytes[..e.valid_up_to()]
+                            .iter()
+                            .filter(|&&b| b == b'\n')
+                            .count(),
                         column: 1,
                     },
                     message: "JSON must be UTF-8".into(),
@@ -142,7 +145,10 @@ mod tests {
     fn wrong_roots_and_unknown_content_are_refused_clearly() {
         let err = import(b"<?xml version=\"1.0\"?>\n<svg id=\"x\"/>").unwrap_err();
         assert_eq!(err.code(), "WRONG_ROOT");
-        assert!(err.to_string().starts_with("2:1: root element <svg>"), "{err}");
+        assert!(
+            err.to_string().starts_with("2:1: root element <svg>"),
+            "{err}"
+        );
         assert_eq!(import(b"  \n").unwrap_err().code(), "UNKNOWN_FORMAT");
         assert_eq!(import(b"hello").unwrap_err().code(), "UNKNOWN_FORMAT");
         assert_eq!(import(b"[1, 2]").unwrap_err().code(), "UNKNOWN_FORMAT");
@@ -160,6 +166,9 @@ mod tests {
             max_bytes: 4,
             ..ImportLimits::default()
         };
-        assert_eq!(import_with(b"<pnml/>", &limits).unwrap_err().code(), "TOO_LARGE");
+        assert_eq!(
+            import_with(b"<pnml/>", &limits).unwrap_err().code(),
+            "TOO_LARGE"
+        );
     }
 }

@@ -476,13 +476,18 @@ mod tests {
 
     #[test]
     fn final_markings_must_name_places() {
-        let err = import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"ghost":1}]}"#)
-            .unwrap_err();
-        assert_eq!(err.to_string(), "finalMarkings[0].ghost: names no place of this model");
-        let err = import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":9007199254740992}]}"#)
-            .unwrap_err();
+        let err =
+            import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"ghost":1}]}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "finalMarkings[0].ghost: names no place of this model"
+        );
+        let err =
+            import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":9007199254740992}]}"#)
+                .unwrap_err();
         assert_eq!(err.code(), "BAD_VALUE");
-        let (model, _) = import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":1}]}"#).unwrap();
+        let (model, _) =
+            import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":1}]}"#).unwrap();
         assert_eq!(model.final_markings()[0]["p"], 1);
     }
 

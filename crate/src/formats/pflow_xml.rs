@@ -10,7 +10,6 @@
 //! carry a `capacity` (0 = unbounded). A transition listed in several roles
 //! may be fired by any of them.
 
-
 use super::xml::{self, Doc, El, IdMap};
 use super::{ImportError, ImportLimits, Imported, Warning};
 use crate::model::{Arc, ArcKind, Model, ModelData, Place, Point, Transition};
@@ -215,7 +214,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         for (slot, name) in xy.iter_mut().zip(["x", "y"]) {
             if let Some(c) = el.child(name) {
                 if !c.text().trim().is_empty() {
-                    *slot = self.doc.coordinate(id, c, &c.text())?;
+                    *slot = self.doc.coordinate(id, c, c.text())?;
                 }
             }
         }
@@ -303,11 +302,9 @@ impl<'d, 'a> Reader<'d, 'a> {
         let id = self.id(el);
         let connected = el.child_text("connectedPlaceId").unwrap_or("").trim();
         if connected.is_empty() {
-            return Err(self.doc.bad(
-                id,
-                el,
-                "referencePlace without a <connectedPlaceId>".into(),
-            ));
+            return Err(self
+                .doc
+                .bad(id, el, "referencePlace without a <connectedPlaceId>".into()));
         }
         for child in el.children() {
             if !matches!(child.name(), "id" | "x" | "y" | "connectedPlaceId") {
@@ -382,16 +379,14 @@ impl<'d, 'a> Reader<'d, 'a> {
                         "" | "regular" => ArcKind::Normal,
                         "inhibitor" => ArcKind::Inhibitor,
                         "reset" => ArcKind::Reset,
-                        other => {
-                            return Err(self.doc.unsupported(
-                                &name,
-                                child,
-                                format!(
-                                    "arc type \"{}\" (PNEditor arcs are regular, inhibitor or reset)",
-                                    xml::shorten(other)
-                                ),
-                            ))
-                        }
+                        other => return Err(self.doc.unsupported(
+                            &name,
+                            child,
+                            format!(
+                                "arc type \"{}\" (PNEditor arcs are regular, inhibitor or reset)",
+                                xml::shorten(other)
+                            ),
+                        )),
                     }
                 }
                 // Older PNEditor files: boolean flags instead of <type>.
@@ -428,7 +423,9 @@ impl<'d, 'a> Reader<'d, 'a> {
             };
             let element = format!("role {name}");
             if name.is_empty() {
-                return Err(self.doc.bad("role", role, "role without a name or id".into()));
+                return Err(self
+                    .doc
+                    .bad("role", role, "role without a name or id".into()));
             }
             for child in role.children() {
                 match child.name() {
@@ -465,7 +462,7 @@ impl<'d, 'a> Reader<'d, 'a> {
     }
 
     fn count(&self, element: &str, el: El) -> Result<u64, ImportError> {
-        self.doc.count(element, el, &el.text())
+        self.doc.count(element, el, el.text())
     }
 }
 
@@ -497,13 +494,19 @@ mod tests {
         let t = &model.transitions()[0];
         assert_eq!((t.x, t.y), (1101, 202));
         let a = &model.arcs()[0];
-        assert_eq!((a.source.as_str(), a.target.as_str(), a.kind), ("1", "2", ArcKind::Reset));
+        assert_eq!(
+            (a.source.as_str(), a.target.as_str(), a.kind),
+            ("1", "2", ArcKind::Reset)
+        );
         assert_eq!(a.points, vec![Point { x: 1105, y: 205 }]);
     }
 
     #[test]
     fn bad_references_duplicates_and_overflow_are_errors() {
-        let err = net(&format!("{P1}{T2}<arc><sourceId>1</sourceId><destinationId>7</destinationId></arc>")).unwrap_err();
+        let err = net(&format!(
+            "{P1}{T2}<arc><sourceId>1</sourceId><destinationId>7</destinationId></arc>"
+        ))
+        .unwrap_err();
         assert_eq!(err.code(), "MISSING_NODE");
         assert!(err.to_string().contains("arc 1->7 refers to '7'"), "{err}");
         let err = net(&format!("{P1}{P1}")).unwrap_err();
@@ -524,12 +527,17 @@ mod tests {
 
     #[test]
     fn unknown_elements_and_static_places_warn_with_positions() {
-        let (_, warnings) = net("\n<place><id>1</id><isStatic>true</isStatic><colour>red</colour></place>").unwrap();
+        let (_, warnings) =
+            net("\n<place><id>1</id><isStatic>true</isStatic><colour>red</colour></place>")
+                .unwrap();
         let got: Vec<_> = warnings
             .iter()
             .map(|w| (w.element.as_str(), w.position.unwrap().to_string()))
             .collect();
-        assert_eq!(got, vec![("1", "2:18".to_string()), ("1", "2:43".to_string())]);
+        assert_eq!(
+            got,
+            vec![("1", "2:18".to_string()), ("1", "2:43".to_string())]
+        );
         assert!(warnings[1].message.contains("<colour>"));
     }
 
@@ -543,10 +551,19 @@ mod tests {
         .unwrap();
         let m0 = model.initial_marking();
         for role in ["a", "b"] {
-            let opts = crate::FireOptions { multiple: 1, roles: &[role] };
+            let opts = crate::FireOptions {
+                multiple: 1,
+                roles: &[role],
+            };
             assert!(model.fire(&m0, "2", &opts).is_ok(), "{role}");
         }
-        let opts = crate::FireOptions { multiple: 1, roles: &["c"] };
-        assert_eq!(model.fire(&m0, "2", &opts).unwrap_err().code(), "ROLE_DENIED");
+        let opts = crate::FireOptions {
+            multiple: 1,
+            roles: &["c"],
+        };
+        assert_eq!(
+            model.fire(&m0, "2", &opts).unwrap_err().code(),
+            "ROLE_DENIED"
+        );
     }
 }

@@ -216,7 +216,12 @@ pub(crate) fn shorten(s: &str) -> String {
 fn position_in(src: &str, cache: &OnceCell<Vec<usize>>, offset: usize) -> Position {
     let starts = cache.get_or_init(|| {
         std::iter::once(0)
-            .chain(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+            .chain(
+                src.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i + 1),
+            )
             .collect()
     });
     let offset = offset.min(src.len());
@@ -348,7 +353,11 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
             Err(e) => return Err(xml_error(&e, &reader, &nodes, &stack, &pos)),
         };
         match event {
-            Event::DocType(_) => return Err(ImportError::DtdRefused { position: pos(before) }),
+            Event::DocType(_) => {
+                return Err(ImportError::DtdRefused {
+                    position: pos(before),
+                })
+            }
             Event::Start(_) | Event::Empty(_) if root_closed => {
                 return Err(ImportError::Syntax {
                     position: pos(before),
@@ -614,12 +623,17 @@ mod tests {
 
     #[test]
     fn builds_a_tree_with_text_attributes_and_positions() {
-        let d = doc("<?xml version=\"1.0\"?>\n<a x=\"1 &amp; 2\">\n  <b>hi &lt;3</b>\n  <c/>\n</a>").unwrap();
+        let d =
+            doc("<?xml version=\"1.0\"?>\n<a x=\"1 &amp; 2\">\n  <b>hi &lt;3</b>\n  <c/>\n</a>")
+                .unwrap();
         assert_eq!(d.root().name(), "a");
         assert_eq!(d.root().attr("x"), Some("1 & 2"));
         assert_eq!(d.root().text(), "");
         assert_eq!(d.root().child_text("b"), Some("hi <3"));
-        assert_eq!(d.position(d.root().children().nth(1).unwrap().offset()), Position { line: 4, column: 3 });
+        assert_eq!(
+            d.position(d.root().children().nth(1).unwrap().offset()),
+            Position { line: 4, column: 3 }
+        );
     }
 
     #[test]
@@ -634,7 +648,12 @@ mod tests {
         let err = doc("<?xml version=\"1.0\"?>\n<!DOCTYPE a [<!ENTITY x \"boom\">]>\n<a>&x;</a>")
             .err()
             .unwrap();
-        assert_eq!(err, ImportError::DtdRefused { position: Position { line: 2, column: 1 } });
+        assert_eq!(
+            err,
+            ImportError::DtdRefused {
+                position: Position { line: 2, column: 1 }
+            }
+        );
         let err = doc("<a>&x;</a>").err().unwrap();
         assert_eq!(err.code(), "SYNTAX");
         assert!(err.to_string().contains("undefined entity &x;"), "{err}");
@@ -646,7 +665,10 @@ mod tests {
     fn truncation_is_reported_with_what_was_open() {
         let err = doc("<a>\n <b id=\"q\">\n  <c>1</c>").err().unwrap();
         assert_eq!(err.code(), "TRUNCATED");
-        assert!(err.to_string().contains("<b id=\"q\"> opened at 2:2"), "{err}");
+        assert!(
+            err.to_string().contains("<b id=\"q\"> opened at 2:2"),
+            "{err}"
+        );
         let err = doc("<a>\n <b id=\"q").err().unwrap();
         assert_eq!(err.code(), "TRUNCATED");
         assert_eq!(doc("").err().unwrap().code(), "TRUNCATED");
@@ -655,11 +677,20 @@ mod tests {
     #[test]
     fn depth_and_size_are_capped() {
         let deep = format!("{}{}", "<a>".repeat(70), "</a>".repeat(70));
-        assert!(matches!(doc(&deep), Err(ImportError::TooDeep { limit: 64, .. })));
-        let limits = ImportLimits { max_bytes: 10, ..ImportLimits::default() };
+        assert!(matches!(
+            doc(&deep),
+            Err(ImportError::TooDeep { limit: 64, .. })
+        ));
+        let limits = ImportLimits {
+            max_bytes: 10,
+            ..ImportLimits::default()
+        };
         assert!(matches!(
             parse("<a>0123456789</a>", &limits),
-            Err(ImportError::TooLarge { bytes: 17, limit: 10 })
+            Err(ImportError::TooLarge {
+                bytes: 17,
+                limit: 10
+            })
         ));
     }
 
@@ -674,7 +705,10 @@ mod tests {
     #[test]
     fn latin1_is_decoded_when_declared() {
         let bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\xE9</a>";
-        assert_eq!(decode(bytes).unwrap(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\u{e9}</a>");
+        assert_eq!(
+            decode(bytes).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>caf\u{e9}</a>"
+        );
         assert_eq!(decode(b"<a>caf\xE9</a>").unwrap_err().code(), "SYNTAX");
     }
 
@@ -682,10 +716,26 @@ mod tests {
     fn counts_overflow_and_coordinates_round() {
         let d = doc("<a/>").unwrap();
         assert_eq!(d.count("p", d.root(), " 12 ").unwrap(), 12);
-        assert_eq!(d.count("p", d.root(), "9007199254740992").unwrap_err().code(), "OVERFLOW");
-        assert_eq!(d.count("p", d.root(), "99999999999999999999999").unwrap_err().code(), "OVERFLOW");
-        assert_eq!(d.count("p", d.root(), "-1").unwrap_err().code(), "BAD_VALUE");
+        assert_eq!(
+            d.count("p", d.root(), "9007199254740992")
+                .unwrap_err()
+                .code(),
+            "OVERFLOW"
+        );
+        assert_eq!(
+            d.count("p", d.root(), "99999999999999999999999")
+                .unwrap_err()
+                .code(),
+            "OVERFLOW"
+        );
+        assert_eq!(
+            d.count("p", d.root(), "-1").unwrap_err().code(),
+            "BAD_VALUE"
+        );
         assert_eq!(d.coordinate("p", d.root(), "93.75").unwrap(), 94);
-        assert_eq!(d.coordinate("p", d.root(), "NaN").unwrap_err().code(), "BAD_VALUE");
+        assert_eq!(
+            d.coordinate("p", d.root(), "NaN").unwrap_err().code(),
+            "BAD_VALUE"
+        );
     }
 }

@@ -13,7 +13,6 @@
 
 mod export;
 
-
 pub use export::{export_pnml, EXTENDED_NET_TYPE, PTNET_TYPE};
 
 use super::xml::{self, Doc, El, IdMap};
@@ -157,7 +156,10 @@ impl<'d, 'a> Reader<'d, 'a> {
             self.warn(
                 net.id(),
                 net,
-                format!("unknown net type \"{}\", read as a P/T net", xml::shorten(net_type)),
+                format!(
+                    "unknown net type \"{}\", read as a P/T net",
+                    xml::shorten(net_type)
+                ),
             );
         }
         let mut final_markings = None;
@@ -241,9 +243,11 @@ impl<'d, 'a> Reader<'d, 'a> {
     ) -> Result<&'d str, ImportError> {
         let id: &'d str = el.attr("id").unwrap_or("");
         if id.is_empty() {
-            return Err(self
-                .doc
-                .bad(el.name(), el, format!("<{}> without an id attribute", el.name())));
+            return Err(self.doc.bad(
+                el.name(),
+                el,
+                format!("<{}> without an id attribute", el.name()),
+            ));
         }
         if let Some(first) = self.declared.get(id) {
             return Err(ImportError::DuplicateId {
@@ -323,7 +327,10 @@ impl<'d, 'a> Reader<'d, 'a> {
                         self.warn(
                             id,
                             child,
-                            format!("<{}> true ignored: petrichain nets are untimed", child.name()),
+                            format!(
+                                "<{}> true ignored: petrichain nets are untimed",
+                                child.name()
+                            ),
                         );
                     }
                 }
@@ -332,15 +339,16 @@ impl<'d, 'a> Reader<'d, 'a> {
                         self.warn(
                             id,
                             child,
-                            "transition priority ignored: every enabled transition may fire"
-                                .into(),
+                            "transition priority ignored: every enabled transition may fire".into(),
                         );
                     }
                 }
                 "condition" => {
-                    return Err(self
-                        .doc
-                        .unsupported(id, child, "high-level guard <condition>".into()))
+                    return Err(self.doc.unsupported(
+                        id,
+                        child,
+                        "high-level guard <condition>".into(),
+                    ))
                 }
                 _ => self.unknown(child, id),
             }
@@ -352,9 +360,11 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn reference(&mut self, el: El<'d, 'a>, kind: Kind) -> Result<(), ImportError> {
         let target: &'d str = el.attr("ref").unwrap_or("");
         if target.is_empty() {
-            return Err(self
-                .doc
-                .bad(el.id(), el, format!("<{}> without a ref attribute", el.name())));
+            return Err(self.doc.bad(
+                el.id(),
+                el,
+                format!("<{}> without a ref attribute", el.name()),
+            ));
         }
         self.declare(el, kind, Some(target))?;
         Ok(())
@@ -456,7 +466,9 @@ impl<'d, 'a> Reader<'d, 'a> {
                     }
                 }
                 "arcpath" => arc.points.push(self.point(&name, child)?),
-                "type" => arc.kind = self.arc_kind(&name, child, child.attr("value").unwrap_or(""))?,
+                "type" => {
+                    arc.kind = self.arc_kind(&name, child, child.attr("value").unwrap_or(""))?
+                }
                 "arctype" => arc.kind = self.arc_kind(&name, child, value(child))?,
                 "name" => arc_label = Some(child),
                 "tagged" => {
@@ -468,9 +480,11 @@ impl<'d, 'a> Reader<'d, 'a> {
                     self.toolspecific(&name, child);
                 }
                 "hlinscription" => {
-                    return Err(self
-                        .doc
-                        .unsupported(&name, child, "high-level <hlinscription>".into()))
+                    return Err(self.doc.unsupported(
+                        &name,
+                        child,
+                        "high-level <hlinscription>".into(),
+                    ))
                 }
                 _ => self.unknown(child, &name),
             }
@@ -560,7 +574,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                     continue;
                 }
                 let idref = p.attr("idref").unwrap_or("");
-                let (place, _) = self.resolve(idref, "finalmarkings", p.offset(), Some(Kind::Place))?;
+                let (place, _) =
+                    self.resolve(idref, "finalmarkings", p.offset(), Some(Kind::Place))?;
                 let tokens = self.doc.count(place, p, value(p))?;
                 fm.insert(place.to_string(), tokens);
             }
@@ -601,8 +616,12 @@ impl<'d, 'a> Reader<'d, 'a> {
     }
 
     fn point(&self, element: &str, el: El) -> Result<Point, ImportError> {
-        let x = self.doc.coordinate(element, el, el.attr("x").unwrap_or("0"))?;
-        let y = self.doc.coordinate(element, el, el.attr("y").unwrap_or("0"))?;
+        let x = self
+            .doc
+            .coordinate(element, el, el.attr("x").unwrap_or("0"))?;
+        let y = self
+            .doc
+            .coordinate(element, el, el.attr("y").unwrap_or("0"))?;
         Ok(Point { x, y })
     }
 

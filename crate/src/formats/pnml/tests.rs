@@ -7,7 +7,8 @@ fn pnml(body: &str) -> Result<Imported, ImportError> {
     ))
 }
 
-const PT: &str = r#"<place id="p"><initialMarking><text>2</text></initialMarking></place><transition id="t"/>"#;
+const PT: &str =
+    r#"<place id="p"><initialMarking><text>2</text></initialMarking></place><transition id="t"/>"#;
 
 #[test]
 fn nested_pages_and_reference_chains_are_flattened() {
@@ -28,9 +29,15 @@ fn nested_pages_and_reference_chains_are_flattened() {
     .unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     let p = &model.places()[0];
-    assert_eq!((p.label.as_str(), p.initial, p.x, p.y), ("stock", 3, 10, -4));
+    assert_eq!(
+        (p.label.as_str(), p.initial, p.x, p.y),
+        ("stock", 3, 10, -4)
+    );
     let a = &model.arcs()[0];
-    assert_eq!((a.source.as_str(), a.target.as_str(), a.weight), ("p", "t", 2));
+    assert_eq!(
+        (a.source.as_str(), a.target.as_str(), a.weight),
+        ("p", "t", 2)
+    );
     assert_eq!(a.points, vec![Point { x: 1, y: 2 }, Point { x: 3, y: 4 }]);
     assert_eq!(model.places().len() + model.transitions().len(), 2);
 }
@@ -47,7 +54,10 @@ fn reference_errors_are_clear() {
     assert!(err.to_string().contains("reference cycle"), "{err}");
     let err = pnml(&format!(r#"{PT}<referencePlace id="r" ref="t"/>"#)).unwrap_err();
     assert_eq!(err.code(), "BAD_VALUE");
-    assert!(err.to_string().contains("may only refer to a place"), "{err}");
+    assert!(
+        err.to_string().contains("may only refer to a place"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -65,8 +75,10 @@ fn duplicate_ids_missing_nodes_and_overflow() {
     assert_eq!(err.code(), "MISSING_NODE");
     assert!(err.to_string().starts_with("3:"), "{err}");
     assert!(err.to_string().contains("a9 refers to 'ghost'"), "{err}");
-    let err = pnml(r#"<place id="p"><initialMarking><text>9007199254740992</text></initialMarking></place>"#)
-        .unwrap_err();
+    let err = pnml(
+        r#"<place id="p"><initialMarking><text>9007199254740992</text></initialMarking></place>"#,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "OVERFLOW");
     let err = pnml(&format!(
         r#"{PT}<arc id="a" source="p" target="t"><inscription><value>Default,18446744073709551616</value></inscription></arc>"#
@@ -77,7 +89,10 @@ fn duplicate_ids_missing_nodes_and_overflow() {
     let err = pnml(r#"<place><name><text>x</text></name></place>"#).unwrap_err();
     assert_eq!(err.code(), "BAD_VALUE");
     assert_eq!(import_pnml("<document/>").unwrap_err().code(), "WRONG_ROOT");
-    assert_eq!(import_pnml("<pnml></pnml>").unwrap_err().code(), "BAD_VALUE");
+    assert_eq!(
+        import_pnml("<pnml></pnml>").unwrap_err().code(),
+        "BAD_VALUE"
+    );
 }
 
 #[test]
@@ -93,10 +108,17 @@ fn arc_kinds_from_pipe_type_and_prom_arctype() {
     let kinds: Vec<_> = model.arcs().iter().map(|a| a.kind).collect();
     assert_eq!(
         kinds,
-        vec![ArcKind::Inhibitor, ArcKind::Reset, ArcKind::Read, ArcKind::Normal]
+        vec![
+            ArcKind::Inhibitor,
+            ArcKind::Reset,
+            ArcKind::Read,
+            ArcKind::Normal
+        ]
     );
-    let err = pnml(&format!(r#"{PT}<arc id="a" source="p" target="t"><type value="transport"/></arc>"#))
-        .unwrap_err();
+    let err = pnml(&format!(
+        r#"{PT}<arc id="a" source="p" target="t"><type value="transport"/></arc>"#
+    ))
+    .unwrap_err();
     assert_eq!(err.code(), "UNSUPPORTED");
 }
 
@@ -104,8 +126,10 @@ fn arc_kinds_from_pipe_type_and_prom_arctype() {
 fn coloured_and_high_level_nets_are_refused_not_misread() {
     let err = pnml(r#"<token id="Default"/><token id="Red"/>"#).unwrap_err();
     assert_eq!(err.code(), "UNSUPPORTED");
-    let err = pnml(r#"<place id="p"><initialMarking><value>Default,1,Red,2</value></initialMarking></place>"#)
-        .unwrap_err();
+    let err = pnml(
+        r#"<place id="p"><initialMarking><value>Default,1,Red,2</value></initialMarking></place>"#,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "UNSUPPORTED");
     let err = import_pnml(
         r#"<pnml><net id="n" type="http://www.pnml.org/version-2009/grammar/symmetricnet"/></pnml>"#,
@@ -116,13 +140,18 @@ fn coloured_and_high_level_nets_are_refused_not_misread() {
 
 #[test]
 fn unknown_content_warns_with_element_and_position() {
-    let (_, warnings) = pnml(
-        "<place id=\"p\">\n  <toolspecific tool=\"Tina\"/>\n  <colour/>\n</place>\n<labels/>",
-    )
-    .unwrap();
+    let (_, warnings) =
+        pnml("<place id=\"p\">\n  <toolspecific tool=\"Tina\"/>\n  <colour/>\n</place>\n<labels/>")
+            .unwrap();
     let got: Vec<_> = warnings
         .iter()
-        .map(|w| (w.element.as_str(), w.position.unwrap().to_string(), w.message.as_str()))
+        .map(|w| {
+            (
+                w.element.as_str(),
+                w.position.unwrap().to_string(),
+                w.message.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -132,7 +161,8 @@ fn unknown_content_warns_with_element_and_position() {
             ("n", "7:1".into(), "unknown element <labels> in n ignored"),
         ]
     );
-    let (_, warnings) = import_pnml(r#"<pnml><net id="a" type="weird"/><net id="b"/></pnml>"#).unwrap();
+    let (_, warnings) =
+        import_pnml(r#"<pnml><net id="a" type="weird"/><net id="b"/></pnml>"#).unwrap();
     assert_eq!(warnings.len(), 2, "{warnings:?}");
 }
 
@@ -170,11 +200,17 @@ fn woped_file_with_roles() {
     assert_eq!((model.places()[0].x, model.places()[0].y), (30, 40));
     assert_eq!(warnings.len(), 3, "{warnings:?}");
     let m = model.initial_marking();
-    let manager = FireOptions { multiple: 1, roles: &["manager"] };
+    let manager = FireOptions {
+        multiple: 1,
+        roles: &["manager"],
+    };
     let m = model.fire(&m, "t1", &manager).unwrap();
     assert_eq!(model.marking_map(&m)["p2"], 1);
     assert_eq!(
-        model.fire(&model.initial_marking(), "t1", &FireOptions::default()).unwrap_err().code(),
+        model
+            .fire(&model.initial_marking(), "t1", &FireOptions::default())
+            .unwrap_err()
+            .code(),
         "ROLE_DENIED"
     );
 }
@@ -229,7 +265,13 @@ mod round_trip {
             text(),
             proptest::collection::btree_set(id(), 2..10),
             proptest::collection::vec(
-                (0..=crate::MAX_TOKENS, 0u64..4, any::<i32>(), any::<i32>(), text()),
+                (
+                    0..=crate::MAX_TOKENS,
+                    0u64..4,
+                    any::<i32>(),
+                    any::<i32>(),
+                    text(),
+                ),
                 10,
             ),
             proptest::collection::vec(
@@ -274,13 +316,22 @@ mod round_trip {
                         y: *y,
                     })
                     .collect();
-                let kinds = [ArcKind::Normal, ArcKind::Inhibitor, ArcKind::Read, ArcKind::Reset];
+                let kinds = [
+                    ArcKind::Normal,
+                    ArcKind::Inhibitor,
+                    ArcKind::Read,
+                    ArcKind::Reset,
+                ];
                 let mut seen = std::collections::HashSet::new();
                 let mut out = Vec::new();
                 for (pi, ti, weight, kind, points, outgoing) in arcs {
                     let p = &places[pi.index(places.len())].id;
                     let t = &transitions[ti.index(transitions.len())].id;
-                    let kind = if outgoing { ArcKind::Normal } else { kinds[kind] };
+                    let kind = if outgoing {
+                        ArcKind::Normal
+                    } else {
+                        kinds[kind]
+                    };
                     let (source, target) = if outgoing { (t, p) } else { (p, t) };
                     if seen.insert((source.clone(), target.clone(), kind)) {
                         out.push(Arc {
@@ -297,7 +348,13 @@ mod round_trip {
                 } else {
                     vec![]
                 };
-                ModelData { name, places, transitions, arcs: out, final_markings }
+                ModelData {
+                    name,
+                    places,
+                    transitions,
+                    arcs: out,
+                    final_markings,
+                }
             })
     }
 
