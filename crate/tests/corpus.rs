@@ -426,3 +426,44 @@ fn gopflow_tictactoe_takes_turns() {
     let m = fire(&model, &m, "O00", &["o"]).unwrap();
     assert_eq!(model.marking_map(&m)["Next"], 0);
 }
+
+/// Every cut of every XML corpus file before its last `>` is reported as a
+/// truncated file (never a panic, never a wrong net).
+#[test]
+fn truncated_corpus_files_say_so() {
+    let files: [&[u8]; 6] = [
+        corpus!("pipe-inhibitorArc.xml"),
+        corpus!("bitwrap-counter.xml"),
+        corpus!("bitwrap-vote.xml"),
+        corpus!("pm4py-running-example.pnml"),
+        corpus!("pneditor-insurance-company.pflow"),
+        corpus!("ptflow-counter.pflow"),
+    ];
+    for file in files {
+        let end = file.iter().rposition(|&b| b == b'>').unwrap();
+        // Past the XML declaration, so that detection sees the root.
+        let start = file.windows(2).position(|w| w == b"?>").unwrap() + 2;
+        for cut in (start..end).step_by(7) {
+            let err = formats::import(&file[..cut]).unwrap_err();
+            assert_eq!(err.code(), "TRUNCATED", "cut at {cut}: {err}");
+        }
+    }
+}
+
+/// The classic entity-expansion bomb never gets as far as an entity.
+#[test]
+fn billion_laughs_is_refused_before_any_expansion() {
+    let bomb = br#"<?xml version="1.0"?>
+<!DOCTYPE pnml [
+  <!ENTITY lol "lol">
+  <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<pnml><net id="n"><place id="&lol3;"/></net></pnml>"#;
+    let err = formats::import(bomb).unwrap_err();
+    assert_eq!(err.code(), "DTD_REFUSED");
+    assert!(err.to_string().starts_with("2:1: "), "{err}");
+    // Without the DTD, the entity is simply undefined.
+    let err = formats::import(br#"<pnml><net id="n"><place id="&lol3;"/></net></pnml>"#).unwrap_err();
+    assert_eq!(err.code(), "SYNTAX");
+}

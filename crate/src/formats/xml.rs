@@ -350,7 +350,15 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
         let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
-            Err(e) => return Err(xml_error(&e, &reader, &nodes, &stack, &pos)),
+            Err(e) => {
+                return Err(xml_error(
+                    &e,
+                    &reader,
+                    (src, &nodes, &attrs),
+                    &stack,
+                    &pos,
+                ))
+            }
         };
         match event {
             Event::DocType(_) => {
@@ -575,7 +583,7 @@ fn element<'a>(
 fn xml_error(
     e: &XmlError,
     reader: &Reader<&[u8]>,
-    nodes: &[Element],
+    (src, nodes, attrs): (&str, &[Element], &[(&str, Cow<str>)]),
     stack: &[u32],
     pos: &dyn Fn(usize) -> Position,
 ) -> ImportError {
@@ -593,6 +601,22 @@ fn xml_error(
             ImportError::Truncated {
                 position: at,
                 context,
+            }
+        }
+        // `&...` with no `;` before the end of the input: a cut file.
+        XmlError::IllFormed(quick_xml::errors::IllFormedError::UnclosedReference)
+            if !src
+                .get(reader.error_position() as usize..)
+                .unwrap_or("")
+                .contains('<') =>
+        {
+            let context = match stack.last() {
+                Some(&open) => describe(nodes, attrs, open, pos),
+                None => "an entity reference".into(),
+            };
+            ImportError::Truncated {
+                position: at,
+                context: format!("{context} (inside an unfinished &...; reference)"),
             }
         }
         XmlError::IllFormed(quick_xml::errors::IllFormedError::MismatchedEndTag {
