@@ -464,6 +464,7 @@ fn billion_laughs_is_refused_before_any_expansion() {
     assert_eq!(err.code(), "DTD_REFUSED");
     assert!(err.to_string().starts_with("2:1: "), "{err}");
     // Without the DTD, the entity is simply undefined.
-    let err = formats::import(br#"<pnml><net id="n"><place id="&lol3;"/></net></pnml>"#).unwrap_err();
+    let err =
+        formats::import(br#"<pnml><net id="n"><place id="&lol3;"/></net></pnml>"#).unwrap_err();
     assert_eq!(err.code(), "SYNTAX");
 }

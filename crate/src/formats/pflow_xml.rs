@@ -379,14 +379,16 @@ impl<'d, 'a> Reader<'d, 'a> {
                         "" | "regular" => ArcKind::Normal,
                         "inhibitor" => ArcKind::Inhibitor,
                         "reset" => ArcKind::Reset,
-                        other => return Err(self.doc.unsupported(
-                            &name,
-                            child,
-                            format!(
+                        other => {
+                            return Err(self.doc.unsupported(
+                                &name,
+                                child,
+                                format!(
                                 "arc type \"{}\" (PNEditor arcs are regular, inhibitor or reset)",
                                 xml::shorten(other)
                             ),
-                        )),
+                            ))
+                        }
                     }
                 }
                 // Older PNEditor files: boolean flags instead of <type>.
