@@ -34,6 +34,9 @@ struct Element<'a> {
     next_sibling: u32,
 }
 
+/// An attribute in the arena: local name and value.
+type Attr<'a> = (&'a str, Cow<'a, str>);
+
 /// A handle on one element of a [`Doc`].
 #[derive(Clone, Copy)]
 pub(crate) struct El<'d, 'a> {
@@ -105,7 +108,7 @@ pub(crate) struct Doc<'a> {
     src: &'a str,
     line_starts: OnceCell<Vec<usize>>,
     nodes: Vec<Element<'a>>,
-    attrs: Vec<(&'a str, Cow<'a, str>)>,
+    attrs: Vec<Attr<'a>>,
 }
 
 impl<'a> Doc<'a> {
@@ -349,7 +352,7 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
     };
     let (tags, equals) = (count(b'<') + 1, count(b'='));
     let mut nodes: Vec<Element<'a>> = Vec::with_capacity(tags);
-    let mut attrs: Vec<(&'a str, Cow<'a, str>)> = Vec::with_capacity(equals);
+    let mut attrs: Vec<Attr<'a>> = Vec::with_capacity(equals);
     let mut stack: Vec<u32> = Vec::new();
     let mut root_closed = false;
     loop {
@@ -505,7 +508,7 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
 /// `<name id="...">` opened at line:column, for truncation messages.
 fn describe(
     nodes: &[Element],
-    attrs: &[(&str, Cow<str>)],
+    attrs: &[Attr],
     index: u32,
     pos: &dyn Fn(usize) -> Position,
 ) -> String {
@@ -533,7 +536,7 @@ fn element<'a>(
     start: &BytesStart,
     offset: usize,
     pos: &dyn Fn(usize) -> Position,
-    arena: &mut Vec<(&'a str, Cow<'a, str>)>,
+    arena: &mut Vec<Attr<'a>>,
 ) -> Result<Element<'a>, ImportError> {
     let qname = start.name();
     let name = match reborrow(src, qname.as_ref()) {
@@ -598,7 +601,7 @@ fn element<'a>(
 fn xml_error(
     e: &XmlError,
     reader: &Reader<&[u8]>,
-    (src, nodes, attrs): (&str, &[Element], &[(&str, Cow<str>)]),
+    (src, nodes, attrs): (&str, &[Element], &[Attr]),
     stack: &[u32],
     pos: &dyn Fn(usize) -> Position,
 ) -> ImportError {
