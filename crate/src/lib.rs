@@ -24,12 +24,19 @@
 //! ```
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
-//! id), [`engine`] (firing), [`formats`] (import / export).
+//! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG),
+//! [`chain`] (events, hashing, verification), [`store`] (the ledger over a store).
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod render;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};

@@ -1,0 +1,169 @@
+//! The event: one accepted firing of a stream's net.
+
+use serde::{Deserialize, Serialize};
+
+use super::ChainError;
+use crate::model::MAX_TOKENS;
+
+/// `prev` of the first event of every stream: 64 zeros.
+pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Largest payload accepted, in bytes of JSON text (1 MiB).
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// Longest stream id, actor, action or role name accepted, in bytes.
+pub const MAX_ID_BYTES: usize = 1024;
+
+/// One accepted firing, chained to the one before it.
+///
+/// Serialises (JSON lines, JS objects) with exactly these field names. The
+/// payload is kept as the exact JSON text the caller gave (a string holding
+/// JSON), so that it survives storage and export byte for byte, big numbers
+/// included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Id of the stream the event belongs to.
+    pub stream: String,
+    /// Position in the stream, from 1, without gaps.
+    pub seq: u64,
+    /// Id of the model (net) that accepted it.
+    pub model: String,
+    /// The transition fired.
+    pub action: String,
+    /// How many times it fired at once (>= 1).
+    pub multiple: u64,
+    /// Who fired it (free text chosen by the application; may be empty).
+    pub actor: String,
+    /// Roles the actor claimed, sorted and without duplicates when the ledger
+    /// writes them.
+    pub roles: Vec<String>,
+    /// Application data: exact JSON text (`null` when none was given).
+    pub payload: String,
+    /// Milliseconds since the Unix epoch, as supplied by the caller.
+    pub ts: u64,
+    /// Hash of the previous event, or [`GENESIS_PREV`] for seq 1.
+    pub prev: String,
+    /// Token counts after the event, one per place, in the model's place order
+    /// (places sorted by id).
+    pub state: Vec<u64>,
+    /// SHA-256 (lowercase hex) of the canonical encoding of every other field
+    /// (see [`crate::chain::hash`]).
+    pub hash: String,
+}
+
+/// Checks that `text` is one JSON value no larger than [`MAX_PAYLOAD_BYTES`].
+pub(crate) fn check_payload(text: &str) -> Result<(), String> {
+    if text.len() > MAX_PAYLOAD_BYTES {
+        return Err(format!(
+            "payload is {} bytes, the limit is {MAX_PAYLOAD_BYTES}",
+            text.len()
+        ));
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(|_| ())
+        .map_err(|e| format!("payload is not valid JSON: {e}"))
+}
+
+/// Checks an id-like string (stream id, action, actor, role).
+pub(crate) fn check_id(
+    field: &'static str,
+    value: &str,
+    allow_empty: bool,
+) -> Result<(), ChainError> {
+    let problem = if value.is_empty() && !allow_empty {
+        Some("must not be empty".to_string())
+    } else if value.len() > MAX_ID_BYTES {
+        Some(format!(
+            "is {} bytes, the limit is {MAX_ID_BYTES}",
+            value.len()
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(ChainError::InvalidInput {
+            field: field.into(),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `s` is 64 lowercase hex digits.
+pub(crate) fn is_hash_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl Event {
+    /// Checks the shape of every field (not the chain): lengths, hex hashes,
+    /// JSON payload, counts within 2^53 - 1. Numbers above that could not be
+    /// represented exactly by JavaScript or most JSON readers.
+    pub fn check_fields(&self) -> Result<(), ChainError> {
+        let bad = |field: &str, message: String| ChainError::InvalidEvent {
+            stream: self.stream.clone(),
+            seq: self.seq,
+            field: field.into(),
+            message,
+        };
+        for (field, v) in [
+            ("seq", self.seq),
+            ("multiple", self.multiple),
+            ("ts", self.ts),
+        ] {
+            if v > MAX_TOKENS {
+                return Err(bad(field, format!("{v} is above 2^53-1")));
+            }
+        }
+        if self.multiple == 0 {
+            return Err(bad("multiple", "must be at least 1".into()));
+        }
+        if let Some(n) = self.state.iter().find(|&&n| n > MAX_TOKENS) {
+            return Err(bad("state", format!("count {n} is above 2^53-1")));
+        }
+        for (field, v) in [
+            ("prev", &self.prev),
+            ("hash", &self.hash),
+            ("model", &self.model),
+        ] {
+            if !is_hash_hex(v) {
+                return Err(bad(field, "must be 64 lowercase hex digits".into()));
+            }
+        }
+        for (field, v) in [("stream", &self.stream), ("action", &self.action)] {
+            if v.is_empty() || v.len() > MAX_ID_BYTES {
+                return Err(bad(field, format!("must be 1 to {MAX_ID_BYTES} bytes")));
+            }
+        }
+        if self.actor.len() > MAX_ID_BYTES || self.roles.iter().any(|r| r.len() > MAX_ID_BYTES) {
+            return Err(bad(
+                "actor",
+                format!("actor and roles are limited to {MAX_ID_BYTES} bytes"),
+            ));
+        }
+        check_payload(&self.payload).map_err(|m| bad("payload", m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_must_be_one_json_value() {
+        assert!(check_payload("{\"a\": [1, 2.5e400, \"é\"]}").is_ok());
+        assert!(check_payload("").is_err());
+        assert!(check_payload("{} {}").is_err());
+        assert!(check_payload("{'a':1}").is_err());
+        assert!(check_payload(&"[".repeat(200)).is_err());
+    }
+
+    #[test]
+    fn hash_hex_is_strict() {
+        assert!(is_hash_hex(GENESIS_PREV));
+        assert!(!is_hash_hex(&"A".repeat(64)));
+        assert!(!is_hash_hex(&"a".repeat(63)));
+    }
+}

@@ -1,0 +1,162 @@
+//! The canonical encoding of an event and its SHA-256.
+//!
+//! The hashed text is RFC 8785 (JCS) JSON of an object holding every field of
+//! the event except `hash`, keys in sorted order, no whitespace:
+//!
+//! ```text
+//! {"action":S,"actor":S,"model":S,"multiple":N,"payload":S,"prev":S,
+//!  "roles":[S,...],"seq":N,"state":[N,...],"stream":S,"ts":N}
+//! ```
+//!
+//! (one line, no spaces). `S` is a JSON string escaped as `JSON.stringify`
+//! does (only `"`, `\` and control characters are escaped; `\b \t \n \f \r`
+//! short forms, other controls as `\u00xx` lowercase), `N` an integer in
+//! decimal without sign, exponent or leading zeros. The payload is hashed as a
+//! string holding its JSON text, exactly as stored. The hash is the lowercase
+//! hex SHA-256 of the UTF-8 bytes. docs/chain-format.md has test vectors.
+//!
+//! The encoder writes into a caller-owned buffer so that verification can hash
+//! millions of events without allocating.
+
+use sha2::{Digest, Sha256};
+
+use super::Event;
+
+/// Appends the canonical encoding of `event` (every field but `hash`) to `out`.
+pub fn encode(event: &Event, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"action\":");
+    string(&event.action, out);
+    out.extend_from_slice(b",\"actor\":");
+    string(&event.actor, out);
+    out.extend_from_slice(b",\"model\":");
+    string(&event.model, out);
+    out.extend_from_slice(b",\"multiple\":");
+    number(event.multiple, out);
+    out.extend_from_slice(b",\"payload\":");
+    string(&event.payload, out);
+    out.extend_from_slice(b",\"prev\":");
+    string(&event.prev, out);
+    out.extend_from_slice(b",\"roles\":[");
+    for (i, role) in event.roles.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(role, out);
+    }
+    out.extend_from_slice(b"],\"seq\":");
+    number(event.seq, out);
+    out.extend_from_slice(b",\"state\":[");
+    for (i, &n) in event.state.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        number(n, out);
+    }
+    out.extend_from_slice(b"],\"stream\":");
+    string(&event.stream, out);
+    out.extend_from_slice(b",\"ts\":");
+    number(event.ts, out);
+    out.push(b'}');
+}
+
+/// The canonical encoding as a string (for documentation and tests).
+pub fn canonical_text(event: &Event) -> String {
+    let mut out = Vec::new();
+    encode(event, &mut out);
+    // `encode` writes only UTF-8 (ASCII syntax around valid &str contents).
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// SHA-256 of the canonical encoding, using `buf` as scratch space.
+pub fn digest_with(event: &Event, buf: &mut Vec<u8>) -> [u8; 32] {
+    buf.clear();
+    encode(event, buf);
+    Sha256::digest(&buf[..]).into()
+}
+
+/// The event's hash as lowercase hex.
+pub fn event_hash(event: &Event) -> String {
+    hex::encode(digest_with(event, &mut Vec::with_capacity(256)))
+}
+
+fn number(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_serde_json_and_json_stringify() {
+        for s in [
+            "plain",
+            "q\"b\\s",
+            "\u{0}\u{1}\u{8}\u{c}\u{1f}\n\r\t",
+            "é✓😀",
+            "\u{7f}</script>",
+        ] {
+            let mut out = Vec::new();
+            string(s, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_are_plain_decimal() {
+        for n in [0u64, 7, 10, 1234567890, u64::MAX] {
+            let mut out = Vec::new();
+            number(n, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
+}

@@ -1,0 +1,394 @@
+//! The IndexedDB store (wasm32 only), through rexie.
+//!
+//! Layout of database `petrichain-<ledger name>`, schema version
+//! [`SCHEMA_VERSION`] (docs/storage.md):
+//!
+//! | store       | key                  | value                                   |
+//! |-------------|----------------------|-----------------------------------------|
+//! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
+//! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head)  |
+//! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
+//! | `sync`      | `stream`             | reserved for the sync client            |
+//! | `conflicts` | auto-increment       | reserved for the sync client; index `stream` |
+//!
+//! [`Store::commit`] is ONE readwrite transaction over `streams` and
+//! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
+//! no await), adds the events and puts the head. The only awaits inside are
+//! IndexedDB requests, so the transaction stays alive, and the browser
+//! serialises it against every other readwrite transaction on those stores,
+//! from this tab or another: a stream cannot fork. Any failing request aborts
+//! the whole transaction.
+//!
+//! An event record keeps the key fields and the hash as properties (for the
+//! key and the index) and the whole event as its JSON line in `json` (the
+//! same text as an export line): one string crosses between wasm and JS per
+//! event instead of a dozen properties, which makes loading and appending
+//! several times cheaper, and the payload's exact text is kept by
+//! construction. A record whose `json` disagrees with its key is corrupt.
+//!
+//! Other tabs hear of commits through a `BroadcastChannel` named like the
+//! database.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use rexie::{Index, KeyRange, ObjectStore, Rexie, Transaction, TransactionMode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
+use crate::chain::Event;
+use crate::model::MAX_TOKENS;
+
+/// Version of the database layout. Raising it runs the upgrade in
+/// [`schema`]: rexie creates the stores and indexes a database lacks, so a
+/// new version adds stores without touching the data already there.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The IndexedDB database name for a ledger name.
+pub fn database_name(ledger: &str) -> String {
+    format!("petrichain-{ledger}")
+}
+
+fn schema(ledger: &str) -> rexie::RexieBuilder {
+    Rexie::builder(&database_name(ledger))
+        .version(SCHEMA_VERSION)
+        .add_object_store(ObjectStore::new("models").key_path("id"))
+        .add_object_store(ObjectStore::new("streams").key_path("id"))
+        .add_object_store(
+            ObjectStore::new("events")
+                .key_path_array(["stream", "seq"])
+                .add_index(Index::new("hash", "hash")),
+        )
+        .add_object_store(ObjectStore::new("sync").key_path("stream"))
+        .add_object_store(
+            ObjectStore::new("conflicts")
+                .auto_increment(true)
+                .add_index(Index::new("stream", "stream")),
+        )
+}
+
+/// Opens the raw database of a ledger (same schema) for tools and tests that
+/// must reach under the ledger, e.g. to simulate tampering.
+pub async fn open_raw(ledger: &str) -> Result<Rexie, ChainError> {
+    schema(ledger).build().await.map_err(storage)
+}
+
+/// Deletes a ledger's database (waits until every connection is closed).
+pub async fn delete(ledger: &str) -> Result<(), ChainError> {
+    Rexie::delete(&database_name(ledger)).await.map_err(storage)
+}
+
+/// A connection to one ledger's IndexedDB database.
+pub struct IndexedDbStore {
+    db: RefCell<Option<Rexie>>,
+    channel: Option<web_sys::BroadcastChannel>,
+    on_message: RefCell<Option<Closure<dyn FnMut(web_sys::MessageEvent)>>>,
+    persisted: Rc<Cell<bool>>,
+}
+
+impl IndexedDbStore {
+    /// Opens (creating or upgrading) the database of ledger `name`, and asks
+    /// the browser to keep it (`navigator.storage.persist()`). The request is
+    /// not awaited (some browsers ask the user, which can take forever);
+    /// [`IndexedDbStore::persisted`] reports the answer once it came.
+    pub async fn open(name: &str) -> Result<Self, ChainError> {
+        crate::chain::check_id("ledger name", name, false)?;
+        let db = schema(name).build().await.map_err(storage)?;
+        let channel = web_sys::BroadcastChannel::new(&database_name(name)).ok();
+        let persisted = Rc::new(Cell::new(false));
+        let answer = persisted.clone();
+        wasm_bindgen_futures::spawn_local(async move { answer.set(ask_persistence().await) });
+        Ok(IndexedDbStore {
+            db: RefCell::new(Some(db)),
+            channel,
+            on_message: RefCell::new(None),
+            persisted,
+        })
+    }
+
+    /// Whether the browser has granted persistent storage (false until it
+    /// answered).
+    pub fn persisted(&self) -> bool {
+        self.persisted.get()
+    }
+
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+    ) -> Result<Transaction, ChainError> {
+        let db = self.db.borrow();
+        let db = db.as_ref().ok_or(ChainError::Closed)?;
+        db.transaction(stores, mode).map_err(storage)
+    }
+}
+
+async fn ask_persistence() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let storage = window.navigator().storage();
+    let Ok(promise) = storage.persist() else {
+        return false;
+    };
+    matches!(
+        wasm_bindgen_futures::JsFuture::from(promise).await,
+        Ok(v) if v.as_bool() == Some(true)
+    )
+}
+
+/// Maps a rexie error to ours; the browser's quota error gets its own code.
+fn storage(e: rexie::Error) -> ChainError {
+    let message = match &e {
+        rexie::Error::IdbError(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    if message.contains("QuotaExceeded") {
+        ChainError::QuotaExceeded { message }
+    } else {
+        ChainError::Storage { message }
+    }
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, ChainError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| ChainError::Storage {
+            message: format!("cannot convert a record for IndexedDB: {e}"),
+        })
+}
+
+fn from_js<T: DeserializeOwned>(store: &str, key: &str, value: JsValue) -> Result<T, ChainError> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| ChainError::CorruptRecord {
+        store: store.into(),
+        key: key.into(),
+        message: e.to_string(),
+    })
+}
+
+fn event_key(stream: &str, seq: u64) -> JsValue {
+    js_sys::Array::of2(&JsValue::from_str(stream), &JsValue::from_f64(seq as f64)).into()
+}
+
+/// The IndexedDB record of an event: `{stream, seq, hash, json}`.
+pub fn event_record(event: &Event) -> Result<JsValue, ChainError> {
+    let json = serde_json::to_string(event).map_err(|e| ChainError::Storage {
+        message: format!("cannot encode event: {e}"),
+    })?;
+    let record = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&record, &k.into(), v);
+    set("stream", &JsValue::from_str(&event.stream))
+        .and_then(|_| set("seq", &JsValue::from_f64(event.seq as f64)))
+        .and_then(|_| set("hash", &JsValue::from_str(&event.hash)))
+        .and_then(|_| set("json", &JsValue::from_str(&json)))
+        .map_err(|_| ChainError::Storage {
+            message: "cannot build an event record".into(),
+        })?;
+    Ok(record.into())
+}
+
+/// Parses an event record, naming it by its key when it is unreadable.
+fn event_from_js(stream: &str, value: JsValue) -> Result<Event, ChainError> {
+    let get = |k: &str| js_sys::Reflect::get(&value, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let seq = get("seq").as_f64();
+    let corrupt = |message: String| ChainError::CorruptRecord {
+        store: "events".into(),
+        key: format!("[{stream}, {}]", seq.map_or("?".into(), |s| s.to_string())),
+        message,
+    };
+    let json = get("json")
+        .as_string()
+        .ok_or_else(|| corrupt("no json text".into()))?;
+    let event: Event = serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
+    if event.stream != stream
+        || Some(event.seq as f64) != seq
+        || get("hash").as_string().as_deref() != Some(event.hash.as_str())
+    {
+        return Err(corrupt(
+            "the record's key or hash disagrees with its event".into(),
+        ));
+    }
+    Ok(event)
+}
+
+async fn finish(tx: Transaction) -> Result<(), ChainError> {
+    match tx.done().await {
+        Ok(result) if result.is_committed() => Ok(()),
+        // rexie does not expose the transaction's `error`; an abort with no
+        // failed request is the browser's own (e.g. quota at commit time).
+        Ok(_) => Err(ChainError::Storage {
+            message: "the browser aborted the transaction (for example: storage quota exceeded); nothing was written".into(),
+        }),
+        Err(e) => Err(storage(e)),
+    }
+}
+
+impl Store for IndexedDbStore {
+    async fn put_model(&self, record: &ModelRecord) -> Result<(), ChainError> {
+        let tx = self.transaction(&["models"], TransactionMode::ReadWrite)?;
+        let store = tx.store("models").map_err(storage)?;
+        store.put(&to_js(record)?, None).await.map_err(storage)?;
+        finish(tx).await
+    }
+
+    async fn model(&self, id: &str) -> Result<Option<ModelRecord>, ChainError> {
+        let tx = self.transaction(&["models"], TransactionMode::ReadOnly)?;
+        let store = tx.store("models").map_err(storage)?;
+        let value = store.get(JsValue::from_str(id)).await.map_err(storage)?;
+        value
+            .filter(|v| !v.is_undefined())
+            .map(|v| from_js("models", id, v))
+            .transpose()
+    }
+
+    async fn stream(&self, id: &str) -> Result<Option<StreamRecord>, ChainError> {
+        let tx = self.transaction(&["streams"], TransactionMode::ReadOnly)?;
+        let store = tx.store("streams").map_err(storage)?;
+        let value = store.get(JsValue::from_str(id)).await.map_err(storage)?;
+        value
+            .filter(|v| !v.is_undefined())
+            .map(|v| from_js("streams", id, v))
+            .transpose()
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamRecord>, ChainError> {
+        let tx = self.transaction(&["streams"], TransactionMode::ReadOnly)?;
+        let store = tx.store("streams").map_err(storage)?;
+        let values = store.get_all(None, None).await.map_err(storage)?;
+        values
+            .into_iter()
+            .map(|v| from_js("streams", "?", v))
+            .collect()
+    }
+
+    async fn events(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, ChainError> {
+        if after >= MAX_TOKENS {
+            return Ok(Vec::new());
+        }
+        let tx = self.transaction(&["events"], TransactionMode::ReadOnly)?;
+        let store = tx.store("events").map_err(storage)?;
+        let range = KeyRange::bound(
+            &event_key(stream, after),
+            &event_key(stream, MAX_TOKENS),
+            Some(true),
+            Some(false),
+        )
+        .map_err(|e| storage(e.into()))?;
+        let values = store.get_all(Some(range), limit).await.map_err(storage)?;
+        values
+            .into_iter()
+            .map(|v| event_from_js(stream, v))
+            .collect()
+    }
+
+    async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError> {
+        let tx = self.transaction(&["events"], TransactionMode::ReadOnly)?;
+        let index = tx
+            .store("events")
+            .and_then(|s| s.index("hash"))
+            .map_err(storage)?;
+        let value = index.get(JsValue::from_str(hash)).await.map_err(storage)?;
+        value
+            .filter(|v| !v.is_undefined())
+            .map(|v| {
+                let stream = js_sys::Reflect::get(&v, &"stream".into())
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .unwrap_or_default();
+                event_from_js(&stream, v)
+            })
+            .transpose()
+    }
+
+    async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
+        let tx = self.transaction(&["streams", "events"], TransactionMode::ReadWrite)?;
+        let result = commit_in(&tx, stream, plan).await;
+        match result {
+            Ok(commit) => {
+                finish(tx).await?;
+                Ok(commit)
+            }
+            Err(e) => {
+                // Already aborted if a request failed; harmless otherwise.
+                let _ = tx.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    fn broadcast(&self, change: &Change) {
+        if let (Some(channel), Ok(message)) = (&self.channel, to_js(change)) {
+            let _ = channel.post_message(&message);
+        }
+    }
+
+    fn on_remote_change(&self, sink: crate::store::ChangeSink) {
+        let Some(channel) = &self.channel else {
+            return;
+        };
+        let closure =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
+                if let Ok(change) = serde_wasm_bindgen::from_value::<Change>(m.data()) {
+                    sink(&change);
+                }
+            });
+        channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
+        *self.on_message.borrow_mut() = Some(closure);
+    }
+
+    fn close(&self) {
+        if let Some(channel) = &self.channel {
+            channel.set_onmessage(None);
+            channel.close();
+        }
+        self.on_message.borrow_mut().take();
+        if let Some(db) = self.db.borrow_mut().take() {
+            db.close();
+        }
+    }
+}
+
+/// The body of the commit transaction: read head, plan, write.
+async fn commit_in(
+    tx: &Transaction,
+    stream: &str,
+    plan: &mut Plan<'_>,
+) -> Result<Commit, ChainError> {
+    let streams = tx.store("streams").map_err(storage)?;
+    let events = tx.store("events").map_err(storage)?;
+    let head: Option<StreamRecord> = streams
+        .get(JsValue::from_str(stream))
+        .await
+        .map_err(storage)?
+        .filter(|v| !v.is_undefined())
+        .map(|v| from_js("streams", stream, v))
+        .transpose()?;
+    // Synchronous: the engine and SHA-256 run here, inside the transaction.
+    let commit = plan(head.as_ref())?;
+    if commit.record.id != stream || commit.events.iter().any(|e| e.stream != stream) {
+        return Err(ChainError::Storage {
+            message: "plan wrote outside its stream".into(),
+        });
+    }
+    let values = commit
+        .events
+        .iter()
+        .map(|e| event_record(e).map(|v| (v, None)))
+        .collect::<Result<Vec<_>, _>>()?;
+    // `add` (not `put`): an existing [stream, seq] fails the request and
+    // aborts the transaction instead of overwriting.
+    events.add_all(values.into_iter()).await.map_err(storage)?;
+    streams
+        .put(&to_js(&commit.record)?, None)
+        .await
+        .map_err(storage)?;
+    Ok(commit)
+}

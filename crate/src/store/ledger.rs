@@ -1,0 +1,665 @@
+//! The ledger: every rule of the chain, written once above the [`Store`]
+//! trait. Validates with the engine, chains and hashes, commits atomically,
+//! verifies by replay, exports and imports JSON lines, tells subscribers.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
+use crate::chain::{hash, jsonl, ChainError, Event, Verified, Verifier, GENESIS_PREV};
+use crate::engine::{FireError, Marking};
+use crate::formats::json::import_json;
+use crate::model::{Model, MAX_TOKENS};
+
+/// Events read per request when a ledger walks a whole stream.
+const PAGE: u32 = 10_000;
+
+/// An action to fire on a stream: the transition and who fires it how.
+///
+/// ```
+/// use petrichain::store::Action;
+/// let a = Action::new("pay").multiple(30).actor("alice").roles(["clerk"]).payload(r#"{"ref":"inv-7"}"#);
+/// assert_eq!(a.multiple, 30);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    /// Transition id.
+    pub action: String,
+    /// Fire this many times at once (>= 1).
+    pub multiple: u64,
+    /// Who fires it (free text; may be empty).
+    pub actor: String,
+    /// Roles the actor holds (`*` holds every role).
+    pub roles: Vec<String>,
+    /// Exact JSON text of the payload; `None` stores `null`.
+    pub payload: Option<String>,
+}
+
+impl Action {
+    /// Fire `action` once, by nobody in particular, with no payload.
+    pub fn new(action: impl Into<String>) -> Self {
+        Action {
+            action: action.into(),
+            multiple: 1,
+            actor: String::new(),
+            roles: Vec::new(),
+            payload: None,
+        }
+    }
+    /// Sets how many times to fire at once.
+    pub fn multiple(mut self, multiple: u64) -> Self {
+        self.multiple = multiple;
+        self
+    }
+    /// Sets the actor.
+    pub fn actor(mut self, actor: impl Into<String>) -> Self {
+        self.actor = actor.into();
+        self
+    }
+    /// Sets the roles the actor holds.
+    pub fn roles<I: IntoIterator<Item = R>, R: Into<String>>(mut self, roles: I) -> Self {
+        self.roles = roles.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets the payload (exact JSON text).
+    pub fn payload(mut self, json: impl Into<String>) -> Self {
+        self.payload = Some(json.into());
+        self
+    }
+
+    /// Checks everything that does not depend on the net; sorts the roles.
+    fn prepared(&self) -> Result<Action, ChainError> {
+        chain_check_id("action", &self.action, false)?;
+        chain_check_id("actor", &self.actor, true)?;
+        for r in &self.roles {
+            chain_check_id("role", r, false)?;
+        }
+        if self.multiple == 0 {
+            return Err(FireError::InvalidMultiple {
+                transition: self.action.clone(),
+            }
+            .into());
+        }
+        if self.multiple > MAX_TOKENS {
+            return Err(ChainError::InvalidInput {
+                field: "multiple".into(),
+                message: "must be at most 2^53-1".into(),
+            });
+        }
+        if let Some(p) = &self.payload {
+            crate::chain::check_payload(p)
+                .map_err(|message| ChainError::InvalidPayload { message })?;
+        }
+        let mut roles = self.roles.clone();
+        roles.sort();
+        roles.dedup();
+        Ok(Action {
+            roles,
+            ..self.clone()
+        })
+    }
+}
+
+fn chain_check_id(field: &'static str, value: &str, allow_empty: bool) -> Result<(), ChainError> {
+    crate::chain::check_id(field, value, allow_empty)
+}
+
+/// What [`Ledger::import_jsonl`] did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// The stream.
+    pub stream: String,
+    /// Its model id.
+    pub model: String,
+    /// Events in the file (all verified).
+    pub events: u64,
+    /// Events that were new and got stored.
+    pub added: u64,
+    /// Head hash after the import.
+    pub head: String,
+}
+
+/// A handle returned by [`Ledger::subscribe`]; pass it to
+/// [`Ledger::unsubscribe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Subscription(u64);
+
+type Listener = (u64, Option<String>, ChangeSink);
+
+#[derive(Default)]
+struct Listeners {
+    next: u64,
+    list: Vec<Listener>,
+}
+
+fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
+    let targets: Vec<ChangeSink> = listeners
+        .borrow()
+        .list
+        .iter()
+        .filter(|(_, s, _)| s.as_deref().map_or(true, |s| s == change.stream))
+        .map(|(_, _, f)| f.clone())
+        .collect();
+    for f in targets {
+        f(change);
+    }
+}
+
+/// A set of streams kept in a [`Store`], each validated by its net and
+/// hash-chained.
+///
+/// ```
+/// use petrichain::store::{Action, Ledger};
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output { petrichain::store::block_on(f) }
+/// let (model, _) = petrichain::formats::json::import_json(r#"{
+///   "places": [{"id": "stock", "initial": 2}],
+///   "transitions": [{"id": "sell"}],
+///   "arcs": [{"source": "stock", "target": "sell"}]
+/// }"#).unwrap();
+/// block_on(async {
+///     let ledger = Ledger::memory();
+///     let id = ledger.put_model(&model).await.unwrap();
+///     ledger.create_stream("shop", &id).await.unwrap();
+///     let e = ledger.fire("shop", &Action::new("sell").payload(r#"{"sku":1}"#), 1_700_000_000_000).await.unwrap();
+///     assert_eq!((e.seq, e.state.as_slice()), (1, &[1][..]));
+///     let err = ledger.fire("shop", &Action::new("sell").multiple(2), 0).await.unwrap_err();
+///     assert_eq!(err.code(), "NOT_ENABLED");
+///     assert_eq!(ledger.verify(None).await.unwrap()[0].events, 1);
+/// });
+/// ```
+pub struct Ledger<S: Store> {
+    store: S,
+    models: RefCell<HashMap<String, Rc<Model>>>,
+    /// Stream id -> model id. A stream's model never changes, so appends
+    /// need not read the head twice (the commit re-reads and re-checks it).
+    stream_models: RefCell<HashMap<String, String>>,
+    listeners: Rc<RefCell<Listeners>>,
+}
+
+impl Ledger<super::MemoryStore> {
+    /// A ledger in memory (nothing persisted).
+    pub fn memory() -> Self {
+        Ledger::new(super::MemoryStore::new())
+    }
+}
+
+impl<S: Store> Ledger<S> {
+    /// A ledger over `store`.
+    pub fn new(store: S) -> Self {
+        let listeners: Rc<RefCell<Listeners>> = Rc::default();
+        let sink = listeners.clone();
+        store.on_remote_change(Rc::new(move |change: &Change| dispatch(&sink, change)));
+        Ledger {
+            store,
+            models: RefCell::default(),
+            stream_models: RefCell::default(),
+            listeners,
+        }
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Stores a model (idempotent) and returns its id.
+    pub async fn put_model(&self, model: &Model) -> Result<String, ChainError> {
+        let record = ModelRecord {
+            id: model.id().to_string(),
+            json: model.canonical_json(),
+        };
+        self.store.put_model(&record).await?;
+        self.models
+            .borrow_mut()
+            .insert(record.id.clone(), Rc::new(model.clone()));
+        Ok(record.id)
+    }
+
+    /// A model by id (cached after the first read).
+    pub async fn model(&self, id: &str) -> Result<Rc<Model>, ChainError> {
+        if let Some(m) = self.models.borrow().get(id) {
+            return Ok(m.clone());
+        }
+        let record = self
+            .store
+            .model(id)
+            .await?
+            .ok_or_else(|| ChainError::UnknownModel { model: id.into() })?;
+        let corrupt = |message: String| ChainError::CorruptRecord {
+            store: "models".into(),
+            key: id.into(),
+            message,
+        };
+        let (model, _) = import_json(&record.json).map_err(|e| corrupt(e.to_string()))?;
+        if model.id() != id {
+            return Err(corrupt(format!("its JSON has id {}", model.id())));
+        }
+        let model = Rc::new(model);
+        self.models
+            .borrow_mut()
+            .insert(id.to_string(), model.clone());
+        Ok(model)
+    }
+
+    /// Creates an empty stream of a stored model, in its initial marking.
+    pub async fn create_stream(&self, id: &str, model: &str) -> Result<StreamRecord, ChainError> {
+        chain_check_id("stream", id, false)?;
+        let model = self.model(model).await?;
+        let record = StreamRecord {
+            id: id.to_string(),
+            model: model.id().to_string(),
+            seq: 0,
+            hash: GENESIS_PREV.to_string(),
+            state: model.initial_marking().0,
+        };
+        let commit = self
+            .store
+            .commit(id, &mut |head| match head {
+                Some(_) => Err(ChainError::StreamExists { stream: id.into() }),
+                None => Ok(Commit {
+                    record: record.clone(),
+                    events: Vec::new(),
+                }),
+            })
+            .await?;
+        self.announce(&commit);
+        Ok(commit.record)
+    }
+
+    /// A stream's head (seq, hash, marking).
+    pub async fn stream(&self, id: &str) -> Result<StreamRecord, ChainError> {
+        self.store
+            .stream(id)
+            .await?
+            .ok_or_else(|| ChainError::UnknownStream { stream: id.into() })
+    }
+
+    /// Every stream's head, sorted by id.
+    pub async fn streams(&self) -> Result<Vec<StreamRecord>, ChainError> {
+        self.store.streams().await
+    }
+
+    /// Fires one action on a stream and stores the event; returns it.
+    /// `ts` is the time to record (milliseconds since the epoch; the core
+    /// has no clock). A refused firing stores nothing and says why.
+    pub async fn fire(&self, stream: &str, action: &Action, ts: u64) -> Result<Event, ChainError> {
+        let mut events = self
+            .fire_batch(stream, std::slice::from_ref(action), ts)
+            .await?;
+        events.pop().ok_or_else(|| ChainError::Storage {
+            message: "commit returned no event".into(),
+        })
+    }
+
+    /// Fires actions in order and stores all their events in one atomic
+    /// commit, or none of them if any is refused.
+    pub async fn fire_batch(
+        &self,
+        stream: &str,
+        actions: &[Action],
+        ts: u64,
+    ) -> Result<Vec<Event>, ChainError> {
+        if ts > MAX_TOKENS {
+            return Err(ChainError::InvalidInput {
+                field: "ts".into(),
+                message: "must be at most 2^53-1".into(),
+            });
+        }
+        let actions = actions
+            .iter()
+            .map(Action::prepared)
+            .collect::<Result<Vec<_>, _>>()?;
+        let model = self.stream_model(stream).await?;
+        let commit = self
+            .store
+            .commit(stream, &mut |head| {
+                plan_fire(&model, stream, head, &actions, ts)
+            })
+            .await?;
+        self.announce(&commit);
+        Ok(commit.events)
+    }
+
+    /// The model of a stream (its id cached: it never changes).
+    async fn stream_model(&self, stream: &str) -> Result<Rc<Model>, ChainError> {
+        let cached = self.stream_models.borrow().get(stream).cloned();
+        let model_id = match cached {
+            Some(id) => id,
+            None => {
+                let id = self.stream(stream).await?.model;
+                self.stream_models
+                    .borrow_mut()
+                    .insert(stream.to_string(), id.clone());
+                id
+            }
+        };
+        self.model(&model_id).await
+    }
+
+    /// Transitions of a stream's net that may fire now for an actor with `roles`.
+    pub async fn enabled(&self, stream: &str, roles: &[&str]) -> Result<Vec<String>, ChainError> {
+        let head = self.stream(stream).await?;
+        let model = self.model(&head.model).await?;
+        let marking = Marking(head.state);
+        Ok(model
+            .enabled(&marking, &model.roles(roles))
+            .into_iter()
+            .map(|t| model.transitions()[t].id.clone())
+            .collect())
+    }
+
+    /// Events of a stream with seq > `after`, at most `limit`.
+    pub async fn events(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, ChainError> {
+        if self.store.stream(stream).await?.is_none() {
+            return Err(ChainError::UnknownStream {
+                stream: stream.into(),
+            });
+        }
+        self.store.events(stream, after, limit).await
+    }
+
+    /// The event with this hash, if stored.
+    pub async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError> {
+        self.store.event_by_hash(hash).await
+    }
+
+    /// Verifies one stream, or every stream: replays each through its net
+    /// from the initial marking, recomputes every hash, and checks that the
+    /// stored head matches. The first problem is the error (with its seq).
+    pub async fn verify(&self, stream: Option<&str>) -> Result<Vec<Verified>, ChainError> {
+        let heads = match stream {
+            Some(id) => vec![self.stream(id).await?],
+            None => self.streams().await?,
+        };
+        let mut out = Vec::with_capacity(heads.len());
+        for head in heads {
+            let model = self.model(&head.model).await?;
+            let mut verifier = Verifier::new(&model, &head.id);
+            loop {
+                let page = self
+                    .store
+                    .events(&head.id, verifier.seq(), Some(PAGE))
+                    .await?;
+                for e in &page {
+                    verifier.push(e)?;
+                }
+                if page.len() < PAGE as usize {
+                    break;
+                }
+            }
+            let verified = verifier.finish();
+            if verified.events != head.seq || verified.head != head.hash {
+                return Err(ChainError::HeadMismatch {
+                    stream: head.id,
+                    head_seq: head.seq,
+                    head_hash: head.hash,
+                    last_seq: verified.events,
+                    last_hash: verified.head,
+                });
+            }
+            if verified.marking != head.state {
+                return Err(ChainError::StateMismatch {
+                    stream: head.id,
+                    seq: head.seq,
+                    place: String::new(),
+                    stored: head.state,
+                    computed: verified.marking,
+                });
+            }
+            out.push(verified);
+        }
+        Ok(out)
+    }
+
+    /// All events of a stream, loaded in pages.
+    pub async fn all_events(&self, stream: &str) -> Result<Vec<Event>, ChainError> {
+        let mut all = Vec::new();
+        loop {
+            let after = all.last().map_or(0, |e: &Event| e.seq);
+            let page = self.events(stream, after, Some(PAGE)).await?;
+            let done = page.len() < PAGE as usize;
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The stream as JSON lines (see [`crate::chain::jsonl`]): a header with its net,
+    /// then one event per line.
+    pub async fn export_jsonl(&self, stream: &str) -> Result<String, ChainError> {
+        let head = self.stream(stream).await?;
+        let model = self.model(&head.model).await?;
+        let events = self.all_events(stream).await?;
+        let mut out = String::new();
+        jsonl::write(&model, stream, &events, &mut out);
+        Ok(out)
+    }
+
+    /// Imports a JSON-lines export. Every event is verified by replay first;
+    /// then, in one commit, the stream is created, or extended if the stored
+    /// chain is a prefix of the file's. Anything wrong: nothing is written.
+    pub async fn import_jsonl(&self, text: &str) -> Result<ImportReport, ChainError> {
+        let parsed = jsonl::parse(text)?;
+        let stream = parsed.stream.clone();
+        let n = parsed.events.len() as u64;
+        if let Some(head) = self.store.stream(&stream).await? {
+            check_same_chain(self, &head, &parsed).await?;
+        }
+        self.put_model(&parsed.model).await?;
+        let mut added = 0;
+        let commit = self
+            .store
+            .commit(&stream, &mut |head| {
+                let from = match head {
+                    None => 0,
+                    Some(h) => {
+                        if h.model != parsed.model.id() {
+                            return Err(ChainError::Diverged {
+                                stream: stream.clone(),
+                                seq: 1,
+                            });
+                        }
+                        let same = h.seq <= n
+                            && (h.seq == 0 || parsed.events[(h.seq - 1) as usize].hash == h.hash);
+                        if !same && h.seq <= n {
+                            return Err(ChainError::Diverged {
+                                stream: stream.clone(),
+                                seq: h.seq,
+                            });
+                        }
+                        if h.seq >= n {
+                            // Already has all of it (checked outside the commit).
+                            added = 0;
+                            return Ok(Commit {
+                                record: h.clone(),
+                                events: Vec::new(),
+                            });
+                        }
+                        h.seq
+                    }
+                };
+                let events = parsed.events[from as usize..].to_vec();
+                added = events.len() as u64;
+                Ok(Commit {
+                    record: StreamRecord {
+                        id: stream.clone(),
+                        model: parsed.model.id().to_string(),
+                        seq: parsed.verified.events,
+                        hash: parsed.verified.head.clone(),
+                        state: parsed.verified.marking.clone(),
+                    },
+                    events,
+                })
+            })
+            .await?;
+        if added > 0 {
+            self.announce(&commit);
+        }
+        Ok(ImportReport {
+            stream,
+            model: parsed.model.id().to_string(),
+            events: n,
+            added,
+            head: commit.record.hash,
+        })
+    }
+
+    /// Calls `f` after every change to `stream` (or to any stream if `None`),
+    /// made through this ledger or, for stores that share data between
+    /// connections (IndexedDB tabs), through another one.
+    pub fn subscribe(&self, stream: Option<&str>, f: impl Fn(&Change) + 'static) -> Subscription {
+        let mut l = self.listeners.borrow_mut();
+        l.next += 1;
+        let id = l.next;
+        l.list.push((id, stream.map(str::to_string), Rc::new(f)));
+        Subscription(id)
+    }
+
+    /// Stops a subscription.
+    pub fn unsubscribe(&self, subscription: Subscription) {
+        self.listeners
+            .borrow_mut()
+            .list
+            .retain(|(id, _, _)| *id != subscription.0);
+    }
+
+    /// Closes the ledger; later calls fail with [`ChainError::Closed`].
+    pub fn close(&self) {
+        self.listeners.borrow_mut().list.clear();
+        self.store.close();
+    }
+
+    fn announce(&self, commit: &Commit) {
+        let change = Change {
+            stream: commit.record.id.clone(),
+            seq: commit.record.seq,
+            hash: commit.record.hash.clone(),
+            added: commit.events.len() as u64,
+        };
+        self.store.broadcast(&change);
+        dispatch(&self.listeners, &change);
+    }
+}
+
+/// When the store already has more of the stream than the file, the file
+/// must be a prefix of it.
+async fn check_same_chain<S: Store>(
+    ledger: &Ledger<S>,
+    head: &StreamRecord,
+    parsed: &jsonl::Parsed,
+) -> Result<(), ChainError> {
+    let n = parsed.events.len() as u64;
+    if head.model != parsed.model.id() {
+        return Err(ChainError::Diverged {
+            stream: head.id.clone(),
+            seq: 1,
+        });
+    }
+    if head.seq > n && n > 0 {
+        let stored = ledger.store.events(&head.id, n - 1, Some(1)).await?;
+        if stored.first().map(|e| &e.hash) != parsed.events.last().map(|e| &e.hash) {
+            return Err(ChainError::Diverged {
+                stream: head.id.clone(),
+                seq: n,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The synchronous heart of an append, run inside the store's commit:
+/// re-reads the head it is given, fires every action with the engine, and
+/// chains and hashes the events.
+fn plan_fire(
+    model: &Model,
+    stream: &str,
+    head: Option<&StreamRecord>,
+    actions: &[Action],
+    ts: u64,
+) -> Result<Commit, ChainError> {
+    let head = head.ok_or_else(|| ChainError::UnknownStream {
+        stream: stream.into(),
+    })?;
+    if head.model != model.id() {
+        return Err(ChainError::CorruptRecord {
+            store: "streams".into(),
+            key: stream.into(),
+            message: format!("model changed to {}", head.model),
+        });
+    }
+    let mut marking = Marking(head.state.clone());
+    let mut seq = head.seq;
+    let mut prev = head.hash.clone();
+    let mut buf = Vec::with_capacity(512);
+    let mut events = Vec::with_capacity(actions.len());
+    for a in actions {
+        let t = model
+            .transition_index(&a.action)
+            .ok_or_else(|| FireError::UnknownTransition {
+                transition: a.action.clone(),
+            })?;
+        let names: Vec<&str> = a.roles.iter().map(String::as_str).collect();
+        model.fire_in_place(&mut marking, t, a.multiple, &model.roles(&names))?;
+        seq = seq
+            .checked_add(1)
+            .filter(|&s| s <= MAX_TOKENS)
+            .ok_or_else(|| ChainError::InvalidInput {
+                field: "seq".into(),
+                message: "stream is full (2^53-1 events)".into(),
+            })?;
+        let mut e = Event {
+            stream: stream.to_string(),
+            seq,
+            model: model.id().to_string(),
+            action: a.action.clone(),
+            multiple: a.multiple,
+            actor: a.actor.clone(),
+            roles: a.roles.clone(),
+            payload: a.payload.clone().unwrap_or_else(|| "null".into()),
+            ts,
+            prev: std::mem::take(&mut prev),
+            state: marking.0.clone(),
+            hash: String::new(),
+        };
+        e.hash = hex::encode(hash::digest_with(&e, &mut buf));
+        prev.clone_from(&e.hash);
+        events.push(e);
+    }
+    Ok(Commit {
+        record: StreamRecord {
+            id: stream.to_string(),
+            model: model.id().to_string(),
+            seq,
+            hash: prev,
+            state: marking.0,
+        },
+        events,
+    })
+}
+
+/// Runs a future to completion on the current thread. The memory store's
+/// futures never wait, so this is all native code needs; IndexedDB code runs
+/// on the browser's event loop instead.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    let waker = Waker::from(std::sync::Arc::new(Noop));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+}

@@ -1,0 +1,182 @@
+//! The in-memory store: same semantics as IndexedDB, nothing persisted.
+//!
+//! Clones of a [`MemoryStore`] are separate connections to the same data
+//! (like two tabs on one IndexedDB database): each can be closed on its own,
+//! and a change committed through one is reported to the others.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use super::{ChainError, Change, ChangeSink, Commit, ModelRecord, Plan, Store, StreamRecord};
+use crate::chain::Event;
+
+#[derive(Default)]
+struct Data {
+    models: BTreeMap<String, ModelRecord>,
+    streams: BTreeMap<String, StreamRecord>,
+    events: BTreeMap<(String, u64), Event>,
+    by_hash: HashMap<String, (String, u64)>,
+    sinks: Vec<(u64, ChangeSink)>,
+    next_connection: u64,
+}
+
+/// A store kept in memory. `MemoryStore::default()` is a new, empty one;
+/// [`MemoryStore::connect`] opens another connection to the same data.
+pub struct MemoryStore {
+    data: Rc<RefCell<Data>>,
+    connection: u64,
+    closed: Cell<bool>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore {
+            data: Rc::default(),
+            connection: 0,
+            closed: Cell::new(false),
+        }
+    }
+}
+
+impl MemoryStore {
+    /// A new, empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Another connection to the same data.
+    pub fn connect(&self) -> MemoryStore {
+        let mut data = self.data.borrow_mut();
+        data.next_connection += 1;
+        MemoryStore {
+            data: self.data.clone(),
+            connection: data.next_connection,
+            closed: Cell::new(false),
+        }
+    }
+
+    /// Writes an event record as is, bypassing every check and leaving the
+    /// stream head alone: the equivalent of editing the database by hand.
+    /// Only for tests of verification and atomicity.
+    pub fn overwrite_event(&self, event: Event) {
+        let mut data = self.data.borrow_mut();
+        let key = (event.stream.clone(), event.seq);
+        data.by_hash.insert(event.hash.clone(), key.clone());
+        data.events.insert(key, event);
+    }
+
+    fn open(&self) -> Result<(), ChainError> {
+        if self.closed.get() {
+            Err(ChainError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Store for MemoryStore {
+    async fn put_model(&self, record: &ModelRecord) -> Result<(), ChainError> {
+        self.open()?;
+        self.data
+            .borrow_mut()
+            .models
+            .insert(record.id.clone(), record.clone());
+        Ok(())
+    }
+
+    async fn model(&self, id: &str) -> Result<Option<ModelRecord>, ChainError> {
+        self.open()?;
+        Ok(self.data.borrow().models.get(id).cloned())
+    }
+
+    async fn stream(&self, id: &str) -> Result<Option<StreamRecord>, ChainError> {
+        self.open()?;
+        Ok(self.data.borrow().streams.get(id).cloned())
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamRecord>, ChainError> {
+        self.open()?;
+        Ok(self.data.borrow().streams.values().cloned().collect())
+    }
+
+    async fn events(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, ChainError> {
+        self.open()?;
+        let data = self.data.borrow();
+        let start = (stream.to_string(), after.saturating_add(1));
+        let end = (stream.to_string(), u64::MAX);
+        let range = data.events.range(start..=end).map(|(_, e)| e.clone());
+        Ok(match limit {
+            Some(n) => range.take(n as usize).collect(),
+            None => range.collect(),
+        })
+    }
+
+    async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError> {
+        self.open()?;
+        let data = self.data.borrow();
+        Ok(data
+            .by_hash
+            .get(hash)
+            .and_then(|key| data.events.get(key))
+            .cloned())
+    }
+
+    async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
+        self.open()?;
+        let mut data = self.data.borrow_mut();
+        let commit = plan(data.streams.get(stream))?;
+        // Check every write before doing any: all or nothing.
+        if commit.record.id != stream {
+            return Err(ChainError::Storage {
+                message: format!("plan returned a head for stream '{}'", commit.record.id),
+            });
+        }
+        for e in &commit.events {
+            if e.stream != stream || data.events.contains_key(&(stream.to_string(), e.seq)) {
+                return Err(ChainError::Storage {
+                    message: format!("event '{}' seq {} already exists", e.stream, e.seq),
+                });
+            }
+        }
+        for e in &commit.events {
+            let key = (stream.to_string(), e.seq);
+            data.by_hash.insert(e.hash.clone(), key.clone());
+            data.events.insert(key, e.clone());
+        }
+        data.streams
+            .insert(stream.to_string(), commit.record.clone());
+        Ok(commit)
+    }
+
+    fn broadcast(&self, change: &Change) {
+        let sinks: Vec<_> = self
+            .data
+            .borrow()
+            .sinks
+            .iter()
+            .filter(|(c, _)| *c != self.connection)
+            .map(|(_, s)| s.clone())
+            .collect();
+        for sink in sinks {
+            sink(change);
+        }
+    }
+
+    fn on_remote_change(&self, sink: ChangeSink) {
+        self.data.borrow_mut().sinks.push((self.connection, sink));
+    }
+
+    fn close(&self) {
+        self.closed.set(true);
+        self.data
+            .borrow_mut()
+            .sinks
+            .retain(|(c, _)| *c != self.connection);
+    }
+}

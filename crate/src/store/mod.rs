@@ -1,0 +1,109 @@
+//! Keeping chains: a small async [`Store`] trait, an in-memory store
+//! ([`MemoryStore`], native and wasm), an IndexedDB store (wasm32 only), and
+//! the [`Ledger`], which holds all the chain logic once, above the trait.
+//!
+//! A store only has to do one hard thing: [`Store::commit`], an atomic
+//! read-modify-write of one stream. It reads the stream's head, hands it to a
+//! synchronous `plan` (the ledger validates with the engine and hashes there),
+//! and writes what the plan returns (new head + new events) all at once, or
+//! nothing if the plan or any write fails. In IndexedDB that is one readwrite
+//! transaction, which the browser serialises against every other one on the
+//! same stores, in this tab or another: two appends can never fork a stream.
+
+#[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
+mod ledger;
+mod memory;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::chain::ChainError;
+use crate::chain::Event;
+pub use ledger::{block_on, Action, ImportReport, Ledger, Subscription};
+pub use memory::MemoryStore;
+
+/// A model as stored: its id and canonical JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// SHA-256 of `json`.
+    pub id: String,
+    /// Canonical JSON of the model.
+    pub json: String,
+}
+
+/// A stream's head as stored: where the chain ends and the marking there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamRecord {
+    /// Stream id.
+    pub id: String,
+    /// Model id.
+    pub model: String,
+    /// Seq of the last event (0 for a new stream).
+    pub seq: u64,
+    /// Hash of the last event (64 zeros for a new stream).
+    pub hash: String,
+    /// Marking after the last event, in the model's place order.
+    pub state: Vec<u64>,
+}
+
+/// What a [`Store::commit`] writes: the new head and the events leading to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// The stream's new head record.
+    pub record: StreamRecord,
+    /// New events, in seq order, directly after the old head.
+    pub events: Vec<Event>,
+}
+
+/// A change to a stream, sent to subscribers (and to other tabs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The stream.
+    pub stream: String,
+    /// Its new head seq.
+    pub seq: u64,
+    /// Its new head hash.
+    pub hash: String,
+    /// How many events were added (0 when the stream was created).
+    pub added: u64,
+}
+
+/// A function told about changes (see [`Store::on_remote_change`]).
+pub type ChangeSink = std::rc::Rc<dyn Fn(&Change)>;
+
+/// The plan run inside [`Store::commit`]: gets the current head (`None` if
+/// the stream does not exist) and returns what to write, or an error to write
+/// nothing.
+pub type Plan<'a> = dyn FnMut(Option<&StreamRecord>) -> Result<Commit, ChainError> + 'a;
+
+/// Where chains are kept. Futures are not `Send`: stores live in one thread
+/// (a browser tab).
+#[allow(async_fn_in_trait)]
+pub trait Store {
+    /// Stores a model (idempotent: models are content-addressed).
+    async fn put_model(&self, record: &ModelRecord) -> Result<(), ChainError>;
+    /// A model by id.
+    async fn model(&self, id: &str) -> Result<Option<ModelRecord>, ChainError>;
+    /// A stream's head by id.
+    async fn stream(&self, id: &str) -> Result<Option<StreamRecord>, ChainError>;
+    /// Every stream's head, sorted by id.
+    async fn streams(&self) -> Result<Vec<StreamRecord>, ChainError>;
+    /// Events of `stream` with seq > `after`, in seq order, at most `limit`.
+    async fn events(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: Option<u32>,
+    ) -> Result<Vec<Event>, ChainError>;
+    /// The event with this hash, if any.
+    async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError>;
+    /// Atomically: reads the head of `stream`, runs `plan` on it, writes the
+    /// returned head and events (events must not exist yet). All or nothing.
+    async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError>;
+    /// Tells other connections (other tabs) about a committed change.
+    fn broadcast(&self, _change: &Change) {}
+    /// Registers the function to call when another connection reports a change.
+    fn on_remote_change(&self, _sink: ChangeSink) {}
+    /// Closes the store; later calls fail with [`ChainError::Closed`].
+    fn close(&self);
+}

@@ -1,0 +1,73 @@
+//! The one conversion of Rust errors into JavaScript: a real `Error` whose
+//! `name` is `PetrichainError`, whose `code` lets callers branch
+//! (`NOT_ENABLED`, `SYNTAX`, ...) and whose `details` holds the error's fields
+//! as a plain object (`{transition, place, has, needs}` ...).
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::formats::ImportError;
+use crate::model::ModelError;
+use crate::FireError;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR: &'static str = r#"
+/** Every error petrichain throws: a real `Error` with a machine-readable code. */
+export interface PetrichainError extends Error {
+  name: "PetrichainError";
+  /** e.g. "NOT_ENABLED", "ROLE_DENIED", "SYNTAX", "INVALID_MODEL", "BAD_ARGUMENT". */
+  code: string;
+  /** The error's fields, e.g. `{ code, transition, place, has, needs }`. */
+  details: Record<string, unknown>;
+}
+"#;
+
+/// A Rust error that can cross into JS.
+pub trait JsErrorSource: std::fmt::Display + Serialize {
+    /// Stable machine-readable code.
+    fn code(&self) -> &'static str;
+}
+
+impl JsErrorSource for FireError {
+    fn code(&self) -> &'static str {
+        FireError::code(self)
+    }
+}
+impl JsErrorSource for ImportError {
+    fn code(&self) -> &'static str {
+        ImportError::code(self)
+    }
+}
+impl JsErrorSource for crate::chain::ChainError {
+    fn code(&self) -> &'static str {
+        crate::chain::ChainError::code(self)
+    }
+}
+impl JsErrorSource for ModelError {
+    fn code(&self) -> &'static str {
+        "INVALID_MODEL"
+    }
+}
+
+/// Builds the JS `Error` for `err`.
+pub(crate) fn to_js_error<E: JsErrorSource + ?Sized>(err: &E) -> JsValue {
+    let details = super::convert::to_js(err).unwrap_or(JsValue::UNDEFINED);
+    make_error(err.code(), &err.to_string(), details)
+}
+
+/// An error about an argument the caller passed (wrong type, out of range).
+pub(crate) fn bad_argument(message: impl Into<String>) -> JsValue {
+    let message = message.into();
+    let details = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&details, &"code".into(), &"BAD_ARGUMENT".into());
+    let _ = js_sys::Reflect::set(&details, &"message".into(), &message.as_str().into());
+    make_error("BAD_ARGUMENT", &message, details.into())
+}
+
+fn make_error(code: &str, message: &str, details: JsValue) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("PetrichainError");
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    let _ = js_sys::Reflect::set(&error, &"details".into(), &details);
+    error.into()
+}

@@ -1,0 +1,213 @@
+//! The JS-facing `Ledger` / `Stream` API, in headless Chromium
+//! (scripts/ci/wasm-browser.sh): promises, plain-object events, real `Error`s.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Error, Function, Object, Promise, Reflect, JSON};
+use petrichain::wasm::{JsLedger, JsModel, JsStream};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const SHOP: &str = r#"{"places":[{"id":"stock","initial":3},{"id":"sold"}],
+  "transitions":[{"id":"sell","roles":["clerk"]}],
+  "arcs":[{"source":"stock","target":"sell"},{"source":"sell","target":"sold"}]}"#;
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).unwrap()
+}
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap()
+}
+async fn ok(p: Promise) -> JsValue {
+    JsFuture::from(p).await.unwrap()
+}
+/// Awaits a promise that must reject with a real `Error` carrying `code`.
+async fn rejects(p: Promise, code: &str) -> JsValue {
+    let err = JsFuture::from(p).await.expect_err("expected a rejection");
+    assert!(err.is_instance_of::<Error>(), "not an Error: {err:?}");
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some(code),
+        "{err:?}"
+    );
+    err
+}
+fn obj(text: &str) -> Option<Object> {
+    Some(js(text).unchecked_into())
+}
+fn stream_of(v: JsValue) -> JsStream {
+    // Exported classes come back from promises as JS objects wrapping the Rust value.
+    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
+}
+
+async fn shop_stream(ledger: &JsLedger, id: &str) -> JsStream {
+    let model = JsModel::from_json(SHOP.into()).unwrap();
+    let model_id = ok(ledger.put_model(&model)).await.as_string().unwrap();
+    assert_eq!(model_id, model.id());
+    stream_of(ok(ledger.create_stream(id.into(), model_id)).await)
+}
+
+async fn exercise(ledger: JsLedger) {
+    let stream = shop_stream(&ledger, "till").await;
+    assert_eq!(
+        JSON::stringify(&stream.marking().unwrap()).unwrap(),
+        r#"{"sold":0,"stock":3}"#
+    );
+    assert_eq!(get(&stream.head().unwrap(), "seq").as_f64(), Some(0.0));
+    assert_eq!(
+        stream
+            .enabled(Some(js(r#"["clerk"]"#).unchecked_into()))
+            .unwrap(),
+        vec!["sell".to_string()]
+    );
+    assert!(stream.enabled(None).unwrap().is_empty());
+
+    let opts = js(
+        r#"{"actor":"ann","roles":["clerk"],"payload":"{\"n\": 12345678901234567890}","ts":1700000000000}"#,
+    );
+    let e1 = ok(stream.fire("sell".into(), Some(opts.unchecked_into()))).await;
+    assert_eq!(get(&e1, "seq").as_f64(), Some(1.0));
+    assert_eq!(
+        get(&e1, "payload").as_string().unwrap(),
+        r#"{"n": 12345678901234567890}"#
+    );
+    assert_eq!(get(&e1, "ts").as_f64(), Some(1_700_000_000_000.0));
+    assert_eq!(get(&e1, "hash").as_string().unwrap().len(), 64);
+    // An object payload is stored as JSON.stringify gives it; ts defaults to now.
+    let e2 = ok(stream.fire(
+        "sell".into(),
+        obj(r#"{"roles":["*"],"payload":{"a":[1,"é"]}}"#),
+    ))
+    .await;
+    assert_eq!(get(&e2, "payload").as_string().unwrap(), r#"{"a":[1,"é"]}"#);
+    assert!(get(&e2, "ts").as_f64().unwrap() > 1_700_000_000_000.0);
+    assert_eq!(get(&e2, "prev"), get(&e1, "hash"));
+    assert_eq!(get(&stream.head().unwrap(), "hash"), get(&e2, "hash"));
+    assert_eq!(
+        JSON::stringify(&stream.marking().unwrap()).unwrap(),
+        r#"{"sold":2,"stock":1}"#
+    );
+
+    let err = rejects(
+        stream.fire("sell".into(), obj(r#"{"roles":["clerk"],"multiple":2}"#)),
+        "NOT_ENABLED",
+    )
+    .await;
+    let details = get(&err, "details");
+    assert_eq!(get(&details, "place").as_string().as_deref(), Some("stock"));
+    assert_eq!(
+        (
+            get(&details, "has").as_f64(),
+            get(&details, "needs").as_f64()
+        ),
+        (Some(1.0), Some(2.0))
+    );
+    rejects(stream.fire("sell".into(), None), "ROLE_DENIED").await;
+    rejects(
+        stream.fire("sell".into(), obj(r#"{"roles":["*"],"payload":"{bad"}"#)),
+        "INVALID_PAYLOAD",
+    )
+    .await;
+    rejects(
+        stream.fire("sell".into(), obj(r#"{"multiple":-1}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(
+        stream.fire("sell".into(), obj(r#"{"ts":"yesterday"}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(
+        stream.fire_batch(
+            js(r#"[{"action":"sell","roles":["*"]},{"action":"sell","roles":["*"]}]"#),
+            None,
+        ),
+        "NOT_ENABLED",
+    )
+    .await;
+    assert_eq!(get(&stream.head().unwrap(), "seq").as_f64(), Some(2.0));
+
+    let events = ok(stream.events(obj(r#"{"after":1}"#))).await;
+    assert_eq!(Array::from(&events).length(), 1);
+    assert_eq!(Array::from(&ok(stream.events(None)).await).length(), 2);
+    rejects(stream.events(obj(r#"{"limit":-3}"#)), "BAD_ARGUMENT").await;
+
+    let verified = ok(ledger.verify(None)).await;
+    assert_eq!(
+        get(&Array::from(&verified).get(0), "events").as_f64(),
+        Some(2.0)
+    );
+    let streams = ok(ledger.streams()).await;
+    assert_eq!(
+        get(&Array::from(&streams).get(0), "id")
+            .as_string()
+            .as_deref(),
+        Some("till")
+    );
+    rejects(ledger.stream("nope".into()), "UNKNOWN_STREAM").await;
+    rejects(
+        ledger.create_stream("till".into(), "0".repeat(64)),
+        "UNKNOWN_MODEL",
+    )
+    .await;
+
+    // Export, then import into a fresh memory ledger; a tampered copy is refused.
+    let text = ok(ledger.export_jsonl("till".into()))
+        .await
+        .as_string()
+        .unwrap();
+    let copy = JsLedger::memory();
+    let bad = text.replace(r#"\"a\":[1,"#, r#"\"a\":[2,"#);
+    let err = rejects(copy.import_jsonl(bad), "HASH_MISMATCH").await;
+    assert_eq!(get(&get(&err, "details"), "seq").as_f64(), Some(2.0));
+    let report = ok(copy.import_jsonl(text)).await;
+    assert_eq!(get(&report, "added").as_f64(), Some(2.0));
+
+    // Subscriptions, and unsubscribing.
+    let heard = Array::new();
+    let push = Function::new_with_args("change", "this.push(change.seq)").bind0(&heard);
+    let unsubscribe: Function = ledger.subscribe(Some("till".into()), push).unchecked_into();
+    let again = stream_of(ok(ledger.stream("till".into())).await);
+    ok(again.fire_batch(js(r#"[{"action":"sell","roles":["clerk"]}]"#), Some(5.0))).await;
+    unsubscribe.call0(&JsValue::NULL).unwrap();
+    assert_eq!(JSON::stringify(&heard).unwrap(), "[3]");
+    // The first handle is stale until refreshed.
+    assert_eq!(get(&stream.head().unwrap(), "seq").as_f64(), Some(2.0));
+    ok(stream.refresh()).await;
+    assert_eq!(get(&stream.head().unwrap(), "seq").as_f64(), Some(3.0));
+
+    ledger.close();
+    rejects(ledger.streams(), "CLOSED").await;
+}
+
+#[wasm_bindgen_test]
+async fn the_memory_ledger_api() {
+    exercise(JsLedger::memory()).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_indexeddb_ledger_api() {
+    let name = format!("api-{}", (js_sys::Math::random() * 1e12) as u64);
+    let ledger: JsLedger = wasm_bindgen::convert::TryFromJsValue::try_from_js_value(
+        ok(JsLedger::open(name.clone())).await,
+    )
+    .unwrap();
+    exercise(ledger).await;
+    // Reopened, the data is still there.
+    let ledger: JsLedger =
+        wasm_bindgen::convert::TryFromJsValue::try_from_js_value(ok(JsLedger::open(name)).await)
+            .unwrap();
+    assert_eq!(
+        Array::from(&ok(ledger.verify(Some("till".into()))).await).length(),
+        1
+    );
+    ledger.close();
+}
+
+#[wasm_bindgen_test]
+async fn opening_with_an_empty_name_rejects() {
+    rejects(JsLedger::open(String::new()), "INVALID_INPUT").await;
+}

@@ -1,0 +1,34 @@
+// Compiled with `tsc --noEmit` against the generated declarations: the
+// event-store API (Ledger, Stream) with strict types, without casts.
+import {
+  Ledger, Model, Stream,
+  type Change, type Event, type Head, type ImportReport, type Marking, type StreamInfo, type Verified,
+} from "../../pkg/petrichain.js";
+
+export async function ledgerDemo(model: Model): Promise<number> {
+  const ledger: Ledger = await Ledger.open("shop");
+  const memory: Ledger = Ledger.memory();
+  const id: string = await ledger.putModel(model);
+  const stream: Stream = await ledger.createStream("till-1", id);
+  const e: Event = await stream.fire("sell", { actor: "ann", roles: ["clerk"], payload: { sku: 7 }, multiple: 2 });
+  const e2: Event = await stream.fire("sell");
+  const batch: Event[] = await stream.fireBatch([{ action: "sell" }, { action: "sell", payload: "{}" }]);
+  const head: Head = stream.head;
+  const marking: Marking = stream.marking;
+  const enabled: string[] = stream.enabled(["clerk"]).concat(stream.enabled());
+  const events: Event[] = await stream.events({ after: 1, limit: 10 });
+  const all: Event[] = await stream.events();
+  await stream.refresh();
+  const infos: StreamInfo[] = await ledger.streams();
+  const verified: Verified[] = await ledger.verify();
+  const one: Verified[] = await ledger.verify("till-1");
+  const text: string = await ledger.exportJsonl("till-1");
+  const report: ImportReport = await memory.importJsonl(text);
+  const unsubscribe: () => void = ledger.subscribe("till-1", (change: Change) => change.seq);
+  unsubscribe();
+  ledger.close();
+  const persisted: boolean = ledger.persisted;
+  return e.seq + e2.state.length + batch.length + head.seq + (marking["stock"] ?? 0) + enabled.length +
+    events.length + all.length + infos.length + verified.length + one.length + report.added + JSON.parse(e.payload).length +
+    (persisted ? 1 : 0);
+}
