@@ -9,7 +9,9 @@
 use serde_json::{Map, Value};
 
 use super::{ImportError, ImportLimits, Imported, Position, Warning};
-use crate::model::{Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition};
+use crate::model::{
+    Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition, MAX_TOKENS,
+};
 
 /// Reads a JSON model with default limits.
 pub fn import_json(text: &str) -> Result<Imported, ImportError> {
@@ -39,7 +41,30 @@ pub fn import_json_with(text: &str, limits: &ImportLimits) -> Result<Imported, I
     };
     let mut reader = Reader::default();
     let data = reader.model(&root)?;
+    check_final_markings(&data)?;
     Ok((Model::new(data)?, reader.warnings))
+}
+
+/// Final markings may only name places, with counts up to [`MAX_TOKENS`]
+/// (the model does not check them; PNML export depends on it).
+fn check_final_markings(data: &ModelData) -> Result<(), ImportError> {
+    let places: std::collections::HashSet<&str> =
+        data.places.iter().map(|p| p.id.as_str()).collect();
+    for (i, marking) in data.final_markings.iter().enumerate() {
+        for (place, &tokens) in marking {
+            let element = format!("finalMarkings[{i}].{place}");
+            if !places.contains(place.as_str()) {
+                return Err(bad(&element, "names no place of this model"));
+            }
+            if tokens > MAX_TOKENS {
+                return Err(bad(
+                    &element,
+                    &format!("{tokens} is above the maximum token count {MAX_TOKENS}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Exports a model as its canonical JSON (which [`import_json`] reads back
@@ -352,10 +377,11 @@ fn coordinate(obj: &Map<String, Value>, key: &str, element: &str) -> Result<i32,
     let f = value
         .as_f64()
         .ok_or_else(|| bad(&format!("{element}.{key}"), "expected a number"))?;
-    if !f.is_finite() || f.abs() > 1e9 {
+    // Every i32 a model can hold must read back (the canonical JSON round trip).
+    if !(f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&f.round()) {
         return Err(bad(
             &format!("{element}.{key}"),
-            "coordinate out of range (|v| <= 1e9)",
+            "coordinate out of range (a 32-bit integer after rounding)",
         ));
     }
     // Coordinates are stored as integers so the canonical JSON is exact in every language.
@@ -446,6 +472,23 @@ mod tests {
             err.to_string().contains("no place or transition 'q'"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn final_markings_must_name_places() {
+        let err =
+            import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"ghost":1}]}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "finalMarkings[0].ghost: names no place of this model"
+        );
+        let err =
+            import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":9007199254740992}]}"#)
+                .unwrap_err();
+        assert_eq!(err.code(), "BAD_VALUE");
+        let (model, _) =
+            import_json(r#"{"places":[{"id":"p"}],"finalMarkings":[{"p":1}]}"#).unwrap();
+        assert_eq!(model.final_markings()[0]["p"], 1);
     }
 
     #[test]

@@ -4,7 +4,13 @@
 //! read but did not understand (nothing is dropped silently), or an
 //! [`ImportError`] that says where the problem is.
 
+mod detect;
 pub mod json;
+pub mod pflow_xml;
+pub mod pnml;
+mod xml;
+
+pub use detect::{detect, import, import_with, Format};
 
 use serde::Serialize;
 
@@ -115,6 +121,66 @@ pub enum ImportError {
         /// What was seen instead.
         message: String,
     },
+    /// The XML has a document type declaration (DTD). petrichain never
+    /// processes DTDs or entity declarations, so such files are refused
+    /// outright (no entity expansion of any kind).
+    #[error("{position}: DTD / DOCTYPE declarations are not accepted (entity expansion is never performed); remove the <!DOCTYPE ...> line")]
+    DtdRefused {
+        /// Where the declaration starts.
+        position: Position,
+    },
+    /// The input ends in the middle of the document.
+    #[error("{position}: the file is truncated: it ends inside {context}")]
+    Truncated {
+        /// The end of the input.
+        position: Position,
+        /// What was still open, e.g. `<place id="p1"> opened at 3:5`.
+        context: String,
+    },
+    /// The XML root element is not one this reader accepts.
+    #[error("{position}: root element <{found}> is not {expected}")]
+    WrongRoot {
+        /// Where the root element starts.
+        position: Position,
+        /// The root element's name.
+        found: String,
+        /// What was expected, e.g. `<pnml>`.
+        expected: String,
+    },
+    /// Two places / transitions (or reference nodes) share an id.
+    #[error("{position}: id '{id}' is already used by the element at {first}")]
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+        /// Where the second use is.
+        position: Position,
+        /// Where the first use is.
+        first: Position,
+    },
+    /// An arc, reference or role names a node that does not exist.
+    #[error("{position}: {element} refers to '{node}', which is no {expected} in this file")]
+    MissingNode {
+        /// The referring element (an arc id like `a1` or `p1->t1`, a reference id, a role).
+        element: String,
+        /// Where the referring element is.
+        position: Position,
+        /// The id that was not found.
+        node: String,
+        /// What kind of node was expected ("place or transition", "place", "transition").
+        expected: String,
+    },
+    /// A token count, capacity or weight is above [`crate::MAX_TOKENS`].
+    #[error("{element} (at {position}): {value} is above the maximum token count {max}")]
+    Overflow {
+        /// Element id.
+        element: String,
+        /// Where.
+        position: Position,
+        /// The value as written.
+        value: String,
+        /// [`crate::MAX_TOKENS`].
+        max: u64,
+    },
     /// The net was read but is not valid.
     #[error(transparent)]
     #[serde(rename = "INVALID_MODEL")]
@@ -135,6 +201,12 @@ impl ImportError {
             ImportError::TooLarge { .. } => "TOO_LARGE",
             ImportError::TooDeep { .. } => "TOO_DEEP",
             ImportError::UnknownFormat { .. } => "UNKNOWN_FORMAT",
+            ImportError::DtdRefused { .. } => "DTD_REFUSED",
+            ImportError::Truncated { .. } => "TRUNCATED",
+            ImportError::WrongRoot { .. } => "WRONG_ROOT",
+            ImportError::DuplicateId { .. } => "DUPLICATE_ID",
+            ImportError::MissingNode { .. } => "MISSING_NODE",
+            ImportError::Overflow { .. } => "OVERFLOW",
             ImportError::Invalid(_) => "INVALID_MODEL",
         }
     }
