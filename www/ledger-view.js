@@ -37,7 +37,8 @@ export async function openWorkspace(name) {
 
     /**
      * Stores `model` and opens a new stream of it. The stream is called
-     * `name`, or with `exact: false` the first free `name-N`.
+     * `name`, or with `exact: false` `name-xxxx` with a random suffix, so
+     * streams started on two devices do not collide when they sync.
      */
     async start(model, name, { exact = false } = {}) {
       const modelId = await ledger.putModel(model);
@@ -45,9 +46,8 @@ export async function openWorkspace(name) {
       let id = name;
       if (!exact) {
         const taken = new Set((await ledger.streams()).map((s) => s.id));
-        let n = 1;
-        while (taken.has(`${name}-${n}`)) n++;
-        id = `${name}-${n}`;
+        const suffix = () => crypto.getRandomValues(new Uint16Array(1))[0].toString(36).padStart(4, "0").slice(-4);
+        do id = `${name}-${suffix()}`; while (taken.has(id));
       }
       await ledger.createStream(id, modelId);
       await ws.open(id);

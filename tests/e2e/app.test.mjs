@@ -23,7 +23,7 @@ after(async () => {
 test("an example fires by clicking the drawing; the log grows, the marking changes, the chain verifies", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   assert.equal(await page.isVisible("#empty"), true, "no stream before one is started");
-  assert.equal(await startExample(page, "order"), "order-1");
+  assert.match(await startExample(page, "order"), /^order-[0-9a-z]{4}$/);
   assert.match(await page.getAttribute("#net svg", "data-model"), /^[0-9a-f]{64}$/);
   assert.equal(await drawnTokens(page, "cart"), 1);
   assert.equal(await page.getAttribute('#net [data-transition="place_order"]', "data-enabled"), "true");
@@ -125,7 +125,7 @@ test("transitions are reachable and firable by keyboard", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   await page.focus('#gallery [data-example="counter"]');
   await page.keyboard.press("Enter");
-  await page.waitForFunction(() => document.body.dataset.stream === "counter-1");
+  await page.waitForFunction(() => document.body.dataset.stream.startsWith("counter-"));
   // Tab from the amount field reaches the transition list.
   await page.focus("#amount");
   let focused = null;
@@ -152,7 +152,7 @@ test("transitions are reachable and firable by keyboard", async () => {
 
 test("streams: several per ledger, switchable, and all of it survives a reload", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
-  await startExample(page, "counter");
+  const counter = await startExample(page, "counter");
   await page.click('#net [data-transition="inc"]');
   await waitForEvents(page, 1);
   await page.fill("#new-stream-name", "second counter");
@@ -163,12 +163,12 @@ test("streams: several per ledger, switchable, and all of it survives a reload",
     await page.click('#net [data-transition="inc"]');
     await waitForEvents(page, i + 1);
   }
-  await startExample(page, "order");
+  const order = await startExample(page, "order");
   assert.deepEqual(await page.locator("#streams [data-stream]").evaluateAll((els) => els.map((e) => e.dataset.stream)),
-    ["counter-1", "order-1", "second counter"]);
+    [counter, order, "second counter"].sort());
 
-  await page.click('#streams [data-stream="counter-1"]');
-  await page.waitForFunction(() => document.body.dataset.stream === "counter-1");
+  await page.click(`#streams [data-stream="${counter}"]`);
+  await page.waitForFunction((id) => document.body.dataset.stream === id, counter);
   await waitForEvents(page, 1);
   assert.equal(await tokens(page, "count"), 1);
 
@@ -188,19 +188,19 @@ test("streams: several per ledger, switchable, and all of it survives a reload",
 
 test("the badge turns red when a stored event is tampered with", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
-  await startExample(page, "counter");
+  const stream = await startExample(page, "counter");
   for (let i = 0; i < 3; i++) {
     await page.click('#net [data-transition="inc"]');
     await waitForEvents(page, i + 1);
   }
   // Edit event 2 behind the app's back, straight in IndexedDB.
-  await page.evaluate(() => new Promise((resolve, reject) => {
+  await page.evaluate((stream) => new Promise((resolve, reject) => {
     const open = indexedDB.open("petrichain-app");
     open.onerror = () => reject(open.error);
     open.onsuccess = () => {
       const tx = open.result.transaction("events", "readwrite");
       const store = tx.objectStore("events");
-      const get = store.get(["counter-1", 2]);
+      const get = store.get([stream, 2]);
       get.onsuccess = () => {
         const record = get.result;
         record.json = record.json.replace('"actor":"me"', '"actor":"mallory"');
@@ -209,7 +209,7 @@ test("the badge turns red when a stored event is tampered with", async () => {
       tx.oncomplete = () => { open.result.close(); resolve(); };
       tx.onerror = () => reject(tx.error);
     };
-  }));
+  }), stream);
   await page.click("#verify-now");
   await page.waitForSelector('#verify-badge[data-state="broken"]');
   assert.match(await page.textContent("#verify-badge"), /broken at seq 2 \(HASH_MISMATCH\)/);
@@ -221,7 +221,7 @@ test("the badge turns red when a stored event is tampered with", async () => {
 
 test("exports the events (JSON lines), the net (JSON) and the drawing (SVG) as downloads", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
-  await startExample(page, "order");
+  const stream = await startExample(page, "order");
   await page.click('#net [data-transition="place_order"]');
   await waitForEvents(page, 1);
   const save = async (button) => {
@@ -229,7 +229,7 @@ test("exports the events (JSON lines), the net (JSON) and the drawing (SVG) as d
     return { name: download.suggestedFilename(), text: await readFile(await download.path(), "utf8") };
   };
   const events = await save("#export-events");
-  assert.equal(events.name, "order-1.jsonl");
+  assert.equal(events.name, `${stream}.jsonl`);
   const lines = events.text.trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, 2);
   assert.equal(lines[0].format, "petrichain-stream");
@@ -241,7 +241,7 @@ test("exports the events (JSON lines), the net (JSON) and the drawing (SVG) as d
   assert.deepEqual(JSON.parse(net.text).transitions.map((t) => t.id).sort(), ["pay", "place_order", "restock", "ship"]);
 
   const svg = await save("#export-svg");
-  assert.equal(svg.name, "order-1.svg");
+  assert.equal(svg.name, `${stream}.svg`);
   assert.match(svg.text, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   assert.match(svg.text, /data-place="placed" data-tokens="1"/);
   assert.deepEqual(errors, []);
