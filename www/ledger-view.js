@@ -95,10 +95,11 @@ export async function openWorkspace(name) {
     if (b && b.dataset.stream !== ws.stream?.id) ws.open(b.dataset.stream);
   });
 
-  // Changes from other tabs (or a sync) reach the open view; our own appends
-  // already moved the handle's head, so they are skipped here.
+  // Changes from other tabs or from a sync (which may replace the tail: a
+  // rebase) reach the open view; our own appends already moved the handle's
+  // head to that hash, so they are skipped here.
   ledger.subscribe(null, async (change) => {
-    if (ws.stream && change.stream === ws.stream.id && change.seq !== ws.stream.head.seq) {
+    if (ws.stream && change.stream === ws.stream.id && change.hash !== ws.stream.head.hash) {
       await ws.stream.refresh();
       for (const f of remotes) await f();
     } else if (!ws.stream || change.stream !== ws.stream.id) {

@@ -202,8 +202,11 @@ test("the badge turns red when a stored event is tampered with", async () => {
       const store = tx.objectStore("events");
       const get = store.get([stream, 2]);
       get.onsuccess = () => {
+        // Events are stored as JSON text in a `json` field, or as the event's own fields.
         const record = get.result;
-        record.json = record.json.replace('"actor":"me"', '"actor":"mallory"');
+        if (typeof record.json === "string") record.json = record.json.replace('"actor":"me"', '"actor":"mallory"');
+        else if (record.actor === "me") record.actor = "mallory";
+        else return reject(new Error(`unexpected event record: ${JSON.stringify(record)}`));
         store.put(record);
       };
       tx.oncomplete = () => { open.result.close(); resolve(); };
