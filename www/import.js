@@ -9,8 +9,8 @@ const MAX_BYTES = 8 * 1024 * 1024;
 /** Reads a net from file text: `{ model, warnings }`; throws the engine's error. */
 export function readNet(text) {
   if (typeof Model.import === "function") {
-    const result = Model.import(text);
-    return result instanceof Model ? { model: result, warnings: result.warnings ?? [] } : result;
+    const model = Model.import(text);
+    return { model, warnings: model.warnings };
   }
   if (/^\s*[{[]/.test(text)) return { model: Model.fromJson(text), warnings: [] };
   const err = new Error("this build reads JSON nets only; PNML and .pflow import (Model.import) is not in it yet");
@@ -18,10 +18,10 @@ export function readNet(text) {
   throw err;
 }
 
+/** "2:45 n1: message" from an ImportWarning `{element, position?, message}`. */
 function warningText(w) {
-  if (typeof w === "string") return w;
-  const where = [w.line && w.column ? `${w.line}:${w.column}` : null, w.element ? `'${w.element}'` : null].filter(Boolean).join(" ");
-  return `${where ? where + ": " : ""}${w.message ?? JSON.stringify(w)}`;
+  const where = [w.position && `${w.position.line}:${w.position.column}`, w.element].filter(Boolean).join(" ");
+  return where ? `${where}: ${w.message}` : w.message;
 }
 
 /** Shows the outcome of an import: the warnings, or the error. */
