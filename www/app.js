@@ -2,7 +2,7 @@
 // log, import, the sync panel and the service worker together. It imports the
 // package the way any user would.
 import { Model } from "petrichain";
-import { $, describe, download, slug } from "./dom.js";
+import { $, h, describe, download, slug } from "./dom.js";
 import { renderGallery } from "./examples.js";
 import { wireImport } from "./import.js";
 import { openWorkspace } from "./ledger-view.js";
@@ -11,7 +11,15 @@ import { renderLog, verifyInto } from "./log-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
 import { registerServiceWorker } from "./offline.js";
 
-const ws = await openWorkspace("app");
+const ws = await openWorkspace("app").catch((err) => {
+  // No IndexedDB (some private modes), or the browser refused it: say so.
+  $("empty").replaceChildren(
+    h("h2", {}, "The ledger could not be opened"),
+    h("p", { className: "error", role: "alert" }, describe(err)),
+  );
+  document.body.dataset.ready = "failed";
+  throw err;
+});
 let last = null; // the transition fired last in this view, highlighted
 let queue = Promise.resolve(); // firings run one after another, in click order
 
