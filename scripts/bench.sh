@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: criterion natively, then the in-browser wasm harnesses
-# (crate/tests/bench_web_*.rs, release build, headless Chromium).
+# (crate/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
 #   scripts/bench.sh [native|wasm]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,6 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   benches=()
   for f in crate/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
   # shellcheck disable=SC2086
-  $WASM_CARGO test -p petrichain --release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
+  $WASM_CARGO test -p petrichain --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
     | tee /dev/stderr | grep -E '^BENCH' || true
 fi
