@@ -570,7 +570,7 @@ async fn pull_verified<S: SyncStore, T: Transport>(
         let got = page.events.len();
         let (more, head) = (page.more, page.head.clone());
         events.append(&mut page.events);
-        if head.seq < verifier.seq() {
+        if got > 0 && head.seq < verifier.seq() {
             return Err(bad(
                 backend,
                 "pull",
