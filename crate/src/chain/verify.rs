@@ -56,41 +56,6 @@ impl<'m> Verifier<'m> {
         }
     }
 
-    /// Resumes in the middle of a stream: the next event must be seq
-    /// `seq + 1` with `prev` = `head`, replayed from `marking` (the state after
-    /// seq `seq`, trusted: it comes from an already verified chain). Used by
-    /// the sync client to verify only what a remote adds after a common event.
-    pub fn resume(
-        model: &'m Model,
-        stream: &str,
-        seq: u64,
-        head: &str,
-        marking: Marking,
-    ) -> Result<Self, ChainError> {
-        let mut prev = [0u8; 32];
-        if hex::decode_to_slice(head, &mut prev).is_err() {
-            return Err(ChainError::InvalidInput {
-                field: "head".into(),
-                message: "must be 64 lowercase hex digits".into(),
-            });
-        }
-        if marking.0.len() != model.places().len() {
-            return Err(ChainError::InvalidInput {
-                field: "marking".into(),
-                message: format!(
-                    "has {} counts, the model has {} places",
-                    marking.0.len(),
-                    model.places().len()
-                ),
-            });
-        }
-        let mut v = Verifier::new(model, stream);
-        v.seq = seq;
-        v.prev = prev;
-        v.marking = marking;
-        Ok(v)
-    }
-
     /// Seq of the last event accepted (0 before any).
     pub fn seq(&self) -> u64 {
         self.seq
