@@ -56,6 +56,54 @@ impl<'m> Verifier<'m> {
         }
     }
 
+    /// Resumes a stream from a stored head: the event with `seq` has hash
+    /// `head` and left the net in `marking`. Later [`push`](Verifier::push)es
+    /// check events `seq + 1, ...` exactly as if the verifier had replayed
+    /// the stream up to there (a server appending on top of its stored head).
+    ///
+    /// Fails with [`ChainError::InvalidInput`] if `head` is not 64 lowercase
+    /// hex digits, if `seq` is 0 and `head` is not 64 zeros, or if the marking
+    /// does not have one count per place.
+    ///
+    /// ```
+    /// # use petrichain::chain::{Verifier, GENESIS_PREV};
+    /// # let (model, _) = petrichain::formats::json::import_json(r#"{"places":[{"id":"p","initial":1}],"transitions":[{"id":"t"}],"arcs":[{"source":"p","target":"t"}]}"#).unwrap();
+    /// let v = Verifier::resume(&model, "s", 0, GENESIS_PREV, model.initial_marking()).unwrap();
+    /// assert_eq!(v.seq(), 0);
+    /// assert!(Verifier::resume(&model, "s", 3, "zz", model.initial_marking()).is_err());
+    /// ```
+    pub fn resume(
+        model: &'m Model,
+        stream: &str,
+        seq: u64,
+        head: &str,
+        marking: Marking,
+    ) -> Result<Self, ChainError> {
+        let bad = |message: String| ChainError::InvalidInput {
+            field: "head".into(),
+            message,
+        };
+        let mut prev = [0u8; 32];
+        if !super::event::is_hash_hex(head) || hex::decode_to_slice(head, &mut prev).is_err() {
+            return Err(bad("hash must be 64 lowercase hex digits".into()));
+        }
+        if seq == 0 && head != GENESIS_PREV {
+            return Err(bad("hash of seq 0 must be 64 zeros".into()));
+        }
+        if marking.0.len() != model.places().len() {
+            return Err(bad(format!(
+                "marking has {} counts, the net has {} places",
+                marking.0.len(),
+                model.places().len()
+            )));
+        }
+        let mut v = Verifier::new(model, stream);
+        v.seq = seq;
+        v.prev = prev;
+        v.marking = marking;
+        Ok(v)
+    }
+
     /// Seq of the last event accepted (0 before any).
     pub fn seq(&self) -> u64 {
         self.seq
@@ -192,4 +240,64 @@ pub fn verify_events<'a>(
         v.push(e)?;
     }
     Ok(v.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Marking;
+    use crate::formats::json::import_json;
+    use crate::store::{block_on, Action, Ledger};
+
+    fn chain() -> (Model, Vec<Event>) {
+        let (model, _) = import_json(
+            r#"{"places":[{"id":"p","initial":3},{"id":"q"}],"transitions":[{"id":"t"}],
+                "arcs":[{"source":"p","target":"t"},{"source":"t","target":"q"}]}"#,
+        )
+        .unwrap();
+        let events = block_on(async {
+            let ledger = Ledger::memory();
+            let id = ledger.put_model(&model).await.unwrap();
+            ledger.create_stream("s", &id).await.unwrap();
+            for ts in 0..3 {
+                ledger.fire("s", &Action::new("t"), ts).await.unwrap();
+            }
+            ledger.all_events("s").await.unwrap()
+        });
+        (model, events)
+    }
+
+    #[test]
+    fn resume_from_a_stored_head_checks_like_a_full_replay() {
+        let (model, events) = chain();
+        let at = &events[1];
+        let mut v =
+            Verifier::resume(&model, "s", at.seq, &at.hash, Marking(at.state.clone())).unwrap();
+        v.push(&events[2]).unwrap();
+        assert_eq!(v.finish(), verify_events(&model, "s", &events).unwrap());
+
+        // A wrong stored marking makes the next event's state disagree.
+        let mut v = Verifier::resume(&model, "s", at.seq, &at.hash, Marking(vec![3, 0])).unwrap();
+        assert_eq!(v.push(&events[2]).unwrap_err().code(), "STATE_MISMATCH");
+        // A wrong head hash breaks the link.
+        let mut v = Verifier::resume(
+            &model,
+            "s",
+            at.seq,
+            &events[0].hash,
+            Marking(at.state.clone()),
+        )
+        .unwrap();
+        assert_eq!(v.push(&events[2]).unwrap_err().code(), "BROKEN_LINK");
+    }
+
+    #[test]
+    fn resume_refuses_malformed_heads() {
+        let (model, _) = chain();
+        let m = model.initial_marking();
+        assert!(Verifier::resume(&model, "s", 0, &"a".repeat(64), m.clone()).is_err());
+        assert!(Verifier::resume(&model, "s", 1, &"A".repeat(64), m.clone()).is_err());
+        assert!(Verifier::resume(&model, "s", 1, &"a".repeat(64), Marking(vec![1])).is_err());
+        assert!(Verifier::resume(&model, "s", 1, &"a".repeat(64), m).is_ok());
+    }
 }

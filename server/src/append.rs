@@ -1,0 +1,144 @@
+//! The conditional, idempotent append of docs/sync-protocol.md, written once
+//! for every storage backend. [`plan_append`] runs inside the backend's
+//! write transaction, so the head it checks is the head it writes on.
+//!
+//! In order:
+//! 1. Leading events the server already has (same seq, same hash) are
+//!    duplicates and skipped; a leading event whose seq is taken by another
+//!    hash is a lost race: `409 HEAD_MISMATCH`.
+//! 2. The head the new events build on (the last duplicate, or `expected`
+//!    when there is none) must be the stored head: `409` otherwise.
+//! 3. Each new event is checked by the engine's [`Verifier`], resumed at the
+//!    stored head: stream, model, seq, fields, `prev` link, hash, the net
+//!    allows the action, `state` is the marking reached. The first failure
+//!    refuses the batch: `422 INVALID_EVENT` with its seq and reason.
+//! 4. The new head and events are written, or nothing.
+
+use petrichain::chain::Verifier;
+use petrichain::engine::Marking;
+use petrichain::model::Model;
+use petrichain::sync::protocol::{AppendOk, AppendRequest, Head};
+
+use crate::error::ApiError;
+use crate::storage::{AppendTx, Commit, StreamHead};
+
+/// What the append decided: what to write (if anything) and the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The write, `None` when there is nothing new.
+    pub commit: Option<Commit>,
+    /// The `200` answer.
+    pub answer: AppendOk,
+}
+
+/// Decides an append of `req` to `stream`, whose model is `model` (already
+/// looked up from `req.model`), reading the stored state through `tx`.
+pub fn plan_append(
+    model: &Model,
+    stream: &str,
+    req: &AppendRequest,
+    tx: &mut dyn AppendTx,
+) -> Result<Decision, ApiError> {
+    let stored = tx.head()?;
+    let exists = stored.is_some();
+    let current = match stored {
+        Some(h) => {
+            if h.model != req.model {
+                return Err(ApiError::BadRequest(format!(
+                    "stream '{stream}' has model {}, the request names {}",
+                    h.model, req.model
+                )));
+            }
+            h
+        }
+        None => StreamHead {
+            id: stream.to_string(),
+            model: model.id().to_string(),
+            seq: 0,
+            hash: Head::zero().hash,
+            state: model.initial_marking().0,
+        },
+    };
+    let current_head = Head {
+        seq: current.seq,
+        hash: current.hash.clone(),
+    };
+
+    // 1. Skip what is already stored.
+    let mut base = req.expected.clone();
+    let mut duplicates = 0usize;
+    for e in &req.events {
+        if e.seq == 0 || e.seq > current.seq {
+            break;
+        }
+        match tx.hash_at(e.seq)? {
+            Some(h) if h == e.hash => {
+                base = Head {
+                    seq: e.seq,
+                    hash: e.hash.clone(),
+                };
+                duplicates += 1;
+            }
+            _ => return Err(ApiError::HeadMismatch(current_head)),
+        }
+    }
+    let fresh = &req.events[duplicates..];
+    if duplicates > 0 && fresh.is_empty() {
+        // An acknowledged batch sent again: success, nothing changes.
+        return Ok(Decision {
+            commit: None,
+            answer: AppendOk {
+                head: current_head,
+                stored: 0,
+                duplicates: duplicates as u64,
+            },
+        });
+    }
+
+    // 2. The conditional part.
+    if base != current_head {
+        return Err(ApiError::HeadMismatch(current_head));
+    }
+
+    // 3. Verify every new event on top of the stored head.
+    let mut verifier = Verifier::resume(
+        model,
+        stream,
+        current.seq,
+        &current.hash,
+        Marking(current.state.clone()),
+    )
+    .map_err(|e| ApiError::Internal(format!("stored head of '{stream}' is unusable: {e}")))?;
+    for e in fresh {
+        verifier
+            .push(e)
+            .map_err(|err| ApiError::invalid_event(&err, e.seq))?;
+    }
+
+    let answer_head = Head {
+        seq: verifier.seq(),
+        hash: verifier.head(),
+    };
+    let commit = if fresh.is_empty() && exists {
+        None
+    } else {
+        Some(Commit {
+            head: StreamHead {
+                id: stream.to_string(),
+                model: current.model,
+                seq: verifier.seq(),
+                hash: verifier.head(),
+                state: verifier.marking().0.clone(),
+            },
+            events: fresh.to_vec(),
+        })
+    };
+    Ok(Decision {
+        commit,
+        answer: AppendOk {
+            head: answer_head,
+            stored: fresh.len() as u64,
+            duplicates: duplicates as u64,
+        },
+    })
+}

@@ -1,0 +1,209 @@
+//! The one error type of the server, rendered as the protocol's JSON error
+//! (`{"code", "message", ...}`, docs/sync-protocol.md) with its HTTP status.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use petrichain::chain::ChainError;
+use petrichain::sync::protocol::{ErrorBody, Head};
+
+/// Anything a request can fail with. Every variant maps to one protocol
+/// code and status; none of them panics or leaks a Rust debug dump.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// 400: the body is not JSON of the expected shape.
+    MalformedJson(String),
+    /// 400: a bad query parameter, path or field.
+    BadRequest(String),
+    /// 400: a model whose SHA-256 is not its id.
+    ModelIdMismatch(String),
+    /// 404: no model with this id.
+    ModelNotFound(String),
+    /// 404: no stream with this id.
+    StreamNotFound(String),
+    /// 404: no such route or file.
+    NotFound(String),
+    /// 405: the route exists, the method does not.
+    MethodNotAllowed,
+    /// 409: the conditional append lost the race; carries the current head.
+    HeadMismatch(Head),
+    /// 413: the body is above the server's limit.
+    TooLarge(String),
+    /// 422: an event is invalid; the batch was refused.
+    InvalidEvent {
+        /// Seq of the first bad event.
+        seq: u64,
+        /// The chain error, with its own `code`.
+        reason: serde_json::Value,
+        /// Human text.
+        message: String,
+    },
+    /// 422: a model that does not validate.
+    InvalidModel {
+        /// The validation problems.
+        problems: serde_json::Value,
+        /// Human text.
+        message: String,
+    },
+    /// 500: storage or another internal failure (details go to the log).
+    Internal(String),
+}
+
+impl ApiError {
+    /// The protocol code, e.g. `HEAD_MISMATCH`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedJson(_) => "MALFORMED_JSON",
+            ApiError::BadRequest(_) => "BAD_REQUEST",
+            ApiError::ModelIdMismatch(_) => "MODEL_ID_MISMATCH",
+            ApiError::ModelNotFound(_) => "MODEL_NOT_FOUND",
+            ApiError::StreamNotFound(_) => "STREAM_NOT_FOUND",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ApiError::HeadMismatch(_) => "HEAD_MISMATCH",
+            ApiError::TooLarge(_) => "TOO_LARGE",
+            ApiError::InvalidEvent { .. } => "INVALID_EVENT",
+            ApiError::InvalidModel { .. } => "INVALID_MODEL",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::MalformedJson(_) | ApiError::BadRequest(_) | ApiError::ModelIdMismatch(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::ModelNotFound(_) | ApiError::StreamNotFound(_) | ApiError::NotFound(_) => {
+                StatusCode::NOT_FOUND
+            }
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::HeadMismatch(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> ErrorBody {
+        let mut body = ErrorBody {
+            code: self.code().to_string(),
+            message: String::new(),
+            head: None,
+            seq: None,
+            reason: None,
+            problems: None,
+        };
+        body.message = match self {
+            ApiError::MalformedJson(m)
+            | ApiError::BadRequest(m)
+            | ApiError::ModelIdMismatch(m)
+            | ApiError::NotFound(m)
+            | ApiError::TooLarge(m) => m.clone(),
+            ApiError::ModelNotFound(id) => {
+                format!("no model {id} on this server; PUT /v1/models/{id} first")
+            }
+            ApiError::StreamNotFound(id) => format!("no stream '{id}' on this server"),
+            ApiError::MethodNotAllowed => "method not allowed on this path".into(),
+            ApiError::HeadMismatch(head) => {
+                body.head = Some(head.clone());
+                format!(
+                    "the stream's head moved: it is now seq {} ({}); pull, rebase and retry",
+                    head.seq, head.hash
+                )
+            }
+            ApiError::InvalidEvent {
+                seq,
+                reason,
+                message,
+            } => {
+                body.seq = Some(*seq);
+                body.reason = Some(reason.clone());
+                format!("event {seq} refused, nothing stored: {message}")
+            }
+            ApiError::InvalidModel { problems, message } => {
+                body.problems = Some(problems.clone());
+                message.clone()
+            }
+            ApiError::Internal(_) => "internal server error (see the server log)".into(),
+        };
+        body
+    }
+
+    /// An invalid event found by the chain verifier.
+    pub fn invalid_event(err: &ChainError, fallback_seq: u64) -> ApiError {
+        ApiError::InvalidEvent {
+            seq: err.seq().unwrap_or(fallback_seq),
+            reason: serde_json::to_value(err).unwrap_or_else(
+                |_| serde_json::json!({ "code": err.code(), "message": err.to_string() }),
+            ),
+            message: err.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Internal(detail) => write!(f, "INTERNAL: {detail}"),
+            other => write!(f, "{}: {}", other.code(), other.body().message),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!("internal error: {detail}");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::Internal(format!("sqlite: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_mismatch_carries_the_head() {
+        let e = ApiError::HeadMismatch(Head::zero());
+        assert_eq!(e.status(), StatusCode::CONFLICT);
+        let v = serde_json::to_value(e.body()).unwrap();
+        assert_eq!(v["code"], "HEAD_MISMATCH");
+        assert_eq!(v["head"]["seq"], 0);
+        assert!(v.get("seq").is_none());
+    }
+
+    #[test]
+    fn invalid_event_carries_seq_and_reason() {
+        let err = ChainError::BrokenLink {
+            stream: "s".into(),
+            seq: 4,
+            prev: "a".into(),
+            expected: "b".into(),
+        };
+        let e = ApiError::invalid_event(&err, 1);
+        let v = serde_json::to_value(e.body()).unwrap();
+        assert_eq!(v["seq"], 4);
+        assert_eq!(v["reason"]["code"], "BROKEN_LINK");
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn internal_details_stay_in_the_log() {
+        let body = ApiError::Internal("disk I/O error at /secret/path".into()).body();
+        assert!(!body.message.contains("/secret"));
+    }
+}

@@ -1,0 +1,386 @@
+//! HTTP routes of protocol v1 (docs/sync-protocol.md) and the layers around
+//! them: body limit, CORS, one log line per request, JSON 404 / 405.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use petrichain::chain::MAX_ID_BYTES;
+use petrichain::formats::json::import_json;
+use petrichain::formats::ImportError;
+use petrichain::model::Model;
+use petrichain::sync::protocol::{
+    AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamInfo, StreamList, DEFAULT_PAGE,
+};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+use crate::append::plan_append;
+use crate::config::{Config, Cors};
+use crate::error::ApiError;
+use crate::live::Live;
+use crate::storage::Storage;
+
+/// Largest page of events one pull returns.
+pub const MAX_PAGE: u64 = 1000;
+
+/// What every handler shares.
+pub struct AppState {
+    /// The database.
+    pub storage: Arc<dyn Storage>,
+    /// Models already parsed and compiled, by id.
+    models: RwLock<HashMap<String, Arc<Model>>>,
+    /// The live-update hub.
+    pub live: Live,
+}
+
+impl AppState {
+    /// State over `storage`.
+    pub fn new(storage: Arc<dyn Storage>, _config: &Config) -> AppState {
+        AppState {
+            storage,
+            models: RwLock::default(),
+            live: Live::new(),
+        }
+    }
+
+    /// A stored model, parsed once and then cached.
+    pub async fn model(&self, id: &str) -> Result<Arc<Model>, ApiError> {
+        if let Some(m) = self
+            .models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            return Ok(m.clone());
+        }
+        let storage = self.storage.clone();
+        let key = id.to_string();
+        let json = blocking(move || storage.model(&key))
+            .await?
+            .ok_or_else(|| ApiError::ModelNotFound(id.to_string()))?;
+        let (model, _) = import_json(&json)
+            .map_err(|e| ApiError::Internal(format!("stored model {id} does not load: {e}")))?;
+        if model.id() != id {
+            return Err(ApiError::Internal(format!(
+                "stored model {id} loads with id {}",
+                model.id()
+            )));
+        }
+        let model = Arc::new(model);
+        self.models
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), model.clone());
+        Ok(model)
+    }
+}
+
+/// Runs blocking storage work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("storage task failed: {e}")))?
+}
+
+/// The whole application: API routes, static files, layers.
+pub fn router(state: Arc<AppState>, config: &Config) -> Router {
+    let api = Router::new()
+        .route("/v1/streams", get(list_streams))
+        .route("/v1/models/{id}", get(get_model).put(put_model))
+        .route("/v1/streams/{id}/events", get(pull).post(append))
+        .route("/v1/streams/{id}/live", get(live))
+        .route("/v1", get(not_found))
+        .route("/v1/{*rest}", get(not_found).fallback(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(state);
+    let app = match &config.static_dir {
+        Some(dir) => api.fallback_service(crate::static_files::service(dir)),
+        None => api.fallback(not_found),
+    };
+    let app = match cors_layer(&config.cors) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(middleware::from_fn(log_request))
+}
+
+fn cors_layer(cors: &Cors) -> Option<CorsLayer> {
+    let origin = match cors {
+        Cors::SameOrigin => return None,
+        Cors::Any => AllowOrigin::any(),
+        Cors::Origins(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|o| o.parse().ok())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origin)
+            .allow_methods([Method::GET, Method::PUT, Method::POST])
+            // Mirrors what the page asks for (Authorization and the like,
+            // which the `*` wildcard would not cover).
+            .allow_headers(AllowHeaders::mirror_request())
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let response = next.run(req).await;
+    tracing::info!(
+        "{method} {target} {} {:.1}ms",
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such route; see docs/sync-protocol.md".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge("request body is above this server's limit".into())
+        } else {
+            ApiError::BadRequest(format!("cannot read the body: {rejection}"))
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))
+}
+
+fn path_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
+    let Path(id) = path.map_err(|e| ApiError::BadRequest(format!("bad path: {e}")))?;
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "{what} id must be 1 to {MAX_ID_BYTES} bytes"
+        )));
+    }
+    Ok(id)
+}
+
+async fn list_streams(State(app): State<Arc<AppState>>) -> Result<Json<StreamList>, ApiError> {
+    let storage = app.storage.clone();
+    let heads = blocking(move || storage.streams()).await?;
+    Ok(Json(StreamList {
+        streams: heads
+            .into_iter()
+            .map(|h| StreamInfo {
+                id: h.id,
+                model: h.model,
+                head: Head {
+                    seq: h.seq,
+                    hash: h.hash,
+                },
+            })
+            .collect(),
+    }))
+}
+
+async fn get_model(
+    State(app): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<ModelDoc>, ApiError> {
+    let id = path_id(path, "model")?;
+    let storage = app.storage.clone();
+    let key = id.clone();
+    match blocking(move || storage.model(&key)).await? {
+        Some(json) => Ok(Json(ModelDoc { id, json })),
+        None => Err(ApiError::ModelNotFound(id)),
+    }
+}
+
+async fn put_model(
+    State(app): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let id = path_id(path, "model")?;
+    let doc: ModelDoc = json_body(body)?;
+    if doc.id != id {
+        return Err(ApiError::ModelIdMismatch(format!(
+            "the path names model {id}, the body {}",
+            doc.id
+        )));
+    }
+    let digest = hex::encode(Sha256::digest(doc.json.as_bytes()));
+    if digest != id {
+        return Err(ApiError::ModelIdMismatch(format!(
+            "SHA-256 of json is {digest}, not {id}"
+        )));
+    }
+    let model = match import_json(&doc.json) {
+        Ok((model, _warnings)) => model,
+        Err(ImportError::Invalid(e)) => {
+            return Err(ApiError::InvalidModel {
+                problems: serde_json::to_value(&e.problems).unwrap_or_default(),
+                message: e.to_string(),
+            })
+        }
+        Err(e) => {
+            return Err(ApiError::InvalidModel {
+                problems: serde_json::json!([e]),
+                message: format!("the model does not load: {e}"),
+            })
+        }
+    };
+    if model.id() != id {
+        let problem = format!(
+            "json is not the model's canonical JSON (docs/model-format.md): it loads as model {}",
+            model.id()
+        );
+        return Err(ApiError::InvalidModel {
+            problems: serde_json::json!([{ "code": "NOT_CANONICAL", "message": problem }]),
+            message: problem,
+        });
+    }
+    let storage = app.storage.clone();
+    let created = blocking(move || storage.put_model(&doc.id, &doc.json)).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+/// `after` and `limit` of a pull.
+fn page_query(query: Option<&str>) -> Result<(u64, u64), ApiError> {
+    let (mut after, mut limit) = (0u64, DEFAULT_PAGE);
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let number = || {
+            value.parse::<u64>().map_err(|_| {
+                ApiError::BadRequest(format!("{key}={value}: expected a non-negative integer"))
+            })
+        };
+        match key {
+            "after" => after = number()?,
+            "limit" => {
+                limit = number()?;
+                if limit == 0 {
+                    return Err(ApiError::BadRequest("limit must be at least 1".into()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((after, limit.min(MAX_PAGE)))
+}
+
+async fn pull(
+    State(app): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<EventPage>, ApiError> {
+    let stream = path_id(path, "stream")?;
+    let (after, limit) = page_query(query.as_deref())?;
+    let storage = app.storage.clone();
+    let key = stream.clone();
+    let page = blocking(move || storage.page(&key, after, limit))
+        .await?
+        .ok_or_else(|| ApiError::StreamNotFound(stream.clone()))?;
+    Ok(Json(EventPage {
+        stream,
+        model: page.head.model,
+        head: Head {
+            seq: page.head.seq,
+            hash: page.head.hash,
+        },
+        events: page.events,
+        more: page.more,
+    }))
+}
+
+async fn append(
+    State(app): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<AppendOk>, ApiError> {
+    let stream = path_id(path, "stream")?;
+    let req: AppendRequest = json_body(body)?;
+    let model = app.model(&req.model).await?;
+    let storage = app.storage.clone();
+    let key = stream.clone();
+    let decision = blocking(move || {
+        let mut answer = None;
+        storage.append(&key, &mut |tx| {
+            let d = plan_append(&model, &key, &req, tx)?;
+            answer = Some(d.answer);
+            Ok(d.commit)
+        })?;
+        answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))
+    })
+    .await?;
+    if decision.stored > 0 {
+        app.live.publish(&stream, decision.head.clone());
+    }
+    Ok(Json(decision))
+}
+
+async fn live(
+    State(app): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let stream = path_id(path, "stream")?;
+    let storage = app.storage.clone();
+    let key = stream.clone();
+    if blocking(move || storage.head(&key)).await?.is_none() {
+        return Err(ApiError::StreamNotFound(stream));
+    }
+    Ok(app
+        .live
+        .subscribe(stream, app.storage.clone())
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_query_defaults_and_caps() {
+        assert_eq!(page_query(None).unwrap(), (0, DEFAULT_PAGE));
+        assert_eq!(page_query(Some("after=7&limit=5")).unwrap(), (7, 5));
+        assert_eq!(page_query(Some("limit=999999")).unwrap(), (0, MAX_PAGE));
+        assert_eq!(page_query(Some("x=1&&after=2")).unwrap(), (2, DEFAULT_PAGE));
+        for bad in [
+            "limit=0",
+            "after=-1",
+            "after=abc",
+            "limit=",
+            "after=99999999999999999999",
+        ] {
+            assert_eq!(
+                page_query(Some(bad)).unwrap_err().code(),
+                "BAD_REQUEST",
+                "{bad}"
+            );
+        }
+    }
+}
