@@ -11,4 +11,14 @@ echo "[build] petrichain for wasm32 ($profile)"
 $WASM_CARGO build -p petrichain --lib --target wasm32-unknown-unknown $profile_flag $WASM_CARGO_FLAGS
 wasm-bindgen --target web --out-dir pkg --out-name petrichain \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/petrichain.wasm"
+if [ "$profile" = release ]; then
+  # binaryen from npm (setup.sh installs it); Debian's binaryen is too old for rustc 1.96 output.
+  wasm_opt=node_modules/.bin/wasm-opt
+  [ -x "$wasm_opt" ] || { echo "[build] $wasm_opt missing: run scripts/setup.sh (npm packages)" >&2; exit 1; }
+  before=$(wc -c < pkg/petrichain_bg.wasm)
+  "$wasm_opt" -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    pkg/petrichain_bg.wasm -o pkg/petrichain_bg.wasm
+  echo "[build] wasm-opt -O3: $before -> $(wc -c < pkg/petrichain_bg.wasm) bytes"
+fi
 echo "[build] pkg/petrichain.js, pkg/petrichain_bg.wasm ($(wc -c < pkg/petrichain_bg.wasm) bytes, $(gzip -9c pkg/petrichain_bg.wasm | wc -c) gzipped)"

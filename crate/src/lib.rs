@@ -24,14 +24,16 @@
 //! ```
 //!
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
-//! id), [`engine`] (firing), [`formats`] (import / export), [`chain`] (events,
-//! hashing, verification), [`store`] (the ledger over a store), [`sync`] (sync protocol and client).
+//! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG),
+//! [`chain`] (events, hashing, verification), [`store`] (the ledger over a
+//! store), [`sync`] (sync protocol and client).
 #![deny(missing_docs)]
 
 pub mod chain;
 pub mod engine;
 pub mod formats;
 pub mod model;
+pub mod render;
 pub mod store;
 pub mod sync;
 

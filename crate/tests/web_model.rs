@@ -166,3 +166,47 @@ fn bad_arguments_are_typed_errors_not_panics() {
         "BAD_ARGUMENT",
     );
 }
+
+#[wasm_bindgen_test]
+fn render_svg_marks_enabled_transitions_for_the_roles_given() {
+    let model = JsModel::from_json(TICTACTOE.into()).unwrap();
+    let start = model.initial_marking().unwrap();
+    let options = js(r#"{"roles":["x"],"highlight":"X11","scale":2}"#);
+    let svg = model.render_svg(start.clone(), options).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..40]);
+    assert_eq!(svg.matches("data-transition=").count(), 34);
+    assert_eq!(
+        svg.matches(r#"data-enabled="true""#).count(),
+        9,
+        "nine opening moves for x"
+    );
+    assert!(svg.contains("pc-highlight"));
+    // For o nothing is enabled at the start.
+    let svg = model
+        .render_svg(start.clone(), js(r#"{"roles":["o"]}"#))
+        .unwrap();
+    assert_eq!(svg.matches(r#"data-enabled="true""#).count(), 0);
+    // The browser parses it as SVG without errors.
+    let parser = web_sys_free_parse(&svg);
+    assert_eq!(parser, "svg");
+    assert_error(
+        model.render_svg(start, js(r#"{"scale":-1}"#)).unwrap_err(),
+        "BAD_ARGUMENT",
+    );
+}
+
+/// Parses `svg` with the browser's DOMParser (through js_sys, no web-sys
+/// feature needed) and returns the root element's name, or the parser error.
+fn web_sys_free_parse(svg: &str) -> String {
+    let parse = js_sys::Function::new_with_args(
+        "text",
+        "const d = new DOMParser().parseFromString(text, 'image/svg+xml');
+         const err = d.getElementsByTagName('parsererror')[0];
+         return err ? err.textContent : d.documentElement.nodeName;",
+    );
+    parse
+        .call1(&JsValue::NULL, &svg.into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}

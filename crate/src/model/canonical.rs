@@ -136,6 +136,11 @@ mod tests {
             r#"{"arcs":[{"kind":"normal","source":"p","target":"t","weight":2}],"name":"tiny","places":[{"capacity":0,"id":"p","initial":1,"label":"","x":0,"y":0}],"transitions":[{"id":"t","label":"","roles":["clerk"],"x":0,"y":0}],"version":1}"#
         );
         assert_eq!(model.id(), hex::encode(Sha256::digest(text.as_bytes())));
+        // The test vector of docs/model-format.md.
+        assert_eq!(
+            model.id(),
+            "a6e43afdaa36b385b235cb780bf28a318ab216c25c0dd823ea3e0d3a6176569a"
+        );
     }
 
     #[test]

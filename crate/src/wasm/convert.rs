@@ -6,6 +6,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::bad_argument;
+use crate::render::{LayoutMode, RenderOptions};
 use crate::{Marking, Model, MAX_TOKENS};
 
 /// Serialises to plain JS values: objects (not `Map`s) for maps, numbers for
@@ -95,4 +96,63 @@ pub(crate) fn multiple_from_js(value: &JsValue) -> Result<u64, JsValue> {
             "multiple must be a whole number from 1 to 2^53-1",
         )),
     }
+}
+
+/// `RenderOptions` from a JS options object (every field optional).
+pub(crate) fn render_options_from_js(
+    model: &Model,
+    options: &JsValue,
+) -> Result<RenderOptions, JsValue> {
+    let mut out = RenderOptions::new();
+    let roles = option(options, "roles")?;
+    if !roles.is_undefined() {
+        let names = roles_from_js(&roles)?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        out = out.roles(model.roles(&names));
+    }
+    for (key, set) in [
+        ("showLabels", RenderOptions::show_labels as fn(_, _) -> _),
+        ("showIds", RenderOptions::show_ids),
+    ] {
+        let value = option(options, key)?;
+        if !value.is_undefined() {
+            let on = value
+                .as_bool()
+                .ok_or_else(|| bad_argument(format!("{key} must be true or false")))?;
+            out = set(out, on);
+        }
+    }
+    let highlight = option(options, "highlight")?;
+    if !highlight.is_undefined() {
+        out = out.highlight(
+            highlight
+                .as_string()
+                .ok_or_else(|| bad_argument("highlight must be a transition id"))?,
+        );
+    }
+    let scale = option(options, "scale")?;
+    if !scale.is_undefined() {
+        match scale.as_f64() {
+            Some(s) if s.is_finite() && s > 0.0 && s <= 100.0 => out = out.scale(s),
+            _ => {
+                return Err(bad_argument(
+                    "scale must be a number above 0 and at most 100",
+                ))
+            }
+        }
+    }
+    let layout = option(options, "layout")?;
+    if !layout.is_undefined() {
+        out = out.layout(match layout.as_string().as_deref() {
+            Some("auto") => LayoutMode::Auto,
+            Some("always") => LayoutMode::Always,
+            Some("never") => LayoutMode::Never,
+            _ => {
+                return Err(bad_argument(
+                    "layout must be \"auto\", \"always\" or \"never\"",
+                ))
+            }
+        });
+    }
+    Ok(out)
 }

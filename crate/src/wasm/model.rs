@@ -5,7 +5,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{
-    marking_from_js, marking_to_js, multiple_from_js, option, roles_from_js, text_or_json, to_js,
+    marking_from_js, marking_to_js, multiple_from_js, option, render_options_from_js,
+    roles_from_js, text_or_json, to_js,
 };
 use super::error::to_js_error;
 use crate::formats::json::import_json;
@@ -26,6 +27,22 @@ export interface Arc {
   source: string; target: string; weight: number;
   kind: "normal" | "inhibitor" | "read" | "reset";
   points?: { x: number; y: number }[];
+}
+
+/** Options for `Model.renderSvg`. */
+export interface RenderOptions {
+  /** Roles whose enabled transitions are coloured as enabled. Default: every role. */
+  roles?: string[];
+  /** Draw labels (default true). */
+  showLabels?: boolean;
+  /** Draw ids (default false). */
+  showIds?: boolean;
+  /** Id of a transition to highlight. */
+  highlight?: string;
+  /** Scale factor of the drawing (default 1). */
+  scale?: number;
+  /** "auto" (lay out nets without positions; default), "always" or "never". */
+  layout?: "auto" | "always" | "never";
 }
 
 /** Options for `Model.fire`. */
@@ -155,6 +172,21 @@ impl JsModel {
             )
             .map_err(|e| to_js_error(&e))?;
         marking_to_js(&self.model, &next)
+    }
+
+    /// The net drawn as an SVG document for `marking`: places with their
+    /// tokens, transitions coloured enabled / disabled, arcs by kind. Every
+    /// element has `data-place` / `data-transition` / `data-arc` attributes and
+    /// a `<title>`, and `pc-*` classes for CSS (see docs/rendering.md).
+    #[wasm_bindgen(js_name = renderSvg)]
+    pub fn render_svg(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Marking")] marking: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RenderOptions")] options: JsValue,
+    ) -> Result<String, JsValue> {
+        let marking = marking_from_js(&self.model, &marking)?;
+        let options = render_options_from_js(&self.model, &options)?;
+        Ok(crate::render::render_svg(&self.model, &marking, &options))
     }
 
     /// The canonical JSON text (its SHA-256 is `id`).

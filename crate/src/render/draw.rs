@@ -1,0 +1,392 @@
+//! Drawing a net: arcs first (underneath), then places, then transitions,
+//! each in model order. The `svg` crate builds the document (root, title,
+//! style, marker definitions); the elements of the net are streamed by the
+//! [`Writer`](super::xml::Writer).
+
+use std::collections::HashSet;
+
+use svg::node::element::{Style, Title};
+use svg::node::Blob;
+use svg::Document;
+
+use super::geometry::{clip, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
+use super::style::{self, DEFAULT_CSS};
+use super::xml::{push_num, Writer};
+use super::{clean, RenderOptions};
+use crate::engine::Marking;
+use crate::model::{ArcKind, Model};
+
+/// Space around the drawing inside the viewBox.
+const MARGIN: f64 = 20.0;
+/// Estimated advance of one label character, to fit labels in the viewBox.
+const CHAR_WIDTH: f64 = 6.5;
+/// Up to this many tokens are drawn as dots; beyond, as a number.
+const MAX_DOTS: u64 = 5;
+/// Radius of a token dot.
+const DOT_RADIUS: f64 = 3.0;
+/// Distance between an arc and its reverse twin (p -> t and t -> p).
+const TWIN_OFFSET: f64 = 4.0;
+/// Distance of an arc's weight from the arc's middle.
+const WEIGHT_OFFSET: f64 = 9.0;
+/// Largest accepted scale factor.
+const MAX_SCALE: f64 = 1000.0;
+
+/// Builds the whole document for `model` in `marking`, nodes at `pos`
+/// (places first, then transitions).
+pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt]) -> String {
+    let mut enabled = vec![false; model.transitions().len()];
+    for t in model.enabled(marking, &options.roles) {
+        if let Some(e) = enabled.get_mut(t) {
+            *e = true;
+        }
+    }
+    let elements = model.arcs().len() + model.places().len() + model.transitions().len();
+    let mut w = Writer::with_capacity(400 * elements + 64);
+    let mut bounds = Bounds::empty();
+    arcs(&mut w, model, pos, &mut bounds);
+    places(&mut w, model, marking, options, pos, &mut bounds);
+    transitions(&mut w, model, &enabled, options, pos, &mut bounds);
+    if bounds.is_empty() {
+        bounds.add(Pt::new(0.0, 0.0), 0.0, 0.0);
+    }
+    let (x, y) = (bounds.min.x - MARGIN, bounds.min.y - MARGIN);
+    let width = bounds.max.x - bounds.min.x + 2.0 * MARGIN;
+    let height = bounds.max.y - bounds.min.y + 2.0 * MARGIN;
+    let scale = if options.scale.is_finite() && options.scale > 0.0 {
+        options.scale.min(MAX_SCALE)
+    } else {
+        1.0
+    };
+    let mut view_box = String::with_capacity(32);
+    for (i, v) in [x, y, width, height].into_iter().enumerate() {
+        if i > 0 {
+            view_box.push(' ');
+        }
+        push_num(&mut view_box, v);
+    }
+    let (mut w_attr, mut h_attr) = (String::new(), String::new());
+    push_num(&mut w_attr, width * scale);
+    push_num(&mut h_attr, height * scale);
+    let mut doc = Document::new()
+        .set("viewBox", view_box)
+        .set("width", w_attr)
+        .set("height", h_attr)
+        .set("class", "pc-net")
+        .set("data-model", model.id());
+    if !model.name().is_empty() {
+        doc = doc.add(Title::new(clean(model.name())));
+    }
+    if options.default_style {
+        doc = doc.add(Style::new(DEFAULT_CSS));
+    }
+    let mut out = doc
+        .add(style::markers())
+        .add(Blob::new(w.finish()))
+        .to_string();
+    out.push('\n');
+    out
+}
+
+fn arcs(w: &mut Writer, model: &Model, pos: &[Pt], bounds: &mut Bounds) {
+    let np = model.places().len();
+    let node = |id: &str| -> Option<(Pt, Shape)> {
+        if let Some(i) = model.place_index(id) {
+            return Some((*pos.get(i)?, Shape::Circle(PLACE_RADIUS)));
+        }
+        let t = model.transition_index(id)?;
+        Some((*pos.get(np + t)?, Shape::Square(TRANSITION_HALF)))
+    };
+    let pairs: HashSet<(&str, &str)> = model
+        .arcs()
+        .iter()
+        .map(|a| (a.source.as_str(), a.target.as_str()))
+        .collect();
+    let mut points: Vec<Pt> = Vec::new();
+    let mut d = String::new();
+    let mut title = String::new();
+    w.open("g").attr("class", "pc-arcs").start().newline();
+    for (i, arc) in model.arcs().iter().enumerate() {
+        let (Some((mut from, from_shape)), Some((mut to, to_shape))) =
+            (node(&arc.source), node(&arc.target))
+        else {
+            continue;
+        };
+        if arc.points.is_empty() && pairs.contains(&(arc.target.as_str(), arc.source.as_str())) {
+            // Keep an arc and its reverse twin apart instead of on one line.
+            let shift = to.minus(from).normal().times(TWIN_OFFSET);
+            from = from.plus(shift);
+            to = to.plus(shift);
+        }
+        let bend = |k: usize| {
+            let p = arc.points[k];
+            Pt::new(f64::from(p.x), f64::from(p.y))
+        };
+        let first = if arc.points.is_empty() { to } else { bend(0) };
+        let last = match arc.points.len() {
+            0 => from,
+            n => bend(n - 1),
+        };
+        points.clear();
+        points.push(clip(from_shape, from, first));
+        points.extend((0..arc.points.len()).map(bend));
+        points.push(clip(to_shape, to, last));
+        d.clear();
+        for (k, p) in points.iter().enumerate() {
+            d.push(if k == 0 { 'M' } else { 'L' });
+            push_num(&mut d, p.x);
+            d.push(',');
+            push_num(&mut d, p.y);
+            bounds.add(*p, 0.0, 0.0);
+        }
+        let (marker, class) = match arc.kind {
+            ArcKind::Normal => ("url(#pc-arrow)", "pc-arc pc-arc-normal"),
+            ArcKind::Inhibitor => ("url(#pc-inhibitor)", "pc-arc pc-arc-inhibitor"),
+            ArcKind::Read => ("url(#pc-arrow-read)", "pc-arc pc-arc-read"),
+            ArcKind::Reset => ("url(#pc-arrow-reset)", "pc-arc pc-arc-reset"),
+        };
+        w.open("g")
+            .attr("class", class)
+            .attr_u64("data-arc", i as u64)
+            .attr("data-source", &arc.source)
+            .attr("data-target", &arc.target)
+            .attr("data-kind", arc.kind.as_str())
+            .attr_u64("data-weight", arc.weight)
+            .start();
+        title.clear();
+        title.push_str(&arc.source);
+        title.push_str(" \u{2192} ");
+        title.push_str(&arc.target);
+        title.push_str(&match arc.kind {
+            ArcKind::Normal => format!(" (weight {})", arc.weight),
+            ArcKind::Inhibitor => format!(
+                " (inhibitor: disabled while it holds {} or more)",
+                arc.weight
+            ),
+            ArcKind::Read => format!(" (read: needs {}, consumes none)", arc.weight),
+            ArcKind::Reset => format!(" (reset: empties {})", arc.source),
+        });
+        w.open("title").start().text(&title).close("title");
+        w.open("path")
+            .attr("class", "pc-arc-line")
+            .attr("d", &d)
+            .attr("marker-end", marker)
+            .empty();
+        if arc.weight > 1 {
+            let (mid, dir) = midpoint(&points);
+            let at = mid.plus(dir.normal().times(WEIGHT_OFFSET));
+            text(w, &arc.weight.to_string(), "pc-weight", at, bounds);
+        }
+        w.close("g");
+    }
+    w.close("g");
+}
+
+fn places(
+    w: &mut Writer,
+    model: &Model,
+    marking: &Marking,
+    options: &RenderOptions,
+    pos: &[Pt],
+    bounds: &mut Bounds,
+) {
+    w.open("g").attr("class", "pc-places").start().newline();
+    for (i, place) in model.places().iter().enumerate() {
+        let Some(&c) = pos.get(i) else { continue };
+        let tokens = marking.as_slice().get(i).copied().unwrap_or(0);
+        w.open("g")
+            .attr("class", "pc-place")
+            .attr("data-place", &place.id)
+            .attr_u64("data-tokens", tokens);
+        if place.capacity > 0 {
+            w.attr_u64("data-capacity", place.capacity);
+        }
+        w.start();
+        let mut title = named(&place.id, &place.label);
+        title.push_str(&format!(
+            ": {tokens} token{}",
+            if tokens == 1 { "" } else { "s" }
+        ));
+        if place.capacity > 0 {
+            title.push_str(&format!(", capacity {}", place.capacity));
+        }
+        w.open("title").start().text(&title).close("title");
+        w.open("circle")
+            .attr("class", "pc-place-shape")
+            .attr_num("cx", c.x)
+            .attr_num("cy", c.y)
+            .attr_num("r", PLACE_RADIUS)
+            .empty();
+        bounds.add(c, PLACE_RADIUS, PLACE_RADIUS);
+        tokens_of(w, c, tokens);
+        if place.capacity > 0 {
+            let at = Pt::new(c.x + PLACE_RADIUS + 2.0, c.y - PLACE_RADIUS + 4.0);
+            let cap = format!("max {}", place.capacity);
+            let width = cap.len() as f64 * CHAR_WIDTH * 0.8;
+            bounds.add(Pt::new(at.x + width / 2.0, at.y - 3.0), width / 2.0, 6.0);
+            w.open("text")
+                .attr("class", "pc-capacity")
+                .attr_num("x", at.x)
+                .attr_num("y", at.y)
+                .start()
+                .text(&cap)
+                .close("text");
+        }
+        names(w, options, &place.id, &place.label, c, PLACE_RADIUS, bounds);
+        w.close("g");
+    }
+    w.close("g");
+}
+
+fn transitions(
+    w: &mut Writer,
+    model: &Model,
+    enabled: &[bool],
+    options: &RenderOptions,
+    pos: &[Pt],
+    bounds: &mut Bounds,
+) {
+    let np = model.places().len();
+    w.open("g")
+        .attr("class", "pc-transitions")
+        .start()
+        .newline();
+    for (i, tr) in model.transitions().iter().enumerate() {
+        let Some(&c) = pos.get(np + i) else { continue };
+        let on = enabled.get(i).copied().unwrap_or(false);
+        let highlight = options.highlight.as_deref() == Some(tr.id.as_str());
+        let class = match (on, highlight) {
+            (true, false) => "pc-transition pc-enabled",
+            (false, false) => "pc-transition pc-disabled",
+            (true, true) => "pc-transition pc-enabled pc-highlight",
+            (false, true) => "pc-transition pc-disabled pc-highlight",
+        };
+        w.open("g")
+            .attr("class", class)
+            .attr("data-transition", &tr.id)
+            .attr("data-enabled", if on { "true" } else { "false" });
+        if !tr.roles.is_empty() {
+            w.attr("data-roles", &tr.roles.join(" "));
+        }
+        w.start();
+        let mut title = named(&tr.id, &tr.label);
+        title.push_str(if on { ": enabled" } else { ": disabled" });
+        if !tr.roles.is_empty() {
+            title.push_str(", roles: ");
+            title.push_str(&tr.roles.join(", "));
+        }
+        w.open("title").start().text(&title).close("title");
+        let side = 2.0 * TRANSITION_HALF;
+        w.open("rect")
+            .attr("class", "pc-transition-shape")
+            .attr_num("x", c.x - TRANSITION_HALF)
+            .attr_num("y", c.y - TRANSITION_HALF)
+            .attr_num("width", side)
+            .attr_num("height", side)
+            .empty();
+        bounds.add(c, TRANSITION_HALF, TRANSITION_HALF);
+        names(w, options, &tr.id, &tr.label, c, TRANSITION_HALF, bounds);
+        w.close("g");
+    }
+    w.close("g");
+}
+
+/// "label (id)", or just the id when there is no label.
+fn named(id: &str, label: &str) -> String {
+    if label.is_empty() || label == id {
+        id.to_string()
+    } else {
+        format!("{label} ({id})")
+    }
+}
+
+/// Dots for a few tokens, a number beyond.
+fn tokens_of(w: &mut Writer, c: Pt, tokens: u64) {
+    const OFFSETS: [&[(f64, f64)]; 6] = [
+        &[],
+        &[(0.0, 0.0)],
+        &[(-5.0, 0.0), (5.0, 0.0)],
+        &[(0.0, -5.0), (-5.0, 4.0), (5.0, 4.0)],
+        &[(-5.0, -5.0), (5.0, -5.0), (-5.0, 5.0), (5.0, 5.0)],
+        &[
+            (-6.0, -6.0),
+            (6.0, -6.0),
+            (0.0, 0.0),
+            (-6.0, 6.0),
+            (6.0, 6.0),
+        ],
+    ];
+    if tokens <= MAX_DOTS {
+        for &(dx, dy) in OFFSETS[tokens as usize] {
+            w.open("circle")
+                .attr("class", "pc-token")
+                .attr_num("cx", c.x + dx)
+                .attr_num("cy", c.y + dy)
+                .attr_num("r", DOT_RADIUS)
+                .empty();
+        }
+    } else {
+        let digits = tokens.to_string();
+        let size = match digits.len() {
+            0..=3 => 12,
+            4..=5 => 9,
+            _ => 6,
+        };
+        w.open("text")
+            .attr("class", "pc-tokens")
+            .attr_num("x", c.x)
+            .attr_num("y", c.y)
+            .attr("dy", "0.35em")
+            .attr_u64("font-size", size)
+            .attr("text-anchor", "middle")
+            .start()
+            .text(&digits)
+            .close("text");
+    }
+}
+
+/// The label below the node and the id above it, as the options ask.
+fn names(
+    w: &mut Writer,
+    options: &RenderOptions,
+    id: &str,
+    label: &str,
+    c: Pt,
+    half: f64,
+    bounds: &mut Bounds,
+) {
+    let shown = if !options.show_labels {
+        ""
+    } else if !label.is_empty() {
+        label
+    } else if options.show_ids {
+        "" // the id is written above already
+    } else {
+        id
+    };
+    if !shown.is_empty() {
+        text(
+            w,
+            shown,
+            "pc-label",
+            Pt::new(c.x, c.y + half + 13.0),
+            bounds,
+        );
+    }
+    if options.show_ids {
+        text(w, id, "pc-id", Pt::new(c.x, c.y - half - 5.0), bounds);
+    }
+}
+
+/// A centred text whose baseline is at `at`, counted in `bounds`.
+fn text(w: &mut Writer, content: &str, class: &str, at: Pt, bounds: &mut Bounds) {
+    let half_width = content.chars().count() as f64 * CHAR_WIDTH / 2.0;
+    bounds.add(Pt::new(at.x, at.y - 4.0), half_width, 8.0);
+    w.open("text")
+        .attr("class", class)
+        .attr_num("x", at.x)
+        .attr_num("y", at.y)
+        .attr("text-anchor", "middle")
+        .start()
+        .text(content)
+        .close("text");
+}

@@ -1,0 +1,77 @@
+//! The default look: a CSS block and the arrowhead markers. Every drawn
+//! element carries a `pc-*` class, so an app can restyle the drawing with its
+//! own CSS (or leave the default block out with
+//! [`RenderOptions::default_style`](super::RenderOptions::default_style)).
+
+use svg::node::element::{Circle, Definitions, Marker, Path};
+
+/// The CSS placed in the `<style>` element of every drawing (unless turned off).
+pub const DEFAULT_CSS: &str = "\
+.pc-net text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\
+.pc-place-shape{fill:#ffffff;stroke:#37474f;stroke-width:1.5}\
+.pc-token{fill:#212121}\
+.pc-tokens{fill:#212121;font-weight:600}\
+.pc-transition-shape{stroke:#37474f;stroke-width:1.5}\
+.pc-enabled .pc-transition-shape{fill:#43a047}\
+.pc-disabled .pc-transition-shape{fill:#cfd8dc}\
+.pc-highlight .pc-transition-shape{stroke:#ff6f00;stroke-width:3}\
+.pc-label{fill:#263238;font-size:11px}\
+.pc-id{fill:#78909c;font-size:9px}\
+.pc-capacity{fill:#78909c;font-size:9px}\
+.pc-weight{fill:#263238;font-size:10px;font-weight:600}\
+.pc-arc path{fill:none;stroke:#546e7a;stroke-width:1.3}\
+.pc-arc-read path{stroke-dasharray:5 3}\
+.pc-arc-inhibitor path{stroke:#c62828}\
+.pc-arc-reset path{stroke:#1565c0}\
+.pc-arrowhead{fill:#546e7a}\
+.pc-arrowhead-read{fill:#ffffff;stroke:#546e7a;stroke-width:1.2}\
+.pc-arrowhead-reset{fill:#1565c0}\
+.pc-inhibitor-head{fill:#ffffff;stroke:#c62828;stroke-width:1.5}";
+
+/// The `<defs>` with one marker per arc kind (ids `pc-arrow`,
+/// `pc-arrow-read`, `pc-arrow-reset`, `pc-inhibitor`). Each marker's tip (its `refX`)
+/// is the end of the arc's path, which stops at the target's border.
+pub fn markers() -> Definitions {
+    let marker = |id: &str| {
+        Marker::new()
+            .set("id", id)
+            .set("viewBox", "0 0 10 10")
+            .set("refX", 10)
+            .set("refY", 5)
+            .set("markerWidth", 9)
+            .set("markerHeight", 9)
+            .set("markerUnits", "userSpaceOnUse")
+            .set("orient", "auto")
+    };
+    Definitions::new()
+        .add(
+            marker("pc-arrow").add(
+                Path::new()
+                    .set("class", "pc-arrowhead")
+                    .set("d", "M0,0L10,5L0,10z"),
+            ),
+        )
+        .add(
+            marker("pc-arrow-read").add(
+                Path::new()
+                    .set("class", "pc-arrowhead-read")
+                    .set("d", "M1,1L9.5,5L1,9z"),
+            ),
+        )
+        .add(
+            marker("pc-arrow-reset").add(
+                Path::new()
+                    .set("class", "pc-arrowhead-reset")
+                    .set("d", "M0,0L5,5L0,10zM5,0L10,5L5,10z"),
+            ),
+        )
+        .add(
+            marker("pc-inhibitor").add(
+                Circle::new()
+                    .set("class", "pc-inhibitor-head")
+                    .set("cx", 5.5)
+                    .set("cy", 5)
+                    .set("r", 4),
+            ),
+        )
+}

@@ -1,0 +1,9 @@
+// Browser / bundler entry: instantiates the wasm engine once, at import, so
+// `import { Model } from "petrichain"` is ready to use. Bundlers (Vite,
+// webpack 5, esbuild) resolve the .wasm URL that wasm-bindgen's loader builds
+// with `new URL(..., import.meta.url)`.
+import init from "../pkg/petrichain.js";
+
+await init();
+
+export * from "../pkg/petrichain.js";

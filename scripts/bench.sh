@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Benchmarks: criterion natively, then the in-browser wasm harnesses
+# (crate/tests/bench_web_*.rs, release build, headless Chromium).
+#   scripts/bench.sh [native|wasm]   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+bash scripts/setup.sh --test
+if [ "$what" = all ] || [ "$what" = native ]; then
+  cargo bench -p petrichain
+fi
+if [ "$what" = all ] || [ "$what" = wasm ]; then
+  . scripts/wasm-env.sh
+  export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+  export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/crate/webdriver.json"
+  export WASM_BINDGEN_TEST_TIMEOUT=600
+  benches=()
+  for f in crate/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
+  # shellcheck disable=SC2086
+  $WASM_CARGO test -p petrichain --release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
+    | tee /dev/stderr | grep -E '^BENCH' || true
+fi

@@ -1,0 +1,81 @@
+// Packs the npm package, installs the tarball into a fresh project in a
+// temporary folder, and uses it as a user would: from Node, and from a page
+// built with Vite and opened in headless Chromium.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build, preview } from "vite";
+import { launchBrowser, watchErrors } from "../e2e/helpers.mjs";
+
+const repo = new URL("../../", import.meta.url).pathname;
+let project;
+let tarball;
+
+before(() => {
+  project = mkdtempSync(join(tmpdir(), "petrichain-pack-"));
+  // The wasm build already ran (scripts/ci/wasm-build.sh); skip prepack's rebuild.
+  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], { cwd: repo, encoding: "utf8" });
+  const [info] = JSON.parse(out);
+  tarball = join(project, info.filename);
+  const files = info.files.map((f) => f.path).sort();
+  assert.deepEqual(files, [
+    "README.md", "js/browser.js", "js/index.d.ts", "js/node.js", "package.json",
+    "pkg/petrichain.d.ts", "pkg/petrichain.js", "pkg/petrichain_bg.wasm", "pkg/petrichain_bg.wasm.d.ts",
+  ]);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "fresh-app", private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: project });
+});
+
+after(() => rmSync(project, { recursive: true, force: true }));
+
+test("the tarball is small and ships the optimised wasm", () => {
+  const wasm = readFileSync(join(project, "node_modules/petrichain/pkg/petrichain_bg.wasm"));
+  assert.ok(wasm.length > 10_000, "a real wasm module");
+  assert.deepEqual([...wasm.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], "wasm magic");
+  assert.ok(readdirSync(join(project, "node_modules/petrichain")).every((f) => !["crate", "www", "target", "node_modules"].includes(f)));
+});
+
+test("works from Node with a bare import", () => {
+  writeFileSync(join(project, "use.mjs"), `
+    import { Model } from "petrichain";
+    const model = Model.fromJson({ places: [{ id: "a", initial: 2 }], transitions: [{ id: "t" }], arcs: [{ source: "a", target: "t" }] });
+    let m = model.fire(model.initialMarking(), "t", { multiple: 2 });
+    let code = null;
+    try { model.fire(m, "t"); } catch (e) { code = (e instanceof Error) && e.code; }
+    console.log(JSON.stringify({ id: model.id, m, code }));
+  `);
+  const out = JSON.parse(execFileSync("node", ["use.mjs"], { cwd: project, encoding: "utf8" }));
+  assert.match(out.id, /^[0-9a-f]{64}$/);
+  assert.deepEqual(out.m, { a: 0 });
+  assert.equal(out.code, "NOT_ENABLED");
+});
+
+test("works in a page built with Vite, in Chromium", async () => {
+  writeFileSync(join(project, "index.html"), `<!doctype html><html><head><link rel="icon" href="data:,"></head>
+    <body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`);
+  writeFileSync(join(project, "main.js"), `
+    import { Model } from "petrichain";
+    const model = Model.fromJson({ places: [{ id: "a", initial: 1 }], transitions: [{ id: "t" }], arcs: [{ source: "a", target: "t" }] });
+    const m = model.fire(model.initialMarking(), "t");
+    document.getElementById("out").textContent = JSON.stringify({ id: model.id, m });
+  `);
+  await build({ root: project, logLevel: "warn", build: { target: "es2022", outDir: "dist" } });
+  const server = await preview({ root: project, logLevel: "warn", build: { outDir: "dist" }, preview: { host: "127.0.0.1", port: 0 } });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`http://127.0.0.1:${server.httpServer.address().port}/`);
+    await page.waitForFunction(() => document.getElementById("out").textContent.length > 0);
+    const out = JSON.parse(await page.textContent("#out"));
+    assert.match(out.id, /^[0-9a-f]{64}$/);
+    assert.deepEqual(out.m, { a: 0 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
