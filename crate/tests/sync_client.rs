@@ -299,7 +299,7 @@ fn conflicting_spend_of_one_token_keeps_one_event_and_records_one_conflict() {
         let seen = RefCell::new(Vec::new());
         let r = sync_stream(&b, &backend, "wallet", &opts(), &|e| {
             if let SyncEvent::Conflict { conflict } = e {
-                seen.borrow_mut().push(conflict.clone());
+                seen.borrow_mut().push((**conflict).clone());
             }
         })
         .await

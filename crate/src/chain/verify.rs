@@ -137,7 +137,7 @@ impl<'m> Verifier<'m> {
                 found: e.model.clone(),
             });
         }
-        let expected_seq = self.seq.checked_add(1).unwrap_or(u64::MAX);
+        let expected_seq = self.seq.saturating_add(1);
         if e.seq != expected_seq {
             return Err(ChainError::SeqGap {
                 stream: stream.clone(),

@@ -125,7 +125,8 @@ pub struct ImportReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subscription(u64);
 
-type Listener = (u64, Option<String>, Rc<dyn Fn(&Change)>);
+type Callback = Rc<dyn Fn(&Change)>;
+type Listener = (u64, Option<String>, Callback);
 
 #[derive(Default)]
 struct Listeners {
@@ -134,11 +135,11 @@ struct Listeners {
 }
 
 fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
-    let targets: Vec<Rc<dyn Fn(&Change)>> = listeners
+    let targets: Vec<Callback> = listeners
         .borrow()
         .list
         .iter()
-        .filter(|(_, s, _)| s.as_deref().is_none_or(|s| s == change.stream))
+        .filter(|(_, s, _)| s.as_deref().map_or(true, |s| s == change.stream))
         .map(|(_, _, f)| f.clone())
         .collect();
     for f in targets {

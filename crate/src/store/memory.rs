@@ -12,13 +12,15 @@ use super::sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncR
 use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
 use crate::chain::Event;
 
+type Sink = Rc<dyn Fn(&Change)>;
+
 #[derive(Default)]
 struct Data {
     models: BTreeMap<String, ModelRecord>,
     streams: BTreeMap<String, StreamRecord>,
     events: BTreeMap<(String, u64), Event>,
     by_hash: HashMap<String, (String, u64)>,
-    sinks: Vec<(u64, Rc<dyn Fn(&Change)>)>,
+    sinks: Vec<(u64, Sink)>,
     next_connection: u64,
     sync: BTreeMap<String, SyncRecord>,
     conflicts: Vec<Conflict>,

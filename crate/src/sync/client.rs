@@ -165,7 +165,7 @@ pub enum SyncEvent {
     /// A local action was refused after a rebase and recorded.
     Conflict {
         /// The conflict.
-        conflict: Conflict,
+        conflict: Box<Conflict>,
     },
     /// A stream finished.
     Stream {
@@ -422,7 +422,9 @@ async fn sync_round<S: SyncStore, T: Transport>(
             head: head.clone(),
         });
         for conflict in conflicts {
-            on_event(&SyncEvent::Conflict { conflict });
+            on_event(&SyncEvent::Conflict {
+                conflict: Box::new(conflict),
+            });
         }
         (kept, pulled.end.clone())
     } else {

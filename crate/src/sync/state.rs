@@ -54,10 +54,7 @@ impl Backoff {
     /// Delay before retry number `attempt` (0 = first retry).
     pub fn delay(&self, attempt: u32) -> u64 {
         let factor = 1u64.checked_shl(attempt.min(62)).unwrap_or(u64::MAX);
-        self.base_ms
-            .checked_mul(factor)
-            .unwrap_or(u64::MAX)
-            .min(self.max_ms)
+        self.base_ms.saturating_mul(factor).min(self.max_ms)
     }
 }
 
