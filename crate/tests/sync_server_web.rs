@@ -310,3 +310,82 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
         .iter()
         .any(|s| s.id == id && s.head == first.head));
 }
+
+/// Interrupted syncs against the real server resume with nothing lost or
+/// duplicated: a pull that dies on its second page stores nothing; a push the
+/// server stored but whose answer never arrived is recognised afterwards.
+#[wasm_bindgen_test]
+async fn interrupted_syncs_resume_without_loss_or_duplicates() {
+    let id = unique("resume");
+    let (a, b) = (open(&unique("rs-a")).await, open(&unique("rs-b")).await);
+    let sa = new_stream(&a, SHOP, &id).await;
+    for ts in 1..=5 {
+        fire(&sa, "sell", &format!(r#"{{"roles":["clerk"],"ts":{ts}}}"#)).await;
+    }
+    // A transport over fetch that can fail the 2nd pull, or lose a push's answer.
+    let make = Function::new_with_args(
+        "base",
+        r#"
+        const call = async (method, path, body) => {
+          const r = await fetch(base + "/v1" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+          return { status: r.status, json: await r.json() };
+        };
+        const t = {
+          name: base, failSecondPull: false, loseAnswer: false, pulls: 0,
+          async pull(stream, after, limit) {
+            t.pulls++;
+            if (t.failSecondPull && t.pulls === 2) throw new Error("connection reset");
+            const r = await call("GET", `/streams/${encodeURIComponent(stream)}/events?after=${after}&limit=${limit}`);
+            return r.status === 404 ? null : r.json;
+          },
+          async push(stream, req) {
+            const r = await call("POST", `/streams/${encodeURIComponent(stream)}/events`, req);
+            if (t.loseAnswer) throw new Error("server restarted before answering");
+            return r.status === 409 ? { conflict: r.json.head } : r.json;
+          },
+          async getModel(id) { const r = await call("GET", `/models/${id}`); return r.status === 200 ? r.json : null; },
+          async putModel(doc) { await call("PUT", `/models/${doc.id}`, doc); },
+        };
+        return t;
+        "#,
+    );
+    let t = make.call1(&JsValue::NULL, &server().into()).unwrap();
+    let set = |k: &str, v: bool| {
+        js_sys::Reflect::set(&t, &k.into(), &JsValue::from_bool(v)).unwrap();
+    };
+    // The push is stored by the server, the answer is lost.
+    set("loseAnswer", true);
+    let ha = handle(&a, transport_options(&t, &[&id]));
+    rejects(ha.now(), "NETWORK").await;
+    assert_eq!(
+        ok(ha.pending(None)).await.as_f64(),
+        Some(5.0),
+        "no answer, still pending"
+    );
+    set("loseAnswer", false);
+    let r = ok(ha.now()).await;
+    let sr = get(&get(&r, "streams"), "0");
+    assert_eq!(
+        (num(&sr, "pushed"), num(&sr, "pulled"), num(&sr, "pending")),
+        (0.0, 0.0, 0.0)
+    );
+    // b pulls in pages of 2; the second page fails: nothing stored; then resumes.
+    let options = transport_options(&t, &[&id]);
+    js_sys::Reflect::set(&options, &"pageSize".into(), &2.into()).unwrap();
+    set("failSecondPull", true);
+    js_sys::Reflect::set(&t, &"pulls".into(), &0.into()).unwrap();
+    let hb = handle(&b, options);
+    rejects(hb.now(), "NETWORK").await;
+    assert_eq!(snapshot(&b, &id).await, "UNKNOWN_STREAM\n[]");
+    set("failSecondPull", false);
+    let r = ok(hb.now()).await;
+    assert_eq!(num(&get(&get(&r, "streams"), "0"), "pulled"), 5.0);
+    let ca = chain(&a, &id).await;
+    assert_eq!(chain(&b, &id).await, ca);
+    // The server has exactly the five events (a fresh ledger sees the same).
+    let c = JsLedger::memory();
+    ok(handle(&c, url_options(server(), &[&id])).now()).await;
+    assert_eq!(chain(&c, &id).await, ca);
+    a.close();
+    b.close();
+}
