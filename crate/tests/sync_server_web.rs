@@ -389,3 +389,54 @@ async fn interrupted_syncs_resume_without_loss_or_duplicates() {
     a.close();
     b.close();
 }
+
+/// `live: true`: the server's server-sent events wake continuous sync as
+/// soon as another client appends, long before the interval.
+#[wasm_bindgen_test]
+async fn live_updates_pull_another_clients_events_at_once() {
+    let id = unique("live");
+    let (a, b) = (JsLedger::memory(), JsLedger::memory());
+    let sb = new_stream(&b, SHOP, &id).await;
+    fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
+    let hb = handle(&b, url_options(server(), &[&id]));
+    ok(hb.now()).await;
+    let options = url_options(server(), &[&id]);
+    js_sys::Reflect::set(&options, &"interval".into(), &600_000.into()).unwrap();
+    js_sys::Reflect::set(&options, &"live".into(), &true.into()).unwrap();
+    let ha = handle(&a, options);
+    ha.start();
+    let has = |n: u32| {
+        let a = &a;
+        let id = id.clone();
+        async move {
+            match wasm_bindgen_futures::JsFuture::from(a.stream(id)).await {
+                Ok(s) => {
+                    Array::from(&ok(stream_of(s).events(JsValue::UNDEFINED)).await).length() == n
+                }
+                Err(_) => false,
+            }
+        }
+    };
+    let mut waited = 0;
+    while !has(1).await {
+        assert!(waited < 5_000, "the first sync did not happen");
+        sleep(50).await;
+        waited += 50;
+    }
+    sleep(300).await; // let the EventSource connect
+    fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
+    ok(hb.now()).await;
+    let mut waited = 0;
+    while !has(2).await {
+        assert!(waited < 5_000, "the live update did not wake the sync");
+        sleep(50).await;
+        waited += 50;
+    }
+    ha.stop();
+    assert_eq!(chain(&a, &id).await, chain(&b, &id).await);
+    // live needs a URL.
+    let transport = js_backend();
+    let o = transport_options(&transport, &[]);
+    js_sys::Reflect::set(&o, &"live".into(), &true.into()).unwrap();
+    assert!(a.sync(o).is_err());
+}

@@ -41,6 +41,12 @@ impl HttpTransport {
         }
     }
 
+    /// URL of the live updates of `stream` (`GET /v1/streams/{id}/live`,
+    /// server-sent events).
+    pub fn live_url(&self, stream: &str) -> String {
+        self.url(&format!("/streams/{}/live", encode(stream)))
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/{PROTOCOL_VERSION}{path}", self.base)
     }

@@ -78,6 +78,13 @@ export interface SyncOptions {
   backoff?: number;
   /** Largest retry delay, ms. Default 60000. */
   maxBackoff?: number;
+  /**
+   * With `url` and `start()`: also listen to the server's live updates
+   * (server-sent events on `/v1/streams/{id}/live`) and sync as soon as a
+   * stream moves. EventSource cannot send `headers`: use it with cookie or
+   * no authentication. Default false.
+   */
+  live?: boolean;
 }
 
 /** What syncing one stream did. */
@@ -255,6 +262,11 @@ struct Shared {
     last_error: RefCell<JsValue>,
     online: RefCell<Option<Closure<dyn FnMut()>>>,
     subscription: Cell<Option<Subscription>>,
+    /// Listen to server-sent events (`live` option, URL transports only).
+    live: bool,
+    /// Open `EventSource`s and their listener.
+    sources: RefCell<Vec<JsValue>>,
+    on_live: RefCell<Option<Closure<dyn FnMut()>>>,
 }
 
 impl Shared {
@@ -465,6 +477,71 @@ async fn run_loop(shared: Rc<Shared>, generation: u32) {
     }
 }
 
+/// Opens one `EventSource` per stream in scope (the `streams` option, else
+/// the local streams); every `append` event wakes the loop.
+async fn open_live(shared: Rc<Shared>, generation: u32) {
+    let AnyTransport::Http(http) = &shared.transport else {
+        return;
+    };
+    let ids = match &shared.streams {
+        Some(list) => list.clone(),
+        None => match shared.ledger.streams().await {
+            Ok(list) => list.into_iter().map(|s| s.id).collect(),
+            Err(e) => {
+                shared.emit("error", &to_js_error(&e));
+                return;
+            }
+        },
+    };
+    if !shared.running.get() || shared.generation.get() != generation {
+        return;
+    }
+    let Some(class) = global_get(&["EventSource"]).and_then(|c| c.dyn_into::<Function>().ok())
+    else {
+        shared.emit(
+            "error",
+            &bad_argument("live updates need EventSource, which this environment lacks"),
+        );
+        return;
+    };
+    let weak = Rc::downgrade(&shared);
+    let listener = Closure::<dyn FnMut()>::new(move || {
+        if let Some(s) = weak.upgrade() {
+            if s.status.get() == Status::Syncing {
+                s.dirty.set(true);
+            } else {
+                s.wake();
+            }
+        }
+    });
+    for id in ids {
+        let args = js_sys::Array::of1(&http.live_url(&id).into());
+        let Ok(source) = Reflect::construct(&class, &args) else {
+            continue;
+        };
+        if let Some(add) = Reflect::get(&source, &"addEventListener".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            let _ = add.call2(&source, &"append".into(), listener.as_ref());
+        }
+        shared.sources.borrow_mut().push(source);
+    }
+    *shared.on_live.borrow_mut() = Some(listener);
+}
+
+fn close_live(shared: &Shared) {
+    for source in shared.sources.borrow_mut().drain(..) {
+        if let Some(close) = Reflect::get(&source, &"close".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            let _ = close.call0(&source);
+        }
+    }
+    shared.on_live.borrow_mut().take();
+}
+
 fn next_delay(shared: &Shared, retryable: bool, failures: &mut u32) -> u32 {
     let delay = if retryable {
         shared.backoff.delay(*failures)
@@ -533,6 +610,20 @@ fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Shared, JsValue> {
                 .map_err(|_| bad_argument("streams must be an array of stream ids"))?,
         )
     };
+    let live_value = option(options, "live")?;
+    let live = match (
+        live_value.is_undefined() || live_value.is_null(),
+        live_value.as_bool(),
+    ) {
+        (true, _) => false,
+        (false, Some(b)) => b,
+        (false, None) => return Err(bad_argument("live must be true or false")),
+    };
+    if live && !matches!(transport, AnyTransport::Http(_)) {
+        return Err(bad_argument(
+            "live updates need a url (server-sent events); a JS transport can call now() itself",
+        ));
+    }
     let defaults = SyncOptions::default();
     let base = whole(options, "backoff", 1_000, 1, u64::from(u32::MAX))?;
     let backoff = Backoff {
@@ -578,6 +669,9 @@ fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Shared, JsValue> {
         last_error: RefCell::new(JsValue::UNDEFINED),
         online: RefCell::new(None),
         subscription: Cell::new(None),
+        live,
+        sources: RefCell::new(Vec::new()),
+        on_live: RefCell::new(None),
     })
 }
 
@@ -651,6 +745,9 @@ impl JsSyncHandle {
             }
         });
         shared.subscription.set(Some(sub));
+        if shared.live {
+            spawn_local(open_live(shared.clone(), generation));
+        }
         spawn_local(run_loop(shared.clone(), generation));
     }
 
@@ -670,6 +767,7 @@ impl JsSyncHandle {
         if let Some(sub) = shared.subscription.take() {
             shared.ledger.unsubscribe(sub);
         }
+        close_live(shared);
         shared.wake();
     }
 
