@@ -10,6 +10,9 @@ if [ "$what" = all ] || [ "$what" = native ]; then
   cargo bench -p petrichain
 fi
 if [ "$what" = all ] || [ "$what" = wasm ]; then
+  # bench_web_sync.rs pulls from the reference server (release build).
+  . scripts/ci/sync-servers.sh
+  start_sync_servers release
   . scripts/wasm-env.sh
   export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
