@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: criterion natively, then the in-browser wasm harnesses
-# (crate/tests/bench_web_*.rs, release build, headless Chromium).
+# (crate/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
 #   scripts/bench.sh [native|wasm]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,9 @@ if [ "$what" = all ] || [ "$what" = native ]; then
   cargo bench -p petrichain
 fi
 if [ "$what" = all ] || [ "$what" = wasm ]; then
+  # bench_web_sync.rs pulls from the reference server (release build).
+  . scripts/ci/sync-servers.sh
+  start_sync_servers release
   . scripts/wasm-env.sh
   export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
@@ -18,6 +21,6 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   benches=()
   for f in crate/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
   # shellcheck disable=SC2086
-  $WASM_CARGO test -p petrichain --release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
+  $WASM_CARGO test -p petrichain --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
     | tee /dev/stderr | grep -E '^BENCH' || true
 fi

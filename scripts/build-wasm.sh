@@ -4,14 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/wasm-env.sh
-profile=release; profile_flag=--release
+profile=wasm-release; profile_flag="--profile wasm-release"
 if [ "${1:-}" = "--dev" ]; then profile=debug; profile_flag=; fi
 echo "[build] petrichain for wasm32 ($profile)"
+# shellcheck disable=SC2086
 # shellcheck disable=SC2086
 $WASM_CARGO build -p petrichain --lib --target wasm32-unknown-unknown $profile_flag $WASM_CARGO_FLAGS
 wasm-bindgen --target web --out-dir pkg --out-name petrichain \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/petrichain.wasm"
-if [ "$profile" = release ]; then
+if [ "$profile" = wasm-release ]; then
   # binaryen from npm (setup.sh installs it); Debian's binaryen is too old for rustc 1.96 output.
   wasm_opt=node_modules/.bin/wasm-opt
   [ -x "$wasm_opt" ] || { echo "[build] $wasm_opt missing: run scripts/setup.sh (npm packages)" >&2; exit 1; }

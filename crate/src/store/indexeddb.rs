@@ -8,8 +8,8 @@
 //! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
 //! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head)  |
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
-//! | `sync`      | `stream`             | reserved for the sync client            |
-//! | `conflicts` | auto-increment       | reserved for the sync client; index `stream` |
+//! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
+//! | `conflicts` | auto-increment       | a [`Conflict`](super::Conflict); index `stream` |
 //!
 //! [`Store::commit`] is ONE readwrite transaction over `streams` and
 //! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
@@ -38,6 +38,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use super::sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
 use crate::chain::Event;
 use crate::model::MAX_TOKENS;
@@ -391,4 +392,155 @@ async fn commit_in(
         .await
         .map_err(storage)?;
     Ok(commit)
+}
+
+impl SyncStore for IndexedDbStore {
+    async fn sync_record(&self, stream: &str) -> Result<Option<SyncRecord>, ChainError> {
+        let tx = self.transaction(&["sync"], TransactionMode::ReadOnly)?;
+        let store = tx.store("sync").map_err(storage)?;
+        let value = store
+            .get(JsValue::from_str(stream))
+            .await
+            .map_err(storage)?;
+        value
+            .filter(|v| !v.is_undefined())
+            .map(|v| from_js("sync", stream, v))
+            .transpose()
+    }
+
+    async fn conflicts(&self, stream: &str) -> Result<Vec<Conflict>, ChainError> {
+        let tx = self.transaction(&["conflicts"], TransactionMode::ReadOnly)?;
+        let index = tx
+            .store("conflicts")
+            .and_then(|s| s.index("stream"))
+            .map_err(storage)?;
+        let range = KeyRange::only(&JsValue::from_str(stream)).map_err(|e| storage(e.into()))?;
+        let values = index.get_all(Some(range), None).await.map_err(storage)?;
+        values
+            .into_iter()
+            .map(|v| from_js("conflicts", stream, v))
+            .collect()
+    }
+
+    async fn clear_conflicts(&self, stream: &str) -> Result<u64, ChainError> {
+        let tx = self.transaction(&["conflicts"], TransactionMode::ReadWrite)?;
+        let result = async {
+            let store = tx.store("conflicts").map_err(storage)?;
+            let index = store.index("stream").map_err(storage)?;
+            let range =
+                KeyRange::only(&JsValue::from_str(stream)).map_err(|e| storage(e.into()))?;
+            let keys = index
+                .get_all_keys(Some(range), None)
+                .await
+                .map_err(storage)?;
+            for key in &keys {
+                store.delete(key.clone()).await.map_err(storage)?;
+            }
+            Ok::<u64, ChainError>(keys.len() as u64)
+        }
+        .await;
+        match result {
+            Ok(n) => {
+                finish(tx).await?;
+                Ok(n)
+            }
+            Err(e) => {
+                let _ = tx.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn commit_sync(
+        &self,
+        stream: &str,
+        plan: &mut SyncPlan<'_>,
+    ) -> Result<SyncCommit, ChainError> {
+        let tx = self.transaction(
+            &["streams", "events", "sync", "conflicts"],
+            TransactionMode::ReadWrite,
+        )?;
+        match commit_sync_in(&tx, stream, plan).await {
+            Ok(commit) => {
+                finish(tx).await?;
+                Ok(commit)
+            }
+            Err(e) => {
+                let _ = tx.abort().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The body of the sync transaction: read head and sync record, plan, then
+/// delete the replaced tail, add the new events, put head and sync record,
+/// add conflicts. Only IndexedDB requests are awaited.
+async fn commit_sync_in(
+    tx: &Transaction,
+    stream: &str,
+    plan: &mut SyncPlan<'_>,
+) -> Result<SyncCommit, ChainError> {
+    let streams = tx.store("streams").map_err(storage)?;
+    let events = tx.store("events").map_err(storage)?;
+    let sync = tx.store("sync").map_err(storage)?;
+    let conflicts = tx.store("conflicts").map_err(storage)?;
+    let key = JsValue::from_str(stream);
+    let head: Option<StreamRecord> = streams
+        .get(key.clone())
+        .await
+        .map_err(storage)?
+        .filter(|v| !v.is_undefined())
+        .map(|v| from_js("streams", stream, v))
+        .transpose()?;
+    let record: Option<SyncRecord> = sync
+        .get(key)
+        .await
+        .map_err(storage)?
+        .filter(|v| !v.is_undefined())
+        .map(|v| from_js("sync", stream, v))
+        .transpose()?;
+    let commit = plan(head.as_ref(), record.as_ref())?;
+    check_sync_commit(stream, &commit)?;
+    if commit.keep < MAX_TOKENS {
+        let range = KeyRange::bound(
+            &event_key(stream, commit.keep),
+            &event_key(stream, MAX_TOKENS),
+            Some(true),
+            Some(false),
+        )
+        .map_err(|e| storage(e.into()))?;
+        events.delete(range.into()).await.map_err(storage)?;
+    }
+    // Thousands of pulled events: one JSON.parse is much cheaper than
+    // building each object field by field across the wasm boundary, and
+    // gives the same plain objects.
+    let values = events_to_js(&commit.events)?;
+    events
+        .add_all(values.iter().map(|v| (v, None)))
+        .await
+        .map_err(storage)?;
+    streams
+        .put(&to_js(&commit.record)?, None)
+        .await
+        .map_err(storage)?;
+    sync.put(&to_js(&commit.sync)?, None)
+        .await
+        .map_err(storage)?;
+    for c in &commit.conflicts {
+        conflicts.add(&to_js(c)?, None).await.map_err(storage)?;
+    }
+    Ok(commit)
+}
+
+/// Events as plain JS objects, through one `JSON.parse`.
+fn events_to_js(events: &[Event]) -> Result<js_sys::Array, ChainError> {
+    let fail = |message: String| ChainError::Storage {
+        message: format!("cannot convert events for IndexedDB: {message}"),
+    };
+    let text = serde_json::to_string(events).map_err(|e| fail(e.to_string()))?;
+    let value = js_sys::JSON::parse(&text).map_err(|e| fail(format!("{e:?}")))?;
+    value
+        .dyn_into::<js_sys::Array>()
+        .map_err(|_| fail("not an array".into()))
 }

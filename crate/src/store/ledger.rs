@@ -536,7 +536,8 @@ impl<S: Store> Ledger<S> {
         self.store.close();
     }
 
-    fn announce(&self, commit: &Commit) {
+    /// Tells subscribers and other connections about a commit.
+    pub(crate) fn announce(&self, commit: &Commit) {
         let change = Change {
             stream: commit.record.id.clone(),
             seq: commit.record.seq,

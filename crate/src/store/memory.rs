@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use super::sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 use super::{ChainError, Change, ChangeSink, Commit, ModelRecord, Plan, Store, StreamRecord};
 use crate::chain::Event;
 
@@ -19,6 +20,8 @@ struct Data {
     by_hash: HashMap<String, (String, u64)>,
     sinks: Vec<(u64, ChangeSink)>,
     next_connection: u64,
+    sync: BTreeMap<String, SyncRecord>,
+    conflicts: Vec<Conflict>,
 }
 
 /// A store kept in memory. `MemoryStore::default()` is a new, empty one;
@@ -178,5 +181,66 @@ impl Store for MemoryStore {
             .borrow_mut()
             .sinks
             .retain(|(c, _)| *c != self.connection);
+    }
+}
+
+impl SyncStore for MemoryStore {
+    async fn sync_record(&self, stream: &str) -> Result<Option<SyncRecord>, ChainError> {
+        self.open()?;
+        Ok(self.data.borrow().sync.get(stream).cloned())
+    }
+
+    async fn conflicts(&self, stream: &str) -> Result<Vec<Conflict>, ChainError> {
+        self.open()?;
+        let data = self.data.borrow();
+        Ok(data
+            .conflicts
+            .iter()
+            .filter(|c| c.stream == stream)
+            .cloned()
+            .collect())
+    }
+
+    async fn clear_conflicts(&self, stream: &str) -> Result<u64, ChainError> {
+        self.open()?;
+        let mut data = self.data.borrow_mut();
+        let before = data.conflicts.len();
+        data.conflicts.retain(|c| c.stream != stream);
+        Ok((before - data.conflicts.len()) as u64)
+    }
+
+    async fn commit_sync(
+        &self,
+        stream: &str,
+        plan: &mut SyncPlan<'_>,
+    ) -> Result<SyncCommit, ChainError> {
+        self.open()?;
+        let mut data = self.data.borrow_mut();
+        let commit = plan(data.streams.get(stream), data.sync.get(stream))?;
+        check_sync_commit(stream, &commit)?;
+        // Every check is done: now write, all of it.
+        let doomed: Vec<(String, u64)> = data
+            .events
+            .range(
+                (stream.to_string(), commit.keep.saturating_add(1))
+                    ..=(stream.to_string(), u64::MAX),
+            )
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in doomed {
+            if let Some(e) = data.events.remove(&key) {
+                data.by_hash.remove(&e.hash);
+            }
+        }
+        for e in &commit.events {
+            let key = (stream.to_string(), e.seq);
+            data.by_hash.insert(e.hash.clone(), key.clone());
+            data.events.insert(key, e.clone());
+        }
+        data.streams
+            .insert(stream.to_string(), commit.record.clone());
+        data.sync.insert(stream.to_string(), commit.sync.clone());
+        data.conflicts.extend(commit.conflicts.iter().cloned());
+        Ok(commit)
     }
 }

@@ -14,6 +14,7 @@
 pub mod indexeddb;
 mod ledger;
 mod memory;
+pub mod sync_state;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +22,7 @@ pub use crate::chain::ChainError;
 use crate::chain::Event;
 pub use ledger::{block_on, Action, ImportReport, Ledger, Subscription};
 pub use memory::MemoryStore;
+pub use sync_state::{Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 
 /// A model as stored: its id and canonical JSON text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::error::bad_argument;
 use crate::render::{LayoutMode, RenderOptions};
@@ -155,4 +156,15 @@ pub(crate) fn render_options_from_js(
         });
     }
     Ok(out)
+}
+
+/// File contents given as a string or a `Uint8Array`.
+pub(crate) fn bytes_from_js(value: &JsValue) -> Result<Vec<u8>, JsValue> {
+    if let Some(text) = value.as_string() {
+        return Ok(text.into_bytes());
+    }
+    if value.is_instance_of::<js_sys::Uint8Array>() {
+        return Ok(js_sys::Uint8Array::new(value).to_vec());
+    }
+    Err(bad_argument("expected the file contents as a string or a Uint8Array"))
 }

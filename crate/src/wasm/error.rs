@@ -43,6 +43,11 @@ impl JsErrorSource for crate::chain::ChainError {
         crate::chain::ChainError::code(self)
     }
 }
+impl JsErrorSource for crate::sync::SyncError {
+    fn code(&self) -> &'static str {
+        crate::sync::SyncError::code(self)
+    }
+}
 impl JsErrorSource for ModelError {
     fn code(&self) -> &'static str {
         "INVALID_MODEL"

@@ -129,7 +129,7 @@ impl Store for AnyStore {
     }
 }
 
-type Inner = Rc<Ledger<AnyStore>>;
+pub(crate) type Inner = Rc<Ledger<AnyStore>>;
 
 fn js_err(e: ChainError) -> JsValue {
     to_js_error(&e)
@@ -199,7 +199,7 @@ fn action_from_js(action: &str, options: &JsValue) -> Result<Action, JsValue> {
 /// ```
 #[wasm_bindgen(js_name = Ledger)]
 pub struct JsLedger {
-    inner: Inner,
+    pub(crate) inner: Inner,
 }
 
 #[wasm_bindgen(js_class = Ledger)]

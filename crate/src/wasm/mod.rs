@@ -6,7 +6,9 @@ mod convert;
 mod error;
 mod ledger;
 mod model;
+mod sync;
 
 pub use error::JsErrorSource;
 pub use ledger::{AnyStore, JsLedger, JsStream};
 pub use model::JsModel;
+pub use sync::JsSyncHandle;

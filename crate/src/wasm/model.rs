@@ -5,11 +5,12 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{
-    marking_from_js, marking_to_js, multiple_from_js, option, render_options_from_js,
+    marking_from_js, marking_to_js, bytes_from_js, multiple_from_js, option, render_options_from_js,
     roles_from_js, text_or_json, to_js,
 };
 use super::error::to_js_error;
 use crate::formats::json::import_json;
+use crate::formats::{self, ImportError, Imported, Warning};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_MODEL_TYPES: &'static str = r#"
@@ -28,6 +29,9 @@ export interface Arc {
   kind: "normal" | "inhibitor" | "read" | "reset";
   points?: { x: number; y: number }[];
 }
+
+/** Something an import read but did not use. */
+export interface ImportWarning { element: string; position?: { line: number; column: number }; message: string }
 
 /** Options for `Model.renderSvg`. */
 export interface RenderOptions {
@@ -73,6 +77,15 @@ export interface FireOptions {
 #[wasm_bindgen(js_name = Model)]
 pub struct JsModel {
     pub(crate) model: Rc<crate::Model>,
+    warnings: Vec<Warning>,
+}
+
+impl JsModel {
+    /// Wraps an import result, keeping its warnings for `model.warnings`.
+    fn imported(result: Result<Imported, ImportError>) -> Result<JsModel, JsValue> {
+        let (model, warnings) = result.map_err(|e| to_js_error(&e))?;
+        Ok(JsModel { model: Rc::new(model), warnings })
+    }
 }
 
 #[wasm_bindgen(js_class = Model)]
@@ -85,10 +98,58 @@ impl JsModel {
         #[wasm_bindgen(unchecked_param_type = "string | object")] input: JsValue,
     ) -> Result<JsModel, JsValue> {
         let text = text_or_json(&input)?;
-        let (model, _warnings) = import_json(&text).map_err(|e| to_js_error(&e))?;
-        Ok(JsModel {
-            model: Rc::new(model),
-        })
+        JsModel::imported(import_json(&text))
+    }
+
+    /// Reads a net from any supported file, detecting the format from the
+    /// content: PNML (2009, PIPE, ProM / pm4py, WoPeD), PNEditor `.pflow` /
+    /// `.pflowx`, petrichain JSON, pflow JSON / JSON-LD. Anything read but not
+    /// understood is listed in `model.warnings`. Throws a `PetrichainError`
+    /// with line:column and element id (`SYNTAX`, `DTD_REFUSED`, `TRUNCATED`,
+    /// `WRONG_ROOT`, `DUPLICATE_ID`, `MISSING_NODE`, `UNKNOWN_FORMAT`, ...).
+    ///
+    /// @example
+    /// ```ts
+    /// const text = await file.text();
+    /// const model = Model.import(text);
+    /// for (const w of model.warnings) console.warn(w.element, w.message);
+    /// ```
+    #[wasm_bindgen(js_name = import)]
+    pub fn import(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    ) -> Result<JsModel, JsValue> {
+        JsModel::imported(formats::import(&bytes_from_js(&input)?))
+    }
+
+    /// Reads a PNML file (any of the dialects `Model.import` reads).
+    #[wasm_bindgen(js_name = fromPnml)]
+    pub fn from_pnml(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    ) -> Result<JsModel, JsValue> {
+        JsModel::imported(formats::pnml::import_pnml(bytes_from_js(&input)?))
+    }
+
+    /// Reads a PNEditor `.pflow` / `.pflowx` XML file.
+    #[wasm_bindgen(js_name = fromPflow)]
+    pub fn from_pflow(
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
+    ) -> Result<JsModel, JsValue> {
+        JsModel::imported(formats::pflow_xml::import_pflow(bytes_from_js(&input)?))
+    }
+
+    /// What the import read but did not use (unknown elements, tool-specific
+    /// data), each with its element and position; empty for clean files.
+    #[wasm_bindgen(getter, unchecked_return_type = "ImportWarning[]")]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.warnings)
+    }
+
+    /// The net as PNML 2009 (inhibitor, read and reset arcs, capacities and
+    /// roles through petrichain's extension net type; see docs/formats.md).
+    /// `Model.import(model.toPnml())` gives a model with the same id.
+    #[wasm_bindgen(js_name = toPnml)]
+    pub fn to_pnml(&self) -> String {
+        formats::pnml::export_pnml(&self.model)
     }
 
     /// The model id: lowercase hex SHA-256 of the canonical JSON.

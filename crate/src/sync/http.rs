@@ -1,0 +1,274 @@
+//! The HTTP transport (wasm32 only): the protocol's requests through the
+//! browser's `fetch`, with the headers the app configured on every request.
+//! Works in windows and workers (uses the global `fetch`).
+
+use js_sys::{Function, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::client::{PushOutcome, Transport};
+use super::error::SyncError;
+use super::protocol::{
+    AppendOk, AppendRequest, ErrorBody, EventPage, ModelDoc, StreamList, PROTOCOL_VERSION,
+};
+
+/// Largest response body read, in bytes of text.
+const MAX_BODY: u32 = 256 << 20;
+/// Requests are abandoned after this long (ms), as a network error.
+const TIMEOUT_MS: u32 = 30_000;
+
+/// Talks to a protocol v1 backend at a base URL.
+pub struct HttpTransport {
+    base: String,
+    headers: Vec<(String, String)>,
+}
+
+/// A raw answer: status and body text.
+struct Answer {
+    status: u16,
+    body: String,
+}
+
+impl HttpTransport {
+    /// A transport for the backend at `base` (e.g. `https://api.example.com/ledger`),
+    /// sending `headers` (e.g. `Authorization`) on every request.
+    pub fn new(base: &str, headers: Vec<(String, String)>) -> Self {
+        HttpTransport {
+            base: base.trim_end_matches('/').to_string(),
+            headers,
+        }
+    }
+
+    /// URL of the live updates of `stream` (`GET /v1/streams/{id}/live`,
+    /// server-sent events).
+    pub fn live_url(&self, stream: &str) -> String {
+        self.url(&format!("/streams/{}/live", encode(stream)))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{PROTOCOL_VERSION}{path}", self.base)
+    }
+
+    fn network(&self, message: String) -> SyncError {
+        SyncError::Network {
+            backend: self.base.clone(),
+            message,
+        }
+    }
+
+    fn bad(&self, what: &str, message: String) -> SyncError {
+        SyncError::BadResponse {
+            backend: self.base.clone(),
+            what: what.into(),
+            message,
+        }
+    }
+
+    async fn request(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<Answer, SyncError> {
+        let js_err = |v: JsValue| self.network(describe(&v));
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        let headers = web_sys::Headers::new().map_err(js_err)?;
+        headers.set("Accept", "application/json").map_err(js_err)?;
+        if let Some(body) = &body {
+            headers
+                .set("Content-Type", "application/json")
+                .map_err(js_err)?;
+            init.set_body(&JsValue::from_str(body));
+        }
+        for (k, v) in &self.headers {
+            headers.set(k, v).map_err(js_err)?;
+        }
+        init.set_headers(&headers);
+        if let Some(signal) = timeout_signal(TIMEOUT_MS) {
+            init.set_signal(Some(&signal));
+        }
+        let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_err)?;
+        let global = js_sys::global();
+        let fetch: Function = Reflect::get(&global, &"fetch".into())
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| self.network("fetch is not available here".into()))?;
+        let promise: Promise = fetch
+            .call1(&global, &request)
+            .map_err(js_err)?
+            .dyn_into()
+            .map_err(|_| self.network("fetch did not return a promise".into()))?;
+        let response: web_sys::Response = JsFuture::from(promise)
+            .await
+            .map_err(js_err)?
+            .dyn_into()
+            .map_err(|_| self.network("fetch did not give a Response".into()))?;
+        let status = response.status();
+        if let Some(len) = response
+            .headers()
+            .get("Content-Length")
+            .ok()
+            .flatten()
+            .and_then(|l| l.parse::<u64>().ok())
+        {
+            if len > u64::from(MAX_BODY) {
+                return Err(self.bad(url, format!("body of {len} bytes is above the limit")));
+            }
+        }
+        let text = JsFuture::from(response.text().map_err(js_err)?)
+            .await
+            .map_err(js_err)?;
+        let body = text
+            .as_string()
+            .ok_or_else(|| self.bad(url, "body is not text".into()))?;
+        Ok(Answer { status, body })
+    }
+
+    fn parse<T: DeserializeOwned>(&self, what: &str, answer: &Answer) -> Result<T, SyncError> {
+        serde_json::from_str(&answer.body).map_err(|e| {
+            self.bad(
+                what,
+                format!("status {}: not the expected JSON: {e}", answer.status),
+            )
+        })
+    }
+
+    /// An error status as a [`SyncError::RemoteError`], with its body's code.
+    fn remote_error(&self, answer: &Answer) -> SyncError {
+        let (code, message) = match serde_json::from_str::<ErrorBody>(&answer.body) {
+            Ok(b) => (b.code, b.message),
+            Err(_) => (String::new(), answer.body.chars().take(200).collect()),
+        };
+        SyncError::RemoteError {
+            backend: self.base.clone(),
+            status: answer.status,
+            remote_code: code,
+            message,
+        }
+    }
+
+    fn error_code(answer: &Answer) -> Option<String> {
+        serde_json::from_str::<ErrorBody>(&answer.body)
+            .ok()
+            .map(|b| b.code)
+    }
+}
+
+fn ok(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn describe(v: &JsValue) -> String {
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        return format!("{}: {}", String::from(e.name()), String::from(e.message()));
+    }
+    v.as_string().unwrap_or_else(|| format!("{v:?}"))
+}
+
+fn encode(segment: &str) -> String {
+    String::from(js_sys::encode_uri_component(segment))
+}
+
+/// `AbortSignal.timeout(ms)` where the browser has it.
+fn timeout_signal(ms: u32) -> Option<web_sys::AbortSignal> {
+    let class = Reflect::get(&js_sys::global(), &"AbortSignal".into()).ok()?;
+    let timeout: Function = Reflect::get(&class, &"timeout".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    timeout
+        .call1(&class, &JsValue::from(ms))
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+impl Transport for HttpTransport {
+    fn backend(&self) -> &str {
+        &self.base
+    }
+
+    async fn list_streams(&self) -> Result<Option<StreamList>, SyncError> {
+        let answer = self.request("GET", &self.url("/streams"), None).await?;
+        if !ok(answer.status) {
+            return Err(self.remote_error(&answer));
+        }
+        self.parse("GET /streams", &answer).map(Some)
+    }
+
+    async fn get_model(&self, id: &str) -> Result<Option<ModelDoc>, SyncError> {
+        let url = self.url(&format!("/models/{}", encode(id)));
+        let answer = self.request("GET", &url, None).await?;
+        if answer.status == 404 {
+            return Ok(None);
+        }
+        if !ok(answer.status) {
+            return Err(self.remote_error(&answer));
+        }
+        self.parse("GET /models", &answer).map(Some)
+    }
+
+    async fn put_model(&self, doc: &ModelDoc) -> Result<(), SyncError> {
+        let url = self.url(&format!("/models/{}", encode(&doc.id)));
+        let answer = self.request("PUT", &url, Some(json(doc))).await?;
+        if !ok(answer.status) {
+            return Err(self.remote_error(&answer));
+        }
+        Ok(())
+    }
+
+    async fn pull(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+    ) -> Result<Option<EventPage>, SyncError> {
+        let url = self.url(&format!(
+            "/streams/{}/events?after={after}&limit={limit}",
+            encode(stream)
+        ));
+        let answer = self.request("GET", &url, None).await?;
+        if answer.status == 404 && Self::error_code(&answer).as_deref() == Some("STREAM_NOT_FOUND")
+        {
+            return Ok(None);
+        }
+        if !ok(answer.status) {
+            return Err(self.remote_error(&answer));
+        }
+        self.parse("GET /events", &answer).map(Some)
+    }
+
+    async fn push(&self, stream: &str, request: &AppendRequest) -> Result<PushOutcome, SyncError> {
+        let url = self.url(&format!("/streams/{}/events", encode(stream)));
+        let answer = self.request("POST", &url, Some(json(request))).await?;
+        match answer.status {
+            s if ok(s) => self
+                .parse::<AppendOk>("POST /events", &answer)
+                .map(PushOutcome::Appended),
+            409 => match serde_json::from_str::<ErrorBody>(&answer.body) {
+                Ok(ErrorBody {
+                    head: Some(head), ..
+                }) => Ok(PushOutcome::Conflict(head)),
+                _ => Err(self.bad("POST /events", "409 without the current head".into())),
+            },
+            422 => {
+                let body: ErrorBody = self.parse("POST /events", &answer)?;
+                Err(SyncError::PushRejected {
+                    backend: self.base.clone(),
+                    stream: stream.into(),
+                    remote_code: body.code,
+                    message: body.message,
+                    seq: body.seq,
+                })
+            }
+            _ => Err(self.remote_error(&answer)),
+        }
+    }
+}

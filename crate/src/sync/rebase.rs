@@ -1,0 +1,133 @@
+//! Semantic rebase: re-fire local pending actions on top of a remote head.
+//!
+//! Pure (no I/O): given the model, the remote head with its marking, and the
+//! local events recorded since the last common event, it returns the events
+//! to keep (re-chained: new seq, prev, state and hash; same action, multiple,
+//! actor, roles, payload and ts) and the actions the net now refuses, each
+//! with the engine's reason.
+
+use crate::chain::{hash, ChainError, Event};
+use crate::engine::{FireError, Marking};
+use crate::model::{Model, MAX_TOKENS};
+use crate::sync::protocol::Head;
+
+/// What [`rebase`] produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rebased {
+    /// Events kept, chained after the base head.
+    pub kept: Vec<Event>,
+    /// Local events the net refused on the new base, with why.
+    pub refused: Vec<(Event, FireError)>,
+    /// Head after the kept events.
+    pub head: Head,
+    /// Marking after the kept events.
+    pub marking: Marking,
+}
+
+/// Re-fires `pending` (in order) on `base` / `marking`.
+pub fn rebase(
+    model: &Model,
+    stream: &str,
+    base: &Head,
+    marking: &Marking,
+    pending: &[Event],
+) -> Result<Rebased, ChainError> {
+    let mut marking = marking.clone();
+    let mut seq = base.seq;
+    let mut prev = base.hash.clone();
+    let mut buf = Vec::with_capacity(512);
+    let mut kept = Vec::new();
+    let mut refused = Vec::new();
+    for old in pending {
+        let names: Vec<&str> = old.roles.iter().map(String::as_str).collect();
+        let fired = match model.transition_index(&old.action) {
+            Some(t) => model.fire_in_place(&mut marking, t, old.multiple, &model.roles(&names)),
+            None => Err(FireError::UnknownTransition {
+                transition: old.action.clone(),
+            }),
+        };
+        if let Err(reason) = fired {
+            // fire_in_place leaves the marking unchanged on error.
+            refused.push((old.clone(), reason));
+            continue;
+        }
+        seq = seq
+            .checked_add(1)
+            .filter(|&s| s <= MAX_TOKENS)
+            .ok_or_else(|| ChainError::InvalidInput {
+                field: "seq".into(),
+                message: "stream is full (2^53-1 events)".into(),
+            })?;
+        let mut e = Event {
+            stream: stream.to_string(),
+            seq,
+            model: model.id().to_string(),
+            prev: std::mem::take(&mut prev),
+            state: marking.0.clone(),
+            hash: String::new(),
+            ..old.clone()
+        };
+        e.hash = hex::encode(hash::digest_with(&e, &mut buf));
+        prev.clone_from(&e.hash);
+        kept.push(e);
+    }
+    Ok(Rebased {
+        kept,
+        refused,
+        head: Head { seq, hash: prev },
+        marking,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::verify_events;
+    use crate::formats::json::import_json;
+    use crate::store::{block_on, Action, Ledger};
+
+    #[test]
+    fn keeps_what_the_net_allows_and_explains_the_rest() {
+        let (model, _) = import_json(
+            r#"{"places":[{"id":"coin","initial":2},{"id":"spent"}],
+                "transitions":[{"id":"spend"},{"id":"mint","roles":["bank"]}],
+                "arcs":[{"source":"coin","target":"spend"},{"source":"spend","target":"spent"},
+                        {"source":"mint","target":"coin"}]}"#,
+        )
+        .unwrap();
+        block_on(async {
+            // Remote: spent one coin. Local (from the same start): spend, spend, mint-as-nobody.
+            let remote = Ledger::memory();
+            let id = remote.put_model(&model).await.unwrap();
+            remote.create_stream("s", &id).await.unwrap();
+            let r = remote.fire("s", &Action::new("spend"), 1).await.unwrap();
+            let local = Ledger::memory();
+            local.put_model(&model).await.unwrap();
+            local.create_stream("s", &id).await.unwrap();
+            let mut pending = local
+                .fire_batch("s", &[Action::new("spend"), Action::new("spend")], 2)
+                .await
+                .unwrap();
+            pending.push(Event {
+                action: "mint".into(),
+                ..pending[1].clone()
+            });
+            let base = Head {
+                seq: r.seq,
+                hash: r.hash.clone(),
+            };
+            let out = rebase(&model, "s", &base, &Marking(r.state.clone()), &pending).unwrap();
+            assert_eq!(out.kept.len(), 1);
+            assert_eq!(out.kept[0].seq, 2);
+            assert_eq!(out.kept[0].prev, r.hash);
+            assert_eq!(out.kept[0].ts, 2);
+            assert_eq!(out.refused.len(), 2);
+            assert_eq!(out.refused[0].1.code(), "NOT_ENABLED");
+            assert_eq!(out.refused[1].1.code(), "ROLE_DENIED");
+            assert_eq!(out.head.hash, out.kept[0].hash);
+            // The result is a valid chain after the remote's event.
+            let all: Vec<Event> = std::iter::once(r).chain(out.kept).collect();
+            assert_eq!(verify_events(&model, "s", &all).unwrap().events, 2);
+        });
+    }
+}

@@ -1,0 +1,442 @@
+//! The sync client in headless Chromium against the REAL reference server
+//! (petrichain-server, SQLite) and a deliberately broken backend. Run by
+//! scripts/ci/sync.sh, which starts both and passes their URLs at compile
+//! time; without them these tests fail (they never skip).
+#![cfg(target_arch = "wasm32")]
+
+mod websync;
+
+use js_sys::{Array, Function};
+use petrichain::sync::http::HttpTransport;
+use petrichain::sync::protocol::{AppendRequest, Head, ModelDoc};
+use petrichain::sync::{PushOutcome, Transport};
+use petrichain::wasm::{JsLedger, JsModel};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+use websync::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn server() -> &'static str {
+    option_env!("PETRICHAIN_TEST_SERVER").expect(
+        "PETRICHAIN_TEST_SERVER is not set: run these tests through scripts/ci/sync.sh, \
+         which starts the reference server",
+    )
+}
+
+fn bad_remote() -> &'static str {
+    option_env!("PETRICHAIN_TEST_BAD_REMOTE")
+        .expect("PETRICHAIN_TEST_BAD_REMOTE is not set: run these tests through scripts/ci/sync.sh")
+}
+
+#[wasm_bindgen_test]
+async fn two_indexeddb_ledgers_record_offline_then_converge_through_the_server() {
+    let id = unique("till");
+    let (a, b) = (open(&unique("srv-a")).await, open(&unique("srv-b")).await);
+    let sa = new_stream(&a, SHOP, &id).await;
+    let sb = new_stream(&b, SHOP, &id).await;
+    for ts in 1..=3 {
+        fire(
+            &sa,
+            "sell",
+            &format!(r#"{{"actor":"ann","roles":["clerk"],"ts":{ts}}}"#),
+        )
+        .await;
+    }
+    fire(
+        &sb,
+        "restock",
+        r#"{"actor":"bob","roles":["manager"],"ts":10}"#,
+    )
+    .await;
+    fire(
+        &sb,
+        "sell",
+        r#"{"actor":"bob","roles":["clerk"],"payload":"{\"n\":12345678901234567890}","ts":11}"#,
+    )
+    .await;
+    let ha = handle(&a, url_options(server(), &[&id]));
+    let hb = handle(&b, url_options(server(), &[&id]));
+    let r = ok(ha.now()).await;
+    assert_eq!(num(&get(&get(&r, "streams"), "0"), "pushed"), 3.0);
+    let r = ok(hb.now()).await;
+    let sr = get(&get(&r, "streams"), "0");
+    assert_eq!(
+        (
+            num(&sr, "pulled"),
+            num(&sr, "rebased"),
+            num(&sr, "pushed"),
+            num(&sr, "conflicts")
+        ),
+        (3.0, 2.0, 2.0, 0.0)
+    );
+    ok(ha.now()).await;
+    let ca = chain(&a, &id).await;
+    assert_eq!(ca, chain(&b, &id).await);
+    assert_eq!(Array::from(&js(&ca)).length(), 5);
+    // The big-number payload went through the server byte for byte.
+    assert!(ca.contains(r#"{\"n\":12345678901234567890}"#), "{ca}");
+    assert_eq!(ok(ha.pending(None)).await.as_f64(), Some(0.0));
+    assert_eq!(ok(hb.pending(None)).await.as_f64(), Some(0.0));
+    // A third ledger that has neither the stream nor its model pulls both.
+    let c = open(&unique("srv-c")).await;
+    ok(handle(&c, url_options(server(), &[&id])).now()).await;
+    assert_eq!(chain(&c, &id).await, ca);
+    assert_eq!(Array::from(&ok(c.verify(None)).await).length(), 1);
+    for l in [a, b, c] {
+        l.close();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_conflicting_offline_spend_ends_as_one_kept_event_and_one_conflict() {
+    let id = unique("wallet");
+    let (a, b) = (open(&unique("srv-ca")).await, open(&unique("srv-cb")).await);
+    fire(
+        &new_stream(&a, COIN, &id).await,
+        "spend",
+        r#"{"actor":"ann"}"#,
+    )
+    .await;
+    fire(
+        &new_stream(&b, COIN, &id).await,
+        "spend",
+        r#"{"actor":"bob"}"#,
+    )
+    .await;
+    ok(handle(&a, url_options(server(), &[&id])).now()).await;
+    let report = ok(handle(&b, url_options(server(), &[&id])).now()).await;
+    let sr = get(&get(&report, "streams"), "0");
+    assert_eq!((num(&sr, "conflicts"), num(&sr, "pushed")), (1.0, 0.0));
+    ok(handle(&a, url_options(server(), &[&id])).now()).await;
+    let ca = chain(&a, &id).await;
+    assert_eq!(ca, chain(&b, &id).await);
+    let events = Array::from(&js(&ca));
+    assert_eq!(events.length(), 1);
+    assert_eq!(get(&events.get(0), "actor").as_string().unwrap(), "ann");
+    let conflicts = Array::from(&ok(b.conflicts(id.clone())).await);
+    assert_eq!(conflicts.length(), 1);
+    let c = conflicts.get(0);
+    assert_eq!(get(&c, "code").as_string().unwrap(), "NOT_ENABLED");
+    assert_eq!(get(&get(&c, "event"), "actor").as_string().unwrap(), "bob");
+    assert_eq!(
+        get(&c, "backend").as_string().unwrap(),
+        server().trim_end_matches('/')
+    );
+    assert_eq!(Array::from(&ok(a.conflicts(id)).await).length(), 0);
+    a.close();
+    b.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_remote_answering_500_garbage_or_html_is_refused_and_the_store_is_intact() {
+    let id = unique("till");
+    let busy = open(&unique("srv-bad")).await;
+    fire(
+        &new_stream(&busy, SHOP, &id).await,
+        "sell",
+        r#"{"roles":["clerk"]}"#,
+    )
+    .await;
+    let fresh = JsLedger::memory();
+    for (path, code, status) in [
+        ("status500", "REMOTE_ERROR", "offline"),
+        ("garbage", "BAD_RESPONSE", "error"),
+        ("html404", "REMOTE_ERROR", "error"),
+    ] {
+        let url = format!("{}/{path}", bad_remote());
+        for ledger in [&busy, &fresh] {
+            let before = snapshot(ledger, &id).await;
+            let h = handle(ledger, url_options(&url, &[&id]));
+            let err = rejects(h.now(), code).await;
+            assert_eq!(h.status(), status, "{path}");
+            if path == "status500" {
+                let d = get(&err, "details");
+                assert_eq!(num(&d, "status"), 500.0);
+                assert_eq!(get(&d, "remoteCode").as_string().unwrap(), "INTERNAL");
+            }
+            assert_eq!(
+                snapshot(ledger, &id).await,
+                before,
+                "{path} changed the store"
+            );
+        }
+    }
+    // The same ledger then syncs fine with the real server.
+    ok(handle(&busy, url_options(server(), &[&id])).now()).await;
+    busy.close();
+}
+
+/// A JS transport over the real server (an app's own fetch code), with
+/// another client appending between our pull and our push: the server's 409
+/// is returned as `{conflict}`, the client pulls, rebases and pushes again.
+#[wasm_bindgen_test]
+async fn a_js_transport_over_the_server_survives_a_409() {
+    let id = unique("shared");
+    let (a, b) = (
+        open(&unique("jt409-a")).await,
+        open(&unique("jt409-b")).await,
+    );
+    let sa = new_stream(&a, SHOP, &id).await;
+    fire(
+        &new_stream(&b, SHOP, &id).await,
+        "sell",
+        r#"{"actor":"bob","roles":["clerk"]}"#,
+    )
+    .await;
+    let ha = handle(&a, url_options(server(), &[&id]));
+    fire(&sa, "sell", r#"{"actor":"ann","roles":["clerk"]}"#).await;
+    // Before the transport's first push, a syncs (its promise is awaited).
+    let interject = Closure::<dyn FnMut() -> js_sys::Promise>::new(move || ha.now());
+    let make = Function::new_with_args(
+        "base, interject",
+        r#"
+        const call = async (method, path, body) => {
+          const r = await fetch(base + "/v1" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+          const json = await r.json();
+          return { status: r.status, json };
+        };
+        let first = true;
+        const t = {
+          name: "app-fetch", pushes: 0, conflicts: 0,
+          async pull(stream, after, limit) {
+            const r = await call("GET", `/streams/${encodeURIComponent(stream)}/events?after=${after}&limit=${limit}`);
+            if (r.status === 404) return null;
+            if (r.status !== 200) throw new Error("pull " + r.status);
+            return r.json;
+          },
+          async push(stream, req) {
+            t.pushes++;
+            if (first) { first = false; await interject(); }
+            const r = await call("POST", `/streams/${encodeURIComponent(stream)}/events`, req);
+            if (r.status === 409) { t.conflicts++; return { conflict: r.json.head }; }
+            if (r.status !== 200) throw new Error("push " + r.status + " " + JSON.stringify(r.json));
+            return r.json;
+          },
+          async getModel(id) { const r = await call("GET", `/models/${id}`); return r.status === 200 ? r.json : null; },
+          async putModel(doc) { await call("PUT", `/models/${doc.id}`, doc); },
+        };
+        return t;
+        "#,
+    );
+    let transport = make
+        .call2(&JsValue::NULL, &server().into(), interject.as_ref())
+        .unwrap();
+    let hb = handle(&b, transport_options(&transport, &[&id]));
+    assert_eq!(hb.backend(), "app-fetch");
+    let report = ok(hb.now()).await;
+    let sr = get(&get(&report, "streams"), "0");
+    assert_eq!(num(&sr, "rounds"), 2.0, "{}", json(&report));
+    assert_eq!(num(&transport, "conflicts"), 1.0);
+    assert_eq!((num(&sr, "rebased"), num(&sr, "pushed")), (1.0, 1.0));
+    // a (through the URL) and b (through the JS transport) agree.
+    ok(handle(&a, url_options(server(), &[&id])).now()).await;
+    assert_eq!(chain(&a, &id).await, chain(&b, &id).await);
+    a.close();
+    b.close();
+}
+
+/// The fetch transport itself against the server: unknown stream, model
+/// upload, append, idempotent re-push, 409 with the head, 422 for a bad event.
+#[wasm_bindgen_test]
+async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
+    let t = HttpTransport::new(
+        &format!("{}/", server()),
+        vec![("X-Test".into(), "1".into())],
+    );
+    let id = unique("raw");
+    assert_eq!(t.pull(&id, 0, 10).await.unwrap(), None);
+    let ledger = JsLedger::memory();
+    let stream = new_stream(&ledger, SHOP, &id).await;
+    fire(&stream, "sell", r#"{"roles":["clerk"],"ts":1}"#).await;
+    fire(&stream, "sell", r#"{"roles":["clerk"],"ts":2}"#).await;
+    let events: Vec<petrichain::chain::Event> =
+        serde_json::from_str(&chain(&ledger, &id).await).unwrap();
+    let model = JsModel::from_json(SHOP.into()).unwrap();
+    let doc = ModelDoc {
+        id: model.id(),
+        json: model.to_json(),
+    };
+    assert!(t.get_model(&doc.id).await.is_ok());
+    t.put_model(&doc).await.unwrap();
+    assert_eq!(t.get_model(&doc.id).await.unwrap(), Some(doc.clone()));
+    let req = AppendRequest {
+        model: doc.id.clone(),
+        expected: Head::zero(),
+        events: events.clone(),
+    };
+    let PushOutcome::Appended(first) = t.push(&id, &req).await.unwrap() else {
+        panic!("409")
+    };
+    assert_eq!((first.stored, first.duplicates, first.head.seq), (2, 0, 2));
+    let PushOutcome::Appended(again) = t.push(&id, &req).await.unwrap() else {
+        panic!("409")
+    };
+    assert_eq!((again.stored, again.duplicates), (0, 2));
+    // A different event 2 on the old head: 409 with the server's head.
+    let mut other = events[1].clone();
+    other.ts = 99;
+    other.hash = petrichain::chain::hash::event_hash(&other);
+    let stale = AppendRequest {
+        model: doc.id.clone(),
+        expected: Head {
+            seq: 1,
+            hash: events[0].hash.clone(),
+        },
+        events: vec![other],
+    };
+    assert_eq!(
+        t.push(&id, &stale).await.unwrap(),
+        PushOutcome::Conflict(first.head.clone())
+    );
+    // A tampered event 3: refused as INVALID_EVENT.
+    let mut bad = events[1].clone();
+    bad.seq = 3;
+    bad.prev = events[1].hash.clone();
+    bad.actor = "mallory".into();
+    let tampered = AppendRequest {
+        model: doc.id.clone(),
+        expected: first.head.clone(),
+        events: vec![bad],
+    };
+    let err = t.push(&id, &tampered).await.unwrap_err();
+    assert_eq!(err.code(), "PUSH_REJECTED", "{err}");
+    let page = t.pull(&id, 0, 1).await.unwrap().unwrap();
+    assert_eq!((page.events.len(), page.more, page.head.seq), (1, true, 2));
+    assert_eq!(page.events[0], events[0]);
+    let list = t.list_streams().await.unwrap().unwrap();
+    assert!(list
+        .streams
+        .iter()
+        .any(|s| s.id == id && s.head == first.head));
+}
+
+/// Interrupted syncs against the real server resume with nothing lost or
+/// duplicated: a pull that dies on its second page stores nothing; a push the
+/// server stored but whose answer never arrived is recognised afterwards.
+#[wasm_bindgen_test]
+async fn interrupted_syncs_resume_without_loss_or_duplicates() {
+    let id = unique("resume");
+    let (a, b) = (open(&unique("rs-a")).await, open(&unique("rs-b")).await);
+    let sa = new_stream(&a, SHOP, &id).await;
+    for ts in 1..=5 {
+        fire(&sa, "sell", &format!(r#"{{"roles":["clerk"],"ts":{ts}}}"#)).await;
+    }
+    // A transport over fetch that can fail the 2nd pull, or lose a push's answer.
+    let make = Function::new_with_args(
+        "base",
+        r#"
+        const call = async (method, path, body) => {
+          const r = await fetch(base + "/v1" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+          return { status: r.status, json: await r.json() };
+        };
+        const t = {
+          name: base, failSecondPull: false, loseAnswer: false, pulls: 0,
+          async pull(stream, after, limit) {
+            t.pulls++;
+            if (t.failSecondPull && t.pulls === 2) throw new Error("connection reset");
+            const r = await call("GET", `/streams/${encodeURIComponent(stream)}/events?after=${after}&limit=${limit}`);
+            return r.status === 404 ? null : r.json;
+          },
+          async push(stream, req) {
+            const r = await call("POST", `/streams/${encodeURIComponent(stream)}/events`, req);
+            if (t.loseAnswer) throw new Error("server restarted before answering");
+            return r.status === 409 ? { conflict: r.json.head } : r.json;
+          },
+          async getModel(id) { const r = await call("GET", `/models/${id}`); return r.status === 200 ? r.json : null; },
+          async putModel(doc) { await call("PUT", `/models/${doc.id}`, doc); },
+        };
+        return t;
+        "#,
+    );
+    let t = make.call1(&JsValue::NULL, &server().into()).unwrap();
+    let set = |k: &str, v: bool| {
+        js_sys::Reflect::set(&t, &k.into(), &JsValue::from_bool(v)).unwrap();
+    };
+    // The push is stored by the server, the answer is lost.
+    set("loseAnswer", true);
+    let ha = handle(&a, transport_options(&t, &[&id]));
+    rejects(ha.now(), "NETWORK").await;
+    assert_eq!(
+        ok(ha.pending(None)).await.as_f64(),
+        Some(5.0),
+        "no answer, still pending"
+    );
+    set("loseAnswer", false);
+    let r = ok(ha.now()).await;
+    let sr = get(&get(&r, "streams"), "0");
+    assert_eq!(
+        (num(&sr, "pushed"), num(&sr, "pulled"), num(&sr, "pending")),
+        (0.0, 0.0, 0.0)
+    );
+    // b pulls in pages of 2; the second page fails: nothing stored; then resumes.
+    let options = transport_options(&t, &[&id]);
+    js_sys::Reflect::set(&options, &"pageSize".into(), &2.into()).unwrap();
+    set("failSecondPull", true);
+    js_sys::Reflect::set(&t, &"pulls".into(), &0.into()).unwrap();
+    let hb = handle(&b, options);
+    rejects(hb.now(), "NETWORK").await;
+    assert_eq!(snapshot(&b, &id).await, "UNKNOWN_STREAM\n[]");
+    set("failSecondPull", false);
+    let r = ok(hb.now()).await;
+    assert_eq!(num(&get(&get(&r, "streams"), "0"), "pulled"), 5.0);
+    let ca = chain(&a, &id).await;
+    assert_eq!(chain(&b, &id).await, ca);
+    // The server has exactly the five events (a fresh ledger sees the same).
+    let c = JsLedger::memory();
+    ok(handle(&c, url_options(server(), &[&id])).now()).await;
+    assert_eq!(chain(&c, &id).await, ca);
+    a.close();
+    b.close();
+}
+
+/// `live: true`: the server's server-sent events wake continuous sync as
+/// soon as another client appends, long before the interval.
+#[wasm_bindgen_test]
+async fn live_updates_pull_another_clients_events_at_once() {
+    let id = unique("live");
+    let (a, b) = (JsLedger::memory(), JsLedger::memory());
+    let sb = new_stream(&b, SHOP, &id).await;
+    fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
+    let hb = handle(&b, url_options(server(), &[&id]));
+    ok(hb.now()).await;
+    let options = url_options(server(), &[&id]);
+    js_sys::Reflect::set(&options, &"interval".into(), &600_000.into()).unwrap();
+    js_sys::Reflect::set(&options, &"live".into(), &true.into()).unwrap();
+    let ha = handle(&a, options);
+    ha.start();
+    let has = |n: u32| {
+        let a = &a;
+        let id = id.clone();
+        async move {
+            match wasm_bindgen_futures::JsFuture::from(a.stream(id)).await {
+                Ok(s) => {
+                    Array::from(&ok(stream_of(s).events(JsValue::UNDEFINED)).await).length() == n
+                }
+                Err(_) => false,
+            }
+        }
+    };
+    let mut waited = 0;
+    while !has(1).await {
+        assert!(waited < 5_000, "the first sync did not happen");
+        sleep(50).await;
+        waited += 50;
+    }
+    sleep(300).await; // let the EventSource connect
+    fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
+    ok(hb.now()).await;
+    let mut waited = 0;
+    while !has(2).await {
+        assert!(waited < 5_000, "the live update did not wake the sync");
+        sleep(50).await;
+        waited += 50;
+    }
+    ha.stop();
+    assert_eq!(chain(&a, &id).await, chain(&b, &id).await);
+    // live needs a URL.
+    let transport = js_backend();
+    let o = transport_options(&transport, &[]);
+    js_sys::Reflect::set(&o, &"live".into(), &true.into()).unwrap();
+    assert!(a.sync(o).is_err());
+}

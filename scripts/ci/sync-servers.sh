@@ -1,0 +1,44 @@
+# Sourced by scripts/ci/sync.sh and scripts/bench.sh: builds and starts the
+# reference server (fresh SQLite database in a temporary directory, loopback,
+# a free port, any origin) and the broken backend of scripts/ci/bad-remote.mjs,
+# exports their URLs as PETRICHAIN_TEST_SERVER / PETRICHAIN_TEST_BAD_REMOTE
+# (read at compile time by the browser tests), and stops both on exit.
+#   start_sync_servers debug|release
+
+sync_tmp=""
+sync_pids=()
+stop_sync_servers() {
+  for pid in "${sync_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${sync_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -n "$sync_tmp" ] && rm -rf "$sync_tmp"
+}
+trap stop_sync_servers EXIT
+
+# Waits for "listening on URL" in $1 (a log file); prints URL.
+wait_for_url() {
+  local log=$1 name=$2
+  for _ in $(seq 1 200); do
+    url=$(sed -n 's/^listening on \(http[^ ]*\).*/\1/p' "$log" | head -n1)
+    if [ -n "$url" ]; then echo "$url"; return 0; fi
+    sleep 0.1
+  done
+  echo "[sync] $name did not start:" >&2; cat "$log" >&2; return 1
+}
+
+start_sync_servers() {
+  local profile=${1:-debug} flag=""
+  [ "$profile" = release ] && flag=--release
+  echo "[sync] building petrichain-server ($profile)"
+  # Native build with the default toolchain (not the wasm route's compiler).
+  (unset RUSTC RUSTDOC RUSTC_BOOTSTRAP CARGO_TARGET_DIR; cargo build -q -p petrichain-server $flag)
+  sync_tmp=$(mktemp -d)
+  "target/$profile/petrichain-server" --addr 127.0.0.1:0 --db "$sync_tmp/sync.sqlite" \
+    --cors-origin '*' >"$sync_tmp/server.log" 2>&1 &
+  sync_pids+=($!)
+  node scripts/ci/bad-remote.mjs >"$sync_tmp/bad.log" 2>&1 &
+  sync_pids+=($!)
+  PETRICHAIN_TEST_SERVER=$(wait_for_url "$sync_tmp/server.log" petrichain-server)
+  PETRICHAIN_TEST_BAD_REMOTE=$(wait_for_url "$sync_tmp/bad.log" bad-remote)
+  export PETRICHAIN_TEST_SERVER PETRICHAIN_TEST_BAD_REMOTE
+  echo "[sync] reference server at $PETRICHAIN_TEST_SERVER, broken backend at $PETRICHAIN_TEST_BAD_REMOTE"
+}
