@@ -67,8 +67,6 @@ async function show() {
   $("model-id").title = model.id;
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
-  $("export-pnml").disabled = typeof model.toPnml !== "function";
-  $("export-pnml").title = typeof model.toPnml === "function" ? "" : "PNML export is not in this build of the engine";
   net.show(model, stream.marking, last);
   await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
 }

@@ -6,16 +6,13 @@ import { $, h, describe } from "./dom.js";
 
 const MAX_BYTES = 8 * 1024 * 1024;
 
-/** Reads a net from file text: `{ model, warnings }`; throws the engine's error. */
+/**
+ * Reads a net from file text, whatever its format (the engine detects it):
+ * `{ model, warnings }`; throws the engine's error (code, line:column).
+ */
 export function readNet(text) {
-  if (typeof Model.import === "function") {
-    const model = Model.import(text);
-    return { model, warnings: model.warnings };
-  }
-  if (/^\s*[{[]/.test(text)) return { model: Model.fromJson(text), warnings: [] };
-  const err = new Error("this build reads JSON nets only; PNML and .pflow import (Model.import) is not in it yet");
-  err.code = "UNSUPPORTED_FORMAT";
-  throw err;
+  const model = Model.import(text);
+  return { model, warnings: model.warnings };
 }
 
 /** "2:45 n1: message" from an ImportWarning `{element, position?, message}`. */

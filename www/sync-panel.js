@@ -1,7 +1,7 @@
 // The sync panel: backend URL, online / offline indicator, sync status,
 // pending count, last sync and the conflicts of the open stream with their
 // reasons. Syncing is the ledger's own (`ledger.sync({ url })`, see
-// docs/sync-client.md); an engine build without it says so.
+// docs/sync-client.md).
 import { $, h, describe } from "./dom.js";
 
 const URL_KEY = "petrichain.syncUrl";
@@ -31,12 +31,6 @@ export function wireSyncPanel(ws) {
   addEventListener("offline", showOnline);
   showOnline();
   $("sync-form").addEventListener("submit", (e) => e.preventDefault());
-
-  if (typeof ledger.sync !== "function") {
-    for (const el of [url, auto, $("sync-now")]) el.disabled = true;
-    status.textContent = "Sync is not connected: this build of the engine has no sync client. Every event stays in this browser's ledger.";
-    return { refresh: async () => {} };
-  }
 
   let handle = null;
   let offs = [];

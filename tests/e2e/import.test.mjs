@@ -62,11 +62,7 @@ test("a broken file is refused with the engine's error and opens nothing", async
   await context.close();
 });
 
-// PNML and PNEditor files go through Model.import (the formats module).
-const pkgTypes = (await import("node:fs")).readFileSync(new URL("../../pkg/petrichain.d.ts", import.meta.url), "utf8");
-const skipImport = !pkgTypes.includes("static import(") && "this engine build has no Model.import (formats binding not merged yet)";
-
-test("a PNML file from the corpus (ProM dialect) imports with its warnings listed, fires and exports as PNML", { skip: skipImport }, async () => {
+test("a PNML file from the corpus (ProM dialect) imports with its warnings listed, fires and exports as PNML", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   await page.setInputFiles("#file-input", corpus("pm4py-running-example.pnml"));
   await page.waitForFunction(() => /^pm4py-running-example-[0-9a-z]{4}$/.test(document.body.dataset.stream));
@@ -88,7 +84,7 @@ test("a PNML file from the corpus (ProM dialect) imports with its warnings liste
   await context.close();
 });
 
-test("a PNEditor .pflow file imports too", { skip: skipImport }, async () => {
+test("a PNEditor .pflow file imports too", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   await page.setInputFiles("#file-input", corpus("pneditor-insurance-company.pflow"));
   await page.waitForFunction(() => /^pneditor-insurance-company-[0-9a-z]{4}$/.test(document.body.dataset.stream));

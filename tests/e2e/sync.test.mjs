@@ -4,18 +4,11 @@
 // conflict with the engine's reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { serveAppWithServer, launchBrowser, artifacts, openApp, startExample, waitForEvents, tokens } from "./helpers.mjs";
-
-// Until the sync client is merged into this branch the engine has no
-// ledger.sync; these tests say so instead of passing.
-const types = readFileSync(new URL("../../pkg/petrichain.d.ts", import.meta.url), "utf8");
-const skip = !types.includes("sync(options: SyncOptions)") && "this engine build has no ledger.sync (sync client not merged yet)";
 
 let app;
 let browser;
 before(async () => {
-  if (skip) return;
   app = await serveAppWithServer();
   browser = await launchBrowser();
 });
@@ -39,7 +32,7 @@ async function keepSyncing(page) {
 const pending = (page, n) =>
   page.waitForFunction((n) => document.getElementById("sync-pending").dataset.count === String(n), n);
 
-test("offline events wait, then sync when the browser is back online", { skip }, async () => {
+test("offline events wait, then sync when the browser is back online", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   await page.waitForSelector("body[data-offline=ready]");
   await keepSyncing(page);
@@ -70,7 +63,7 @@ test("offline events wait, then sync when the browser is back online", { skip },
   await context.close();
 });
 
-test("two browsers sync one stream through the server; a double spend becomes a conflict with its reason", { skip }, async () => {
+test("two browsers sync one stream through the server; a double spend becomes a conflict with its reason", async () => {
   const a = await openApp(browser, app.url);
   const b = await openApp(browser, app.url);
   await keepSyncing(a.page);

@@ -251,7 +251,7 @@ impl JsLedger {
         let inner = self.inner.clone();
         future_to_promise(async move {
             let model = inner.model(&id).await.map_err(js_err)?;
-            Ok(JsModel { model }.into())
+            Ok(JsModel::stored(model).into())
         })
     }
 
