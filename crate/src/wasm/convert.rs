@@ -166,5 +166,7 @@ pub(crate) fn bytes_from_js(value: &JsValue) -> Result<Vec<u8>, JsValue> {
     if value.is_instance_of::<js_sys::Uint8Array>() {
         return Ok(js_sys::Uint8Array::new(value).to_vec());
     }
-    Err(bad_argument("expected the file contents as a string or a Uint8Array"))
+    Err(bad_argument(
+        "expected the file contents as a string or a Uint8Array",
+    ))
 }
