@@ -11,7 +11,7 @@ import { renderLog, verifyInto } from "./log-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
 import { registerServiceWorker } from "./offline.js";
 
-const ws = await openWorkspace("app").catch((err) => {
+const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   // No IndexedDB (some private modes), or the browser refused it: say so.
   $("empty").replaceChildren(
     h("h2", {}, "The ledger could not be opened"),
@@ -31,7 +31,7 @@ function showError(err) {
 
 const net = createNetView({
   onFire: (action) => {
-    queue = queue.then(() => fire(action));
+    queue = queue.then(() => fire(action)).catch(showError);
     return queue;
   },
 });
@@ -68,7 +68,11 @@ async function show() {
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
   net.show(model, stream.marking, last);
-  await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
+  try {
+    await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
+  } catch (err) {
+    showError(err); // e.g. a store that cannot be read: say so rather than freeze
+  }
 }
 
 ws.onSwitch(async () => {

@@ -6,7 +6,8 @@ import { $, h } from "./dom.js";
 
 const CURRENT = "petrichain.stream";
 
-export async function openWorkspace(name) {
+/** `onError(err)` shows what went wrong in a step the user started (switching streams). */
+export async function openWorkspace(name, onError = console.error) {
   const ledger = await Ledger.open(name);
   const models = new Map(); // model id -> Model
   const switchers = [];
@@ -92,18 +93,22 @@ export async function openWorkspace(name) {
 
   $("streams").addEventListener("click", (e) => {
     const b = e.target.closest("[data-stream]");
-    if (b && b.dataset.stream !== ws.stream?.id) ws.open(b.dataset.stream);
+    if (b && b.dataset.stream !== ws.stream?.id) ws.open(b.dataset.stream).catch(onError);
   });
 
   // Changes from other tabs or from a sync (which may replace the tail: a
   // rebase) reach the open view; our own appends already moved the handle's
   // head to that hash, so they are skipped here.
   ledger.subscribe(null, async (change) => {
-    if (ws.stream && change.stream === ws.stream.id && change.hash !== ws.stream.head.hash) {
-      await ws.stream.refresh();
-      for (const f of remotes) await f();
-    } else if (!ws.stream || change.stream !== ws.stream.id) {
-      await ws.renderList();
+    try {
+      if (ws.stream && change.stream === ws.stream.id && change.hash !== ws.stream.head.hash) {
+        await ws.stream.refresh();
+        for (const f of remotes) await f();
+      } else if (!ws.stream || change.stream !== ws.stream.id) {
+        await ws.renderList();
+      }
+    } catch (err) {
+      onError(err);
     }
   });
 
