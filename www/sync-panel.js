@@ -38,10 +38,13 @@ export function wireSyncPanel(ws) {
     const last = Number(localStorage.getItem(`${LAST_KEY}:${url.value}`));
     $("sync-last").textContent = last ? new Date(last).toLocaleString() : "never";
   };
+  // The handle's status ("idle" | "syncing" | "offline" | "error"); an idle
+  // handle that never synced and is not running is shown as "manual".
   const setState = (s) => {
-    state.textContent = s;
+    const label = s === "idle" && handle && !handle.running && !handle.lastReport ? "manual" : s;
+    state.textContent = label;
     state.dataset.state = s;
-    state.className = `badge small ${s === "idle" ? "good" : s === "error" ? "bad" : s === "offline" ? "warn" : "neutral"}`;
+    state.className = `badge small ${label === "idle" ? "good" : s === "error" ? "bad" : s === "offline" ? "warn" : "neutral"}`;
   };
 
   async function refresh() {
@@ -119,6 +122,7 @@ export function wireSyncPanel(ws) {
     localStorage.setItem(AUTO_KEY, String(auto.checked));
     if (auto.checked) handle?.start();
     else handle?.stop();
+    if (handle) setState(handle.status);
   });
   $("sync-now").addEventListener("click", async () => {
     if (!handle) connect();
