@@ -174,7 +174,7 @@ fn run_server(
 ) -> Run {
     let config = petrichain_server::Config {
         addr: "127.0.0.1:0".parse().expect("loopback"),
-        db: dir.join(format!("server-{round}.sqlite")),
+        db: dir.join(format!("server-{round}.sqlite")).into(),
         synchronous: o.synchronous,
         ..Default::default()
     };
