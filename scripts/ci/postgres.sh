@@ -11,8 +11,10 @@
 # 4. stops the cluster and removes its directory on exit, whatever happened.
 # Anything that keeps PostgreSQL from starting fails this step loudly.
 #
-# Set PETRICHAIN_PG_KEEP=1 to keep it running afterwards for manual use: the
-# script then prints the URL and waits until interrupted.
+# With arguments, runs them instead of the tests, with the same environment
+# (the benchmark: bash scripts/ci/postgres.sh cargo run --release -p
+# petrichain-server --example load -- --db both). With PETRICHAIN_PG_KEEP=1
+# it prints the URL and keeps PostgreSQL running until interrupted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -98,6 +100,10 @@ echo "PostgreSQL $version on 127.0.0.1:$port (data in $data)"
 export PETRICHAIN_TEST_POSTGRES_URL="$url"
 export PETRICHAIN_TEST_POSTGRES_REQUIRED=1
 
+if [ $# -gt 0 ]; then
+  "$@"
+  exit
+fi
 if [ "${PETRICHAIN_PG_KEEP:-}" = 1 ]; then
   echo "PETRICHAIN_TEST_POSTGRES_URL=$url"
   echo "kept running until interrupted"
