@@ -69,6 +69,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 if ! as_pg "$bin/initdb" -D "$data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
   >"$tmp/initdb.log" 2>&1; then
@@ -107,7 +108,11 @@ fi
 if [ "${PETRICHAIN_PG_KEEP:-}" = 1 ]; then
   echo "PETRICHAIN_TEST_POSTGRES_URL=$url"
   echo "kept running until interrupted"
-  while :; do sleep 3600; done
+  trap 'exit 0' INT TERM
+  while :; do
+    sleep 3600 &
+    wait $!
+  done
 fi
 
 # Only the PostgreSQL tests (module `postgres` in each suite); the SQLite

@@ -214,10 +214,11 @@ impl PgBench {
         let name = format!("petrichain_bench_{}_{round}", std::process::id());
         let mut c =
             postgres::Client::connect(admin, postgres::NoTls).expect("PostgreSQL admin URL");
-        c.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
-        .expect("create the bench database");
+        // One statement each: DROP / CREATE DATABASE refuse a transaction.
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .expect("drop an old bench database");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the bench database");
         if synchronous == Synchronous::Normal {
             c.batch_execute(&format!(
                 "ALTER DATABASE {name} SET synchronous_commit = off"
