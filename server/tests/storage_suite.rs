@@ -278,6 +278,37 @@ on_both_backends!(
     concurrent_appends_from_two_instances_never_fork,
 );
 
+/// CockroachDB runs every transaction SERIALIZABLE and expects the client
+/// to retry on SQLSTATE 40001; PostgreSQL behaves the same with
+/// `default_transaction_isolation = serializable`. The racing writers (and
+/// the two racing migrations) must still all succeed, with no fork.
+#[test]
+fn postgres_serializable_like_cockroachdb_retries_and_never_forks() {
+    let Some(b) = Backend::postgres("serializable") else {
+        return;
+    };
+    let pg = b.pg.as_ref().unwrap();
+    pg.execute(&format!(
+        "ALTER DATABASE \"{}\" SET default_transaction_isolation TO 'serializable'",
+        pg.name
+    ));
+    concurrent_appends_from_two_instances_never_fork(&b);
+    let mut c = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
+    let isolation: String = c
+        .query_one("SHOW default_transaction_isolation", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(isolation, "serializable");
+    let rollbacks: i64 = c
+        .query_one(
+            "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    eprintln!("serializable: {rollbacks} transactions rolled back and retried");
+}
+
 #[test]
 fn postgres_tests_are_required_when_asked() {
     // What scripts/ci/postgres.sh relies on: with the "required" flag and
