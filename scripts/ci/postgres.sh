@@ -108,10 +108,12 @@ fi
 if [ "${PETRICHAIN_PG_KEEP:-}" = 1 ]; then
   echo "PETRICHAIN_TEST_POSTGRES_URL=$url"
   echo "kept running until interrupted"
-  trap 'exit 0' INT TERM
+  sleep_pid=""
+  trap 'if [ -n "$sleep_pid" ]; then kill "$sleep_pid" 2>/dev/null; fi; exit 0' INT TERM
   while :; do
     sleep 3600 &
-    wait $!
+    sleep_pid=$!
+    wait "$sleep_pid"
   done
 fi
 
