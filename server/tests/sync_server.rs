@@ -939,3 +939,52 @@ on_both_backends!(
     restart_keeps_everything,
     bounded_load_two_processes_no_fork_no_lost_acknowledged_event,
 );
+
+/// The database drops every connection (a restart, a failover, an admin):
+/// the server notices on the next use, opens new connections and answers as
+/// before, without a 500 and without losing or doubling an append.
+#[test]
+fn postgres_connections_dropped_by_the_database_are_replaced() {
+    let Some(b) = Backend::postgres("reconnect") else {
+        return;
+    };
+    let pg = b.pg.as_ref().unwrap();
+    let server = b.start(&[]);
+    let mut c = server.client();
+    let m = model();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    let events = chain(&m, "s", &spends(4));
+    let r = append(&mut c, "s", &request(&m, Head::zero(), &events[..2]));
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let kill = || {
+        let mut admin = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
+        let killed: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        assert!(killed >= 1, "the server holds connections");
+    };
+    kill();
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, head_of(&events[1]), &events[2..3]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    kill();
+    let (head, all) = pull_all(&mut c, "s");
+    assert_eq!((head, all), (head_of(&events[2]), events[..3].to_vec()));
+    kill();
+    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    assert_eq!(list.streams.len(), 1);
+    assert!(
+        !server.log_text().contains(" 500 "),
+        "{}",
+        server.log_text()
+    );
+}

@@ -205,6 +205,21 @@ fn describe(e: &postgres::Error) -> String {
     }
 }
 
+/// Whether the error ends the connection: the server is shutting it down
+/// (57P01-57P03, what `pg_terminate_backend`, a restart or a failover send)
+/// or the link failed (class 08). `is_closed` may not say so yet.
+fn connection_lost(e: &postgres::Error) -> bool {
+    match e.code() {
+        Some(c) => {
+            *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || c.code().starts_with("08")
+        }
+        None => e.is_closed(),
+    }
+}
+
 /// Whether running the transaction again may succeed.
 fn retryable(e: &postgres::Error) -> bool {
     matches!(
@@ -337,8 +352,8 @@ impl PostgresStorage {
         }
     }
 
-    fn give_back(&self, conn: Conn) {
-        let broken = conn.client.is_closed();
+    /// Returns `conn` to the pool, or forgets it when `broken`.
+    fn give_back(&self, conn: Conn, broken: bool) {
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         if broken {
             pool.open -= 1;
@@ -359,22 +374,26 @@ impl PostgresStorage {
             tries += 1;
             let mut conn = self.take()?;
             let out = attempt(&mut conn);
-            let broken = conn.client.is_closed();
-            self.give_back(conn);
-            let again = match out {
+            let broken =
+                conn.client.is_closed() || matches!(&out, Err(Fail::Db(e)) if connection_lost(e));
+            self.give_back(conn, broken);
+            match out {
                 Ok(v) => return Ok(v),
                 Err(Fail::Api(e)) => return Err(e),
-                Err(Fail::Raced) => true,
-                Err(Fail::Db(e)) => {
-                    if !(retryable(&e) || broken) || tries >= MAX_ATTEMPTS {
-                        return Err(db_error(&e));
-                    }
-                    true
+                Err(Fail::Raced) => {}
+                // A connection the database closed (restart, failover): the
+                // next one is new. The append is idempotent, so running it
+                // again after an unknown commit outcome answers duplicates.
+                Err(Fail::Db(_)) if broken && tries < MAX_ATTEMPTS => continue,
+                Err(Fail::Db(e)) if !retryable(&e) || tries >= MAX_ATTEMPTS => {
+                    return Err(db_error(&e))
                 }
-            };
-            if again && tries >= MAX_ATTEMPTS {
+                Err(Fail::Db(_)) => {}
+            }
+            if tries >= MAX_ATTEMPTS {
                 return Err(internal("postgres", "the transaction kept losing races"));
             }
+            // Lost a race: let the winner finish first.
             std::thread::sleep(Duration::from_millis(u64::from(tries.min(20))));
         }
     }
