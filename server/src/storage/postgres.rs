@@ -201,7 +201,16 @@ fn db_error(e: &postgres::Error) -> ApiError {
 fn describe(e: &postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
-        None => e.to_string(),
+        None => {
+            // "error connecting to server" alone: add the causes.
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                text = format!("{text}: {c}");
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
@@ -284,13 +293,28 @@ pub fn redact(url: &str) -> String {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
     };
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
         },
-        None => url.to_string(),
-    }
+        None => authority.to_string(),
+    };
+    // A password given as a query parameter too.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k == "password" => "password=***".to_string(),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Parses a `postgres://` / `postgresql://` URL (or key=value string); the
@@ -707,6 +731,11 @@ mod tests {
             "postgres://app@localhost/chains"
         );
         assert_eq!(redact("postgresql://h/db"), "postgresql://h/db");
+        assert_eq!(
+            redact("postgres://h/db?sslmode=disable&password=pw&user=u"),
+            "postgres://h/db?sslmode=disable&password=***&user=u"
+        );
+        assert_eq!(redact("postgres://u:pw@h"), "postgres://u:***@h");
         assert!(!parse_url("postgres://u:pw@h:notaport/db")
             .unwrap_err()
             .contains("pw"));
