@@ -102,6 +102,18 @@ const INSERT_EVENTS: &str = "INSERT INTO events
     (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
     SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
         $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])";
+/// The usual append to an existing stream in one round trip: the head
+/// update and the event inserts in one statement (the events are joined to
+/// the updated row, so a missing row would write nothing and be caught).
+const UPDATE_AND_INSERT_EVENTS: &str = "WITH head AS (
+        UPDATE streams SET seq = $13, hash = $14, state = $15 WHERE id = $16 RETURNING id
+    )
+    INSERT INTO events
+    (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
+    SELECT u.* FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
+        $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])
+        AS u (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
+        CROSS JOIN head";
 const SELECT_EVENTS: &str = "SELECT stream, seq, model, action, multiple, actor, roles,
     payload, ts, prev, state, hash FROM events WHERE stream = $1 AND seq > $2
     ORDER BY seq LIMIT $3";
@@ -118,6 +130,7 @@ struct Conn {
     insert_stream: Statement,
     update_stream: Statement,
     insert_events: Statement,
+    update_and_insert_events: Statement,
     select_events: Statement,
 }
 
@@ -135,6 +148,7 @@ impl Conn {
             insert_stream: p(INSERT_STREAM)?,
             update_stream: p(UPDATE_STREAM)?,
             insert_events: p(INSERT_EVENTS)?,
+            update_and_insert_events: p(UPDATE_AND_INSERT_EVENTS)?,
             select_events: p(SELECT_EVENTS)?,
             client,
         })
@@ -306,7 +320,7 @@ pub fn redact(url: &str) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k == "password" => "password=***".to_string(),
+                    Some(("password", _)) => "password=***".to_string(),
                     _ => kv.to_string(),
                 })
                 .collect();
@@ -529,7 +543,8 @@ impl AppendTx for PgTx<'_, '_> {
     }
 }
 
-/// Events as the parallel arrays `INSERT_EVENTS` unnests.
+/// Events as the parallel arrays `INSERT_EVENTS` (and
+/// `UPDATE_AND_INSERT_EVENTS`) unnest.
 #[derive(Default)]
 struct EventColumns<'a> {
     stream: Vec<&'a str>,
@@ -592,6 +607,7 @@ fn append_once(conn: &mut Conn, stream: &str, plan: &mut Plan<'_>) -> Result<Opt
         insert_stream,
         update_stream,
         insert_events,
+        update_and_insert_events,
         ..
     } = conn;
     let mut tx = client.transaction()?;
@@ -621,24 +637,32 @@ fn append_once(conn: &mut Conn, stream: &str, plan: &mut Plan<'_>) -> Result<Opt
     };
     let h = &commit.head;
     let (seq, state) = (to_i64(h.seq)?, json_text(&h.state)?);
-    if existed {
-        tx.execute(&*update_stream, &[&h.id, &seq, &h.hash, &state])?;
-    } else if tx.execute(&*insert_stream, &[&h.id, &h.model, &seq, &h.hash, &state])? == 0 {
-        // Created by another transaction since our SELECT: start again and
-        // lock its row this time.
-        return Err(Fail::Raced);
-    }
-    if !commit.events.is_empty() {
-        let n = commit.events.len();
+    let n = commit.events.len();
+    let written = if existed && n > 0 {
         let cols = EventColumns::of(&commit.events)?;
-        let params = cols.params();
-        let written = tx.execute(&*insert_events, &params)?;
-        if written != n as u64 {
-            return Err(Fail::Api(internal(
-                "postgres",
-                format!("{written} of {n} events written"),
-            )));
+        let mut params: Vec<&(dyn ToSql + Sync)> = cols.params().to_vec();
+        params.extend_from_slice(&[&seq, &h.hash, &state, &h.id]);
+        tx.execute(&*update_and_insert_events, &params)?
+    } else {
+        if existed {
+            tx.execute(&*update_stream, &[&h.id, &seq, &h.hash, &state])?;
+        } else if tx.execute(&*insert_stream, &[&h.id, &h.model, &seq, &h.hash, &state])? == 0 {
+            // Created by another transaction since our SELECT: start again
+            // and lock its row this time.
+            return Err(Fail::Raced);
         }
+        if n > 0 {
+            let cols = EventColumns::of(&commit.events)?;
+            tx.execute(&*insert_events, &cols.params())?
+        } else {
+            0
+        }
+    };
+    if written != n as u64 {
+        return Err(Fail::Api(internal(
+            "postgres",
+            format!("{written} of {n} events written"),
+        )));
     }
     tx.commit()?;
     Ok(Some(commit))
