@@ -2,7 +2,9 @@
 # reference server (fresh SQLite database in a temporary directory, loopback,
 # a free port, any origin) and the broken backend of scripts/ci/bad-remote.mjs,
 # exports their URLs as PETRICHAIN_TEST_SERVER / PETRICHAIN_TEST_BAD_REMOTE
-# (read at compile time by the browser tests), and stops both on exit.
+# and a server under scripts/ci/restartable-server.mjs (which the tests can
+# kill and restart) as PETRICHAIN_TEST_RESTART_CONTROL / _SERVER (read at
+# compile time by the browser tests), and stops them all on exit.
 #   start_sync_servers debug|release
 
 sync_tmp=""
@@ -37,8 +39,13 @@ start_sync_servers() {
   sync_pids+=($!)
   node scripts/ci/bad-remote.mjs >"$sync_tmp/bad.log" 2>&1 &
   sync_pids+=($!)
+  node scripts/ci/restartable-server.mjs "target/$profile/petrichain-server" "$sync_tmp/restart.sqlite" \
+    >"$sync_tmp/restart.log" 2>&1 &
+  sync_pids+=($!)
   PETRICHAIN_TEST_SERVER=$(wait_for_url "$sync_tmp/server.log" petrichain-server)
   PETRICHAIN_TEST_BAD_REMOTE=$(wait_for_url "$sync_tmp/bad.log" bad-remote)
-  export PETRICHAIN_TEST_SERVER PETRICHAIN_TEST_BAD_REMOTE
+  PETRICHAIN_TEST_RESTART_CONTROL=$(wait_for_url "$sync_tmp/restart.log" restartable-server)
+  PETRICHAIN_TEST_RESTART_SERVER=$(sed -n 's/.* server \(http[^ ]*\).*/\1/p' "$sync_tmp/restart.log" | head -n1)
+  export PETRICHAIN_TEST_SERVER PETRICHAIN_TEST_BAD_REMOTE PETRICHAIN_TEST_RESTART_CONTROL PETRICHAIN_TEST_RESTART_SERVER
   echo "[sync] reference server at $PETRICHAIN_TEST_SERVER, broken backend at $PETRICHAIN_TEST_BAD_REMOTE"
 }

@@ -1,9 +1,18 @@
 //! Append throughput of the sync server, side by side with the plain
-//! alternative, in one run.
+//! alternative, and SQLite side by side with PostgreSQL, in one run.
 //!
 //! ```text
 //! cargo run --release -p petrichain-server --example load -- --clients 16 --appends 200 --batch 1 --rounds 3
+//! # SQLite vs PostgreSQL (the script starts a throwaway PostgreSQL and
+//! # passes its URL in PETRICHAIN_TEST_POSTGRES_URL):
+//! bash scripts/ci/postgres.sh cargo run --release -p petrichain-server --example load -- --db both
 //! ```
+//!
+//! `--db sqlite` (default) runs sides 1 to 3 below; `--db postgres` side 4;
+//! `--db both` sides 1 and 4 (the server on each database, same clients,
+//! same events). `--postgres-url URL` (default: `$PETRICHAIN_TEST_POSTGRES_URL`)
+//! names a PostgreSQL server where the benchmark may create and drop one
+//! database per round.
 //!
 //! 1. **server**: an in-process `petrichain-server` on 127.0.0.1:0 with a
 //!    fresh SQLite file; `--clients` threads, each on its own stream and its
@@ -16,6 +25,11 @@
 //!    streams round-robin: no HTTP, no JSON, no validation, no lock hand-off.
 //! 3. **raw SQLite, N threads**: the same, from `--clients` threads sharing
 //!    one connection behind a mutex (what the server's writer does).
+//! 4. **server on PostgreSQL**: side 1 with `--db postgres://...` on a fresh
+//!    database (up to 16 connections, one `SELECT ... FOR UPDATE` transaction
+//!    per append). `--synchronous normal` sets the database's
+//!    `synchronous_commit = off` (the counterpart of SQLite's NORMAL: no
+//!    flush wait per commit); `full` keeps PostgreSQL's default (`on`).
 //!
 //! Each round runs the three in a rotating order (fsync latency on a shared
 //! disk drifts); the summary gives the median of the rounds.
@@ -31,7 +45,7 @@ use petrichain::formats::json::import_json;
 use petrichain::model::Model;
 use petrichain::sync::protocol::{AppendOk, AppendRequest, Head, ModelDoc};
 use petrichain_server::client::Client;
-use petrichain_server::config::Synchronous;
+use petrichain_server::config::{Database, Synchronous};
 use petrichain_server::storage::sqlite::SqliteStorage;
 use rusqlite::{params, Connection, TransactionBehavior};
 
@@ -46,6 +60,8 @@ struct Options {
     rounds: usize,
     only: Option<usize>,
     synchronous: Synchronous,
+    sides: Vec<usize>,
+    postgres_url: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -56,6 +72,10 @@ fn options() -> Result<Options, String> {
         rounds: 3,
         only: None,
         synchronous: Synchronous::Full,
+        sides: vec![0, 1, 2],
+        postgres_url: std::env::var("PETRICHAIN_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -83,8 +103,24 @@ fn options() -> Result<Options, String> {
                     Some("server") => Some(0),
                     Some("raw") => Some(1),
                     Some("raw-threads") => Some(2),
-                    _ => return Err("--only needs server, raw or raw-threads".into()),
+                    Some("server-postgres") => Some(3),
+                    _ => {
+                        return Err(
+                            "--only needs server, raw, raw-threads or server-postgres".into()
+                        )
+                    }
                 }
+            }
+            "--db" => {
+                o.sides = match args.next().as_deref() {
+                    Some("sqlite") => vec![0, 1, 2],
+                    Some("postgres") => vec![3],
+                    Some("both") => vec![0, 3],
+                    _ => return Err("--db needs sqlite, postgres or both".into()),
+                }
+            }
+            "--postgres-url" => {
+                o.postgres_url = Some(args.next().ok_or("--postgres-url needs a URL")?);
             }
             other => return Err(format!("unknown option {other}")),
         }
@@ -134,10 +170,11 @@ struct Run {
     latencies: Vec<Duration>,
 }
 
-const SIDES: [&str; 3] = [
+const SIDES: [&str; 4] = [
     "petrichain-server: HTTP + JSON + engine verification + SQLite",
     "raw SQLite, same rows and transactions, 1 thread, no validation",
     "raw SQLite, same rows and transactions, N threads on 1 connection",
+    "petrichain-server: HTTP + JSON + engine verification + PostgreSQL",
 ];
 
 fn median(v: &mut [f64]) -> f64 {
@@ -165,16 +202,60 @@ fn report(round: usize, name: &str, run: &Run, o: &Options) -> f64 {
     appends / secs
 }
 
-fn run_server(
-    model: &Model,
-    all: &[Vec<Vec<Event>>],
-    o: &Options,
-    dir: &std::path::Path,
-    round: usize,
-) -> Run {
+/// A fresh PostgreSQL database for one round, dropped with the value.
+struct PgBench {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgBench {
+    fn create(admin: &str, round: usize, synchronous: Synchronous) -> PgBench {
+        let name = format!("petrichain_bench_{}_{round}", std::process::id());
+        let mut c =
+            postgres::Client::connect(admin, postgres::NoTls).expect("PostgreSQL admin URL");
+        // One statement each: DROP / CREATE DATABASE refuse a transaction.
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .expect("drop an old bench database");
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the bench database");
+        if synchronous == Synchronous::Normal {
+            c.batch_execute(&format!(
+                "ALTER DATABASE {name} SET synchronous_commit = off"
+            ))
+            .expect("synchronous_commit");
+        }
+        let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
+        let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
+        let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        PgBench {
+            admin: admin.to_string(),
+            url: format!("{scheme}://{authority}/{name}{query}"),
+            name,
+        }
+    }
+}
+
+impl Drop for PgBench {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn run_server(model: &Model, all: &[Vec<Vec<Event>>], o: &Options, db: Database) -> Run {
     let config = petrichain_server::Config {
         addr: "127.0.0.1:0".parse().expect("loopback"),
-        db: dir.join(format!("server-{round}.sqlite")),
+        db,
         synchronous: o.synchronous,
         ..Default::default()
     };
@@ -390,7 +471,7 @@ fn main() {
         Ok(o) => o,
         Err(e) => {
             eprintln!(
-                "error: {e}\nusage: load [--clients N] [--appends N] [--batch N] [--rounds N] [--only server|raw|raw-threads] [--synchronous full|normal]"
+                "error: {e}\nusage: load [--clients N] [--appends N] [--batch N] [--rounds N] [--db sqlite|postgres|both] [--postgres-url URL] [--only server|raw|raw-threads|server-postgres] [--synchronous full|normal]"
             );
             std::process::exit(2);
         }
@@ -412,31 +493,74 @@ fn main() {
         o.synchronous.as_str(),
         o.rounds
     );
+    if o.sides.contains(&3) && o.postgres_url.is_none() {
+        eprintln!(
+            "error: --db postgres/both needs --postgres-url URL or PETRICHAIN_TEST_POSTGRES_URL \
+             (bash scripts/ci/postgres.sh COMMAND runs COMMAND with a throwaway PostgreSQL)"
+        );
+        std::process::exit(2);
+    }
+    if o.sides.contains(&3) {
+        println!(
+            "PostgreSQL: synchronous_commit={}, up to {} connections per server\n",
+            if o.synchronous == Synchronous::Normal {
+                "off"
+            } else {
+                "on"
+            },
+            petrichain_server::storage::postgres::DEFAULT_MAX_CONNECTIONS
+        );
+    }
     println!("| round | | appends/s | events/s | p50 ms | p99 ms | total s |");
     println!("|---|---|---:|---:|---:|---:|---:|");
-    let mut rates: [Vec<f64>; 3] = Default::default();
+    let mut rates: [Vec<f64>; 4] = Default::default();
+    let sides = o.sides.clone();
     for round in 1..=o.rounds {
         // Rotate which side goes first: the disk's fsync latency drifts with
         // whatever else the machine is doing.
-        for k in 0..3 {
-            let side = (k + round - 1) % 3;
+        for k in 0..sides.len() {
+            let side = sides[(k + round - 1) % sides.len()];
             if o.only.is_some_and(|only| only != side) {
                 continue;
             }
             let run = match side {
-                0 => run_server(&model, &all, &o, &dir, round),
+                0 => run_server(
+                    &model,
+                    &all,
+                    &o,
+                    Database::Sqlite(dir.join(format!("server-{round}.sqlite"))),
+                ),
                 1 => run_raw_serial(&all, &o, &dir, round),
-                _ => run_raw_threads(&all, &o, &dir, round),
+                2 => run_raw_threads(&all, &o, &dir, round),
+                _ => {
+                    let admin = o.postgres_url.as_deref().unwrap_or_default();
+                    let pg = PgBench::create(admin, round, o.synchronous);
+                    let run = run_server(&model, &all, &o, Database::Postgres(pg.url.clone()));
+                    drop(pg);
+                    run
+                }
             };
             rates[side].push(report(round, SIDES[side], &run, &o));
         }
     }
-    let [s, r, t] = rates.map(|mut v| median(&mut v));
-    println!(
-        "\nmedian appends/s: server {s:.0}, raw SQLite one thread {r:.0}, raw SQLite {} threads {t:.0}; \
-         server / raw one thread = {:.2}",
-        o.clients,
-        s / r
-    );
+    let [s, r, t, p] = rates.map(|mut v| median(&mut v));
+    println!();
+    if sides.contains(&1) {
+        println!(
+            "median appends/s: server {s:.0}, raw SQLite one thread {r:.0}, raw SQLite {} threads {t:.0}; \
+             server / raw one thread = {:.2}",
+            o.clients,
+            s / r
+        );
+    }
+    if sides.contains(&3) {
+        println!("median appends/s: server on PostgreSQL {p:.0}");
+    }
+    if sides.contains(&0) && sides.contains(&3) {
+        println!(
+            "median appends/s: server on SQLite {s:.0}, server on PostgreSQL {p:.0}; PostgreSQL / SQLite = {:.2}",
+            p / s
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,14 +16,19 @@ USAGE:
 OPTIONS:
     --addr ADDR             address to listen on [default: 127.0.0.1:8787]
                             (port 0 picks a free port; the real one is printed)
-    --db PATH               SQLite file, created with its directory on first run
-                            [default: data/petrichain.sqlite]
+    --db DATABASE           sqlite:PATH (or a bare PATH): SQLite file, created
+                            with its directory on first run;
+                            postgres://USER:PASSWORD@HOST:PORT/DBNAME:
+                            PostgreSQL (or CockroachDB) database, shareable
+                            by several server processes; the schema is
+                            created on start [default: data/petrichain.sqlite]
+    --db-connections N      PostgreSQL connections per process [default: 16]
     --static DIR            serve the built app from DIR (index.html for /)
     --cors-origin ORIGIN    allow cross-origin requests from ORIGIN (repeatable;
                             * allows any origin) [default: same origin only]
     --max-body-bytes N      largest request body, larger ones get 413
                             [default: 8388608]
-    --synchronous MODE      full: an acknowledged append survives a power cut
+    --synchronous MODE      SQLite only. full: an acknowledged append survives a power cut
                             (one fsync per append); normal: it survives a crash
                             of the server, not of the machine [default: full]
     -h, --help              print this help
@@ -62,13 +67,62 @@ impl Synchronous {
     }
 }
 
+/// Where the server keeps its data (`--db`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file (`sqlite:PATH` or a bare path).
+    Sqlite(PathBuf),
+    /// A PostgreSQL / CockroachDB connection URL (`postgres://...`).
+    Postgres(String),
+}
+
+impl Database {
+    /// Parses a `--db` value: `postgres://` / `postgresql://` URLs are
+    /// PostgreSQL, `sqlite:PATH` and anything else a SQLite file path.
+    pub fn parse(v: &str) -> Result<Database, String> {
+        if v.starts_with("postgres://") || v.starts_with("postgresql://") {
+            crate::storage::postgres::parse_url(v).map_err(|e| format!("--db {e}"))?;
+            return Ok(Database::Postgres(v.to_string()));
+        }
+        let path = v.strip_prefix("sqlite:").unwrap_or(v);
+        if path.is_empty() {
+            return Err("--db needs a file path or a postgres:// URL".into());
+        }
+        Ok(Database::Sqlite(PathBuf::from(path)))
+    }
+}
+
+/// Shown in logs: the URL's password is masked.
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(p) => write!(f, "sqlite:{}", p.display()),
+            Database::Postgres(url) => f.write_str(&crate::storage::postgres::redact(url)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Database({self})")
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(p: PathBuf) -> Self {
+        Database::Sqlite(p)
+    }
+}
+
 /// Everything the server needs to start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// SQLite database file.
-    pub db: PathBuf,
+    /// The database.
+    pub db: Database,
+    /// PostgreSQL connections per process.
+    pub db_connections: usize,
     /// Directory of the built app to serve, if any.
     pub static_dir: Option<PathBuf>,
     /// Cross-origin policy.
@@ -83,7 +137,8 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8787)),
-            db: PathBuf::from("data/petrichain.sqlite"),
+            db: Database::Sqlite(PathBuf::from("data/petrichain.sqlite")),
+            db_connections: crate::storage::postgres::DEFAULT_MAX_CONNECTIONS,
             static_dir: None,
             cors: Cors::SameOrigin,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -130,11 +185,14 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                     .map_err(|_| format!("--addr {v}: expected IP:PORT, e.g. 127.0.0.1:8787"))?;
             }
             "--db" => {
-                let v = value("--db")?;
-                if v.is_empty() {
-                    return Err("--db needs a file path".into());
-                }
-                config.db = PathBuf::from(v);
+                config.db = Database::parse(&value("--db")?)?;
+            }
+            "--db-connections" => {
+                let v = value("--db-connections")?;
+                config.db_connections = match v.parse::<usize>() {
+                    Ok(n) if (1..=1000).contains(&n) => n,
+                    _ => return Err(format!("--db-connections {v}: expected 1 to 1000")),
+                };
             }
             "--static" => config.static_dir = Some(PathBuf::from(value("--static")?)),
             "--cors-origin" => {
@@ -208,7 +266,7 @@ mod tests {
             panic!("expected run")
         };
         assert_eq!(c.addr.port(), 0);
-        assert_eq!(c.db, PathBuf::from("x/y.sqlite"));
+        assert_eq!(c.db, Database::Sqlite(PathBuf::from("x/y.sqlite")));
         assert_eq!(c.static_dir, Some(PathBuf::from("www/dist")));
         assert_eq!(
             c.cors,
@@ -237,6 +295,49 @@ mod tests {
         assert!(parse(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown option"));
+        assert!(parse(&["--db", "postgres://u:hunter2@h:99999999/db"])
+            .map(|_| ())
+            .unwrap_err()
+            .contains("not a PostgreSQL connection URL"));
+        assert!(!parse(&["--db", "postgres://u:hunter2@h:99999999/db"])
+            .map(|_| ())
+            .unwrap_err()
+            .contains("hunter2"));
+        assert!(parse(&["--db", "sqlite:"]).unwrap_err().contains("--db"));
+        assert!(parse(&["--db-connections", "0"])
+            .unwrap_err()
+            .contains("1 to 1000"));
         assert_eq!(parse(&["-h"]).unwrap(), Command::Help);
+    }
+
+    #[test]
+    fn db_selects_the_backend_by_url() {
+        let db = |v: &str| {
+            let Command::Run(c) = parse(&["--db", v]).unwrap() else {
+                panic!("expected run")
+            };
+            c.db
+        };
+        assert_eq!(db("a/b.sqlite"), Database::Sqlite("a/b.sqlite".into()));
+        assert_eq!(
+            db("sqlite:a/b.sqlite"),
+            Database::Sqlite("a/b.sqlite".into())
+        );
+        assert_eq!(db("sqlite:/abs/x"), Database::Sqlite("/abs/x".into()));
+        let url = "postgres://app:pw@127.0.0.1:5432/chains";
+        assert_eq!(db(url), Database::Postgres(url.into()));
+        assert_eq!(
+            db("postgresql://h/db"),
+            Database::Postgres("postgresql://h/db".into())
+        );
+        // Logs never show the password.
+        assert_eq!(
+            db(url).to_string(),
+            "postgres://app:***@127.0.0.1:5432/chains"
+        );
+        let Command::Run(c) = parse(&["--db-connections=4"]).unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(c.db_connections, 4);
     }
 }

@@ -3,13 +3,13 @@
 //! The reference backend of the petrichain sync protocol
 //! (docs/sync-protocol.md): an axum server that validates every pushed event
 //! with the same engine the browser runs (fields, chain link, hash, the net
-//! allows it, the state matches) and keeps chains in SQLite. It also serves
+//! allows it, the state matches) and keeps chains in SQLite or PostgreSQL. It also serves
 //! the built single-page app, so one process is a whole local deployment.
 //!
 //! Modules, one concern each: [`config`] (command-line options),
 //! [`error`] (the one error type, rendered as the protocol's JSON errors),
-//! [`storage`] (the [`Storage`](storage::Storage) trait and its SQLite
-//! backend), [`append`] (the conditional, idempotent append, backend
+//! [`storage`] (the [`Storage`](storage::Storage) trait, its SQLite and
+//! PostgreSQL backends), [`append`] (the conditional, idempotent append, backend
 //! independent), [`routes`] (HTTP handlers), [`live`] (server-sent events),
 //! [`static_files`] (the app), [`client`] (a minimal HTTP/1.1 client used by
 //! the tests and the load benchmark).
@@ -86,14 +86,12 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
             )));
         }
     }
-    let (db, synchronous) = (config.db.clone(), config.synchronous);
-    let storage = tokio::task::spawn_blocking(move || {
-        storage::sqlite::SqliteStorage::open_with(&db, synchronous)
-    })
-    .await
-    .map_err(|e| StartError::Storage(e.to_string()))?
-    .map_err(|e| StartError::Storage(e.to_string()))?;
-    let state = Arc::new(AppState::new(Arc::new(storage)));
+    let config_ = config.clone();
+    let storage = tokio::task::spawn_blocking(move || storage::open(&config_))
+        .await
+        .map_err(|e| StartError::Storage(e.to_string()))?
+        .map_err(|e| StartError::Storage(e.to_string()))?;
+    let state = Arc::new(AppState::new(storage));
     let router = routes::router(state.clone(), config);
     let listener = TcpListener::bind(config.addr)
         .await

@@ -46,7 +46,7 @@ fn main() -> ExitCode {
         println!("listening on http://{}", server.local_addr());
         // Tests and scripts read that line: make sure it leaves now.
         let _ = std::io::stdout().flush();
-        tracing::info!("database {}", config.db.display());
+        tracing::info!("database {}", config.db);
         match server.serve(petrichain_server::shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("stopped");

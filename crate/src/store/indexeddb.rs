@@ -36,6 +36,7 @@ use rexie::{Index, KeyRange, ObjectStore, Rexie, Transaction, TransactionMode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use super::sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
@@ -511,8 +512,8 @@ async fn commit_sync_in(
         .map_err(|e| storage(e.into()))?;
         events.delete(range.into()).await.map_err(storage)?;
     }
-    // The same record shape as `commit` writes (`{stream, seq, hash, json}`),
-    // which is what `event_from_js` reads back.
+    // The same record layout as `Store::commit` ({stream, seq, hash, json}),
+    // so events a sync wrote read back like any other.
     let values = commit
         .events
         .iter()

@@ -1,6 +1,9 @@
 //! Where the server keeps models, stream heads and events.
 //!
-//! A backend implements [`Storage`]; [`sqlite::SqliteStorage`] is the default.
+//! A backend implements [`Storage`]; [`sqlite::SqliteStorage`] is the
+//! default, [`postgres::PostgresStorage`] serves several processes sharing
+//! one PostgreSQL (or CockroachDB) database. [`open`] picks one by the
+//! configured [`Database`].
 //! The protocol logic (duplicates, head check, verification) lives once in
 //! [`crate::append`] and runs inside [`Storage::append`]'s write transaction
 //! through the small [`AppendTx`] view, so a PostgreSQL backend only has to
@@ -9,11 +12,28 @@
 //!
 //! Calls are blocking: the HTTP layer runs them on tokio's blocking pool.
 
+pub mod postgres;
 pub mod sqlite;
+
+use std::sync::Arc;
 
 use petrichain::chain::Event;
 
+use crate::config::{Config, Database};
 use crate::error::ApiError;
+
+/// Opens (creating and migrating it if needed) the database `config` names.
+/// Blocking: call it from a blocking context.
+pub fn open(config: &Config) -> Result<Arc<dyn Storage>, ApiError> {
+    Ok(match &config.db {
+        Database::Sqlite(path) => {
+            Arc::new(sqlite::SqliteStorage::open_with(path, config.synchronous)?)
+        }
+        Database::Postgres(url) => {
+            Arc::new(postgres::PostgresStorage::open(url, config.db_connections)?)
+        }
+    })
+}
 
 /// A stream's head as stored: where its chain ends and the marking there.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,332 @@
+//! One suite for every storage backend, on the `Storage` trait itself: the
+//! same tests run on a SQLite file (`sqlite::NAME`) and on a fresh
+//! PostgreSQL database (`postgres::NAME`, see common/mod.rs for how the
+//! server is found). Two storage instances on one database stand for two
+//! server processes.
+
+#[macro_use]
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier};
+
+use common::*;
+use petrichain::chain::{Event, GENESIS_PREV};
+use petrichain_server::config::{Config, Database};
+use petrichain_server::storage::{self, Commit, Storage, StreamHead};
+use petrichain_server::ApiError;
+
+fn open(b: &Backend) -> Arc<dyn Storage> {
+    let config = Config {
+        db: if b.is_postgres() {
+            Database::Postgres(b.db.clone())
+        } else {
+            Database::Sqlite(b.db.clone().into())
+        },
+        ..Config::default()
+    };
+    storage::open(&config).unwrap_or_else(|e| panic!("opening {}: {e}", config.db))
+}
+
+fn event(stream: &str, seq: u64, prev: &str, hash: &str) -> Event {
+    Event {
+        stream: stream.into(),
+        seq,
+        model: "m".into(),
+        action: "t".into(),
+        multiple: 1,
+        actor: "a".into(),
+        roles: vec!["r".into()],
+        payload: "{\"x\":1,\"text\":\"é ✓ \\u0001\"}".into(),
+        ts: 5,
+        prev: prev.into(),
+        state: vec![seq, u64::from(u32::MAX) + 7],
+        hash: hash.into(),
+    }
+}
+
+fn head(stream: &str, seq: u64, hash: &str) -> StreamHead {
+    StreamHead {
+        id: stream.into(),
+        model: "m".into(),
+        seq,
+        hash: hash.into(),
+        state: vec![seq, 2],
+    }
+}
+
+fn round_trip_and_reopen(b: &Backend) {
+    let db = open(b);
+    assert!(db.put_model("m", "{\"json\":1}").unwrap());
+    assert!(!db.put_model("m", "{\"json\":1}").unwrap(), "idempotent");
+    assert_eq!(db.model("m").unwrap().as_deref(), Some("{\"json\":1}"));
+    assert_eq!(db.model("nope").unwrap(), None);
+
+    let events = vec![event("s", 1, GENESIS_PREV, "h1"), event("s", 2, "h1", "h2")];
+    let commit = Commit {
+        head: head("s", 2, "h2"),
+        events: events.clone(),
+    };
+    let c = commit.clone();
+    let written = db
+        .append("s", &mut |tx| {
+            assert_eq!(tx.head()?, None);
+            assert_eq!(tx.hash_at(1)?, None);
+            Ok(Some(c.clone()))
+        })
+        .unwrap();
+    assert_eq!(written, Some(commit.clone()));
+    assert_eq!(db.head("s").unwrap(), Some(commit.head.clone()));
+    assert_eq!(db.head("nope").unwrap(), None);
+
+    let page = db.page("s", 0, 1).unwrap().unwrap();
+    assert_eq!(page.events, events[..1], "events come back exactly");
+    assert!(page.more);
+    assert_eq!(page.head, commit.head);
+    let page = db.page("s", 1, 10).unwrap().unwrap();
+    assert_eq!((page.events.len(), page.more), (1, false));
+    let page = db.page("s", 2, 10).unwrap().unwrap();
+    assert_eq!((page.events.len(), page.more), (0, false));
+    let page = db.page("s", u64::MAX, 10).unwrap().unwrap();
+    assert!(page.events.is_empty());
+    assert!(db.page("nope", 0, 10).unwrap().is_none());
+
+    // An empty stream: a head without events.
+    db.append("empty", &mut |_| {
+        Ok(Some(Commit {
+            head: head("empty", 0, &"0".repeat(64)),
+            events: vec![],
+        }))
+    })
+    .unwrap();
+    drop(db);
+
+    // Reopened: the data is there, the schema is not created again.
+    let db = open(b);
+    let ids: Vec<String> = db.streams().unwrap().into_iter().map(|h| h.id).collect();
+    assert_eq!(ids, ["empty", "s"], "sorted by id");
+    db.append("s", &mut |tx| {
+        assert_eq!(tx.head()?, Some(commit.head.clone()));
+        assert_eq!(tx.hash_at(2)?, Some("h2".into()));
+        assert_eq!(tx.hash_at(3)?, None);
+        assert_eq!(tx.hash_at(u64::MAX)?, None);
+        Ok(None)
+    })
+    .unwrap();
+    // Appending on top of the stored head.
+    let more = Commit {
+        head: head("s", 3, "h3"),
+        events: vec![event("s", 3, "h2", "h3")],
+    };
+    db.append("s", &mut |_| Ok(Some(more.clone()))).unwrap();
+    let page = db.page("s", 0, 100).unwrap().unwrap();
+    assert_eq!(page.events.len(), 3);
+    assert_eq!(page.head, more.head);
+}
+
+fn a_failed_plan_or_write_stores_nothing(b: &Backend) {
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    // Two events with the same seq: the second insert fails, the head
+    // written before it is rolled back too.
+    let dup = Commit {
+        head: head("s", 2, "h2"),
+        events: vec![
+            event("s", 1, GENESIS_PREV, "h1"),
+            event("s", 1, GENESIS_PREV, "h1"),
+        ],
+    };
+    let err = db.append("s", &mut |_| Ok(Some(dup.clone()))).unwrap_err();
+    assert_eq!(err.code(), "INTERNAL");
+    assert!(db.head("s").unwrap().is_none());
+    let err = db
+        .append("s", &mut |_| Err(ApiError::BadRequest("no".into())))
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_REQUEST");
+    // A stream whose model is not stored: refused by the foreign key.
+    let orphan = Commit {
+        head: StreamHead {
+            model: "unknown".into(),
+            ..head("o", 0, "z")
+        },
+        events: vec![],
+    };
+    assert!(db.append("o", &mut |_| Ok(Some(orphan.clone()))).is_err());
+    assert!(db.streams().unwrap().is_empty());
+
+    // After a refused batch on an existing stream, the head is unchanged.
+    let one = Commit {
+        head: head("s", 1, "h1"),
+        events: vec![event("s", 1, GENESIS_PREV, "h1")],
+    };
+    db.append("s", &mut |_| Ok(Some(one.clone()))).unwrap();
+    let clash = Commit {
+        head: head("s", 2, "h2"),
+        events: vec![event("s", 2, "h1", "h2"), event("s", 1, "x", "y")],
+    };
+    assert!(db.append("s", &mut |_| Ok(Some(clash.clone()))).is_err());
+    assert_eq!(db.head("s").unwrap(), Some(one.head.clone()));
+    assert_eq!(db.page("s", 0, 10).unwrap().unwrap().events, one.events);
+}
+
+fn refuses_a_newer_schema(b: &Backend) {
+    drop(open(b));
+    match &b.pg {
+        Some(pg) => pg.execute("UPDATE schema_version SET version = 99"),
+        None => {
+            let conn = rusqlite::Connection::open(&b.db).unwrap();
+            conn.execute("INSERT INTO schema_version (version) VALUES (99)", [])
+                .unwrap();
+        }
+    }
+    let config = Config {
+        db: Database::parse(&b.db).unwrap(),
+        ..Config::default()
+    };
+    let err = storage::open(&config).err().expect("refused");
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+}
+
+/// Writers on two storage instances (two "processes") append to the same
+/// streams at once, each building on the head it reads inside the
+/// transaction; the streams are created by whoever comes first. Every
+/// acknowledged append must be stored, in one unbroken chain.
+fn concurrent_appends_from_two_instances_never_fork(b: &Backend) {
+    const THREADS: usize = 8;
+    const APPENDS: usize = 15;
+    const STREAMS: [&str; 2] = ["race-a", "race-b"];
+    // Opened at the same time on an empty database: the migrations race too.
+    let (one, two) = std::thread::scope(|s| {
+        let one = s.spawn(|| open(b));
+        let two = s.spawn(|| open(b));
+        (one.join().unwrap(), two.join().unwrap())
+    });
+    one.put_model("m", "{}").unwrap();
+    assert!(!two.put_model("m", "{}").unwrap());
+
+    let barrier = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let db = if t % 2 == 0 { one.clone() } else { two.clone() };
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut acked = Vec::new();
+                for k in 0..APPENDS {
+                    let stream = STREAMS[(t + k) % 2];
+                    let hash = format!("t{t}-k{k}");
+                    let written = db
+                        .append(stream, &mut |tx| {
+                            let (seq, prev) = match tx.head()? {
+                                Some(h) => (h.seq, h.hash),
+                                None => (0, GENESIS_PREV.to_string()),
+                            };
+                            if seq > 0 {
+                                // The stored head really is the last event.
+                                assert_eq!(tx.hash_at(seq)?, Some(prev.clone()));
+                            }
+                            Ok(Some(Commit {
+                                head: head(stream, seq + 1, &hash),
+                                events: vec![event(stream, seq + 1, &prev, &hash)],
+                            }))
+                        })
+                        .unwrap_or_else(|e| panic!("writer {t}: {e}"));
+                    assert!(written.is_some());
+                    acked.push((stream, hash));
+                }
+                acked
+            })
+        })
+        .collect();
+    let acked: Vec<(&str, String)> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+
+    let mut total = 0;
+    for stream in STREAMS {
+        let page = one.page(stream, 0, 10_000).unwrap().unwrap();
+        let events = page.events;
+        let mut prev = GENESIS_PREV.to_string();
+        for (i, e) in events.iter().enumerate() {
+            assert_eq!(e.seq, i as u64 + 1, "{stream}: seq gap");
+            assert_eq!(e.prev, prev, "{stream}: fork at seq {}", e.seq);
+            prev = e.hash.clone();
+        }
+        assert_eq!(page.head.seq, events.len() as u64);
+        assert_eq!(page.head.hash, prev);
+        let stored: HashSet<&str> = events.iter().map(|e| e.hash.as_str()).collect();
+        for (s, h) in &acked {
+            if *s == stream {
+                assert!(
+                    stored.contains(h.as_str()),
+                    "{stream}: acknowledged {h} lost"
+                );
+            }
+        }
+        // The other instance sees the same chain.
+        assert_eq!(two.page(stream, 0, 10_000).unwrap().unwrap().events, events);
+        total += events.len();
+    }
+    assert_eq!(total, THREADS * APPENDS, "no extra, none lost");
+}
+
+on_both_backends!(
+    round_trip_and_reopen,
+    a_failed_plan_or_write_stores_nothing,
+    refuses_a_newer_schema,
+    concurrent_appends_from_two_instances_never_fork,
+);
+
+/// CockroachDB runs every transaction SERIALIZABLE and expects the client
+/// to retry on SQLSTATE 40001; PostgreSQL behaves the same with
+/// `default_transaction_isolation = serializable`. The racing writers (and
+/// the two racing migrations) must still all succeed, with no fork.
+#[test]
+fn postgres_serializable_like_cockroachdb_retries_and_never_forks() {
+    let Some(b) = Backend::postgres("serializable") else {
+        return;
+    };
+    let pg = b.pg.as_ref().unwrap();
+    pg.execute(&format!(
+        "ALTER DATABASE \"{}\" SET default_transaction_isolation TO 'serializable'",
+        pg.name
+    ));
+    concurrent_appends_from_two_instances_never_fork(&b);
+    let mut c = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
+    let isolation: String = c
+        .query_one("SHOW default_transaction_isolation", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(isolation, "serializable");
+    let rollbacks: i64 = c
+        .query_one(
+            "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    eprintln!("serializable: {rollbacks} transactions rolled back and retried");
+}
+
+#[test]
+fn postgres_tests_are_required_when_asked() {
+    // What scripts/ci/postgres.sh relies on: with the "required" flag and
+    // no URL, a PostgreSQL test fails instead of skipping.
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "--exact",
+            "postgres::round_trip_and_reopen",
+            "--test-threads=1",
+        ])
+        .env_remove(POSTGRES_URL_VAR)
+        .env(POSTGRES_REQUIRED_VAR, "1")
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a required PostgreSQL test passed without a server"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(POSTGRES_REQUIRED_VAR));
+}
