@@ -80,7 +80,10 @@ ws.onSwitch(async () => {
   showError(null);
   await show();
 });
-ws.onRemoteChange(() => show());
+ws.onRemoteChange(() => {
+  last = null; // the stream moved elsewhere (another tab, a sync): nothing of ours to highlight
+  return show();
+});
 
 renderGallery($("gallery"), async (example) => {
   try {
