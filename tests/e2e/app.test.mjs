@@ -250,3 +250,22 @@ test("exports the events (JSON lines), the net (JSON) and the drawing (SVG) as d
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a second tab on the same stream follows the first one's events", async () => {
+  const { context, page, errors } = await openApp(browser, app.url);
+  const stream = await startExample(page, "counter");
+  const other = await context.newPage();
+  await other.goto(app.url);
+  await other.waitForSelector("body[data-ready=true]");
+  assert.equal(await other.getAttribute("body", "data-stream"), stream, "the open stream is shared by the tabs");
+  await page.click('#net [data-transition="inc"]');
+  await waitForEvents(page, 1);
+  await waitForEvents(other, 1);
+  assert.equal(await tokens(other, "count"), 1);
+  await other.click('#net [data-transition="inc"]');
+  await waitForEvents(other, 2);
+  await waitForEvents(page, 2);
+  assert.equal(await drawnTokens(page, "count"), 2);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
