@@ -20,7 +20,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::Event;
+use super::{ChainError, Event};
+use crate::model::MAX_TOKENS;
 
 /// Appends the canonical encoding of `event` (every field but `hash`) to `out`.
 pub fn encode(event: &Event, out: &mut Vec<u8>) {
@@ -127,6 +128,21 @@ fn string(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// The seq after `seq`: checked, and at most 2^53 - 1 so it stays exact in JSON.
+pub(crate) fn next_seq(seq: u64) -> Result<u64, ChainError> {
+    seq.checked_add(1)
+        .filter(|&s| s <= MAX_TOKENS)
+        .ok_or_else(|| ChainError::InvalidInput {
+            field: "seq".into(),
+            message: "stream is full (2^53-1 events)".into(),
+        })
+}
+
+/// Sets `event.hash` from its other fields (`buf` is reused between events).
+pub(crate) fn seal(event: &mut Event, buf: &mut Vec<u8>) {
+    event.hash = hex::encode(digest_with(event, buf));
 }
 
 #[cfg(test)]

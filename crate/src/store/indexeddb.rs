@@ -379,19 +379,23 @@ async fn commit_in(
             message: "plan wrote outside its stream".into(),
         });
     }
-    let values = commit
-        .events
-        .iter()
-        .map(|e| event_record(e).map(|v| (v, None)))
-        .collect::<Result<Vec<_>, _>>()?;
-    // `add` (not `put`): an existing [stream, seq] fails the request and
-    // aborts the transaction instead of overwriting.
-    events.add_all(values.into_iter()).await.map_err(storage)?;
+    add_events(&events, &commit.events).await?;
     streams
         .put(&to_js(&commit.record)?, None)
         .await
         .map_err(storage)?;
     Ok(commit)
+}
+
+/// Adds `new` to the events store as [`event_record`]s, inside the caller's
+/// transaction. `add` (not `put`): an existing [stream, seq] fails the
+/// request and aborts the transaction instead of overwriting.
+async fn add_events(events: &rexie::Store, new: &[Event]) -> Result<(), ChainError> {
+    let values = new
+        .iter()
+        .map(|e| event_record(e).map(|v| (v, None)))
+        .collect::<Result<Vec<_>, _>>()?;
+    events.add_all(values.into_iter()).await.map_err(storage)
 }
 
 impl SyncStore for IndexedDbStore {
@@ -512,14 +516,7 @@ async fn commit_sync_in(
         .map_err(|e| storage(e.into()))?;
         events.delete(range.into()).await.map_err(storage)?;
     }
-    // The same record layout as `Store::commit` ({stream, seq, hash, json}),
-    // so events a sync wrote read back like any other.
-    let values = commit
-        .events
-        .iter()
-        .map(|e| event_record(e).map(|v| (v, None)))
-        .collect::<Result<Vec<_>, _>>()?;
-    events.add_all(values.into_iter()).await.map_err(storage)?;
+    add_events(&events, &commit.events).await?;
     streams
         .put(&to_js(&commit.record)?, None)
         .await

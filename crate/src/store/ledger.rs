@@ -608,13 +608,7 @@ fn plan_fire(
             })?;
         let names: Vec<&str> = a.roles.iter().map(String::as_str).collect();
         model.fire_in_place(&mut marking, t, a.multiple, &model.roles(&names))?;
-        seq = seq
-            .checked_add(1)
-            .filter(|&s| s <= MAX_TOKENS)
-            .ok_or_else(|| ChainError::InvalidInput {
-                field: "seq".into(),
-                message: "stream is full (2^53-1 events)".into(),
-            })?;
+        seq = hash::next_seq(seq)?;
         let mut e = Event {
             stream: stream.to_string(),
             seq,
@@ -629,7 +623,7 @@ fn plan_fire(
             state: marking.0.clone(),
             hash: String::new(),
         };
-        e.hash = hex::encode(hash::digest_with(&e, &mut buf));
+        hash::seal(&mut e, &mut buf);
         prev.clone_from(&e.hash);
         events.push(e);
     }

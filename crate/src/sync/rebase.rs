@@ -8,7 +8,7 @@
 
 use crate::chain::{hash, ChainError, Event};
 use crate::engine::{FireError, Marking};
-use crate::model::{Model, MAX_TOKENS};
+use crate::model::Model;
 use crate::sync::protocol::Head;
 
 /// What [`rebase`] produced.
@@ -51,13 +51,7 @@ pub fn rebase(
             refused.push((old.clone(), reason));
             continue;
         }
-        seq = seq
-            .checked_add(1)
-            .filter(|&s| s <= MAX_TOKENS)
-            .ok_or_else(|| ChainError::InvalidInput {
-                field: "seq".into(),
-                message: "stream is full (2^53-1 events)".into(),
-            })?;
+        seq = hash::next_seq(seq)?;
         let mut e = Event {
             stream: stream.to_string(),
             seq,
@@ -67,7 +61,7 @@ pub fn rebase(
             hash: String::new(),
             ..old.clone()
         };
-        e.hash = hex::encode(hash::digest_with(&e, &mut buf));
+        hash::seal(&mut e, &mut buf);
         prev.clone_from(&e.hash);
         kept.push(e);
     }
