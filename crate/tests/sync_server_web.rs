@@ -410,9 +410,7 @@ async fn live_updates_pull_another_clients_events_at_once() {
         let id = id.clone();
         async move {
             match wasm_bindgen_futures::JsFuture::from(a.stream(id)).await {
-                Ok(s) => {
-                    Array::from(&ok(stream_of(s).events(JsValue::UNDEFINED)).await).length() == n
-                }
+                Ok(s) => Array::from(&ok(stream_of(s).events(None)).await).length() == n,
                 Err(_) => false,
             }
         }

@@ -51,7 +51,7 @@ async fn two_indexeddb_ledgers_sync_through_a_js_transport_and_converge() {
         Some(0.0)
     );
     assert_eq!(Array::from(&ok(a.verify(None)).await).length(), 1);
-    let events = ok(stream_of(ok(b.stream("till".into())).await).events(JsValue::UNDEFINED)).await;
+    let events = ok(stream_of(ok(b.stream("till".into())).await).events(None)).await;
     let third = Array::from(&events).get(2);
     assert_eq!(get(&third, "actor").as_string().unwrap(), "bob");
     assert_eq!(get(&third, "payload").as_string().unwrap(), r#"{"n":1}"#);

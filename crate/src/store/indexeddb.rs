@@ -512,14 +512,13 @@ async fn commit_sync_in(
         .map_err(|e| storage(e.into()))?;
         events.delete(range.into()).await.map_err(storage)?;
     }
-    // Thousands of pulled events: one JSON.parse is much cheaper than
-    // building each object field by field across the wasm boundary, and
-    // gives the same plain objects.
-    let values = events_to_js(&commit.events)?;
-    events
-        .add_all(values.iter().map(|v| (v, None)))
-        .await
-        .map_err(storage)?;
+    // The same `{stream, seq, hash, json}` records as `commit` writes.
+    let values = commit
+        .events
+        .iter()
+        .map(|e| event_record(e).map(|v| (v, None)))
+        .collect::<Result<Vec<_>, _>>()?;
+    events.add_all(values.into_iter()).await.map_err(storage)?;
     streams
         .put(&to_js(&commit.record)?, None)
         .await
@@ -531,16 +530,4 @@ async fn commit_sync_in(
         conflicts.add(&to_js(c)?, None).await.map_err(storage)?;
     }
     Ok(commit)
-}
-
-/// Events as plain JS objects, through one `JSON.parse`.
-fn events_to_js(events: &[Event]) -> Result<js_sys::Array, ChainError> {
-    let fail = |message: String| ChainError::Storage {
-        message: format!("cannot convert events for IndexedDB: {message}"),
-    };
-    let text = serde_json::to_string(events).map_err(|e| fail(e.to_string()))?;
-    let value = js_sys::JSON::parse(&text).map_err(|e| fail(format!("{e:?}")))?;
-    value
-        .dyn_into::<js_sys::Array>()
-        .map_err(|_| fail("not an array".into()))
 }

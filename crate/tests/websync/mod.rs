@@ -83,7 +83,7 @@ pub async fn new_stream(ledger: &JsLedger, net: &str, id: &str) -> JsStream {
 }
 
 pub async fn fire(stream: &JsStream, action: &str, options: &str) -> JsValue {
-    ok(stream.fire(action.into(), js(options))).await
+    ok(stream.fire(action.into(), Some(js(options).unchecked_into()))).await
 }
 
 /// Everything a ledger holds about a stream, as text: its chain export (or
@@ -100,7 +100,7 @@ pub async fn snapshot(ledger: &JsLedger, stream: &str) -> String {
 /// The events of a stream as JSON text.
 pub async fn chain(ledger: &JsLedger, stream: &str) -> String {
     let s = stream_of(ok(ledger.stream(stream.into())).await);
-    json(&ok(s.events(JsValue::UNDEFINED)).await)
+    json(&ok(s.events(None)).await)
 }
 
 pub fn handle(ledger: &JsLedger, options: JsValue) -> JsSyncHandle {
