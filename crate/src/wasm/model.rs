@@ -5,8 +5,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{
-    marking_from_js, marking_to_js, bytes_from_js, multiple_from_js, option, render_options_from_js,
-    roles_from_js, text_or_json, to_js,
+    bytes_from_js, marking_from_js, marking_to_js, multiple_from_js, option,
+    render_options_from_js, roles_from_js, text_or_json, to_js,
 };
 use super::error::to_js_error;
 use crate::formats::json::import_json;
@@ -84,7 +84,10 @@ impl JsModel {
     /// Wraps an import result, keeping its warnings for `model.warnings`.
     fn imported(result: Result<Imported, ImportError>) -> Result<JsModel, JsValue> {
         let (model, warnings) = result.map_err(|e| to_js_error(&e))?;
-        Ok(JsModel { model: Rc::new(model), warnings })
+        Ok(JsModel {
+            model: Rc::new(model),
+            warnings,
+        })
     }
 }
 
