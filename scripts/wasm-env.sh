@@ -22,7 +22,8 @@ else
   # with no panic hook that message went nowhere anyway: JS sees the same
   # `RuntimeError: unreachable` either way. About 30 KB gzipped.
   WASM_RELEASE_FLAGS="-Zbuild-std-features=optimize_for_size"
-  WASM_RELEASE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
+  # (-Zpanic_abort_tests lets bench.sh build its harnesses with it too.)
+  WASM_RELEASE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zpanic_abort_tests"
   export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
   lld=$(ls "$HOME"/.rustup/toolchains/*/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld 2>/dev/null | head -n1 || true)
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="${lld:-/usr/lib/llvm-19/bin/wasm-ld}"
