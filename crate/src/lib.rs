@@ -38,6 +38,8 @@ pub mod store;
 pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
+mod js_json;
+#[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use engine::{FireError, FireOptions, Marking, RoleSet};

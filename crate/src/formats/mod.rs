@@ -85,6 +85,7 @@ pub enum ImportError {
         /// Element id or path.
         element: String,
         /// Where, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
         position: Option<Position>,
         /// What is wrong and what is expected.
         message: String,
@@ -95,6 +96,7 @@ pub enum ImportError {
         /// Element id or path.
         element: String,
         /// Where, when known.
+        #[serde(skip_serializing_if = "Option::is_none")]
         position: Option<Position>,
         /// What is not supported.
         message: String,

@@ -155,18 +155,16 @@ fn storage(e: rexie::Error) -> ChainError {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, ChainError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(|e| ChainError::Storage {
-            message: format!("cannot convert a record for IndexedDB: {e}"),
-        })
+    crate::js_json::to_js(value).map_err(|e| ChainError::Storage {
+        message: format!("cannot convert a record for IndexedDB: {e}"),
+    })
 }
 
 fn from_js<T: DeserializeOwned>(store: &str, key: &str, value: JsValue) -> Result<T, ChainError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| ChainError::CorruptRecord {
+    crate::js_json::from_js(&value).map_err(|message| ChainError::CorruptRecord {
         store: store.into(),
         key: key.into(),
-        message: e.to_string(),
+        message,
     })
 }
 
@@ -337,7 +335,7 @@ impl Store for IndexedDbStore {
         };
         let closure =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-                if let Ok(change) = serde_wasm_bindgen::from_value::<Change>(m.data()) {
+                if let Ok(change) = crate::js_json::from_js::<Change>(&m.data()) {
                     sink(&change);
                 }
             });

@@ -70,6 +70,7 @@ pub enum SyncError {
         /// The head both sides had agreed on.
         agreed: Head,
         /// The remote's head.
+        #[serde(skip_serializing_if = "Option::is_none")]
         remote: Option<Head>,
     },
     /// The backend refused pushed events (`422 INVALID_EVENT`, ...).
@@ -84,6 +85,7 @@ pub enum SyncError {
         /// Its message.
         message: String,
         /// The first refused seq, if it said.
+        #[serde(skip_serializing_if = "Option::is_none")]
         seq: Option<u64>,
     },
     /// The stream's model is not in the ledger and the backend cannot give it.

@@ -18,7 +18,7 @@
 //! return a value or a promise. A function that throws or rejects is a
 //! network error (retried); a value of the wrong shape is `BAD_RESPONSE`.
 
-use js_sys::{Function, Promise, Reflect, JSON};
+use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -97,24 +97,16 @@ impl JsTransport {
 
     /// Reads a JS value as `T` through JSON (the protocol's exact shapes).
     fn parse<T: DeserializeOwned>(&self, what: &str, value: &JsValue) -> Result<T, SyncError> {
-        let bad = |message: String| SyncError::BadResponse {
+        crate::js_json::from_js(value).map_err(|message| SyncError::BadResponse {
             backend: self.name.clone(),
             what: what.into(),
-            message,
-        };
-        let text = JSON::stringify(value)
-            .map_err(|_| bad("the value cannot be turned into JSON".into()))?
-            .as_string()
-            .ok_or_else(|| bad("the value is not JSON".into()))?;
-        serde_json::from_str(&text).map_err(|e| bad(format!("not the expected shape: {e}")))
+            message: format!("not the expected shape: {message}"),
+        })
     }
 }
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| JSON::parse(&text).ok())
-        .unwrap_or(JsValue::NULL)
+    crate::js_json::to_js(value).unwrap_or(JsValue::NULL)
 }
 
 impl Transport for JsTransport {

@@ -10,12 +10,9 @@ use super::error::bad_argument;
 use crate::render::{LayoutMode, RenderOptions};
 use crate::{Marking, Model, MAX_TOKENS};
 
-/// Serialises to plain JS values: objects (not `Map`s) for maps, numbers for
-/// integers (token counts never exceed 2^53 - 1).
+/// Serialises to a plain JS value (see [`crate::js_json`]).
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(|e| bad_argument(format!("cannot convert to JS: {e}")))
+    crate::js_json::to_js(value).map_err(|e| bad_argument(format!("cannot convert to JS: {e}")))
 }
 
 /// A string as is, or any other value through `JSON.stringify`.
@@ -41,8 +38,15 @@ pub(crate) fn marking_from_js(model: &Model, value: &JsValue) -> Result<Marking,
             "a marking must be an object {placeId: tokens}",
         ));
     }
-    let counts: BTreeMap<String, f64> = serde_wasm_bindgen::from_value(value.clone())
-        .map_err(|e| bad_argument(format!("a marking must map place ids to numbers: {e}")))?;
+    let mut counts = BTreeMap::new();
+    for (place, n) in string_entries(value)? {
+        let n = n.as_f64().ok_or_else(|| {
+            bad_argument(format!(
+                "a marking must map place ids to numbers: place '{place}' is not a number"
+            ))
+        })?;
+        counts.insert(place, n);
+    }
     let mut pairs = Vec::with_capacity(counts.len());
     for (place, n) in &counts {
         if !(n.is_finite() && *n >= 0.0 && n.fract() == 0.0 && *n <= MAX_TOKENS as f64) {
@@ -67,9 +71,43 @@ pub(crate) fn roles_from_js(value: &JsValue) -> Result<Vec<String>, JsValue> {
     if value.is_undefined() || value.is_null() {
         return Ok(Vec::new());
     }
-    serde_wasm_bindgen::from_value(value.clone()).map_err(|_| {
+    strings_from_js(value).ok_or_else(|| {
         bad_argument("roles must be an array of role names, e.g. [\"clerk\"] or [\"*\"]")
     })
+}
+
+/// An array of strings; `None` if `value` is anything else.
+pub(crate) fn strings_from_js(value: &JsValue) -> Option<Vec<String>> {
+    if !js_sys::Array::is_array(value) {
+        return None;
+    }
+    js_sys::Array::from(value)
+        .iter()
+        .map(|v| v.as_string())
+        .collect()
+}
+
+/// The `[key, value]` pairs of a plain object (`Object.entries`) or a `Map`,
+/// whose keys must be strings.
+pub(crate) fn string_entries(value: &JsValue) -> Result<Vec<(String, JsValue)>, JsValue> {
+    let entries: js_sys::Array = if let Some(map) = value.dyn_ref::<js_sys::Map>() {
+        js_sys::Array::from(&map.entries())
+    } else if let Some(object) = value.dyn_ref::<js_sys::Object>() {
+        js_sys::Object::entries(object)
+    } else {
+        return Err(bad_argument("expected an object"));
+    };
+    entries
+        .iter()
+        .map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            let key = pair
+                .get(0)
+                .as_string()
+                .ok_or_else(|| bad_argument("expected an object with string keys"))?;
+            Ok((key, pair.get(1)))
+        })
+        .collect()
 }
 
 /// Reads an optional property of an options object.

@@ -11,7 +11,7 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
-use super::convert::{option, to_js};
+use super::convert::{option, string_entries, strings_from_js, to_js};
 use super::error::{bad_argument, to_js_error};
 use super::ledger::{AnyStore, Inner, JsLedger};
 use crate::chain::ChainError;
@@ -578,9 +578,11 @@ fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Shared, JsValue> {
     let headers_value = option(options, "headers")?;
     let mut headers = Vec::new();
     if !headers_value.is_undefined() && !headers_value.is_null() {
-        let map: std::collections::BTreeMap<String, String> =
-            serde_wasm_bindgen::from_value(headers_value)
-                .map_err(|_| bad_argument("headers must be an object of strings"))?;
+        let bad = || bad_argument("headers must be an object of strings");
+        let mut map = std::collections::BTreeMap::new();
+        for (name, value) in string_entries(&headers_value).map_err(|_| bad())? {
+            map.insert(name, value.as_string().ok_or_else(bad)?);
+        }
         headers.extend(map);
     }
     let transport = match (url.as_string(), transport.is_object()) {
@@ -606,8 +608,8 @@ fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Shared, JsValue> {
         None
     } else {
         Some(
-            serde_wasm_bindgen::from_value::<Vec<String>>(streams_value)
-                .map_err(|_| bad_argument("streams must be an array of stream ids"))?,
+            strings_from_js(&streams_value)
+                .ok_or_else(|| bad_argument("streams must be an array of stream ids"))?,
         )
     };
     let live_value = option(options, "live")?;
