@@ -38,29 +38,47 @@ test("the tarball is small and ships the optimised wasm", () => {
   assert.ok(readdirSync(join(project, "node_modules/petrichain")).every((f) => !["crate", "www", "target", "node_modules"].includes(f)));
 });
 
-test("works from Node with a bare import", () => {
+test("works from Node with a bare import: a PNML net, an in-memory ledger, verify", () => {
+  const pnml = new URL("../../../shared/corpus/pipe-inhibitorArc.xml", import.meta.url).pathname;
   writeFileSync(join(project, "use.mjs"), `
-    import { Model } from "petrichain";
-    const model = Model.fromJson({ places: [{ id: "a", initial: 2 }], transitions: [{ id: "t" }], arcs: [{ source: "a", target: "t" }] });
-    let m = model.fire(model.initialMarking(), "t", { multiple: 2 });
+    import { readFileSync } from "node:fs";
+    import { Model, Ledger } from "petrichain";
+    const model = Model.import(readFileSync(${JSON.stringify(pnml)}, "utf8"));
+    const ledger = Ledger.memory();
+    await ledger.putModel(model);
+    const stream = await ledger.createStream("s", model.id);
+    const enabled = stream.enabled(["*"]);
+    const event = await stream.fire(enabled[0], { roles: ["*"], actor: "node" });
     let code = null;
-    try { model.fire(m, "t"); } catch (e) { code = (e instanceof Error) && e.code; }
-    console.log(JSON.stringify({ id: model.id, m, code }));
+    try { await stream.fire("no-such-transition"); } catch (e) { code = (e instanceof Error) && e.code; }
+    const verified = await ledger.verify("s");
+    console.log(JSON.stringify({ id: model.id, places: model.places.length, seq: event.seq, code, verified }));
   `);
   const out = JSON.parse(execFileSync("node", ["use.mjs"], { cwd: project, encoding: "utf8" }));
   assert.match(out.id, /^[0-9a-f]{64}$/);
-  assert.deepEqual(out.m, { a: 0 });
-  assert.equal(out.code, "NOT_ENABLED");
+  assert.ok(out.places > 0);
+  assert.equal(out.seq, 1);
+  assert.equal(out.code, "UNKNOWN_TRANSITION");
+  assert.equal(out.verified.length, 1);
+  assert.equal(out.verified[0].events, 1);
 });
 
 test("works in a page built with Vite, in Chromium", async () => {
   writeFileSync(join(project, "index.html"), `<!doctype html><html><head><link rel="icon" href="data:,"></head>
     <body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`);
   writeFileSync(join(project, "main.js"), `
-    import { Model } from "petrichain";
+    import { Model, Ledger } from "petrichain";
     const model = Model.fromJson({ places: [{ id: "a", initial: 1 }], transitions: [{ id: "t" }], arcs: [{ source: "a", target: "t" }] });
     const m = model.fire(model.initialMarking(), "t");
-    document.getElementById("out").textContent = JSON.stringify({ id: model.id, m });
+    // An IndexedDB ledger: append, close, reopen, verify.
+    let ledger = await Ledger.open("pack-test");
+    await ledger.putModel(model);
+    const stream = await ledger.createStream("s", model.id);
+    const event = await stream.fire("t");
+    ledger.close();
+    ledger = await Ledger.open("pack-test");
+    const verified = await ledger.verify("s");
+    document.getElementById("out").textContent = JSON.stringify({ id: model.id, m, seq: event.seq, verified });
   `);
   await build({ root: project, logLevel: "warn", build: { target: "es2022", outDir: "dist" } });
   const server = await preview({ root: project, logLevel: "warn", build: { outDir: "dist" }, preview: { host: "127.0.0.1", port: 0 } });
@@ -73,6 +91,8 @@ test("works in a page built with Vite, in Chromium", async () => {
     const out = JSON.parse(await page.textContent("#out"));
     assert.match(out.id, /^[0-9a-f]{64}$/);
     assert.deepEqual(out.m, { a: 0 });
+    assert.equal(out.seq, 1);
+    assert.equal(out.verified[0].events, 1, "the event survived closing and reopening IndexedDB");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
