@@ -20,6 +20,7 @@
 //!    the sync point after each acknowledged batch. A 409 starts a new round;
 //!    rounds are bounded.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -191,16 +192,26 @@ pub async fn sync<S: SyncStore, T: Transport>(
     options: &SyncOptions,
     on_event: &dyn Fn(&SyncEvent),
 ) -> Result<SyncReport, SyncError> {
-    let ids: Vec<String> = match streams {
-        Some(list) => list.to_vec(),
+    // What the remote has, so that a stream it lacks is not pulled first (a
+    // pull would be a 404, which browsers log as a console error). With
+    // explicit streams a failed listing is not fatal: those are pulled as usual.
+    let (ids, remote): (Vec<String>, Option<HashSet<String>>) = match streams {
+        Some(list) => {
+            let remote = transport.list_streams().await.ok().flatten();
+            (
+                list.to_vec(),
+                remote.map(|l| l.streams.into_iter().map(|s| s.id).collect()),
+            )
+        }
         None => {
             let mut ids: Vec<String> = ledger.streams().await?.into_iter().map(|s| s.id).collect();
-            if let Some(remote) = transport.list_streams().await? {
-                ids.extend(remote.streams.into_iter().map(|s| s.id));
-            }
+            let remote = transport.list_streams().await?;
+            let remote: Option<HashSet<String>> =
+                remote.map(|l| l.streams.into_iter().map(|s| s.id).collect());
+            ids.extend(remote.iter().flatten().cloned());
             ids.sort();
             ids.dedup();
-            ids
+            (ids, remote)
         }
     };
     let mut report = SyncReport {
@@ -208,7 +219,8 @@ pub async fn sync<S: SyncStore, T: Transport>(
         ..SyncReport::default()
     };
     for id in ids {
-        match sync_stream(ledger, transport, &id, options, on_event).await {
+        let absent = remote.as_ref().is_some_and(|r| !r.contains(&id));
+        match sync_one(ledger, transport, &id, options, absent, on_event).await {
             Ok(r) => report.streams.push(r),
             Err(error) => {
                 on_event(&SyncEvent::Error {
@@ -231,6 +243,19 @@ pub async fn sync_stream<S: SyncStore, T: Transport>(
     options: &SyncOptions,
     on_event: &dyn Fn(&SyncEvent),
 ) -> Result<StreamReport, SyncError> {
+    sync_one(ledger, transport, stream, options, false, on_event).await
+}
+
+/// [`sync_stream`]; `absent`: the remote's listing just now lacked the stream,
+/// so the first round need not pull it (later rounds, after a 409, do).
+async fn sync_one<S: SyncStore, T: Transport>(
+    ledger: &Ledger<S>,
+    transport: &T,
+    stream: &str,
+    options: &SyncOptions,
+    absent: bool,
+    on_event: &dyn Fn(&SyncEvent),
+) -> Result<StreamReport, SyncError> {
     crate::chain::check_id("stream", stream, false)?;
     let mut report = StreamReport {
         stream: stream.to_string(),
@@ -246,7 +271,18 @@ pub async fn sync_stream<S: SyncStore, T: Transport>(
     let rounds = options.max_rounds.max(1);
     for round in 1..=rounds {
         report.rounds = round;
-        if sync_round(ledger, transport, stream, options, &mut report, on_event).await? {
+        let absent = absent && round == 1;
+        if sync_round(
+            ledger,
+            transport,
+            stream,
+            options,
+            absent,
+            &mut report,
+            on_event,
+        )
+        .await?
+        {
             let head = ledger.store().stream(stream).await?;
             report.head = head.map_or_else(Head::zero, |h| Head {
                 seq: h.seq,
@@ -299,6 +335,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
     transport: &T,
     stream: &str,
     options: &SyncOptions,
+    absent: bool,
     report: &mut StreamReport,
     on_event: &dyn Fn(&SyncEvent),
 ) -> Result<bool, SyncError> {
@@ -332,7 +369,11 @@ async fn sync_round<S: SyncStore, T: Transport>(
         local.as_ref(),
         &common,
         common_marking,
-        options.page,
+        if absent && common.seq == 0 {
+            Fetch::KnownAbsent
+        } else {
+            Fetch::Pages(options.page)
+        },
     )
     .await?;
     let model = pulled.model.clone();
@@ -486,6 +527,15 @@ async fn sync_round<S: SyncStore, T: Transport>(
     Ok(true)
 }
 
+/// How a round reads the remote.
+#[derive(Clone, Copy)]
+enum Fetch {
+    /// Pull pages of at most this many events.
+    Pages(u64),
+    /// The remote's listing lacks the stream: nothing to pull.
+    KnownAbsent,
+}
+
 /// Pulls every remote event after `common` and verifies it.
 async fn pull_verified<S: SyncStore, T: Transport>(
     ledger: &Ledger<S>,
@@ -494,11 +544,18 @@ async fn pull_verified<S: SyncStore, T: Transport>(
     local: Option<&StreamRecord>,
     common: &Head,
     common_marking: Option<Marking>,
-    limit: u64,
+    fetch: Fetch,
 ) -> Result<Pulled, SyncError> {
     let backend = transport.backend();
-    let limit = limit.max(1);
-    let Some(mut page) = transport.pull(stream, common.seq, limit).await? else {
+    let limit = match fetch {
+        Fetch::Pages(limit) => limit.max(1),
+        Fetch::KnownAbsent => 1,
+    };
+    let page = match fetch {
+        Fetch::KnownAbsent => None,
+        Fetch::Pages(_) => transport.pull(stream, common.seq, limit).await?,
+    };
+    let Some(mut page) = page else {
         if common.seq > 0 {
             return Err(SyncError::RemoteForked {
                 stream: stream.into(),
