@@ -324,6 +324,24 @@ impl std::hash::Hasher for FxHasher {
 pub(crate) type IdMap<K, V> =
     std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
 
+/// The front of every XML reader: the size cap, decoding and parsing of
+/// `bytes`, then `read` on the document.
+pub(crate) fn read_document<T>(
+    bytes: &[u8],
+    limits: &ImportLimits,
+    read: impl FnOnce(&Doc<'_>) -> Result<T, ImportError>,
+) -> Result<T, ImportError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(ImportError::TooLarge {
+            bytes: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let text = decode(bytes)?;
+    let doc = parse(&text, limits)?;
+    read(&doc)
+}
+
 /// Parses `src` into a tree, applying `limits`.
 pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, ImportError> {
     if src.len() > limits.max_bytes {

@@ -225,6 +225,22 @@ async fn finish(tx: Transaction) -> Result<(), ChainError> {
     }
 }
 
+/// Ends a readwrite transaction by its body's result: commit (and wait for
+/// it) on success, abort on error so that nothing of it is written (already
+/// aborted if a request failed; aborting again is harmless).
+async fn settle<T>(tx: Transaction, result: Result<T, ChainError>) -> Result<T, ChainError> {
+    match result {
+        Ok(value) => {
+            finish(tx).await?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = tx.abort().await;
+            Err(e)
+        }
+    }
+}
+
 impl Store for IndexedDbStore {
     async fn put_model(&self, record: &ModelRecord) -> Result<(), ChainError> {
         let tx = self.transaction(&["models"], TransactionMode::ReadWrite)?;
@@ -310,17 +326,7 @@ impl Store for IndexedDbStore {
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
         let tx = self.transaction(&["streams", "events"], TransactionMode::ReadWrite)?;
         let result = commit_in(&tx, stream, plan).await;
-        match result {
-            Ok(commit) => {
-                finish(tx).await?;
-                Ok(commit)
-            }
-            Err(e) => {
-                // Already aborted if a request failed; harmless otherwise.
-                let _ = tx.abort().await;
-                Err(e)
-            }
-        }
+        settle(tx, result).await
     }
 
     fn broadcast(&self, change: &Change) {
@@ -441,16 +447,7 @@ impl SyncStore for IndexedDbStore {
             Ok::<u64, ChainError>(keys.len() as u64)
         }
         .await;
-        match result {
-            Ok(n) => {
-                finish(tx).await?;
-                Ok(n)
-            }
-            Err(e) => {
-                let _ = tx.abort().await;
-                Err(e)
-            }
-        }
+        settle(tx, result).await
     }
 
     async fn commit_sync(
@@ -462,16 +459,8 @@ impl SyncStore for IndexedDbStore {
             &["streams", "events", "sync", "conflicts"],
             TransactionMode::ReadWrite,
         )?;
-        match commit_sync_in(&tx, stream, plan).await {
-            Ok(commit) => {
-                finish(tx).await?;
-                Ok(commit)
-            }
-            Err(e) => {
-                let _ = tx.abort().await;
-                Err(e)
-            }
-        }
+        let result = commit_sync_in(&tx, stream, plan).await;
+        settle(tx, result).await
     }
 }
 

@@ -41,16 +41,7 @@ pub fn import_pnml_with(
     input: impl AsRef<[u8]>,
     limits: &ImportLimits,
 ) -> Result<Imported, ImportError> {
-    let bytes = input.as_ref();
-    if bytes.len() > limits.max_bytes {
-        return Err(ImportError::TooLarge {
-            bytes: bytes.len(),
-            limit: limits.max_bytes,
-        });
-    }
-    let text = xml::decode(bytes)?;
-    let doc = xml::parse(&text, limits)?;
-    read(&doc)
+    xml::read_document(input.as_ref(), limits, read)
 }
 
 /// Net types read as plain P/T nets (without a warning).
