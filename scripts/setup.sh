@@ -7,7 +7,7 @@
 #
 # Route: a rustup toolchain that already has the wasm32-unknown-unknown target
 # is used as it is. Without one, and where apt is available (Debian 12), the
-# Debian route from shared/TOOLCHAIN.md is set up: rustc-web (1.96) with the
+# Debian route described in docs/toolchain.md is set up: rustc-web (1.96) with the
 # standard library's source, std built for wasm32 with -Zbuild-std, lld as the
 # linker. scripts/wasm-env.sh then points cargo at whichever route is in place.
 set -euo pipefail

@@ -9,7 +9,7 @@ use petrichain::{Marking, Model, RoleSet};
 /// The go-pflow tic-tac-toe net (30 places, 34 transitions).
 pub const TICTACTOE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/gopflow-tictactoe.jsonld"
+    "/../tests/fixtures/gopflow-tictactoe.jsonld"
 ));
 
 /// A game of tic-tac-toe that X wins: six firings, then the board is reset.

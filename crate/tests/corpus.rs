@@ -1,4 +1,4 @@
-//! Every file of ../shared/corpus (real files from public projects): it
+//! Every file of tests/fixtures (real files from public projects): it
 //! imports through the one content-detecting entry point, its counts are the
 //! ones read by hand from the file, it fires as its source tool would, and
 //! it survives import -> PNML export -> import with the same model id.
@@ -12,7 +12,7 @@ macro_rules! corpus {
     ($file:literal) => {
         include_bytes!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/corpus/",
+            "/../tests/fixtures/",
             $file
         ))
     };

@@ -116,7 +116,7 @@ fn load(text: &str) -> Model {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
 }
 
 fn snapshot(name: &str, svg: &str) {

@@ -1,4 +1,4 @@
-//! The tic-tac-toe net from go-pflow (shared/corpus): X moves put a token in
+//! The tic-tac-toe net from go-pflow (tests/fixtures): X moves put a token in
 //! `Next` (capacity 1), O moves take it, so players must alternate; each cell
 //! place holds one token until it is played.
 
@@ -7,7 +7,7 @@ use petrichain::{FireError, FireOptions, Marking, Model};
 
 const TICTACTOE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/gopflow-tictactoe.jsonld"
+    "/../tests/fixtures/gopflow-tictactoe.jsonld"
 ));
 
 fn model() -> Model {

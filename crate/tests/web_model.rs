@@ -10,7 +10,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 const TICTACTOE: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/corpus/gopflow-tictactoe.jsonld"
+    "/../tests/fixtures/gopflow-tictactoe.jsonld"
 ));
 
 fn js(text: &str) -> JsValue {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { serveApp, launchBrowser, openApp, tokens, waitForEvents } from "./helpers.mjs";
 
-const corpus = (name) => new URL(`../../../shared/corpus/${name}`, import.meta.url).pathname;
+const corpus = (name) => new URL(`../fixtures/${name}`, import.meta.url).pathname;
 
 let app;
 let browser;

@@ -30,7 +30,7 @@ async function countColours(page, png, colours) {
 }
 
 test("the tic-tac-toe net paints its enabled and disabled transitions", async () => {
-  const text = readFileSync(new URL("../../../shared/corpus/gopflow-tictactoe.jsonld", import.meta.url), "utf8");
+  const text = readFileSync(new URL("../fixtures/gopflow-tictactoe.jsonld", import.meta.url), "utf8");
   const model = Model.import(text);
   const start = model.initialMarking();
   const enabled = model.enabled(start, ["x"]);

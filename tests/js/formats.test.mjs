@@ -7,7 +7,7 @@ import { initSync, Model } from "../../pkg/petrichain.js";
 
 initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.meta.url)) });
 
-const corpus = new URL("../../../shared/corpus/", import.meta.url);
+const corpus = new URL("../fixtures/", import.meta.url);
 const files = readdirSync(corpus).filter((f) => f !== "SOURCES.md");
 
 test("every corpus file imports from text and from bytes, with the same id", () => {

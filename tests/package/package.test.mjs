@@ -39,7 +39,7 @@ test("the tarball is small and ships the optimised wasm", () => {
 });
 
 test("works from Node with a bare import: a PNML net, an in-memory ledger, verify", () => {
-  const pnml = new URL("../../../shared/corpus/pipe-inhibitorArc.xml", import.meta.url).pathname;
+  const pnml = new URL("../fixtures/pipe-inhibitorArc.xml", import.meta.url).pathname;
   writeFileSync(join(project, "use.mjs"), `
     import { readFileSync } from "node:fs";
     import { Model, Ledger } from "petrichain";

@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn canonical_json_round_trips_to_the_same_id() {
         let (model, _) = import_json(include_str!(
-            "../../../../shared/corpus/gopflow-sir_model.json"
+            "../../../tests/fixtures/gopflow-sir_model.json"
         ))
         .unwrap();
         let (again, warnings) = import_json(&export_json(&model)).unwrap();

@@ -48,7 +48,7 @@ pub fn shop(initial: u64) -> Model {
 
 pub fn tictactoe() -> Model {
     import_json(include_str!(
-        "../../../../shared/corpus/gopflow-tictactoe.jsonld"
+        "../../../tests/fixtures/gopflow-tictactoe.jsonld"
     ))
     .unwrap()
     .0
