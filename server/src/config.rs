@@ -398,6 +398,60 @@ mod tests {
     }
 
     #[test]
+    fn clap_errors_keep_their_one_line_messages() {
+        assert_eq!(
+            parse(&["--addr", "nowhere"]).unwrap_err(),
+            "--addr nowhere: expected IP:PORT, e.g. 127.0.0.1:8787"
+        );
+        assert_eq!(parse(&["--static"]).unwrap_err(), "--static needs a value");
+        assert_eq!(
+            parse(&["--max-body-bytes=abc"]).unwrap_err(),
+            "--max-body-bytes abc: expected a positive integer"
+        );
+        assert_eq!(
+            parse(&["--cors-origin="]).unwrap_err(),
+            "--cors-origin needs an origin or *"
+        );
+        assert_eq!(parse(&["stray"]).unwrap_err(), "unknown option stray");
+        assert_eq!(parse(&["-V"]).unwrap(), Command::Version);
+        assert_eq!(parse(&["--version"]).unwrap(), Command::Version);
+        assert_eq!(parse(&["--help"]).unwrap(), Command::Help);
+        // Repeated: the last one wins; the uppercase pragma name is fine.
+        let Command::Run(c) = parse(&["--addr", "127.0.0.1:1", "--addr", "127.0.0.1:2"]).unwrap()
+        else {
+            panic!("expected run")
+        };
+        assert_eq!(c.addr.port(), 2);
+        let Command::Run(c) = parse(&["--synchronous=NORMAL"]).unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(c.synchronous, Synchronous::Normal);
+    }
+
+    #[test]
+    fn help_lists_every_option_with_its_default() {
+        let text = help();
+        for needle in [
+            "--addr <IP:PORT>",
+            "[default: 127.0.0.1:8787]",
+            "--db <DATABASE>",
+            "[default: data/petrichain.sqlite]",
+            "--db-connections <N>",
+            "[default: 16]",
+            "--static <DIR>",
+            "--cors-origin <ORIGIN>",
+            "--max-body-bytes <N>",
+            "[default: 8388608]",
+            "--synchronous <MODE>",
+            "[default: full]",
+            "-h, --help",
+            "-V, --version",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from:\n{text}");
+        }
+    }
+
+    #[test]
     fn db_selects_the_backend_by_url() {
         let db = |v: &str| {
             let Command::Run(c) = parse(&["--db", v]).unwrap() else {

@@ -195,6 +195,63 @@ fn a_failed_plan_or_write_stores_nothing(b: &Backend) {
     assert_eq!(db.page("s", 0, 10).unwrap().unwrap().events, one.events);
 }
 
+/// A number from a request that no column can hold (a `ts` above
+/// `i64::MAX`) is the client's fault on both backends: `400 BAD_REQUEST`,
+/// nothing stored.
+fn an_unstorable_number_from_a_request_is_a_bad_request(b: &Backend) {
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    let mut e = event("s", 1, GENESIS_PREV, "h1");
+    e.ts = u64::MAX;
+    let commit = Commit {
+        record: head("s", 1, "h1"),
+        events: vec![e],
+    };
+    let err = db
+        .append("s", &mut |_| Ok(Some(commit.clone())))
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_REQUEST", "{err}");
+    assert!(db.head("s").unwrap().is_none());
+    // The head's own seq too.
+    let big = Commit {
+        record: head("s", 1 << 63, "h1"),
+        events: vec![],
+    };
+    let err = db.append("s", &mut |_| Ok(Some(big.clone()))).unwrap_err();
+    assert_eq!(err.code(), "BAD_REQUEST", "{err}");
+    assert!(db.streams().unwrap().is_empty());
+}
+
+/// Inside the append's transaction every stored hash can be read, beyond
+/// what one read of a backend fetches at once (PostgreSQL reads 1024).
+fn every_stored_hash_is_readable_in_the_transaction(b: &Backend) {
+    const N: u64 = 1100;
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    let mut prev = GENESIS_PREV.to_string();
+    let events: Vec<Event> = (1..=N)
+        .map(|seq| {
+            let e = event("s", seq, &prev, &format!("h{seq}"));
+            prev = e.hash.clone();
+            e
+        })
+        .collect();
+    let commit = Commit {
+        record: head("s", N, &prev),
+        events,
+    };
+    db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+    db.append("s", &mut |tx| {
+        for seq in 1..=N {
+            assert_eq!(tx.hash_at(seq)?, Some(format!("h{seq}")), "seq {seq}");
+        }
+        assert_eq!(tx.hash_at(N + 1)?, None);
+        assert_eq!(tx.hash_at(0)?, None);
+        Ok(None)
+    })
+    .unwrap();
+}
+
 fn refuses_a_newer_schema(b: &Backend) {
     drop(open(b));
     match &b.pg {
@@ -300,6 +357,8 @@ fn concurrent_appends_from_two_instances_never_fork(b: &Backend) {
 on_both_backends!(
     round_trip_and_reopen,
     a_failed_plan_or_write_stores_nothing,
+    an_unstorable_number_from_a_request_is_a_bad_request,
+    every_stored_hash_is_readable_in_the_transaction,
     refuses_a_newer_schema,
     concurrent_appends_from_two_instances_never_fork,
 );
