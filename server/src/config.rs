@@ -130,7 +130,9 @@ impl Default for Config {
     version,
     about = "petrichain-server: reference sync backend for petrichain ledgers",
     // The last of a repeated option wins, as with most servers' flags.
-    args_override_self = true
+    args_override_self = true,
+    // The same 80 columns on every terminal (and in docs/server.md).
+    term_width = 80
 )]
 struct Args {
     #[arg(
@@ -449,6 +451,16 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} missing from:\n{text}");
         }
+    }
+
+    #[test]
+    fn docs_show_the_help_as_it_is() {
+        let docs = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/server.md"));
+        let block = format!("```text\n{}```", help());
+        assert!(
+            docs.contains(&block),
+            "docs/server.md must show `petrichain-server --help` exactly:\n{block}"
+        );
     }
 
     #[test]
