@@ -36,6 +36,13 @@ macro_rules! event_columns {
 }
 pub(crate) use {event_columns, head_columns};
 
+/// The columns of `streams`, in the order every head query selects them.
+pub const HEAD_COLUMNS: &str = head_columns!();
+
+/// The columns of `events`, in the order every event query inserts and
+/// selects them.
+pub const EVENT_COLUMNS: &str = event_columns!();
+
 /// An internal failure with its context (the detail goes to the log).
 pub fn internal(context: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::Internal(format!("{context}: {e}"))
@@ -64,7 +71,7 @@ fn json_text<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
     serde_json::to_string(v).map_err(|e| internal("serialising", e))
 }
 
-/// A `streams` row as read, in [`head_columns`] order.
+/// A `streams` row as read, in [`HEAD_COLUMNS`] order.
 pub struct HeadRow {
     /// `id`.
     pub id: String,
@@ -117,7 +124,7 @@ impl HeadCells {
     }
 }
 
-/// An `events` row as read, in [`event_columns`] order.
+/// An `events` row as read, in [`EVENT_COLUMNS`] order.
 pub struct EventRow {
     /// `stream`.
     pub stream: String,
@@ -372,7 +379,7 @@ mod tests {
 
     #[test]
     fn column_lists_match_the_row_types() {
-        assert_eq!(head_columns!().split(", ").count(), 5);
-        assert_eq!(event_columns!().split(", ").count(), 12);
+        assert_eq!(HEAD_COLUMNS.split(", ").count(), 5);
+        assert_eq!(EVENT_COLUMNS.split(", ").count(), 12);
     }
 }
