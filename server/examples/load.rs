@@ -36,15 +36,18 @@
 //!
 //! Bounded: at most clients x appends requests, loopback only.
 
+#[path = "../tests/common/client.rs"]
+mod client;
+
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
+use client::Client;
 use petrichain::chain::{hash::event_hash, Event, GENESIS_PREV};
 use petrichain::engine::Marking;
 use petrichain::formats::json::import_json;
 use petrichain::model::Model;
 use petrichain::sync::protocol::{AppendOk, AppendRequest, Head, ModelDoc};
-use petrichain_server::client::Client;
 use petrichain_server::config::{Database, Synchronous};
 use petrichain_server::storage::sqlite::SqliteStorage;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -209,22 +212,36 @@ struct PgBench {
     url: String,
 }
 
+/// Runs `statements` one by one (DROP / CREATE DATABASE refuse a
+/// transaction) on the database at `url`.
+fn pg_admin(url: &str, statements: &[String]) -> Result<(), tokio_postgres::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (c, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        for sql in statements {
+            c.batch_execute(sql).await?;
+        }
+        Ok(())
+    })
+}
+
 impl PgBench {
     fn create(admin: &str, round: usize, synchronous: Synchronous) -> PgBench {
         let name = format!("petrichain_bench_{}_{round}", std::process::id());
-        let mut c =
-            postgres::Client::connect(admin, postgres::NoTls).expect("PostgreSQL admin URL");
-        // One statement each: DROP / CREATE DATABASE refuse a transaction.
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .expect("drop an old bench database");
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create the bench database");
+        let mut statements = vec![
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ];
         if synchronous == Synchronous::Normal {
-            c.batch_execute(&format!(
+            statements.push(format!(
                 "ALTER DATABASE {name} SET synchronous_commit = off"
-            ))
-            .expect("synchronous_commit");
+            ));
         }
+        pg_admin(admin, &statements).expect("create the bench database");
         let (base, query) = admin.split_once('?').unwrap_or((admin, ""));
         let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
         let authority = rest.split_once('/').map_or(rest, |(a, _)| a);
@@ -243,12 +260,13 @@ impl PgBench {
 
 impl Drop for PgBench {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
+        let _ = pg_admin(
+            &self.admin,
+            &[format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",
                 self.name
-            ));
-        }
+            )],
+        );
     }
 }
 

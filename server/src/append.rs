@@ -21,7 +21,7 @@ use petrichain::model::Model;
 use petrichain::sync::protocol::{AppendOk, AppendRequest, Head};
 
 use crate::error::ApiError;
-use crate::storage::{AppendTx, Commit, StreamHead};
+use crate::storage::{head_of, AppendTx, Commit, StreamRecord};
 
 /// What the append decided: what to write (if anything) and the answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub fn plan_append(
             }
             h
         }
-        None => StreamHead {
+        None => StreamRecord {
             id: stream.to_string(),
             model: model.id().to_string(),
             seq: 0,
@@ -60,10 +60,7 @@ pub fn plan_append(
             state: model.initial_marking().0,
         },
     };
-    let current_head = Head {
-        seq: current.seq,
-        hash: current.hash.clone(),
-    };
+    let current_head = head_of(&current);
 
     // 1. Skip what is already stored.
     let mut base = req.expected.clone();
@@ -131,7 +128,7 @@ pub fn plan_append(
         None
     } else {
         Some(Commit {
-            head: StreamHead {
+            record: StreamRecord {
                 id: stream.to_string(),
                 model: current.model,
                 seq: verifier.seq(),

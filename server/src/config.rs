@@ -1,39 +1,14 @@
-//! Command-line options.
+//! Command-line options, parsed with clap (derive); `--help` is
+//! documented in docs/server.md.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser};
+
 /// Largest request body accepted when `--max-body-bytes` is not given (8 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 << 20;
-
-/// The usage text printed by `--help` and after a bad option.
-pub const USAGE: &str = "\
-petrichain-server: reference sync backend for petrichain ledgers
-
-USAGE:
-    petrichain-server [OPTIONS]
-
-OPTIONS:
-    --addr ADDR             address to listen on [default: 127.0.0.1:8787]
-                            (port 0 picks a free port; the real one is printed)
-    --db DATABASE           sqlite:PATH (or a bare PATH): SQLite file, created
-                            with its directory on first run;
-                            postgres://USER:PASSWORD@HOST:PORT/DBNAME:
-                            PostgreSQL (or CockroachDB) database, shareable
-                            by several server processes; the schema is
-                            created on start [default: data/petrichain.sqlite]
-    --db-connections N      PostgreSQL connections per process [default: 16]
-    --static DIR            serve the built app from DIR (index.html for /)
-    --cors-origin ORIGIN    allow cross-origin requests from ORIGIN (repeatable;
-                            * allows any origin) [default: same origin only]
-    --max-body-bytes N      largest request body, larger ones get 413
-                            [default: 8388608]
-    --synchronous MODE      SQLite only. full: an acknowledged append survives a power cut
-                            (one fsync per append); normal: it survives a crash
-                            of the server, not of the machine [default: full]
-    -h, --help              print this help
-    -V, --version           print the version
-";
 
 /// Which origins may call the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -147,6 +122,146 @@ impl Default for Config {
     }
 }
 
+/// The command line, parsed by clap; [`parse_args`] turns it into a
+/// [`Config`].
+#[derive(Parser, Debug)]
+#[command(
+    name = "petrichain-server",
+    version,
+    about = "petrichain-server: reference sync backend for petrichain ledgers",
+    // The last of a repeated option wins, as with most servers' flags.
+    args_override_self = true,
+    // The same 80 columns on every terminal (and in docs/server.md).
+    term_width = 80
+)]
+struct Args {
+    #[arg(
+        long,
+        value_name = "IP:PORT",
+        default_value = "127.0.0.1:8787",
+        value_parser = parse_addr,
+        help = "address to listen on (port 0 picks a free port; the real one is printed)"
+    )]
+    addr: SocketAddr,
+
+    #[arg(
+        long,
+        value_name = "DATABASE",
+        default_value = "data/petrichain.sqlite",
+        value_parser = Database::parse,
+        help = "sqlite:PATH (or a bare PATH): SQLite file, created with its directory on \
+                first run; postgres://USER:PASSWORD@HOST:PORT/DBNAME: PostgreSQL (or \
+                CockroachDB) database, shareable by several server processes; the schema is \
+                created on start"
+    )]
+    db: Database,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::storage::postgres::DEFAULT_MAX_CONNECTIONS,
+        value_parser = parse_db_connections,
+        help = "PostgreSQL connections per process (1 to 1000)"
+    )]
+    db_connections: usize,
+
+    #[arg(
+        long = "static",
+        value_name = "DIR",
+        help = "serve the built app from DIR (index.html for /)"
+    )]
+    static_dir: Option<PathBuf>,
+
+    #[arg(
+        long = "cors-origin",
+        value_name = "ORIGIN",
+        value_parser = parse_origin,
+        help = "allow cross-origin requests from ORIGIN (repeatable; * allows any origin) \
+                [default: same origin only]"
+    )]
+    cors_origin: Vec<String>,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_BODY_BYTES,
+        value_parser = parse_max_body_bytes,
+        help = "largest request body, larger ones get 413"
+    )]
+    max_body_bytes: usize,
+
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "full",
+        value_parser = parse_synchronous,
+        help = "SQLite only. full: an acknowledged append survives a power cut (one fsync per \
+                append); normal: it survives a crash of the server, not of the machine"
+    )]
+    synchronous: Synchronous,
+}
+
+fn parse_addr(v: &str) -> Result<SocketAddr, String> {
+    v.parse()
+        .map_err(|_| format!("--addr {v}: expected IP:PORT, e.g. 127.0.0.1:8787"))
+}
+
+fn parse_db_connections(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("--db-connections {v}: expected 1 to 1000")),
+    }
+}
+
+fn parse_origin(v: &str) -> Result<String, String> {
+    if v.is_empty() {
+        return Err("--cors-origin needs an origin or *".into());
+    }
+    Ok(v.to_string())
+}
+
+fn parse_max_body_bytes(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("--max-body-bytes {v}: expected a positive integer")),
+    }
+}
+
+fn parse_synchronous(v: &str) -> Result<Synchronous, String> {
+    match v {
+        "full" | "FULL" => Ok(Synchronous::Full),
+        "normal" | "NORMAL" => Ok(Synchronous::Normal),
+        v => Err(format!("--synchronous {v}: expected full or normal")),
+    }
+}
+
+impl Args {
+    fn into_config(self) -> Config {
+        let origins = self.cors_origin;
+        let cors = if origins.is_empty() {
+            Cors::SameOrigin
+        } else if origins.iter().any(|o| o == "*") {
+            Cors::Any
+        } else {
+            Cors::Origins(origins)
+        };
+        Config {
+            addr: self.addr,
+            db: self.db,
+            db_connections: self.db_connections,
+            static_dir: self.static_dir,
+            cors,
+            max_body_bytes: self.max_body_bytes,
+            synchronous: self.synchronous,
+        }
+    }
+}
+
+/// The text `--help` prints (and a bad option, after its message).
+pub fn help() -> String {
+    Args::command().render_help().to_string()
+}
+
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -161,72 +276,46 @@ pub enum Command {
 /// Parses the arguments (without the program name). Accepts `--opt value`
 /// and `--opt=value`. The error says which option is wrong and why.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
-    let mut config = Config::default();
-    let mut origins: Vec<String> = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n.to_string(), Some(v.to_string())),
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| -> Result<String, String> {
-            match inline.clone() {
-                Some(v) => Ok(v),
-                None => args.next().ok_or_else(|| format!("{name} needs a value")),
-            }
-        };
-        match name.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "-V" | "--version" => return Ok(Command::Version),
-            "--addr" => {
-                let v = value("--addr")?;
-                config.addr = v
-                    .parse()
-                    .map_err(|_| format!("--addr {v}: expected IP:PORT, e.g. 127.0.0.1:8787"))?;
-            }
-            "--db" => {
-                config.db = Database::parse(&value("--db")?)?;
-            }
-            "--db-connections" => {
-                let v = value("--db-connections")?;
-                config.db_connections = match v.parse::<usize>() {
-                    Ok(n) if (1..=1000).contains(&n) => n,
-                    _ => return Err(format!("--db-connections {v}: expected 1 to 1000")),
-                };
-            }
-            "--static" => config.static_dir = Some(PathBuf::from(value("--static")?)),
-            "--cors-origin" => {
-                let v = value("--cors-origin")?;
-                if v.is_empty() {
-                    return Err("--cors-origin needs an origin or *".into());
-                }
-                origins.push(v);
-            }
-            "--max-body-bytes" => {
-                let v = value("--max-body-bytes")?;
-                config.max_body_bytes = match v.parse::<usize>() {
-                    Ok(n) if n > 0 => n,
-                    _ => return Err(format!("--max-body-bytes {v}: expected a positive integer")),
-                };
-            }
-            "--synchronous" => {
-                config.synchronous = match value("--synchronous")?.as_str() {
-                    "full" | "FULL" => Synchronous::Full,
-                    "normal" | "NORMAL" => Synchronous::Normal,
-                    v => return Err(format!("--synchronous {v}: expected full or normal")),
-                }
-            }
-            other => return Err(format!("unknown option {other}")),
-        }
+    let argv = std::iter::once("petrichain-server".to_string()).chain(args);
+    match Args::try_parse_from(argv) {
+        Ok(args) => Ok(Command::Run(args.into_config())),
+        Err(e) => match e.kind() {
+            ErrorKind::DisplayHelp => Ok(Command::Help),
+            ErrorKind::DisplayVersion => Ok(Command::Version),
+            _ => Err(error_message(&e)),
+        },
     }
-    config.cors = if origins.is_empty() {
-        Cors::SameOrigin
-    } else if origins.iter().any(|o| o == "*") {
-        Cors::Any
-    } else {
-        Cors::Origins(origins)
+}
+
+/// One line saying what is wrong: the option's own message for a bad
+/// value, `unknown option X`, `--X needs a value`; clap's text otherwise.
+fn error_message(e: &clap::Error) -> String {
+    let context = |kind: ContextKind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
     };
-    Ok(Command::Run(config))
+    // "--db <DATABASE>": the option's name.
+    let option = context(ContextKind::InvalidArg)
+        .map(|a| a.split_whitespace().next().unwrap_or_default().to_string());
+    match (e.kind(), option) {
+        (ErrorKind::ValueValidation, _) => match std::error::Error::source(e) {
+            Some(reason) => reason.to_string(),
+            None => clap_text(e),
+        },
+        (ErrorKind::UnknownArgument, Some(arg)) => format!("unknown option {arg}"),
+        (ErrorKind::InvalidValue, Some(option))
+            if context(ContextKind::InvalidValue).is_none_or(|v| v.is_empty()) =>
+        {
+            format!("{option} needs a value")
+        }
+        _ => clap_text(e),
+    }
+}
+
+fn clap_text(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 #[cfg(test)]
@@ -308,6 +397,70 @@ mod tests {
             .unwrap_err()
             .contains("1 to 1000"));
         assert_eq!(parse(&["-h"]).unwrap(), Command::Help);
+    }
+
+    #[test]
+    fn clap_errors_keep_their_one_line_messages() {
+        assert_eq!(
+            parse(&["--addr", "nowhere"]).unwrap_err(),
+            "--addr nowhere: expected IP:PORT, e.g. 127.0.0.1:8787"
+        );
+        assert_eq!(parse(&["--static"]).unwrap_err(), "--static needs a value");
+        assert_eq!(
+            parse(&["--max-body-bytes=abc"]).unwrap_err(),
+            "--max-body-bytes abc: expected a positive integer"
+        );
+        assert_eq!(
+            parse(&["--cors-origin="]).unwrap_err(),
+            "--cors-origin needs an origin or *"
+        );
+        assert_eq!(parse(&["stray"]).unwrap_err(), "unknown option stray");
+        assert_eq!(parse(&["-V"]).unwrap(), Command::Version);
+        assert_eq!(parse(&["--version"]).unwrap(), Command::Version);
+        assert_eq!(parse(&["--help"]).unwrap(), Command::Help);
+        // Repeated: the last one wins; the uppercase pragma name is fine.
+        let Command::Run(c) = parse(&["--addr", "127.0.0.1:1", "--addr", "127.0.0.1:2"]).unwrap()
+        else {
+            panic!("expected run")
+        };
+        assert_eq!(c.addr.port(), 2);
+        let Command::Run(c) = parse(&["--synchronous=NORMAL"]).unwrap() else {
+            panic!("expected run")
+        };
+        assert_eq!(c.synchronous, Synchronous::Normal);
+    }
+
+    #[test]
+    fn help_lists_every_option_with_its_default() {
+        let text = help();
+        for needle in [
+            "--addr <IP:PORT>",
+            "[default: 127.0.0.1:8787]",
+            "--db <DATABASE>",
+            "[default: data/petrichain.sqlite]",
+            "--db-connections <N>",
+            "[default: 16]",
+            "--static <DIR>",
+            "--cors-origin <ORIGIN>",
+            "--max-body-bytes <N>",
+            "[default: 8388608]",
+            "--synchronous <MODE>",
+            "[default: full]",
+            "-h, --help",
+            "-V, --version",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from:\n{text}");
+        }
+    }
+
+    #[test]
+    fn docs_show_the_help_as_it_is() {
+        let docs = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/server.md"));
+        let block = format!("```text\n{}```", help());
+        assert!(
+            docs.contains(&block),
+            "docs/server.md must show `petrichain-server --help` exactly:\n{block}"
+        );
     }
 
     #[test]

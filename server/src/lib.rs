@@ -11,8 +11,7 @@
 //! [`storage`] (the [`Storage`](storage::Storage) trait, its SQLite and
 //! PostgreSQL backends), [`append`] (the conditional, idempotent append, backend
 //! independent), [`routes`] (HTTP handlers), [`live`] (server-sent events),
-//! [`static_files`] (the app), [`client`] (a minimal HTTP/1.1 client used by
-//! the tests and the load benchmark).
+//! [`static_files`] (the app).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +24,6 @@
 #![deny(missing_docs)]
 
 pub mod append;
-pub mod client;
 pub mod config;
 pub mod error;
 pub mod live;
@@ -86,10 +84,8 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
             )));
         }
     }
-    let config_ = config.clone();
-    let storage = tokio::task::spawn_blocking(move || storage::open(&config_))
+    let storage = storage::open(config)
         .await
-        .map_err(|e| StartError::Storage(e.to_string()))?
         .map_err(|e| StartError::Storage(e.to_string()))?;
     let state = Arc::new(AppState::new(storage));
     let router = routes::router(state.clone(), config);

@@ -15,7 +15,7 @@ use futures_util::stream::{self, Stream};
 use petrichain::sync::protocol::{Head, LiveAppend};
 use tokio::sync::{broadcast, watch};
 
-use crate::storage::Storage;
+use crate::storage::{head_of, Storage};
 
 /// Updates buffered per live connection before it counts as behind.
 const CHANNEL_CAPACITY: usize = 1024;
@@ -78,20 +78,11 @@ impl Live {
                         Ok(_) => continue,
                         Err(broadcast::error::RecvError::Closed) => return None,
                         Err(broadcast::error::RecvError::Lagged(_)) => {
-                            let id = stream.clone();
-                            let store = storage.clone();
-                            let head = tokio::task::spawn_blocking(move || store.head(&id))
-                                .await
-                                .ok()
-                                .and_then(Result::ok)
-                                .flatten();
+                            let head = storage.head(&stream).await.ok().flatten();
                             match head {
                                 Some(h) => LiveAppend {
                                     stream: stream.clone(),
-                                    head: Head {
-                                        seq: h.seq,
-                                        hash: h.hash,
-                                    },
+                                    head: head_of(&h),
                                 },
                                 None => continue,
                             }

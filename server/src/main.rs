@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use petrichain_server::config::{parse_args, Command, USAGE};
+use petrichain_server::config::{help, parse_args, Command};
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
-            print!("{USAGE}");
+            print!("{}", help());
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("error: {message}\n\n{USAGE}");
+            eprintln!("error: {message}\n\n{}", help());
             return ExitCode::from(2);
         }
     };

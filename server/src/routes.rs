@@ -18,7 +18,7 @@ use petrichain::formats::json::import_json;
 use petrichain::formats::ImportError;
 use petrichain::model::Model;
 use petrichain::sync::protocol::{
-    AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamInfo, StreamList, DEFAULT_PAGE,
+    AppendOk, AppendRequest, EventPage, ModelDoc, StreamInfo, StreamList, DEFAULT_PAGE,
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -28,7 +28,7 @@ use crate::append::plan_append;
 use crate::config::{Config, Cors};
 use crate::error::ApiError;
 use crate::live::Live;
-use crate::storage::Storage;
+use crate::storage::{head_of, Storage};
 
 /// Largest page of events one pull returns.
 pub const MAX_PAGE: u64 = 1000;
@@ -63,9 +63,9 @@ impl AppState {
         {
             return Ok(m.clone());
         }
-        let storage = self.storage.clone();
-        let key = id.to_string();
-        let json = blocking(move || storage.model(&key))
+        let json = self
+            .storage
+            .model(id)
             .await?
             .ok_or_else(|| ApiError::ModelNotFound(id.to_string()))?;
         let (model, _) = import_json(&json)
@@ -83,15 +83,6 @@ impl AppState {
             .insert(id.to_string(), model.clone());
         Ok(model)
     }
-}
-
-/// Runs blocking storage work off the async workers.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Internal(format!("storage task failed: {e}")))?
 }
 
 /// The whole application: API routes, static files, layers.
@@ -185,18 +176,14 @@ fn path_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<Stri
 }
 
 async fn list_streams(State(app): State<Arc<AppState>>) -> Result<Json<StreamList>, ApiError> {
-    let storage = app.storage.clone();
-    let heads = blocking(move || storage.streams()).await?;
+    let heads = app.storage.streams().await?;
     Ok(Json(StreamList {
         streams: heads
             .into_iter()
             .map(|h| StreamInfo {
+                head: head_of(&h),
                 id: h.id,
                 model: h.model,
-                head: Head {
-                    seq: h.seq,
-                    hash: h.hash,
-                },
             })
             .collect(),
     }))
@@ -207,9 +194,7 @@ async fn get_model(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ModelDoc>, ApiError> {
     let id = path_id(path, "model")?;
-    let storage = app.storage.clone();
-    let key = id.clone();
-    match blocking(move || storage.model(&key)).await? {
+    match app.storage.model(&id).await? {
         Some(json) => Ok(Json(ModelDoc { id, json })),
         None => Err(ApiError::ModelNotFound(id)),
     }
@@ -259,8 +244,7 @@ async fn put_model(
             message: problem,
         });
     }
-    let storage = app.storage.clone();
-    let created = blocking(move || storage.put_model(&doc.id, &doc.json)).await?;
+    let created = app.storage.put_model(&doc.id, &doc.json).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -300,18 +284,15 @@ async fn pull(
 ) -> Result<Json<EventPage>, ApiError> {
     let stream = path_id(path, "stream")?;
     let (after, limit) = page_query(query.as_deref())?;
-    let storage = app.storage.clone();
-    let key = stream.clone();
-    let page = blocking(move || storage.page(&key, after, limit))
+    let page = app
+        .storage
+        .page(&stream, after, limit)
         .await?
         .ok_or_else(|| ApiError::StreamNotFound(stream.clone()))?;
     Ok(Json(EventPage {
         stream,
+        head: head_of(&page.head),
         model: page.head.model,
-        head: Head {
-            seq: page.head.seq,
-            hash: page.head.hash,
-        },
         events: page.events,
         more: page.more,
     }))
@@ -325,18 +306,15 @@ async fn append(
     let stream = path_id(path, "stream")?;
     let req: AppendRequest = json_body(body)?;
     let model = app.model(&req.model).await?;
-    let storage = app.storage.clone();
-    let key = stream.clone();
-    let decision = blocking(move || {
-        let mut answer = None;
-        storage.append(&key, &mut |tx| {
-            let d = plan_append(&model, &key, &req, tx)?;
+    let mut answer = None;
+    app.storage
+        .append(&stream, &mut |tx| {
+            let d = plan_append(&model, &stream, &req, tx)?;
             answer = Some(d.answer);
             Ok(d.commit)
-        })?;
-        answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))
-    })
-    .await?;
+        })
+        .await?;
+    let decision = answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))?;
     if decision.stored > 0 {
         app.live.publish(&stream, decision.head.clone());
     }
@@ -348,9 +326,7 @@ async fn live(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let stream = path_id(path, "stream")?;
-    let storage = app.storage.clone();
-    let key = stream.clone();
-    if blocking(move || storage.head(&key)).await?.is_none() {
+    if app.storage.head(&stream).await?.is_none() {
         return Err(ApiError::StreamNotFound(stream));
     }
     Ok(app

@@ -13,10 +13,36 @@ use std::sync::{Arc, Barrier};
 use common::*;
 use petrichain::chain::{Event, GENESIS_PREV};
 use petrichain_server::config::{Config, Database};
-use petrichain_server::storage::{self, Commit, Storage, StreamHead};
+use petrichain_server::storage::{self, Commit, Page, Plan, Storage, StreamRecord};
 use petrichain_server::ApiError;
 
-fn open(b: &Backend) -> Arc<dyn Storage> {
+/// The storage under test, called synchronously: each call runs on the
+/// tests' runtime ([`wait`]).
+#[derive(Clone)]
+struct Db(Arc<dyn Storage>);
+
+impl Db {
+    fn put_model(&self, id: &str, json: &str) -> Result<bool, ApiError> {
+        wait(self.0.put_model(id, json))
+    }
+    fn model(&self, id: &str) -> Result<Option<String>, ApiError> {
+        wait(self.0.model(id))
+    }
+    fn head(&self, stream: &str) -> Result<Option<StreamRecord>, ApiError> {
+        wait(self.0.head(stream))
+    }
+    fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
+        wait(self.0.streams())
+    }
+    fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
+        wait(self.0.page(stream, after, limit))
+    }
+    fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
+        wait(self.0.append(stream, plan))
+    }
+}
+
+fn open(b: &Backend) -> Db {
     let config = Config {
         db: if b.is_postgres() {
             Database::Postgres(b.db.clone())
@@ -25,7 +51,7 @@ fn open(b: &Backend) -> Arc<dyn Storage> {
         },
         ..Config::default()
     };
-    storage::open(&config).unwrap_or_else(|e| panic!("opening {}: {e}", config.db))
+    Db(wait(storage::open(&config)).unwrap_or_else(|e| panic!("opening {}: {e}", config.db)))
 }
 
 fn event(stream: &str, seq: u64, prev: &str, hash: &str) -> Event {
@@ -45,8 +71,8 @@ fn event(stream: &str, seq: u64, prev: &str, hash: &str) -> Event {
     }
 }
 
-fn head(stream: &str, seq: u64, hash: &str) -> StreamHead {
-    StreamHead {
+fn head(stream: &str, seq: u64, hash: &str) -> StreamRecord {
+    StreamRecord {
         id: stream.into(),
         model: "m".into(),
         seq,
@@ -64,7 +90,7 @@ fn round_trip_and_reopen(b: &Backend) {
 
     let events = vec![event("s", 1, GENESIS_PREV, "h1"), event("s", 2, "h1", "h2")];
     let commit = Commit {
-        head: head("s", 2, "h2"),
+        record: head("s", 2, "h2"),
         events: events.clone(),
     };
     let c = commit.clone();
@@ -76,13 +102,13 @@ fn round_trip_and_reopen(b: &Backend) {
         })
         .unwrap();
     assert_eq!(written, Some(commit.clone()));
-    assert_eq!(db.head("s").unwrap(), Some(commit.head.clone()));
+    assert_eq!(db.head("s").unwrap(), Some(commit.record.clone()));
     assert_eq!(db.head("nope").unwrap(), None);
 
     let page = db.page("s", 0, 1).unwrap().unwrap();
     assert_eq!(page.events, events[..1], "events come back exactly");
     assert!(page.more);
-    assert_eq!(page.head, commit.head);
+    assert_eq!(page.head, commit.record);
     let page = db.page("s", 1, 10).unwrap().unwrap();
     assert_eq!((page.events.len(), page.more), (1, false));
     let page = db.page("s", 2, 10).unwrap().unwrap();
@@ -94,7 +120,7 @@ fn round_trip_and_reopen(b: &Backend) {
     // An empty stream: a head without events.
     db.append("empty", &mut |_| {
         Ok(Some(Commit {
-            head: head("empty", 0, &"0".repeat(64)),
+            record: head("empty", 0, &"0".repeat(64)),
             events: vec![],
         }))
     })
@@ -106,7 +132,7 @@ fn round_trip_and_reopen(b: &Backend) {
     let ids: Vec<String> = db.streams().unwrap().into_iter().map(|h| h.id).collect();
     assert_eq!(ids, ["empty", "s"], "sorted by id");
     db.append("s", &mut |tx| {
-        assert_eq!(tx.head()?, Some(commit.head.clone()));
+        assert_eq!(tx.head()?, Some(commit.record.clone()));
         assert_eq!(tx.hash_at(2)?, Some("h2".into()));
         assert_eq!(tx.hash_at(3)?, None);
         assert_eq!(tx.hash_at(u64::MAX)?, None);
@@ -115,13 +141,13 @@ fn round_trip_and_reopen(b: &Backend) {
     .unwrap();
     // Appending on top of the stored head.
     let more = Commit {
-        head: head("s", 3, "h3"),
+        record: head("s", 3, "h3"),
         events: vec![event("s", 3, "h2", "h3")],
     };
     db.append("s", &mut |_| Ok(Some(more.clone()))).unwrap();
     let page = db.page("s", 0, 100).unwrap().unwrap();
     assert_eq!(page.events.len(), 3);
-    assert_eq!(page.head, more.head);
+    assert_eq!(page.head, more.record);
 }
 
 fn a_failed_plan_or_write_stores_nothing(b: &Backend) {
@@ -130,7 +156,7 @@ fn a_failed_plan_or_write_stores_nothing(b: &Backend) {
     // Two events with the same seq: the second insert fails, the head
     // written before it is rolled back too.
     let dup = Commit {
-        head: head("s", 2, "h2"),
+        record: head("s", 2, "h2"),
         events: vec![
             event("s", 1, GENESIS_PREV, "h1"),
             event("s", 1, GENESIS_PREV, "h1"),
@@ -145,7 +171,7 @@ fn a_failed_plan_or_write_stores_nothing(b: &Backend) {
     assert_eq!(err.code(), "BAD_REQUEST");
     // A stream whose model is not stored: refused by the foreign key.
     let orphan = Commit {
-        head: StreamHead {
+        record: StreamRecord {
             model: "unknown".into(),
             ..head("o", 0, "z")
         },
@@ -156,17 +182,74 @@ fn a_failed_plan_or_write_stores_nothing(b: &Backend) {
 
     // After a refused batch on an existing stream, the head is unchanged.
     let one = Commit {
-        head: head("s", 1, "h1"),
+        record: head("s", 1, "h1"),
         events: vec![event("s", 1, GENESIS_PREV, "h1")],
     };
     db.append("s", &mut |_| Ok(Some(one.clone()))).unwrap();
     let clash = Commit {
-        head: head("s", 2, "h2"),
+        record: head("s", 2, "h2"),
         events: vec![event("s", 2, "h1", "h2"), event("s", 1, "x", "y")],
     };
     assert!(db.append("s", &mut |_| Ok(Some(clash.clone()))).is_err());
-    assert_eq!(db.head("s").unwrap(), Some(one.head.clone()));
+    assert_eq!(db.head("s").unwrap(), Some(one.record.clone()));
     assert_eq!(db.page("s", 0, 10).unwrap().unwrap().events, one.events);
+}
+
+/// A number from a request that no column can hold (a `ts` above
+/// `i64::MAX`) is the client's fault on both backends: `400 BAD_REQUEST`,
+/// nothing stored.
+fn an_unstorable_number_from_a_request_is_a_bad_request(b: &Backend) {
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    let mut e = event("s", 1, GENESIS_PREV, "h1");
+    e.ts = u64::MAX;
+    let commit = Commit {
+        record: head("s", 1, "h1"),
+        events: vec![e],
+    };
+    let err = db
+        .append("s", &mut |_| Ok(Some(commit.clone())))
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_REQUEST", "{err}");
+    assert!(db.head("s").unwrap().is_none());
+    // The head's own seq too.
+    let big = Commit {
+        record: head("s", 1 << 63, "h1"),
+        events: vec![],
+    };
+    let err = db.append("s", &mut |_| Ok(Some(big.clone()))).unwrap_err();
+    assert_eq!(err.code(), "BAD_REQUEST", "{err}");
+    assert!(db.streams().unwrap().is_empty());
+}
+
+/// Inside the append's transaction every stored hash can be read, beyond
+/// what one read of a backend fetches at once (PostgreSQL reads 1024).
+fn every_stored_hash_is_readable_in_the_transaction(b: &Backend) {
+    const N: u64 = 1100;
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    let mut prev = GENESIS_PREV.to_string();
+    let events: Vec<Event> = (1..=N)
+        .map(|seq| {
+            let e = event("s", seq, &prev, &format!("h{seq}"));
+            prev = e.hash.clone();
+            e
+        })
+        .collect();
+    let commit = Commit {
+        record: head("s", N, &prev),
+        events,
+    };
+    db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+    db.append("s", &mut |tx| {
+        for seq in 1..=N {
+            assert_eq!(tx.hash_at(seq)?, Some(format!("h{seq}")), "seq {seq}");
+        }
+        assert_eq!(tx.hash_at(N + 1)?, None);
+        assert_eq!(tx.hash_at(0)?, None);
+        Ok(None)
+    })
+    .unwrap();
 }
 
 fn refuses_a_newer_schema(b: &Backend) {
@@ -183,7 +266,7 @@ fn refuses_a_newer_schema(b: &Backend) {
         db: Database::parse(&b.db).unwrap(),
         ..Config::default()
     };
-    let err = storage::open(&config).err().expect("refused");
+    let err = wait(storage::open(&config)).err().expect("refused");
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
@@ -226,7 +309,7 @@ fn concurrent_appends_from_two_instances_never_fork(b: &Backend) {
                                 assert_eq!(tx.hash_at(seq)?, Some(prev.clone()));
                             }
                             Ok(Some(Commit {
-                                head: head(stream, seq + 1, &hash),
+                                record: head(stream, seq + 1, &hash),
                                 events: vec![event(stream, seq + 1, &prev, &hash)],
                             }))
                         })
@@ -274,6 +357,8 @@ fn concurrent_appends_from_two_instances_never_fork(b: &Backend) {
 on_both_backends!(
     round_trip_and_reopen,
     a_failed_plan_or_write_stores_nothing,
+    an_unstorable_number_from_a_request_is_a_bad_request,
+    every_stored_hash_is_readable_in_the_transaction,
     refuses_a_newer_schema,
     concurrent_appends_from_two_instances_never_fork,
 );
@@ -293,19 +378,13 @@ fn postgres_serializable_like_cockroachdb_retries_and_never_forks() {
         pg.name
     ));
     concurrent_appends_from_two_instances_never_fork(&b);
-    let mut c = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
-    let isolation: String = c
-        .query_one("SHOW default_transaction_isolation", &[])
-        .unwrap()
-        .get(0);
+    let isolation: String = pg_query_one(&pg.url, "SHOW default_transaction_isolation").get(0);
     assert_eq!(isolation, "serializable");
-    let rollbacks: i64 = c
-        .query_one(
-            "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let rollbacks: i64 = pg_query_one(
+        &pg.url,
+        "SELECT xact_rollback FROM pg_stat_database WHERE datname = current_database()",
+    )
+    .get(0);
     eprintln!("serializable: {rollbacks} transactions rolled back and retried");
 }
 

@@ -274,7 +274,7 @@ fn a_lost_race_gets_409_with_the_current_head(b: &Backend) {
 /// Sends `events` (a valid prefix of 1 stored event first) and expects the
 /// batch refused at `seq` with `reason`, nothing of it stored.
 fn assert_refused(
-    c: &mut petrichain_server::client::Client,
+    c: &mut common::client::Client,
     stream: &str,
     stored: &[Event],
     batch: &[Event],
@@ -660,7 +660,7 @@ fn live_updates_arrive_as_server_sent_events(b: &Backend) {
     let mut status = String::new();
     reader.read_line(&mut status).unwrap();
     assert!(status.starts_with("HTTP/1.1 200"), "{status}");
-    let headers = petrichain_server::client::read_headers(&mut reader).unwrap();
+    let headers = common::client::read_headers(&mut reader).unwrap();
     assert!(headers
         .iter()
         .any(|(n, v)| n == "content-type" && v.starts_with("text/event-stream")));
@@ -676,7 +676,7 @@ fn live_updates_arrive_as_server_sent_events(b: &Backend) {
     append(&mut c, "s", &request(&m, head_of(&events[1]), &events[2..]));
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        let chunk = petrichain_server::client::read_chunk(&mut reader)
+        let chunk = common::client::read_chunk(&mut reader)
             .unwrap()
             .expect("stream still open");
         let text = String::from_utf8(chunk).unwrap();
@@ -752,7 +752,7 @@ fn push_ticks(
     use petrichain::engine::Marking;
     use petrichain::FireOptions;
     let m = model();
-    let mut c = petrichain_server::client::Client::connect(addr).unwrap();
+    let mut c = common::client::Client::connect(addr).unwrap();
     let (mut seq, mut hash, mut state) = (0u64, Head::zero().hash, m.initial_marking().0);
     let mut acknowledged = Vec::new();
     let mut attempts = 0;
@@ -958,15 +958,12 @@ fn postgres_connections_dropped_by_the_database_are_replaced() {
     assert_eq!(r.status, 200, "{}", r.text());
 
     let kill = || {
-        let mut admin = ::postgres::Client::connect(&pg.url, ::postgres::NoTls).unwrap();
-        let killed: i64 = admin
-            .query_one(
-                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
-                &[],
-            )
-            .unwrap()
-            .get(0);
+        let killed: i64 = pg_query_one(
+            &pg.url,
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) AS t",
+        )
+        .get(0);
         assert!(killed >= 1, "the server holds connections");
     };
     kill();

@@ -21,30 +21,40 @@
 //! what CockroachDB's SERIALIZABLE transactions raise) and deadlocks (40P01)
 //! are retried the same way, a bounded number of times.
 //!
+//! The plan is synchronous and pure: the hashes it asks for (to recognise
+//! re-sent events) are read inside the same transaction, a range at a time,
+//! and the plan runs again with them.
+//!
 //! The migration is serialized the same way: `schema_version`'s single row
 //! is inserted if missing and then locked with `FOR UPDATE` while the tables
 //! are created, so two processes starting at once on an empty database do
 //! not race.
 //!
-//! The `postgres` crate is synchronous and drives each connection with its
-//! own small runtime: every call here must come from a blocking context
-//! (the HTTP layer uses `spawn_blocking`), and connections are closed on a
-//! plain thread when the storage is dropped.
+//! Connections: `tokio-postgres`, pooled by `deadpool-postgres` (at most
+//! `--db-connections` per process), each connection preparing its
+//! statements once. A connection the database closed is dropped from the
+//! pool and the request runs again on a new one.
 
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
-use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use petrichain::chain::Event;
-use postgres::error::SqlState;
-use postgres::types::ToSql;
-use postgres::{Client, IsolationLevel, NoTls, Row, Statement};
+use deadpool_postgres::{
+    Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls, Row};
 
-use super::{AppendTx, Commit, Page, Plan, Storage, StreamHead};
+use super::rows::{
+    self, event_columns, head_columns, internal, seq_bound, EventCells, EventRow, HeadCells,
+    HeadRow, Migration,
+};
+use super::{AppendTx, Commit, Page, Plan, Storage, StreamRecord};
 use crate::error::ApiError;
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub use super::rows::SCHEMA_VERSION;
 
 /// Connections one server process opens at most, unless configured.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 16;
@@ -55,6 +65,9 @@ const MAX_ATTEMPTS: u32 = 50;
 
 /// How long a request waits for a free connection.
 const POOL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Stored hashes read at once when the plan asks for one not read yet.
+const HASHES_PER_READ: u64 = 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS models (
@@ -86,100 +99,68 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
 ";
 
-const HEAD: &str = "SELECT id, model, seq, hash, state FROM streams WHERE id = $1";
-const HEAD_FOR_UPDATE: &str =
-    "SELECT id, model, seq, hash, state FROM streams WHERE id = $1 FOR UPDATE";
-const STREAMS: &str = "SELECT id, model, seq, hash, state FROM streams ORDER BY id";
-const HASH_AT: &str = "SELECT hash FROM events WHERE stream = $1 AND seq = $2";
+const HEAD: &str = concat!("SELECT ", head_columns!(), " FROM streams WHERE id = $1");
+const HEAD_FOR_UPDATE: &str = concat!(
+    "SELECT ",
+    head_columns!(),
+    " FROM streams WHERE id = $1 FOR UPDATE"
+);
+const STREAMS: &str = concat!("SELECT ", head_columns!(), " FROM streams ORDER BY id");
+const HASHES: &str = "SELECT seq, hash FROM events WHERE stream = $1 AND seq >= $2 AND seq <= $3";
 const MODEL: &str = "SELECT json FROM models WHERE id = $1";
 const PUT_MODEL: &str = "INSERT INTO models (id, json) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
-const INSERT_STREAM: &str = "INSERT INTO streams (id, model, seq, hash, state)
-    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
+const INSERT_STREAM: &str = concat!(
+    "INSERT INTO streams (",
+    head_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING"
+);
 const UPDATE_STREAM: &str = "UPDATE streams SET seq = $2, hash = $3, state = $4 WHERE id = $1";
 /// All the events of one append in one statement (one round trip), as
 /// parallel arrays.
-const INSERT_EVENTS: &str = "INSERT INTO events
-    (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
-    SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
-        $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])";
+const INSERT_EVENTS: &str = concat!(
+    "INSERT INTO events (",
+    event_columns!(),
+    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
+        $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])"
+);
 /// The usual append to an existing stream in one round trip: the head
 /// update and the event inserts in one statement (the events are joined to
 /// the updated row, so a missing row would write nothing and be caught).
-const UPDATE_AND_INSERT_EVENTS: &str = "WITH head AS (
+const UPDATE_AND_INSERT_EVENTS: &str = concat!(
+    "WITH head AS (
         UPDATE streams SET seq = $13, hash = $14, state = $15 WHERE id = $16 RETURNING id
     )
-    INSERT INTO events
-    (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
-    SELECT u.* FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
+    INSERT INTO events (",
+    event_columns!(),
+    ") SELECT u.* FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
         $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])
-        AS u (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
-        CROSS JOIN head";
-const SELECT_EVENTS: &str = "SELECT stream, seq, model, action, multiple, actor, roles,
-    payload, ts, prev, state, hash FROM events WHERE stream = $1 AND seq > $2
-    ORDER BY seq LIMIT $3";
-
-/// A connection with its prepared statements.
-struct Conn {
-    client: Client,
-    head: Statement,
-    head_for_update: Statement,
-    streams: Statement,
-    hash_at: Statement,
-    model: Statement,
-    put_model: Statement,
-    insert_stream: Statement,
-    update_stream: Statement,
-    insert_events: Statement,
-    update_and_insert_events: Statement,
-    select_events: Statement,
-}
-
-impl Conn {
-    fn open(config: &postgres::Config) -> Result<Conn, postgres::Error> {
-        let mut client = config.connect(NoTls)?;
-        let mut p = |sql: &str| client.prepare(sql);
-        Ok(Conn {
-            head: p(HEAD)?,
-            head_for_update: p(HEAD_FOR_UPDATE)?,
-            streams: p(STREAMS)?,
-            hash_at: p(HASH_AT)?,
-            model: p(MODEL)?,
-            put_model: p(PUT_MODEL)?,
-            insert_stream: p(INSERT_STREAM)?,
-            update_stream: p(UPDATE_STREAM)?,
-            insert_events: p(INSERT_EVENTS)?,
-            update_and_insert_events: p(UPDATE_AND_INSERT_EVENTS)?,
-            select_events: p(SELECT_EVENTS)?,
-            client,
-        })
-    }
-}
-
-struct Pool {
-    idle: Vec<Conn>,
-    open: usize,
-}
+        AS u (",
+    event_columns!(),
+    ") CROSS JOIN head"
+);
+const SELECT_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+);
 
 /// Chains in one PostgreSQL (or CockroachDB) database.
 pub struct PostgresStorage {
-    config: postgres::Config,
-    max_connections: usize,
-    pool: Mutex<Pool>,
-    freed: Condvar,
+    pool: Pool,
 }
 
 /// Why one attempt of a transaction failed.
 enum Fail {
     /// A protocol answer (409, 422, ...): final.
     Api(ApiError),
-    /// A database error: retried when it is a lost race.
-    Db(postgres::Error),
+    /// A database error: retried when it is a lost race or a lost connection.
+    Db(tokio_postgres::Error),
     /// Another transaction created the stream first: run again.
     Raced,
 }
 
-impl From<postgres::Error> for Fail {
-    fn from(e: postgres::Error) -> Self {
+impl From<tokio_postgres::Error> for Fail {
+    fn from(e: tokio_postgres::Error) -> Self {
         Fail::Db(e)
     }
 }
@@ -190,12 +171,8 @@ impl From<ApiError> for Fail {
     }
 }
 
-fn internal(context: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("{context}: {e}"))
-}
-
 /// A database error as the API answers it.
-fn db_error(e: &postgres::Error) -> ApiError {
+fn db_error(e: &tokio_postgres::Error) -> ApiError {
     match e.code() {
         // Text PostgreSQL cannot store (a NUL character in an id or field).
         Some(c)
@@ -211,8 +188,8 @@ fn db_error(e: &postgres::Error) -> ApiError {
 }
 
 /// The error with the server's message and SQLSTATE when it has them
-/// (`postgres::Error`'s Display alone says only "db error").
-fn describe(e: &postgres::Error) -> String {
+/// (`tokio_postgres::Error`'s Display alone says only "db error").
+fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
         None => {
@@ -231,7 +208,7 @@ fn describe(e: &postgres::Error) -> String {
 /// Whether the error ends the connection: the server is shutting it down
 /// (57P01-57P03, what `pg_terminate_backend`, a restart or a failover send)
 /// or the link failed (class 08). `is_closed` may not say so yet.
-fn connection_lost(e: &postgres::Error) -> bool {
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
     match e.code() {
         Some(c) => {
             *c == SqlState::ADMIN_SHUTDOWN
@@ -244,58 +221,45 @@ fn connection_lost(e: &postgres::Error) -> bool {
 }
 
 /// Whether running the transaction again may succeed.
-fn retryable(e: &postgres::Error) -> bool {
+fn retryable(e: &tokio_postgres::Error) -> bool {
     matches!(
         e.code(),
         Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
     )
 }
 
-fn to_i64(n: u64) -> Result<i64, ApiError> {
-    i64::try_from(n).map_err(|_| ApiError::BadRequest(format!("number {n} is out of range")))
-}
-
-fn to_u64(n: i64) -> Result<u64, ApiError> {
-    u64::try_from(n).map_err(|_| internal("corrupt record: negative number", n))
-}
-
-fn json_text<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_json::to_string(v).map_err(|e| internal("serialising", e))
-}
-
-fn head_from_row(row: &Row) -> Result<StreamHead, Fail> {
-    let id: String = row.try_get(0)?;
-    let state: String = row.try_get(4)?;
-    Ok(StreamHead {
-        state: serde_json::from_str(&state)
-            .map_err(|e| internal(&format!("corrupt state of stream '{id}'"), e))?,
+fn head_row(row: &Row) -> Result<HeadRow, tokio_postgres::Error> {
+    Ok(HeadRow {
+        id: row.try_get(0)?,
         model: row.try_get(1)?,
-        seq: to_u64(row.try_get(2)?)?,
+        seq: row.try_get(2)?,
         hash: row.try_get(3)?,
-        id,
+        state: row.try_get(4)?,
     })
 }
 
-fn event_from_row(row: &Row) -> Result<Event, Fail> {
-    let stream: String = row.try_get(0)?;
-    let seq: i64 = row.try_get(1)?;
-    let corrupt = |e: serde_json::Error| internal(&format!("corrupt event {stream}/{seq}"), e);
-    let roles: String = row.try_get(6)?;
-    let state: String = row.try_get(10)?;
-    Ok(Event {
-        roles: serde_json::from_str(&roles).map_err(corrupt)?,
-        state: serde_json::from_str(&state).map_err(corrupt)?,
-        seq: to_u64(seq)?,
+fn event_row(row: &Row) -> Result<EventRow, tokio_postgres::Error> {
+    Ok(EventRow {
+        stream: row.try_get(0)?,
+        seq: row.try_get(1)?,
         model: row.try_get(2)?,
         action: row.try_get(3)?,
-        multiple: to_u64(row.try_get(4)?)?,
+        multiple: row.try_get(4)?,
         actor: row.try_get(5)?,
+        roles: row.try_get(6)?,
         payload: row.try_get(7)?,
-        ts: to_u64(row.try_get(8)?)?,
+        ts: row.try_get(8)?,
         prev: row.try_get(9)?,
+        state: row.try_get(10)?,
         hash: row.try_get(11)?,
-        stream,
     })
+}
+
+fn head_from(row: Option<Row>) -> Result<Option<StreamRecord>, Fail> {
+    match row {
+        Some(r) => Ok(Some(head_row(&r)?.decode()?)),
+        None => Ok(None),
+    }
 }
 
 /// The URL without its password, for logs and errors.
@@ -333,141 +297,125 @@ pub fn redact(url: &str) -> String {
 
 /// Parses a `postgres://` / `postgresql://` URL (or key=value string); the
 /// error never repeats the password.
-pub fn parse_url(url: &str) -> Result<postgres::Config, String> {
-    postgres::Config::from_str(url)
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
+    tokio_postgres::Config::from_str(url)
         .map_err(|e| format!("{}: not a PostgreSQL connection URL ({e})", redact(url)))
+}
+
+/// The retry policy of one call: what to do after each attempt.
+struct Attempts {
+    tries: u32,
+}
+
+impl Attempts {
+    fn new() -> Attempts {
+        Attempts { tries: 0 }
+    }
+
+    /// Settles one attempt made on `conn`: `Some` is the answer, `None`
+    /// means run again (after a short growing pause when it lost a race).
+    /// A connection the database closed leaves the pool.
+    async fn settle<T>(
+        &mut self,
+        conn: Object,
+        out: Result<T, Fail>,
+    ) -> Result<Option<T>, ApiError> {
+        self.tries += 1;
+        let broken = conn.is_closed() || matches!(&out, Err(Fail::Db(e)) if connection_lost(e));
+        if broken {
+            drop(Object::take(conn));
+        } else {
+            drop(conn);
+        }
+        match out {
+            Ok(v) => return Ok(Some(v)),
+            Err(Fail::Api(e)) => return Err(e),
+            Err(Fail::Raced) => {}
+            // A connection the database closed (restart, failover): the
+            // next one is new. The append is idempotent, so running it
+            // again after an unknown commit outcome answers duplicates.
+            Err(Fail::Db(_)) if broken && self.tries < MAX_ATTEMPTS => return Ok(None),
+            Err(Fail::Db(e)) if !retryable(&e) || self.tries >= MAX_ATTEMPTS => {
+                return Err(db_error(&e))
+            }
+            Err(Fail::Db(_)) => {}
+        }
+        if self.tries >= MAX_ATTEMPTS {
+            return Err(internal("postgres", "the transaction kept losing races"));
+        }
+        // Lost a race: let the winner finish first.
+        tokio::time::sleep(Duration::from_millis(u64::from(self.tries.min(20)))).await;
+        Ok(None)
+    }
 }
 
 impl PostgresStorage {
     /// Connects to the database at `url` (`postgres://user:pw@host:port/db`),
     /// creates or checks the schema, and keeps up to `max_connections`
     /// connections. Refuses a database written by a newer schema.
-    pub fn open(url: &str, max_connections: usize) -> Result<PostgresStorage, ApiError> {
+    pub async fn open(url: &str, max_connections: usize) -> Result<PostgresStorage, ApiError> {
         let config = parse_url(url).map_err(|e| internal("database URL", e))?;
-        let mut client = config
+        let (mut client, connection) = config
             .connect(NoTls)
+            .await
             .map_err(|e| internal(&format!("connecting to {}", redact(url)), describe(&e)))?;
-        let migrated = migrate(&mut client);
-        // Closed here, in the caller's blocking context.
+        let driver = tokio::spawn(connection);
+        let migrated = migrate(&mut client).await;
         drop(client);
+        let _ = driver.await;
         migrated?;
-        let first = Conn::open(&config).map_err(|e| db_error(&e))?;
-        Ok(PostgresStorage {
+        let manager = Manager::from_config(
             config,
-            max_connections: max_connections.max(1),
-            pool: Mutex::new(Pool {
-                idle: vec![first],
-                open: 1,
-            }),
-            freed: Condvar::new(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(max_connections.max(1))
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| internal("postgres pool", e))?;
+        let storage = PostgresStorage { pool };
+        // Fail at start, not at the first request, when no connection opens.
+        drop(storage.conn().await?);
+        Ok(storage)
+    }
+
+    async fn conn(&self) -> Result<Object, ApiError> {
+        self.pool.get().await.map_err(|e| match e {
+            PoolError::Backend(e) => db_error(&e),
+            PoolError::Timeout(_) => internal(
+                "postgres",
+                format!("no free connection for {} s", POOL_TIMEOUT.as_secs()),
+            ),
+            e => internal("postgres", e),
         })
     }
-
-    fn take(&self) -> Result<Conn, ApiError> {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(c) = pool.idle.pop() {
-                return Ok(c);
-            }
-            if pool.open < self.max_connections {
-                pool.open += 1;
-                drop(pool);
-                return Conn::open(&self.config).map_err(|e| {
-                    let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-                    pool.open -= 1;
-                    self.freed.notify_one();
-                    db_error(&e)
-                });
-            }
-            let (next, timeout) = self
-                .freed
-                .wait_timeout(pool, POOL_TIMEOUT)
-                .unwrap_or_else(|e| e.into_inner());
-            pool = next;
-            if timeout.timed_out() && pool.idle.is_empty() && pool.open >= self.max_connections {
-                return Err(internal("postgres", "no free connection for 30 s"));
-            }
-        }
-    }
-
-    /// Returns `conn` to the pool, or forgets it when `broken`.
-    fn give_back(&self, conn: Conn, broken: bool) {
-        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if broken {
-            pool.open -= 1;
-            drop(pool);
-            drop(conn);
-        } else {
-            pool.idle.push(conn);
-            drop(pool);
-        }
-        self.freed.notify_one();
-    }
-
-    /// Runs `attempt` on a pooled connection, again (bounded, with a short
-    /// growing pause) when it lost a race or its connection broke.
-    fn run<T>(&self, mut attempt: impl FnMut(&mut Conn) -> Result<T, Fail>) -> Result<T, ApiError> {
-        let mut tries = 0u32;
-        loop {
-            tries += 1;
-            let mut conn = self.take()?;
-            let out = attempt(&mut conn);
-            let broken =
-                conn.client.is_closed() || matches!(&out, Err(Fail::Db(e)) if connection_lost(e));
-            self.give_back(conn, broken);
-            match out {
-                Ok(v) => return Ok(v),
-                Err(Fail::Api(e)) => return Err(e),
-                Err(Fail::Raced) => {}
-                // A connection the database closed (restart, failover): the
-                // next one is new. The append is idempotent, so running it
-                // again after an unknown commit outcome answers duplicates.
-                Err(Fail::Db(_)) if broken && tries < MAX_ATTEMPTS => continue,
-                Err(Fail::Db(e)) if !retryable(&e) || tries >= MAX_ATTEMPTS => {
-                    return Err(db_error(&e))
-                }
-                Err(Fail::Db(_)) => {}
-            }
-            if tries >= MAX_ATTEMPTS {
-                return Err(internal("postgres", "the transaction kept losing races"));
-            }
-            // Lost a race: let the winner finish first.
-            std::thread::sleep(Duration::from_millis(u64::from(tries.min(20))));
-        }
-    }
 }
 
-impl Drop for PostgresStorage {
-    fn drop(&mut self) {
-        let pool = self.pool.get_mut().unwrap_or_else(|e| e.into_inner());
-        let idle = std::mem::take(&mut pool.idle);
-        if idle.is_empty() {
-            return;
-        }
-        // A postgres::Client closes by blocking on its own runtime, which
-        // panics inside an async task: close them on a plain thread.
-        let _ = std::thread::spawn(move || drop(idle)).join();
-    }
-}
-
-fn migrate(client: &mut Client) -> Result<(), ApiError> {
-    let fail = |e: postgres::Error| internal("migrating the schema", describe(&e));
+async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), ApiError> {
+    let fail = |e: tokio_postgres::Error| internal("migrating the schema", describe(&e));
     // Two processes creating the table at once can collide in the catalog
     // even with IF NOT EXISTS: the loser sees the table on the next try.
     let mut tries = 0;
     loop {
         tries += 1;
-        match client.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (
-                id      INT PRIMARY KEY CHECK (id = 1),
-                version BIGINT NOT NULL
-            );
-            INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
-        ) {
+        match client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (
+                    id      INT PRIMARY KEY CHECK (id = 1),
+                    version BIGINT NOT NULL
+                );
+                INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;",
+            )
+            .await
+        {
             Ok(()) => break,
             Err(e) if tries < 10 => {
                 tracing::debug!("schema_version creation raced: {e}");
-                std::thread::sleep(Duration::from_millis(20 * tries));
+                tokio::time::sleep(Duration::from_millis(20 * tries)).await;
             }
             Err(e) => return Err(fail(e)),
         }
@@ -475,36 +423,7 @@ fn migrate(client: &mut Client) -> Result<(), ApiError> {
     let mut tries = 0;
     loop {
         tries += 1;
-        let result = (|| -> Result<Result<(), ApiError>, postgres::Error> {
-            let mut tx = client.transaction()?;
-            let version: i64 = tx
-                .query_one(
-                    "SELECT version FROM schema_version WHERE id = 1 FOR UPDATE",
-                    &[],
-                )?
-                .try_get(0)?;
-            match version {
-                0 => {
-                    tx.batch_execute(SCHEMA)?;
-                    tx.execute(
-                        "UPDATE schema_version SET version = $1 WHERE id = 1",
-                        &[&SCHEMA_VERSION],
-                    )?;
-                }
-                v if v == SCHEMA_VERSION => {}
-                v => {
-                    return Ok(Err(internal(
-                        "schema",
-                        format!(
-                        "the database has schema version {v}; this server reads {SCHEMA_VERSION}"
-                    ),
-                    )))
-                }
-            }
-            tx.commit()?;
-            Ok(Ok(()))
-        })();
-        match result {
+        match migrate_once(client).await {
             Ok(r) => return r,
             Err(e) if retryable(&e) && tries < 10 => continue,
             Err(e) => return Err(fail(e)),
@@ -512,34 +431,85 @@ fn migrate(client: &mut Client) -> Result<(), ApiError> {
     }
 }
 
-/// The append's view of the locked stream.
-struct PgTx<'a, 'c> {
-    tx: &'a mut postgres::Transaction<'c>,
-    hash_at: &'a Statement,
-    stream: &'a str,
-    head: Option<StreamHead>,
-    /// A database error the plan saw (kept to retry on a lost race).
-    failure: Option<postgres::Error>,
+async fn migrate_once(
+    client: &mut tokio_postgres::Client,
+) -> Result<Result<(), ApiError>, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let version: i64 = tx
+        .query_one(
+            "SELECT version FROM schema_version WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await?
+        .try_get(0)?;
+    // Version 0: the row was just inserted, there is no schema yet.
+    match rows::migration((version != 0).then_some(version)) {
+        Ok(Migration::Create) => {
+            tx.batch_execute(SCHEMA).await?;
+            tx.execute(
+                "UPDATE schema_version SET version = $1 WHERE id = 1",
+                &[&SCHEMA_VERSION],
+            )
+            .await?;
+        }
+        Ok(Migration::Current) => {}
+        Err(e) => return Ok(Err(e)),
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
-impl AppendTx for PgTx<'_, '_> {
-    fn head(&mut self) -> Result<Option<StreamHead>, ApiError> {
+/// Stored hashes of one stream read so far in an append's transaction.
+#[derive(Default)]
+struct Hashes {
+    read: Vec<RangeInclusive<u64>>,
+    by_seq: BTreeMap<u64, String>,
+}
+
+impl Hashes {
+    /// Reads the hashes from `seq` on (a range at a time).
+    async fn read_from(
+        &mut self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        stream: &str,
+        seq: u64,
+    ) -> Result<(), Fail> {
+        let last = seq.saturating_add(HASHES_PER_READ - 1);
+        if let Some(from) = seq_bound(seq) {
+            let to = seq_bound(last).unwrap_or(i64::MAX);
+            let stmt = tx.prepare_cached(HASHES).await?;
+            for row in tx.query(&stmt, &[&stream, &from, &to]).await? {
+                let seq = rows::from_db(row.try_get(0)?, "seq")?;
+                self.by_seq.insert(seq, row.try_get(1)?);
+            }
+        }
+        self.read.push(seq..=last);
+        Ok(())
+    }
+}
+
+/// The append's view of the locked stream.
+struct PgTx<'a> {
+    head: &'a Option<StreamRecord>,
+    hashes: &'a Hashes,
+    /// A hash the plan asked for that is not read yet.
+    missing: Option<u64>,
+}
+
+impl AppendTx for PgTx<'_> {
+    fn head(&mut self) -> Result<Option<StreamRecord>, ApiError> {
         Ok(self.head.clone())
     }
 
     fn hash_at(&mut self, seq: u64) -> Result<Option<String>, ApiError> {
-        let Ok(seq) = i64::try_from(seq) else {
-            return Ok(None);
-        };
-        let row = self
-            .tx
-            .query_opt(self.hash_at, &[&self.stream, &seq])
-            .and_then(|r| r.map(|r| r.try_get::<_, String>(0)).transpose());
-        row.map_err(|e| {
-            let answer = db_error(&e);
-            self.failure = Some(e);
-            answer
-        })
+        if self.hashes.read.iter().any(|r| r.contains(&seq)) {
+            return Ok(self.hashes.by_seq.get(&seq).cloned());
+        }
+        self.missing = Some(seq);
+        Err(internal(
+            "postgres",
+            format!("hash at seq {seq} not read yet"),
+        ))
     }
 }
 
@@ -562,20 +532,21 @@ struct EventColumns<'a> {
 }
 
 impl<'a> EventColumns<'a> {
-    fn of(events: &'a [Event]) -> Result<EventColumns<'a>, ApiError> {
+    fn of(events: &'a [petrichain::chain::Event]) -> Result<EventColumns<'a>, ApiError> {
         let mut c = EventColumns::default();
         for e in events {
+            let cells = EventCells::of(e)?;
             c.stream.push(&e.stream);
-            c.seq.push(to_i64(e.seq)?);
+            c.seq.push(cells.seq);
             c.model.push(&e.model);
             c.action.push(&e.action);
-            c.multiple.push(to_i64(e.multiple)?);
+            c.multiple.push(cells.multiple);
             c.actor.push(&e.actor);
-            c.roles.push(json_text(&e.roles)?);
+            c.roles.push(cells.roles);
             c.payload.push(&e.payload);
-            c.ts.push(to_i64(e.ts)?);
+            c.ts.push(cells.ts);
             c.prev.push(&e.prev);
-            c.state.push(json_text(&e.state)?);
+            c.state.push(cells.state);
             c.hash.push(&e.hash);
         }
         Ok(c)
@@ -599,61 +570,61 @@ impl<'a> EventColumns<'a> {
     }
 }
 
-fn append_once(conn: &mut Conn, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, Fail> {
-    let Conn {
-        client,
-        head_for_update,
-        hash_at,
-        insert_stream,
-        update_stream,
-        insert_events,
-        update_and_insert_events,
-        ..
-    } = conn;
-    let mut tx = client.transaction()?;
-    let head = tx
-        .query_opt(&*head_for_update, &[&stream])?
-        .map(|r| head_from_row(&r))
-        .transpose()?;
+async fn append_once(
+    conn: &mut Object,
+    stream: &str,
+    plan: &mut Plan<'_>,
+) -> Result<Option<Commit>, Fail> {
+    let tx = conn.transaction().await?;
+    let locked = tx.prepare_cached(HEAD_FOR_UPDATE).await?;
+    let head = head_from(tx.query_opt(&locked, &[&stream]).await?)?;
     let existed = head.is_some();
-    let (decided, failure) = {
+    let mut hashes = Hashes::default();
+    let decided = loop {
         let mut view = PgTx {
-            tx: &mut tx,
-            hash_at,
-            stream,
-            head,
-            failure: None,
+            head: &head,
+            hashes: &hashes,
+            missing: None,
         };
-        (plan(&mut view), view.failure)
-    };
-    let decided = match (decided, failure) {
-        (Ok(d), _) => d,
-        (Err(_), Some(e)) => return Err(Fail::Db(e)),
-        (Err(e), None) => return Err(Fail::Api(e)),
+        let decided = plan(&mut view);
+        match (decided, view.missing) {
+            (_, Some(seq)) => hashes.read_from(&tx, stream, seq).await?,
+            (Ok(d), None) => break d,
+            (Err(e), None) => return Err(Fail::Api(e)),
+        }
     };
     let Some(commit) = decided else {
         // Nothing to write: the transaction rolls back when dropped.
         return Ok(None);
     };
-    let h = &commit.head;
-    let (seq, state) = (to_i64(h.seq)?, json_text(&h.state)?);
+    let h = &commit.record;
+    let cells = HeadCells::of(h)?;
     let n = commit.events.len();
     let written = if existed && n > 0 {
         let cols = EventColumns::of(&commit.events)?;
         let mut params: Vec<&(dyn ToSql + Sync)> = cols.params().to_vec();
-        params.extend_from_slice(&[&seq, &h.hash, &state, &h.id]);
-        tx.execute(&*update_and_insert_events, &params)?
+        params.extend_from_slice(&[&cells.seq, &h.hash, &cells.state, &h.id]);
+        let stmt = tx.prepare_cached(UPDATE_AND_INSERT_EVENTS).await?;
+        tx.execute(&stmt, &params).await?
     } else {
         if existed {
-            tx.execute(&*update_stream, &[&h.id, &seq, &h.hash, &state])?;
-        } else if tx.execute(&*insert_stream, &[&h.id, &h.model, &seq, &h.hash, &state])? == 0 {
-            // Created by another transaction since our SELECT: start again
-            // and lock its row this time.
-            return Err(Fail::Raced);
+            let stmt = tx.prepare_cached(UPDATE_STREAM).await?;
+            tx.execute(&stmt, &[&h.id, &cells.seq, &h.hash, &cells.state])
+                .await?;
+        } else {
+            let stmt = tx.prepare_cached(INSERT_STREAM).await?;
+            let params: [&(dyn ToSql + Sync); 5] =
+                [&h.id, &h.model, &cells.seq, &h.hash, &cells.state];
+            if tx.execute(&stmt, &params).await? == 0 {
+                // Created by another transaction since our SELECT: start
+                // again and lock its row this time.
+                return Err(Fail::Raced);
+            }
         }
         if n > 0 {
             let cols = EventColumns::of(&commit.events)?;
-            tx.execute(&*insert_events, &cols.params())?
+            let stmt = tx.prepare_cached(INSERT_EVENTS).await?;
+            tx.execute(&stmt, &cols.params()).await?
         } else {
             0
         }
@@ -664,79 +635,105 @@ fn append_once(conn: &mut Conn, stream: &str, plan: &mut Plan<'_>) -> Result<Opt
             format!("{written} of {n} events written"),
         )));
     }
-    tx.commit()?;
+    tx.commit().await?;
     Ok(Some(commit))
 }
 
-impl Storage for PostgresStorage {
-    fn put_model(&self, id: &str, json: &str) -> Result<bool, ApiError> {
-        self.run(|c| Ok(c.client.execute(&c.put_model, &[&id, &json])? == 1))
-    }
+async fn put_model_once(c: &Object, id: &str, json: &str) -> Result<bool, Fail> {
+    let stmt = c.prepare_cached(PUT_MODEL).await?;
+    Ok(c.execute(&stmt, &[&id, &json]).await? == 1)
+}
 
-    fn model(&self, id: &str) -> Result<Option<String>, ApiError> {
-        self.run(|c| {
-            Ok(c.client
-                .query_opt(&c.model, &[&id])?
-                .map(|r| r.try_get(0))
-                .transpose()?)
-        })
-    }
+async fn model_once(c: &Object, id: &str) -> Result<Option<String>, Fail> {
+    let stmt = c.prepare_cached(MODEL).await?;
+    Ok(c.query_opt(&stmt, &[&id])
+        .await?
+        .map(|r| r.try_get(0))
+        .transpose()?)
+}
 
-    fn head(&self, stream: &str) -> Result<Option<StreamHead>, ApiError> {
-        self.run(|c| {
-            c.client
-                .query_opt(&c.head, &[&stream])?
-                .map(|r| head_from_row(&r))
-                .transpose()
-        })
-    }
+async fn head_once(c: &Object, stream: &str) -> Result<Option<StreamRecord>, Fail> {
+    let stmt = c.prepare_cached(HEAD).await?;
+    head_from(c.query_opt(&stmt, &[&stream]).await?)
+}
 
-    fn streams(&self) -> Result<Vec<StreamHead>, ApiError> {
-        self.run(|c| {
-            c.client
-                .query(&c.streams, &[])?
-                .iter()
-                .map(head_from_row)
-                .collect()
-        })
+async fn streams_once(c: &Object) -> Result<Vec<StreamRecord>, Fail> {
+    let stmt = c.prepare_cached(STREAMS).await?;
+    let mut out = Vec::new();
+    for row in c.query(&stmt, &[]).await? {
+        out.push(head_row(&row)?.decode()?);
     }
+    Ok(out)
+}
 
-    fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
-        let from = i64::try_from(after).unwrap_or(i64::MAX);
-        let fetch = to_i64(limit.saturating_add(1))?;
-        self.run(|c| {
-            // One snapshot for the head and the events.
-            let mut tx = c
-                .client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let Some(head) = tx
-                .query_opt(&c.head, &[&stream])?
-                .map(|r| head_from_row(&r))
-                .transpose()?
-            else {
-                return Ok(None);
-            };
-            let mut events = Vec::new();
-            let mut more = false;
-            if after < head.seq {
-                for row in tx.query(&c.select_events, &[&stream, &from, &fetch])? {
-                    if events.len() as u64 == limit {
-                        more = true;
-                        break;
-                    }
-                    events.push(event_from_row(&row)?);
-                }
+async fn page_once(
+    c: &mut Object,
+    stream: &str,
+    after: u64,
+    limit: u64,
+) -> Result<Option<Page>, Fail> {
+    // One snapshot for the head and the events.
+    let tx = c
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await?;
+    let stmt = tx.prepare_cached(HEAD).await?;
+    let Some(head) = head_from(tx.query_opt(&stmt, &[&stream]).await?)? else {
+        return Ok(None);
+    };
+    let mut fetched = Vec::new();
+    if let Some((after, fetch)) = rows::page_bounds(&head, after, limit)? {
+        let stmt = tx.prepare_cached(SELECT_EVENTS).await?;
+        for row in tx.query(&stmt, &[&stream, &after, &fetch]).await? {
+            fetched.push(event_row(&row)?);
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(rows::page(head, fetched, limit)?))
+}
+
+/// One call with its retries: `$once` runs on a pooled connection `$c`
+/// until [`Attempts::settle`] has the answer.
+macro_rules! retrying {
+    ($self:ident, |$c:ident| $once:expr) => {{
+        let mut attempts = Attempts::new();
+        loop {
+            #[allow(unused_mut)]
+            let mut $c = $self.conn().await?;
+            let out = $once.await;
+            if let Some(v) = attempts.settle($c, out).await? {
+                break Ok(v);
             }
-            tx.commit()?;
-            Ok(Some(Page { head, events, more }))
-        })
+        }
+    }};
+}
+
+#[async_trait::async_trait]
+impl Storage for PostgresStorage {
+    async fn put_model(&self, id: &str, json: &str) -> Result<bool, ApiError> {
+        retrying!(self, |c| put_model_once(&c, id, json))
     }
 
-    fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
-        self.run(|conn| append_once(conn, stream, plan))
+    async fn model(&self, id: &str) -> Result<Option<String>, ApiError> {
+        retrying!(self, |c| model_once(&c, id))
+    }
+
+    async fn head(&self, stream: &str) -> Result<Option<StreamRecord>, ApiError> {
+        retrying!(self, |c| head_once(&c, stream))
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
+        retrying!(self, |c| streams_once(&c))
+    }
+
+    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
+        retrying!(self, |c| page_once(&mut c, stream, after, limit))
+    }
+
+    async fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
+        retrying!(self, |c| append_once(&mut c, stream, plan))
     }
 }
 

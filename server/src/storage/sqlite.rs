@@ -20,15 +20,17 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use petrichain::chain::Event;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 
-use super::{AppendTx, Commit, Page, Plan, Storage, StreamHead};
+use super::rows::{
+    self, event_columns, head_columns, internal, seq_bound, EventCells, EventRow, HeadCells,
+    HeadRow, Migration,
+};
+use super::{blocking, AppendTx, Commit, Page, Plan, Storage, StreamRecord};
 use crate::config::Synchronous;
 use crate::error::ApiError;
 
-/// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+pub use super::rows::SCHEMA_VERSION;
 
 /// How long a writer waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -66,13 +68,25 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
 ";
 
-const INSERT_EVENT: &str = "INSERT INTO events
-    (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
-
-const SELECT_EVENTS: &str = "SELECT stream, seq, model, action, multiple, actor, roles,
-    payload, ts, prev, state, hash FROM events WHERE stream = ?1 AND seq > ?2
-    ORDER BY seq LIMIT ?3";
+const HEAD: &str = concat!("SELECT ", head_columns!(), " FROM streams WHERE id = ?1");
+const STREAMS: &str = concat!("SELECT ", head_columns!(), " FROM streams ORDER BY id");
+const INSERT_STREAM: &str = concat!(
+    "INSERT INTO streams (",
+    head_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5)"
+);
+const UPDATE_STREAM: &str = "UPDATE streams SET seq = ?2, hash = ?3, state = ?4 WHERE id = ?1";
+const HASH_AT: &str = "SELECT hash FROM events WHERE stream = ?1 AND seq = ?2";
+const INSERT_EVENT: &str = concat!(
+    "INSERT INTO events (",
+    event_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+);
+const SELECT_EVENTS: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE stream = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+);
 
 /// Chains in one SQLite file.
 pub struct SqliteStorage {
@@ -80,18 +94,6 @@ pub struct SqliteStorage {
     synchronous: Synchronous,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
-}
-
-fn internal(context: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(format!("{context}: {e}"))
-}
-
-fn to_i64(n: u64) -> Result<i64, ApiError> {
-    i64::try_from(n).map_err(|_| internal("number out of range", n))
-}
-
-fn to_u64(n: i64) -> Result<u64, ApiError> {
-    u64::try_from(n).map_err(|_| internal("corrupt record: negative number", n))
 }
 
 fn connect(path: &Path, synchronous: Synchronous) -> Result<Connection, rusqlite::Error> {
@@ -108,6 +110,8 @@ fn connect(path: &Path, synchronous: Synchronous) -> Result<Connection, rusqlite
     Ok(conn)
 }
 
+/// The synchronous calls, one per [`Storage`] method: [`Storage`] runs them
+/// off the async workers ([`blocking`]).
 impl SqliteStorage {
     /// Opens (creating it, and its directory, on first run) and migrates the
     /// database at `path`, fully synchronous. Refuses a file written by a
@@ -151,162 +155,9 @@ impl SqliteStorage {
         }
         out
     }
-}
 
-fn migrate(conn: &mut Connection) -> Result<(), ApiError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")?;
-    let version: Option<i64> = tx
-        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
-        .optional()?
-        .flatten();
-    match version {
-        None => {
-            tx.execute_batch(SCHEMA)?;
-            tx.execute(
-                "INSERT INTO schema_version (version) VALUES (?1)",
-                [SCHEMA_VERSION],
-            )?;
-        }
-        Some(v) if v == SCHEMA_VERSION => {}
-        Some(v) => {
-            return Err(internal(
-                "schema",
-                format!("the database has schema version {v}; this server reads {SCHEMA_VERSION}"),
-            ))
-        }
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-fn head_of(conn: &Connection, stream: &str) -> Result<Option<StreamHead>, ApiError> {
-    let row = conn
-        .prepare_cached("SELECT id, model, seq, hash, state FROM streams WHERE id = ?1")?
-        .query_row([stream], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })
-        .optional()?;
-    row.map(head_from_row).transpose()
-}
-
-fn head_from_row(
-    (id, model, seq, hash, state): (String, String, i64, String, String),
-) -> Result<StreamHead, ApiError> {
-    Ok(StreamHead {
-        state: serde_json::from_str(&state)
-            .map_err(|e| internal(&format!("corrupt state of stream '{id}'"), e))?,
-        seq: to_u64(seq)?,
-        id,
-        model,
-        hash,
-    })
-}
-
-type EventRow = (
-    String,
-    i64,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-    String,
-);
-
-fn event_from_row(row: EventRow) -> Result<Event, ApiError> {
-    let (stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash) = row;
-    let corrupt = |e: serde_json::Error| internal(&format!("corrupt event {stream}/{seq}"), e);
-    Ok(Event {
-        seq: to_u64(seq)?,
-        roles: serde_json::from_str(&roles).map_err(corrupt)?,
-        state: serde_json::from_str(&state).map_err(corrupt)?,
-        multiple: to_u64(multiple)?,
-        ts: to_u64(ts)?,
-        stream,
-        model,
-        action,
-        actor,
-        payload,
-        prev,
-        hash,
-    })
-}
-
-fn json_text<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
-    serde_json::to_string(v).map_err(|e| internal("serialising", e))
-}
-
-struct SqliteTx<'a> {
-    tx: &'a rusqlite::Transaction<'a>,
-    stream: &'a str,
-}
-
-impl AppendTx for SqliteTx<'_> {
-    fn head(&mut self) -> Result<Option<StreamHead>, ApiError> {
-        head_of(self.tx, self.stream)
-    }
-
-    fn hash_at(&mut self, seq: u64) -> Result<Option<String>, ApiError> {
-        let Ok(seq) = i64::try_from(seq) else {
-            return Ok(None);
-        };
-        Ok(self
-            .tx
-            .prepare_cached("SELECT hash FROM events WHERE stream = ?1 AND seq = ?2")?
-            .query_row(params![self.stream, seq], |r| r.get(0))
-            .optional()?)
-    }
-}
-
-fn write_commit(
-    tx: &rusqlite::Transaction<'_>,
-    existed: bool,
-    commit: &Commit,
-) -> Result<(), ApiError> {
-    let h = &commit.head;
-    let state = json_text(&h.state)?;
-    if existed {
-        tx.prepare_cached("UPDATE streams SET seq = ?2, hash = ?3, state = ?4 WHERE id = ?1")?
-            .execute(params![h.id, to_i64(h.seq)?, h.hash, state])?;
-    } else {
-        tx.prepare_cached(
-            "INSERT INTO streams (id, model, seq, hash, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![h.id, h.model, to_i64(h.seq)?, h.hash, state])?;
-    }
-    let mut insert = tx.prepare_cached(INSERT_EVENT)?;
-    for e in &commit.events {
-        insert.execute(params![
-            e.stream,
-            to_i64(e.seq)?,
-            e.model,
-            e.action,
-            to_i64(e.multiple)?,
-            e.actor,
-            json_text(&e.roles)?,
-            e.payload,
-            to_i64(e.ts)?,
-            e.prev,
-            json_text(&e.state)?,
-            e.hash,
-        ])?;
-    }
-    Ok(())
-}
-
-impl Storage for SqliteStorage {
-    fn put_model(&self, id: &str, json: &str) -> Result<bool, ApiError> {
+    /// See [`Storage::put_model`].
+    pub fn put_model(&self, id: &str, json: &str) -> Result<bool, ApiError> {
         let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let n = conn
             .prepare_cached("INSERT OR IGNORE INTO models (id, json) VALUES (?1, ?2)")?
@@ -314,7 +165,8 @@ impl Storage for SqliteStorage {
         Ok(n == 1)
     }
 
-    fn model(&self, id: &str) -> Result<Option<String>, ApiError> {
+    /// See [`Storage::model`].
+    pub fn model(&self, id: &str) -> Result<Option<String>, ApiError> {
         self.read(|conn| {
             Ok(conn
                 .prepare_cached("SELECT json FROM models WHERE id = ?1")?
@@ -323,69 +175,46 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn head(&self, stream: &str) -> Result<Option<StreamHead>, ApiError> {
+    /// See [`Storage::head`].
+    pub fn head(&self, stream: &str) -> Result<Option<StreamRecord>, ApiError> {
         self.read(|conn| head_of(conn, stream))
     }
 
-    fn streams(&self) -> Result<Vec<StreamHead>, ApiError> {
+    /// See [`Storage::streams`].
+    pub fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
         self.read(|conn| {
-            let mut stmt =
-                conn.prepare_cached("SELECT id, model, seq, hash, state FROM streams ORDER BY id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?;
+            let mut stmt = conn.prepare_cached(STREAMS)?;
+            let rows = stmt.query_map([], head_row)?;
             let mut out = Vec::new();
             for row in rows {
-                out.push(head_from_row(row?)?);
+                out.push(row?.decode()?);
             }
             Ok(out)
         })
     }
 
-    fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
+    /// See [`Storage::page`].
+    pub fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
         self.read(|conn| {
             // One read transaction: the head and the events are one snapshot.
             let tx = conn.transaction()?;
             let Some(head) = head_of(&tx, stream)? else {
                 return Ok(None);
             };
-            let mut events = Vec::new();
-            let mut more = false;
-            if after < head.seq {
-                let after = to_i64(after)?;
-                let fetch = to_i64(limit.saturating_add(1))?;
+            let mut fetched = Vec::new();
+            if let Some((after, fetch)) = rows::page_bounds(&head, after, limit)? {
                 let mut stmt = tx.prepare_cached(SELECT_EVENTS)?;
-                let rows = stmt.query_map(params![stream, after, fetch], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                        r.get(10)?,
-                        r.get(11)?,
-                    ))
-                })?;
-                for row in rows {
-                    let e = event_from_row(row?)?;
-                    if events.len() as u64 == limit {
-                        more = true;
-                        break;
-                    }
-                    events.push(e);
+                for row in stmt.query_map(params![stream, after, fetch], event_row)? {
+                    fetched.push(row?);
                 }
             }
             drop(tx);
-            Ok(Some(Page { head, events, more }))
+            rows::page(head, fetched, limit).map(Some)
         })
     }
 
-    fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
+    /// See [`Storage::append`].
+    pub fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
         let mut conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (existed, decided) = {
@@ -402,10 +231,142 @@ impl Storage for SqliteStorage {
     }
 }
 
+fn migrate(conn: &mut Connection) -> Result<(), ApiError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")?;
+    let version: Option<i64> = tx
+        .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if rows::migration(version)? == Migration::Create {
+        tx.execute_batch(SCHEMA)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [SCHEMA_VERSION],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn head_row(r: &Row<'_>) -> rusqlite::Result<HeadRow> {
+    Ok(HeadRow {
+        id: r.get(0)?,
+        model: r.get(1)?,
+        seq: r.get(2)?,
+        hash: r.get(3)?,
+        state: r.get(4)?,
+    })
+}
+
+fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    Ok(EventRow {
+        stream: r.get(0)?,
+        seq: r.get(1)?,
+        model: r.get(2)?,
+        action: r.get(3)?,
+        multiple: r.get(4)?,
+        actor: r.get(5)?,
+        roles: r.get(6)?,
+        payload: r.get(7)?,
+        ts: r.get(8)?,
+        prev: r.get(9)?,
+        state: r.get(10)?,
+        hash: r.get(11)?,
+    })
+}
+
+fn head_of(conn: &Connection, stream: &str) -> Result<Option<StreamRecord>, ApiError> {
+    let row = conn
+        .prepare_cached(HEAD)?
+        .query_row([stream], head_row)
+        .optional()?;
+    row.map(HeadRow::decode).transpose()
+}
+
+struct SqliteTx<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    stream: &'a str,
+}
+
+impl AppendTx for SqliteTx<'_> {
+    fn head(&mut self) -> Result<Option<StreamRecord>, ApiError> {
+        head_of(self.tx, self.stream)
+    }
+
+    fn hash_at(&mut self, seq: u64) -> Result<Option<String>, ApiError> {
+        let Some(seq) = seq_bound(seq) else {
+            return Ok(None);
+        };
+        Ok(self
+            .tx
+            .prepare_cached(HASH_AT)?
+            .query_row(params![self.stream, seq], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+fn write_commit(
+    tx: &rusqlite::Transaction<'_>,
+    existed: bool,
+    commit: &Commit,
+) -> Result<(), ApiError> {
+    let h = &commit.record;
+    let cells = HeadCells::of(h)?;
+    if existed {
+        tx.prepare_cached(UPDATE_STREAM)?
+            .execute(params![h.id, cells.seq, h.hash, cells.state])?;
+    } else {
+        tx.prepare_cached(INSERT_STREAM)?.execute(params![
+            h.id,
+            h.model,
+            cells.seq,
+            h.hash,
+            cells.state
+        ])?;
+    }
+    let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+    for e in &commit.events {
+        let c = EventCells::of(e)?;
+        insert.execute(params![
+            e.stream, c.seq, e.model, e.action, c.multiple, e.actor, c.roles, e.payload, c.ts,
+            e.prev, c.state, e.hash,
+        ])?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Storage for SqliteStorage {
+    async fn put_model(&self, id: &str, json: &str) -> Result<bool, ApiError> {
+        blocking(|| SqliteStorage::put_model(self, id, json))
+    }
+
+    async fn model(&self, id: &str) -> Result<Option<String>, ApiError> {
+        blocking(|| SqliteStorage::model(self, id))
+    }
+
+    async fn head(&self, stream: &str) -> Result<Option<StreamRecord>, ApiError> {
+        blocking(|| SqliteStorage::head(self, stream))
+    }
+
+    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
+        blocking(|| SqliteStorage::streams(self))
+    }
+
+    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
+        blocking(|| SqliteStorage::page(self, stream, after, limit))
+    }
+
+    async fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
+        blocking(|| SqliteStorage::append(self, stream, plan))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use petrichain::chain::GENESIS_PREV;
+    use petrichain::chain::{Event, GENESIS_PREV};
 
     fn temp_db(name: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -441,7 +402,7 @@ mod tests {
         assert!(!db.put_model("m", "{}").unwrap());
         let events = vec![event(1, GENESIS_PREV, "h1"), event(2, "h1", "h2")];
         let commit = Commit {
-            head: StreamHead {
+            record: StreamRecord {
                 id: "s".into(),
                 model: "m".into(),
                 seq: 2,
@@ -459,7 +420,7 @@ mod tests {
         let page = db.page("s", 0, 1).unwrap().unwrap();
         assert_eq!(page.events, events[..1]);
         assert!(page.more);
-        assert_eq!(page.head, commit.head);
+        assert_eq!(page.head, commit.record);
         let page = db.page("s", 1, 10).unwrap().unwrap();
         assert_eq!((page.events.len(), page.more), (1, false));
         assert!(db.page("nope", 0, 10).unwrap().is_none());
@@ -467,7 +428,7 @@ mod tests {
 
         // Reopened: the data is there, the schema is not re-created.
         let db = SqliteStorage::open(&path).unwrap();
-        assert_eq!(db.streams().unwrap(), vec![commit.head.clone()]);
+        assert_eq!(db.streams().unwrap(), vec![commit.record.clone()]);
         db.append("s", &mut |tx| {
             assert_eq!(tx.hash_at(2)?, Some("h2".into()));
             assert_eq!(tx.hash_at(3)?, None);
@@ -482,7 +443,7 @@ mod tests {
         let path = temp_db("atomic");
         let db = SqliteStorage::open(&path).unwrap();
         db.put_model("m", "{}").unwrap();
-        let head = StreamHead {
+        let head = StreamRecord {
             id: "s".into(),
             model: "m".into(),
             seq: 2,
@@ -492,7 +453,7 @@ mod tests {
         // Two events with the same seq: the second insert fails, the head
         // written before it is rolled back too.
         let dup = Commit {
-            head: head.clone(),
+            record: head.clone(),
             events: vec![event(1, GENESIS_PREV, "h1"), event(1, GENESIS_PREV, "h1")],
         };
         assert!(db.append("s", &mut |_| Ok(Some(dup.clone()))).is_err());

@@ -23,7 +23,9 @@ use petrichain::formats::json::import_json;
 use petrichain::model::Model;
 use petrichain::store::{block_on, Action, Ledger};
 use petrichain::sync::protocol::{AppendRequest, ErrorBody, EventPage, Head, ModelDoc};
-use petrichain_server::client::{Client, Response};
+pub mod client;
+
+pub use client::{Client, Response};
 
 /// A directory removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -95,6 +97,45 @@ pub fn with_dbname(url: &str, dbname: &str) -> String {
     format!("{scheme}://{authority}/{dbname}{query}")
 }
 
+/// The one runtime the tests' async calls run on (the storage trait,
+/// PostgreSQL administration): connections spawned on it outlive each call.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("test runtime")
+    })
+}
+
+/// Runs `f` to completion on [`runtime`] (from any test thread).
+pub fn wait<F: std::future::Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
+
+/// A connection to the PostgreSQL database at `url`, driven on [`runtime`].
+pub fn pg_connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    wait(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        Ok(client)
+    })
+}
+
+/// Runs `sql` (one or more statements) on the database at `url`.
+pub fn pg_batch(url: &str, sql: &str) -> Result<(), tokio_postgres::Error> {
+    let c = pg_connect(url)?;
+    wait(c.batch_execute(sql))
+}
+
+/// The single row `sql` answers on the database at `url`.
+pub fn pg_query_one(url: &str, sql: &str) -> tokio_postgres::Row {
+    let c = pg_connect(url).unwrap();
+    wait(c.query_one(sql, &[])).unwrap()
+}
+
 /// A PostgreSQL database of its own, dropped (connections and all) when
 /// dropped.
 pub struct PgDatabase {
@@ -113,9 +154,9 @@ impl PgDatabase {
             name.to_ascii_lowercase()
         );
         db.truncate(63);
-        let mut c = postgres::Client::connect(admin, postgres::NoTls)
+        let c = pg_connect(admin)
             .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server: {e}"));
-        c.batch_execute(&format!("CREATE DATABASE \"{db}\""))
+        wait(c.batch_execute(&format!("CREATE DATABASE \"{db}\"")))
             .unwrap_or_else(|e| panic!("CREATE DATABASE {db}: {e}"));
         PgDatabase {
             admin: admin.to_string(),
@@ -126,19 +167,16 @@ impl PgDatabase {
 
     /// Runs `sql` in this database (test set-up and tampering).
     pub fn execute(&self, sql: &str) {
-        let mut c = postgres::Client::connect(&self.url, postgres::NoTls).unwrap();
-        c.batch_execute(sql).unwrap();
+        pg_batch(&self.url, sql).unwrap();
     }
 }
 
 impl Drop for PgDatabase {
     fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
+        let _ = pg_batch(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+        );
     }
 }
 

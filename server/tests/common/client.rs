@@ -1,14 +1,17 @@
 //! A minimal blocking HTTP/1.1 client over one keep-alive TCP connection,
-//! for the integration tests, the load benchmark and smoke checks. It sends
-//! request targets byte for byte (no URL normalisation, so tests can send
-//! `/%2e%2e/...`), and reads `Content-Length` or chunked bodies.
+//! for the integration tests and the load benchmark (which includes this
+//! file with `#[path]`: one copy). It sends request targets byte for byte
+//! (no URL normalisation, so tests can send `/%2e%2e/...`), and reads
+//! `Content-Length` or chunked bodies.
 //!
-//! ```no_run
-//! use petrichain_server::client::Client;
+//! ```text
 //! let mut c = Client::connect("127.0.0.1:8787".parse().unwrap()).unwrap();
 //! let r = c.get("/v1/streams").unwrap();
 //! assert_eq!(r.status, 200);
 //! ```
+
+// Each test binary and the benchmark use a different part of it.
+#![allow(dead_code)]
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,0 +1,385 @@
+//! The row layer both backends share: the schema version and its check,
+//! the column lists, how a head and an event become cells and come back
+//! from rows, paging, and the integer conversions between the protocol's
+//! `u64` and the databases' signed 64-bit `INTEGER` / `BIGINT`.
+//!
+//! The conversion rule, in one place: a number that comes **from a
+//! request** and does not fit a column is the client's fault
+//! (`400 BAD_REQUEST`, nothing is written, [`to_db`]); a number **read
+//! back** from the database that is not a valid `u64` means the stored data
+//! is corrupt (`500 INTERNAL`, [`from_db`]). A lookup bound above the
+//! column's range matches no row ([`seq_bound`]) and is not an error.
+
+use petrichain::chain::Event;
+use petrichain::store::StreamRecord;
+
+use super::Page;
+use crate::error::ApiError;
+
+/// The schema version this build writes and reads (both backends).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The columns of `streams` (a head), in the order every head query
+/// selects them.
+macro_rules! head_columns {
+    () => {
+        "id, model, seq, hash, state"
+    };
+}
+
+/// The columns of `events`, in the order every event query inserts and
+/// selects them.
+macro_rules! event_columns {
+    () => {
+        "stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash"
+    };
+}
+pub(crate) use {event_columns, head_columns};
+
+/// The columns of `streams`, in the order every head query selects them.
+pub const HEAD_COLUMNS: &str = head_columns!();
+
+/// The columns of `events`, in the order every event query inserts and
+/// selects them.
+pub const EVENT_COLUMNS: &str = event_columns!();
+
+/// An internal failure with its context (the detail goes to the log).
+pub fn internal(context: &str, e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(format!("{context}: {e}"))
+}
+
+/// A number from a request (a seq, `multiple`, `ts`) as a column value;
+/// above `i64::MAX` it cannot be stored: `400 BAD_REQUEST`.
+pub fn to_db(n: u64, what: &str) -> Result<i64, ApiError> {
+    i64::try_from(n)
+        .map_err(|_| ApiError::BadRequest(format!("{what} {n} is out of the storable range")))
+}
+
+/// A number read from the database; a negative one is corrupt data:
+/// `500 INTERNAL`.
+pub fn from_db(n: i64, what: &str) -> Result<u64, ApiError> {
+    u64::try_from(n).map_err(|_| internal(&format!("corrupt record: negative {what}"), n))
+}
+
+/// A seq used as a lookup bound: `None` above the column's range (no
+/// stored row can have it).
+pub fn seq_bound(n: u64) -> Option<i64> {
+    i64::try_from(n).ok()
+}
+
+fn json_text<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
+    serde_json::to_string(v).map_err(|e| internal("serialising", e))
+}
+
+/// A `streams` row as read, in [`HEAD_COLUMNS`] order.
+pub struct HeadRow {
+    /// `id`.
+    pub id: String,
+    /// `model`.
+    pub model: String,
+    /// `seq`.
+    pub seq: i64,
+    /// `hash`.
+    pub hash: String,
+    /// `state`, a JSON array.
+    pub state: String,
+}
+
+impl HeadRow {
+    /// The head it stores.
+    pub fn decode(self) -> Result<StreamRecord, ApiError> {
+        let HeadRow {
+            id,
+            model,
+            seq,
+            hash,
+            state,
+        } = self;
+        Ok(StreamRecord {
+            state: serde_json::from_str(&state)
+                .map_err(|e| internal(&format!("corrupt state of stream '{id}'"), e))?,
+            seq: from_db(seq, "seq")?,
+            id,
+            model,
+            hash,
+        })
+    }
+}
+
+/// The cells of a head that are not stored as they are.
+pub struct HeadCells {
+    /// `seq`.
+    pub seq: i64,
+    /// `state` as JSON text.
+    pub state: String,
+}
+
+impl HeadCells {
+    /// Encodes `head` (its numbers come from a request: see [`to_db`]).
+    pub fn of(head: &StreamRecord) -> Result<HeadCells, ApiError> {
+        Ok(HeadCells {
+            seq: to_db(head.seq, "seq")?,
+            state: json_text(&head.state)?,
+        })
+    }
+}
+
+/// An `events` row as read, in [`EVENT_COLUMNS`] order.
+pub struct EventRow {
+    /// `stream`.
+    pub stream: String,
+    /// `seq`.
+    pub seq: i64,
+    /// `model`.
+    pub model: String,
+    /// `action`.
+    pub action: String,
+    /// `multiple`.
+    pub multiple: i64,
+    /// `actor`.
+    pub actor: String,
+    /// `roles`, a JSON array.
+    pub roles: String,
+    /// `payload`, the event's exact JSON text.
+    pub payload: String,
+    /// `ts`.
+    pub ts: i64,
+    /// `prev`.
+    pub prev: String,
+    /// `state`, a JSON array.
+    pub state: String,
+    /// `hash`.
+    pub hash: String,
+}
+
+impl EventRow {
+    /// The event it stores.
+    pub fn decode(self) -> Result<Event, ApiError> {
+        let EventRow {
+            stream,
+            seq,
+            model,
+            action,
+            multiple,
+            actor,
+            roles,
+            payload,
+            ts,
+            prev,
+            state,
+            hash,
+        } = self;
+        let corrupt = |e: serde_json::Error| internal(&format!("corrupt event {stream}/{seq}"), e);
+        Ok(Event {
+            roles: serde_json::from_str(&roles).map_err(corrupt)?,
+            state: serde_json::from_str(&state).map_err(corrupt)?,
+            seq: from_db(seq, "seq")?,
+            multiple: from_db(multiple, "multiple")?,
+            ts: from_db(ts, "ts")?,
+            stream,
+            model,
+            action,
+            actor,
+            payload,
+            prev,
+            hash,
+        })
+    }
+}
+
+/// The cells of an event that are not stored as they are; the text
+/// columns are the event's own fields.
+pub struct EventCells {
+    /// `seq`.
+    pub seq: i64,
+    /// `multiple`.
+    pub multiple: i64,
+    /// `ts`.
+    pub ts: i64,
+    /// `roles` as JSON text.
+    pub roles: String,
+    /// `state` as JSON text.
+    pub state: String,
+}
+
+impl EventCells {
+    /// Encodes `e` (its numbers come from a request: see [`to_db`]).
+    pub fn of(e: &Event) -> Result<EventCells, ApiError> {
+        Ok(EventCells {
+            seq: to_db(e.seq, "seq")?,
+            multiple: to_db(e.multiple, "multiple")?,
+            ts: to_db(e.ts, "ts")?,
+            roles: json_text(&e.roles)?,
+            state: json_text(&e.state)?,
+        })
+    }
+}
+
+/// What a pull reads after the head: `None` when no event follows `after`,
+/// else the `seq >` bound and how many rows to fetch (one more than
+/// `limit`: whether it comes back says if more follow).
+pub fn page_bounds(
+    head: &StreamRecord,
+    after: u64,
+    limit: u64,
+) -> Result<Option<(i64, i64)>, ApiError> {
+    if after >= head.seq {
+        return Ok(None);
+    }
+    // after < head.seq, which was stored: in range.
+    let after = to_db(after, "after")?;
+    let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+    Ok(Some((after, fetch)))
+}
+
+/// The page of at most `limit` events from the rows fetched with
+/// [`page_bounds`].
+pub fn page(head: StreamRecord, rows: Vec<EventRow>, limit: u64) -> Result<Page, ApiError> {
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > keep;
+    let events = rows
+        .into_iter()
+        .take(keep)
+        .map(EventRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { head, events, more })
+}
+
+/// What opening a database must do, from the version it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Migration {
+    /// An empty database: create the tables, record [`SCHEMA_VERSION`].
+    Create,
+    /// Already at [`SCHEMA_VERSION`]: nothing.
+    Current,
+}
+
+/// Decides the migration from the stored version (`None`: no schema yet);
+/// a newer schema is refused.
+pub fn migration(found: Option<i64>) -> Result<Migration, ApiError> {
+    match found {
+        None => Ok(Migration::Create),
+        Some(SCHEMA_VERSION) => Ok(Migration::Current),
+        Some(v) => Err(internal(
+            "schema",
+            format!("the database has schema version {v}; this server reads {SCHEMA_VERSION}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: u64) -> StreamRecord {
+        StreamRecord {
+            id: "s".into(),
+            model: "m".into(),
+            seq,
+            hash: "h".into(),
+            state: vec![1, u64::MAX],
+        }
+    }
+
+    fn row(seq: i64) -> EventRow {
+        EventRow {
+            stream: "s".into(),
+            seq,
+            model: "m".into(),
+            action: "t".into(),
+            multiple: 1,
+            actor: "a".into(),
+            roles: "[\"r\"]".into(),
+            payload: "{}".into(),
+            ts: 5,
+            prev: "p".into(),
+            state: "[3]".into(),
+            hash: "h".into(),
+        }
+    }
+
+    #[test]
+    fn request_numbers_out_of_range_are_the_clients_fault() {
+        assert_eq!(to_db(7, "seq").unwrap(), 7);
+        assert_eq!(to_db(i64::MAX as u64, "ts").unwrap(), i64::MAX);
+        let e = to_db(u64::MAX, "ts").unwrap_err();
+        assert_eq!(e.code(), "BAD_REQUEST");
+        assert!(e.to_string().contains("ts"), "{e}");
+        let mut big = record(1);
+        big.seq = 1 << 63;
+        assert_eq!(HeadCells::of(&big).err().unwrap().code(), "BAD_REQUEST");
+    }
+
+    #[test]
+    fn stored_numbers_out_of_range_are_internal() {
+        assert_eq!(from_db(0, "seq").unwrap(), 0);
+        assert_eq!(from_db(-1, "seq").unwrap_err().code(), "INTERNAL");
+        let mut r = row(1);
+        r.ts = -5;
+        assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
+        assert_eq!(row(-1).decode().unwrap_err().code(), "INTERNAL");
+        let mut r = row(1);
+        r.roles = "not json".into();
+        assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
+        let bad_head = HeadRow {
+            id: "s".into(),
+            model: "m".into(),
+            seq: -3,
+            hash: "h".into(),
+            state: "[]".into(),
+        };
+        assert_eq!(bad_head.decode().unwrap_err().code(), "INTERNAL");
+        assert_eq!(seq_bound(u64::MAX), None);
+        assert_eq!(seq_bound(3), Some(3));
+    }
+
+    #[test]
+    fn cells_and_rows_round_trip() {
+        let head = record(4);
+        let cells = HeadCells::of(&head).unwrap();
+        let back = HeadRow {
+            id: head.id.clone(),
+            model: head.model.clone(),
+            seq: cells.seq,
+            hash: head.hash.clone(),
+            state: cells.state,
+        }
+        .decode()
+        .unwrap();
+        assert_eq!(back, head);
+        let e = row(2).decode().unwrap();
+        let c = EventCells::of(&e).unwrap();
+        assert_eq!((c.seq, c.multiple, c.ts), (2, 1, 5));
+        assert_eq!((c.roles.as_str(), c.state.as_str()), ("[\"r\"]", "[3]"));
+    }
+
+    #[test]
+    fn pages_fetch_one_more_to_know_if_more_follow() {
+        let head = record(3);
+        assert_eq!(page_bounds(&head, 3, 10).unwrap(), None);
+        assert_eq!(page_bounds(&head, u64::MAX, 10).unwrap(), None);
+        assert_eq!(page_bounds(&head, 1, 2).unwrap(), Some((1, 3)));
+        assert_eq!(
+            page_bounds(&head, 0, u64::MAX).unwrap(),
+            Some((0, i64::MAX))
+        );
+        let p = page(head.clone(), vec![row(2), row(3)], 1).unwrap();
+        assert_eq!((p.events.len(), p.more), (1, true));
+        let p = page(head, vec![row(2), row(3)], 2).unwrap();
+        assert_eq!((p.events.len(), p.more), (2, false));
+    }
+
+    #[test]
+    fn migrations_refuse_a_newer_schema() {
+        assert_eq!(migration(None).unwrap(), Migration::Create);
+        assert_eq!(migration(Some(1)).unwrap(), Migration::Current);
+        let e = migration(Some(99)).unwrap_err();
+        assert!(e.to_string().contains("schema version 99"));
+    }
+
+    #[test]
+    fn column_lists_match_the_row_types() {
+        assert_eq!(HEAD_COLUMNS.split(", ").count(), 5);
+        assert_eq!(EVENT_COLUMNS.split(", ").count(), 12);
+    }
+}
