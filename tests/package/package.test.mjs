@@ -22,6 +22,7 @@ before(() => {
   tarball = join(project, info.filename);
   const files = info.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
+    "LICENSE", "LICENSE-APACHE", "LICENSE-MIT",
     "README.md", "js/browser.js", "js/index.d.ts", "js/node.js", "package.json",
     "pkg/petrichain.d.ts", "pkg/petrichain.js", "pkg/petrichain_bg.wasm", "pkg/petrichain_bg.wasm.d.ts",
   ]);
