@@ -8,6 +8,14 @@
 //! - `quick-xml event scan`: the plain alternative, a bare quick-xml event
 //!   loop over the same bytes that builds nothing.
 //!
+//! `xml_many_attributes/N`: a PNML net whose one place carries N distinct
+//! attributes, imported end to end. The time per attribute must stay flat as
+//! N grows (the duplicate-attribute check is linear); the plain alternative in
+//! the same group is a bare quick-xml event scan through quick-xml's own
+//! checked attribute iterator (`with_checks(true)`: linear too since 0.42, a
+//! hash pre-filter past 32 attributes, but on qualified names, so `p:id` and
+//! `id` would pass it) that builds nothing.
+//!
 //! Run: `cargo bench -p petrichain --bench parse`
 #[path = "pnml_gen.rs"]
 mod pnml_gen;
@@ -56,5 +64,57 @@ fn parse(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, parse);
+/// A small net whose place `p` carries `n` distinct attributes.
+fn many_attributes(n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(n * 16 + 300);
+    s.push_str("<pnml><net id=\"n\" type=\"http://www.pnml.org/version-2009/grammar/ptnet\"><page id=\"g\"><place id=\"p\"");
+    for i in 0..n {
+        let _ = write!(s, " a{i}=\"{i}\"");
+    }
+    s.push_str("/></page></net></pnml>");
+    s
+}
+
+/// quick-xml's own duplicate check: every attribute through the checked iterator.
+fn scan_checked_attributes(text: &str) -> usize {
+    let mut reader = Reader::from_str(text);
+    let mut attributes = 0;
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) | Event::Empty(e) => {
+                let mut it = e.attributes();
+                it.with_checks(true);
+                for a in it {
+                    a.unwrap();
+                    attributes += 1;
+                }
+            }
+            Event::Eof => return attributes,
+            _ => {}
+        }
+    }
+}
+
+fn many_attributes_bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("xml_many_attributes");
+    group.sample_size(10);
+    for n in [10_000, 20_000, 40_000, 100_000, 200_000] {
+        let text = many_attributes(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_function(format!("petrichain import/{n}"), |b| {
+            let (model, _) = formats::import(text.as_bytes()).unwrap();
+            assert_eq!(model.places().len(), 1);
+            b.iter(|| formats::import(std::hint::black_box(text.as_bytes())).unwrap())
+        });
+        if n <= 40_000 {
+            group.bench_function(format!("quick-xml checked attributes/{n}"), |b| {
+                b.iter(|| scan_checked_attributes(std::hint::black_box(&text)))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse, many_attributes_bench);
 criterion_main!(benches);

@@ -1,18 +1,13 @@
 //! Drawing a net: arcs first (underneath), then places, then transitions,
-//! each in model order. The `svg` crate builds the document (root, title,
-//! style, marker definitions); the elements of the net are streamed by the
-//! [`Writer`](super::xml::Writer).
+//! each in model order, then the frame around them (root, title, style,
+//! marker definitions), all with the one [`Writer`](super::xml::Writer).
 
 use std::collections::HashSet;
-
-use svg::node::element::{Style, Title};
-use svg::node::Blob;
-use svg::Document;
 
 use super::geometry::{clip, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
 use super::style::{self, DEFAULT_CSS};
 use super::xml::{push_num, Writer};
-use super::{clean, RenderOptions};
+use super::RenderOptions;
 use crate::engine::Marking;
 use crate::model::{ArcKind, Model};
 
@@ -67,23 +62,34 @@ pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt
     let (mut w_attr, mut h_attr) = (String::new(), String::new());
     push_num(&mut w_attr, width * scale);
     push_num(&mut h_attr, height * scale);
-    let mut doc = Document::new()
-        .set("viewBox", view_box)
-        .set("width", w_attr)
-        .set("height", h_attr)
-        .set("class", "pc-net")
-        .set("data-model", model.id());
+    let body = w.finish();
+    // The frame, byte for byte as the `svg` crate wrote it before (root
+    // attributes in name order, a line break before each child).
+    let mut f = Writer::with_capacity(body.len() + DEFAULT_CSS.len() + 1024);
+    f.open("svg")
+        .attr("class", "pc-net")
+        .attr("data-model", model.id())
+        .attr("height", &h_attr)
+        .attr("viewBox", &view_box)
+        .attr("width", &w_attr)
+        .attr("xmlns", "http://www.w3.org/2000/svg")
+        .start()
+        .newline();
     if !model.name().is_empty() {
-        doc = doc.add(Title::new(clean(model.name())));
+        f.open("title").start().text(model.name()).close("title");
     }
     if options.default_style {
-        doc = doc.add(Style::new(DEFAULT_CSS));
+        f.open("style")
+            .start()
+            .newline()
+            .raw(DEFAULT_CSS)
+            .newline()
+            .close("style");
     }
-    let mut out = doc
-        .add(style::markers())
-        .add(Blob::new(w.finish()))
-        .to_string();
-    out.push('\n');
+    style::markers(&mut f);
+    let mut out = f.finish();
+    out.push_str(&body);
+    out.push_str("\n</svg>\n");
     out
 }
 

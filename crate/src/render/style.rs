@@ -3,7 +3,7 @@
 //! own CSS (or leave the default block out with
 //! [`RenderOptions::default_style`](super::RenderOptions::default_style)).
 
-use svg::node::element::{Circle, Definitions, Marker, Path};
+use super::xml::Writer;
 
 /// The CSS placed in the `<style>` element of every drawing (unless turned off).
 pub const DEFAULT_CSS: &str = "\
@@ -31,47 +31,52 @@ pub const DEFAULT_CSS: &str = "\
 /// The `<defs>` with one marker per arc kind (ids `pc-arrow`,
 /// `pc-arrow-read`, `pc-arrow-reset`, `pc-inhibitor`). Each marker's tip (its `refX`)
 /// is the end of the arc's path, which stops at the target's border.
-pub fn markers() -> Definitions {
-    let marker = |id: &str| {
-        Marker::new()
-            .set("id", id)
-            .set("viewBox", "0 0 10 10")
-            .set("refX", 10)
-            .set("refY", 5)
-            .set("markerWidth", 9)
-            .set("markerHeight", 9)
-            .set("markerUnits", "userSpaceOnUse")
-            .set("orient", "auto")
+/// Attributes in name order, as the `svg` crate wrote them before.
+pub fn markers(w: &mut Writer) {
+    let marker = |w: &mut Writer, id: &str| {
+        w.open("marker")
+            .attr("id", id)
+            .attr_u64("markerHeight", 9)
+            .attr("markerUnits", "userSpaceOnUse")
+            .attr_u64("markerWidth", 9)
+            .attr("orient", "auto")
+            .attr_u64("refX", 10)
+            .attr_u64("refY", 5)
+            .attr("viewBox", "0 0 10 10")
+            .start()
+            .newline();
     };
-    Definitions::new()
-        .add(
-            marker("pc-arrow").add(
-                Path::new()
-                    .set("class", "pc-arrowhead")
-                    .set("d", "M0,0L10,5L0,10z"),
-            ),
-        )
-        .add(
-            marker("pc-arrow-read").add(
-                Path::new()
-                    .set("class", "pc-arrowhead-read")
-                    .set("d", "M1,1L9.5,5L1,9z"),
-            ),
-        )
-        .add(
-            marker("pc-arrow-reset").add(
-                Path::new()
-                    .set("class", "pc-arrowhead-reset")
-                    .set("d", "M0,0L5,5L0,10zM5,0L10,5L5,10z"),
-            ),
-        )
-        .add(
-            marker("pc-inhibitor").add(
-                Circle::new()
-                    .set("class", "pc-inhibitor-head")
-                    .set("cx", 5.5)
-                    .set("cy", 5)
-                    .set("r", 4),
-            ),
-        )
+    let path = |w: &mut Writer, class: &str, d: &str| {
+        w.open("path").attr("class", class).attr("d", d).empty();
+    };
+    w.open("defs").start().newline();
+    marker(w, "pc-arrow");
+    path(w, "pc-arrowhead", "M0,0L10,5L0,10z");
+    w.close("marker");
+    marker(w, "pc-arrow-read");
+    path(w, "pc-arrowhead-read", "M1,1L9.5,5L1,9z");
+    w.close("marker");
+    marker(w, "pc-arrow-reset");
+    path(w, "pc-arrowhead-reset", "M0,0L5,5L0,10zM5,0L10,5L5,10z");
+    w.close("marker");
+    marker(w, "pc-inhibitor");
+    w.open("circle")
+        .attr("class", "pc-inhibitor-head")
+        .attr_num("cx", 5.5)
+        .attr_u64("cy", 5)
+        .attr_u64("r", 4)
+        .empty();
+    w.close("marker");
+    w.close("defs");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_css_needs_no_escaping() {
+        // It is written as is (Writer::raw): nothing in it may read as markup.
+        assert!(!DEFAULT_CSS.contains(['<', '>', '&']));
+    }
 }

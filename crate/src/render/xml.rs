@@ -1,13 +1,19 @@
-//! A small streaming XML writer for the bulk of a drawing (one element per
-//! node and arc). Attributes are written in the order given, so output is
-//! deterministic; every text and attribute value is escaped in one pass.
+//! The one XML writer of the renderer: the document frame, the `<style>`,
+//! the marker definitions and the elements of the net (one per node and
+//! arc) all go through it. Attributes are written in the order given, so
+//! output is deterministic; every text and attribute value is escaped by one
+//! rule, [`escape_into`], in one pass. The only unescaped text is
+//! [`Writer::raw`], which takes `&'static str` (the built-in CSS), so nothing
+//! from a model can reach the output unescaped.
 //!
-//! Why not build these elements with the `svg` crate too: its elements keep
-//! attributes in a `HashMap<String, String>` and escape each value with five
-//! `replace` passes; for a 1,000-node net that made rendering about six times
-//! slower than writing the same bytes directly (docs/rendering.md has the
-//! figures). The `svg` crate still builds the document frame, the `<style>`
-//! and the marker definitions.
+//! Why not the `svg` crate: its elements keep attributes in a
+//! `HashMap<String, String>`, sort them when printed and escape each value
+//! with five `replace` passes (text nodes with three, so text and attributes
+//! followed two rules). Building the 1,000-node benchmark net from `svg`
+//! crate nodes takes 15.8-19.1 ms against 2.9-3.0 ms with this writer
+//! (BENCHMARKS.md, "House refactor: XML and SVG writers"), which would put
+//! the render at the 20 ms wasm budget; the frame alone was too small to be
+//! worth a second writer and a second escaping rule.
 
 use std::fmt::Write as _;
 
@@ -72,6 +78,13 @@ impl Writer {
     /// Ends an element without content: `/>` and a line break.
     pub fn empty(&mut self) -> &mut Self {
         self.out.push_str("/>\n");
+        self
+    }
+
+    /// Markup written as is: only for constants of the renderer (the
+    /// built-in CSS), never for text from a model.
+    pub fn raw(&mut self, markup: &'static str) -> &mut Self {
+        self.out.push_str(markup);
         self
     }
 
@@ -158,6 +171,14 @@ mod tests {
             esc("a\u{0}b\u{1b}c\td\u{ffff}"),
             "a\u{fffd}b\u{fffd}c\td\u{fffd}"
         );
+    }
+
+    #[test]
+    fn replacement_leaves_allowed_whitespace_and_escapes_markup_once() {
+        // (Was the test of `render::clean`, the replacement applied to the
+        // net's name before the `svg` crate escaped it.)
+        assert_eq!(esc("a\u{1}b\tc\u{ffff}"), "a\u{fffd}b\tc\u{fffd}");
+        assert_eq!(esc("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
     }
 
     #[test]
