@@ -118,11 +118,12 @@ $("export-events").addEventListener("click", async () => {
   }
 });
 $("export-json").addEventListener("click", () =>
-  download(`${slug(ws.model.name || ws.stream.id)}.json`, ws.model.toJson(), "application/json"));
+  download(`${slug(ws.model.name || ws.stream.id)}.json`, ws.model.toJson(), "application/json"),
+);
 $("export-pnml").addEventListener("click", () =>
-  download(`${slug(ws.model.name || ws.stream.id)}.pnml`, ws.model.toPnml(), "application/xml"));
-$("export-svg").addEventListener("click", () =>
-  download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
+  download(`${slug(ws.model.name || ws.stream.id)}.pnml`, ws.model.toPnml(), "application/xml"),
+);
+$("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
 const sync = wireSyncPanel(ws);
 await ws.restore();
