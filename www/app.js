@@ -63,7 +63,7 @@ async function show() {
   }
   $("stream-title").textContent = stream.id;
   $("model-name").textContent = model.name || "untitled net";
-  $("model-id").textContent = model.id.slice(0, 12) + "…";
+  $("model-id").textContent = `${model.id.slice(0, 12)}…`;
   $("model-id").title = model.id;
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;

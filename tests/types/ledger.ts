@@ -2,8 +2,8 @@
 // event-store API (Ledger, Stream) with strict types, without casts.
 import {
   Ledger,
-  Model,
-  Stream,
+  type Model,
+  type Stream,
   type Change,
   type Event,
   type Head,
@@ -42,7 +42,7 @@ export async function ledgerDemo(model: Model): Promise<number> {
     e2.state.length +
     batch.length +
     head.seq +
-    (marking["stock"] ?? 0) +
+    (marking.stock ?? 0) +
     enabled.length +
     events.length +
     all.length +

@@ -1,17 +1,17 @@
 // The sync API with strict types (tsc --noEmit against pkg/petrichain.d.ts).
-import {
+import type {
   Ledger,
-  type AppendOk,
-  type AppendRequest,
-  type Conflict,
-  type EventPage,
-  type Head,
-  type PetrichainError,
-  type SyncHandle,
-  type SyncProgress,
-  type SyncReport,
-  type SyncStatus,
-  type SyncTransport,
+  AppendOk,
+  AppendRequest,
+  Conflict,
+  EventPage,
+  Head,
+  PetrichainError,
+  SyncHandle,
+  SyncProgress,
+  SyncReport,
+  SyncStatus,
+  SyncTransport,
 } from "../../pkg/petrichain.js";
 
 export async function syncDemo(ledger: Ledger): Promise<number> {
