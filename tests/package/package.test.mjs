@@ -25,6 +25,9 @@ before(() => {
   tarball = join(project, info.filename);
   const files = info.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
+    "LICENSE",
+    "LICENSE-APACHE",
+    "LICENSE-MIT",
     "README.md",
     "js/browser.js",
     "js/index.d.ts",
