@@ -63,7 +63,7 @@ async function show() {
   }
   $("stream-title").textContent = stream.id;
   $("model-name").textContent = model.name || "untitled net";
-  $("model-id").textContent = model.id.slice(0, 12) + "…";
+  $("model-id").textContent = `${model.id.slice(0, 12)}…`;
   $("model-id").title = model.id;
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
@@ -118,11 +118,12 @@ $("export-events").addEventListener("click", async () => {
   }
 });
 $("export-json").addEventListener("click", () =>
-  download(`${slug(ws.model.name || ws.stream.id)}.json`, ws.model.toJson(), "application/json"));
+  download(`${slug(ws.model.name || ws.stream.id)}.json`, ws.model.toJson(), "application/json"),
+);
 $("export-pnml").addEventListener("click", () =>
-  download(`${slug(ws.model.name || ws.stream.id)}.pnml`, ws.model.toPnml(), "application/xml"));
-$("export-svg").addEventListener("click", () =>
-  download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
+  download(`${slug(ws.model.name || ws.stream.id)}.pnml`, ws.model.toPnml(), "application/xml"),
+);
+$("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
 const sync = wireSyncPanel(ws);
 await ws.restore();

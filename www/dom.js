@@ -35,7 +35,12 @@ export function download(name, text, type) {
 
 /** A file-name-safe slug: "Order workflow" -> "order-workflow". */
 export function slug(text, fallback = "net") {
-  const s = String(text).toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
+  const s = String(text)
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
   return s || fallback;
 }
 

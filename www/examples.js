@@ -8,18 +8,34 @@ import { h } from "./dom.js";
 export const examples = [
   { key: "counter", title: "Counter", blurb: "One place bounded by capacity 3: increment, decrement.", text: counter },
   { key: "order", title: "Order workflow", blurb: "Place, pay, ship: customer and warehouse roles.", text: order },
-  { key: "transfer", title: "Money transfer", blurb: "Three accounts; move any amount, the total stays 175.", text: transfer },
-  { key: "tictactoe", title: "Tic-tac-toe", blurb: "Players x and o take turns (pflow JSON-LD from go-pflow).", text: tictactoe },
+  {
+    key: "transfer",
+    title: "Money transfer",
+    blurb: "Three accounts; move any amount, the total stays 175.",
+    text: transfer,
+  },
+  {
+    key: "tictactoe",
+    title: "Tic-tac-toe",
+    blurb: "Players x and o take turns (pflow JSON-LD from go-pflow).",
+    text: tictactoe,
+  },
 ];
 
 /** Fills the gallery list; `onPick(example)` runs when one is chosen. */
 export function renderGallery(list, onPick) {
   list.replaceChildren(
     ...examples.map((ex) =>
-      h("li", {},
-        h("button", { type: "button", className: "card", dataset: { example: ex.key } },
+      h(
+        "li",
+        {},
+        h(
+          "button",
+          { type: "button", className: "card", dataset: { example: ex.key } },
           h("strong", {}, ex.title),
-          h("span", {}, ex.blurb))),
+          h("span", {}, ex.blurb),
+        ),
+      ),
     ),
   );
   list.addEventListener("click", (e) => {

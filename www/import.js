@@ -28,8 +28,24 @@ export function showImportReport({ file, warnings = [], error = null }) {
   box.className = `import-report ${error ? "bad" : warnings.length ? "warn" : "ok"}`;
   const head = error
     ? h("p", {}, h("strong", {}, `Could not import ${file}: `), describe(error))
-    : h("p", {}, h("strong", {}, `Imported ${file}`), warnings.length ? ` with ${warnings.length} warning${warnings.length > 1 ? "s" : ""}:` : " with no warnings.");
-  box.replaceChildren(head, ...(warnings.length ? [h("ul", { className: "warnings" }, warnings.map((w) => h("li", {}, warningText(w))))] : []));
+    : h(
+        "p",
+        {},
+        h("strong", {}, `Imported ${file}`),
+        warnings.length ? ` with ${warnings.length} warning${warnings.length > 1 ? "s" : ""}:` : " with no warnings.",
+      );
+  box.replaceChildren(
+    head,
+    ...(warnings.length
+      ? [
+          h(
+            "ul",
+            { className: "warnings" },
+            warnings.map((w) => h("li", {}, warningText(w))),
+          ),
+        ]
+      : []),
+  );
 }
 
 /** Wires the picker and drag and drop; `onNet({ model, warnings, file })` gets each imported net. */

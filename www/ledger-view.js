@@ -48,7 +48,8 @@ export async function openWorkspace(name, onError = console.error) {
       if (!exact) {
         const taken = new Set((await ledger.streams()).map((s) => s.id));
         const suffix = () => crypto.getRandomValues(new Uint16Array(1))[0].toString(36).padStart(4, "0").slice(-4);
-        do id = `${name}-${suffix()}`; while (taken.has(id));
+        do id = `${name}-${suffix()}`;
+        while (taken.has(id));
       }
       await ledger.createStream(id, modelId);
       await ws.open(id);
@@ -68,15 +69,25 @@ export async function openWorkspace(name, onError = console.error) {
         infos.map(async (s) => {
           const model = await ws.modelOf(s.model);
           const current = ws.stream?.id === s.id;
-          return h("li", {},
-            h("button", {
-              type: "button",
-              className: `stream${current ? " current" : ""}`,
-              dataset: { stream: s.id },
-              "aria-current": current ? "true" : undefined,
-            },
-            h("span", { className: "s-id" }, s.id),
-            h("span", { className: "s-meta" }, `${model.name || `untitled net ${s.model.slice(0, 8)}`} · ${s.seq} event${s.seq === 1 ? "" : "s"}`)));
+          return h(
+            "li",
+            {},
+            h(
+              "button",
+              {
+                type: "button",
+                className: `stream${current ? " current" : ""}`,
+                dataset: { stream: s.id },
+                "aria-current": current ? "true" : undefined,
+              },
+              h("span", { className: "s-id" }, s.id),
+              h(
+                "span",
+                { className: "s-meta" },
+                `${model.name || `untitled net ${s.model.slice(0, 8)}`} · ${s.seq} event${s.seq === 1 ? "" : "s"}`,
+              ),
+            ),
+          );
         }),
       );
       $("streams").replaceChildren(...(items.length ? items : [h("li", { className: "subtle" }, "None yet.")]));

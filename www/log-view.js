@@ -14,19 +14,40 @@ function time(ts) {
 export async function renderLog(stream) {
   const head = stream.head.seq;
   const events = await stream.events({ after: Math.max(0, head - SHOWN) });
-  const rows = events.reverse().map((e) =>
-    h("tr", { dataset: { seq: String(e.seq) } },
-      h("td", { className: "num" }, String(e.seq)),
-      h("td", {}, h("code", {}, e.action), e.multiple > 1 ? h("span", { className: "times" }, ` ×${e.multiple}`) : null),
-      h("td", { title: e.roles.length ? `roles: ${e.roles.join(", ")}` : "no roles" }, e.actor || h("span", { className: "subtle" }, "—")),
-      h("td", { title: new Date(e.ts).toISOString() }, time(e.ts)),
-      h("td", { title: e.hash }, h("code", { className: "hash" }, short(e.hash))),
-      h("td", { title: e.prev }, h("code", { className: "hash subtle" }, short(e.prev)))));
+  const rows = events
+    .reverse()
+    .map((e) =>
+      h(
+        "tr",
+        { dataset: { seq: String(e.seq) } },
+        h("td", { className: "num" }, String(e.seq)),
+        h(
+          "td",
+          {},
+          h("code", {}, e.action),
+          e.multiple > 1 ? h("span", { className: "times" }, ` ×${e.multiple}`) : null,
+        ),
+        h(
+          "td",
+          { title: e.roles.length ? `roles: ${e.roles.join(", ")}` : "no roles" },
+          e.actor || h("span", { className: "subtle" }, "—"),
+        ),
+        h("td", { title: new Date(e.ts).toISOString() }, time(e.ts)),
+        h("td", { title: e.hash }, h("code", { className: "hash" }, short(e.hash))),
+        h("td", { title: e.prev }, h("code", { className: "hash subtle" }, short(e.prev))),
+      ),
+    );
   $("log").tBodies[0].replaceChildren(
-    ...(rows.length ? rows : [h("tr", { className: "none" }, h("td", { colSpan: 6 }, "No events yet: fire a transition."))]),
+    ...(rows.length
+      ? rows
+      : [h("tr", { className: "none" }, h("td", { colSpan: 6 }, "No events yet: fire a transition."))]),
   );
   $("log-summary").textContent =
-    head === 0 ? "" : head > SHOWN ? `${head} events; the last ${SHOWN} shown, newest first.` : `${head} event${head > 1 ? "s" : ""}, newest first.`;
+    head === 0
+      ? ""
+      : head > SHOWN
+        ? `${head} events; the last ${SHOWN} shown, newest first.`
+        : `${head} event${head > 1 ? "s" : ""}, newest first.`;
 }
 
 /** Sets the badge from a verification of one stream; returns whether it passed. */

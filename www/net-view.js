@@ -24,9 +24,18 @@ export function createNetView({ onFire }) {
     if (svg) svg.style.width = zoom > 1 ? `${zoom * 100}%` : "";
     $("zoom-fit").setAttribute("aria-pressed", String(zoom === 1));
   };
-  $("zoom-in").addEventListener("click", () => { zoom = Math.min(zoom * 1.5, 8); applyZoom(); });
-  $("zoom-out").addEventListener("click", () => { zoom = Math.max(zoom / 1.5, 1); applyZoom(); });
-  $("zoom-fit").addEventListener("click", () => { zoom = 1; applyZoom(); });
+  $("zoom-in").addEventListener("click", () => {
+    zoom = Math.min(zoom * 1.5, 8);
+    applyZoom();
+  });
+  $("zoom-out").addEventListener("click", () => {
+    zoom = Math.max(zoom / 1.5, 1);
+    applyZoom();
+  });
+  $("zoom-fit").addEventListener("click", () => {
+    zoom = 1;
+    applyZoom();
+  });
 
   for (const root of [host, list]) {
     root.addEventListener("click", (e) => {
@@ -70,17 +79,23 @@ export function createNetView({ onFire }) {
     list.replaceChildren(
       ...model.transitions.map((t) => {
         const on = enabled.has(t.id);
-        return h("li", {},
-          h("button", {
-            type: "button",
-            className: `transition ${on ? "enabled" : "disabled"}`,
-            dataset: { transition: t.id, enabled: String(on) },
-            title: on ? `Fire ${t.id}` : `${t.id} is not enabled for this actor: firing shows why`,
-          },
-          h("span", { className: "dot", "aria-hidden": "true" }),
-          h("span", { className: "t-label" }, t.label || t.id),
-          t.roles.length ? h("span", { className: "roles" }, t.roles.join(" | ")) : null,
-          h("span", { className: "visually-hidden" }, on ? " (enabled)" : " (not enabled)")));
+        return h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              className: `transition ${on ? "enabled" : "disabled"}`,
+              dataset: { transition: t.id, enabled: String(on) },
+              title: on ? `Fire ${t.id}` : `${t.id} is not enabled for this actor: firing shows why`,
+            },
+            h("span", { className: "dot", "aria-hidden": "true" }),
+            h("span", { className: "t-label" }, t.label || t.id),
+            t.roles.length ? h("span", { className: "roles" }, t.roles.join(" | ")) : null,
+            h("span", { className: "visually-hidden" }, on ? " (enabled)" : " (not enabled)"),
+          ),
+        );
       }),
     );
     if (focused) list.querySelector(`[data-transition="${CSS.escape(focused)}"]`)?.focus();
@@ -90,10 +105,13 @@ export function createNetView({ onFire }) {
       ...model.places.map((p) => {
         const n = marking[p.id] ?? 0;
         total += n;
-        return h("tr", { dataset: { place: p.id } },
+        return h(
+          "tr",
+          { dataset: { place: p.id } },
           h("td", { title: p.id }, p.label || p.id),
           h("td", { className: "num" }, String(n)),
-          h("td", { className: "num subtle" }, p.capacity ? String(p.capacity) : "∞"));
+          h("td", { className: "num subtle" }, p.capacity ? String(p.capacity) : "∞"),
+        );
       }),
     );
     $("marking-total").textContent = String(total);

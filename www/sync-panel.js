@@ -62,9 +62,15 @@ export function wireSyncPanel(ws) {
       $("sync-conflicts-box").hidden = conflicts.length === 0;
       $("sync-conflicts").replaceChildren(
         ...conflicts.map((c) =>
-          h("li", { dataset: { action: c.event.action } },
-            h("code", {}, c.event.action), c.event.multiple > 1 ? ` ×${c.event.multiple}` : "",
-            c.event.actor ? ` by ${c.event.actor}` : "", ` was refused: ${c.code}: ${c.message}`)),
+          h(
+            "li",
+            { dataset: { action: c.event.action } },
+            h("code", {}, c.event.action),
+            c.event.multiple > 1 ? ` ×${c.event.multiple}` : "",
+            c.event.actor ? ` by ${c.event.actor}` : "",
+            ` was refused: ${c.code}: ${c.message}`,
+          ),
+        ),
       );
     } catch (err) {
       status.textContent = describe(err);

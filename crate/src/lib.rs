@@ -44,3 +44,16 @@ pub mod wasm;
 
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
+
+/// The Rust examples of docs/*.md, compiled and run by `cargo test --doc`
+/// (scripts/ci/doc-examples.mjs checks that every markdown file with a
+/// `rust` block is listed here).
+#[cfg(doctest)]
+mod doc_examples {
+    #[doc = include_str!("../../docs/formats.md")]
+    struct Formats;
+    #[doc = include_str!("../../docs/rendering.md")]
+    struct Rendering;
+    #[doc = include_str!("../../docs/storage.md")]
+    struct Storage;
+}

@@ -12,7 +12,11 @@ const server = http.createServer((req, res) => {
     "Access-Control-Allow-Methods": "GET, PUT, POST",
     "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] || "*",
   };
-  if (req.method === "OPTIONS") { res.writeHead(204, cors); res.end(); return; }
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, cors);
+    res.end();
+    return;
+  }
   req.resume();
   if (req.url.startsWith("/status500/")) {
     res.writeHead(500, { ...cors, "Content-Type": "application/json" });

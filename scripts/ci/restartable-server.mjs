@@ -24,13 +24,17 @@ const port = await new Promise((resolve) => {
 let child = null;
 function start() {
   return new Promise((resolve, reject) => {
-    child = spawn(bin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--cors-origin", "*"], { stdio: ["ignore", "pipe", "inherit"] });
+    child = spawn(bin, ["--addr", `127.0.0.1:${port}`, "--db", db, "--cors-origin", "*"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (chunk) => {
       out += chunk;
       if (out.includes("listening on")) resolve();
     });
-    child.once("exit", (code, signal) => reject(new Error(`petrichain-server exited (${code ?? signal}) before listening`)));
+    child.once("exit", (code, signal) =>
+      reject(new Error(`petrichain-server exited (${code ?? signal}) before listening`)),
+    );
   });
 }
 function kill() {
@@ -43,13 +47,25 @@ function kill() {
 
 await start();
 const control = http.createServer(async (req, res) => {
-  const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "*" };
-  if (req.method === "OPTIONS") { res.writeHead(204, cors); res.end(); return; }
+  const cors = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "*",
+  };
+  if (req.method === "OPTIONS") {
+    res.writeHead(204, cors);
+    res.end();
+    return;
+  }
   req.resume();
   try {
     if (req.method === "POST" && req.url === "/kill") await kill();
     else if (req.method === "POST" && req.url === "/start") await start();
-    else { res.writeHead(404, cors); res.end("unknown control"); return; }
+    else {
+      res.writeHead(404, cors);
+      res.end("unknown control");
+      return;
+    }
     res.writeHead(200, cors);
     res.end("ok");
   } catch (err) {

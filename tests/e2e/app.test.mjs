@@ -6,7 +6,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import {
-  serveApp, launchBrowser, artifacts, openApp, startExample, tokens, drawnTokens, waitForEvents,
+  serveApp,
+  launchBrowser,
+  artifacts,
+  openApp,
+  startExample,
+  tokens,
+  drawnTokens,
+  waitForEvents,
 } from "./helpers.mjs";
 
 let app;
@@ -112,7 +119,11 @@ test("tic-tac-toe (pflow JSON-LD) enforces turns through roles", async () => {
   assert.equal(await drawnTokens(page, "P11"), 0);
   await page.click('#net [data-transition="X00"]');
   await page.waitForSelector("#error:not([hidden])");
-  assert.match(await page.textContent("#error"), /^CAPACITY_EXCEEDED: 'X00' .*place 'Next'/, "x cannot play twice in a row");
+  assert.match(
+    await page.textContent("#error"),
+    /^CAPACITY_EXCEEDED: 'X00' .*place 'Next'/,
+    "x cannot play twice in a row",
+  );
   await page.selectOption("#role", "o");
   assert.equal(await page.locator('#transitions [data-enabled="true"]').count(), 8);
   await page.click('#net [data-transition="O00"]');
@@ -136,13 +147,21 @@ test("transitions are reachable and firable by keyboard", async () => {
   assert.equal(focused, "inc", "Tab reaches the first transition");
   await page.keyboard.press("Enter");
   await waitForEvents(page, 1);
-  assert.equal(await page.evaluate(() => document.activeElement?.dataset?.transition), "inc", "focus stays on the button");
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.dataset?.transition),
+    "inc",
+    "focus stays on the button",
+  );
   await page.keyboard.press("Space");
   await waitForEvents(page, 2);
   assert.equal(await tokens(page, "count"), 2);
   await page.keyboard.press("Enter");
   await waitForEvents(page, 3);
-  assert.equal(await page.getAttribute('#transitions [data-transition="inc"]', "data-enabled"), "false", "capacity 3 reached");
+  assert.equal(
+    await page.getAttribute('#transitions [data-transition="inc"]', "data-enabled"),
+    "false",
+    "capacity 3 reached",
+  );
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.getElementById("error").textContent.startsWith("CAPACITY_EXCEEDED"));
   assert.equal(await tokens(page, "count"), 3);
@@ -164,8 +183,10 @@ test("streams: several per ledger, switchable, and all of it survives a reload",
     await waitForEvents(page, i + 1);
   }
   const order = await startExample(page, "order");
-  assert.deepEqual(await page.locator("#streams [data-stream]").evaluateAll((els) => els.map((e) => e.dataset.stream)),
-    [counter, order, "second counter"].sort());
+  assert.deepEqual(
+    await page.locator("#streams [data-stream]").evaluateAll((els) => els.map((e) => e.dataset.stream)),
+    [counter, order, "second counter"].sort(),
+  );
 
   await page.click(`#streams [data-stream="${counter}"]`);
   await page.waitForFunction((id) => document.body.dataset.stream === id, counter);
@@ -194,25 +215,32 @@ test("the badge turns red when a stored event is tampered with", async () => {
     await waitForEvents(page, i + 1);
   }
   // Edit event 2 behind the app's back, straight in IndexedDB.
-  await page.evaluate((stream) => new Promise((resolve, reject) => {
-    const open = indexedDB.open("petrichain-app");
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const tx = open.result.transaction("events", "readwrite");
-      const store = tx.objectStore("events");
-      const get = store.get([stream, 2]);
-      get.onsuccess = () => {
-        // Events are stored as JSON text in a `json` field, or as the event's own fields.
-        const record = get.result;
-        if (typeof record.json === "string") record.json = record.json.replace('"actor":"me"', '"actor":"mallory"');
-        else if (record.actor === "me") record.actor = "mallory";
-        else return reject(new Error(`unexpected event record: ${JSON.stringify(record)}`));
-        store.put(record);
-      };
-      tx.oncomplete = () => { open.result.close(); resolve(); };
-      tx.onerror = () => reject(tx.error);
-    };
-  }), stream);
+  await page.evaluate(
+    (stream) =>
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("petrichain-app");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction("events", "readwrite");
+          const store = tx.objectStore("events");
+          const get = store.get([stream, 2]);
+          get.onsuccess = () => {
+            // Events are stored as JSON text in a `json` field, or as the event's own fields.
+            const record = get.result;
+            if (typeof record.json === "string") record.json = record.json.replace('"actor":"me"', '"actor":"mallory"');
+            else if (record.actor === "me") record.actor = "mallory";
+            else return reject(new Error(`unexpected event record: ${JSON.stringify(record)}`));
+            store.put(record);
+          };
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    stream,
+  );
   await page.click("#verify-now");
   await page.waitForSelector('#verify-badge[data-state="broken"]');
   assert.match(await page.textContent("#verify-badge"), /broken at seq 2 \(HASH_MISMATCH\)/);
@@ -233,7 +261,10 @@ test("exports the events (JSON lines), the net (JSON) and the drawing (SVG) as d
   };
   const events = await save("#export-events");
   assert.equal(events.name, `${stream}.jsonl`);
-  const lines = events.text.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = events.text
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 2);
   assert.equal(lines[0].format, "petrichain-stream");
   assert.equal(lines[1].action, "place_order");
@@ -241,7 +272,12 @@ test("exports the events (JSON lines), the net (JSON) and the drawing (SVG) as d
 
   const net = await save("#export-json");
   assert.equal(net.name, "order-workflow.json");
-  assert.deepEqual(JSON.parse(net.text).transitions.map((t) => t.id).sort(), ["pay", "place_order", "restock", "ship"]);
+  assert.deepEqual(
+    JSON.parse(net.text)
+      .transitions.map((t) => t.id)
+      .sort(),
+    ["pay", "place_order", "restock", "ship"],
+  );
 
   const svg = await save("#export-svg");
   assert.equal(svg.name, `${stream}.svg`);

@@ -26,7 +26,9 @@ export async function buildApp() {
  */
 export async function serveAppWithServer() {
   const repo = new URL("../../", import.meta.url).pathname;
-  const binary = process.env.PETRICHAIN_SERVER ?? join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
+  const binary =
+    process.env.PETRICHAIN_SERVER ??
+    join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
   if (!existsSync(binary)) throw new Error(`${binary} missing: cargo build --release -p petrichain-server`);
   const outDir = await buildApp();
   const data = mkdtempSync(join(tmpdir(), "petrichain-data-"));
@@ -64,7 +66,9 @@ export async function serveApp() {
   const outDir = await buildApp();
   const buildOptions = { outDir, emptyOutDir: true };
   const server = await preview({
-    configFile: config, logLevel: "warn", build: buildOptions,
+    configFile: config,
+    logLevel: "warn",
+    build: buildOptions,
     preview: { host: "127.0.0.1", port: 0, strictPort: false },
   });
   const address = server.httpServer.address();
@@ -81,8 +85,16 @@ export async function serveApp() {
 export function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
 }
 
@@ -128,7 +140,8 @@ export async function drawnTokens(page, place) {
 /** Waits until the log table holds `n` events (and the badge has verified them). */
 export async function waitForEvents(page, n) {
   await page.waitForFunction(
-    (n) => document.querySelectorAll("#log tbody tr[data-seq]").length === n &&
+    (n) =>
+      document.querySelectorAll("#log tbody tr[data-seq]").length === n &&
       document.getElementById("verify-badge").textContent.includes(`· ${n} event`),
     n,
   );

@@ -44,7 +44,7 @@ test("a net dropped on the page is imported", async () => {
   await page.dispatchEvent("#dropzone", "drop", { dataTransfer });
   await page.waitForFunction(() => /^pc-small-[0-9a-z]{4}$/.test(document.body.dataset.stream));
   assert.doesNotMatch(await page.getAttribute("#dropzone", "class"), /dragging/);
-  assert.ok(await page.locator("#marking tbody tr").count() > 0);
+  assert.ok((await page.locator("#marking tbody tr").count()) > 0);
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -52,7 +52,9 @@ test("a net dropped on the page is imported", async () => {
 test("a broken file is refused with the engine's error and opens nothing", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   await page.setInputFiles("#file-input", {
-    name: "broken.json", mimeType: "application/json", buffer: Buffer.from('{"places": [{"id": "p"}],\n "arcs": [{"source": "p"'),
+    name: "broken.json",
+    mimeType: "application/json",
+    buffer: Buffer.from('{"places": [{"id": "p"}],\n "arcs": [{"source": "p"'),
   });
   await page.waitForSelector("#import-report.bad");
   assert.match(await page.textContent("#import-report"), /^Could not import broken\.json: SYNTAX: .*(\b2:\d+|line 2)/);
@@ -89,7 +91,7 @@ test("a PNEditor .pflow file imports too", async () => {
   await page.setInputFiles("#file-input", corpus("pneditor-insurance-company.pflow"));
   await page.waitForFunction(() => /^pneditor-insurance-company-[0-9a-z]{4}$/.test(document.body.dataset.stream));
   assert.match(await page.textContent("#import-report"), /^Imported pneditor-insurance-company\.pflow/);
-  assert.ok(await page.locator("#transitions [data-transition]").count() > 0);
+  assert.ok((await page.locator("#transitions [data-transition]").count()) > 0);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -2,7 +2,7 @@
 // origin, from petrichain-server.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serveAppWithServer, launchBrowser, openApp, startExample, waitForEvents, drawnTokens } from "./helpers.mjs";
+import { serveAppWithServer, launchBrowser, startExample, waitForEvents, drawnTokens } from "./helpers.mjs";
 
 let app;
 let browser;

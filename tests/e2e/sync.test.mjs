@@ -4,7 +4,15 @@
 // conflict with the engine's reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serveAppWithServer, launchBrowser, artifacts, openApp, startExample, waitForEvents, tokens } from "./helpers.mjs";
+import {
+  serveAppWithServer,
+  launchBrowser,
+  artifacts,
+  openApp,
+  startExample,
+  waitForEvents,
+  tokens,
+} from "./helpers.mjs";
 
 let app;
 let browser;

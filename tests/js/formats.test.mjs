@@ -34,24 +34,36 @@ test("format-specific readers and the PIPE inhibitor semantics", () => {
   const pipe = Model.fromPnml(readFileSync(new URL("pipe-inhibitorArc.xml", corpus), "utf8"));
   assert.ok(pipe.arcs.some((a) => a.kind === "inhibitor"));
   const pflow = Model.fromPflow(readFileSync(new URL("pneditor-insurance-company.pflow", corpus), "utf8"));
-  assert.ok(pflow.transitions.some((t) => t.roles.length > 0), "PNEditor roles kept");
-  assert.throws(() => Model.fromPflow(readFileSync(new URL("pipe-inhibitorArc.xml", corpus), "utf8")), (e) => e instanceof Error && typeof e.code === "string");
+  assert.ok(
+    pflow.transitions.some((t) => t.roles.length > 0),
+    "PNEditor roles kept",
+  );
+  assert.throws(
+    () => Model.fromPflow(readFileSync(new URL("pipe-inhibitorArc.xml", corpus), "utf8")),
+    (e) => e instanceof Error && typeof e.code === "string",
+  );
 });
 
 test("hostile and broken files get typed errors", () => {
   const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><pnml><net id="n"/></pnml>`;
   const cases = [
     [bomb, "DTD_REFUSED"],
-    ["<pnml><net id=\"n\" type=\"x\"><page id=\"p\"><place id=\"a\"/>", "TRUNCATED"],
+    ['<pnml><net id="n" type="x"><page id="p"><place id="a"/>', "TRUNCATED"],
     ["<html></html>", "WRONG_ROOT"],
     ["hello", "UNKNOWN_FORMAT"],
   ];
   for (const [text, code] of cases) {
-    assert.throws(() => Model.import(text), (e) => {
-      assert.ok(e instanceof Error);
-      assert.equal(e.code, code, `${text.slice(0, 30)}: ${e.message}`);
-      return true;
-    });
+    assert.throws(
+      () => Model.import(text),
+      (e) => {
+        assert.ok(e instanceof Error);
+        assert.equal(e.code, code, `${text.slice(0, 30)}: ${e.message}`);
+        return true;
+      },
+    );
   }
-  assert.throws(() => Model.import(42), (e) => e.code === "BAD_ARGUMENT");
+  assert.throws(
+    () => Model.import(42),
+    (e) => e.code === "BAD_ARGUMENT",
+  );
 });

@@ -10,7 +10,10 @@ initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.m
 const shop = {
   places: [{ id: "stock", initial: 2 }, { id: "sold" }],
   transitions: [{ id: "sell", roles: ["clerk"] }],
-  arcs: [{ source: "stock", target: "sell" }, { source: "sell", target: "sold" }],
+  arcs: [
+    { source: "stock", target: "sell" },
+    { source: "sell", target: "sold" },
+  ],
 };
 
 test("fires, chains, refuses with a coded Error, verifies, exports and imports", async () => {
@@ -18,7 +21,12 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
   const id = await ledger.putModel(Model.fromJson(shop));
   const till = await ledger.createStream("till", id);
   assert.deepEqual(till.marking, { sold: 0, stock: 2 });
-  const e1 = await till.fire("sell", { roles: ["clerk"], actor: "ann", payload: '{"big": 12345678901234567890}', ts: 1 });
+  const e1 = await till.fire("sell", {
+    roles: ["clerk"],
+    actor: "ann",
+    payload: '{"big": 12345678901234567890}',
+    ts: 1,
+  });
   assert.equal(e1.seq, 1);
   assert.equal(e1.prev, "0".repeat(64));
   assert.equal(e1.payload, '{"big": 12345678901234567890}');
@@ -41,7 +49,10 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
   assert.equal((await ledger.verify())[0].events, 2);
   const text = await ledger.exportJsonl("till");
   const copy = Ledger.memory();
-  await assert.rejects(copy.importJsonl(text.replace('{\\"n\\":2}', '{\\"n\\":3}')), (err) => err.code === "HASH_MISMATCH" && err.details.seq === 2);
+  await assert.rejects(
+    copy.importJsonl(text.replace('{\\"n\\":2}', '{\\"n\\":3}')),
+    (err) => err.code === "HASH_MISMATCH" && err.details.seq === 2,
+  );
   assert.equal((await copy.importJsonl(text)).added, 2);
   ledger.close();
   await assert.rejects(ledger.streams(), (err) => err.code === "CLOSED");

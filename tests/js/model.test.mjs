@@ -24,11 +24,15 @@ test("refusals are Errors with a code and details", () => {
   const start = model.initialMarking();
   const cases = [
     [() => model.fire(start, "pay", { roles: ["customer"] }), "NOT_ENABLED", { place: "placed", has: 0, needs: 1 }],
-    [() => model.fire(start, "restock", { roles: ["warehouse"], multiple: 4 }), "CAPACITY_EXCEEDED", { wouldHave: 6, capacity: 5 }],
+    [
+      () => model.fire(start, "restock", { roles: ["warehouse"], multiple: 4 }),
+      "CAPACITY_EXCEEDED",
+      { wouldHave: 6, capacity: 5 },
+    ],
     [() => model.fire(start, "place_order"), "ROLE_DENIED", { required: ["customer"], held: [] }],
     [() => model.fire(start, "teleport", { roles: ["*"] }), "UNKNOWN_TRANSITION", {}],
     [() => model.fire({ stock: -1 }, "restock", { roles: ["*"] }), "BAD_ARGUMENT", {}],
-    [() => Model.fromJson("{\"places\": [}"), "SYNTAX", {}],
+    [() => Model.fromJson('{"places": [}'), "SYNTAX", {}],
   ];
   for (const [run, code, details] of cases) {
     assert.throws(run, (err) => {
@@ -43,7 +47,12 @@ test("refusals are Errors with a code and details", () => {
 });
 
 test("the model id does not depend on key or element order", () => {
-  const reordered = { arcs: [...order.arcs].reverse(), transitions: order.transitions, places: [...order.places].reverse(), name: order.name };
+  const reordered = {
+    arcs: [...order.arcs].reverse(),
+    transitions: order.transitions,
+    places: [...order.places].reverse(),
+    name: order.name,
+  };
   assert.equal(Model.fromJson(reordered).id, Model.fromJson(order).id);
   const json = Model.fromJson(order).toJson();
   assert.equal(Model.fromJson(json).id, Model.fromJson(order).id);

@@ -13,7 +13,8 @@ test("the README example runs and prints what its comments say", () => {
   const dir = mkdtempSync(join(tmpdir(), "petrichain-readme-"));
   try {
     const file = join(dir, "example.mjs");
-    writeFileSync(file, code.replace('from "petrichain"', `from ${JSON.stringify(entry)}`) + "\nconsole.log(svg.slice(0, 4));\n");
+    const local = code.replace('from "petrichain"', `from ${JSON.stringify(entry)}`);
+    writeFileSync(file, `${local}\nconsole.log(svg.slice(0, 4));\n`);
     const lines = execFileSync("node", [file], { encoding: "utf8" }).trim().split("\n");
     assert.match(lines[0], /^1 0{64} [0-9a-f]{64}$/);
     assert.equal(lines[1], "true NOT_ENABLED");

@@ -11,13 +11,17 @@ initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.m
 const coin = Model.fromJson({
   places: [{ id: "coin", initial: 1 }, { id: "spent" }],
   transitions: [{ id: "spend" }],
-  arcs: [{ source: "coin", target: "spend" }, { source: "spend", target: "spent" }],
+  arcs: [
+    { source: "coin", target: "spend" },
+    { source: "spend", target: "spent" },
+  ],
 });
 
 function backend() {
   const zero = { seq: 0, hash: "0".repeat(64) };
-  const streams = new Map(), models = new Map();
-  const head = (s) => (s && s.events.length ? { seq: s.events.at(-1).seq, hash: s.events.at(-1).hash } : zero);
+  const streams = new Map();
+  const models = new Map();
+  const head = (s) => (s?.events.length ? { seq: s.events.at(-1).seq, hash: s.events.at(-1).hash } : zero);
   return {
     name: "node-backend",
     streams,
@@ -29,7 +33,10 @@ function backend() {
     },
     async push(stream, req) {
       let s = streams.get(stream);
-      if (!s) streams.set(stream, (s = { model: req.model, events: [] }));
+      if (!s) {
+        s = { model: req.model, events: [] };
+        streams.set(stream, s);
+      }
       const h = head(s);
       if (req.expected.seq !== h.seq || req.expected.hash !== h.hash) return { conflict: h };
       s.events.push(...req.events);
@@ -40,7 +47,7 @@ function backend() {
   };
 }
 
-async function wallet(name) {
+async function wallet() {
   const ledger = Ledger.memory();
   const id = await ledger.putModel(coin);
   const stream = await ledger.createStream("w", id);
@@ -49,7 +56,8 @@ async function wallet(name) {
 
 test("two ledgers spending one coin offline: one event kept, one conflict recorded", async () => {
   const transport = backend();
-  const a = await wallet(), b = await wallet();
+  const a = await wallet();
+  const b = await wallet();
   await a.stream.fire("spend", { actor: "ann", ts: 1 });
   await b.stream.fire("spend", { actor: "bob", payload: { to: "carol" }, ts: 2 });
   const ha = a.ledger.sync({ transport });
@@ -78,11 +86,23 @@ test("two ledgers spending one coin offline: one event kept, one conflict record
 
 test("sync errors are real Errors with a code", async () => {
   const a = await wallet();
-  const throwing = { name: "broken", pull() { throw new Error("socket closed"); }, push() {} };
+  const throwing = {
+    name: "broken",
+    pull() {
+      throw new Error("socket closed");
+    },
+    push() {},
+  };
   const h = a.ledger.sync({ transport: throwing });
   await assert.rejects(h.now(), (e) => e instanceof Error && e.name === "PetrichainError" && e.code === "NETWORK");
   assert.equal(h.status, "offline");
   assert.equal(h.lastError.code, "NETWORK");
-  assert.throws(() => a.ledger.sync({}), (e) => e instanceof Error && e.code === "BAD_ARGUMENT");
-  assert.throws(() => a.ledger.sync({ transport: { pull() {} } }), (e) => e.code === "BAD_ARGUMENT");
+  assert.throws(
+    () => a.ledger.sync({}),
+    (e) => e instanceof Error && e.code === "BAD_ARGUMENT",
+  );
+  assert.throws(
+    () => a.ledger.sync({ transport: { pull() {} } }),
+    (e) => e.code === "BAD_ARGUMENT",
+  );
 });

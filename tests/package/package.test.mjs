@@ -17,14 +17,26 @@ let tarball;
 before(() => {
   project = mkdtempSync(join(tmpdir(), "petrichain-pack-"));
   // The wasm build already ran (scripts/ci/wasm-build.sh); skip prepack's rebuild.
-  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], { cwd: repo, encoding: "utf8" });
+  const out = execFileSync("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", project], {
+    cwd: repo,
+    encoding: "utf8",
+  });
   const [info] = JSON.parse(out);
   tarball = join(project, info.filename);
   const files = info.files.map((f) => f.path).sort();
   assert.deepEqual(files, [
-    "LICENSE", "LICENSE-APACHE", "LICENSE-MIT",
-    "README.md", "js/browser.js", "js/index.d.ts", "js/node.js", "package.json",
-    "pkg/petrichain.d.ts", "pkg/petrichain.js", "pkg/petrichain_bg.wasm", "pkg/petrichain_bg.wasm.d.ts",
+    "LICENSE",
+    "LICENSE-APACHE",
+    "LICENSE-MIT",
+    "README.md",
+    "js/browser.js",
+    "js/index.d.ts",
+    "js/node.js",
+    "package.json",
+    "pkg/petrichain.d.ts",
+    "pkg/petrichain.js",
+    "pkg/petrichain_bg.wasm",
+    "pkg/petrichain_bg.wasm.d.ts",
   ]);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "fresh-app", private: true, type: "module" }));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: project });
@@ -36,12 +48,18 @@ test("the tarball is small and ships the optimised wasm", () => {
   const wasm = readFileSync(join(project, "node_modules/petrichain/pkg/petrichain_bg.wasm"));
   assert.ok(wasm.length > 10_000, "a real wasm module");
   assert.deepEqual([...wasm.subarray(0, 4)], [0x00, 0x61, 0x73, 0x6d], "wasm magic");
-  assert.ok(readdirSync(join(project, "node_modules/petrichain")).every((f) => !["crate", "www", "target", "node_modules"].includes(f)));
+  assert.ok(
+    readdirSync(join(project, "node_modules/petrichain")).every(
+      (f) => !["crate", "www", "target", "node_modules"].includes(f),
+    ),
+  );
 });
 
 test("works from Node with a bare import: a PNML net, an in-memory ledger, verify", () => {
   const pnml = new URL("../fixtures/pipe-inhibitorArc.xml", import.meta.url).pathname;
-  writeFileSync(join(project, "use.mjs"), `
+  writeFileSync(
+    join(project, "use.mjs"),
+    `
     import { readFileSync } from "node:fs";
     import { Model, Ledger } from "petrichain";
     const model = Model.import(readFileSync(${JSON.stringify(pnml)}, "utf8"));
@@ -54,7 +72,8 @@ test("works from Node with a bare import: a PNML net, an in-memory ledger, verif
     try { await stream.fire("no-such-transition"); } catch (e) { code = (e instanceof Error) && e.code; }
     const verified = await ledger.verify("s");
     console.log(JSON.stringify({ id: model.id, places: model.places.length, seq: event.seq, code, verified }));
-  `);
+  `,
+  );
   const out = JSON.parse(execFileSync("node", ["use.mjs"], { cwd: project, encoding: "utf8" }));
   assert.match(out.id, /^[0-9a-f]{64}$/);
   assert.ok(out.places > 0);
@@ -65,9 +84,14 @@ test("works from Node with a bare import: a PNML net, an in-memory ledger, verif
 });
 
 test("works in a page built with Vite, in Chromium", async () => {
-  writeFileSync(join(project, "index.html"), `<!doctype html><html><head><link rel="icon" href="data:,"></head>
-    <body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`);
-  writeFileSync(join(project, "main.js"), `
+  writeFileSync(
+    join(project, "index.html"),
+    `<!doctype html><html><head><link rel="icon" href="data:,"></head>
+    <body><pre id="out"></pre><script type="module" src="./main.js"></script></body></html>`,
+  );
+  writeFileSync(
+    join(project, "main.js"),
+    `
     import { Model, Ledger } from "petrichain";
     const model = Model.fromJson({ places: [{ id: "a", initial: 1 }], transitions: [{ id: "t" }], arcs: [{ source: "a", target: "t" }] });
     const m = model.fire(model.initialMarking(), "t");
@@ -80,9 +104,15 @@ test("works in a page built with Vite, in Chromium", async () => {
     ledger = await Ledger.open("pack-test");
     const verified = await ledger.verify("s");
     document.getElementById("out").textContent = JSON.stringify({ id: model.id, m, seq: event.seq, verified });
-  `);
+  `,
+  );
   await build({ root: project, logLevel: "warn", build: { target: "es2022", outDir: "dist" } });
-  const server = await preview({ root: project, logLevel: "warn", build: { outDir: "dist" }, preview: { host: "127.0.0.1", port: 0 } });
+  const server = await preview({
+    root: project,
+    logLevel: "warn",
+    build: { outDir: "dist" },
+    preview: { host: "127.0.0.1", port: 0 },
+  });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage();

@@ -1,8 +1,16 @@
 // Compiled with `tsc --noEmit` against the generated declarations: the
 // event-store API (Ledger, Stream) with strict types, without casts.
 import {
-  Ledger, Model, Stream,
-  type Change, type Event, type Head, type ImportReport, type Marking, type StreamInfo, type Verified,
+  Ledger,
+  type Model,
+  type Stream,
+  type Change,
+  type Event,
+  type Head,
+  type ImportReport,
+  type Marking,
+  type StreamInfo,
+  type Verified,
 } from "../../pkg/petrichain.js";
 
 export async function ledgerDemo(model: Model): Promise<number> {
@@ -29,7 +37,21 @@ export async function ledgerDemo(model: Model): Promise<number> {
   unsubscribe();
   ledger.close();
   const persisted: boolean = ledger.persisted;
-  return e.seq + e2.state.length + batch.length + head.seq + (marking["stock"] ?? 0) + enabled.length +
-    events.length + all.length + infos.length + verified.length + one.length + report.added + JSON.parse(e.payload).length +
-    (persisted ? 1 : 0) + stored.places.length;
+  return (
+    e.seq +
+    e2.state.length +
+    batch.length +
+    head.seq +
+    (marking.stock ?? 0) +
+    enabled.length +
+    events.length +
+    all.length +
+    infos.length +
+    verified.length +
+    one.length +
+    report.added +
+    JSON.parse(e.payload).length +
+    (persisted ? 1 : 0) +
+    stored.places.length
+  );
 }

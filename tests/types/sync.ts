@@ -1,8 +1,17 @@
 // The sync API with strict types (tsc --noEmit against pkg/petrichain.d.ts).
-import {
-  Ledger, type AppendOk, type AppendRequest, type Conflict, type EventPage, type Head,
-  type PetrichainError, type SyncHandle, type SyncProgress, type SyncReport, type SyncStatus,
-  type SyncTransport,
+import type {
+  Ledger,
+  AppendOk,
+  AppendRequest,
+  Conflict,
+  EventPage,
+  Head,
+  PetrichainError,
+  SyncHandle,
+  SyncProgress,
+  SyncReport,
+  SyncStatus,
+  SyncTransport,
 } from "../../pkg/petrichain.js";
 
 export async function syncDemo(ledger: Ledger): Promise<number> {
@@ -16,7 +25,12 @@ export async function syncDemo(ledger: Ledger): Promise<number> {
       return { head: request.expected, stored: request.events.length, duplicates: 0 };
     },
   };
-  const viaUrl: SyncHandle = ledger.sync({ url: "https://example.invalid/ledger", headers: { Authorization: "Bearer x" }, streams: ["s"], interval: 5000 });
+  const viaUrl: SyncHandle = ledger.sync({
+    url: "https://example.invalid/ledger",
+    headers: { Authorization: "Bearer x" },
+    streams: ["s"],
+    interval: 5000,
+  });
   const viaJs: SyncHandle = ledger.sync({ transport });
   const off: () => void = viaJs.on("progress", (p: SyncProgress) => {
     if (p.type === "pulled") console.log(p.events, p.head.seq);

@@ -15,5 +15,5 @@ export async function demo(): Promise<number> {
     const code: string = err.code;
     return code.length;
   }
-  return places.length + (marking["a"] ?? 0) + model.id.length;
+  return places.length + (marking.a ?? 0) + model.id.length;
 }

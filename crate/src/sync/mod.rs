@@ -2,7 +2,8 @@
 //! ([`protocol`]), the client algorithm over a [`Transport`] ([`client`]),
 //! the semantic [`rebase`], sync bookkeeping ([`state`]), an in-memory
 //! backend ([`MemoryBackend`]) and, in wasm32, the fetch transport
-//! ([`http`]) and the JS-object transport ([`js_transport`]).
+//! (`http`) and the JS-object transport (`js_transport`), modules that exist
+//! only there.
 
 // Sync errors carry the full chain error of a refused remote event (seq,
 // hashes, marking): rare and worth the size.

@@ -1,0 +1,113 @@
+// The code examples of the docs: the checker that type-checks and compiles
+// them (scripts/ci/doc-examples.mjs) refuses broken or unmarked blocks, and the
+// Python chain verifier of docs/chain-format.md checks a real export.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ledger, Model } from "../../js/node.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const checker = join(root, "scripts/ci/doc-examples.mjs");
+
+/** Runs the checker on one markdown text; returns { status, output }. */
+function check(markdown) {
+  const dir = mkdtempSync(join(tmpdir(), "petrichain-docs-"));
+  try {
+    const file = join(dir, "example.md");
+    writeFileSync(file, markdown);
+    const run = spawnSync(process.execPath, [checker, "--out", join(dir, "out"), file], { encoding: "utf8" });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fence = "```";
+
+test("a ts block that type-checks against the package passes; one that does not fails at its line", () => {
+  const good = check(
+    `# ok\n\n${fence}ts\nimport { Model } from "petrichain";\nconst id: string = Model.fromJson({ places: [] }).id;\n${fence}\n`,
+  );
+  assert.equal(good.status, 0, good.output);
+  const bad = check(`# bad\n\n${fence}ts\nimport init, { Ledger } from "petrichain";\nawait init();\n${fence}\n`);
+  assert.equal(bad.status, 1, bad.output);
+  assert.match(bad.output, /example\.md:5: error TS2349/);
+  const wrongArg = check(`${fence}ts\nimport { Ledger } from "petrichain";\nawait Ledger.open(42);\n${fence}\n`);
+  assert.equal(wrongArg.status, 1, wrongArg.output);
+  assert.match(wrongArg.output, /example\.md:3: error TS2345/);
+});
+
+test("given declarations make a fragment's free names known", () => {
+  const bare = `${fence}ts\nconsole.log(token.length);\n${fence}\n`;
+  assert.equal(check(bare).status, 1);
+  assert.equal(check(`<!-- given: declare const token: string; -->\n${bare}`).status, 0);
+});
+
+test("unmarked blocks nothing checks fail; marked ones need a reason", () => {
+  const python = `${fence}python\nprint(1)\n${fence}\n`;
+  const unmarked = check(python);
+  assert.equal(unmarked.status, 1);
+  assert.match(unmarked.output, /a `python` block that nothing checks/);
+  assert.equal(check(`<!-- not-checked: a sketch -->\n${python}`).status, 0);
+  assert.equal(check(`<!-- not-checked: -->\n${python}`).status, 1);
+  assert.match(check(`${fence}\nsomething\n${fence}\n`).output, /without a language/);
+  assert.match(check(`${fence}rust\nfn main() {}\n${fence}\n`).output, /not included in crate\/src\/lib\.rs/);
+  assert.equal(check(`${fence}json\n{"a": 1,}\n${fence}\n`).status, 1);
+});
+
+test("sh blocks name npm scripts, script files and cargo targets that exist", () => {
+  assert.equal(check(`${fence}sh\nnpm test\nnpm run bench\nbash scripts/ci/lint-js.sh\n${fence}\n`).status, 0);
+  assert.match(check(`${fence}sh\nnpm run nope\n${fence}\n`).output, /no script "nope"/);
+  assert.match(check(`${fence}sh\nbash scripts/ci/nope.sh\n${fence}\n`).output, /scripts\/ci\/nope\.sh does not exist/);
+  assert.match(check(`${fence}sh\ncargo run -p petrichain --example nope\n${fence}\n`).output, /--example nope/);
+  assert.equal(check(`${fence}sh\ncargo run -p petrichain-server --example load\n${fence}\n`).status, 0);
+});
+
+function pythonVerifier() {
+  const doc = readFileSync(join(root, "docs/chain-format.md"), "utf8");
+  return doc.match(/<!-- checked-by: tests\/js\/doc-examples\.test\.mjs -->\n```python\n([\s\S]*?)```/)[1];
+}
+
+const python = spawnSync("python3", ["--version"]).status === 0;
+
+test("the Python verifier of docs/chain-format.md accepts an export and rejects a tampered one", {
+  skip: python ? false : "python3 is not installed",
+}, async () => {
+  const ledger = Ledger.memory();
+  const model = Model.fromJson({
+    places: [{ id: "stock", initial: 3 }],
+    transitions: [{ id: "sell", roles: ["clerk"] }],
+    arcs: [{ source: "stock", target: "sell" }],
+  });
+  await ledger.putModel(model);
+  const stream = await ledger.createStream("till-1", model.id);
+  await stream.fire("sell", {
+    roles: ["clerk"],
+    actor: "ann",
+    payload: '{"note": "café ☕", "n": 12345678901234567890}',
+  });
+  await stream.fire("sell", { roles: ["clerk"], actor: "bob", multiple: 2 });
+  const jsonl = await ledger.exportJsonl("till-1");
+  const hashes = (await stream.events()).map((e) => `${e.seq} ${e.hash}`);
+
+  const dir = mkdtempSync(join(tmpdir(), "petrichain-pyverify-"));
+  try {
+    const script = join(dir, "verify.py");
+    writeFileSync(script, pythonVerifier());
+    writeFileSync(join(dir, "good.jsonl"), jsonl);
+    const good = spawnSync("python3", [script, join(dir, "good.jsonl")], { encoding: "utf8" });
+    assert.equal(good.status, 0, good.stderr);
+    assert.deepEqual(good.stdout.trim().split("\n"), hashes);
+
+    writeFileSync(join(dir, "bad.jsonl"), jsonl.replace('"actor":"bob"', '"actor":"eve"'));
+    const bad = spawnSync("python3", [script, join(dir, "bad.jsonl")], { encoding: "utf8" });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /hash mismatch/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
