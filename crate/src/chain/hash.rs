@@ -175,4 +175,64 @@ mod tests {
             assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
         }
     }
+
+    /// Property: the hashed text is exactly what an independent RFC 8785
+    /// implementation writes for the event's fields (all but `hash`), over
+    /// strings mixing escapes, U+E000..U+FFFF and characters above U+FFFF,
+    /// and integers up to 2^53 - 1.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod jcs {
+        use proptest::prelude::*;
+
+        use super::super::Event;
+        use super::canonical_text;
+        use crate::model::MAX_TOKENS;
+
+        fn text() -> impl Strategy<Value = String> {
+            let ch = prop_oneof![
+                proptest::char::range('a', 'c'),
+                Just('"'),
+                Just('\\'),
+                proptest::char::range('\u{0}', '\u{1f}'),
+                Just('\u{7f}'),
+                proptest::char::range('\u{E000}', '\u{FFFF}'),
+                proptest::char::range('\u{10000}', '\u{10FFFF}'),
+            ];
+            proptest::collection::vec(ch, 0..6).prop_map(String::from_iter)
+        }
+
+        fn int() -> impl Strategy<Value = u64> {
+            prop_oneof![0..=10u64, 0..=MAX_TOKENS, Just(MAX_TOKENS)]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn hashed_text_is_rfc_8785(
+                strings in proptest::collection::vec(text(), 6),
+                roles in proptest::collection::vec(text(), 0..3),
+                ints in proptest::collection::vec(int(), 3),
+                state in proptest::collection::vec(int(), 0..4),
+            ) {
+                let event = Event {
+                    stream: strings[0].clone(),
+                    seq: ints[0],
+                    model: strings[1].clone(),
+                    action: strings[2].clone(),
+                    multiple: ints[1],
+                    actor: strings[3].clone(),
+                    roles,
+                    payload: strings[4].clone(),
+                    ts: ints[2],
+                    prev: strings[5].clone(),
+                    state,
+                    hash: String::new(),
+                };
+                let mut value = serde_json::to_value(&event).unwrap();
+                value.as_object_mut().unwrap().remove("hash");
+                let theirs = serde_json_canonicalizer::to_string(&value).unwrap();
+                prop_assert_eq!(canonical_text(&event), theirs);
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@
 //! that its id is `model`, and verifies every event by replay
 //! ([`parse`] does all of it and fails on the first problem).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::{ChainError, Event, Verified, Verifier};
 use crate::formats::json::import_json;
@@ -21,7 +21,7 @@ pub const FORMAT: &str = "petrichain-stream";
 /// Version of the JSON-lines format.
 pub const VERSION: u32 = 1;
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Header {
     format: String,
@@ -32,19 +32,17 @@ struct Header {
 }
 
 /// Writes the header line and one line per event, each ending in `\n`.
+/// The header's `net` is the model's canonical JSON text, byte for byte.
 pub fn write(model: &Model, stream: &str, events: &[Event], out: &mut String) {
-    let net: serde_json::Value =
-        serde_json::from_str(&model.canonical_json()).unwrap_or(serde_json::Value::Null);
-    let header = Header {
-        format: FORMAT.into(),
-        version: VERSION,
-        stream: stream.into(),
-        model: model.id().into(),
-        net,
-    };
-    // Plain structs of strings, numbers and JSON values always serialise.
-    out.push_str(&serde_json::to_string(&header).unwrap_or_default());
-    out.push('\n');
+    // Serialising a string or a plain struct of strings and numbers cannot fail.
+    let string = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    out.push_str(&format!(
+        "{{\"format\":{},\"version\":{VERSION},\"stream\":{},\"model\":{},\"net\":{}}}\n",
+        string(FORMAT),
+        string(stream),
+        string(model.id()),
+        model.canonical_json()
+    ));
     for e in events {
         out.push_str(&serde_json::to_string(e).unwrap_or_default());
         out.push('\n');
@@ -117,4 +115,38 @@ pub fn parse(text: &str) -> Result<Parsed, ChainError> {
         events,
         verified,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header carries the canonical JSON as it is, keys in RFC 8785
+    /// order (a `serde_json::Value` would re-sort them by UTF-8 bytes).
+    #[test]
+    fn the_header_carries_the_canonical_text_and_reads_back() {
+        let (model, _) = import_json(
+            r#"{"places":[{"id":"\ue000"},{"id":"\ud83d\ude00","initial":1}],"transitions":[],"arcs":[],
+                "finalMarkings":[{"\ue000":1}, {"\ud83d\ude00":1, "\ue000":0}]}"#,
+        )
+        .unwrap();
+        let mut out = String::new();
+        write(&model, "s\"1", &[], &mut out);
+        assert_eq!(
+            out,
+            format!(
+                "{{\"format\":\"petrichain-stream\",\"version\":1,\"stream\":\"s\\\"1\",\"model\":\"{}\",\"net\":{}}}\n",
+                model.id(),
+                model.canonical_json()
+            )
+        );
+        assert!(model
+            .canonical_json()
+            .contains("{\"\u{1F600}\":1,\"\u{E000}\":0}"));
+        let parsed = parse(&out).unwrap();
+        assert_eq!(
+            (parsed.model.id(), parsed.stream.as_str()),
+            (model.id(), "s\"1")
+        );
+    }
 }

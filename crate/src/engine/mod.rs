@@ -8,16 +8,13 @@
 //! Per place the new count is `(reset ? 0 : m - consume*k) + produce*k`, and it
 //! must not exceed the place's capacity (0 = unbounded) nor [`MAX_TOKENS`].
 
-mod compiled;
 mod error;
 
 use std::collections::BTreeMap;
 
-pub(crate) use compiled::CompiledNet;
-use compiled::{CompiledTransition, Guard};
 pub use error::FireError;
 
-use crate::model::{Model, TransitionIndex, MAX_TOKENS};
+use crate::model::{CompiledTransition, Guard, Model, TransitionIndex, MAX_TOKENS};
 
 /// Token counts, one per place, in the model's place order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]

@@ -308,31 +308,10 @@ fn reborrow<'a>(src: &'a str, part: &str) -> Cow<'a, str> {
     }
 }
 
-/// FxHash (as in rustc): a fast hasher for id maps. Ids come from the file,
-/// but a map's worst case only costs time, bounded by the size caps.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-impl std::hash::Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map keyed by ids from the input.
-pub(crate) type IdMap<K, V> =
-    std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+/// A map keyed by ids from the input, with rustc's fast FxHash. Ids come
+/// from the file, but a map's worst case only costs time, bounded by the
+/// size caps.
+pub(crate) type IdMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// The front of every XML reader: the size cap, decoding and parsing of
 /// `bytes`, then `read` on the document.

@@ -1,13 +1,20 @@
 //! Canonical JSON of a model and the model id derived from it.
 //!
 //! The canonical form is RFC 8785 (JCS) JSON of the normalised model: no
-//! whitespace, object keys in lexicographic order, integers only, strings
-//! escaped as `JSON.stringify` does. The structs below declare their fields in
-//! that order on purpose; serde writes fields in declaration order, so no map
-//! sorting (and no `preserve_order` feature of serde_json) is involved.
-//! docs/model-format.md specifies it for other languages.
+//! whitespace, object keys sorted by their UTF-16 code units (RFC 8785
+//! section 3.2.3), integers only, strings escaped as `JSON.stringify` does.
+//! The structs below declare their fields in that order on purpose; serde
+//! writes fields in declaration order. The one object with keys from the
+//! input, a final marking (place id -> tokens), is written by
+//! [`UnitOrder`], which sorts its keys by UTF-16 code units: a `BTreeMap`
+//! sorts by UTF-8 bytes, which differs for keys mixing U+E000..U+FFFF with
+//! characters above U+FFFF. docs/model-format.md specifies it for other
+//! languages.
 
-use serde::Serialize;
+use std::cmp::Ordering;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use super::{Arc, FinalMarking, ModelData, Place, Point, Transition};
@@ -18,7 +25,11 @@ pub const CANONICAL_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct CanonicalModel<'a> {
     arcs: Vec<CanonicalArc<'a>>,
-    #[serde(rename = "finalMarkings", skip_serializing_if = "<[_]>::is_empty")]
+    #[serde(
+        rename = "finalMarkings",
+        skip_serializing_if = "<[_]>::is_empty",
+        serialize_with = "final_markings"
+    )]
     final_markings: &'a [FinalMarking],
     name: &'a str,
     places: Vec<CanonicalPlace<'a>>,
@@ -90,6 +101,41 @@ impl<'a> From<&'a Transition> for CanonicalTransition<'a> {
     }
 }
 
+/// The order of object keys in RFC 8785: by UTF-16 code units, compared as
+/// unsigned integers. It equals UTF-8 byte (code point) order except where
+/// one key has U+E000..U+FFFF and the other a character above U+FFFF (a
+/// surrogate pair, D800..DFFF) at the first difference.
+pub(crate) fn jcs_key_order(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// An object written with its keys in [`jcs_key_order`].
+struct UnitOrder<'a>(&'a FinalMarking);
+
+impl Serialize for UnitOrder<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&String, &u64)> = self.0.iter().collect();
+        // Keys are unique, so an unstable sort is deterministic.
+        entries.sort_unstable_by(|a, b| jcs_key_order(a.0, b.0));
+        let mut map = serializer.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+fn final_markings<S: Serializer>(
+    markings: &&[FinalMarking],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut seq = serializer.serialize_seq(Some(markings.len()))?;
+    for m in markings.iter() {
+        seq.serialize_element(&UnitOrder(m))?;
+    }
+    seq.end()
+}
+
 /// Canonical JSON text of already normalised model data (as held by a
 /// [`Model`](super::Model)).
 pub fn canonical_json(data: &ModelData) -> String {
@@ -151,5 +197,156 @@ mod tests {
         };
         let text = canonical_json(&data);
         assert!(text.contains(r#""name":"a\"b\\c\u0001é\n""#), "{text}");
+    }
+
+    /// RFC 8785 sorts keys by UTF-16 code units: U+1F600 is the surrogate
+    /// pair D83D DE00, which sorts before U+E000, though its UTF-8 bytes
+    /// (F0 ...) sort after U+E000's (EE ...).
+    #[test]
+    fn final_marking_keys_sort_by_utf16_code_units() {
+        assert!("\u{E000}" < "\u{1F600}", "UTF-8 byte order");
+        assert_eq!(jcs_key_order("\u{1F600}", "\u{E000}"), Ordering::Less);
+        assert_eq!(jcs_key_order("a", "b"), Ordering::Less);
+        assert_eq!(jcs_key_order("ab", "a"), Ordering::Greater);
+        assert_eq!(jcs_key_order("\u{FFFF}", "\u{10000}"), Ordering::Greater);
+        let data = ModelData {
+            final_markings: vec![FinalMarking::from([
+                ("\u{E000}".to_string(), 2),
+                ("\u{1F600}".to_string(), 1),
+                ("z".to_string(), 3),
+            ])],
+            ..Default::default()
+        };
+        let text = canonical_json(&data);
+        assert!(
+            text.starts_with(
+                "{\"arcs\":[],\"finalMarkings\":[{\"z\":3,\"\u{1F600}\":1,\"\u{E000}\":2}],"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            text,
+            serde_json_canonicalizer::to_string(
+                &serde_json::from_str::<serde_json::Value>(&text).unwrap()
+            )
+            .unwrap()
+        );
+    }
+}
+
+/// Property: the canonical JSON is exactly what an independent RFC 8785
+/// implementation writes for the same JSON value, over random models with
+/// keys and strings mixing ASCII, escapes, U+E000..U+FFFF and characters
+/// above U+FFFF, and every number the project accepts (integers up to
+/// 2^53 - 1, coordinates over all of i32).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod jcs_props {
+    use proptest::prelude::*;
+
+    use super::super::{
+        Arc, ArcKind, FinalMarking, ModelData, Place, Point, Transition, MAX_TOKENS,
+    };
+    use super::canonical_json;
+
+    /// Strings drawn from the character classes where encoders differ.
+    fn text() -> impl Strategy<Value = String> {
+        let ch = prop_oneof![
+            proptest::char::range('a', 'c'),
+            Just('"'),
+            Just('\\'),
+            Just('/'),
+            proptest::char::range('\u{0}', '\u{1f}'),
+            Just('\u{7f}'),
+            Just('é'),
+            Just('\u{D7FF}'),
+            proptest::char::range('\u{E000}', '\u{FFFF}'),
+            proptest::char::range('\u{10000}', '\u{10FFFF}'),
+            Just('\u{1F600}'),
+        ];
+        proptest::collection::vec(ch, 0..5).prop_map(String::from_iter)
+    }
+
+    fn count() -> impl Strategy<Value = u64> {
+        prop_oneof![0..=10u64, 0..=MAX_TOKENS, Just(MAX_TOKENS)]
+    }
+
+    fn kind() -> impl Strategy<Value = ArcKind> {
+        prop_oneof![
+            Just(ArcKind::Normal),
+            Just(ArcKind::Inhibitor),
+            Just(ArcKind::Read),
+            Just(ArcKind::Reset)
+        ]
+    }
+
+    fn data() -> impl Strategy<Value = ModelData> {
+        let place = (text(), text(), count(), count(), any::<i32>(), any::<i32>()).prop_map(
+            |(id, label, initial, capacity, x, y)| Place {
+                id,
+                label,
+                initial,
+                capacity,
+                x,
+                y,
+            },
+        );
+        let transition = (
+            text(),
+            text(),
+            proptest::collection::vec(text(), 0..3),
+            any::<i32>(),
+            any::<i32>(),
+        )
+            .prop_map(|(id, label, roles, x, y)| Transition {
+                id,
+                label,
+                roles,
+                x,
+                y,
+            });
+        let point = (any::<i32>(), any::<i32>()).prop_map(|(x, y)| Point { x, y });
+        let arc = (
+            text(),
+            text(),
+            count(),
+            kind(),
+            proptest::collection::vec(point, 0..3),
+        )
+            .prop_map(|(source, target, weight, kind, points)| Arc {
+                source,
+                target,
+                weight,
+                kind,
+                points,
+            });
+        let marking = proptest::collection::btree_map(text(), count(), 0..6)
+            .prop_map(|m| m.into_iter().collect::<FinalMarking>());
+        (
+            text(),
+            proptest::collection::vec(place, 0..4),
+            proptest::collection::vec(transition, 0..3),
+            proptest::collection::vec(arc, 0..3),
+            proptest::collection::vec(marking, 0..3),
+        )
+            .prop_map(
+                |(name, places, transitions, arcs, final_markings)| ModelData {
+                    name,
+                    places,
+                    transitions,
+                    arcs,
+                    final_markings,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn canonical_json_is_rfc_8785(data in data()) {
+            let ours = canonical_json(&data);
+            let value: serde_json::Value = serde_json::from_str(&ours).unwrap();
+            let theirs = serde_json_canonicalizer::to_string(&value).unwrap();
+            prop_assert_eq!(ours, theirs);
+        }
     }
 }

@@ -6,16 +6,20 @@
 //! id), normalises it (elements sorted by id, so that the marking vector and
 //! the model id do not depend on input order) and compiles it into the sparse
 //! vector form the engine fires.
+//!
+//! The dependency runs one way: [`crate::engine`] fires a [`Model`] and
+//! imports this module; nothing here imports the engine.
 
 mod canonical;
+mod compiled;
 mod validate;
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::CompiledNet;
 pub use canonical::{canonical_json, model_id};
+pub(crate) use compiled::{CompiledNet, CompiledTransition, Guard};
 pub use validate::{Limits, ModelError, Problem, ProblemKind};
 
 /// The largest token count (and arc weight) petrichain stores: 2^53 - 1.

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
-use crate::chain::{hash, jsonl, ChainError, Event, Verified, Verifier, GENESIS_PREV};
+use crate::chain::{
+    jsonl, ChainError, Chainer, Draft, Event, Head, Verified, Verifier, GENESIS_PREV,
+};
 use crate::engine::{FireError, Marking};
 use crate::formats::json::import_json;
 use crate::model::{Model, MAX_TOKENS};
@@ -576,8 +578,8 @@ async fn check_same_chain<S: Store>(
 }
 
 /// The synchronous heart of an append, run inside the store's commit:
-/// re-reads the head it is given, fires every action with the engine, and
-/// chains and hashes the events.
+/// re-reads the head it is given and appends every action through the
+/// [`Chainer`] (fire with the engine, chain and hash).
 fn plan_fire(
     model: &Model,
     stream: &str,
@@ -595,44 +597,35 @@ fn plan_fire(
             message: format!("model changed to {}", head.model),
         });
     }
-    let mut marking = Marking(head.state.clone());
-    let mut seq = head.seq;
-    let mut prev = head.hash.clone();
-    let mut buf = Vec::with_capacity(512);
-    let mut events = Vec::with_capacity(actions.len());
-    for a in actions {
-        let t = model
-            .transition_index(&a.action)
-            .ok_or_else(|| FireError::UnknownTransition {
-                transition: a.action.clone(),
-            })?;
-        let names: Vec<&str> = a.roles.iter().map(String::as_str).collect();
-        model.fire_in_place(&mut marking, t, a.multiple, &model.roles(&names))?;
-        seq = hash::next_seq(seq)?;
-        let mut e = Event {
-            stream: stream.to_string(),
-            seq,
-            model: model.id().to_string(),
-            action: a.action.clone(),
-            multiple: a.multiple,
-            actor: a.actor.clone(),
-            roles: a.roles.clone(),
-            payload: a.payload.clone().unwrap_or_else(|| "null".into()),
-            ts,
-            prev: std::mem::take(&mut prev),
-            state: marking.0.clone(),
-            hash: String::new(),
-        };
-        hash::seal(&mut e, &mut buf);
-        prev.clone_from(&e.hash);
-        events.push(e);
-    }
+    let mut chainer = Chainer::new(
+        model,
+        stream,
+        Head {
+            seq: head.seq,
+            hash: head.hash.clone(),
+        },
+        Marking(head.state.clone()),
+    );
+    let events = actions
+        .iter()
+        .map(|a| {
+            chainer.append(Draft {
+                action: &a.action,
+                multiple: a.multiple,
+                actor: &a.actor,
+                roles: &a.roles,
+                payload: a.payload.as_deref().unwrap_or("null"),
+                ts,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (head, marking) = chainer.finish();
     Ok(Commit {
         record: StreamRecord {
             id: stream.to_string(),
             model: model.id().to_string(),
-            seq,
-            hash: prev,
+            seq: head.seq,
+            hash: head.hash,
             state: marking.0,
         },
         events,

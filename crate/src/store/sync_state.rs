@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{ChainError, Store, StreamRecord};
-use crate::chain::Event;
-use crate::sync::protocol::Head;
+use crate::chain::{Event, Head};
 
 /// Sync state of one stream: for each backend, the last event this ledger
 /// and that backend are known to share (seq 0 / 64 zeros: nothing yet).

@@ -3,32 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chain::{Event, GENESIS_PREV};
+// `Head` is a chain type (crate::chain::Head); the wire types carry it.
+use crate::chain::Event;
+pub use crate::chain::Head;
 
 /// Protocol version, the path prefix of every endpoint (`/v1/...`).
 pub const PROTOCOL_VERSION: &str = "v1";
 /// Page size when the client does not ask for one.
 pub const DEFAULT_PAGE: u64 = 500;
-
-/// Where a stream's chain ends.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Head {
-    /// Seq of the last event, 0 for an empty stream.
-    pub seq: u64,
-    /// Hash of the last event, 64 zeros for an empty stream.
-    pub hash: String,
-}
-
-impl Head {
-    /// The head of a stream with no event.
-    pub fn zero() -> Head {
-        Head {
-            seq: 0,
-            hash: GENESIS_PREV.to_string(),
-        }
-    }
-}
 
 /// One stream in `GET /v1/streams`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +110,7 @@ pub struct LiveAppend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::GENESIS_PREV;
 
     #[test]
     fn append_request_json_shape_is_pinned() {

@@ -6,10 +6,9 @@
 //! actor, roles, payload and ts) and the actions the net now refuses, each
 //! with the engine's reason.
 
-use crate::chain::{hash, ChainError, Event};
+use crate::chain::{ChainError, Chainer, Draft, Event, Head};
 use crate::engine::{FireError, Marking};
 use crate::model::Model;
-use crate::sync::protocol::Head;
 
 /// What [`rebase`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,43 +31,22 @@ pub fn rebase(
     marking: &Marking,
     pending: &[Event],
 ) -> Result<Rebased, ChainError> {
-    let mut marking = marking.clone();
-    let mut seq = base.seq;
-    let mut prev = base.hash.clone();
-    let mut buf = Vec::with_capacity(512);
+    let mut chainer = Chainer::new(model, stream, base.clone(), marking.clone());
     let mut kept = Vec::new();
     let mut refused = Vec::new();
     for old in pending {
-        let names: Vec<&str> = old.roles.iter().map(String::as_str).collect();
-        let fired = match model.transition_index(&old.action) {
-            Some(t) => model.fire_in_place(&mut marking, t, old.multiple, &model.roles(&names)),
-            None => Err(FireError::UnknownTransition {
-                transition: old.action.clone(),
-            }),
-        };
-        if let Err(reason) = fired {
-            // fire_in_place leaves the marking unchanged on error.
-            refused.push((old.clone(), reason));
-            continue;
+        match chainer.append(Draft::of(old)) {
+            Ok(e) => kept.push(e),
+            // A refusal leaves the chainer (and its marking) unchanged.
+            Err(ChainError::Fire(reason)) => refused.push((old.clone(), reason)),
+            Err(e) => return Err(e),
         }
-        seq = hash::next_seq(seq)?;
-        let mut e = Event {
-            stream: stream.to_string(),
-            seq,
-            model: model.id().to_string(),
-            prev: std::mem::take(&mut prev),
-            state: marking.0.clone(),
-            hash: String::new(),
-            ..old.clone()
-        };
-        hash::seal(&mut e, &mut buf);
-        prev.clone_from(&e.hash);
-        kept.push(e);
     }
+    let (head, marking) = chainer.finish();
     Ok(Rebased {
         kept,
         refused,
-        head: Head { seq, hash: prev },
+        head,
         marking,
     })
 }

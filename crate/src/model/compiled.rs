@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::model::{ArcKind, ModelData, PlaceIndex, TransitionIndex, MAX_TOKENS};
+use super::{ArcKind, ModelData, PlaceIndex, TransitionIndex, MAX_TOKENS};
 
 /// What firing a transition once does to one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
