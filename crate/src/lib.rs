@@ -37,10 +37,5 @@ pub mod render;
 pub mod store;
 pub mod sync;
 
-#[cfg(target_arch = "wasm32")]
-mod js_json;
-#[cfg(target_arch = "wasm32")]
-pub mod wasm;
-
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};

@@ -11,6 +11,6 @@ pub mod jsonl;
 mod verify;
 
 pub use error::ChainError;
-pub(crate) use event::{check_id, check_payload};
-pub use event::{Event, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
+pub(crate) use event::check_payload;
+pub use event::{check_id, Event, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
 pub use verify::{verify_events, Verified, Verifier};

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::formats::ImportError;
-use crate::model::ModelError;
-use crate::FireError;
+use petrichain::formats::ImportError;
+use petrichain::model::ModelError;
+use petrichain::FireError;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ERROR: &'static str = r#"
@@ -38,14 +38,14 @@ impl JsErrorSource for ImportError {
         ImportError::code(self)
     }
 }
-impl JsErrorSource for crate::chain::ChainError {
+impl JsErrorSource for petrichain::chain::ChainError {
     fn code(&self) -> &'static str {
-        crate::chain::ChainError::code(self)
+        petrichain::chain::ChainError::code(self)
     }
 }
-impl JsErrorSource for crate::sync::SyncError {
+impl JsErrorSource for petrichain::sync::SyncError {
     fn code(&self) -> &'static str {
-        crate::sync::SyncError::code(self)
+        petrichain::sync::SyncError::code(self)
     }
 }
 impl JsErrorSource for ModelError {
@@ -56,8 +56,13 @@ impl JsErrorSource for ModelError {
 
 /// Builds the JS `Error` for `err`.
 pub(crate) fn to_js_error<E: JsErrorSource + ?Sized>(err: &E) -> JsValue {
-    let details = super::convert::to_js(err).unwrap_or(JsValue::UNDEFINED);
+    let details = crate::js::to_js(err).unwrap_or(JsValue::UNDEFINED);
     make_error(err.code(), &err.to_string(), details)
+}
+
+/// [`to_js_error`] by value, for `map_err`.
+pub(crate) fn js_err<E: JsErrorSource>(err: E) -> JsValue {
+    to_js_error(&err)
 }
 
 /// An error about an argument the caller passed (wrong type, out of range).

@@ -1,5 +1,5 @@
 //! `ledger.sync(...)`, the `SyncHandle`, and `ledger.conflicts(...)`, for
-//! JavaScript. Thin: the algorithm is [`crate::sync::client`]; this file
+//! JavaScript. Thin: the algorithm is [`petrichain::sync::client`]; this file
 //! picks the transport (fetch or a JS object), serialises syncs across tabs
 //! with the Web Locks API, runs the continuous loop (timer, backoff, the
 //! `online` event, local changes) and reports progress to callbacks.
@@ -11,17 +11,19 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
-use super::convert::{option, string_entries, strings_from_js, to_js};
-use super::error::{bad_argument, to_js_error};
-use super::ledger::{AnyStore, Inner, JsLedger};
-use crate::chain::ChainError;
-use crate::store::{Conflict, Subscription, SyncCommit, SyncPlan, SyncRecord, SyncStore};
-use crate::sync::http::HttpTransport;
-use crate::sync::js_transport::JsTransport;
-use crate::sync::protocol::{AppendRequest, EventPage, ModelDoc, StreamList};
-use crate::sync::{
+use petrichain::chain::ChainError;
+use petrichain::store::{Subscription, SyncStore};
+use petrichain::sync::protocol::{AppendRequest, EventPage, ModelDoc, StreamList};
+use petrichain::sync::{
     self as client, Backoff, PushOutcome, SyncError, SyncEvent, SyncOptions, SyncReport, Transport,
 };
+
+use crate::error::{bad_argument, to_js_error};
+use crate::http::HttpTransport;
+use crate::js::{conflict_to_js, option, string_entries, strings_from_js, to_js};
+use crate::js_transport::JsTransport;
+use crate::ledger::JsLedger;
+use crate::store::{AnyStore, Inner};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SYNC_TYPES: &'static str = r#"
@@ -180,44 +182,6 @@ impl Transport for AnyTransport {
             AnyTransport::Js(t) => t.push(stream, request).await,
         }
     }
-}
-
-macro_rules! each_store {
-    ($self:ident, $s:ident => $e:expr) => {
-        match $self {
-            AnyStore::Memory($s) => $e,
-            AnyStore::IndexedDb($s) => $e,
-        }
-    };
-}
-
-impl SyncStore for AnyStore {
-    async fn sync_record(&self, stream: &str) -> Result<Option<SyncRecord>, ChainError> {
-        each_store!(self, s => s.sync_record(stream).await)
-    }
-    async fn conflicts(&self, stream: &str) -> Result<Vec<Conflict>, ChainError> {
-        each_store!(self, s => s.conflicts(stream).await)
-    }
-    async fn clear_conflicts(&self, stream: &str) -> Result<u64, ChainError> {
-        each_store!(self, s => s.clear_conflicts(stream).await)
-    }
-    async fn commit_sync(
-        &self,
-        stream: &str,
-        plan: &mut SyncPlan<'_>,
-    ) -> Result<SyncCommit, ChainError> {
-        each_store!(self, s => s.commit_sync(stream, plan).await)
-    }
-}
-
-/// A conflict for JS: `reason` as an object rather than JSON text.
-fn conflict_to_js(c: &Conflict) -> Result<JsValue, JsValue> {
-    let mut value = serde_json::to_value(c).map_err(|e| bad_argument(e.to_string()))?;
-    if let Some(obj) = value.as_object_mut() {
-        let reason = serde_json::from_str(&c.reason).unwrap_or(serde_json::Value::Null);
-        obj.insert("reason".into(), reason);
-    }
-    to_js(&value)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
