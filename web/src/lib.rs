@@ -16,16 +16,19 @@
 // hashes, marking): rare and worth the size.
 #![allow(clippy::result_large_err)]
 
+mod browser;
 mod error;
 pub mod http;
 pub mod indexeddb;
 pub mod js;
 pub mod js_transport;
 mod ledger;
+mod live;
 mod model;
 mod store;
 mod stream;
 mod sync;
+mod sync_options;
 
 pub use error::JsErrorSource;
 pub use ledger::JsLedger;

@@ -14,6 +14,7 @@ mod error;
 mod memory;
 pub mod protocol;
 pub mod rebase;
+pub mod scheduler;
 pub mod state;
 
 pub use client::{
@@ -22,4 +23,5 @@ pub use client::{
 };
 pub use error::SyncError;
 pub use memory::MemoryBackend;
+pub use scheduler::{Kind, Notice, Platform, Schedule, Scheduler, Status};
 pub use state::{pending, Backoff};
