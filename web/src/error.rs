@@ -16,11 +16,25 @@ const TS_ERROR: &'static str = r#"
 export interface PetrichainError extends Error {
   name: "PetrichainError";
   /** e.g. "NOT_ENABLED", "ROLE_DENIED", "SYNTAX", "INVALID_MODEL", "BAD_ARGUMENT". */
-  code: string;
+  code: PetrichainErrorCode;
   /** The error's fields, e.g. `{ code, transition, place, has, needs }`. */
   details: Record<string, unknown>;
 }
 "#;
+
+/// `PetrichainErrorCode`: the union of every code (`petrichain::ERROR_CODES`).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR_CODES: &'static str = petrichain::ERROR_CODE_TS;
+
+/// Whether `e` is an error petrichain threw: an `Error` named
+/// `PetrichainError` whose `code` is one of the codes.
+#[wasm_bindgen(js_name = isPetrichainError, unchecked_return_type = "e is PetrichainError")]
+pub fn is_petrichain_error(#[wasm_bindgen(unchecked_param_type = "unknown")] e: JsValue) -> bool {
+    let field = |key: &str| js_sys::Reflect::get(&e, &key.into()).ok()?.as_string();
+    e.is_instance_of::<js_sys::Error>()
+        && field("name").as_deref() == Some("PetrichainError")
+        && field("code").is_some_and(|c| petrichain::is_error_code(&c))
+}
 
 /// A Rust error that can cross into JS.
 pub trait JsErrorSource: std::fmt::Display + Serialize {

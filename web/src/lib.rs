@@ -30,7 +30,7 @@ mod stream;
 mod sync;
 mod sync_options;
 
-pub use error::JsErrorSource;
+pub use error::{is_petrichain_error, JsErrorSource};
 pub use ledger::JsLedger;
 pub use model::JsModel;
 pub use store::AnyStore;

@@ -68,7 +68,7 @@ export interface SyncOptions {
   pushBatch?: number;
   /** Rounds (pull, rebase, push) per stream when the remote keeps moving. Default 5. */
   maxRounds?: number;
-  /** First retry delay after a network failure (doubles up to `maxBackoff`). Default 1000. */
+  /** First retry delay after a network failure (doubles up to `maxBackoff`; each wait is random in [0, that], "full jitter"). Default 1000. */
   backoff?: number;
   /** Largest retry delay, ms. Default 60000. */
   maxBackoff?: number;
