@@ -126,6 +126,7 @@ mod tests {
             base_ms: u64::MAX,
             max_ms: u64::MAX,
         };
-        assert!(huge.jittered(5, 0.99) <= u64::MAX);
+        assert_eq!(huge.jittered(5, 0.5), 1 << 63, "no overflow at the top");
+        assert_eq!(huge.jittered(5, 1.0), u64::MAX);
     }
 }
