@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: criterion natively, then the in-browser wasm harnesses
-# (crate/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
+# (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
 #   scripts/bench.sh [native|wasm]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +16,12 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   . scripts/wasm-env.sh
   export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
-  export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/crate/webdriver.json"
+  export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/web/webdriver.json"
   export WASM_BINDGEN_TEST_TIMEOUT=600
   benches=()
-  for f in crate/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
+  for f in web/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
   # shellcheck disable=SC2086
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
-  $WASM_CARGO test -p petrichain --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS $WASM_RELEASE_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
+  $WASM_CARGO test -p petrichain-web --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS $WASM_RELEASE_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
     | tee /dev/stderr | grep -E '^BENCH' || true
 fi

@@ -7,12 +7,14 @@ cd "$(dirname "$0")/.."
 profile=wasm-release; profile_flags="--profile wasm-release $WASM_RELEASE_FLAGS"
 rustflags="$WASM_RELEASE_RUSTFLAGS"
 if [ "${1:-}" = "--dev" ]; then profile=debug; profile_flags=; rustflags=; fi
-echo "[build] petrichain for wasm32 ($profile)"
+echo "[build] petrichain-web for wasm32 ($profile)"
 # shellcheck disable=SC2086
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$rustflags" \
-  $WASM_CARGO build -p petrichain --lib --target wasm32-unknown-unknown $profile_flags $WASM_CARGO_FLAGS
+  $WASM_CARGO build -p petrichain-web --lib --target wasm32-unknown-unknown $profile_flags $WASM_CARGO_FLAGS
+# The cdylib is petrichain_web.wasm; the package keeps the names
+# pkg/petrichain.js and pkg/petrichain_bg.wasm.
 wasm-bindgen --target web --out-dir pkg --out-name petrichain \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/petrichain.wasm"
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/petrichain_web.wasm"
 if [ "$profile" = wasm-release ]; then
   # binaryen from npm (setup.sh installs it); Debian's binaryen is too old for rustc 1.96 output.
   wasm_opt=node_modules/.bin/wasm-opt

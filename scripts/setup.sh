@@ -51,6 +51,11 @@ else
     say "no wasm32 target in rustup (and 'rustup target add' cannot download here): installing Debian's rustc-web"
     apt_install rustc-web cargo-web rust-web-src
   fi
+  # clippy for the wasm32 build of petrichain-web (scripts/ci/lint.sh).
+  if ! [ -x /usr/bin/clippy-driver ]; then
+    say "installing Debian's clippy for rustc-web (lint of the wasm32 build)"
+    apt_install rust-web-clippy
+  fi
   lld=$(ls "$HOME"/.rustup/toolchains/*/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld 2>/dev/null | head -n1 || true)
   if [ -z "$lld" ] && ! [ -x /usr/lib/llvm-19/bin/wasm-ld ]; then
     say "no wasm linker found: installing lld-19"

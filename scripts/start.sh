@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 # The engine is rebuilt when it is missing or older than its sources.
-if [ ! -f pkg/petrichain_bg.wasm ] || [ -n "$(find crate Cargo.toml Cargo.lock -newer pkg/petrichain_bg.wasm -type f -print -quit)" ]; then
+if [ ! -f pkg/petrichain_bg.wasm ] || [ -n "$(find crate web Cargo.toml Cargo.lock -newer pkg/petrichain_bg.wasm -type f -print -quit)" ]; then
   bash scripts/build-wasm.sh
 fi
 echo "[start] building the reference server (cargo, release; quick when up to date)"

@@ -26,23 +26,21 @@
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
 //! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG),
 //! [`chain`] (events, hashing, verification), [`store`] (the ledger over a
-//! store), [`sync`] (sync protocol and client).
+//! store), [`sync`] (sync protocol, client and scheduler), [`error_codes`]
+//! (every error code, once).
 #![deny(missing_docs)]
 
 pub mod chain;
 pub mod engine;
+pub mod error_codes;
 pub mod formats;
 pub mod model;
 pub mod render;
 pub mod store;
 pub mod sync;
 
-#[cfg(target_arch = "wasm32")]
-mod js_json;
-#[cfg(target_arch = "wasm32")]
-pub mod wasm;
-
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
+pub use error_codes::{is_error_code, ERROR_CODES, ERROR_CODE_TS};
 pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
 
 /// The Rust examples of docs/*.md, compiled and run by `cargo test --doc`

@@ -1,6 +1,5 @@
 //! Property tests of the chain: random legal runs verify; any single-field
 //! tamper is detected at the tampered seq.
-#![cfg(not(target_arch = "wasm32"))]
 
 use petrichain::chain::{verify_events, ChainError, Event};
 use petrichain::formats::json::import_json;

@@ -1,6 +1,5 @@
 //! The test vectors of docs/chain-format.md, pinned: if the canonical
 //! encoding or the hash changes, this fails (and the docs must change too).
-#![cfg(not(target_arch = "wasm32"))]
 
 use petrichain::chain::{hash, verify_events, Event, GENESIS_PREV};
 use petrichain::formats::json::import_json;

@@ -1,5 +1,4 @@
 //! The shared behavioural suite (tests/suite) against the in-memory store.
-#![cfg(not(target_arch = "wasm32"))]
 
 mod suite;
 

@@ -65,12 +65,9 @@ pub(crate) fn check_payload(text: &str) -> Result<(), String> {
         .map_err(|e| format!("payload is not valid JSON: {e}"))
 }
 
-/// Checks an id-like string (stream id, action, actor, role).
-pub(crate) fn check_id(
-    field: &'static str,
-    value: &str,
-    allow_empty: bool,
-) -> Result<(), ChainError> {
+/// Checks an id-like string (stream id, action, actor, role, ledger name):
+/// not empty unless `allow_empty`, at most [`MAX_ID_BYTES`].
+pub fn check_id(field: &'static str, value: &str, allow_empty: bool) -> Result<(), ChainError> {
     let problem = if value.is_empty() && !allow_empty {
         Some("must not be empty".to_string())
     } else if value.len() > MAX_ID_BYTES {

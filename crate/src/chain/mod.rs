@@ -15,7 +15,7 @@ mod verify;
 
 pub(crate) use append::{Chainer, Draft};
 pub use error::ChainError;
-pub(crate) use event::{check_id, check_payload};
-pub use event::{Event, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
+pub(crate) use event::check_payload;
+pub use event::{check_id, Event, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
 pub use head::Head;
 pub use verify::{verify_events, Verified, Verifier};

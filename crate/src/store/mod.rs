@@ -1,6 +1,7 @@
 //! Keeping chains: a small async [`Store`] trait, an in-memory store
-//! ([`MemoryStore`], native and wasm), an IndexedDB store (wasm32 only), and
-//! the [`Ledger`], which holds all the chain logic once, above the trait.
+//! ([`MemoryStore`]) and the [`Ledger`], which holds all the chain logic
+//! once, above the trait. The IndexedDB store lives in the web crate
+//! (`web/src/indexeddb.rs`, package `petrichain-web`).
 //!
 //! A store only has to do one hard thing: [`Store::commit`], an atomic
 //! read-modify-write of one stream. It reads the stream's head, hands it to a
@@ -10,8 +11,6 @@
 //! transaction, which the browser serialises against every other one on the
 //! same stores, in this tab or another: two appends can never fork a stream.
 
-#[cfg(target_arch = "wasm32")]
-pub mod indexeddb;
 mod ledger;
 mod memory;
 pub mod sync_state;
@@ -22,7 +21,7 @@ pub use crate::chain::ChainError;
 use crate::chain::Event;
 pub use ledger::{block_on, Action, ImportReport, Ledger, Subscription};
 pub use memory::MemoryStore;
-pub use sync_state::{Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
+pub use sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 
 /// A model as stored: its id and canonical JSON text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,9 +100,9 @@ pub trait SyncStore: Store {
     ) -> Result<SyncCommit, ChainError>;
 }
 
-/// Checks what a sync plan returned before any write (both stores use it):
+/// Checks what a sync plan returned before any write (every store uses it):
 /// right stream, events contiguous after `keep`, head at the last event.
-pub(crate) fn check_sync_commit(stream: &str, c: &SyncCommit) -> Result<(), ChainError> {
+pub fn check_sync_commit(stream: &str, c: &SyncCommit) -> Result<(), ChainError> {
     let bad = |message: String| Err(ChainError::Storage { message });
     if c.record.id != stream || c.sync.stream != stream {
         return bad(format!("sync plan wrote outside stream '{stream}'"));

@@ -1,9 +1,9 @@
 //! Sync with HTTP backends (docs/sync-protocol.md): the wire types
 //! ([`protocol`]), the client algorithm over a [`Transport`] ([`client`]),
 //! the semantic [`rebase`], sync bookkeeping ([`state`]), an in-memory
-//! backend ([`MemoryBackend`]) and, in wasm32, the fetch transport
-//! (`http`) and the JS-object transport (`js_transport`), modules that exist
-//! only there.
+//! backend ([`MemoryBackend`]) and the continuous-sync [`scheduler`]. The
+//! browser transports (fetch, a JS object) live in the web crate
+//! (`petrichain-web`).
 
 // Sync errors carry the full chain error of a refused remote event (seq,
 // hashes, marking): rare and worth the size.
@@ -14,12 +14,8 @@ mod error;
 mod memory;
 pub mod protocol;
 pub mod rebase;
+pub mod scheduler;
 pub mod state;
-
-#[cfg(target_arch = "wasm32")]
-pub mod http;
-#[cfg(target_arch = "wasm32")]
-pub mod js_transport;
 
 pub use client::{
     conflicts, sync, sync_stream, PushOutcome, StreamFailure, StreamReport, SyncEvent, SyncOptions,
@@ -27,4 +23,5 @@ pub use client::{
 };
 pub use error::SyncError;
 pub use memory::MemoryBackend;
+pub use scheduler::{Kind, Notice, Platform, Schedule, Scheduler, Status};
 pub use state::{pending, Backoff};

@@ -1,6 +1,6 @@
 //! The behavioural suite every store must pass: run against the memory store
 //! natively (tests/store_memory.rs) and against IndexedDB in headless
-//! Chromium (tests/store_indexeddb.rs). Each check uses its own ledger name.
+//! Chromium (web/tests/web_store.rs, which includes this file by `#[path]`). Each check uses its own ledger name.
 #![allow(dead_code)]
 
 use petrichain::chain::{Event, GENESIS_PREV};

@@ -245,8 +245,6 @@ fn export_of_a_plain_net_is_a_plain_ptnet() {
     assert!(!text.contains("toolspecific"));
 }
 
-// proptest is a native-only dev-dependency.
-#[cfg(not(target_arch = "wasm32"))]
 mod round_trip {
     use super::*;
     use crate::model::{Arc, ModelData, Place, Point, Transition};

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::formats::ImportError;
-use crate::model::ModelError;
-use crate::FireError;
+use petrichain::formats::ImportError;
+use petrichain::model::ModelError;
+use petrichain::FireError;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_ERROR: &'static str = r#"
@@ -16,11 +16,25 @@ const TS_ERROR: &'static str = r#"
 export interface PetrichainError extends Error {
   name: "PetrichainError";
   /** e.g. "NOT_ENABLED", "ROLE_DENIED", "SYNTAX", "INVALID_MODEL", "BAD_ARGUMENT". */
-  code: string;
+  code: PetrichainErrorCode;
   /** The error's fields, e.g. `{ code, transition, place, has, needs }`. */
   details: Record<string, unknown>;
 }
 "#;
+
+/// `PetrichainErrorCode`: the union of every code (`petrichain::ERROR_CODES`).
+#[wasm_bindgen(typescript_custom_section)]
+const TS_ERROR_CODES: &'static str = petrichain::ERROR_CODE_TS;
+
+/// Whether `e` is an error petrichain threw: an `Error` named
+/// `PetrichainError` whose `code` is one of the codes.
+#[wasm_bindgen(js_name = isPetrichainError, unchecked_return_type = "e is PetrichainError")]
+pub fn is_petrichain_error(#[wasm_bindgen(unchecked_param_type = "unknown")] e: JsValue) -> bool {
+    let field = |key: &str| js_sys::Reflect::get(&e, &key.into()).ok()?.as_string();
+    e.is_instance_of::<js_sys::Error>()
+        && field("name").as_deref() == Some("PetrichainError")
+        && field("code").is_some_and(|c| petrichain::is_error_code(&c))
+}
 
 /// A Rust error that can cross into JS.
 pub trait JsErrorSource: std::fmt::Display + Serialize {
@@ -38,14 +52,14 @@ impl JsErrorSource for ImportError {
         ImportError::code(self)
     }
 }
-impl JsErrorSource for crate::chain::ChainError {
+impl JsErrorSource for petrichain::chain::ChainError {
     fn code(&self) -> &'static str {
-        crate::chain::ChainError::code(self)
+        petrichain::chain::ChainError::code(self)
     }
 }
-impl JsErrorSource for crate::sync::SyncError {
+impl JsErrorSource for petrichain::sync::SyncError {
     fn code(&self) -> &'static str {
-        crate::sync::SyncError::code(self)
+        petrichain::sync::SyncError::code(self)
     }
 }
 impl JsErrorSource for ModelError {
@@ -56,8 +70,13 @@ impl JsErrorSource for ModelError {
 
 /// Builds the JS `Error` for `err`.
 pub(crate) fn to_js_error<E: JsErrorSource + ?Sized>(err: &E) -> JsValue {
-    let details = super::convert::to_js(err).unwrap_or(JsValue::UNDEFINED);
+    let details = crate::js::to_js(err).unwrap_or(JsValue::UNDEFINED);
     make_error(err.code(), &err.to_string(), details)
+}
+
+/// [`to_js_error`] by value, for `map_err`.
+pub(crate) fn js_err<E: JsErrorSource>(err: E) -> JsValue {
+    to_js_error(&err)
 }
 
 /// An error about an argument the caller passed (wrong type, out of range).

@@ -1,18 +1,57 @@
-//! Every conversion between JS values and Rust values of the bindings.
+//! The one JS <-> Rust conversion hub: every value that crosses the wasm
+//! boundary goes through this module.
+//!
+//! Typed values cross one way, through JSON text ([`to_json`], [`from_json`]):
+//! the types already derive serde for JSON (export, the sync protocol), so a
+//! second serde format just for JS objects would compile every `Serialize`
+//! and `Deserialize` impl twice. One `JSON.parse` / `JSON.stringify` of the
+//! whole value is also cheaper than building it property by property across
+//! the boundary. `None` and unit become `null`. The other functions read the
+//! loosely typed arguments of the JS API (options objects, role arrays,
+//! markings, file contents) and say what was wrong in a `BAD_ARGUMENT` error.
 
 use std::collections::BTreeMap;
 
+use js_sys::JSON;
+use petrichain::render::{LayoutMode, RenderOptions};
+use petrichain::store::{Action, Conflict};
+use petrichain::{Marking, Model, MAX_TOKENS};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::error::bad_argument;
-use crate::render::{LayoutMode, RenderOptions};
-use crate::{Marking, Model, MAX_TOKENS};
+use crate::error::{bad_argument, to_js_error};
 
-/// Serialises to a plain JS value (see [`crate::js_json`]).
+/// `value` as a plain JS value (objects for structs and maps, numbers for
+/// integers: token counts and sequence numbers never exceed 2^53 - 1).
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, String> {
+    let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
+    JSON::parse(&text).map_err(|_| "JSON.parse refused the text".to_string())
+}
+
+/// A JS value read as `T` (after `JSON.stringify`).
+pub fn from_json<T: DeserializeOwned>(value: &JsValue) -> Result<T, String> {
+    let text = JSON::stringify(value)
+        .map_err(|_| "the value cannot be turned into JSON (cyclic? a BigInt?)".to_string())?
+        .as_string()
+        .ok_or_else(|| "the value is not JSON (undefined or a function?)".to_string())?;
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// [`to_json`], failing as a JS `BAD_ARGUMENT` error (for binding returns).
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    crate::js_json::to_js(value).map_err(|e| bad_argument(format!("cannot convert to JS: {e}")))
+    to_json(value).map_err(|e| bad_argument(format!("cannot convert to JS: {e}")))
+}
+
+/// A conflict for JS: `reason` as an object rather than JSON text.
+pub(crate) fn conflict_to_js(c: &Conflict) -> Result<JsValue, JsValue> {
+    let mut value = serde_json::to_value(c).map_err(|e| bad_argument(e.to_string()))?;
+    if let Some(obj) = value.as_object_mut() {
+        let reason = serde_json::from_str(&c.reason).unwrap_or(serde_json::Value::Null);
+        obj.insert("reason".into(), reason);
+    }
+    to_js(&value)
 }
 
 /// A string as is, or any other value through `JSON.stringify`.
@@ -56,9 +95,7 @@ pub(crate) fn marking_from_js(model: &Model, value: &JsValue) -> Result<Marking,
         }
         pairs.push((place.as_str(), *n as u64));
     }
-    model
-        .marking_from_map(pairs)
-        .map_err(|e| super::error::to_js_error(&e))
+    model.marking_from_map(pairs).map_err(|e| to_js_error(&e))
 }
 
 /// A marking as `{placeId: tokens}`.
@@ -207,4 +244,52 @@ pub(crate) fn bytes_from_js(value: &JsValue) -> Result<Vec<u8>, JsValue> {
     Err(bad_argument(
         "expected the file contents as a string or a Uint8Array",
     ))
+}
+
+/// `Date.now()`: the time recorded unless the caller gives one.
+pub(crate) fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// `ts` from an options value: undefined = now, else whole ms from 0 to 2^53-1.
+pub(crate) fn ts_from_js(value: &JsValue) -> Result<u64, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(now());
+    }
+    match value.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= MAX_TOKENS as f64 => {
+            Ok(n as u64)
+        }
+        _ => Err(bad_argument(
+            "ts must be a whole number of milliseconds from 0 to 2^53-1",
+        )),
+    }
+}
+
+/// An optional string option (default "").
+pub(crate) fn string_option(options: &JsValue, key: &str) -> Result<String, JsValue> {
+    let v = option(options, key)?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(String::new());
+    }
+    v.as_string()
+        .ok_or_else(|| bad_argument(format!("{key} must be a string")))
+}
+
+/// One action to fire: `action` and the `AppendOptions` of `options`.
+pub(crate) fn action_from_js(action: &str, options: &JsValue) -> Result<Action, JsValue> {
+    let payload = option(options, "payload")?;
+    Ok(Action {
+        action: action.to_string(),
+        multiple: multiple_from_js(&option(options, "multiple")?)?,
+        actor: string_option(options, "actor")?,
+        roles: roles_from_js(&option(options, "roles")?)?,
+        payload: if payload.is_undefined() {
+            None
+        } else if payload.is_null() {
+            Some("null".into())
+        } else {
+            Some(text_or_json(&payload)?)
+        },
+    })
 }

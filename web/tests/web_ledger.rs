@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Error, Function, Object, Promise, Reflect, JSON};
-use petrichain::wasm::{JsLedger, JsModel, JsStream};
+use petrichain_web::{JsLedger, JsModel, JsStream};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

@@ -4,13 +4,14 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use super::convert::{
+use petrichain::formats::json::import_json;
+use petrichain::formats::{self, ImportError, Imported, Warning};
+
+use crate::error::to_js_error;
+use crate::js::{
     bytes_from_js, marking_from_js, marking_to_js, multiple_from_js, option,
     render_options_from_js, roles_from_js, text_or_json, to_js,
 };
-use super::error::to_js_error;
-use crate::formats::json::import_json;
-use crate::formats::{self, ImportError, Imported, Warning};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_MODEL_TYPES: &'static str = r#"
@@ -76,7 +77,7 @@ export interface FireOptions {
 /// ```
 #[wasm_bindgen(js_name = Model)]
 pub struct JsModel {
-    pub(crate) model: Rc<crate::Model>,
+    pub(crate) model: Rc<petrichain::Model>,
     warnings: Vec<Warning>,
 }
 
@@ -91,7 +92,7 @@ impl JsModel {
     }
 
     /// Wraps a model read back from a store (no import, so no warnings).
-    pub(crate) fn stored(model: Rc<crate::Model>) -> JsModel {
+    pub(crate) fn stored(model: Rc<petrichain::Model>) -> JsModel {
         JsModel {
             model,
             warnings: Vec::new(),
@@ -237,7 +238,7 @@ impl JsModel {
             .fire(
                 &marking,
                 action,
-                &crate::FireOptions {
+                &petrichain::FireOptions {
                     multiple,
                     roles: &roles,
                 },
@@ -258,7 +259,11 @@ impl JsModel {
     ) -> Result<String, JsValue> {
         let marking = marking_from_js(&self.model, &marking)?;
         let options = render_options_from_js(&self.model, &options)?;
-        Ok(crate::render::render_svg(&self.model, &marking, &options))
+        Ok(petrichain::render::render_svg(
+            &self.model,
+            &marking,
+            &options,
+        ))
     }
 
     /// The canonical JSON text (its SHA-256 is `id`).

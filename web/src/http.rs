@@ -1,4 +1,4 @@
-//! The HTTP transport (wasm32 only): the protocol's requests through the
+//! The HTTP transport: the protocol's requests through the
 //! browser's `fetch`, with the headers the app configured on every request.
 //! Works in windows and workers (uses the global `fetch`).
 
@@ -8,11 +8,10 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::client::{PushOutcome, Transport};
-use super::error::SyncError;
-use super::protocol::{
+use petrichain::sync::protocol::{
     AppendOk, AppendRequest, ErrorBody, EventPage, ModelDoc, StreamList, PROTOCOL_VERSION,
 };
+use petrichain::sync::{PushOutcome, SyncError, Transport};
 
 /// Largest response body read, in bytes of text.
 const MAX_BODY: u32 = 256 << 20;

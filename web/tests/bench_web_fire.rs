@@ -5,7 +5,7 @@
 
 use wasm_bindgen_test::*;
 
-#[path = "../benches/workloads.rs"]
+#[path = "../../crate/benches/workloads.rs"]
 mod workloads;
 use workloads::{Dense, Game, Ring};
 

@@ -6,11 +6,13 @@
 //! `npm run bench -- wasm` (scripts/bench.sh starts the server); the server
 //! URL is read at compile time and the benchmark fails without it.
 #![cfg(target_arch = "wasm32")]
+// The server URL is read at compile time but checked at run time.
+#![allow(clippy::option_env_unwrap)]
 
 mod websync;
 
 use js_sys::{Function, Promise};
-use petrichain::wasm::JsLedger;
+use petrichain_web::JsLedger;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use websync::*;

@@ -1,4 +1,4 @@
-//! The IndexedDB store (wasm32 only), through rexie.
+//! The IndexedDB store, through rexie.
 //!
 //! Layout of database `petrichain-<ledger name>`, schema version
 //! [`SCHEMA_VERSION`] (docs/storage.md):
@@ -9,7 +9,7 @@
 //! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head)  |
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
-//! | `conflicts` | auto-increment       | a [`Conflict`](super::Conflict); index `stream` |
+//! | `conflicts` | auto-increment       | a [`Conflict`](petrichain::store::Conflict); index `stream` |
 //!
 //! [`Store::commit`] is ONE readwrite transaction over `streams` and
 //! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
@@ -38,10 +38,12 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
-use super::{ChainError, Change, Commit, ModelRecord, Plan, Store, StreamRecord};
-use crate::chain::Event;
-use crate::model::MAX_TOKENS;
+use petrichain::chain::Event;
+use petrichain::store::{
+    check_sync_commit, ChainError, Change, ChangeSink, Commit, Conflict, ModelRecord, Plan, Store,
+    StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
+};
+use petrichain::MAX_TOKENS;
 
 /// Version of the database layout. Raising it runs the upgrade in
 /// [`schema`]: rexie creates the stores and indexes a database lacks, so a
@@ -82,11 +84,14 @@ pub async fn delete(ledger: &str) -> Result<(), ChainError> {
     Rexie::delete(&database_name(ledger)).await.map_err(storage)
 }
 
+/// The `message` listener of the change channel.
+type OnMessage = Closure<dyn FnMut(web_sys::MessageEvent)>;
+
 /// A connection to one ledger's IndexedDB database.
 pub struct IndexedDbStore {
     db: RefCell<Option<Rexie>>,
     channel: Option<web_sys::BroadcastChannel>,
-    on_message: RefCell<Option<Closure<dyn FnMut(web_sys::MessageEvent)>>>,
+    on_message: RefCell<Option<OnMessage>>,
     persisted: Rc<Cell<bool>>,
 }
 
@@ -96,7 +101,7 @@ impl IndexedDbStore {
     /// not awaited (some browsers ask the user, which can take forever);
     /// [`IndexedDbStore::persisted`] reports the answer once it came.
     pub async fn open(name: &str) -> Result<Self, ChainError> {
-        crate::chain::check_id("ledger name", name, false)?;
+        petrichain::chain::check_id("ledger name", name, false)?;
         let db = schema(name).build().await.map_err(storage)?;
         let channel = web_sys::BroadcastChannel::new(&database_name(name)).ok();
         let persisted = Rc::new(Cell::new(false));
@@ -155,13 +160,13 @@ fn storage(e: rexie::Error) -> ChainError {
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, ChainError> {
-    crate::js_json::to_js(value).map_err(|e| ChainError::Storage {
+    crate::js::to_json(value).map_err(|e| ChainError::Storage {
         message: format!("cannot convert a record for IndexedDB: {e}"),
     })
 }
 
 fn from_js<T: DeserializeOwned>(store: &str, key: &str, value: JsValue) -> Result<T, ChainError> {
-    crate::js_json::from_js(&value).map_err(|message| ChainError::CorruptRecord {
+    crate::js::from_json(&value).map_err(|message| ChainError::CorruptRecord {
         store: store.into(),
         key: key.into(),
         message,
@@ -335,13 +340,13 @@ impl Store for IndexedDbStore {
         }
     }
 
-    fn on_remote_change(&self, sink: crate::store::ChangeSink) {
+    fn on_remote_change(&self, sink: ChangeSink) {
         let Some(channel) = &self.channel else {
             return;
         };
         let closure =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-                if let Ok(change) = crate::js_json::from_js::<Change>(&m.data()) {
+                if let Ok(change) = crate::js::from_json::<Change>(&m.data()) {
                     sink(&change);
                 }
             });

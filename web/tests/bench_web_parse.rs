@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use wasm_bindgen_test::*;
 
-#[path = "../benches/pnml_gen.rs"]
+#[path = "../../crate/benches/pnml_gen.rs"]
 mod pnml_gen;
 
 wasm_bindgen_test_configure!(run_in_browser);

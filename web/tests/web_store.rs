@@ -1,12 +1,15 @@
-//! The shared behavioural suite (tests/suite) against IndexedDB, in headless
+//! The shared behavioural suite (crate/tests/suite, also run against the
+//! memory store by crate/tests/store_memory.rs) against IndexedDB, in headless
 //! Chromium (scripts/ci/wasm-browser.sh), plus checks only a browser can make.
 #![cfg(target_arch = "wasm32")]
 
+// The one suite every store must pass lives with the core crate.
+#[path = "../../crate/tests/suite/mod.rs"]
 mod suite;
 
 use petrichain::chain::Event;
-use petrichain::store::indexeddb::{self, IndexedDbStore};
 use petrichain::store::Ledger;
+use petrichain_web::indexeddb::{self, IndexedDbStore};
 use rexie::TransactionMode;
 use suite::Backend;
 use wasm_bindgen::JsValue;

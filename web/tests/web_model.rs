@@ -2,7 +2,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Error, Object, Reflect, JSON};
-use petrichain::wasm::JsModel;
+use petrichain_web::JsModel;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 

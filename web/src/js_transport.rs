@@ -1,4 +1,4 @@
-//! A transport backed by a JS object (wasm32 only), so an app can sync
+//! A transport backed by a JS object, so an app can sync
 //! through whatever it already has (its own API, a WebSocket, a
 //! `BroadcastChannel`...). The object's shape (docs/sync-protocol.md,
 //! "JS transport"):
@@ -24,9 +24,8 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::client::{PushOutcome, Transport};
-use super::error::SyncError;
-use super::protocol::{AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamList};
+use petrichain::sync::protocol::{AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamList};
+use petrichain::sync::{PushOutcome, SyncError, Transport};
 
 /// A transport whose requests are calls to a JS object's functions.
 pub struct JsTransport {
@@ -97,7 +96,7 @@ impl JsTransport {
 
     /// Reads a JS value as `T` through JSON (the protocol's exact shapes).
     fn parse<T: DeserializeOwned>(&self, what: &str, value: &JsValue) -> Result<T, SyncError> {
-        crate::js_json::from_js(value).map_err(|message| SyncError::BadResponse {
+        crate::js::from_json(value).map_err(|message| SyncError::BadResponse {
             backend: self.name.clone(),
             what: what.into(),
             message: format!("not the expected shape: {message}"),
@@ -106,7 +105,7 @@ impl JsTransport {
 }
 
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    crate::js_json::to_js(value).unwrap_or(JsValue::NULL)
+    crate::js::to_json(value).unwrap_or(JsValue::NULL)
 }
 
 impl Transport for JsTransport {

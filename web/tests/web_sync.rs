@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Reflect};
-use petrichain::wasm::JsLedger;
+use petrichain_web::JsLedger;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 use websync::*;

@@ -6,8 +6,8 @@
 
 use petrichain::chain::{hash, verify_events, Event};
 use petrichain::formats::json::import_json;
-use petrichain::store::indexeddb::IndexedDbStore;
 use petrichain::store::{Action, Ledger};
+use petrichain_web::indexeddb::IndexedDbStore;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -72,7 +72,7 @@ fn report(what: &str, figure: String) {
 fn to_js(events: &[Event]) -> JsValue {
     events
         .iter()
-        .map(|e| petrichain::store::indexeddb::event_record(e).unwrap())
+        .map(|e| petrichain_web::indexeddb::event_record(e).unwrap())
         .collect::<js_sys::Array>()
         .into()
 }

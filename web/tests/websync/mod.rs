@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use js_sys::{Array, Error, Function, Promise, Reflect, JSON};
-use petrichain::wasm::{JsLedger, JsModel, JsStream, JsSyncHandle};
+use petrichain_web::{JsLedger, JsModel, JsStream, JsSyncHandle};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

@@ -5,7 +5,7 @@
 use petrichain::render::{layout, render_svg, RenderOptions};
 use wasm_bindgen_test::*;
 
-#[path = "../benches/nets.rs"]
+#[path = "../../crate/benches/nets.rs"]
 mod nets;
 
 wasm_bindgen_test_configure!(run_in_browser);

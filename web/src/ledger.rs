@@ -1,0 +1,243 @@
+//! `Ledger`: the hash-chained event store, for JavaScript.
+//!
+//! Thin: every rule lives in [`petrichain::store::Ledger`]; this file converts
+//! arguments, picks the store (memory or IndexedDB) and turns futures into
+//! promises. Times (`ts`) come from `Date.now()` at the edge (`js.rs`),
+//! unless the caller passes one.
+
+use std::rc::Rc;
+
+use petrichain::store::{Ledger, MemoryStore};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::error::js_err;
+use crate::indexeddb::IndexedDbStore;
+use crate::js::to_js;
+use crate::model::JsModel;
+use crate::store::{AnyStore, Inner};
+use crate::stream::JsStream;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_LEDGER_TYPES: &'static str = r#"
+/** One stored event (see docs/chain-format.md). */
+export interface Event {
+  stream: string; seq: number; model: string; action: string; multiple: number;
+  actor: string; roles: string[];
+  /** The payload's exact JSON text (`"null"` if none was given): `JSON.parse(e.payload)`. */
+  payload: string;
+  /** Milliseconds since the epoch. */
+  ts: number;
+  prev: string;
+  /** Token counts after the event, one per place in the model's place order (places sorted by id). */
+  state: number[];
+  hash: string;
+}
+
+/** Where a stream's chain ends. */
+export interface Head { seq: number; hash: string }
+
+/** A stream's stored head record. */
+export interface StreamInfo { id: string; model: string; seq: number; hash: string; state: number[] }
+
+/** Options for `Stream.fire`. */
+export interface AppendOptions {
+  /** Fire this many times at once. Default 1. */
+  multiple?: number;
+  /** Who fires (free text). Default "". */
+  actor?: string;
+  /** Roles the actor holds; "*" holds every role. Default none. */
+  roles?: string[];
+  /** JSON text (kept byte for byte) or any JSON-able value (stored as JSON.stringify gives it). Default null. */
+  payload?: string | unknown;
+  /** Time to record, ms since the epoch. Default Date.now(). */
+  ts?: number;
+}
+
+/** One action of `Stream.fireBatch`. */
+export interface BatchAction extends AppendOptions { action: string }
+
+/** What `verify` checked. */
+export interface Verified { stream: string; events: number; head: string; marking: number[] }
+
+/** What `importJsonl` did. */
+export interface ImportReport { stream: string; model: string; events: number; added: number; head: string }
+
+/** A change to a stream, from this tab or another. */
+export interface Change { stream: string; seq: number; hash: string; added: number }
+
+/** Options for `Stream.events`. */
+export interface EventsOptions { after?: number; limit?: number }
+"#;
+
+/// A set of event streams, each validated by its Petri net and hash-chained,
+/// kept in IndexedDB (`Ledger.open`) or in memory (`Ledger.memory`).
+///
+/// @example
+/// ```ts
+/// import init, { Model, Ledger } from "petrichain";
+/// await init();
+/// const model = Model.fromJson({ places: [{ id: "stock", initial: 2 }],
+///   transitions: [{ id: "sell" }], arcs: [{ source: "stock", target: "sell" }] });
+/// const ledger = await Ledger.open("shop");
+/// const modelId = await ledger.putModel(model);
+/// const stream = await ledger.createStream("till-1", modelId);
+/// const event = await stream.fire("sell", { actor: "ann", payload: { sku: 7 } });
+/// event.seq;            // 1
+/// stream.marking;       // { stock: 1 }
+/// try { await stream.fire("sell", { multiple: 5 }); } catch (e) { e.code === "NOT_ENABLED"; }
+/// await ledger.verify(); // throws (HASH_MISMATCH, ...) if anything was tampered with
+/// ```
+#[wasm_bindgen(js_name = Ledger)]
+pub struct JsLedger {
+    pub(crate) inner: Inner,
+}
+
+#[wasm_bindgen(js_class = Ledger)]
+impl JsLedger {
+    /// Opens (or creates) the IndexedDB ledger `name` (database
+    /// `petrichain-<name>`) and asks the browser for persistent storage.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Ledger>")]
+    pub fn open(name: String) -> js_sys::Promise {
+        future_to_promise(async move {
+            let store = IndexedDbStore::open(&name).await.map_err(js_err)?;
+            Ok(JsLedger {
+                inner: Rc::new(Ledger::new(AnyStore::IndexedDb(store))),
+            }
+            .into())
+        })
+    }
+
+    /// A ledger in memory: same behaviour, nothing persisted.
+    pub fn memory() -> JsLedger {
+        JsLedger {
+            inner: Rc::new(Ledger::new(AnyStore::Memory(MemoryStore::new()))),
+        }
+    }
+
+    /// Whether the browser has granted persistent storage (asked at `open`, not
+    /// awaited: false until it answered; always false in memory).
+    #[wasm_bindgen(getter)]
+    pub fn persisted(&self) -> bool {
+        match self.inner.store() {
+            AnyStore::IndexedDb(s) => s.persisted(),
+            AnyStore::Memory(_) => false,
+        }
+    }
+
+    /// Stores a model (idempotent) and resolves to its id.
+    #[wasm_bindgen(js_name = putModel, unchecked_return_type = "Promise<string>")]
+    pub fn put_model(&self, model: &JsModel) -> js_sys::Promise {
+        let (inner, model) = (self.inner.clone(), model.model.clone());
+        future_to_promise(async move {
+            let id = inner.put_model(&model).await.map_err(js_err)?;
+            Ok(id.into())
+        })
+    }
+
+    /// A stored model by id (e.g. the net of a stream, `stream.modelId`);
+    /// throws `UNKNOWN_MODEL`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Model>")]
+    pub fn model(&self, id: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let model = inner.model(&id).await.map_err(js_err)?;
+            Ok(JsModel::stored(model).into())
+        })
+    }
+
+    /// Creates an empty stream of a stored model; throws `STREAM_EXISTS`,
+    /// `UNKNOWN_MODEL`.
+    #[wasm_bindgen(js_name = createStream, unchecked_return_type = "Promise<Stream>")]
+    pub fn create_stream(
+        &self,
+        id: String,
+        #[wasm_bindgen(js_name = "modelId")] model_id: String,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let record = inner.create_stream(&id, &model_id).await.map_err(js_err)?;
+            JsStream::load(inner, record).await.map(Into::into)
+        })
+    }
+
+    /// A handle on an existing stream; throws `UNKNOWN_STREAM`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Stream>")]
+    pub fn stream(&self, id: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let record = inner.stream(&id).await.map_err(js_err)?;
+            JsStream::load(inner, record).await.map(Into::into)
+        })
+    }
+
+    /// Every stream's head record, sorted by id.
+    #[wasm_bindgen(unchecked_return_type = "Promise<StreamInfo[]>")]
+    pub fn streams(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { to_js(&inner.streams().await.map_err(js_err)?) })
+    }
+
+    /// Replays one stream (or all) through its net and recomputes every hash.
+    /// Throws the first problem: `HASH_MISMATCH`, `BROKEN_LINK`, `SEQ_GAP`,
+    /// `ACTION_REJECTED`, `STATE_MISMATCH`, `HEAD_MISMATCH`, ... with
+    /// `details.seq`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Verified[]>")]
+    pub fn verify(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: Option<String>,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            to_js(&inner.verify(stream_id.as_deref()).await.map_err(js_err)?)
+        })
+    }
+
+    /// The stream as JSON lines: a header line with its net, then one event per line.
+    #[wasm_bindgen(js_name = exportJsonl, unchecked_return_type = "Promise<string>")]
+    pub fn export_jsonl(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: String,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            Ok(inner.export_jsonl(&stream_id).await.map_err(js_err)?.into())
+        })
+    }
+
+    /// Imports a JSON-lines export: every event is verified first, then all
+    /// of it is stored in one transaction, or nothing is.
+    #[wasm_bindgen(js_name = importJsonl, unchecked_return_type = "Promise<ImportReport>")]
+    pub fn import_jsonl(&self, text: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { to_js(&inner.import_jsonl(&text).await.map_err(js_err)?) })
+    }
+
+    /// Calls `callback(change)` after every change to stream `streamId` (or
+    /// to any stream if `null`), from this tab or another. Returns a function
+    /// that unsubscribes.
+    #[wasm_bindgen(unchecked_return_type = "() => void")]
+    pub fn subscribe(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "(change: Change) => void")]
+        callback: js_sys::Function,
+    ) -> JsValue {
+        let sub = self.inner.subscribe(stream_id.as_deref(), move |change| {
+            if let Ok(value) = to_js(change) {
+                let _ = callback.call1(&JsValue::NULL, &value);
+            }
+        });
+        let inner = Rc::downgrade(&self.inner);
+        Closure::once_into_js(move || {
+            if let Some(inner) = inner.upgrade() {
+                inner.unsubscribe(sub);
+            }
+        })
+    }
+
+    /// Closes the ledger; later calls throw `CLOSED`.
+    pub fn close(&self) {
+        self.inner.close();
+    }
+}

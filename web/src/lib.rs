@@ -1,0 +1,38 @@
+//! # petrichain-web
+//!
+//! The browser edge of [`petrichain`]: the JavaScript bindings (the npm
+//! package is built from this cdylib), the IndexedDB store, the fetch and
+//! JS-object transports, and the browser adapters of the sync scheduler (Web
+//! Locks, `setTimeout`, `online`, `EventSource`). The core crate knows
+//! nothing of the browser; everything here is wasm32 only, so natively this
+//! crate is empty and `cargo build --workspace` still works.
+//!
+//! Kept thin: each binding file wraps one domain type of the core, [`js`]
+//! is the one place values cross between JS and Rust, and `error.rs` the one
+//! place Rust errors become JS `Error`s.
+#![cfg(target_arch = "wasm32")]
+#![deny(missing_docs)]
+// Sync errors carry the full chain error of a refused remote event (seq,
+// hashes, marking): rare and worth the size.
+#![allow(clippy::result_large_err)]
+
+mod browser;
+mod error;
+pub mod http;
+pub mod indexeddb;
+pub mod js;
+pub mod js_transport;
+mod ledger;
+mod live;
+mod model;
+mod store;
+mod stream;
+mod sync;
+mod sync_options;
+
+pub use error::{is_petrichain_error, JsErrorSource};
+pub use ledger::JsLedger;
+pub use model::JsModel;
+pub use store::AnyStore;
+pub use stream::JsStream;
+pub use sync::JsSyncHandle;

@@ -1,0 +1,213 @@
+//! `Stream`: one hash-chained stream of a ledger, for JavaScript.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use petrichain::engine::Marking;
+use petrichain::store::{Action, StreamRecord};
+use petrichain::MAX_TOKENS;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::error::{bad_argument, js_err};
+use crate::js::{action_from_js, option, roles_from_js, to_js, ts_from_js};
+use crate::store::Inner;
+
+/// One stream of a ledger. `head`, `marking` and `enabled()` reflect the
+/// last state this handle saw (after its own appends, or `refresh()`).
+#[wasm_bindgen(js_name = Stream)]
+pub struct JsStream {
+    inner: Inner,
+    model: Rc<petrichain::Model>,
+    record: Rc<RefCell<StreamRecord>>,
+}
+
+impl JsStream {
+    pub(crate) async fn load(inner: Inner, record: StreamRecord) -> Result<JsStream, JsValue> {
+        let model = inner.model(&record.model).await.map_err(js_err)?;
+        Ok(JsStream {
+            inner,
+            model,
+            record: Rc::new(RefCell::new(record)),
+        })
+    }
+
+    /// Fires and stores `actions`; resolves to the events (or only the last
+    /// one when `single`).
+    fn fire_actions(&self, actions: Vec<Action>, ts: u64, single: bool) -> js_sys::Promise {
+        let (inner, record) = (self.inner.clone(), self.record.clone());
+        let id = record.borrow().id.clone();
+        future_to_promise(async move {
+            let mut events = inner.fire_batch(&id, &actions, ts).await.map_err(js_err)?;
+            if let Some(last) = events.last() {
+                let mut r = record.borrow_mut();
+                r.seq = last.seq;
+                r.hash.clone_from(&last.hash);
+                r.state.clone_from(&last.state);
+            }
+            match (single, events.pop()) {
+                (true, Some(event)) => to_js(&event),
+                (_, last) => {
+                    events.extend(last);
+                    to_js(&events)
+                }
+            }
+        })
+    }
+}
+
+#[wasm_bindgen(js_class = Stream)]
+impl JsStream {
+    /// The stream id.
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.record.borrow().id.clone()
+    }
+
+    /// Id of the stream's model.
+    #[wasm_bindgen(getter, js_name = modelId)]
+    pub fn model_id(&self) -> String {
+        self.model.id().to_string()
+    }
+
+    /// `{seq, hash}` of the last event (seq 0 and 64 zeros for a new stream).
+    #[wasm_bindgen(getter, unchecked_return_type = "Head")]
+    pub fn head(&self) -> Result<JsValue, JsValue> {
+        let r = self.record.borrow();
+        #[derive(serde::Serialize)]
+        struct Head<'a> {
+            seq: u64,
+            hash: &'a str,
+        }
+        to_js(&Head {
+            seq: r.seq,
+            hash: &r.hash,
+        })
+    }
+
+    /// Tokens per place after the last event.
+    #[wasm_bindgen(getter, unchecked_return_type = "Marking")]
+    pub fn marking(&self) -> Result<JsValue, JsValue> {
+        let marking = Marking(self.record.borrow().state.clone());
+        to_js(&self.model.marking_map(&marking))
+    }
+
+    /// Transitions that may fire now for an actor with `roles`.
+    pub fn enabled(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "string[]")] roles: Option<js_sys::Array>,
+    ) -> Result<Vec<String>, JsValue> {
+        let roles = roles_from_js(&roles.map_or(JsValue::UNDEFINED, Into::into))?;
+        let names: Vec<&str> = roles.iter().map(String::as_str).collect();
+        let marking = Marking(self.record.borrow().state.clone());
+        Ok(self
+            .model
+            .enabled(&marking, &self.model.roles(&names))
+            .into_iter()
+            .map(|t| self.model.transitions()[t].id.clone())
+            .collect())
+    }
+
+    /// Fires `action` and stores the event (validate, hash and write in one
+    /// IndexedDB transaction); resolves to the stored event. A refused firing
+    /// stores nothing and throws why (`NOT_ENABLED` with `details.place`,
+    /// `has`, `needs`; `ROLE_DENIED`; `INHIBITED`; `CAPACITY_EXCEEDED`...).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Event>")]
+    pub fn fire(
+        &self,
+        action: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "AppendOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let prepared = action_from_js(&action, &options)
+            .and_then(|a| Ok((a, ts_from_js(&option(&options, "ts")?)?)));
+        let (action, ts) = match prepared {
+            Ok(p) => p,
+            Err(e) => return js_sys::Promise::reject(&e),
+        };
+        self.fire_actions(vec![action], ts, true)
+    }
+
+    /// Fires several actions in order, all in one transaction: all are
+    /// stored or none. Resolves to the stored events.
+    #[wasm_bindgen(js_name = fireBatch, unchecked_return_type = "Promise<Event[]>")]
+    pub fn fire_batch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "BatchAction[]")] actions: JsValue,
+        ts: Option<f64>,
+    ) -> js_sys::Promise {
+        let prepared = (|| {
+            if !js_sys::Array::is_array(&actions) {
+                return Err(bad_argument("fireBatch expects an array of {action, ...}"));
+            }
+            let list = js_sys::Array::from(&actions);
+            let mut out = Vec::with_capacity(list.length() as usize);
+            for item in list.iter() {
+                let name = option(&item, "action")?
+                    .as_string()
+                    .ok_or_else(|| bad_argument("each batch item needs action: string"))?;
+                out.push(action_from_js(&name, &item)?);
+            }
+            let ts = ts_from_js(&ts.map_or(JsValue::UNDEFINED, JsValue::from_f64))?;
+            Ok((out, ts))
+        })();
+        match prepared {
+            Ok((actions, ts)) => self.fire_actions(actions, ts, false),
+            Err(e) => js_sys::Promise::reject(&e),
+        }
+    }
+
+    /// Stored events with seq > `after` (default 0), at most `limit`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Event[]>")]
+    pub fn events(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "EventsOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let parsed = (|| {
+            let whole = |key: &str, max: f64| -> Result<Option<f64>, JsValue> {
+                let v = option(&options, key)?;
+                if v.is_undefined() || v.is_null() {
+                    return Ok(None);
+                }
+                match v.as_f64() {
+                    Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= max => {
+                        Ok(Some(n))
+                    }
+                    _ => Err(bad_argument(format!(
+                        "{key} must be a whole number from 0 to {max}"
+                    ))),
+                }
+            };
+            Ok::<_, JsValue>((
+                whole("after", MAX_TOKENS as f64)?.map_or(0, |n| n as u64),
+                whole("limit", u32::MAX as f64)?.map(|n| n as u32),
+            ))
+        })();
+        let (after, limit) = match parsed {
+            Ok(p) => p,
+            Err(e) => return js_sys::Promise::reject(&e),
+        };
+        let inner = self.inner.clone();
+        let id = self.id();
+        future_to_promise(
+            async move { to_js(&inner.events(&id, after, limit).await.map_err(js_err)?) },
+        )
+    }
+
+    /// Re-reads the head from the store (after other tabs appended).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn refresh(&self) -> js_sys::Promise {
+        let (inner, record) = (self.inner.clone(), self.record.clone());
+        let id = self.id();
+        future_to_promise(async move {
+            let fresh = inner.stream(&id).await.map_err(js_err)?;
+            *record.borrow_mut() = fresh;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
