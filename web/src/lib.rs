@@ -7,7 +7,7 @@
 //! nothing of the browser; everything here is wasm32 only, so natively this
 //! crate is empty and `cargo build --workspace` still works.
 //!
-//! Kept thin: each binding file wraps one domain type of the core, [`js`]
+//! Kept thin: each binding file wraps one domain type of the core, `js.rs`
 //! is the one place values cross between JS and Rust, and `error.rs` the one
 //! place Rust errors become JS `Error`s.
 #![cfg(target_arch = "wasm32")]
