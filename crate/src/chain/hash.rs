@@ -180,7 +180,6 @@ mod tests {
     /// implementation writes for the event's fields (all but `hash`), over
     /// strings mixing escapes, U+E000..U+FFFF and characters above U+FFFF,
     /// and integers up to 2^53 - 1.
-    #[cfg(not(target_arch = "wasm32"))]
     mod jcs {
         use proptest::prelude::*;
 

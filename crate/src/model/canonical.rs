@@ -239,7 +239,7 @@ mod tests {
 /// keys and strings mixing ASCII, escapes, U+E000..U+FFFF and characters
 /// above U+FFFF, and every number the project accepts (integers up to
 /// 2^53 - 1, coordinates over all of i32).
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(test)]
 mod jcs_props {
     use proptest::prelude::*;
 
