@@ -9,7 +9,7 @@
 //! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head)  |
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
-//! | `conflicts` | auto-increment       | a [`Conflict`](petrichain::store::Conflict); index `stream` |
+//! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
 //!
 //! [`Store::commit`] is ONE readwrite transaction over `streams` and
 //! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
@@ -46,7 +46,7 @@ use petrichain::store::{
 use petrichain::MAX_TOKENS;
 
 /// Version of the database layout. Raising it runs the upgrade in
-/// [`schema`]: rexie creates the stores and indexes a database lacks, so a
+/// `schema`: rexie creates the stores and indexes a database lacks, so a
 /// new version adds stores without touching the data already there.
 pub const SCHEMA_VERSION: u32 = 1;
 
