@@ -21,7 +21,7 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   benches=()
   for f in web/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
   # shellcheck disable=SC2086
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
+  RUSTC_WRAPPER="$WASM_RELEASE_WRAPPER" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
   $WASM_CARGO test -p petrichain-web --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS $WASM_RELEASE_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
     | tee /dev/stderr | grep -E '^BENCH' || true
 fi

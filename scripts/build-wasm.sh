@@ -5,11 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/wasm-env.sh
 profile=wasm-release; profile_flags="--profile wasm-release $WASM_RELEASE_FLAGS"
-rustflags="$WASM_RELEASE_RUSTFLAGS"
-if [ "${1:-}" = "--dev" ]; then profile=debug; profile_flags=; rustflags=; fi
+rustflags="$WASM_RELEASE_RUSTFLAGS"; wrapper="$WASM_RELEASE_WRAPPER"
+if [ "${1:-}" = "--dev" ]; then profile=debug; profile_flags=; rustflags=; wrapper="${RUSTC_WRAPPER:-}"; fi
 echo "[build] petrichain-web for wasm32 ($profile)"
 # shellcheck disable=SC2086
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$rustflags" \
+RUSTC_WRAPPER="$wrapper" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$rustflags" \
   $WASM_CARGO build -p petrichain-web --lib --target wasm32-unknown-unknown $profile_flags $WASM_CARGO_FLAGS
 # The cdylib is petrichain_web.wasm; the package keeps the names
 # pkg/petrichain.js and pkg/petrichain_bg.wasm.
