@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # RUSTC_WRAPPER for the shipped wasm build on the build-std route (set by
 # scripts/wasm-env.sh as WASM_RELEASE_WRAPPER; build-wasm.sh and bench.sh use
-# it). It marks every function of every wasm32 crate (std included) as
-# inlinable across crates, except sha2's.
+# it). That build's RUSTFLAGS mark every function of every wasm32 crate (std
+# included) as inlinable across crates (-Zcross-crate-inline-threshold=always,
+# in RUSTFLAGS so that cargo's fingerprints see it); this wrapper puts sha2
+# back to rustc's default (100).
 #
 # Why: the core and the web edge are two crates since the house split, which
 # left about 6 KB gzipped of duplicated or differently inlined code; cross-crate
-# inlining gives it back and more (2026-12-01: 297.3 -> 289.0 KB gzipped, the
-# store, verification and firing benchmarks unchanged or faster, see
-# BENCHMARKS.md). sha2 is left out because its compression function would
+# inlining gives it back and more (see BENCHMARKS.md, "House refactor: the
+# wasm build"). sha2 is left out because its compression function would
 # otherwise be compiled inside the callers at opt-level "z" instead of sha2's
 # own opt-level 3: chain verification fell from 280 k to 208 k events/s when
 # every crate had the flag.
@@ -20,7 +21,6 @@ set -euo pipefail
 rustc="$1"
 shift
 case " $* " in
-*" --crate-name sha2 "*) exec "$rustc" "$@" ;;
-*" --target wasm32-unknown-unknown "*) exec "$rustc" "$@" -Zcross-crate-inline-threshold=always ;;
+*" --crate-name sha2 "*) exec "$rustc" "$@" -Zcross-crate-inline-threshold=100 ;;
 *) exec "$rustc" "$@" ;;
 esac

@@ -24,8 +24,8 @@ else
   # `RuntimeError: unreachable` either way. About 30 KB gzipped.
   WASM_RELEASE_FLAGS="-Zbuild-std-features=optimize_for_size"
   # (-Zpanic_abort_tests lets bench.sh build its harnesses with it too.)
-  WASM_RELEASE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zpanic_abort_tests"
-  # Cross-crate inlining for every crate but sha2 (why: in the script).
+  WASM_RELEASE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zpanic_abort_tests -Zcross-crate-inline-threshold=always"
+  # ... except for sha2, which the wrapper puts back to the default (why: in the script).
   WASM_RELEASE_WRAPPER="$PWD/scripts/rustc-wasm-release.sh"
   export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
   lld=$(ls "$HOME"/.rustup/toolchains/*/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld 2>/dev/null | head -n1 || true)
