@@ -4,7 +4,7 @@
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use petrichain::chain::{hash, verify_events, Event};
 use petrichain::formats::json::import_json;
-use petrichain::store::{block_on, Action, Ledger, MemoryStore};
+use petrichain::store::{block_on, Action, Ledger};
 use sha2::{Digest, Sha256};
 
 const N: usize = 10_000;
@@ -76,7 +76,7 @@ fn benches(c: &mut Criterion) {
                 .collect();
             b.iter(|| {
                 block_on(async {
-                    let ledger = Ledger::new(MemoryStore::new());
+                    let ledger = Ledger::memory();
                     let id = ledger.put_model(&model).await.unwrap();
                     ledger.create_stream("s", &id).await.unwrap();
                     for chunk in actions.chunks(100) {

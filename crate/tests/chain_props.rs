@@ -1,5 +1,6 @@
 //! Property tests of the chain: random legal runs verify; any single-field
-//! tamper is detected at the tampered seq.
+//! tamper (signature, nonce, delta and root included) is detected at the
+//! tampered seq.
 
 use petrichain::chain::{verify_events, ChainError, Event};
 use petrichain::formats::json::import_json;
@@ -59,11 +60,8 @@ fn steps() -> impl Strategy<Value = Vec<(usize, u64, bool, String)>> {
 fn tamper(e: &mut Event, field: usize, salt: u64) {
     let other_hash = |h: &str| {
         let mut b = h.as_bytes().to_vec();
-        b[(salt % 64) as usize] = if b[(salt % 64) as usize] == b'0' {
-            b'1'
-        } else {
-            b'0'
-        };
+        let i = (salt % b.len() as u64) as usize;
+        b[i] = if b[i] == b'0' { b'1' } else { b'0' };
         String::from_utf8(b).unwrap()
     };
     match field {
@@ -83,10 +81,14 @@ fn tamper(e: &mut Event, field: usize, salt: u64) {
         7 => e.payload = format!("[{},{}]", e.payload, salt),
         8 => e.ts ^= 1 + salt % 1000,
         9 => e.prev = other_hash(&e.prev),
-        10 => {
-            let i = (salt as usize) % e.state.len();
-            e.state[i] += 1;
-        }
+        10 => match e.delta.len() {
+            0 => e.delta.push(("p".into(), salt % 9)),
+            n => e.delta[(salt as usize) % n].1 += 1,
+        },
+        11 => e.root = other_hash(&e.root),
+        12 => e.nonce = other_hash(&e.nonce),
+        13 => e.signer = other_hash(&e.signer),
+        14 => e.sig = other_hash(&e.sig),
         _ => e.hash = other_hash(&e.hash),
     }
 }
@@ -115,7 +117,7 @@ proptest! {
 
     #[test]
     fn any_single_field_tamper_is_found_at_its_seq(
-        steps in steps(), which in any::<prop::sample::Index>(), field in 0usize..12, salt in any::<u64>()
+        steps in steps(), which in any::<prop::sample::Index>(), field in 0usize..16, salt in any::<u64>()
     ) {
         let (model, mut events, _) = run(&steps);
         prop_assume!(!events.is_empty());

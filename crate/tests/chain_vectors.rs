@@ -1,17 +1,62 @@
 //! The test vectors of docs/chain-format.md, pinned: if the canonical
-//! encoding or the hash changes, this fails (and the docs must change too).
+//! encoding, the marking commitment, the hash or the signature changes, this
+//! fails (and the docs must change too). Version 1 vectors are kept too: a
+//! version 1 export still imports (upgraded) and verifies.
 
-use petrichain::chain::{hash, verify_events, Event, GENESIS_PREV};
+use std::cell::Cell;
+use std::rc::Rc;
+
+use petrichain::chain::{
+    hash, signed_message, verify_events, ChainError, Device, DeviceFuture, Event, SoftwareKey,
+    GENESIS_PREV,
+};
 use petrichain::formats::json::import_json;
-use petrichain::store::{block_on, Action, Ledger};
+use petrichain::store::{block_on, Action, Ledger, MemoryStore};
 
 /// The net of the vectors (docs/chain-format.md, "Test vectors").
 pub const NET: &str = r#"{"places":[{"id":"account","initial":100},{"id":"paid","capacity":50}],"transitions":[{"id":"pay","roles":["clerk"]}],"arcs":[{"source":"account","target":"pay"},{"source":"pay","target":"paid"}]}"#;
 
+/// RFC 8032, section 7.1, TEST 1: the fixed test key of the vectors.
+const TEST_SECRET: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+const TEST_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+/// The test key, with nonces 000102..0f, 101112..1f, ... instead of random
+/// ones, so that the vectors are reproducible.
+struct TestDevice {
+    key: SoftwareKey,
+    next: Cell<u8>,
+}
+
+impl Device for TestDevice {
+    fn public_key(&self) -> [u8; 32] {
+        self.key.public_key()
+    }
+    fn random(&self, out: &mut [u8]) -> Result<(), ChainError> {
+        let base = self.next.get();
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = base.wrapping_add(i as u8);
+        }
+        self.next.set(base.wrapping_add(16));
+        Ok(())
+    }
+    fn sign<'a>(&'a self, messages: &'a [Vec<u8>]) -> DeviceFuture<'a, Vec<[u8; 64]>> {
+        self.key.sign(messages)
+    }
+}
+
+fn test_device() -> TestDevice {
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(TEST_SECRET, &mut seed).unwrap();
+    TestDevice {
+        key: SoftwareKey::from_seed(&seed),
+        next: Cell::new(0),
+    }
+}
+
 fn vectors() -> (petrichain::Model, Vec<Event>) {
     let (model, _) = import_json(NET).unwrap();
     let events = block_on(async {
-        let ledger = Ledger::memory();
+        let ledger = Ledger::new(MemoryStore::new(), Rc::new(test_device()));
         let id = ledger.put_model(&model).await.unwrap();
         ledger.create_stream("book-1", &id).await.unwrap();
         ledger
@@ -48,7 +93,52 @@ fn the_documented_vectors_hold() {
     assert_eq!(events[0].prev, GENESIS_PREV);
     assert_eq!(hash::canonical_text(&events[1]), TEXT_2);
     assert_eq!(events[1].hash, HASH_2);
+    assert_eq!(events[0].signer, TEST_PUBLIC);
+    assert_eq!(events[0].sig, SIG_1);
+    assert_eq!(events[1].sig, SIG_2);
+    assert_eq!(
+        signed_message(HASH_1),
+        format!("petrichain:event:v2:{HASH_1}").into_bytes()
+    );
     verify_events(&model, "book-1", &events).unwrap();
+}
+
+/// The version 1 export of docs/chain-format.md ("Version 1") imports:
+/// verified under the version 1 rules, then upgraded and signed.
+#[test]
+fn the_documented_version_1_export_imports_upgraded() {
+    let (model, _) = import_json(NET).unwrap();
+    let file = format!(
+        "{{\"format\":\"petrichain-stream\",\"version\":1,\"stream\":\"book-1\",\"model\":\"{}\",\"net\":{}}}\n{V1_LINE_1}\n{V1_LINE_2}\n",
+        model.id(),
+        model.canonical_json()
+    );
+    let doc = include_str!("../../docs/chain-format.md");
+    for needle in [V1_LINE_1, V1_LINE_2] {
+        assert!(doc.contains(needle), "docs/chain-format.md lacks {needle}");
+    }
+    block_on(async {
+        let ledger = Ledger::new(MemoryStore::new(), Rc::new(test_device()));
+        let report = ledger.import_jsonl(&file).await.unwrap();
+        assert_eq!((report.version, report.events, report.added), (1, 2, 2));
+        let events = ledger.all_events("book-1").await.unwrap();
+        assert_eq!(
+            events[1].delta,
+            vec![("account".into(), 65), ("paid".into(), 35)]
+        );
+        assert_eq!(events[0].actor, "Zoë \"Z\" \\ \n");
+        assert_eq!(
+            events[0].nonce,
+            petrichain::chain::v1::upgrade_nonce(V1_HASH_1)
+        );
+        assert_eq!(ledger.verify(None).await.unwrap()[0].marking, vec![65, 35]);
+        // The same file again changes nothing: the upgrade is deterministic.
+        assert_eq!(ledger.import_jsonl(&file).await.unwrap().added, 0);
+        // A version 1 file with one byte changed is refused with its seq.
+        let bad = file.replace("\"ts\":1700000000001", "\"ts\":1700000000002");
+        let err = Ledger::memory().import_jsonl(&bad).await.unwrap_err();
+        assert_eq!((err.code(), err.seq()), ("HASH_MISMATCH", Some(2)));
+    });
 }
 
 /// docs/chain-format.md shows these same vectors.
@@ -85,7 +175,13 @@ fn print_vectors() {
 }
 
 const MODEL_ID: &str = "ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342";
-const TEXT_1: &str = r#"{"action":"pay","actor":"Zoë \"Z\" \\ \n","model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","multiple":30,"payload":"{\"ref\":\"inv-7\",\"amount\":123456789012345678901234567890,\"note\":\"\\u00e9 é 😀\"}","prev":"0000000000000000000000000000000000000000000000000000000000000000","roles":["auditor","clerk"],"seq":1,"state":[70,30],"stream":"book-1","ts":1700000000000}"#;
-const HASH_1: &str = "2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f";
-const TEXT_2: &str = r#"{"action":"pay","actor":"","model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","multiple":5,"payload":"null","prev":"2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f","roles":["*"],"seq":2,"state":[65,35],"stream":"book-1","ts":1700000000001}"#;
-const HASH_2: &str = "00b90a8def752fdd4ff756413801ae3bc262d1fab0639d528b2345cff0fbbea3";
+const TEXT_1: &str = r#"{"action":"pay","actor":"Zoë \"Z\" \\ \n","delta":[["account",70],["paid",30]],"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","multiple":30,"nonce":"000102030405060708090a0b0c0d0e0f","payload":"{\"ref\":\"inv-7\",\"amount\":123456789012345678901234567890,\"note\":\"\\u00e9 é 😀\"}","prev":"0000000000000000000000000000000000000000000000000000000000000000","roles":["auditor","clerk"],"root":"82c4f12ff441b58eed4d68c89f9f383aaea9ee232e145933b91e982b47431110","seq":1,"signer":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a","stream":"book-1","ts":1700000000000,"v":2}"#;
+const HASH_1: &str = "a5373a2f54fbdb0adcf5e22517695cd1cb329cb6a8a57a7d7be55917e7fa0e76";
+const SIG_1: &str = "31ac9be6e5ff5c4d1ef7164aa7934015877e0f954978407a18900885a514f38feb8a8601b22330ba28c58c468292ec28ae3ad42ee888e4e5d838c028d62f2c0e";
+const TEXT_2: &str = r#"{"action":"pay","actor":"","delta":[["account",65],["paid",35]],"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","multiple":5,"nonce":"101112131415161718191a1b1c1d1e1f","payload":"null","prev":"a5373a2f54fbdb0adcf5e22517695cd1cb329cb6a8a57a7d7be55917e7fa0e76","roles":["*"],"root":"aecdc5ed674eaf314d91a9af6e34d0e3f686dbc14acc381cab03e6cd1f173efd","seq":2,"signer":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a","stream":"book-1","ts":1700000000001,"v":2}"#;
+const HASH_2: &str = "c2f141e395af7383ab7d1fe5dc949ca5fe9e83204f3904ca743263a7ee2ee56d";
+const SIG_2: &str = "1578297328b6568c95d366689b9c8b7799371d673701ff7539e0233a97a86616105fcfdadc8f90ac862ed4ad973b61875e8e6aeda4351c8b33951658bf255708";
+
+const V1_HASH_1: &str = "2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f";
+const V1_LINE_1: &str = r#"{"stream":"book-1","seq":1,"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","action":"pay","multiple":30,"actor":"Zoë \"Z\" \\ \n","roles":["auditor","clerk"],"payload":"{\"ref\":\"inv-7\",\"amount\":123456789012345678901234567890,\"note\":\"\\u00e9 é 😀\"}","ts":1700000000000,"prev":"0000000000000000000000000000000000000000000000000000000000000000","state":[70,30],"hash":"2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f"}"#;
+const V1_LINE_2: &str = r#"{"stream":"book-1","seq":2,"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","action":"pay","multiple":5,"actor":"","roles":["*"],"payload":"null","ts":1700000000001,"prev":"2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f","state":[65,35],"hash":"00b90a8def752fdd4ff756413801ae3bc262d1fab0639d528b2345cff0fbbea3"}"#;

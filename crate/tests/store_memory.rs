@@ -4,29 +4,39 @@ mod suite;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
-use petrichain::chain::Event;
+use petrichain::chain::{Event, SoftwareKey};
 use petrichain::store::{block_on, Ledger, MemoryStore};
 use suite::Backend;
 
-/// Ledgers by name; opening one again is a new connection to the same data.
+/// Ledgers by name, each with its device key; opening one again is a new
+/// connection to the same data, signing with the same key.
 #[derive(Default)]
-struct Memory(RefCell<HashMap<String, MemoryStore>>);
+struct Memory(RefCell<HashMap<String, (MemoryStore, Rc<SoftwareKey>)>>);
 
 impl Memory {
+    fn entry(&self, name: &str) -> (MemoryStore, Rc<SoftwareKey>) {
+        let mut all = self.0.borrow_mut();
+        let (store, key) = all.entry(name.to_string()).or_insert_with(|| {
+            (
+                MemoryStore::new(),
+                Rc::new(SoftwareKey::generate().unwrap()),
+            )
+        });
+        (store.connect(), key.clone())
+    }
+
     fn root(&self, name: &str) -> MemoryStore {
-        self.0
-            .borrow_mut()
-            .entry(name.to_string())
-            .or_default()
-            .connect()
+        self.entry(name).0
     }
 }
 
 impl Backend for Memory {
     type S = MemoryStore;
     async fn open(&self, name: &str) -> Ledger<MemoryStore> {
-        Ledger::new(self.root(name))
+        let (store, key) = self.entry(name);
+        Ledger::new(store, key)
     }
     async fn tamper(
         &self,
@@ -35,8 +45,8 @@ impl Backend for Memory {
         seq: u64,
         edit: &dyn Fn(&mut serde_json::Value),
     ) -> bool {
-        let store = self.root(name);
-        let ledger = Ledger::new(store.connect());
+        let (store, key) = self.entry(name);
+        let ledger = Ledger::new(store.connect(), key);
         let e = ledger
             .events(stream, seq - 1, Some(1))
             .await

@@ -454,7 +454,6 @@ fn a_remote_event_the_net_refuses_is_refused_even_with_a_correct_hash() {
         forged.seq = 2;
         forged.prev = page.events[0].hash.clone();
         forged.roles = vec![]; // sell needs the clerk role
-        forged.state = vec![1, 2];
         forged.hash = hash::event_hash(&forged);
         page.events.push(forged);
         struct Fixed(MemoryBackend, EventPage);
@@ -652,10 +651,11 @@ fn re_pushing_an_acknowledged_batch_is_idempotent() {
         run(&d, &backend, "till").await.unwrap();
         d.fire("till", &sell("d"), 3).await.unwrap();
         run(&d, &backend, "till").await.unwrap();
-        let e = ledger_with(SHOP, "till").await;
-        e.fire_batch("till", &[sell("c"), sell("c")], 1)
-            .await
-            .unwrap();
+        // e holds a copy of c's two events (restored from c's export) and
+        // sees a stale pull, so it re-sends them.
+        let e = Ledger::memory();
+        let copy = c.export_jsonl("till").await.unwrap();
+        e.import_jsonl(&copy).await.unwrap();
         assert_eq!(chain(&e, "till").await, chain(&c, "till").await);
         let r = run(&e, &Faulty::with(&backend, Fault::StalePull), "till")
             .await
@@ -664,6 +664,46 @@ fn re_pushing_an_acknowledged_batch_is_idempotent() {
         let r = run(&e, &backend, "till").await.unwrap();
         assert_eq!(r.pulled, 1);
         assert_eq!(chain(&e, "till").await, backend.events("till"));
+    });
+}
+
+/// Two devices, offline, record the same action by the same actor with the
+/// same payload and ts on the same head (or with every default, in the same
+/// millisecond). Before chain format v2 the second was taken for a
+/// duplicate of the first and silently dropped; now both are kept.
+#[test]
+fn the_same_offline_action_on_two_devices_is_kept_twice() {
+    block_on(async {
+        for action in [sell("ann"), Action::new("sell").roles(["clerk"])] {
+            let backend = MemoryBackend::new("mem://twins");
+            let a = ledger_with(SHOP, "till").await;
+            a.fire("till", &sell("first"), 1).await.unwrap();
+            run(&a, &backend, "till").await.unwrap();
+            let b = Ledger::memory();
+            run(&b, &backend, "till").await.unwrap();
+            a.fire("till", &action, 1_700_000_000_000).await.unwrap();
+            b.fire("till", &action, 1_700_000_000_000).await.unwrap();
+            run(&a, &backend, "till").await.unwrap();
+            let r = run(&b, &backend, "till").await.unwrap();
+            assert_eq!((r.rebased, r.conflicts, r.duplicates), (1, 0, 0));
+            run(&a, &backend, "till").await.unwrap();
+            for ledger in [&a, &b] {
+                let head = ledger.stream("till").await.unwrap();
+                assert_eq!(head.seq, 3);
+                assert_eq!(head.state, vec![3, 0], "sold 3 of 3 (places sold, stock)");
+            }
+            assert_eq!(chain(&a, "till").await, chain(&b, "till").await);
+            assert_eq!(backend.events("till").len(), 3);
+            let signers: Vec<String> = chain(&a, "till")
+                .await
+                .into_iter()
+                .map(|e| e.signer)
+                .collect();
+            assert_eq!(
+                signers,
+                vec![a.device_key(), a.device_key(), b.device_key()]
+            );
+        }
     });
 }
 

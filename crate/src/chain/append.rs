@@ -1,14 +1,19 @@
 //! The one append path: fire an action on a marking, then build, seal and
 //! chain its event. The ledger's appends and the sync rebase both go through
-//! a [`Chainer`], so an event is put together in exactly one place.
+//! a [`Chainer`], so an event is put together in exactly one place. Events
+//! come out sealed (hashed) but not signed: signing may wait on the
+//! platform (WebCrypto), so [`sign_events`] runs after, outside any storage
+//! transaction.
 
 use super::hash::{next_seq, seal};
-use super::{ChainError, Event, Head};
-use crate::engine::{FireError, Marking};
+use super::sign::{signed_message, Device};
+use super::state::TipState;
+use super::{ChainError, Event, Head, FORMAT_VERSION};
+use crate::engine::FireError;
 use crate::model::Model;
 
 /// What to append: every field of an event that the chainer does not set
-/// (it sets stream, seq, model, prev, state and hash).
+/// (it sets v, stream, seq, model, prev, delta, root, signer and hash).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Draft<'a> {
     /// Transition id.
@@ -23,10 +28,13 @@ pub(crate) struct Draft<'a> {
     pub payload: &'a str,
     /// Time to record.
     pub ts: u64,
+    /// The nonce to keep (a rebased event keeps its own); `None` draws a
+    /// new one from the device.
+    pub nonce: Option<&'a str>,
 }
 
 impl<'a> Draft<'a> {
-    /// The same action, actor, roles, payload and ts as `event`.
+    /// The same action, actor, roles, payload, ts and nonce as `event`.
     pub fn of(event: &'a Event) -> Self {
         Draft {
             action: &event.action,
@@ -35,6 +43,7 @@ impl<'a> Draft<'a> {
             roles: &event.roles,
             payload: &event.payload,
             ts: event.ts,
+            nonce: Some(&event.nonce),
         }
     }
 }
@@ -43,28 +52,42 @@ impl<'a> Draft<'a> {
 pub(crate) struct Chainer<'m> {
     model: &'m Model,
     stream: &'m str,
-    marking: Marking,
+    device: &'m dyn Device,
+    signer: String,
+    state: TipState,
     seq: u64,
     prev: String,
     buf: Vec<u8>,
+    delta: Vec<(usize, u64)>,
 }
 
 impl<'m> Chainer<'m> {
-    /// Starts after `head`, in `marking` (the marking reached at `head`).
-    pub fn new(model: &'m Model, stream: &'m str, head: Head, marking: Marking) -> Self {
+    /// Starts after `head`, in `state` (the marking reached at `head`), for
+    /// events signed by `device`.
+    pub fn new(
+        model: &'m Model,
+        stream: &'m str,
+        device: &'m dyn Device,
+        head: Head,
+        state: TipState,
+    ) -> Self {
         Chainer {
             model,
             stream,
-            marking,
+            device,
+            signer: hex::encode(device.public_key()),
+            state,
             seq: head.seq,
             prev: head.hash,
             buf: Vec::with_capacity(512),
+            delta: Vec::new(),
         }
     }
 
     /// Fires `draft` with the net and returns its event, chained after the
-    /// previous one and sealed. A refusal (of the net, or a full stream)
-    /// changes nothing; the net's refusal is [`ChainError::Fire`].
+    /// previous one and sealed (its `sig` empty until [`sign_events`]). A
+    /// refusal (of the net, or a full stream) changes nothing; the net's
+    /// refusal is [`ChainError::Fire`].
     pub fn append(&mut self, draft: Draft<'_>) -> Result<Event, ChainError> {
         let model = self.model;
         let t =
@@ -79,13 +102,24 @@ impl<'m> Chainer<'m> {
             Ok(seq) => seq,
             Err(full) => {
                 // The net's refusal comes first, as it always has.
-                model.check(&self.marking, t, draft.multiple, &roles)?;
+                model.check(self.state.marking(), t, draft.multiple, &roles)?;
                 return Err(full);
             }
         };
-        model.fire_in_place(&mut self.marking, t, draft.multiple, &roles)?;
+        let nonce = match draft.nonce {
+            Some(n) => n.to_string(),
+            None => {
+                let mut bytes = [0u8; 16];
+                self.device.random(&mut bytes)?;
+                hex::encode(bytes)
+            }
+        };
+        self.state
+            .fire(model, t, draft.multiple, &roles, &mut self.delta)?;
         self.seq = seq;
+        let places = model.places();
         let mut e = Event {
+            v: FORMAT_VERSION,
             stream: self.stream.to_string(),
             seq,
             model: model.id().to_string(),
@@ -95,32 +129,66 @@ impl<'m> Chainer<'m> {
             roles: draft.roles.to_vec(),
             payload: draft.payload.to_string(),
             ts: draft.ts,
+            nonce,
             prev: std::mem::take(&mut self.prev),
-            state: self.marking.0.clone(),
+            delta: self
+                .delta
+                .iter()
+                .map(|&(p, n)| (places[p].id.clone(), n))
+                .collect(),
+            root: self.state.root_hex(),
+            signer: self.signer.clone(),
             hash: String::new(),
+            sig: String::new(),
         };
         seal(&mut e, &mut self.buf);
         self.prev.clone_from(&e.hash);
         Ok(e)
     }
 
-    /// Where the chain ends now and the marking there.
-    pub fn finish(self) -> (Head, Marking) {
+    /// Where the chain ends now and the state there.
+    pub fn finish(self) -> (Head, TipState) {
         (
             Head {
                 seq: self.seq,
                 hash: self.prev,
             },
-            self.marking,
+            self.state,
         )
     }
+}
+
+/// Signs sealed events with `device`, all in one request to it.
+pub(crate) async fn sign_events(
+    device: &dyn Device,
+    events: &mut [Event],
+) -> Result<(), ChainError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let messages: Vec<Vec<u8>> = events.iter().map(|e| signed_message(&e.hash)).collect();
+    let sigs = device.sign(&messages).await?;
+    if sigs.len() != events.len() {
+        return Err(ChainError::Storage {
+            message: format!(
+                "the device returned {} signatures for {} events",
+                sigs.len(),
+                events.len()
+            ),
+        });
+    }
+    for (e, sig) in events.iter_mut().zip(sigs) {
+        e.sig = hex::encode(sig);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::{hash, verify_events, GENESIS_PREV};
+    use crate::chain::{hash, verify_events, SoftwareKey, GENESIS_PREV};
     use crate::formats::json::import_json;
+    use crate::store::block_on;
 
     fn coin() -> Model {
         import_json(
@@ -140,22 +208,30 @@ mod tests {
             roles: &[],
             payload: "null",
             ts: 7,
+            nonce: None,
         }
+    }
+
+    fn start(model: &Model) -> TipState {
+        TipState::new(model, model.initial_marking())
     }
 
     #[test]
     fn appends_a_sealed_chained_event_and_refuses_without_change() {
         let model = coin();
-        let mut c = Chainer::new(&model, "s", Head::zero(), model.initial_marking());
-        let e = c.append(draft("spend")).unwrap();
+        let key = SoftwareKey::from_seed(&[1; 32]);
+        let mut c = Chainer::new(&model, "s", &key, Head::zero(), start(&model));
+        let mut e = c.append(draft("spend")).unwrap();
         assert_eq!((e.seq, e.prev.as_str()), (1, GENESIS_PREV));
-        assert_eq!(e.state, vec![0, 1]);
+        assert_eq!(e.delta, vec![("coin".into(), 0), ("spent".into(), 1)]);
         assert_eq!(e.hash, hash::event_hash(&e));
+        assert_eq!(e.signer, hex::encode(key.public_key()));
+        assert_eq!(e.nonce.len(), 32);
         let err = c.append(draft("spend")).unwrap_err();
         assert_eq!(err.code(), "NOT_ENABLED");
         let err = c.append(draft("mint")).unwrap_err();
         assert_eq!(err.code(), "UNKNOWN_TRANSITION");
-        let (head, marking) = c.finish();
+        let (head, state) = c.finish();
         assert_eq!(
             head,
             Head {
@@ -163,27 +239,53 @@ mod tests {
                 hash: e.hash.clone()
             }
         );
-        assert_eq!(marking.0, vec![0, 1]);
+        assert_eq!(state.marking().0, vec![0, 1]);
+        assert_eq!(e.root, state.root_hex());
+        // Unsigned, it does not verify (no sig); signed, it does.
+        assert_eq!(
+            verify_events(&model, "s", std::slice::from_ref(&e))
+                .unwrap_err()
+                .code(),
+            "INVALID_EVENT"
+        );
+        block_on(sign_events(&key, std::slice::from_mut(&mut e))).unwrap();
         assert_eq!(verify_events(&model, "s", &[e]).unwrap().events, 1);
+    }
+
+    #[test]
+    fn the_same_firing_twice_makes_two_events() {
+        let model = coin();
+        let key = SoftwareKey::from_seed(&[1; 32]);
+        let a = Chainer::new(&model, "s", &key, Head::zero(), start(&model))
+            .append(draft("spend"))
+            .unwrap();
+        let b = Chainer::new(&model, "s", &key, Head::zero(), start(&model))
+            .append(draft("spend"))
+            .unwrap();
+        assert_ne!(a.nonce, b.nonce);
+        assert_ne!(a.hash, b.hash);
     }
 
     #[test]
     fn a_full_stream_reports_the_net_first_and_changes_nothing() {
         let model = coin();
+        let key = SoftwareKey::from_seed(&[1; 32]);
         let full = Head {
             seq: crate::model::MAX_TOKENS,
             hash: GENESIS_PREV.into(),
         };
-        let mut c = Chainer::new(&model, "s", full.clone(), model.initial_marking());
+        let mut c = Chainer::new(&model, "s", &key, full.clone(), start(&model));
         assert_eq!(
             c.append(draft("spend")).unwrap_err().code(),
             "INVALID_INPUT"
         );
-        let mut empty = Chainer::new(&model, "s", full.clone(), Marking(vec![0, 1]));
+        let spent = TipState::new(&model, crate::engine::Marking(vec![0, 1]));
+        let mut empty = Chainer::new(&model, "s", &key, full.clone(), spent);
         assert_eq!(
             empty.append(draft("spend")).unwrap_err().code(),
             "NOT_ENABLED"
         );
-        assert_eq!(c.finish(), (full, model.initial_marking()));
+        let (head, state) = c.finish();
+        assert_eq!((head, state), (full, start(&model)));
     }
 }

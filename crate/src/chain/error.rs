@@ -65,19 +65,47 @@ pub enum ChainError {
         /// The engine's reason.
         reason: FireError,
     },
-    /// Verification: the stored state is not the marking reached by replay.
+    /// Verification: the counts an event says it changed (`delta`) are not
+    /// the ones replay changed (or a stored head's marking is not the one
+    /// replay reached).
     #[error("stream '{stream}', seq {seq}: state mismatch at place '{place}' (stored {stored:?}, replay gives {computed:?})")]
     StateMismatch {
         /// The stream.
         stream: String,
         /// The first bad event.
         seq: u64,
-        /// First place whose count differs (empty if the lengths differ).
+        /// First place whose count differs.
         place: String,
-        /// The stored state.
+        /// The stored counts (the event's `delta` counts, or the head's marking).
         stored: Vec<u64>,
-        /// The marking replay reached.
+        /// The counts replay reached, likewise.
         computed: Vec<u64>,
+    },
+    /// Verification: the marking root is not the commitment of the replayed
+    /// marking (docs/chain-format.md, "The marking commitment").
+    #[error("stream '{stream}', seq {seq}: marking commitment mismatch (stored root {stored}, replay gives {computed})")]
+    CommitmentMismatch {
+        /// The stream.
+        stream: String,
+        /// The first bad event.
+        seq: u64,
+        /// The event's `root`.
+        stored: String,
+        /// The root of the replayed marking.
+        computed: String,
+    },
+    /// Verification: the signature is missing, malformed or not the
+    /// signer's signature of the event's hash.
+    #[error("stream '{stream}', seq {seq}: bad signature by {signer}: {message}")]
+    BadSignature {
+        /// The stream.
+        stream: String,
+        /// The first bad event.
+        seq: u64,
+        /// The event's `signer`.
+        signer: String,
+        /// What is wrong.
+        message: String,
     },
     /// Verification: an event names another stream than the one verified.
     #[error("seq {seq}: event belongs to stream '{found}', expected '{expected}'")]
@@ -230,6 +258,8 @@ impl ChainError {
             ChainError::SeqGap { .. } => "SEQ_GAP",
             ChainError::ActionRejected { .. } => "ACTION_REJECTED",
             ChainError::StateMismatch { .. } => "STATE_MISMATCH",
+            ChainError::CommitmentMismatch { .. } => "COMMITMENT_MISMATCH",
+            ChainError::BadSignature { .. } => "BAD_SIGNATURE",
             ChainError::WrongStream { .. } => "WRONG_STREAM",
             ChainError::WrongModel { .. } => "WRONG_MODEL",
             ChainError::HeadMismatch { .. } => "HEAD_MISMATCH",
@@ -257,6 +287,8 @@ impl ChainError {
             | ChainError::BrokenLink { seq, .. }
             | ChainError::ActionRejected { seq, .. }
             | ChainError::StateMismatch { seq, .. }
+            | ChainError::CommitmentMismatch { seq, .. }
+            | ChainError::BadSignature { seq, .. }
             | ChainError::WrongStream { seq, .. }
             | ChainError::WrongModel { seq, .. }
             | ChainError::InvalidEvent { seq, .. }

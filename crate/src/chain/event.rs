@@ -14,15 +14,21 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// Longest stream id, actor, action or role name accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 1024;
 
-/// One accepted firing, chained to the one before it.
+/// The chain format version of [`Event`] (docs/chain-format.md).
+pub const FORMAT_VERSION: u8 = 2;
+
+/// One accepted firing, chained to the one before it, signed by the device
+/// that fired it.
 ///
-/// Serialises (JSON lines, JS objects) with exactly these field names. The
-/// payload is kept as the exact JSON text the caller gave (a string holding
-/// JSON), so that it survives storage and export byte for byte, big numbers
-/// included.
+/// Serialises (JSON lines, JS objects) with exactly these field names, in
+/// this order. The payload is kept as the exact JSON text the caller gave (a
+/// string holding JSON), so that it survives storage and export byte for
+/// byte, big numbers included.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
+    /// Chain format version: [`FORMAT_VERSION`].
+    pub v: u8,
     /// Id of the stream the event belongs to.
     pub stream: String,
     /// Position in the stream, from 1, without gaps.
@@ -42,14 +48,26 @@ pub struct Event {
     pub payload: String,
     /// Milliseconds since the Unix epoch, as supplied by the caller.
     pub ts: u64,
+    /// 128 random bits (32 lowercase hex digits) from the device's secure
+    /// generator: two firings are never the same event, even with the same
+    /// action, payload and ts on the same head.
+    pub nonce: String,
     /// Hash of the previous event, or [`GENESIS_PREV`] for seq 1.
     pub prev: String,
-    /// Token counts after the event, one per place, in the model's place order
-    /// (places sorted by id).
-    pub state: Vec<u64>,
+    /// The counts the event changed, `[place, count after]`, in the model's
+    /// place order; places it left as they were are absent.
+    pub delta: Vec<(String, u64)>,
+    /// Root of the marking's Merkle tree after the event
+    /// ([`crate::chain::MarkingTree`]), lowercase hex.
+    pub root: String,
+    /// Ed25519 public key of the device that signed it, lowercase hex.
+    pub signer: String,
     /// SHA-256 (lowercase hex) of the canonical encoding of every other field
-    /// (see [`crate::chain::hash`]).
+    /// but `sig` (see [`crate::chain::hash`]).
     pub hash: String,
+    /// Ed25519 signature by `signer` of the hash (see
+    /// [`crate::chain::signed_message`]), lowercase hex.
+    pub sig: String,
 }
 
 /// Checks that `text` is one JSON value no larger than [`MAX_PAYLOAD_BYTES`].
@@ -89,7 +107,12 @@ pub fn check_id(field: &'static str, value: &str, allow_empty: bool) -> Result<(
 
 /// Whether `s` is 64 lowercase hex digits.
 pub(crate) fn is_hash_hex(s: &str) -> bool {
-    s.len() == 64
+    is_hex(s, 64)
+}
+
+/// Whether `s` is `len` lowercase hex digits.
+pub(crate) fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
@@ -117,16 +140,26 @@ impl Event {
         if self.multiple == 0 {
             return Err(bad("multiple", "must be at least 1".into()));
         }
-        if let Some(n) = self.state.iter().find(|&&n| n > MAX_TOKENS) {
-            return Err(bad("state", format!("count {n} is above 2^53-1")));
+        if self.v != FORMAT_VERSION {
+            return Err(bad(
+                "v",
+                format!("is {}, this reader knows version {FORMAT_VERSION}", self.v),
+            ));
         }
-        for (field, v) in [
-            ("prev", &self.prev),
-            ("hash", &self.hash),
-            ("model", &self.model),
+        if let Some((p, n)) = self.delta.iter().find(|(_, n)| *n > MAX_TOKENS) {
+            return Err(bad("delta", format!("count {n} of '{p}' is above 2^53-1")));
+        }
+        for (field, v, len) in [
+            ("prev", &self.prev, 64),
+            ("hash", &self.hash, 64),
+            ("model", &self.model, 64),
+            ("root", &self.root, 64),
+            ("signer", &self.signer, 64),
+            ("nonce", &self.nonce, 32),
+            ("sig", &self.sig, 128),
         ] {
-            if !is_hash_hex(v) {
-                return Err(bad(field, "must be 64 lowercase hex digits".into()));
+            if !is_hex(v, len) {
+                return Err(bad(field, format!("must be {len} lowercase hex digits")));
             }
         }
         for (field, v) in [("stream", &self.stream), ("action", &self.action)] {

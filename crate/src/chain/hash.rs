@@ -1,11 +1,12 @@
 //! The canonical encoding of an event and its SHA-256.
 //!
 //! The hashed text is RFC 8785 (JCS) JSON of an object holding every field of
-//! the event except `hash`, keys in sorted order, no whitespace:
+//! the event except `hash` and `sig`, keys in sorted order, no whitespace:
 //!
 //! ```text
-//! {"action":S,"actor":S,"model":S,"multiple":N,"payload":S,"prev":S,
-//!  "roles":[S,...],"seq":N,"state":[N,...],"stream":S,"ts":N}
+//! {"action":S,"actor":S,"delta":[[S,N],...],"model":S,"multiple":N,
+//!  "nonce":S,"payload":S,"prev":S,"roles":[S,...],"root":S,"seq":N,
+//!  "signer":S,"stream":S,"ts":N,"v":2}
 //! ```
 //!
 //! (one line, no spaces). `S` is a JSON string escaped as `JSON.stringify`
@@ -23,16 +24,30 @@ use sha2::{Digest, Sha256};
 use super::{ChainError, Event};
 use crate::model::MAX_TOKENS;
 
-/// Appends the canonical encoding of `event` (every field but `hash`) to `out`.
+/// Appends the canonical encoding of `event` (every field but `hash` and
+/// `sig`) to `out`.
 pub fn encode(event: &Event, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"action\":");
     string(&event.action, out);
     out.extend_from_slice(b",\"actor\":");
     string(&event.actor, out);
-    out.extend_from_slice(b",\"model\":");
+    out.extend_from_slice(b",\"delta\":[");
+    for (i, (place, n)) in event.delta.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        string(place, out);
+        out.push(b',');
+        number(*n, out);
+        out.push(b']');
+    }
+    out.extend_from_slice(b"],\"model\":");
     string(&event.model, out);
     out.extend_from_slice(b",\"multiple\":");
     number(event.multiple, out);
+    out.extend_from_slice(b",\"nonce\":");
+    string(&event.nonce, out);
     out.extend_from_slice(b",\"payload\":");
     string(&event.payload, out);
     out.extend_from_slice(b",\"prev\":");
@@ -44,19 +59,18 @@ pub fn encode(event: &Event, out: &mut Vec<u8>) {
         }
         string(role, out);
     }
-    out.extend_from_slice(b"],\"seq\":");
+    out.extend_from_slice(b"],\"root\":");
+    string(&event.root, out);
+    out.extend_from_slice(b",\"seq\":");
     number(event.seq, out);
-    out.extend_from_slice(b",\"state\":[");
-    for (i, &n) in event.state.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        number(n, out);
-    }
-    out.extend_from_slice(b"],\"stream\":");
+    out.extend_from_slice(b",\"signer\":");
+    string(&event.signer, out);
+    out.extend_from_slice(b",\"stream\":");
     string(&event.stream, out);
     out.extend_from_slice(b",\"ts\":");
     number(event.ts, out);
+    out.extend_from_slice(b",\"v\":");
+    number(u64::from(event.v), out);
     out.push(b'}');
 }
 
@@ -80,7 +94,7 @@ pub fn event_hash(event: &Event) -> String {
     hex::encode(digest_with(event, &mut Vec::with_capacity(256)))
 }
 
-fn number(mut n: u64, out: &mut Vec<u8>) {
+pub(crate) fn number(mut n: u64, out: &mut Vec<u8>) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -94,7 +108,7 @@ fn number(mut n: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(&digits[i..]);
 }
 
-fn string(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();
@@ -208,12 +222,13 @@ mod tests {
             #![proptest_config(ProptestConfig::with_cases(512))]
             #[test]
             fn hashed_text_is_rfc_8785(
-                strings in proptest::collection::vec(text(), 6),
+                strings in proptest::collection::vec(text(), 10),
                 roles in proptest::collection::vec(text(), 0..3),
                 ints in proptest::collection::vec(int(), 3),
-                state in proptest::collection::vec(int(), 0..4),
+                delta in proptest::collection::vec((text(), int()), 0..4),
             ) {
                 let event = Event {
+                    v: 2,
                     stream: strings[0].clone(),
                     seq: ints[0],
                     model: strings[1].clone(),
@@ -223,12 +238,17 @@ mod tests {
                     roles,
                     payload: strings[4].clone(),
                     ts: ints[2],
+                    nonce: strings[6].clone(),
                     prev: strings[5].clone(),
-                    state,
+                    delta,
+                    root: strings[7].clone(),
+                    signer: strings[8].clone(),
                     hash: String::new(),
+                    sig: strings[9].clone(),
                 };
                 let mut value = serde_json::to_value(&event).unwrap();
                 value.as_object_mut().unwrap().remove("hash");
+                value.as_object_mut().unwrap().remove("sig");
                 let theirs = serde_json_canonicalizer::to_string(&value).unwrap();
                 prop_assert_eq!(canonical_text(&event), theirs);
             }

@@ -2,24 +2,27 @@
 //! its net, then one event per line, in seq order.
 //!
 //! ```text
-//! {"format":"petrichain-stream","version":1,"stream":"game-1","model":"<id>","net":{...canonical model...}}
-//! {"stream":"game-1","seq":1,...,"hash":"..."}
+//! {"format":"petrichain-stream","version":2,"stream":"game-1","model":"<id>","net":{...canonical model...}}
+//! {"v":2,"stream":"game-1","seq":1,...,"hash":"...","sig":"..."}
 //! ```
 //!
 //! The file is self-contained: a reader rebuilds the net from `net`, checks
 //! that its id is `model`, and verifies every event by replay
-//! ([`parse`] does all of it and fails on the first problem).
+//! ([`parse`] does all of it and fails on the first problem). Files of
+//! version 1 (events with `state`, unsigned) are read too: verified under
+//! their own rules ([`super::v1`]) and handed back for upgrading.
 
 use serde::Deserialize;
 
+use super::v1::{self, EventV1};
 use super::{ChainError, Event, Verified, Verifier};
 use crate::formats::json::import_json;
 use crate::model::Model;
 
 /// Value of the header's `format` field.
 pub const FORMAT: &str = "petrichain-stream";
-/// Version of the JSON-lines format.
-pub const VERSION: u32 = 1;
+/// Version of the JSON-lines format written (the chain format's).
+pub const VERSION: u32 = 2;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +52,21 @@ pub fn write(model: &Model, stream: &str, events: &[Event], out: &mut String) {
     }
 }
 
+/// The events of a parsed file.
+#[derive(Debug)]
+pub enum Chain {
+    /// Version 2 events, fully verified.
+    V2 {
+        /// The events.
+        events: Vec<Event>,
+        /// The verification summary.
+        verified: Verified,
+    },
+    /// Version 1 events, verified under the version 1 rules, to be upgraded
+    /// ([`super::v1`]) before they are stored.
+    V1(Vec<EventV1>),
+}
+
 /// A parsed and fully verified JSON-lines file.
 #[derive(Debug)]
 pub struct Parsed {
@@ -56,10 +74,8 @@ pub struct Parsed {
     pub model: Model,
     /// The stream id.
     pub stream: String,
-    /// Every event, verified by replay.
-    pub events: Vec<Event>,
-    /// The verification summary.
-    pub verified: Verified,
+    /// The events.
+    pub chain: Chain,
 }
 
 /// Parses a file and verifies every event; fails on the first problem
@@ -76,11 +92,11 @@ pub fn parse(text: &str) -> Result<Parsed, ChainError> {
         .ok_or_else(|| syntax(1, "empty file: expected a header line".into()))?;
     let header: Header =
         serde_json::from_str(first).map_err(|e| syntax(n, format!("bad header: {e}")))?;
-    if header.format != FORMAT || header.version != VERSION {
+    if header.format != FORMAT || !(1..=VERSION).contains(&header.version) {
         return Err(syntax(
             n,
             format!(
-                "unsupported format '{}' version {} (expected '{FORMAT}' version {VERSION})",
+                "unsupported format '{}' version {} (expected '{FORMAT}' version 1 to {VERSION})",
                 header.format, header.version
             ),
         ));
@@ -100,20 +116,31 @@ pub fn parse(text: &str) -> Result<Parsed, ChainError> {
             ),
         ));
     }
-    let mut events = Vec::new();
-    let mut verifier = Verifier::new(&model, &header.stream);
-    for (n, line) in lines {
-        let event: Event =
-            serde_json::from_str(line).map_err(|e| syntax(n, format!("bad event: {e}")))?;
-        verifier.push(&event)?;
-        events.push(event);
-    }
-    let verified = verifier.finish();
+    let chain = if header.version == 1 {
+        let events = lines
+            .map(|(n, line)| {
+                serde_json::from_str::<EventV1>(line)
+                    .map_err(|e| syntax(n, format!("bad version 1 event: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        v1::verify(&model, &header.stream, &events)?;
+        Chain::V1(events)
+    } else {
+        let mut events = Vec::new();
+        let mut verifier = Verifier::new(&model, &header.stream);
+        for (n, line) in lines {
+            let event: Event =
+                serde_json::from_str(line).map_err(|e| syntax(n, format!("bad event: {e}")))?;
+            verifier.push(&event)?;
+            events.push(event);
+        }
+        let verified = verifier.finish()?;
+        Chain::V2 { events, verified }
+    };
     Ok(Parsed {
         stream: header.stream,
         model,
-        events,
-        verified,
+        chain,
     })
 }
 
@@ -135,7 +162,7 @@ mod tests {
         assert_eq!(
             out,
             format!(
-                "{{\"format\":\"petrichain-stream\",\"version\":1,\"stream\":\"s\\\"1\",\"model\":\"{}\",\"net\":{}}}\n",
+                "{{\"format\":\"petrichain-stream\",\"version\":2,\"stream\":\"s\\\"1\",\"model\":\"{}\",\"net\":{}}}\n",
                 model.id(),
                 model.canonical_json()
             )

@@ -1,9 +1,11 @@
 //! The hash chain: events, where a chain ends ([`Head`]), the one append
-//! path (fire, seal, chain), their canonical hashed encoding, replay
-//! verification and JSON-lines export / import.
+//! path (fire, seal, chain, sign), their canonical hashed encoding, the
+//! marking commitment (a Merkle tree), device signatures, replay
+//! verification, JSON-lines export / import and the reader of version 1
+//! chains.
 //!
 //! This module is I/O free; [`crate::store`] keeps chains somewhere.
-//! docs/chain-format.md specifies the hashed encoding for other languages.
+//! docs/chain-format.md specifies the format for other languages.
 
 mod append;
 mod error;
@@ -11,11 +13,20 @@ mod event;
 pub mod hash;
 mod head;
 pub mod jsonl;
+mod merkle;
+mod sign;
+mod state;
+pub mod v1;
 mod verify;
 
-pub(crate) use append::{Chainer, Draft};
+pub(crate) use append::{sign_events, Chainer, Draft};
 pub use error::ChainError;
 pub(crate) use event::check_payload;
-pub use event::{check_id, Event, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
+pub use event::{check_id, Event, FORMAT_VERSION, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
 pub use head::Head;
+pub use merkle::{leaf_hash, Hash32, MarkingTree, PlaceProof};
+pub use sign::{
+    signed_message, Device, DeviceFuture, SoftwareKey, SIGNED_MESSAGE_LEN, SIGNING_CONTEXT,
+};
+pub use state::TipState;
 pub use verify::{verify_events, Verified, Verifier};

@@ -1,7 +1,10 @@
 //! Replay verification: walk a stream from the model's initial marking,
-//! recompute every hash, re-fire every action and compare every state.
+//! recompute every hash, re-fire every action, compare every changed count
+//! and marking root, and check every signature.
 
 use super::event::GENESIS_PREV;
+use super::sign::{SignatureBatch, BATCH};
+use super::state::TipState;
 use super::{hash, ChainError, Event};
 use crate::engine::{Marking, RoleSet};
 use crate::model::Model;
@@ -11,21 +14,31 @@ use crate::model::Model;
 /// For each event, in this order: it names the right stream and model; its
 /// fields are well formed; `seq` is the next one; `prev` is the hash of the
 /// event before; `hash` is the hash of its fields; the net allows the action
-/// (for the recorded roles and multiple) in the replayed marking; `state` is
-/// the marking that firing reaches. The first failure is returned, naming the
-/// seq; the verifier must then be dropped.
+/// (for the recorded roles and multiple) in the replayed marking; `delta` is
+/// exactly the counts that firing changed and `root` the commitment of the
+/// marking reached; `sig` is `signer`'s signature of the hash.
 ///
-/// Allocation-free per event in the common case (one scratch buffer, the
-/// role set reused while consecutive events claim the same roles).
+/// Signatures are checked in batches (one multi-scalar multiplication for
+/// up to 2,048), so [`push`](Verifier::push) may accept an event whose
+/// signature is only checked by a later `push` or by
+/// [`finish`](Verifier::finish): the verification holds once `finish`
+/// returns `Ok`. The first failure is returned, naming the seq (a bad
+/// signature before a later bad event is reported first); the verifier must
+/// then be dropped.
+///
+/// Allocation-free per event in the common case (scratch buffers, the role
+/// set reused while consecutive events claim the same roles).
 pub struct Verifier<'m> {
     model: &'m Model,
     stream: String,
-    marking: Marking,
+    state: TipState,
     seq: u64,
     prev: [u8; 32],
     buf: Vec<u8>,
     roles: Vec<String>,
     role_set: RoleSet,
+    delta: Vec<(usize, u64)>,
+    signatures: SignatureBatch,
 }
 
 /// What a successful verification saw.
@@ -39,20 +52,28 @@ pub struct Verified {
     pub head: String,
     /// Marking reached.
     pub marking: Vec<u64>,
+    /// Commitment of that marking (the last event's `root`).
+    pub root: String,
 }
 
 impl<'m> Verifier<'m> {
     /// Starts at the beginning of a stream: seq 0, the initial marking.
     pub fn new(model: &'m Model, stream: &str) -> Self {
+        Self::at(model, stream, TipState::new(model, model.initial_marking()))
+    }
+
+    fn at(model: &'m Model, stream: &str, state: TipState) -> Self {
         Verifier {
             model,
             stream: stream.to_string(),
-            marking: model.initial_marking(),
+            state,
             seq: 0,
             prev: [0; 32],
             buf: Vec::with_capacity(512),
             roles: Vec::new(),
             role_set: RoleSet::none(),
+            delta: Vec::new(),
+            signatures: SignatureBatch::new(stream),
         }
     }
 
@@ -97,10 +118,9 @@ impl<'m> Verifier<'m> {
                 model.places().len()
             )));
         }
-        let mut v = Verifier::new(model, stream);
+        let mut v = Verifier::at(model, stream, TipState::new(model, marking));
         v.seq = seq;
         v.prev = prev;
-        v.marking = marking;
         Ok(v)
     }
 
@@ -116,11 +136,30 @@ impl<'m> Verifier<'m> {
 
     /// The marking replay has reached.
     pub fn marking(&self) -> &Marking {
-        &self.marking
+        self.state.marking()
     }
 
-    /// Checks the next event.
+    /// The marking and its commitment.
+    pub fn state(&self) -> &TipState {
+        &self.state
+    }
+
+    /// Checks the next event (its signature perhaps later, see the type).
     pub fn push(&mut self, e: &Event) -> Result<(), ChainError> {
+        match self.check(e) {
+            // An earlier bad signature is the first failure.
+            Err(err) => Err(self.signatures.check().err().unwrap_or(err)),
+            Ok(()) => {
+                self.signatures.push(e)?;
+                if self.signatures.len() >= BATCH {
+                    self.signatures.check()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn check(&mut self, e: &Event) -> Result<(), ChainError> {
         let stream = &self.stream;
         if e.stream != *stream {
             return Err(ChainError::WrongStream {
@@ -176,8 +215,8 @@ impl<'m> Verifier<'m> {
         }
         let fired = match self.model.transition_index(&e.action) {
             Some(t) => self
-                .model
-                .fire_in_place(&mut self.marking, t, e.multiple, &self.role_set),
+                .state
+                .fire(self.model, t, e.multiple, &self.role_set, &mut self.delta),
             None => Err(crate::FireError::UnknownTransition {
                 transition: e.action.clone(),
             }),
@@ -189,21 +228,30 @@ impl<'m> Verifier<'m> {
                 reason,
             });
         }
-        if e.state != self.marking.0 {
-            let place = self
-                .model
-                .places()
+        let places = self.model.places();
+        let same = e.delta.len() == self.delta.len()
+            && e.delta
                 .iter()
-                .zip(e.state.iter().zip(&self.marking.0))
-                .find(|(_, (a, b))| a != b)
-                .map(|(p, _)| p.id.clone())
-                .unwrap_or_default();
+                .zip(&self.delta)
+                .all(|((id, n), &(p, m))| *n == m && *id == places[p].id);
+        if !same {
+            let place = first_difference(&e.delta, &self.delta, self.model);
             return Err(ChainError::StateMismatch {
                 stream: stream.clone(),
                 seq: e.seq,
                 place,
-                stored: e.state.clone(),
-                computed: self.marking.0.clone(),
+                stored: e.delta.iter().map(|(_, n)| *n).collect(),
+                computed: self.delta.iter().map(|&(_, n)| n).collect(),
+            });
+        }
+        let root = self.state.tree().root();
+        let mut claimed = [0u8; 32];
+        if hex::decode_to_slice(&e.root, &mut claimed).is_err() || claimed != root {
+            return Err(ChainError::CommitmentMismatch {
+                stream: stream.clone(),
+                seq: e.seq,
+                stored: e.root.clone(),
+                computed: hex::encode(root),
             });
         }
         self.seq = e.seq;
@@ -211,15 +259,47 @@ impl<'m> Verifier<'m> {
         Ok(())
     }
 
-    /// What has been verified so far.
-    pub fn finish(self) -> Verified {
-        Verified {
+    /// Checks the signatures still waiting; after `Ok`, everything pushed
+    /// so far is verified.
+    pub fn flush(&mut self) -> Result<(), ChainError> {
+        self.signatures.check()
+    }
+
+    /// Checks the signatures still waiting and returns what was verified.
+    pub fn finish(mut self) -> Result<Verified, ChainError> {
+        self.signatures.check()?;
+        Ok(Verified {
             head: self.head(),
+            root: self.state.root_hex(),
             stream: self.stream,
             events: self.seq,
-            marking: self.marking.0,
-        }
+            marking: self.state.into_marking().0,
+        })
     }
+}
+
+/// The first place where a stored delta and the computed one disagree.
+fn first_difference(stored: &[(String, u64)], computed: &[(usize, u64)], model: &Model) -> String {
+    let places = model.places();
+    let computed: Vec<(&str, u64)> = computed
+        .iter()
+        .map(|&(p, n)| (places[p].id.as_str(), n))
+        .collect();
+    stored
+        .iter()
+        .map(|(id, n)| (id.as_str(), *n))
+        .zip(computed.iter().copied())
+        .find(|(a, b)| a != b)
+        .map(|(a, b)| if a.0 == b.0 { a.0 } else { a.0.min(b.0) })
+        .or_else(|| {
+            let n = stored.len().min(computed.len());
+            stored
+                .get(n)
+                .map(|(id, _)| id.as_str())
+                .or(computed.get(n).map(|c| c.0))
+        })
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Verifies a whole stream from seq 1.
@@ -239,7 +319,7 @@ pub fn verify_events<'a>(
     for e in events {
         v.push(e)?;
     }
-    Ok(v.finish())
+    v.finish()
 }
 
 #[cfg(test)]
@@ -271,23 +351,19 @@ mod tests {
     fn resume_from_a_stored_head_checks_like_a_full_replay() {
         let (model, events) = chain();
         let at = &events[1];
-        let mut v =
-            Verifier::resume(&model, "s", at.seq, &at.hash, Marking(at.state.clone())).unwrap();
+        let mut v = Verifier::resume(&model, "s", at.seq, &at.hash, Marking(vec![1, 2])).unwrap();
         v.push(&events[2]).unwrap();
-        assert_eq!(v.finish(), verify_events(&model, "s", &events).unwrap());
+        assert_eq!(
+            v.finish().unwrap().head,
+            verify_events(&model, "s", &events).unwrap().head
+        );
 
         // A wrong stored marking makes the next event's state disagree.
         let mut v = Verifier::resume(&model, "s", at.seq, &at.hash, Marking(vec![3, 0])).unwrap();
         assert_eq!(v.push(&events[2]).unwrap_err().code(), "STATE_MISMATCH");
         // A wrong head hash breaks the link.
-        let mut v = Verifier::resume(
-            &model,
-            "s",
-            at.seq,
-            &events[0].hash,
-            Marking(at.state.clone()),
-        )
-        .unwrap();
+        let mut v =
+            Verifier::resume(&model, "s", at.seq, &events[0].hash, Marking(vec![1, 2])).unwrap();
         assert_eq!(v.push(&events[2]).unwrap_err().code(), "BROKEN_LINK");
     }
 

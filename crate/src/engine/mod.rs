@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 pub use error::FireError;
 
-use crate::model::{CompiledTransition, Guard, Model, TransitionIndex, MAX_TOKENS};
+use crate::model::{CompiledTransition, Guard, Model, PlaceIndex, TransitionIndex, MAX_TOKENS};
 
 /// Token counts, one per place, in the model's place order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -192,6 +192,18 @@ impl Model {
         (0..self.transitions().len())
             .filter(|&t| check(&self.net().transitions[t], &marking.0, 1, roles).is_ok())
             .collect()
+    }
+
+    /// The places firing `t` can change (those of its normal and reset
+    /// arcs), in place order. O(arcs of `t`); empty for an unknown index.
+    pub fn changed_places(&self, t: TransitionIndex) -> impl Iterator<Item = PlaceIndex> + '_ {
+        self.net()
+            .transitions
+            .get(t)
+            .map(|c| &c.effects[..])
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.place as PlaceIndex)
     }
 
     /// A marking as a map from place id to tokens.

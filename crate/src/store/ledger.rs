@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
-    jsonl, ChainError, Chainer, Draft, Event, Head, Verified, Verifier, GENESIS_PREV,
+    jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, PlaceProof, TipState,
+    Verified, Verifier, GENESIS_PREV,
 };
 use crate::engine::{FireError, Marking};
 use crate::formats::json::import_json;
@@ -16,6 +17,10 @@ use crate::model::{Model, MAX_TOKENS};
 
 /// Events read per request when a ledger walks a whole stream.
 const PAGE: u32 = 10_000;
+
+/// Appends tried before giving up when other connections keep moving the
+/// head between an append's signing and its commit.
+const APPEND_ATTEMPTS: u32 = 16;
 
 /// An action to fire on a stream: the transition and who fires it how.
 ///
@@ -120,6 +125,9 @@ pub struct ImportReport {
     pub added: u64,
     /// Head hash after the import.
     pub head: String,
+    /// The file's chain format version: 1 when its events were upgraded
+    /// (re-chained as version 2, signed by this ledger's device).
+    pub version: u8,
 }
 
 /// A handle returned by [`Ledger::subscribe`]; pass it to
@@ -148,8 +156,8 @@ fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
     }
 }
 
-/// A set of streams kept in a [`Store`], each validated by its net and
-/// hash-chained.
+/// A set of streams kept in a [`Store`], each validated by its net,
+/// hash-chained and signed by the ledger's [`Device`].
 ///
 /// ```
 /// use petrichain::store::{Action, Ledger};
@@ -164,7 +172,8 @@ fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
 ///     let id = ledger.put_model(&model).await.unwrap();
 ///     ledger.create_stream("shop", &id).await.unwrap();
 ///     let e = ledger.fire("shop", &Action::new("sell").payload(r#"{"sku":1}"#), 1_700_000_000_000).await.unwrap();
-///     assert_eq!((e.seq, e.state.as_slice()), (1, &[1][..]));
+///     assert_eq!((e.seq, e.delta.as_slice()), (1, &[("stock".to_string(), 1)][..]));
+///     assert_eq!(e.signer, ledger.device_key());
 ///     let err = ledger.fire("shop", &Action::new("sell").multiple(2), 0).await.unwrap_err();
 ///     assert_eq!(err.code(), "NOT_ENABLED");
 ///     assert_eq!(ledger.verify(None).await.unwrap()[0].events, 1);
@@ -177,18 +186,27 @@ pub struct Ledger<S: Store> {
     /// need not read the head twice (the commit re-reads and re-checks it).
     stream_models: RefCell<HashMap<String, String>>,
     listeners: Rc<RefCell<Listeners>>,
+    device: Rc<dyn Device>,
+    /// Stream id -> where its chain ended at this ledger's last commit, with
+    /// the marking's tree, so an append costs O(change) and not
+    /// O(places). Checked against the stored head in every commit.
+    tips: RefCell<HashMap<String, (Head, TipState)>>,
 }
 
+#[cfg(feature = "os-rng")]
 impl Ledger<super::MemoryStore> {
-    /// A ledger in memory (nothing persisted).
+    /// A ledger in memory (nothing persisted), signing with a new random
+    /// [`SoftwareKey`](crate::chain::SoftwareKey).
     pub fn memory() -> Self {
-        Ledger::new(super::MemoryStore::new())
+        let key = crate::chain::SoftwareKey::generate()
+            .unwrap_or_else(|_| crate::chain::SoftwareKey::from_seed(&[0; 32]));
+        Ledger::new(super::MemoryStore::new(), Rc::new(key))
     }
 }
 
 impl<S: Store> Ledger<S> {
-    /// A ledger over `store`.
-    pub fn new(store: S) -> Self {
+    /// A ledger over `store`, signing its events with `device`.
+    pub fn new(store: S, device: Rc<dyn Device>) -> Self {
         let listeners: Rc<RefCell<Listeners>> = Rc::default();
         let sink = listeners.clone();
         store.on_remote_change(Rc::new(move |change: &Change| dispatch(&sink, change)));
@@ -197,7 +215,20 @@ impl<S: Store> Ledger<S> {
             models: RefCell::default(),
             stream_models: RefCell::default(),
             listeners,
+            device,
+            tips: RefCell::default(),
         }
+    }
+
+    /// The device public key (lowercase hex) this ledger signs with: the
+    /// `signer` of every event it writes.
+    pub fn device_key(&self) -> String {
+        hex::encode(self.device.public_key())
+    }
+
+    /// The device this ledger signs with.
+    pub fn device(&self) -> &Rc<dyn Device> {
+        &self.device
     }
 
     /// The store underneath.
@@ -313,14 +344,128 @@ impl<S: Store> Ledger<S> {
             .map(Action::prepared)
             .collect::<Result<Vec<_>, _>>()?;
         let model = self.stream_model(stream).await?;
-        let commit = self
-            .store
-            .commit(stream, &mut |head| {
-                plan_fire(&model, stream, head, &actions, ts)
-            })
-            .await?;
-        self.announce(&commit);
-        Ok(commit.events)
+        for _ in 0..APPEND_ATTEMPTS {
+            // Chain on the tip this ledger last saw (or the stored head),
+            // sign outside the store's transaction (signing may wait on the
+            // platform), then commit only if the head has not moved.
+            // Taken out of the cache (not cloned: the tree is O(places));
+            // put back only when the commit succeeds.
+            let cached = self.tips.borrow_mut().remove(stream);
+            let tip = match cached {
+                Some(tip) => tip,
+                None => self.stored_tip(&model, stream).await?,
+            };
+            let (head, state) = tip;
+            let mut chainer = Chainer::new(&model, stream, &*self.device, head.clone(), state);
+            let mut events = Vec::with_capacity(actions.len());
+            for a in &actions {
+                let appended = chainer.append(Draft {
+                    action: &a.action,
+                    multiple: a.multiple,
+                    actor: &a.actor,
+                    roles: &a.roles,
+                    payload: a.payload.as_deref().unwrap_or("null"),
+                    ts,
+                    nonce: None,
+                });
+                match appended {
+                    Ok(e) => events.push(e),
+                    Err(refused) => {
+                        if events.is_empty() {
+                            // Nothing moved: keep the tip for the next append.
+                            self.tips
+                                .borrow_mut()
+                                .insert(stream.to_string(), chainer.finish());
+                        }
+                        return Err(refused);
+                    }
+                }
+            }
+            sign_events(&*self.device, &mut events).await?;
+            let (end, state) = chainer.finish();
+            let record = StreamRecord {
+                id: stream.to_string(),
+                model: model.id().to_string(),
+                seq: end.seq,
+                hash: end.hash.clone(),
+                state: state.marking().0.clone(),
+            };
+            let mut moved = false;
+            let committed = self
+                .store
+                .commit(stream, &mut |current| {
+                    let current = current.ok_or_else(|| ChainError::UnknownStream {
+                        stream: stream.into(),
+                    })?;
+                    if current.seq != head.seq || current.hash != head.hash {
+                        moved = true;
+                        return Err(ChainError::Storage {
+                            message: "the head moved during the append".into(),
+                        });
+                    }
+                    Ok(Commit {
+                        record: record.clone(),
+                        events: std::mem::take(&mut events),
+                    })
+                })
+                .await;
+            match committed {
+                Ok(commit) => {
+                    self.tips
+                        .borrow_mut()
+                        .insert(stream.to_string(), (end, state));
+                    self.announce(&commit);
+                    return Ok(commit.events);
+                }
+                Err(_) if moved => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ChainError::Storage {
+            message: format!(
+                "stream '{stream}' kept changing under {APPEND_ATTEMPTS} attempts to append"
+            ),
+        })
+    }
+
+    /// The stored head of `stream` and its state (O(places): builds the tree).
+    async fn stored_tip(
+        &self,
+        model: &Model,
+        stream: &str,
+    ) -> Result<(Head, TipState), ChainError> {
+        let head = self.stream(stream).await?;
+        if head.model != model.id() {
+            return Err(ChainError::CorruptRecord {
+                store: "streams".into(),
+                key: stream.into(),
+                message: format!("model changed to {}", head.model),
+            });
+        }
+        if head.state.len() != model.places().len() {
+            return Err(ChainError::CorruptRecord {
+                store: "streams".into(),
+                key: stream.into(),
+                message: format!(
+                    "marking has {} counts, the net has {} places",
+                    head.state.len(),
+                    model.places().len()
+                ),
+            });
+        }
+        Ok((
+            Head {
+                seq: head.seq,
+                hash: head.hash,
+            },
+            TipState::new(model, Marking(head.state)),
+        ))
+    }
+
+    /// Forgets what this ledger knows of a stream's tip (another writer,
+    /// e.g. sync, changed it).
+    pub(crate) fn forget_tip(&self, stream: &str) {
+        self.tips.borrow_mut().remove(stream);
     }
 
     /// The model of a stream (its id cached: it never changes).
@@ -395,7 +540,7 @@ impl<S: Store> Ledger<S> {
                     break;
                 }
             }
-            let verified = verifier.finish();
+            let verified = verifier.finish()?;
             if verified.events != head.seq || verified.head != head.hash {
                 return Err(ChainError::HeadMismatch {
                     stream: head.id,
@@ -409,7 +554,13 @@ impl<S: Store> Ledger<S> {
                 return Err(ChainError::StateMismatch {
                     stream: head.id,
                     seq: head.seq,
-                    place: String::new(),
+                    place: model
+                        .places()
+                        .iter()
+                        .zip(head.state.iter().zip(&verified.marking))
+                        .find(|(_, (a, b))| a != b)
+                        .map(|(p, _)| p.id.clone())
+                        .unwrap_or_default(),
                     stored: head.state,
                     computed: verified.marking,
                 });
@@ -450,11 +601,20 @@ impl<S: Store> Ledger<S> {
     pub async fn import_jsonl(&self, text: &str) -> Result<ImportReport, ChainError> {
         let parsed = jsonl::parse(text)?;
         let stream = parsed.stream.clone();
-        let n = parsed.events.len() as u64;
+        let (events, verified, version) = match parsed.chain {
+            jsonl::Chain::V2 { events, verified } => (events, verified, 2),
+            jsonl::Chain::V1(old) => {
+                let (events, verified) =
+                    v1::upgrade(&parsed.model, &stream, &*self.device, &old).await?;
+                (events, verified, 1)
+            }
+        };
+        let model = parsed.model;
+        let n = events.len() as u64;
         if let Some(head) = self.store.stream(&stream).await? {
-            check_same_chain(self, &head, &parsed).await?;
+            check_same_chain(self, &head, model.id(), &events).await?;
         }
-        self.put_model(&parsed.model).await?;
+        self.put_model(&model).await?;
         let mut added = 0;
         let commit = self
             .store
@@ -462,14 +622,14 @@ impl<S: Store> Ledger<S> {
                 let from = match head {
                     None => 0,
                     Some(h) => {
-                        if h.model != parsed.model.id() {
+                        if h.model != model.id() {
                             return Err(ChainError::Diverged {
                                 stream: stream.clone(),
                                 seq: 1,
                             });
                         }
                         let same = h.seq <= n
-                            && (h.seq == 0 || parsed.events[(h.seq - 1) as usize].hash == h.hash);
+                            && (h.seq == 0 || events[(h.seq - 1) as usize].hash == h.hash);
                         if !same && h.seq <= n {
                             return Err(ChainError::Diverged {
                                 stream: stream.clone(),
@@ -487,30 +647,118 @@ impl<S: Store> Ledger<S> {
                         h.seq
                     }
                 };
-                let events = parsed.events[from as usize..].to_vec();
-                added = events.len() as u64;
+                let new = events[from as usize..].to_vec();
+                added = new.len() as u64;
                 Ok(Commit {
                     record: StreamRecord {
                         id: stream.clone(),
-                        model: parsed.model.id().to_string(),
-                        seq: parsed.verified.events,
-                        hash: parsed.verified.head.clone(),
-                        state: parsed.verified.marking.clone(),
+                        model: model.id().to_string(),
+                        seq: verified.events,
+                        hash: verified.head.clone(),
+                        state: verified.marking.clone(),
                     },
-                    events,
+                    events: new,
                 })
             })
             .await?;
         if added > 0 {
+            self.forget_tip(&stream);
             self.announce(&commit);
         }
         Ok(ImportReport {
             stream,
-            model: parsed.model.id().to_string(),
+            model: model.id().to_string(),
             events: n,
             added,
             head: commit.record.hash,
+            version,
         })
+    }
+
+    /// The marking of `stream` after event `seq` (0: the initial marking),
+    /// by replaying its events with the net (O(seq); the head's marking is
+    /// kept in the stream record, see [`Ledger::stream`]).
+    pub async fn marking_at(&self, stream: &str, seq: u64) -> Result<Marking, ChainError> {
+        let head = self.stream(stream).await?;
+        let model = self.model(&head.model).await?;
+        if seq == head.seq {
+            return Ok(Marking(head.state));
+        }
+        if seq > head.seq {
+            return Err(ChainError::InvalidInput {
+                field: "seq".into(),
+                message: format!("is {seq}, the stream ends at {}", head.seq),
+            });
+        }
+        let mut marking = model.initial_marking();
+        let mut at = 0;
+        while at < seq {
+            let limit = PAGE.min(u32::try_from(seq - at).unwrap_or(PAGE));
+            let page = self.store.events(stream, at, Some(limit)).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in &page {
+                apply_delta(&model, &mut marking, e);
+                at = e.seq;
+            }
+        }
+        Ok(marking)
+    }
+
+    /// Proves the count of `place` after event `seq` of `stream` (the head
+    /// if `None`): the event (whose signed `root` the proof leads to) and a
+    /// [`PlaceProof`]. Replays and verifies the stream up to `seq`.
+    pub async fn prove(
+        &self,
+        stream: &str,
+        place: &str,
+        seq: Option<u64>,
+    ) -> Result<(Event, PlaceProof), ChainError> {
+        let head = self.stream(stream).await?;
+        let model = self.model(&head.model).await?;
+        let seq = seq.unwrap_or(head.seq);
+        if seq == 0 || seq > head.seq {
+            return Err(ChainError::InvalidInput {
+                field: "seq".into(),
+                message: format!("must be 1 to {} (the stream's events)", head.seq),
+            });
+        }
+        let index = model
+            .place_index(place)
+            .ok_or_else(|| FireError::UnknownPlace {
+                place: place.to_string(),
+            })?;
+        let mut verifier = Verifier::new(&model, stream);
+        let mut last = None;
+        while verifier.seq() < seq {
+            let limit = PAGE.min(u32::try_from(seq - verifier.seq()).unwrap_or(PAGE));
+            let page = self
+                .store
+                .events(stream, verifier.seq(), Some(limit))
+                .await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in page {
+                verifier.push(&e)?;
+                last = Some(e);
+            }
+        }
+        verifier.flush()?;
+        let event = last.ok_or_else(|| ChainError::UnknownStream {
+            stream: stream.into(),
+        })?;
+        let count = verifier.marking().0[index];
+        let proof = verifier
+            .state()
+            .tree()
+            .prove(index, place, count)
+            .ok_or_else(|| ChainError::InvalidInput {
+                field: "place".into(),
+                message: format!("'{place}' is not in the tree"),
+            })?;
+        Ok((event, proof))
     }
 
     /// Calls `f` after every change to `stream` (or to any stream if `None`),
@@ -556,10 +804,11 @@ impl<S: Store> Ledger<S> {
 async fn check_same_chain<S: Store>(
     ledger: &Ledger<S>,
     head: &StreamRecord,
-    parsed: &jsonl::Parsed,
+    model: &str,
+    events: &[Event],
 ) -> Result<(), ChainError> {
-    let n = parsed.events.len() as u64;
-    if head.model != parsed.model.id() {
+    let n = events.len() as u64;
+    if head.model != model {
         return Err(ChainError::Diverged {
             stream: head.id.clone(),
             seq: 1,
@@ -567,7 +816,7 @@ async fn check_same_chain<S: Store>(
     }
     if head.seq > n && n > 0 {
         let stored = ledger.store.events(&head.id, n - 1, Some(1)).await?;
-        if stored.first().map(|e| &e.hash) != parsed.events.last().map(|e| &e.hash) {
+        if stored.first().map(|e| &e.hash) != events.last().map(|e| &e.hash) {
             return Err(ChainError::Diverged {
                 stream: head.id.clone(),
                 seq: n,
@@ -577,59 +826,17 @@ async fn check_same_chain<S: Store>(
     Ok(())
 }
 
-/// The synchronous heart of an append, run inside the store's commit:
-/// re-reads the head it is given and appends every action through the
-/// [`Chainer`] (fire with the engine, chain and hash).
-fn plan_fire(
-    model: &Model,
-    stream: &str,
-    head: Option<&StreamRecord>,
-    actions: &[Action],
-    ts: u64,
-) -> Result<Commit, ChainError> {
-    let head = head.ok_or_else(|| ChainError::UnknownStream {
-        stream: stream.into(),
-    })?;
-    if head.model != model.id() {
-        return Err(ChainError::CorruptRecord {
-            store: "streams".into(),
-            key: stream.into(),
-            message: format!("model changed to {}", head.model),
-        });
+/// Moves `marking` forward by the counts an event says it changed (events
+/// from the store, already verified when they were written). Unknown
+/// places are skipped.
+pub fn apply_delta(model: &Model, marking: &mut Marking, event: &Event) {
+    for (place, n) in &event.delta {
+        if let Some(i) = model.place_index(place) {
+            if let Some(slot) = marking.0.get_mut(i) {
+                *slot = *n;
+            }
+        }
     }
-    let mut chainer = Chainer::new(
-        model,
-        stream,
-        Head {
-            seq: head.seq,
-            hash: head.hash.clone(),
-        },
-        Marking(head.state.clone()),
-    );
-    let events = actions
-        .iter()
-        .map(|a| {
-            chainer.append(Draft {
-                action: &a.action,
-                multiple: a.multiple,
-                actor: &a.actor,
-                roles: &a.roles,
-                payload: a.payload.as_deref().unwrap_or("null"),
-                ts,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let (head, marking) = chainer.finish();
-    Ok(Commit {
-        record: StreamRecord {
-            id: stream.to_string(),
-            model: model.id().to_string(),
-            seq: head.seq,
-            hash: head.hash,
-            state: marking.0,
-        },
-        events,
-    })
 }
 
 /// Runs a future to completion on the current thread. The memory store's

@@ -354,7 +354,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
             let at = store.events(stream, common.seq - 1, Some(1)).await?;
             match at.first() {
                 Some(e) if e.seq == common.seq && e.hash == common.hash => {
-                    common_marking = Some(Marking(e.state.clone()));
+                    common_marking = Some(ledger.marking_at(stream, common.seq).await?);
                 }
                 _ => common = Head::zero(),
             }
@@ -401,13 +401,17 @@ async fn sync_round<S: SyncStore, T: Transport>(
         let rebased = if local_rest.is_empty() {
             None
         } else {
-            Some(rebase(
-                &model,
-                stream,
-                &pulled.end,
-                &pulled.marking,
-                local_rest,
-            )?)
+            Some(
+                rebase(
+                    &model,
+                    stream,
+                    &**ledger.device(),
+                    &pulled.end,
+                    &pulled.marking,
+                    local_rest,
+                )
+                .await?,
+            )
         };
         let conflicts: Vec<Conflict> = rebased
             .iter()
@@ -678,6 +682,12 @@ async fn pull_verified<S: SyncStore, T: Transport>(
             return Err(wrong_model(&page.model, model.id(), seq));
         }
     }
+    verifier
+        .flush()
+        .map_err(|error| SyncError::RemoteChainInvalid {
+            stream: stream.into(),
+            error,
+        })?;
     let end = Head {
         seq: verifier.seq(),
         hash: verifier.head(),

@@ -12,7 +12,6 @@ use super::client::{PushOutcome, Transport};
 use super::error::SyncError;
 use super::protocol::{AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamInfo, StreamList};
 use crate::chain::{Event, Verifier};
-use crate::engine::Marking;
 use crate::formats::json::import_json;
 use crate::model::Model;
 
@@ -210,16 +209,20 @@ impl Transport for MemoryBackend {
         if (duplicates == 0 && request.expected != head) || rest[0].prev != head.hash {
             return Ok(PushOutcome::Conflict(head));
         }
-        let marking = stored
-            .last()
-            .map_or_else(|| model.initial_marking(), |e| Marking(e.state.clone()));
+        let mut marking = model.initial_marking();
+        for e in &stored {
+            crate::store::apply_delta(&model, &mut marking, e);
+        }
         let mut verifier = Verifier::resume(&model, stream, head.seq, &head.hash, marking)
             .map_err(|e| self.rejected(stream, e.code(), e.to_string(), None))?;
         for e in rest {
             verifier.push(e).map_err(|err| {
-                self.rejected(stream, "INVALID_EVENT", err.to_string(), Some(e.seq))
+                self.rejected(stream, "INVALID_EVENT", err.to_string(), err.seq())
             })?;
         }
+        verifier
+            .flush()
+            .map_err(|err| self.rejected(stream, "INVALID_EVENT", err.to_string(), err.seq()))?;
         let entry = data
             .streams
             .entry(stream.to_string())

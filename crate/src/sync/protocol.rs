@@ -1,4 +1,5 @@
-//! Wire types of sync protocol v1 (docs/sync-protocol.md), shared by the
+//! Wire types of sync protocol v2 (docs/sync-protocol.md; v2 carries chain
+//! format v2 events: nonce, delta, root, signer, sig), shared by the
 //! client and the reference server so both speak exactly the same JSON.
 
 use serde::{Deserialize, Serialize};
@@ -7,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::chain::Event;
 pub use crate::chain::Head;
 
-/// Protocol version, the path prefix of every endpoint (`/v1/...`).
-pub const PROTOCOL_VERSION: &str = "v1";
+/// Protocol version, the path prefix of every endpoint (`/v2/...`).
+pub const PROTOCOL_VERSION: &str = "v2";
 /// Page size when the client does not ask for one.
 pub const DEFAULT_PAGE: u64 = 500;
 

@@ -2,11 +2,11 @@
 //!
 //! Pure (no I/O): given the model, the remote head with its marking, and the
 //! local events recorded since the last common event, it returns the events
-//! to keep (re-chained: new seq, prev, state and hash; same action, multiple,
-//! actor, roles, payload and ts) and the actions the net now refuses, each
-//! with the engine's reason.
+//! to keep (re-chained: new seq, prev, delta, root and hash, signed again by
+//! this device; same action, multiple, actor, roles, payload, ts and nonce)
+//! and the actions the net now refuses, each with the engine's reason.
 
-use crate::chain::{ChainError, Chainer, Draft, Event, Head};
+use crate::chain::{sign_events, ChainError, Chainer, Device, Draft, Event, Head, TipState};
 use crate::engine::{FireError, Marking};
 use crate::model::Model;
 
@@ -23,15 +23,18 @@ pub struct Rebased {
     pub marking: Marking,
 }
 
-/// Re-fires `pending` (in order) on `base` / `marking`.
-pub fn rebase(
+/// Re-fires `pending` (in order) on `base` / `marking` and signs the kept
+/// events with `device`.
+pub async fn rebase(
     model: &Model,
     stream: &str,
+    device: &dyn Device,
     base: &Head,
     marking: &Marking,
     pending: &[Event],
 ) -> Result<Rebased, ChainError> {
-    let mut chainer = Chainer::new(model, stream, base.clone(), marking.clone());
+    let state = TipState::new(model, marking.clone());
+    let mut chainer = Chainer::new(model, stream, device, base.clone(), state);
     let mut kept = Vec::new();
     let mut refused = Vec::new();
     for old in pending {
@@ -42,7 +45,9 @@ pub fn rebase(
             Err(e) => return Err(e),
         }
     }
-    let (head, marking) = chainer.finish();
+    sign_events(device, &mut kept).await?;
+    let (head, state) = chainer.finish();
+    let marking = state.into_marking();
     Ok(Rebased {
         kept,
         refused,
@@ -88,7 +93,16 @@ mod tests {
                 seq: r.seq,
                 hash: r.hash.clone(),
             };
-            let out = rebase(&model, "s", &base, &Marking(r.state.clone()), &pending).unwrap();
+            let out = rebase(
+                &model,
+                "s",
+                &**local.device(),
+                &base,
+                &Marking(vec![1, 1]),
+                &pending,
+            )
+            .await
+            .unwrap();
             assert_eq!(out.kept.len(), 1);
             assert_eq!(out.kept[0].seq, 2);
             assert_eq!(out.kept[0].prev, r.hash);

@@ -80,7 +80,9 @@ pub async fn fire_chains_events_and_moves_the_head<B: Backend>(b: &B) {
         .await
         .unwrap();
     assert_eq!((e1.seq, e1.prev.as_str()), (1, GENESIS_PREV));
-    assert_eq!(e1.state, vec![4, 1]);
+    assert_eq!(e1.delta, vec![("stock".into(), 4), ("taken".into(), 1)]);
+    assert_eq!(e1.signer, ledger.device_key());
+    assert_eq!((e1.v, e1.nonce.len(), e1.sig.len()), (2, 32, 128));
     assert_eq!(e1.model, model.id());
     assert_eq!(e1.hash, petrichain::chain::hash::event_hash(&e1));
     let e2 = ledger
@@ -96,7 +98,7 @@ pub async fn fire_chains_events_and_moves_the_head<B: Backend>(b: &B) {
         (2, &e1.hash, &vec!["a".to_string(), "z".to_string()])
     );
     assert_eq!(e2.payload, "null");
-    assert_eq!(e2.state, vec![2, 3]);
+    assert_eq!(e2.delta, vec![("stock".into(), 2), ("taken".into(), 3)]);
 
     let head = ledger.stream("s1").await.unwrap();
     assert_eq!(
@@ -406,7 +408,8 @@ pub async fn a_tampered_event_is_found_at_its_seq<B: Backend>(b: &B) {
     assert_eq!((err.code(), err.seq()), ("HASH_MISMATCH", Some(3)), "{err}");
     assert_eq!(ledger.verify(None).await.unwrap_err(), err);
 
-    // A forger who also recomputes the hash breaks the link of the next event.
+    // A forger who also recomputes the hash cannot sign it as the device
+    // (and would break the link of the next event).
     let mut forged: Event = serde_json::from_value(
         serde_json::to_value(&ledger.events("s", 2, Some(1)).await.unwrap()[0]).unwrap(),
     )
@@ -414,7 +417,7 @@ pub async fn a_tampered_event_is_found_at_its_seq<B: Backend>(b: &B) {
     forged.hash = petrichain::chain::hash::event_hash(&forged);
     b.put_raw("tamper", &forged).await;
     let err = ledger.verify(Some("s")).await.unwrap_err();
-    assert_eq!((err.code(), err.seq()), ("BROKEN_LINK", Some(4)), "{err}");
+    assert_eq!((err.code(), err.seq()), ("BAD_SIGNATURE", Some(3)), "{err}");
 
     // A state that the net does not reach, rehashed.
     let ledger2 = b.open("tamper-state").await;
@@ -423,7 +426,8 @@ pub async fn a_tampered_event_is_found_at_its_seq<B: Backend>(b: &B) {
         ledger2.fire("s", &Action::new("take"), TS).await.unwrap();
     }
     let mut e = ledger2.events("s", 2, None).await.unwrap().remove(0);
-    e.state = vec![0, 10];
+    let honest = e.clone();
+    e.delta = vec![("stock".into(), 0), ("taken".into(), 10)];
     e.hash = petrichain::chain::hash::event_hash(&e);
     b.put_raw("tamper-state", &e).await;
     let err = ledger2.verify(Some("s")).await.unwrap_err();
@@ -432,6 +436,47 @@ pub async fn a_tampered_event_is_found_at_its_seq<B: Backend>(b: &B) {
         ("STATE_MISMATCH", Some(3)),
         "{err}"
     );
+
+    // A lying commitment, rehashed: only the root is wrong.
+    let mut e = honest.clone();
+    e.root = "ab".repeat(32);
+    e.hash = petrichain::chain::hash::event_hash(&e);
+    b.put_raw("tamper-state", &e).await;
+    let err = ledger2.verify(Some("s")).await.unwrap_err();
+    assert_eq!(
+        (err.code(), err.seq()),
+        ("COMMITMENT_MISMATCH", Some(3)),
+        "{err}"
+    );
+
+    // A forged event: right hash, chain and marking, but another action
+    // payload, so the device's signature no longer fits...
+    let mut e = honest.clone();
+    e.payload = r#"{"forged":true}"#.into();
+    e.hash = petrichain::chain::hash::event_hash(&e);
+    b.put_raw("tamper-state", &e).await;
+    let err = ledger2.verify(Some("s")).await.unwrap_err();
+    assert_eq!((err.code(), err.seq()), ("BAD_SIGNATURE", Some(3)), "{err}");
+    // ... with a signature replayed from another event of the same device ...
+    e.sig = ledger2.events("s", 0, Some(1)).await.unwrap()[0]
+        .sig
+        .clone();
+    b.put_raw("tamper-state", &e).await;
+    let err = ledger2.verify(Some("s")).await.unwrap_err();
+    assert_eq!((err.code(), err.seq()), ("BAD_SIGNATURE", Some(3)), "{err}");
+    // ... with no signature at all ...
+    e.sig = String::new();
+    b.put_raw("tamper-state", &e).await;
+    let err = ledger2.verify(Some("s")).await.unwrap_err();
+    assert_eq!((err.code(), err.seq()), ("INVALID_EVENT", Some(3)), "{err}");
+    // ... or signed by another key that claims to be the signer.
+    let other = petrichain::chain::SoftwareKey::from_seed(&[9; 32]);
+    e.sig = hex::encode(other.sign_now(&petrichain::chain::signed_message(&e.hash)));
+    b.put_raw("tamper-state", &e).await;
+    let err = ledger2.verify(Some("s")).await.unwrap_err();
+    assert_eq!((err.code(), err.seq()), ("BAD_SIGNATURE", Some(3)), "{err}");
+    b.put_raw("tamper-state", &honest).await;
+    ledger2.verify(Some("s")).await.unwrap();
 
     // A record that no longer parses is reported, not a panic.
     if b.tamper("tamper-state", "s", 1, &|v| v["multiple"] = "two".into())

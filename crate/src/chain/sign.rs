@@ -1,0 +1,248 @@
+//! Device keys and event signatures (Ed25519).
+//!
+//! Every event names its `signer` (an Ed25519 public key) and carries `sig`,
+//! the signature of [`signed_message`]: the ASCII text
+//! `petrichain:event:v2:` followed by the event's hash in hex. The context
+//! prefix keeps a device's event signatures from being taken for anything
+//! else it signs. The hash covers every field but `hash` and `sig`
+//! (stream, seq, prev and nonce included), so a signature never fits
+//! another event.
+//!
+//! Where keys live is the edge's business: [`Device`] is what the ledger
+//! needs (a public key, random bytes, signatures). [`SoftwareKey`] is the
+//! native one (ed25519-dalek); the browser's is a non-extractable WebCrypto
+//! key (petrichain-web).
+//!
+//! Verification in bulk goes through [`SignatureBatch`], one
+//! multi-scalar multiplication for many signatures (ed25519-dalek's
+//! `verify_batch`), several times cheaper per signature than one check each.
+//! When a batch fails, each of its signatures is checked alone (strict
+//! RFC 8032 checks, small-order keys refused) to name the first bad seq.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+
+use super::{ChainError, Event};
+
+/// What a device signature signs: this prefix, then the event hash in hex.
+pub const SIGNING_CONTEXT: &str = "petrichain:event:v2:";
+
+/// Length of [`signed_message`]: the prefix and 64 hex digits.
+pub const SIGNED_MESSAGE_LEN: usize = SIGNING_CONTEXT.len() + 64;
+
+/// The bytes a signer signs for an event whose hash is `hash` (hex).
+pub fn signed_message(hash: &str) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNED_MESSAGE_LEN);
+    m.extend_from_slice(SIGNING_CONTEXT.as_bytes());
+    m.extend_from_slice(hash.as_bytes());
+    m
+}
+
+/// A boxed future, as [`Device::sign`] returns (devices are used from one
+/// thread: a browser tab, or a task of the server).
+pub type DeviceFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ChainError>> + 'a>>;
+
+/// The key a ledger signs its events with, and its source of randomness.
+///
+/// The private key never has to leave the device: the ledger only asks for
+/// signatures. Implementations: [`SoftwareKey`] (native), and in the browser
+/// a non-extractable WebCrypto `CryptoKey` kept in IndexedDB.
+pub trait Device {
+    /// The Ed25519 public key, 32 bytes.
+    fn public_key(&self) -> [u8; 32];
+    /// Fills `out` from a cryptographically secure random generator (the
+    /// platform's: the OS, or `crypto.getRandomValues`).
+    fn random(&self, out: &mut [u8]) -> Result<(), ChainError>;
+    /// Signs each message (see [`signed_message`]), in order.
+    fn sign<'a>(&'a self, messages: &'a [Vec<u8>]) -> DeviceFuture<'a, Vec<[u8; 64]>>;
+}
+
+/// An Ed25519 key held in memory (ed25519-dalek): for native ledgers, the
+/// server's tests and tools. Zeroed on drop.
+pub struct SoftwareKey {
+    key: SigningKey,
+}
+
+impl SoftwareKey {
+    /// The key with this 32-byte secret seed (RFC 8032 private key).
+    pub fn from_seed(seed: &[u8; 32]) -> Self {
+        SoftwareKey {
+            key: SigningKey::from_bytes(seed),
+        }
+    }
+
+    /// A new random key from the OS generator.
+    #[cfg(feature = "os-rng")]
+    pub fn generate() -> Result<Self, ChainError> {
+        let mut seed = [0u8; 32];
+        os_random(&mut seed)?;
+        Ok(Self::from_seed(&seed))
+    }
+
+    /// Signs `message` now (the [`Device`] method does the same, boxed).
+    pub fn sign_now(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
+    }
+}
+
+impl std::fmt::Debug for SoftwareKey {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SoftwareKey")
+            .field("public", &hex::encode(self.public_key()))
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "os-rng")]
+fn os_random(out: &mut [u8]) -> Result<(), ChainError> {
+    getrandom::fill(out).map_err(|e| ChainError::Storage {
+        message: format!("the OS random generator failed: {e}"),
+    })
+}
+
+impl Device for SoftwareKey {
+    fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    #[cfg(feature = "os-rng")]
+    fn random(&self, out: &mut [u8]) -> Result<(), ChainError> {
+        os_random(out)
+    }
+
+    #[cfg(not(feature = "os-rng"))]
+    fn random(&self, _out: &mut [u8]) -> Result<(), ChainError> {
+        Err(ChainError::Storage {
+            message: "no random generator: build petrichain with the os-rng feature".into(),
+        })
+    }
+
+    fn sign<'a>(&'a self, messages: &'a [Vec<u8>]) -> DeviceFuture<'a, Vec<[u8; 64]>> {
+        let sigs = messages.iter().map(|m| self.sign_now(m)).collect();
+        Box::pin(std::future::ready(Ok(sigs)))
+    }
+}
+
+/// Signatures waiting to be checked together.
+#[derive(Default)]
+pub(crate) struct SignatureBatch {
+    /// Distinct signers seen, decoded once.
+    keys: Vec<([u8; 32], VerifyingKey)>,
+    messages: Vec<Vec<u8>>,
+    signatures: Vec<Signature>,
+    signers: Vec<usize>,
+    seqs: Vec<u64>,
+    stream: String,
+}
+
+/// Signatures checked per multi-scalar multiplication.
+pub(crate) const BATCH: usize = 2048;
+
+impl SignatureBatch {
+    pub fn new(stream: &str) -> Self {
+        SignatureBatch {
+            stream: stream.to_string(),
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.seqs.len()
+    }
+
+    fn bad(&self, seq: u64, signer: &str, message: &str) -> ChainError {
+        ChainError::BadSignature {
+            stream: self.stream.clone(),
+            seq,
+            signer: signer.to_string(),
+            message: message.to_string(),
+        }
+    }
+
+    /// Queues the signature of `e` (whose hash has been checked). Fails at
+    /// once if the signer or signature cannot even be decoded.
+    pub fn push(&mut self, e: &Event) -> Result<(), ChainError> {
+        let mut pk = [0u8; 32];
+        hex::decode_to_slice(&e.signer, &mut pk)
+            .map_err(|_| self.bad(e.seq, &e.signer, "signer is not 64 hex digits"))?;
+        let mut sig = [0u8; 64];
+        hex::decode_to_slice(&e.sig, &mut sig)
+            .map_err(|_| self.bad(e.seq, &e.signer, "sig is not 128 hex digits"))?;
+        let index = match self.keys.iter().position(|(k, _)| *k == pk) {
+            Some(i) => i,
+            None => {
+                let vk = VerifyingKey::from_bytes(&pk)
+                    .map_err(|_| self.bad(e.seq, &e.signer, "signer is not an Ed25519 key"))?;
+                if vk.is_weak() {
+                    return Err(self.bad(e.seq, &e.signer, "signer is a small-order key"));
+                }
+                self.keys.push((pk, vk));
+                self.keys.len() - 1
+            }
+        };
+        self.messages.push(signed_message(&e.hash));
+        self.signatures.push(Signature::from_bytes(&sig));
+        self.signers.push(index);
+        self.seqs.push(e.seq);
+        Ok(())
+    }
+
+    /// Checks every queued signature, then forgets them.
+    pub fn check(&mut self) -> Result<(), ChainError> {
+        if self.seqs.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<VerifyingKey> = self.signers.iter().map(|&i| self.keys[i].1).collect();
+        let messages: Vec<&[u8]> = self.messages.iter().map(Vec::as_slice).collect();
+        let batch_ok = ed25519_dalek::verify_batch(&messages, &self.signatures, &keys).is_ok()
+                // verify_batch is cofactorless like verify_strict except for
+                // crafted torsion components; the strict single check below
+                // is the rule, so a batch of one goes straight to it.
+                && messages.len() > 1;
+        if !batch_ok {
+            for (i, message) in messages.iter().enumerate() {
+                if keys[i].verify_strict(message, &self.signatures[i]).is_err() {
+                    let signer = hex::encode(self.keys[self.signers[i]].0);
+                    return Err(self.bad(self.seqs[i], &signer, "signature does not verify"));
+                }
+            }
+        }
+        self.messages.clear();
+        self.signatures.clear();
+        self.signers.clear();
+        self.seqs.clear();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_software_key_signs_what_dalek_verifies_and_hides_its_secret() {
+        let key = SoftwareKey::from_seed(&[7; 32]);
+        let m = signed_message(&"ab".repeat(32));
+        assert_eq!(m.len(), SIGNED_MESSAGE_LEN);
+        let sig = crate::store::block_on(key.sign(std::slice::from_ref(&m))).unwrap();
+        let vk = VerifyingKey::from_bytes(&key.public_key()).unwrap();
+        assert!(vk
+            .verify_strict(&m, &Signature::from_bytes(&sig[0]))
+            .is_ok());
+        let shown = format!("{key:?}");
+        assert!(!shown.contains(&hex::encode([7u8; 32])));
+        assert!(shown.contains(&hex::encode(key.public_key())));
+    }
+
+    #[test]
+    fn random_bytes_differ() {
+        let key = SoftwareKey::generate().unwrap();
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        key.random(&mut a).unwrap();
+        key.random(&mut b).unwrap();
+        assert_ne!(a, b);
+    }
+}
