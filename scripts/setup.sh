@@ -84,12 +84,6 @@ if [ "$want_test" = 1 ]; then
   else
     apt_install chromium chromium-driver
   fi
-  # The portable verifier in docs/chain-format.md is Python; a test runs it.
-  if command -v python3 >/dev/null 2>&1; then
-    say "python3 already installed"
-  else
-    apt_install python3
-  fi
 fi
 
 # 5. npm packages (vite, playwright-core, ...). Never downloads a browser.

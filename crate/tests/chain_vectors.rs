@@ -103,6 +103,33 @@ fn the_documented_vectors_hold() {
     verify_events(&model, "book-1", &events).unwrap();
 }
 
+/// The place proof of docs/chain-format.md: `paid` held 35 after event 2,
+/// checked against event 2's root alone.
+#[test]
+fn the_documented_place_proof_holds() {
+    let (model, events) = vectors();
+    block_on(async {
+        let ledger = Ledger::new(MemoryStore::new(), Rc::new(test_device()));
+        ledger.put_model(&model).await.unwrap();
+        let text = {
+            let mut t = String::new();
+            petrichain::chain::jsonl::write(&model, "book-1", &events, &mut t);
+            t
+        };
+        ledger.import_jsonl(&text).await.unwrap();
+        let (event, proof) = ledger.prove("book-1", "paid", Some(2)).await.unwrap();
+        assert_eq!(event, events[1]);
+        let json = serde_json::to_string(&proof).unwrap();
+        println!("proof: {json}");
+        assert_eq!(json, PROOF_2);
+        assert!(proof.verify(&event.root));
+        let doc = include_str!("../../docs/chain-format.md");
+        assert!(doc.contains(PROOF_2), "docs/chain-format.md lacks {PROOF_2}");
+        let lie = petrichain::chain::PlaceProof { count: 36, ..proof };
+        assert!(!lie.verify(&event.root));
+    });
+}
+
 /// The version 1 export of docs/chain-format.md ("Version 1") imports:
 /// verified under the version 1 rules, then upgraded and signed.
 #[test]
@@ -181,6 +208,8 @@ const SIG_1: &str = "31ac9be6e5ff5c4d1ef7164aa7934015877e0f954978407a18900885a51
 const TEXT_2: &str = r#"{"action":"pay","actor":"","delta":[["account",65],["paid",35]],"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","multiple":5,"nonce":"101112131415161718191a1b1c1d1e1f","payload":"null","prev":"a5373a2f54fbdb0adcf5e22517695cd1cb329cb6a8a57a7d7be55917e7fa0e76","roles":["*"],"root":"aecdc5ed674eaf314d91a9af6e34d0e3f686dbc14acc381cab03e6cd1f173efd","seq":2,"signer":"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a","stream":"book-1","ts":1700000000001,"v":2}"#;
 const HASH_2: &str = "c2f141e395af7383ab7d1fe5dc949ca5fe9e83204f3904ca743263a7ee2ee56d";
 const SIG_2: &str = "1578297328b6568c95d366689b9c8b7799371d673701ff7539e0233a97a86616105fcfdadc8f90ac862ed4ad973b61875e8e6aeda4351c8b33951658bf255708";
+
+const PROOF_2: &str = r#"{"place":"paid","count":35,"index":1,"path":["9d8f4712f7c8606f2d1702ffeba9d7ea96cc01631d10362ff96785e96e6b4a75"]}"#;
 
 const V1_HASH_1: &str = "2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f";
 const V1_LINE_1: &str = r#"{"stream":"book-1","seq":1,"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","action":"pay","multiple":30,"actor":"Zoë \"Z\" \\ \n","roles":["auditor","clerk"],"payload":"{\"ref\":\"inv-7\",\"amount\":123456789012345678901234567890,\"note\":\"\\u00e9 é 😀\"}","ts":1700000000000,"prev":"0000000000000000000000000000000000000000000000000000000000000000","state":[70,30],"hash":"2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f"}"#;
