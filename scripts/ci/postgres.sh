@@ -128,4 +128,4 @@ set -e
 [ "$status" -eq 0 ] || fail "cargo test failed against PostgreSQL (exit $status)"
 passed=$(awk '/^test result: ok\./ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) s += $i } END { print s + 0 }' "$out")
 echo "PostgreSQL tests passed: $passed"
-[ "${passed:-0}" -ge 19 ] || fail "only ${passed:-0} PostgreSQL tests ran (expected at least 19)"
+[ "${passed:-0}" -ge 23 ] || fail "only ${passed:-0} PostgreSQL tests ran (expected at least 23)"

@@ -43,11 +43,14 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 use client::Client;
-use petrichain::chain::{hash::event_hash, Event, GENESIS_PREV};
+use petrichain::chain::{
+    hash::event_hash, signed_message, Device, Event, MarkingTree, SoftwareKey, FORMAT_VERSION,
+    GENESIS_PREV,
+};
 use petrichain::engine::Marking;
 use petrichain::formats::json::import_json;
 use petrichain::model::Model;
-use petrichain::sync::protocol::{AppendOk, AppendRequest, Head, ModelDoc};
+use petrichain::sync::protocol::{AppendOk, AppendRequest, Head, ModelDoc, PROTOCOL_VERSION};
 use petrichain_server::config::{Database, Synchronous};
 use petrichain_server::storage::sqlite::SqliteStorage;
 use rusqlite::{params, Connection, TransactionBehavior};
@@ -131,10 +134,15 @@ fn options() -> Result<Options, String> {
     Ok(o)
 }
 
-/// The batches one client sends: `appends` x `batch` chained events.
-fn batches(model: &Model, stream: &str, o: &Options) -> Vec<Vec<Event>> {
+/// The batches one client sends: `appends` x `batch` chained events of
+/// chain format v2, each with a random nonce, its delta, the Merkle root of
+/// the marking (the tree updated in place) and an Ed25519 signature by the
+/// client's own device key.
+fn batches(model: &Model, stream: &str, o: &Options, key: &SoftwareKey) -> Vec<Vec<Event>> {
     let t = model.transition_index("tick").unwrap_or(0);
     let mut marking: Marking = model.initial_marking();
+    let mut tree = MarkingTree::new(model, &marking);
+    let signer = hex::encode(key.public_key());
     let mut prev = GENESIS_PREV.to_string();
     let mut seq = 0u64;
     (0..o.appends)
@@ -142,10 +150,21 @@ fn batches(model: &Model, stream: &str, o: &Options) -> Vec<Vec<Event>> {
             (0..o.batch)
                 .map(|_| {
                     seq += 1;
+                    let before = marking.clone();
                     model
                         .fire_in_place(&mut marking, t, 1, &model.roles(&[]))
                         .expect("tick is enabled");
+                    let mut delta = Vec::new();
+                    for (i, place) in model.places().iter().enumerate() {
+                        if before.0[i] != marking.0[i] {
+                            tree.set(i, &place.id, marking.0[i]);
+                            delta.push((place.id.clone(), marking.0[i]));
+                        }
+                    }
+                    let mut nonce = [0u8; 16];
+                    key.random(&mut nonce).expect("OS random generator");
                     let mut e = Event {
+                        v: FORMAT_VERSION,
                         stream: stream.to_string(),
                         seq,
                         model: model.id().to_string(),
@@ -155,11 +174,16 @@ fn batches(model: &Model, stream: &str, o: &Options) -> Vec<Vec<Event>> {
                         roles: vec![],
                         payload: format!("{{\"n\":{seq}}}"),
                         ts: 1_700_000_000_000 + seq,
+                        nonce: hex::encode(nonce),
                         prev: prev.clone(),
-                        state: marking.0.clone(),
+                        delta,
+                        root: hex::encode(tree.root()),
+                        signer: signer.clone(),
                         hash: String::new(),
+                        sig: String::new(),
                     };
                     e.hash = event_hash(&e);
+                    e.sig = hex::encode(key.sign_now(&signed_message(&e.hash)));
                     prev = e.hash.clone();
                     e
                 })
@@ -296,7 +320,11 @@ fn run_server(model: &Model, all: &[Vec<Vec<Event>>], o: &Options, db: Database)
         json: model.canonical_json(),
     };
     let r = c
-        .send_json("PUT", &format!("/v1/models/{}", doc.id), &doc)
+        .send_json(
+            "PUT",
+            &format!("/{PROTOCOL_VERSION}/models/{}", doc.id),
+            &doc,
+        )
         .expect("put model");
     assert_eq!(r.status, 201, "{}", r.text());
 
@@ -311,7 +339,7 @@ fn run_server(model: &Model, all: &[Vec<Vec<Event>>], o: &Options, db: Database)
             std::thread::spawn(move || {
                 let mut c = Client::connect(addr).expect("connects");
                 let stream = format!("bench-{i}");
-                let target = format!("/v1/streams/{stream}/events");
+                let target = format!("/{PROTOCOL_VERSION}/streams/{stream}/events");
                 let mut expected = Head::zero();
                 let mut latencies = Vec::with_capacity(batches.len());
                 barrier.wait();
@@ -377,6 +405,10 @@ fn raw_append(conn: &mut Connection, events: &[Event]) {
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .expect("begin");
     let last = events.last().expect("non-empty batch");
+    // The head keeps the whole marking, as the server's does. Every tick
+    // changes both places of the counter net, so the last event's delta is
+    // the whole marking, in place order.
+    let state: Vec<u64> = last.delta.iter().map(|(_, n)| *n).collect();
     tx.prepare_cached(
         "INSERT INTO streams (id, model, seq, hash, state) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET seq = ?3, hash = ?4, state = ?5",
@@ -387,15 +419,16 @@ fn raw_append(conn: &mut Connection, events: &[Event]) {
         last.model,
         last.seq as i64,
         last.hash,
-        serde_json::to_string(&last.state).unwrap_or_default()
+        serde_json::to_string(&state).unwrap_or_default()
     ])
     .expect("head");
     {
         let mut insert = tx
             .prepare_cached(
-                "INSERT INTO events (stream, seq, model, action, multiple, actor, roles,
-                 payload, ts, prev, state, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT INTO events (stream, seq, v, model, action, multiple, actor, roles,
+                 payload, ts, nonce, prev, delta, root, signer, hash, sig)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                 ?16, ?17)",
             )
             .expect("prepare");
         for e in events {
@@ -403,6 +436,7 @@ fn raw_append(conn: &mut Connection, events: &[Event]) {
                 .execute(params![
                     e.stream,
                     e.seq as i64,
+                    i64::from(e.v),
                     e.model,
                     e.action,
                     e.multiple as i64,
@@ -410,9 +444,13 @@ fn raw_append(conn: &mut Connection, events: &[Event]) {
                     serde_json::to_string(&e.roles).unwrap_or_default(),
                     e.payload,
                     e.ts as i64,
+                    e.nonce,
                     e.prev,
-                    serde_json::to_string(&e.state).unwrap_or_default(),
+                    serde_json::to_string(&e.delta).unwrap_or_default(),
+                    e.root,
+                    e.signer,
                     e.hash,
+                    e.sig,
                 ])
                 .expect("insert");
         }
@@ -496,7 +534,10 @@ fn main() {
     };
     let (model, _) = import_json(NET).expect("bench net");
     let all: Vec<Vec<Vec<Event>>> = (0..o.clients)
-        .map(|i| batches(&model, &format!("bench-{i}"), &o))
+        .map(|i| {
+            let key = SoftwareKey::generate().expect("OS random generator");
+            batches(&model, &format!("bench-{i}"), &o, &key)
+        })
         .collect();
     let dir = std::env::temp_dir().join(format!("petrichain-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

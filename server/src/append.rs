@@ -10,10 +10,16 @@
 //!    when there is none) must be the stored head, and the first new event
 //!    must follow it (next seq, `prev` = head hash): `409` otherwise.
 //! 3. Each new event is checked by the engine's [`Verifier`], resumed at the
-//!    stored head: stream, model, seq, fields, `prev` link, hash, the net
-//!    allows the action, `state` is the marking reached. The first failure
-//!    refuses the batch: `422 INVALID_EVENT` with its seq and reason.
-//! 4. The new head and events are written, or nothing.
+//!    stored head and marking: stream, model, seq, fields, `prev` link,
+//!    hash, the net allows the action, `delta` is exactly the counts the
+//!    firing changed, `root` is the Merkle commitment of the marking
+//!    reached, and `sig` is `signer`'s Ed25519 signature of the hash. The
+//!    signatures are checked in batches, the last of them by
+//!    [`Verifier::finish`] before anything is decided. The first failure
+//!    refuses the batch: `422 INVALID_EVENT` with its seq and reason (e.g.
+//!    `BAD_SIGNATURE`, `COMMITMENT_MISMATCH`).
+//! 4. The new head (seq, hash, the full marking) and events are written, or
+//!    nothing.
 
 use petrichain::chain::Verifier;
 use petrichain::engine::Marking;
@@ -119,10 +125,15 @@ pub fn plan_append(
             .push(e)
             .map_err(|err| ApiError::invalid_event(&err, e.seq))?;
     }
+    // The signatures still queued: nothing is decided before they verify.
+    let last_seq = fresh.last().map_or(current.seq, |e| e.seq);
+    let verified = verifier
+        .finish()
+        .map_err(|err| ApiError::invalid_event(&err, last_seq))?;
 
     let answer_head = Head {
-        seq: verifier.seq(),
-        hash: verifier.head(),
+        seq: verified.events,
+        hash: verified.head.clone(),
     };
     let commit = if fresh.is_empty() && exists {
         None
@@ -131,9 +142,9 @@ pub fn plan_append(
             record: StreamRecord {
                 id: stream.to_string(),
                 model: current.model,
-                seq: verifier.seq(),
-                hash: verifier.head(),
-                state: verifier.marking().0.clone(),
+                seq: verified.events,
+                hash: verified.head,
+                state: verified.marking,
             },
             events: fresh.to_vec(),
         })

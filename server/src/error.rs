@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use petrichain::chain::ChainError;
-use petrichain::sync::protocol::{ErrorBody, Head};
+use petrichain::sync::protocol::{ErrorBody, Head, PROTOCOL_VERSION};
 
 /// Anything a request can fail with. Every variant maps to one protocol
 /// code and status; none of them panics or leaks a Rust debug dump.
@@ -26,6 +26,9 @@ pub enum ApiError {
     NotFound(String),
     /// 405: the route exists, the method does not.
     MethodNotAllowed,
+    /// 410: a path of an older protocol version (named); this server speaks
+    /// [`PROTOCOL_VERSION`] only.
+    ProtocolVersion(String),
     /// 409: the conditional append lost the race; carries the current head.
     HeadMismatch(Head),
     /// 413: the body is above the server's limit.
@@ -62,6 +65,7 @@ impl ApiError {
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ApiError::HeadMismatch(_) => "HEAD_MISMATCH",
+            ApiError::ProtocolVersion(_) => "PROTOCOL_VERSION",
             ApiError::TooLarge(_) => "TOO_LARGE",
             ApiError::InvalidEvent { .. } => "INVALID_EVENT",
             ApiError::InvalidModel { .. } => "INVALID_MODEL",
@@ -80,6 +84,7 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::HeadMismatch(_) => StatusCode::CONFLICT,
+            ApiError::ProtocolVersion(_) => StatusCode::GONE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -105,10 +110,15 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::TooLarge(m) => m.clone(),
             ApiError::ModelNotFound(id) => {
-                format!("no model {id} on this server; PUT /v1/models/{id} first")
+                format!("no model {id} on this server; PUT /{PROTOCOL_VERSION}/models/{id} first")
             }
             ApiError::StreamNotFound(id) => format!("no stream '{id}' on this server"),
             ApiError::MethodNotAllowed => "method not allowed on this path".into(),
+            ApiError::ProtocolVersion(old) => format!(
+                "sync protocol {old} is gone: this server speaks protocol {PROTOCOL_VERSION} \
+                 (chain format v2, signed events) under /{PROTOCOL_VERSION}/; \
+                 upgrade the client and push its upgraded chains there"
+            ),
             ApiError::HeadMismatch(head) => {
                 body.head = Some(head.clone());
                 format!(
@@ -199,6 +209,22 @@ mod tests {
         assert_eq!(v["seq"], 4);
         assert_eq!(v["reason"]["code"], "BROKEN_LINK");
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[test]
+    fn an_old_protocol_is_gone_and_names_the_current_one() {
+        let e = ApiError::ProtocolVersion("v1".into());
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::GONE, "PROTOCOL_VERSION")
+        );
+        let v = serde_json::to_value(e.body()).unwrap();
+        assert_eq!(v["code"], "PROTOCOL_VERSION");
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains("/v2/") && message.contains("v1"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! The reference backend of the petrichain sync protocol
 //! (docs/sync-protocol.md): an axum server that validates every pushed event
 //! with the same engine the browser runs (fields, chain link, hash, the net
-//! allows it, the state matches) and keeps chains in SQLite or PostgreSQL. It also serves
+//! allows it, the changed counts and the marking commitment match, the
+//! device's Ed25519 signature verifies) and keeps chains of format v2 in
+//! SQLite or PostgreSQL. It also serves
 //! the built single-page app, so one process is a whole local deployment.
 //!
 //! Modules, one concern each: [`config`] (command-line options),

@@ -1,4 +1,4 @@
-//! Live updates: `GET /v1/streams/{id}/live` as server-sent events, one
+//! Live updates: `GET /v2/streams/{id}/live` as server-sent events, one
 //! `append` event per stored batch with `data` = `{"stream", "head"}`.
 //!
 //! Appends publish on one broadcast channel; each live connection keeps the

@@ -1,5 +1,7 @@
-//! HTTP routes of protocol v1 (docs/sync-protocol.md) and the layers around
-//! them: body limit, CORS, one log line per request, JSON 404 / 405.
+//! HTTP routes of protocol v2 (docs/sync-protocol.md, paths under
+//! `/v2/`, [`PROTOCOL_VERSION`]) and the layers around them: body limit,
+//! CORS, one log line per request, JSON 404 / 405, and `410 Gone` for the
+//! paths of protocol v1.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -11,7 +13,7 @@ use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use petrichain::chain::MAX_ID_BYTES;
 use petrichain::formats::json::import_json;
@@ -19,6 +21,7 @@ use petrichain::formats::ImportError;
 use petrichain::model::Model;
 use petrichain::sync::protocol::{
     AppendOk, AppendRequest, EventPage, ModelDoc, StreamInfo, StreamList, DEFAULT_PAGE,
+    PROTOCOL_VERSION,
 };
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -87,13 +90,28 @@ impl AppState {
 
 /// The whole application: API routes, static files, layers.
 pub fn router(state: Arc<AppState>, config: &Config) -> Router {
+    let v = PROTOCOL_VERSION;
     let api = Router::new()
-        .route("/v1/streams", get(list_streams))
-        .route("/v1/models/{id}", get(get_model).put(put_model))
-        .route("/v1/streams/{id}/events", get(pull).post(append))
-        .route("/v1/streams/{id}/live", get(live))
-        .route("/v1", get(not_found))
-        .route("/v1/{*rest}", get(not_found).fallback(not_found))
+        .route(&format!("/{v}/streams"), get(list_streams))
+        .route(
+            &format!("/{v}/models/{{id}}"),
+            get(get_model).put(put_model),
+        )
+        .route(
+            &format!("/{v}/streams/{{id}}/events"),
+            get(pull).post(append),
+        )
+        .route(&format!("/{v}/streams/{{id}}/live"), get(live))
+        .route(&format!("/{v}"), get(not_found))
+        .route(
+            &format!("/{v}/{{*rest}}"),
+            get(not_found).fallback(not_found),
+        )
+        // The previous protocol's paths, whatever the method: a clear
+        // "upgrade" answer rather than a 404.
+        .route("/v1", any(protocol_gone))
+        .route("/v1/", any(protocol_gone))
+        .route("/v1/{*rest}", any(protocol_gone))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(state);
@@ -148,6 +166,10 @@ async fn log_request(req: Request, next: Next) -> Response {
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such route; see docs/sync-protocol.md".into())
+}
+
+async fn protocol_gone() -> ApiError {
+    ApiError::ProtocolVersion("v1".into())
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -56,6 +56,7 @@ fn open(b: &Backend) -> Db {
 
 fn event(stream: &str, seq: u64, prev: &str, hash: &str) -> Event {
     Event {
+        v: 2,
         stream: stream.into(),
         seq,
         model: "m".into(),
@@ -65,9 +66,13 @@ fn event(stream: &str, seq: u64, prev: &str, hash: &str) -> Event {
         roles: vec!["r".into()],
         payload: "{\"x\":1,\"text\":\"é ✓ \\u0001\"}".into(),
         ts: 5,
+        nonce: format!("{seq:032x}"),
         prev: prev.into(),
-        state: vec![seq, u64::from(u32::MAX) + 7],
+        delta: vec![("p".into(), seq), ("q".into(), u64::from(u32::MAX) + 7)],
+        root: format!("{seq:064x}"),
+        signer: "cd".repeat(32),
         hash: hash.into(),
+        sig: "ef".repeat(64),
     }
 }
 
@@ -270,6 +275,57 @@ fn refuses_a_newer_schema(b: &Backend) {
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
+/// A database the previous server (schema 1, chain format v1) wrote: on
+/// open its streams and events are moved to `streams_v1` / `events_v1`
+/// (rows kept), none of them is served, the model stays, the stream ids
+/// are free for the upgraded chains, and a second open changes nothing.
+fn a_v1_database_is_moved_aside_and_not_served(b: &Backend) {
+    write_v1_database(b);
+    let db = open(b);
+    assert_eq!(schema_version(b), 2);
+    assert!(db.streams().unwrap().is_empty(), "no v1 stream is served");
+    assert_eq!(db.head(V1_STREAM).unwrap(), None);
+    assert!(db.page(V1_STREAM, 0, 10).unwrap().is_none());
+    assert_eq!(count_rows(b, "streams_v1"), 2);
+    assert_eq!(count_rows(b, "events_v1"), 2);
+    let m = model();
+    assert_eq!(
+        db.model(m.id()).unwrap(),
+        Some(m.canonical_json()),
+        "models are kept"
+    );
+
+    // The upgraded chain is pushed under the same id, into the new tables.
+    let commit = Commit {
+        record: StreamRecord {
+            model: m.id().into(),
+            ..head(V1_STREAM, 1, "h1")
+        },
+        events: vec![Event {
+            model: m.id().into(),
+            ..event(V1_STREAM, 1, GENESIS_PREV, "h1")
+        }],
+    };
+    db.append(V1_STREAM, &mut |tx| {
+        assert_eq!(tx.head()?, None);
+        assert_eq!(tx.hash_at(1)?, None, "v1 hashes are not seen");
+        Ok(Some(commit.clone()))
+    })
+    .unwrap();
+    assert_eq!(
+        db.page(V1_STREAM, 0, 10).unwrap().unwrap().events,
+        commit.events
+    );
+    drop(db);
+
+    // Opened again: version 2 now, nothing moved twice.
+    let db = open(b);
+    assert_eq!(db.streams().unwrap(), vec![commit.record.clone()]);
+    assert_eq!(count_rows(b, "streams_v1"), 2);
+    assert_eq!(count_rows(b, "events_v1"), 2);
+    assert_eq!(count_rows(b, "events"), 1);
+}
+
 /// Writers on two storage instances (two "processes") append to the same
 /// streams at once, each building on the head it reads inside the
 /// transaction; the streams are created by whoever comes first. Every
@@ -360,6 +416,7 @@ on_both_backends!(
     an_unstorable_number_from_a_request_is_a_bad_request,
     every_stored_hash_is_readable_in_the_transaction,
     refuses_a_newer_schema,
+    a_v1_database_is_moved_aside_and_not_served,
     concurrent_appends_from_two_instances_never_fork,
 );
 

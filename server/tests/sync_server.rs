@@ -8,9 +8,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 use common::*;
-use petrichain::chain::{verify_events, Event};
-use petrichain::store::Action;
+use petrichain::chain::{verify_events, Device, Event};
+use petrichain::formats::json::import_json;
+use petrichain::store::{block_on, Action, Ledger, SyncStore};
 use petrichain::sync::protocol::{AppendOk, EventPage, Head, ModelDoc, StreamList};
+use petrichain::sync::{sync_stream, SyncOptions};
 
 fn models_put_get_and_refusals(b: &Backend) {
     let server = b.start(&[]);
@@ -20,12 +22,12 @@ fn models_put_get_and_refusals(b: &Backend) {
     let r = put_model(&mut c, &m);
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(put_model(&mut c, &m).status, 200, "idempotent");
-    let r = c.get(&format!("/v1/models/{}", m.id())).unwrap();
+    let r = c.get(&format!("/v2/models/{}", m.id())).unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.json::<ModelDoc>().unwrap(), model_doc(&m));
 
     let unknown = "ab".repeat(32);
-    let r = c.get(&format!("/v1/models/{unknown}")).unwrap();
+    let r = c.get(&format!("/v2/models/{unknown}")).unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
         (404, "MODEL_NOT_FOUND")
@@ -33,7 +35,7 @@ fn models_put_get_and_refusals(b: &Backend) {
 
     // The body's id is not the path's / not the hash of the json.
     let r = c
-        .send_json("PUT", &format!("/v1/models/{unknown}"), &model_doc(&m))
+        .send_json("PUT", &format!("/v2/models/{unknown}"), &model_doc(&m))
         .unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
@@ -44,7 +46,7 @@ fn models_put_get_and_refusals(b: &Backend) {
         json: m.canonical_json(),
     };
     let r = c
-        .send_json("PUT", &format!("/v1/models/{unknown}"), &doc)
+        .send_json("PUT", &format!("/v2/models/{unknown}"), &doc)
         .unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
@@ -57,7 +59,7 @@ fn models_put_get_and_refusals(b: &Backend) {
     let r = c
         .send_json(
             "PUT",
-            &format!("/v1/models/{id}"),
+            &format!("/v2/models/{id}"),
             &ModelDoc {
                 id: id.clone(),
                 json: bad.into(),
@@ -75,7 +77,7 @@ fn models_put_get_and_refusals(b: &Backend) {
     let r = c
         .send_json(
             "PUT",
-            &format!("/v1/models/{id}"),
+            &format!("/v2/models/{id}"),
             &ModelDoc {
                 id: id.clone(),
                 json: loose,
@@ -87,12 +89,12 @@ fn models_put_get_and_refusals(b: &Backend) {
     assert_eq!(body.problems.unwrap()[0]["code"], "NOT_CANONICAL");
 
     let r = c
-        .request("PUT", &format!("/v1/models/{id}"), &[], Some(b"{\"id\": 3"))
+        .request("PUT", &format!("/v2/models/{id}"), &[], Some(b"{\"id\": 3"))
         .unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (400, "MALFORMED_JSON"));
     // Nothing but the one good model was stored.
     assert_eq!(
-        c.get(&format!("/v1/models/{id}")).unwrap().status,
+        c.get(&format!("/v2/models/{id}")).unwrap().status,
         404,
         "refused models are not stored"
     );
@@ -109,36 +111,38 @@ fn append_pull_and_list_streams(b: &Backend) {
     let m = model();
     put_model(&mut c, &m);
 
-    let events = chain(&m, "order-1", &spends(3));
+    // Events are unique (a random nonce each): one chain, sent in two parts.
+    let more = chain(&m, "order-1", &spends(5));
+    let events = more[..3].to_vec();
     let r = append(&mut c, "order-1", &request(&m, Head::zero(), &events));
     assert_eq!(r.status, 200, "{}", r.text());
     let ok: AppendOk = r.json().unwrap();
     assert_eq!(ok.head, head_of(&events[2]));
     assert_eq!((ok.stored, ok.duplicates), (3, 0));
 
-    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    let list: StreamList = c.get("/v2/streams").unwrap().json().unwrap();
     assert_eq!(list.streams.len(), 1);
     assert_eq!(list.streams[0].id, "order-1");
     assert_eq!(list.streams[0].model, m.id());
     assert_eq!(list.streams[0].head, head_of(&events[2]));
 
-    let page: EventPage = c.get("/v1/streams/order-1/events").unwrap().json().unwrap();
+    let page: EventPage = c.get("/v2/streams/order-1/events").unwrap().json().unwrap();
     assert_eq!(page.events, events, "events come back exactly as sent");
     assert_eq!((page.more, page.model.as_str()), (false, m.id()));
     let page: EventPage = c
-        .get("/v1/streams/order-1/events?after=0&limit=2")
+        .get("/v2/streams/order-1/events?after=0&limit=2")
         .unwrap()
         .json()
         .unwrap();
     assert_eq!((page.events.len(), page.more), (2, true));
     let page: EventPage = c
-        .get("/v1/streams/order-1/events?after=2&limit=2")
+        .get("/v2/streams/order-1/events?after=2&limit=2")
         .unwrap()
         .json()
         .unwrap();
     assert_eq!((page.events, page.more), (events[2..].to_vec(), false));
     let page: EventPage = c
-        .get("/v1/streams/order-1/events?after=3")
+        .get("/v2/streams/order-1/events?after=3")
         .unwrap()
         .json()
         .unwrap();
@@ -146,7 +150,6 @@ fn append_pull_and_list_streams(b: &Backend) {
     assert_eq!(page.head, head_of(&events[2]));
 
     // Appending on top of the head, then verifying the whole stream.
-    let more = chain(&m, "order-1", &spends(5));
     let r = append(
         &mut c,
         "order-1",
@@ -161,7 +164,7 @@ fn append_pull_and_list_streams(b: &Backend) {
     // An empty append with the zero head creates an empty stream.
     let r = append(&mut c, "empty", &request(&m, Head::zero(), &[]));
     assert_eq!(r.status, 200, "{}", r.text());
-    let page: EventPage = c.get("/v1/streams/empty/events").unwrap().json().unwrap();
+    let page: EventPage = c.get("/v2/streams/empty/events").unwrap().json().unwrap();
     assert_eq!((page.head, page.events.len()), (Head::zero(), 0));
 }
 
@@ -174,10 +177,10 @@ fn pages_default_to_500_and_are_capped_at_1000(b: &Backend) {
     let r = append(&mut c, "big", &request(&m, Head::zero(), &events));
     assert_eq!(r.status, 200, "{}", r.text());
 
-    let page: EventPage = c.get("/v1/streams/big/events").unwrap().json().unwrap();
+    let page: EventPage = c.get("/v2/streams/big/events").unwrap().json().unwrap();
     assert_eq!((page.events.len(), page.more), (500, true));
     let page: EventPage = c
-        .get("/v1/streams/big/events?limit=100000")
+        .get("/v2/streams/big/events?limit=100000")
         .unwrap()
         .json()
         .unwrap();
@@ -188,14 +191,14 @@ fn pages_default_to_500_and_are_capped_at_1000(b: &Backend) {
     assert_eq!(head, head_of(&events[1202]));
 
     for bad in ["limit=0", "after=-1", "after=x", "limit=1e3"] {
-        let r = c.get(&format!("/v1/streams/big/events?{bad}")).unwrap();
+        let r = c.get(&format!("/v2/streams/big/events?{bad}")).unwrap();
         assert_eq!(
             (r.status, error(&r).code.as_str()),
             (400, "BAD_REQUEST"),
             "{bad}"
         );
     }
-    let r = c.get("/v1/streams/nope/events").unwrap();
+    let r = c.get("/v2/streams/nope/events").unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
         (404, "STREAM_NOT_FOUND")
@@ -294,7 +297,7 @@ fn assert_refused(
     assert_eq!(body.seq, Some(seq), "{}", r.text());
     let why = body.reason.unwrap();
     assert_eq!(why["code"], reason, "{why}");
-    let r = c.get(&format!("/v1/streams/{stream}/events")).unwrap();
+    let r = c.get(&format!("/v2/streams/{stream}/events")).unwrap();
     if stored.is_empty() {
         assert_eq!(r.status, 404, "a refused first batch creates no stream");
     } else {
@@ -365,14 +368,12 @@ fn invalid_events_are_refused_and_nothing_is_stored(b: &Backend) {
     // The net does not allow it: spend 20 with 9 cash left.
     let mut e = good[1].clone();
     e.multiple = 20;
-    e.state = vec![0, 21, 0];
     let why = assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "ACTION_REJECTED");
     assert_eq!(why["reason"]["code"], "NOT_ENABLED");
 
     // A role the actor does not hold.
     let mut e = good[1].clone();
     e.action = "audit".into();
-    e.state = good[0].state.clone();
     let why = assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "ACTION_REJECTED");
     assert_ne!(why["reason"]["code"], "NOT_ENABLED");
 
@@ -381,10 +382,18 @@ fn invalid_events_are_refused_and_nothing_is_stored(b: &Backend) {
     e.action = "steal".into();
     assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "ACTION_REJECTED");
 
-    // The state is not the marking the firing reaches.
+    // The changed counts are not the ones the firing reaches (re-signed:
+    // only the content lies).
     let mut e = good[1].clone();
-    e.state = vec![9, 9, 9];
-    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "STATE_MISMATCH");
+    e.delta = vec![("cash".into(), 9), ("spent".into(), 9)];
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[resign(e, &device_key())],
+        2,
+        "STATE_MISMATCH",
+    );
 
     // Another stream's event, another model, a seq gap.
     let mut e = good[1].clone();
@@ -427,6 +436,278 @@ fn invalid_events_are_refused_and_nothing_is_stored(b: &Backend) {
     assert_eq!(all, good);
 }
 
+/// Signatures and the marking commitment, checked by the server with the
+/// core's `Verifier` before anything is stored: a right hash with another
+/// key's signature, a signature replayed from another event, a missing or
+/// empty one, and a lying `root` (rehashed and re-signed: only the
+/// commitment lies) are each refused with the seq, nothing stored.
+fn forged_signatures_and_lying_commitments_are_refused(b: &Backend) {
+    let server = b.start(&[]);
+    let mut c = server.client();
+    let m = model();
+    put_model(&mut c, &m);
+    let good = chain(&m, "s", &spends(4));
+    let device = hex::encode(device_key().public_key());
+    assert!(good.iter().all(|e| e.signer == device));
+    assert_eq!(
+        append(&mut c, "s", &request(&m, Head::zero(), &good[..1])).status,
+        200
+    );
+    let stored = &good[..1];
+
+    // The right hash, signed by another key (the event still names the
+    // device as its signer).
+    let mut e = good[1].clone();
+    e.sig = sign_hex(&other_key(), &e.hash);
+    let why = assert_refused(&mut c, "s", stored, &[e], 2, "BAD_SIGNATURE");
+    assert_eq!(
+        (why["seq"].as_u64(), why["signer"].as_str()),
+        (Some(2), Some(device.as_str()))
+    );
+
+    // The forger names itself as the signer but keeps the device's
+    // signature: the hash changes with `signer`, the signature fits no more.
+    let mut e = good[1].clone();
+    e.signer = hex::encode(other_key().public_key());
+    assert_refused(&mut c, "s", stored, &[rehash(e)], 2, "BAD_SIGNATURE");
+
+    // A signature replayed from another event of the same signer: at the
+    // first new event, and after a good one in the same batch.
+    let mut e = good[1].clone();
+    e.sig = good[0].sig.clone();
+    assert_refused(&mut c, "s", stored, &[e], 2, "BAD_SIGNATURE");
+    let mut e = good[2].clone();
+    e.sig = good[1].sig.clone();
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), e],
+        3,
+        "BAD_SIGNATURE",
+    );
+
+    // A bad signature followed by good events: the batch check still names
+    // the first bad seq (signatures are verified in a batch at the end).
+    let mut e = good[1].clone();
+    e.sig = sign_hex(&other_key(), &e.hash);
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[e, good[2].clone(), good[3].clone()],
+        2,
+        "BAD_SIGNATURE",
+    );
+
+    // No signature: an all-zero one does not verify; an empty one is not
+    // even a signature (the field check refuses it first).
+    let mut e = good[1].clone();
+    e.sig = "0".repeat(128);
+    assert_refused(&mut c, "s", stored, &[e], 2, "BAD_SIGNATURE");
+    let mut e = good[1].clone();
+    e.sig = String::new();
+    let why = assert_refused(&mut c, "s", stored, &[e], 2, "INVALID_EVENT");
+    assert_eq!(why["field"], "sig", "{why}");
+
+    // A lying marking commitment, correctly hashed and signed.
+    let mut e = good[1].clone();
+    e.root = good[2].root.clone();
+    let why = assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[resign(e, &device_key())],
+        2,
+        "COMMITMENT_MISMATCH",
+    );
+    assert_eq!(why["stored"], good[2].root.as_str());
+    assert_eq!(why["computed"], good[1].root.as_str());
+    // ... after a good event of the same batch.
+    let mut e = good[2].clone();
+    e.root = "ab".repeat(32);
+    assert_refused(
+        &mut c,
+        "s",
+        stored,
+        &[good[1].clone(), resign(e, &device_key())],
+        3,
+        "COMMITMENT_MISMATCH",
+    );
+
+    // Another device's correctly signed event is an event like any other:
+    // the server checks signatures, not who may write (yet).
+    let theirs = resign(good[1].clone(), &other_key());
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, head_of(&good[0]), std::slice::from_ref(&theirs)),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (head, all) = pull_all(&mut c, "s");
+    assert_eq!(head, head_of(&theirs));
+    assert_eq!(all, [good[0].clone(), theirs]);
+    assert_eq!(verify_events(&m, "s", &all).unwrap().events, 2);
+}
+
+const SHOP: &str = r#"{"places":[{"id":"stock","initial":3},{"id":"sold"}],
+  "transitions":[{"id":"sell","roles":["clerk"]}],
+  "arcs":[{"source":"stock","target":"sell"},{"source":"sell","target":"sold"}]}"#;
+
+/// Issue 12's silent loss, through the real server: two devices share a
+/// stream; offline, each records the same `sell` (same actor, payload and
+/// ts, on the same head). Both are kept: one device's push wins, the
+/// other's gets 409, pulls, rebases its sale and pushes it. Also with the
+/// defaults (actor "", payload null) in the same millisecond.
+fn the_same_offline_action_on_two_devices_is_kept_twice(b: &Backend) {
+    let server = b.start(&[]);
+    let shop = import_json(SHOP).unwrap().0;
+    let sold = shop.places().iter().position(|p| p.id == "sold").unwrap();
+    let sell = |actor: &str| {
+        Action::new("sell")
+            .actor(actor)
+            .roles(["clerk"])
+            .payload(format!(r#"{{"by":"{actor}"}}"#))
+    };
+    let options = SyncOptions {
+        now: 42,
+        ..SyncOptions::default()
+    };
+    for (i, action) in [sell("ann"), Action::new("sell").roles(["clerk"])]
+        .iter()
+        .enumerate()
+    {
+        let stream = format!("till-{i}");
+        block_on(async {
+            let (ta, tb) = (
+                transport::HttpTransport::new(server.addr),
+                transport::HttpTransport::new(server.addr),
+            );
+            let run = |ledger, t| sync_stream(ledger, t, &stream, &options, &|_| {});
+            let a = Ledger::memory();
+            let id = a.put_model(&shop).await.unwrap();
+            a.create_stream(&stream, &id).await.unwrap();
+            a.fire(&stream, &sell("first"), 1).await.unwrap();
+            run(&a, &ta).await.unwrap();
+            let b = Ledger::memory();
+            run(&b, &tb).await.unwrap();
+            assert_eq!(b.stream(&stream).await.unwrap().seq, 1);
+
+            // Offline, the same action on the same head at the same ms.
+            let ea = a.fire(&stream, action, 1_700_000_000_000).await.unwrap();
+            let eb = b.fire(&stream, action, 1_700_000_000_000).await.unwrap();
+            assert_ne!(ea.hash, eb.hash, "two firings are two events");
+            let r = run(&a, &ta).await.unwrap();
+            assert_eq!((r.pushed, r.rebased), (1, 0));
+            let r = run(&b, &tb).await.unwrap();
+            assert_eq!(
+                (r.rebased, r.conflicts, r.duplicates, r.pushed),
+                (1, 0, 0, 1),
+                "{r:?}"
+            );
+            run(&a, &ta).await.unwrap();
+            for ledger in [&a, &b] {
+                let head = ledger.stream(&stream).await.unwrap();
+                assert_eq!(head.seq, 3);
+                assert_eq!(head.state[sold], 3, "sold 3 of 3");
+                assert!(ledger.store().conflicts(&stream).await.unwrap().is_empty());
+            }
+            let chain_a = a.all_events(&stream).await.unwrap();
+            assert_eq!(chain_a, b.all_events(&stream).await.unwrap());
+            let signers: Vec<&str> = chain_a.iter().map(|e| e.signer.as_str()).collect();
+            let (ka, kb) = (a.device_key(), b.device_key());
+            assert_eq!(signers, [ka.as_str(), ka.as_str(), kb.as_str()]);
+            // b's rebased sale keeps its nonce, payload and ts.
+            assert_eq!(
+                (chain_a[2].nonce.as_str(), chain_a[2].ts),
+                (eb.nonce.as_str(), eb.ts)
+            );
+            assert_eq!(chain_a[2].payload, eb.payload);
+        });
+        let (head, events) = pull_all(&mut server.client(), &stream);
+        assert_eq!(head.seq, 3);
+        assert_eq!(
+            verify_events(&shop, &stream, &events).unwrap().marking[sold],
+            3
+        );
+    }
+}
+
+/// A database the previous (v1) server wrote: the new server starts on it,
+/// moves its v1 tables aside (kept), says so in one log line, serves none
+/// of the v1 events, and takes the upgraded chain under the same stream id.
+fn a_v1_database_is_moved_aside_on_start(b: &Backend) {
+    write_v1_database(b);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    let list: StreamList = c.get("/v2/streams").unwrap().json().unwrap();
+    assert!(list.streams.is_empty(), "v1 streams are not served as v2");
+    let r = c.get(&format!("/v2/streams/{V1_STREAM}/events")).unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (404, "STREAM_NOT_FOUND")
+    );
+    let log = server.log_text();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("v1 stream")).collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains("archived 2 v1 stream(s) (2 event(s))"),
+        "{log}"
+    );
+    assert!(lines[0].contains("re-push"), "{log}");
+
+    let m = model();
+    assert_eq!(put_model(&mut c, &m).status, 200, "the model was kept");
+    let events = chain(&m, V1_STREAM, &spends(2));
+    let r = append(&mut c, V1_STREAM, &request(&m, Head::zero(), &events));
+    assert_eq!(r.status, 200, "{}", r.text());
+    drop(c);
+    assert!(server.terminate().success());
+
+    // Started again: nothing to move, no line, the data is there.
+    let server = b.start(&[]);
+    assert!(
+        !server.log_text().contains("v1 stream"),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(pull_all(&mut server.client(), V1_STREAM).1, events);
+    assert_eq!(
+        (count_rows(b, "streams_v1"), count_rows(b, "events_v1")),
+        (2, 2)
+    );
+}
+
+/// Protocol v1's paths answer `410 Gone` with a JSON error naming `/v2/`,
+/// whatever the method, rather than a 404.
+#[test]
+fn v1_paths_are_gone_with_a_json_error_naming_v2() {
+    let dir = TempDir::new("gone");
+    let server = Server::start(&dir.path("db.sqlite"), &[]);
+    let mut c = server.client();
+    for (method, target, body) in [
+        ("GET", "/v1/streams", None),
+        ("GET", "/v1/streams/s/events?after=0", None),
+        ("POST", "/v1/streams/s/events", Some(&b"{}"[..])),
+        ("PUT", "/v1/models/abc", Some(b"{}")),
+        ("GET", "/v1/streams/s/live", None),
+        ("GET", "/v1", None),
+        ("DELETE", "/v1/anything/else", None),
+    ] {
+        let r = c.request(method, target, &[], body).unwrap();
+        let e = error(&r);
+        assert_eq!(
+            (r.status, e.code.as_str()),
+            (410, "PROTOCOL_VERSION"),
+            "{method} {target}"
+        );
+        assert!(e.message.contains("/v2/"), "{}", e.message);
+    }
+    let r = c.get("/v2/nothing").unwrap();
+    assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
+    assert_eq!(c.get("/v2/streams").unwrap().status, 200);
+}
+
 fn malformed_requests_get_clear_json_errors(b: &Backend) {
     let server = b.start(&["--max-body-bytes", "4096"]);
     let mut c = server.client();
@@ -443,7 +724,7 @@ fn malformed_requests_get_clear_json_errors(b: &Backend) {
         b"{\"model\":\"m\",\"expected\":{\"seq\":0,\"hash\":\"0\"},\"events\":[],\"x\":1}",
     ] {
         let r = c
-            .request("POST", "/v1/streams/s/events", &[], Some(body))
+            .request("POST", "/v2/streams/s/events", &[], Some(body))
             .unwrap();
         assert_eq!(
             (r.status, error(&r).code.as_str()),
@@ -456,7 +737,7 @@ fn malformed_requests_get_clear_json_errors(b: &Backend) {
     // An event with an unknown field or a missing one.
     let mut v = serde_json::to_value(request(&m, Head::zero(), &events)).unwrap();
     v["events"][0]["extra"] = 1.into();
-    let r = c.send_json("POST", "/v1/streams/s/events", &v).unwrap();
+    let r = c.send_json("POST", "/v2/streams/s/events", &v).unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (400, "MALFORMED_JSON"));
 
     // Above --max-body-bytes, with and without a Content-Length.
@@ -467,7 +748,7 @@ fn malformed_requests_get_clear_json_errors(b: &Backend) {
     );
     let r = append(&mut c, "s", &request(&m, Head::zero(), &big));
     assert_eq!((r.status, error(&r).code.as_str()), (413, "TOO_LARGE"));
-    let r = chunked_post(&server, "/v1/streams/s/events", &vec![b' '; 10_000]);
+    let r = chunked_post(&server, "/v2/streams/s/events", &vec![b' '; 10_000]);
     assert!(r.starts_with("HTTP/1.1 413"), "{r}");
     assert!(r.contains("TOO_LARGE"), "{r}");
 
@@ -481,9 +762,9 @@ fn malformed_requests_get_clear_json_errors(b: &Backend) {
     );
 
     // Unknown routes and methods, an over-long id.
-    let r = c.get("/v1/nothing/here").unwrap();
+    let r = c.get("/v2/nothing/here").unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
-    let r = c.request("DELETE", "/v1/streams", &[], None).unwrap();
+    let r = c.request("DELETE", "/v2/streams", &[], None).unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
         (405, "METHOD_NOT_ALLOWED")
@@ -491,18 +772,22 @@ fn malformed_requests_get_clear_json_errors(b: &Backend) {
     let r = c.get("/").unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
     let long = "s".repeat(2000);
-    let r = c.get(&format!("/v1/streams/{long}/events")).unwrap();
+    let r = c.get(&format!("/v2/streams/{long}/events")).unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (400, "BAD_REQUEST"));
 
     // A NUL character (PostgreSQL text cannot hold one): in an id it is
     // refused or not found, in an event field it is stored or refused with
     // nothing stored; never a 500.
-    let r = c.get("/v1/streams/a%00b/events").unwrap();
+    let r = c.get("/v2/streams/a%00b/events").unwrap();
     assert!(matches!(r.status, 400 | 404), "{}", r.text());
     error(&r);
     let mut e = events[0].clone();
     e.actor = "a\u{0}b".into();
-    let r = append(&mut c, "s", &request(&m, Head::zero(), &[rehash(e)]));
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, Head::zero(), &[resign(e, &device_key())]),
+    );
     let nul_stored = match r.status {
         200 => true,
         400 => {
@@ -513,7 +798,7 @@ fn malformed_requests_get_clear_json_errors(b: &Backend) {
     };
 
     // Still serving, nothing else stored.
-    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    let list: StreamList = c.get("/v2/streams").unwrap().json().unwrap();
     assert_eq!(list.streams.len(), usize::from(nul_stored));
 }
 
@@ -558,7 +843,7 @@ fn serves_the_app_and_refuses_path_traversal() {
     let r = c.get("/assets/missing.js").unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
     // The API is still the API; the files are read only.
-    assert_eq!(c.get("/v1/streams").unwrap().status, 200);
+    assert_eq!(c.get("/v2/streams").unwrap().status, 200);
     let r = c.request("POST", "/index.html", &[], Some(b"{}")).unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
@@ -593,7 +878,7 @@ fn cors_is_configurable() {
     let r = c
         .request(
             "OPTIONS",
-            "/v1/streams/s/events",
+            "/v2/streams/s/events",
             &[
                 ("Origin", "https://app.example"),
                 ("Access-Control-Request-Method", "POST"),
@@ -617,7 +902,7 @@ fn cors_is_configurable() {
     let r = c
         .request(
             "GET",
-            "/v1/streams",
+            "/v2/streams",
             &[("Origin", "https://evil.example")],
             None,
         )
@@ -630,7 +915,7 @@ fn cors_is_configurable() {
         .client()
         .request(
             "GET",
-            "/v1/streams",
+            "/v2/streams",
             &[("Origin", "https://app.example")],
             None,
         )
@@ -646,7 +931,7 @@ fn live_updates_arrive_as_server_sent_events(b: &Backend) {
     let events = chain(&m, "s", &spends(3));
     append(&mut c, "s", &request(&m, Head::zero(), &events[..1]));
 
-    let r = c.get("/v1/streams/nope/live").unwrap();
+    let r = c.get("/v2/streams/nope/live").unwrap();
     assert_eq!(
         (r.status, error(&r).code.as_str()),
         (404, "STREAM_NOT_FOUND")
@@ -654,7 +939,7 @@ fn live_updates_arrive_as_server_sent_events(b: &Backend) {
 
     let mut s = std::net::TcpStream::connect(server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /v1/streams/s/live HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    s.write_all(b"GET /v2/streams/s/live HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
         .unwrap();
     let mut reader = BufReader::new(s);
     let mut status = String::new();
@@ -722,7 +1007,7 @@ fn restart_keeps_everything(b: &Backend) {
     let (head, all) = pull_all(&mut c, "s");
     assert_eq!((head, all), (head_of(&events[1]), events[..2].to_vec()));
     assert_eq!(
-        c.get(&format!("/v1/models/{}", m.id())).unwrap().status,
+        c.get(&format!("/v2/models/{}", m.id())).unwrap().status,
         200
     );
     let r = append(&mut c, "s", &request(&m, head_of(&events[1]), &events[2..]));
@@ -735,7 +1020,7 @@ fn restart_keeps_everything(b: &Backend) {
     let (_, all) = pull_all(&mut server.client(), "s");
     assert_eq!(all, events);
     assert!(
-        server.log_text().contains("GET /v1/streams/s/events"),
+        server.log_text().contains("GET /v2/streams/s/events"),
         "one log line per request"
     );
 }
@@ -750,32 +1035,31 @@ fn push_ticks(
     count: usize,
 ) -> Vec<String> {
     use petrichain::engine::Marking;
-    use petrichain::FireOptions;
     let m = model();
+    let key = petrichain::chain::SoftwareKey::from_seed(&[u8::try_from(client_id).unwrap(); 32]);
     let mut c = common::client::Client::connect(addr).unwrap();
-    let (mut seq, mut hash, mut state) = (0u64, Head::zero().hash, m.initial_marking().0);
+    let (mut seq, mut hash) = (0u64, Head::zero().hash);
+    let mut state: Marking = m.initial_marking();
     let mut acknowledged = Vec::new();
     let mut attempts = 0;
     while acknowledged.len() < count {
         attempts += 1;
         assert!(attempts < 20_000, "client {client_id}: too many retries");
-        let next = m
-            .fire(&Marking(state.clone()), "tick", &FireOptions::default())
-            .unwrap();
-        let e = rehash(Event {
-            stream: stream.into(),
-            seq: seq + 1,
-            model: m.id().into(),
-            action: "tick".into(),
-            multiple: 1,
-            actor: format!("client-{client_id}"),
-            roles: vec![],
-            payload: format!("{{\"client\":{client_id},\"n\":{}}}", acknowledged.len()),
-            ts: attempts as u64,
-            prev: hash.clone(),
-            state: next.0,
-            hash: String::new(),
-        });
+        let mut next = state.clone();
+        let e = next_event(
+            &m,
+            stream,
+            &key,
+            &Head {
+                seq,
+                hash: hash.clone(),
+            },
+            &mut next,
+            "tick",
+            &format!("client-{client_id}"),
+            &format!("{{\"client\":{client_id},\"n\":{}}}", acknowledged.len()),
+            attempts as u64,
+        );
         let expected = Head {
             seq,
             hash: hash.clone(),
@@ -790,7 +1074,7 @@ fn push_ticks(
                 let ok: AppendOk = r.json().unwrap();
                 assert_eq!((ok.stored, ok.head.clone()), (1, head_of(&e)));
                 acknowledged.push(e.hash.clone());
-                (seq, hash, state) = (e.seq, e.hash, e.state);
+                (seq, hash, state) = (e.seq, e.hash, next);
             }
             409 => {
                 let server_head = error(&r).head.unwrap();
@@ -799,13 +1083,16 @@ fn push_ticks(
                 loop {
                     let page: EventPage = c
                         .get(&format!(
-                            "/v1/streams/{stream}/events?after={seq}&limit=1000"
+                            "/v2/streams/{stream}/events?after={seq}&limit=1000"
                         ))
                         .unwrap()
                         .json()
                         .unwrap();
+                    for e in &page.events {
+                        petrichain::store::apply_delta(&m, &mut state, e);
+                    }
                     if let Some(last) = page.events.last() {
-                        (seq, hash, state) = (last.seq, last.hash.clone(), last.state.clone());
+                        (seq, hash) = (last.seq, last.hash.clone());
                     }
                     if !page.more {
                         break;
@@ -855,7 +1142,7 @@ fn bounded_load_two_processes_no_fork_no_lost_acknowledged_event(backend: &Backe
     );
 
     let mut c = a.client();
-    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    let list: StreamList = c.get("/v2/streams").unwrap().json().unwrap();
     assert_eq!(list.streams.len(), 1 + CLIENTS / 2);
     for info in &list.streams {
         let (head, events) = pull_all(&mut c, &info.id);
@@ -934,6 +1221,9 @@ on_both_backends!(
     resending_is_idempotent,
     a_lost_race_gets_409_with_the_current_head,
     invalid_events_are_refused_and_nothing_is_stored,
+    forged_signatures_and_lying_commitments_are_refused,
+    the_same_offline_action_on_two_devices_is_kept_twice,
+    a_v1_database_is_moved_aside_on_start,
     malformed_requests_get_clear_json_errors,
     live_updates_arrive_as_server_sent_events,
     restart_keeps_everything,
@@ -977,7 +1267,7 @@ fn postgres_connections_dropped_by_the_database_are_replaced() {
     let (head, all) = pull_all(&mut c, "s");
     assert_eq!((head, all), (head_of(&events[2]), events[..3].to_vec()));
     kill();
-    let list: StreamList = c.get("/v1/streams").unwrap().json().unwrap();
+    let list: StreamList = c.get("/v2/streams").unwrap().json().unwrap();
     assert_eq!(list.streams.len(), 1);
     assert!(
         !server.log_text().contains(" 500 "),

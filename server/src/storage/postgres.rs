@@ -1,12 +1,19 @@
 //! PostgreSQL backend: several server processes may share one database.
 //!
-//! Schema version 1 (row `id = 1` of `schema_version` holds it):
+//! Schema version 2 (row `id = 1` of `schema_version` holds it):
 //! - `models(id PRIMARY KEY, json)`
 //! - `streams(id PRIMARY KEY, model REFERENCES models, seq, hash, state)` —
-//!   the head
-//! - `events(stream REFERENCES streams, seq, model, action, multiple, actor,
-//!   roles, payload, ts, prev, state, hash)`, primary key `(stream, seq)` (the
-//!   page index), and an index on `hash`.
+//!   the head, with the whole marking reached (`state`)
+//! - `events(stream REFERENCES streams, seq, v, model, action, multiple,
+//!   actor, roles, payload, ts, nonce, prev, delta, root, signer, hash, sig)`:
+//!   chain format v2 events, primary key `(stream, seq)` (the page index),
+//!   and an index on `hash`.
+//!
+//! A version 1 database (the previous server's, chain format v1 events) is
+//! moved aside on start, in the migration's locked transaction: `streams`
+//! and `events` renamed to `streams_v1` and `events_v1` (rows kept), their
+//! indexes (`streams_pkey`, `events_pkey`, `events_hash`: index names are
+//! per schema) renamed to `*_v1_*`, then the version 2 tables created.
 //!
 //! The SQL is plain enough for CockroachDB too: no advisory locks, no
 //! LISTEN/NOTIFY, no `LOCK TABLE`. An append is one transaction:
@@ -90,13 +97,29 @@ CREATE TABLE IF NOT EXISTS events (
     actor    TEXT NOT NULL,
     roles    TEXT NOT NULL,
     payload  TEXT NOT NULL,
+    v        BIGINT NOT NULL,
     ts       BIGINT NOT NULL,
+    nonce    TEXT NOT NULL,
     prev     TEXT NOT NULL,
-    state    TEXT NOT NULL,
+    delta    TEXT NOT NULL,
+    root     TEXT NOT NULL,
+    signer   TEXT NOT NULL,
     hash     TEXT NOT NULL,
+    sig      TEXT NOT NULL,
     PRIMARY KEY (stream, seq)
 );
 CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
+";
+
+/// Moves a version 1 schema's tables aside ([`rows::V1_ARCHIVE`]); their
+/// indexes are renamed too, since PostgreSQL index names are per schema and
+/// the version 2 tables need the same ones.
+const ARCHIVE_V1: &str = "
+ALTER TABLE streams RENAME TO streams_v1;
+ALTER TABLE events RENAME TO events_v1;
+ALTER INDEX streams_pkey RENAME TO streams_v1_pkey;
+ALTER INDEX events_pkey RENAME TO events_v1_pkey;
+ALTER INDEX IF EXISTS events_hash RENAME TO events_v1_hash;
 ";
 
 const HEAD: &str = concat!("SELECT ", head_columns!(), " FROM streams WHERE id = $1");
@@ -120,20 +143,22 @@ const UPDATE_STREAM: &str = "UPDATE streams SET seq = $2, hash = $3, state = $4 
 const INSERT_EVENTS: &str = concat!(
     "INSERT INTO events (",
     event_columns!(),
-    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
-        $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])"
+    ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+        $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::TEXT[], $12::TEXT[],
+        $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])"
 );
 /// The usual append to an existing stream in one round trip: the head
 /// update and the event inserts in one statement (the events are joined to
 /// the updated row, so a missing row would write nothing and be caught).
 const UPDATE_AND_INSERT_EVENTS: &str = concat!(
     "WITH head AS (
-        UPDATE streams SET seq = $13, hash = $14, state = $15 WHERE id = $16 RETURNING id
+        UPDATE streams SET seq = $18, hash = $19, state = $20 WHERE id = $21 RETURNING id
     )
     INSERT INTO events (",
     event_columns!(),
-    ") SELECT u.* FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::BIGINT[],
-        $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::BIGINT[], $10::TEXT[], $11::TEXT[], $12::TEXT[])
+    ") SELECT u.* FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
+        $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::TEXT[], $12::TEXT[],
+        $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])
         AS u (",
     event_columns!(),
     ") CROSS JOIN head"
@@ -242,16 +267,21 @@ fn event_row(row: &Row) -> Result<EventRow, tokio_postgres::Error> {
     Ok(EventRow {
         stream: row.try_get(0)?,
         seq: row.try_get(1)?,
-        model: row.try_get(2)?,
-        action: row.try_get(3)?,
-        multiple: row.try_get(4)?,
-        actor: row.try_get(5)?,
-        roles: row.try_get(6)?,
-        payload: row.try_get(7)?,
-        ts: row.try_get(8)?,
-        prev: row.try_get(9)?,
-        state: row.try_get(10)?,
-        hash: row.try_get(11)?,
+        v: row.try_get(2)?,
+        model: row.try_get(3)?,
+        action: row.try_get(4)?,
+        multiple: row.try_get(5)?,
+        actor: row.try_get(6)?,
+        roles: row.try_get(7)?,
+        payload: row.try_get(8)?,
+        ts: row.try_get(9)?,
+        nonce: row.try_get(10)?,
+        prev: row.try_get(11)?,
+        delta: row.try_get(12)?,
+        root: row.try_get(13)?,
+        signer: row.try_get(14)?,
+        hash: row.try_get(15)?,
+        sig: row.try_get(16)?,
     })
 }
 
@@ -443,19 +473,36 @@ async fn migrate_once(
         .await?
         .try_get(0)?;
     // Version 0: the row was just inserted, there is no schema yet.
-    match rows::migration((version != 0).then_some(version)) {
-        Ok(Migration::Create) => {
-            tx.batch_execute(SCHEMA).await?;
-            tx.execute(
-                "UPDATE schema_version SET version = $1 WHERE id = 1",
-                &[&SCHEMA_VERSION],
-            )
-            .await?;
+    let archived = match rows::migration((version != 0).then_some(version)) {
+        Ok(Migration::Current) => {
+            tx.commit().await?;
+            return Ok(Ok(()));
         }
-        Ok(Migration::Current) => {}
+        Ok(Migration::Create) => None,
+        Ok(Migration::ArchiveV1) => {
+            let streams: i64 = tx
+                .query_one("SELECT count(*) FROM streams", &[])
+                .await?
+                .try_get(0)?;
+            let events: i64 = tx
+                .query_one("SELECT count(*) FROM events", &[])
+                .await?
+                .try_get(0)?;
+            tx.batch_execute(ARCHIVE_V1).await?;
+            Some((streams, events))
+        }
         Err(e) => return Ok(Err(e)),
-    }
+    };
+    tx.batch_execute(SCHEMA).await?;
+    tx.execute(
+        "UPDATE schema_version SET version = $1 WHERE id = 1",
+        &[&SCHEMA_VERSION],
+    )
+    .await?;
     tx.commit().await?;
+    if let Some((streams, events)) = archived {
+        tracing::warn!("{}", rows::archived_v1_message(streams, events));
+    }
     Ok(Ok(()))
 }
 
@@ -519,6 +566,7 @@ impl AppendTx for PgTx<'_> {
 struct EventColumns<'a> {
     stream: Vec<&'a str>,
     seq: Vec<i64>,
+    v: Vec<i64>,
     model: Vec<&'a str>,
     action: Vec<&'a str>,
     multiple: Vec<i64>,
@@ -526,9 +574,13 @@ struct EventColumns<'a> {
     roles: Vec<String>,
     payload: Vec<&'a str>,
     ts: Vec<i64>,
+    nonce: Vec<&'a str>,
     prev: Vec<&'a str>,
-    state: Vec<String>,
+    delta: Vec<String>,
+    root: Vec<&'a str>,
+    signer: Vec<&'a str>,
     hash: Vec<&'a str>,
+    sig: Vec<&'a str>,
 }
 
 impl<'a> EventColumns<'a> {
@@ -538,6 +590,7 @@ impl<'a> EventColumns<'a> {
             let cells = EventCells::of(e)?;
             c.stream.push(&e.stream);
             c.seq.push(cells.seq);
+            c.v.push(cells.v);
             c.model.push(&e.model);
             c.action.push(&e.action);
             c.multiple.push(cells.multiple);
@@ -545,17 +598,22 @@ impl<'a> EventColumns<'a> {
             c.roles.push(cells.roles);
             c.payload.push(&e.payload);
             c.ts.push(cells.ts);
+            c.nonce.push(&e.nonce);
             c.prev.push(&e.prev);
-            c.state.push(cells.state);
+            c.delta.push(cells.delta);
+            c.root.push(&e.root);
+            c.signer.push(&e.signer);
             c.hash.push(&e.hash);
+            c.sig.push(&e.sig);
         }
         Ok(c)
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 12] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 17] {
         [
             &self.stream,
             &self.seq,
+            &self.v,
             &self.model,
             &self.action,
             &self.multiple,
@@ -563,9 +621,13 @@ impl<'a> EventColumns<'a> {
             &self.roles,
             &self.payload,
             &self.ts,
+            &self.nonce,
             &self.prev,
-            &self.state,
+            &self.delta,
+            &self.root,
+            &self.signer,
             &self.hash,
+            &self.sig,
         ]
     }
 }

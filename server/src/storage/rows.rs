@@ -1,7 +1,8 @@
-//! The row layer both backends share: the schema version and its check,
-//! the column lists, how a head and an event become cells and come back
-//! from rows, paging, and the integer conversions between the protocol's
-//! `u64` and the databases' signed 64-bit `INTEGER` / `BIGINT`.
+//! The row layer both backends share: the schema version and its check
+//! (with the move of a version 1 database aside), the column lists, how a
+//! head and an event become cells and come back from rows, paging, and the
+//! integer conversions between the protocol's `u64` and the databases'
+//! signed 64-bit `INTEGER` / `BIGINT`.
 //!
 //! The conversion rule, in one place: a number that comes **from a
 //! request** and does not fit a column is the client's fault
@@ -16,8 +17,19 @@ use petrichain::store::StreamRecord;
 use super::Page;
 use crate::error::ApiError;
 
-/// The schema version this build writes and reads (both backends).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes and reads (both backends): 2,
+/// events of chain format v2 (docs/chain-format.md).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The schema version of the previous server (chain format v1 events, with
+/// the whole marking in each): found at start, its tables are moved aside
+/// ([`Migration::ArchiveV1`]).
+pub const SCHEMA_V1: i64 = 1;
+
+/// The tables a version 1 database is moved to, kept as they were:
+/// `(table, archived name)`. `models` stays where it is (a model is the
+/// same net in both formats, its id the SHA-256 of its canonical JSON).
+pub const V1_ARCHIVE: [(&str, &str); 2] = [("streams", "streams_v1"), ("events", "events_v1")];
 
 /// The columns of `streams` (a head), in the order every head query
 /// selects them.
@@ -31,7 +43,7 @@ macro_rules! head_columns {
 /// selects them.
 macro_rules! event_columns {
     () => {
-        "stream, seq, model, action, multiple, actor, roles, payload, ts, prev, state, hash"
+        "stream, seq, v, model, action, multiple, actor, roles, payload, ts, nonce, prev, delta, root, signer, hash, sig"
     };
 }
 pub(crate) use {event_columns, head_columns};
@@ -130,6 +142,8 @@ pub struct EventRow {
     pub stream: String,
     /// `seq`.
     pub seq: i64,
+    /// `v`, the chain format version.
+    pub v: i64,
     /// `model`.
     pub model: String,
     /// `action`.
@@ -144,12 +158,20 @@ pub struct EventRow {
     pub payload: String,
     /// `ts`.
     pub ts: i64,
+    /// `nonce`.
+    pub nonce: String,
     /// `prev`.
     pub prev: String,
-    /// `state`, a JSON array.
-    pub state: String,
+    /// `delta`, a JSON array of `[place, count]` pairs.
+    pub delta: String,
+    /// `root`.
+    pub root: String,
+    /// `signer`.
+    pub signer: String,
     /// `hash`.
     pub hash: String,
+    /// `sig`.
+    pub sig: String,
 }
 
 impl EventRow {
@@ -158,6 +180,7 @@ impl EventRow {
         let EventRow {
             stream,
             seq,
+            v,
             model,
             action,
             multiple,
@@ -165,14 +188,20 @@ impl EventRow {
             roles,
             payload,
             ts,
+            nonce,
             prev,
-            state,
+            delta,
+            root,
+            signer,
             hash,
+            sig,
         } = self;
         let corrupt = |e: serde_json::Error| internal(&format!("corrupt event {stream}/{seq}"), e);
         Ok(Event {
+            v: u8::try_from(v)
+                .map_err(|_| internal(&format!("corrupt event {stream}/{seq}: version"), v))?,
             roles: serde_json::from_str(&roles).map_err(corrupt)?,
-            state: serde_json::from_str(&state).map_err(corrupt)?,
+            delta: serde_json::from_str(&delta).map_err(corrupt)?,
             seq: from_db(seq, "seq")?,
             multiple: from_db(multiple, "multiple")?,
             ts: from_db(ts, "ts")?,
@@ -181,8 +210,12 @@ impl EventRow {
             action,
             actor,
             payload,
+            nonce,
             prev,
+            root,
+            signer,
             hash,
+            sig,
         })
     }
 }
@@ -192,14 +225,16 @@ impl EventRow {
 pub struct EventCells {
     /// `seq`.
     pub seq: i64,
+    /// `v`.
+    pub v: i64,
     /// `multiple`.
     pub multiple: i64,
     /// `ts`.
     pub ts: i64,
     /// `roles` as JSON text.
     pub roles: String,
-    /// `state` as JSON text.
-    pub state: String,
+    /// `delta` as JSON text.
+    pub delta: String,
 }
 
 impl EventCells {
@@ -207,10 +242,11 @@ impl EventCells {
     pub fn of(e: &Event) -> Result<EventCells, ApiError> {
         Ok(EventCells {
             seq: to_db(e.seq, "seq")?,
+            v: i64::from(e.v),
             multiple: to_db(e.multiple, "multiple")?,
             ts: to_db(e.ts, "ts")?,
             roles: json_text(&e.roles)?,
-            state: json_text(&e.state)?,
+            delta: json_text(&e.delta)?,
         })
     }
 }
@@ -252,6 +288,11 @@ pub enum Migration {
     Create,
     /// Already at [`SCHEMA_VERSION`]: nothing.
     Current,
+    /// Written by the previous server ([`SCHEMA_V1`], chain format v1): move
+    /// its tables aside ([`V1_ARCHIVE`], kept, not deleted), then create the
+    /// tables as for [`Migration::Create`]. The v1 events are never served
+    /// as v2 ones; clients push their upgraded (re-signed) chains again.
+    ArchiveV1,
 }
 
 /// Decides the migration from the stored version (`None`: no schema yet);
@@ -260,11 +301,22 @@ pub fn migration(found: Option<i64>) -> Result<Migration, ApiError> {
     match found {
         None => Ok(Migration::Create),
         Some(SCHEMA_VERSION) => Ok(Migration::Current),
+        Some(SCHEMA_V1) => Ok(Migration::ArchiveV1),
         Some(v) => Err(internal(
             "schema",
             format!("the database has schema version {v}; this server reads {SCHEMA_VERSION}"),
         )),
     }
+}
+
+/// The one line logged when a version 1 database was moved aside, with
+/// how many streams and events it held.
+pub fn archived_v1_message(streams: i64, events: i64) -> String {
+    format!(
+        "schema migration: this database held chain format v1 data; archived {streams} v1 \
+         stream(s) ({events} event(s)) to tables streams_v1 / events_v1 (kept, not served); \
+         the server now stores chain format v2: clients re-push their upgraded chains"
+    )
 }
 
 #[cfg(test)]
@@ -285,6 +337,7 @@ mod tests {
         EventRow {
             stream: "s".into(),
             seq,
+            v: 2,
             model: "m".into(),
             action: "t".into(),
             multiple: 1,
@@ -292,9 +345,13 @@ mod tests {
             roles: "[\"r\"]".into(),
             payload: "{}".into(),
             ts: 5,
+            nonce: "n".into(),
             prev: "p".into(),
-            state: "[3]".into(),
+            delta: "[[\"q\",3]]".into(),
+            root: "r".into(),
+            signer: "k".into(),
             hash: "h".into(),
+            sig: "s".into(),
         }
     }
 
@@ -320,6 +377,12 @@ mod tests {
         assert_eq!(row(-1).decode().unwrap_err().code(), "INTERNAL");
         let mut r = row(1);
         r.roles = "not json".into();
+        assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
+        let mut r = row(1);
+        r.delta = "[3]".into();
+        assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
+        let mut r = row(1);
+        r.v = 300;
         assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
         let bad_head = HeadRow {
             id: "s".into(),
@@ -348,9 +411,14 @@ mod tests {
         .unwrap();
         assert_eq!(back, head);
         let e = row(2).decode().unwrap();
+        assert_eq!(e.delta, vec![("q".to_string(), 3)]);
+        assert_eq!((e.v, e.sig.as_str(), e.signer.as_str()), (2, "s", "k"));
         let c = EventCells::of(&e).unwrap();
-        assert_eq!((c.seq, c.multiple, c.ts), (2, 1, 5));
-        assert_eq!((c.roles.as_str(), c.state.as_str()), ("[\"r\"]", "[3]"));
+        assert_eq!((c.seq, c.v, c.multiple, c.ts), (2, 2, 1, 5));
+        assert_eq!(
+            (c.roles.as_str(), c.delta.as_str()),
+            ("[\"r\"]", "[[\"q\",3]]")
+        );
     }
 
     #[test]
@@ -372,7 +440,14 @@ mod tests {
     #[test]
     fn migrations_refuse_a_newer_schema() {
         assert_eq!(migration(None).unwrap(), Migration::Create);
-        assert_eq!(migration(Some(1)).unwrap(), Migration::Current);
+        assert_eq!(migration(Some(2)).unwrap(), Migration::Current);
+        assert_eq!(migration(Some(1)).unwrap(), Migration::ArchiveV1);
+        let line = archived_v1_message(3, 40);
+        assert!(
+            line.contains("archived 3 v1 stream(s) (40 event(s))"),
+            "{line}"
+        );
+        assert!(line.contains("re-push"), "{line}");
         let e = migration(Some(99)).unwrap_err();
         assert!(e.to_string().contains("schema version 99"));
     }
@@ -380,6 +455,6 @@ mod tests {
     #[test]
     fn column_lists_match_the_row_types() {
         assert_eq!(HEAD_COLUMNS.split(", ").count(), 5);
-        assert_eq!(EVENT_COLUMNS.split(", ").count(), 12);
+        assert_eq!(EVENT_COLUMNS.split(", ").count(), 17);
     }
 }

@@ -1,11 +1,19 @@
 //! SQLite backend (embedded, zero set-up): one file, WAL journal.
 //!
-//! Schema version 1 (table `schema_version` holds it):
+//! Schema version 2 (table `schema_version` holds it):
 //! - `models(id PRIMARY KEY, json)`
-//! - `streams(id PRIMARY KEY, model, seq, hash, state)` — the head
-//! - `events(stream, seq, model, action, multiple, actor, roles, payload, ts,
-//!   prev, state, hash)`, primary key `(stream, seq)` (the page index), and
-//!   an index on `hash`.
+//! - `streams(id PRIMARY KEY, model, seq, hash, state)` — the head, with the
+//!   whole marking reached (`state`)
+//! - `events(stream, seq, v, model, action, multiple, actor, roles, payload,
+//!   ts, nonce, prev, delta, root, signer, hash, sig)`: chain format v2
+//!   events, primary key `(stream, seq)` (the page index), and an index on
+//!   `hash`.
+//!
+//! A version 1 database (the previous server's, chain format v1 events) is
+//! moved aside on start: `streams` and `events` renamed to `streams_v1` and
+//! `events_v1` (rows kept), its `events_hash` index dropped (it would keep
+//! the name the new index needs), the version 2 tables created, all in the
+//! migration's one transaction.
 //!
 //! Appends run in `BEGIN IMMEDIATE`: SQLite's write lock is taken before the
 //! head is read, so two appends (from this process or another one on the
@@ -59,10 +67,15 @@ CREATE TABLE IF NOT EXISTS events (
     actor    TEXT NOT NULL,
     roles    TEXT NOT NULL,
     payload  TEXT NOT NULL,
+    v        INTEGER NOT NULL,
     ts       INTEGER NOT NULL,
+    nonce    TEXT NOT NULL,
     prev     TEXT NOT NULL,
-    state    TEXT NOT NULL,
+    delta    TEXT NOT NULL,
+    root     TEXT NOT NULL,
+    signer   TEXT NOT NULL,
     hash     TEXT NOT NULL,
+    sig      TEXT NOT NULL,
     PRIMARY KEY (stream, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
@@ -80,7 +93,7 @@ const HASH_AT: &str = "SELECT hash FROM events WHERE stream = ?1 AND seq = ?2";
 const INSERT_EVENT: &str = concat!(
     "INSERT INTO events (",
     event_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
 );
 const SELECT_EVENTS: &str = concat!(
     "SELECT ",
@@ -238,14 +251,35 @@ fn migrate(conn: &mut Connection) -> Result<(), ApiError> {
         .query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))
         .optional()?
         .flatten();
-    if rows::migration(version)? == Migration::Create {
+    let archived = match rows::migration(version)? {
+        Migration::Current => None,
+        Migration::Create => Some(None),
+        Migration::ArchiveV1 => {
+            let count = |table: &str| -> Result<i64, ApiError> {
+                Ok(tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+            };
+            let counts = (count("streams")?, count("events")?);
+            tx.execute_batch("DROP INDEX IF EXISTS events_hash;")?;
+            for (table, archive) in rows::V1_ARCHIVE {
+                tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO {archive};"))?;
+            }
+            Some(Some(counts))
+        }
+    };
+    if let Some(counts) = archived {
         tx.execute_batch(SCHEMA)?;
+        tx.execute("DELETE FROM schema_version", [])?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES (?1)",
             [SCHEMA_VERSION],
         )?;
+        tx.commit()?;
+        if let Some((streams, events)) = counts {
+            tracing::warn!("{}", rows::archived_v1_message(streams, events));
+        }
+    } else {
+        tx.commit()?;
     }
-    tx.commit()?;
     Ok(())
 }
 
@@ -263,16 +297,21 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     Ok(EventRow {
         stream: r.get(0)?,
         seq: r.get(1)?,
-        model: r.get(2)?,
-        action: r.get(3)?,
-        multiple: r.get(4)?,
-        actor: r.get(5)?,
-        roles: r.get(6)?,
-        payload: r.get(7)?,
-        ts: r.get(8)?,
-        prev: r.get(9)?,
-        state: r.get(10)?,
-        hash: r.get(11)?,
+        v: r.get(2)?,
+        model: r.get(3)?,
+        action: r.get(4)?,
+        multiple: r.get(5)?,
+        actor: r.get(6)?,
+        roles: r.get(7)?,
+        payload: r.get(8)?,
+        ts: r.get(9)?,
+        nonce: r.get(10)?,
+        prev: r.get(11)?,
+        delta: r.get(12)?,
+        root: r.get(13)?,
+        signer: r.get(14)?,
+        hash: r.get(15)?,
+        sig: r.get(16)?,
     })
 }
 
@@ -329,8 +368,8 @@ fn write_commit(
     for e in &commit.events {
         let c = EventCells::of(e)?;
         insert.execute(params![
-            e.stream, c.seq, e.model, e.action, c.multiple, e.actor, c.roles, e.payload, c.ts,
-            e.prev, c.state, e.hash,
+            e.stream, c.seq, c.v, e.model, e.action, c.multiple, e.actor, c.roles, e.payload, c.ts,
+            e.nonce, e.prev, c.delta, e.root, e.signer, e.hash, e.sig,
         ])?;
     }
     Ok(())
@@ -379,6 +418,7 @@ mod tests {
 
     fn event(seq: u64, prev: &str, hash: &str) -> Event {
         Event {
+            v: 2,
             stream: "s".into(),
             seq,
             model: "m".into(),
@@ -388,9 +428,13 @@ mod tests {
             roles: vec!["r".into()],
             payload: "{\"x\":1}".into(),
             ts: 5,
+            nonce: format!("{seq:032x}"),
             prev: prev.into(),
-            state: vec![seq, 2],
+            delta: vec![("p".into(), seq), ("q".into(), u64::from(u32::MAX) + 2)],
+            root: "ab".repeat(32),
+            signer: "cd".repeat(32),
             hash: hash.into(),
+            sig: "ef".repeat(64),
         }
     }
 

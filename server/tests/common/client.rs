@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! let mut c = Client::connect("127.0.0.1:8787".parse().unwrap()).unwrap();
-//! let r = c.get("/v1/streams").unwrap();
+//! let r = c.get("/v2/streams").unwrap();
 //! assert_eq!(r.status, 200);
 //! ```
 

@@ -18,14 +18,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use petrichain::chain::{hash::event_hash, Event};
+use std::rc::Rc;
+
+use petrichain::chain::{
+    hash::event_hash, signed_message, Device, Event, MarkingTree, SoftwareKey, FORMAT_VERSION,
+};
+use petrichain::engine::Marking;
 use petrichain::formats::json::import_json;
 use petrichain::model::Model;
-use petrichain::store::{block_on, Action, Ledger};
+use petrichain::store::{block_on, Action, Ledger, MemoryStore};
 use petrichain::sync::protocol::{AppendRequest, ErrorBody, EventPage, Head, ModelDoc};
+use petrichain::FireOptions;
 pub mod client;
+pub mod transport;
 
 pub use client::{Client, Response};
+
+/// `/v2` (the protocol version) followed by `path`.
+pub fn v2(path: &str) -> String {
+    format!("/{}{path}", petrichain::sync::protocol::PROTOCOL_VERSION)
+}
 
 /// A directory removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -361,10 +373,30 @@ pub fn model_doc(model: &Model) -> ModelDoc {
     }
 }
 
-/// Events of `stream` built by a memory ledger firing `actions` in order.
+/// The seed of the key the test chains are signed with ([`chain`]), so
+/// that tests can re-sign an event they changed ([`resign`]).
+pub const DEVICE_SEED: [u8; 32] = [7; 32];
+
+/// The key of [`DEVICE_SEED`].
+pub fn device_key() -> SoftwareKey {
+    SoftwareKey::from_seed(&DEVICE_SEED)
+}
+
+/// Another device's key (the forger's).
+pub fn other_key() -> SoftwareKey {
+    SoftwareKey::from_seed(&[9; 32])
+}
+
+/// `key`'s signature of `hash` (hex), as an event's `sig`.
+pub fn sign_hex(key: &SoftwareKey, hash: &str) -> String {
+    hex::encode(key.sign_now(&signed_message(hash)))
+}
+
+/// Events of `stream` built by a memory ledger with the [`device_key`],
+/// firing `actions` in order.
 pub fn chain(model: &Model, stream: &str, actions: &[Action]) -> Vec<Event> {
     block_on(async {
-        let ledger = Ledger::memory();
+        let ledger = Ledger::new(MemoryStore::new(), Rc::new(device_key()));
         let id = ledger.put_model(model).await.unwrap();
         ledger.create_stream(stream, &id).await.unwrap();
         for (i, a) in actions.iter().enumerate() {
@@ -391,10 +423,71 @@ pub fn ticks(n: usize) -> Vec<Action> {
     (0..n).map(|_| Action::new("tick")).collect()
 }
 
-/// The event with its hash recomputed after a change.
+/// The event with its hash recomputed after a change (its `sig` now
+/// signs another hash).
 pub fn rehash(mut e: Event) -> Event {
     e.hash = event_hash(&e);
     e
+}
+
+/// The event rehashed and signed again by `key`, named as its signer: a
+/// change that only a check of the content (not of the signature) can see.
+pub fn resign(mut e: Event, key: &SoftwareKey) -> Event {
+    e.signer = hex::encode(key.public_key());
+    e = rehash(e);
+    e.sig = sign_hex(key, &e.hash);
+    e
+}
+
+/// The next event after `head`, where the net is in `marking` (moved to
+/// the marking after it): `action` fired once by `actor` with `payload`,
+/// signed by `key`, a fresh random nonce. Built from the public pieces of
+/// the format (docs/chain-format.md), the way another implementation would.
+#[allow(clippy::too_many_arguments)]
+pub fn next_event(
+    model: &Model,
+    stream: &str,
+    key: &SoftwareKey,
+    head: &Head,
+    marking: &mut Marking,
+    action: &str,
+    actor: &str,
+    payload: &str,
+    ts: u64,
+) -> Event {
+    let after = model
+        .fire(marking, action, &FireOptions::default())
+        .expect("the action is enabled");
+    let delta = model
+        .places()
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| after.0[i] != marking.0[i])
+        .map(|(i, p)| (p.id.clone(), after.0[i]))
+        .collect();
+    let mut nonce = [0u8; 16];
+    key.random(&mut nonce).unwrap();
+    let e = Event {
+        v: FORMAT_VERSION,
+        stream: stream.into(),
+        seq: head.seq + 1,
+        model: model.id().into(),
+        action: action.into(),
+        multiple: 1,
+        actor: actor.into(),
+        roles: vec![],
+        payload: payload.into(),
+        ts,
+        nonce: hex::encode(nonce),
+        prev: head.hash.clone(),
+        delta,
+        root: hex::encode(MarkingTree::new(model, &after).root()),
+        signer: String::new(),
+        hash: String::new(),
+        sig: String::new(),
+    };
+    *marking = after;
+    resign(e, key)
 }
 
 pub fn head_of(e: &Event) -> Head {
@@ -415,14 +508,14 @@ pub fn request(model: &Model, expected: Head, events: &[Event]) -> AppendRequest
 pub fn put_model(c: &mut Client, model: &Model) -> Response {
     c.send_json(
         "PUT",
-        &format!("/v1/models/{}", model.id()),
+        &v2(&format!("/models/{}", model.id())),
         &model_doc(model),
     )
     .unwrap()
 }
 
 pub fn append(c: &mut Client, stream: &str, req: &AppendRequest) -> Response {
-    c.send_json("POST", &format!("/v1/streams/{stream}/events"), req)
+    c.send_json("POST", &v2(&format!("/streams/{stream}/events")), req)
         .unwrap()
 }
 
@@ -438,9 +531,9 @@ pub fn pull_all(c: &mut Client, stream: &str) -> (Head, Vec<Event>) {
     loop {
         let after = events.last().map_or(0, |e| e.seq);
         let r = c
-            .get(&format!(
-                "/v1/streams/{stream}/events?after={after}&limit=1000"
-            ))
+            .get(&v2(&format!(
+                "/streams/{stream}/events?after={after}&limit=1000"
+            )))
             .unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
         let page: EventPage = r.json().unwrap();
@@ -448,5 +541,103 @@ pub fn pull_all(c: &mut Client, stream: &str) -> (Head, Vec<Event>) {
         if !page.more {
             return (page.head, events);
         }
+    }
+}
+
+/// The schema the previous server (schema version 1, chain format v1
+/// events with the whole marking in `state`) created, exactly as it did,
+/// SQLite and PostgreSQL.
+pub const V1_SQLITE_SCHEMA: &str = "
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE models (id TEXT PRIMARY KEY NOT NULL, json TEXT NOT NULL);
+CREATE TABLE streams (
+    id TEXT PRIMARY KEY NOT NULL, model TEXT NOT NULL REFERENCES models(id),
+    seq INTEGER NOT NULL, hash TEXT NOT NULL, state TEXT NOT NULL
+);
+CREATE TABLE events (
+    stream TEXT NOT NULL REFERENCES streams(id), seq INTEGER NOT NULL, model TEXT NOT NULL,
+    action TEXT NOT NULL, multiple INTEGER NOT NULL, actor TEXT NOT NULL, roles TEXT NOT NULL,
+    payload TEXT NOT NULL, ts INTEGER NOT NULL, prev TEXT NOT NULL, state TEXT NOT NULL,
+    hash TEXT NOT NULL, PRIMARY KEY (stream, seq)
+) WITHOUT ROWID;
+CREATE INDEX events_hash ON events (hash);
+";
+
+/// See [`V1_SQLITE_SCHEMA`].
+pub const V1_POSTGRES_SCHEMA: &str = "
+CREATE TABLE schema_version (id INT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
+INSERT INTO schema_version (id, version) VALUES (1, 1);
+CREATE TABLE models (id TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE streams (
+    id TEXT PRIMARY KEY, model TEXT NOT NULL REFERENCES models (id),
+    seq BIGINT NOT NULL, hash TEXT NOT NULL, state TEXT NOT NULL
+);
+CREATE TABLE events (
+    stream TEXT NOT NULL REFERENCES streams (id), seq BIGINT NOT NULL, model TEXT NOT NULL,
+    action TEXT NOT NULL, multiple BIGINT NOT NULL, actor TEXT NOT NULL, roles TEXT NOT NULL,
+    payload TEXT NOT NULL, ts BIGINT NOT NULL, prev TEXT NOT NULL, state TEXT NOT NULL,
+    hash TEXT NOT NULL, PRIMARY KEY (stream, seq)
+);
+CREATE INDEX events_hash ON events (hash);
+";
+
+/// The v1 stream [`write_v1_database`] holds, with 2 events.
+pub const V1_STREAM: &str = "legacy";
+
+/// Writes a database as the previous server left it: the v1 schema, the
+/// test model, stream [`V1_STREAM`] with two v1 events (with `state`), and
+/// an empty stream `legacy-empty`.
+pub fn write_v1_database(b: &Backend) {
+    let m = model();
+    let (h1, h2) = ("1".repeat(64), "2".repeat(64));
+    let zero = Head::zero().hash;
+    let rows = format!(
+        "INSERT INTO models (id, json) VALUES ('{id}', '{json}');
+         INSERT INTO streams (id, model, seq, hash, state) VALUES
+             ('{V1_STREAM}', '{id}', 2, '{h2}', '[8,2,0]'),
+             ('legacy-empty', '{id}', 0, '{zero}', '[10,0,0]');
+         INSERT INTO events (stream, seq, model, action, multiple, actor, roles, payload, ts,
+                             prev, state, hash) VALUES
+             ('{V1_STREAM}', 1, '{id}', 'spend', 1, 'alice', '[]', 'null', 1, '{zero}',
+              '[9,1,0]', '{h1}'),
+             ('{V1_STREAM}', 2, '{id}', 'spend', 1, 'alice', '[]', 'null', 2, '{h1}',
+              '[8,2,0]', '{h2}');",
+        id = m.id(),
+        json = m.canonical_json().replace('\'', "''"),
+    );
+    match &b.pg {
+        Some(pg) => pg.execute(&format!("{V1_POSTGRES_SCHEMA}{rows}")),
+        None => {
+            let path = std::path::Path::new(&b.db);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch(&format!("BEGIN; {V1_SQLITE_SCHEMA}{rows} COMMIT;"))
+                .unwrap();
+        }
+    }
+}
+
+/// `SELECT count(*) FROM table` on the backend's database, read directly.
+pub fn count_rows(b: &Backend, table: &str) -> i64 {
+    let sql = format!("SELECT count(*) FROM {table}");
+    match &b.pg {
+        Some(pg) => pg_query_one(&pg.url, &sql).get(0),
+        None => rusqlite::Connection::open(&b.db)
+            .unwrap()
+            .query_row(&sql, [], |r| r.get(0))
+            .unwrap(),
+    }
+}
+
+/// The schema version the backend's database records.
+pub fn schema_version(b: &Backend) -> i64 {
+    let sql = "SELECT max(version) FROM schema_version";
+    match &b.pg {
+        Some(pg) => pg_query_one(&pg.url, sql).get(0),
+        None => rusqlite::Connection::open(&b.db)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap(),
     }
 }
