@@ -141,7 +141,7 @@ async fn a_remote_answering_500_garbage_or_html_is_refused_and_the_store_is_inta
         r#"{"roles":["clerk"]}"#,
     )
     .await;
-    let fresh = JsLedger::memory();
+    let fresh = JsLedger::in_memory().await.unwrap();
     for (path, code, status) in [
         ("status500", "REMOTE_ERROR", "offline"),
         ("garbage", "BAD_RESPONSE", "error"),
@@ -249,7 +249,7 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
     );
     let id = unique("raw");
     assert_eq!(t.pull(&id, 0, 10).await.unwrap(), None);
-    let ledger = JsLedger::memory();
+    let ledger = JsLedger::in_memory().await.unwrap();
     let stream = new_stream(&ledger, SHOP, &id).await;
     fire(&stream, "sell", r#"{"roles":["clerk"],"ts":1}"#).await;
     fire(&stream, "sell", r#"{"roles":["clerk"],"ts":2}"#).await;
@@ -386,7 +386,7 @@ async fn interrupted_syncs_resume_without_loss_or_duplicates() {
     let ca = chain(&a, &id).await;
     assert_eq!(chain(&b, &id).await, ca);
     // The server has exactly the five events (a fresh ledger sees the same).
-    let c = JsLedger::memory();
+    let c = JsLedger::in_memory().await.unwrap();
     ok(handle(&c, url_options(server(), &[&id])).now()).await;
     assert_eq!(chain(&c, &id).await, ca);
     a.close();
@@ -398,7 +398,10 @@ async fn interrupted_syncs_resume_without_loss_or_duplicates() {
 #[wasm_bindgen_test]
 async fn live_updates_pull_another_clients_events_at_once() {
     let id = unique("live");
-    let (a, b) = (JsLedger::memory(), JsLedger::memory());
+    let (a, b) = (
+        JsLedger::in_memory().await.unwrap(),
+        JsLedger::in_memory().await.unwrap(),
+    );
     let sb = new_stream(&b, SHOP, &id).await;
     fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
     let hb = handle(&b, url_options(server(), &[&id]));
@@ -513,7 +516,7 @@ async fn a_server_restarted_in_the_middle_of_a_sync_loses_nothing_and_sync_resum
     .await;
     assert_eq!(started.as_bool(), Some(true), "control: start failed");
     let full = chain(&a, &id).await;
-    let c = JsLedger::memory();
+    let c = JsLedger::in_memory().await.unwrap();
     ok(handle(&c, url_options(base, &[&id])).now()).await;
     let acknowledged = Array::from(&js(&chain(&c, &id).await));
     assert_eq!(acknowledged.length(), 10);
@@ -530,7 +533,7 @@ async fn a_server_restarted_in_the_middle_of_a_sync_loses_nothing_and_sync_resum
     let report = ok(ha.now()).await;
     let sr = get(&get(&report, "streams"), "0");
     assert_eq!((num(&sr, "pushed"), num(&sr, "pending")), (50.0, 0.0));
-    let d = JsLedger::memory();
+    let d = JsLedger::in_memory().await.unwrap();
     ok(handle(&d, url_options(base, &[&id])).now()).await;
     assert_eq!(chain(&d, &id).await, full);
     assert_eq!(Array::from(&ok(d.verify(None)).await).length(), 1);

@@ -159,7 +159,7 @@ async fn exercise(ledger: JsLedger) {
         .await
         .as_string()
         .unwrap();
-    let copy = JsLedger::memory();
+    let copy = JsLedger::in_memory().await.unwrap();
     let bad = text.replace(r#"\"a\":[1,"#, r#"\"a\":[2,"#);
     let err = rejects(copy.import_jsonl(bad), "HASH_MISMATCH").await;
     assert_eq!(get(&get(&err, "details"), "seq").as_f64(), Some(2.0));
@@ -185,7 +185,7 @@ async fn exercise(ledger: JsLedger) {
 
 #[wasm_bindgen_test]
 async fn the_memory_ledger_api() {
-    exercise(JsLedger::memory()).await;
+    exercise(JsLedger::in_memory().await.unwrap()).await;
 }
 
 #[wasm_bindgen_test]

@@ -146,7 +146,7 @@ async fn a_js_transport_that_throws_returns_garbage_or_tampers_is_refused_and_no
     let b = open(&unique("bad-b")).await;
     let sb = new_stream(&b, SHOP, "till").await;
     fire(&sb, "restock", r#"{"roles":["manager"],"ts":9}"#).await;
-    let fresh = JsLedger::memory();
+    let fresh = JsLedger::in_memory().await.unwrap();
     for (fault, code) in [
         ("throw", "NETWORK"),
         ("garbage", "BAD_RESPONSE"),
@@ -197,7 +197,7 @@ async fn a_js_transport_that_throws_returns_garbage_or_tampers_is_refused_and_no
 
 #[wasm_bindgen_test]
 async fn an_unreachable_url_is_a_network_error() {
-    let ledger = JsLedger::memory();
+    let ledger = JsLedger::in_memory().await.unwrap();
     new_stream(&ledger, SHOP, "till").await;
     // Port 9 (discard) on loopback: nothing listens there.
     let h = handle(&ledger, url_options("http://127.0.0.1:9/api", &["till"]));
@@ -209,7 +209,7 @@ async fn an_unreachable_url_is_a_network_error() {
 
 #[wasm_bindgen_test]
 async fn bad_sync_options_throw_bad_argument() {
-    let ledger = JsLedger::memory();
+    let ledger = JsLedger::in_memory().await.unwrap();
     for options in [
         "null",
         "{}",
