@@ -75,6 +75,18 @@ async fn exercise(ledger: JsLedger) {
     );
     assert_eq!(get(&e1, "ts").as_f64(), Some(1_700_000_000_000.0));
     assert_eq!(get(&e1, "hash").as_string().unwrap().len(), 64);
+    // Chain format 2: a nonce, the changed counts, the marking root, and
+    // the signature of this ledger's device.
+    assert_eq!(get(&e1, "v").as_f64(), Some(2.0));
+    assert_eq!(get(&e1, "nonce").as_string().unwrap().len(), 32);
+    assert_eq!(
+        JSON::stringify(&get(&e1, "delta")).unwrap(),
+        r#"[["sold",1],["stock",2]]"#
+    );
+    assert_eq!(get(&e1, "root").as_string().unwrap().len(), 64);
+    assert_eq!(get(&e1, "signer").as_string().unwrap(), ledger.device_key());
+    assert_eq!(get(&e1, "sig").as_string().unwrap().len(), 128);
+    assert!(Reflect::get(&e1, &"state".into()).unwrap().is_undefined());
     // An object payload is stored as JSON.stringify gives it; ts defaults to now.
     let e2 = ok(stream.fire(
         "sell".into(),
