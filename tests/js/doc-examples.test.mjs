@@ -75,7 +75,7 @@ function pythonVerifier() {
 // scripts/setup.sh --test installs python3 where it is missing.
 test("the Python verifier of docs/chain-format.md accepts an export and rejects a tampered one", async () => {
   assert.equal(spawnSync("python3", ["--version"]).status, 0, "python3 is needed: run scripts/setup.sh --test");
-  const ledger = Ledger.memory();
+  const ledger = await Ledger.memory();
   const model = Model.fromJson({
     places: [{ id: "stock", initial: 3 }],
     transitions: [{ id: "sell", roles: ["clerk"] }],
