@@ -73,7 +73,7 @@ function portableVerifier() {
 }
 
 test("the portable verifier of docs/chain-format.md accepts an export and rejects tampered ones", async () => {
-  const ledger = Ledger.memory();
+  const ledger = await Ledger.memory();
   const model = Model.fromJson({
     places: [{ id: "stock", initial: 3 }, { id: "sold" }],
     transitions: [{ id: "sell", roles: ["clerk"] }],

@@ -17,7 +17,7 @@ const shop = {
 };
 
 test("fires, chains, refuses with a coded Error, verifies, exports and imports", async () => {
-  const ledger = Ledger.memory();
+  const ledger = await Ledger.memory();
   const id = await ledger.putModel(Model.fromJson(shop));
   const till = await ledger.createStream("till", id);
   assert.deepEqual(till.marking, { sold: 0, stock: 2 });
@@ -48,7 +48,7 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
   assert.equal((await till.events()).length, 2);
   assert.equal((await ledger.verify())[0].events, 2);
   const text = await ledger.exportJsonl("till");
-  const copy = Ledger.memory();
+  const copy = await Ledger.memory();
   await assert.rejects(
     copy.importJsonl(text.replace('{\\"n\\":2}', '{\\"n\\":3}')),
     (err) => err.code === "HASH_MISMATCH" && err.details.seq === 2,
@@ -59,11 +59,43 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
 });
 
 test("ledger.model(id) gives back a stored net; an unknown id is UNKNOWN_MODEL", async () => {
-  const ledger = Ledger.memory();
+  const ledger = await Ledger.memory();
   const model = Model.fromJson(shop);
   const id = await ledger.putModel(model);
   const back = await ledger.model(id);
   assert.equal(back.id, id);
   assert.equal(back.toJson(), model.toJson());
   await assert.rejects(ledger.model("0".repeat(64)), (err) => err instanceof Error && err.code === "UNKNOWN_MODEL");
+});
+
+test("events are chain format 2, signed by the ledger's WebCrypto device key", async () => {
+  const ledger = await Ledger.memory();
+  assert.match(ledger.deviceKey, /^[0-9a-f]{64}$/);
+  assert.notEqual((await Ledger.memory()).deviceKey, ledger.deviceKey, "each memory ledger has its own key");
+  const till = await ledger.createStream("till", await ledger.putModel(Model.fromJson(shop)));
+  const same = { roles: ["clerk"], actor: "ann", payload: { sku: 7 }, ts: 1700000000000 };
+  const [e1, e2] = [await till.fire("sell", same), await till.fire("sell", same)];
+  for (const e of [e1, e2]) {
+    assert.equal(e.v, 2);
+    assert.equal(e.signer, ledger.deviceKey);
+    assert.match(e.nonce, /^[0-9a-f]{32}$/);
+    assert.match(e.root, /^[0-9a-f]{64}$/);
+    assert.match(e.sig, /^[0-9a-f]{128}$/);
+    assert.equal("state" in e, false);
+  }
+  assert.deepEqual(e1.delta, [
+    ["sold", 1],
+    ["stock", 1],
+  ]);
+  assert.deepEqual(till.marking, { sold: 2, stock: 0 }, "the handle's marking follows the deltas");
+  assert.notEqual(e1.nonce, e2.nonce);
+  assert.notEqual(e1.root, e2.root);
+  // The signature is a plain Ed25519 signature of "petrichain:event:v2:" + hash.
+  const hex = (s) => Uint8Array.from(s.match(/../g), (b) => Number.parseInt(b, 16));
+  const key = await crypto.subtle.importKey("raw", hex(e1.signer), { name: "Ed25519" }, false, ["verify"]);
+  const message = new TextEncoder().encode(`petrichain:event:v2:${e1.hash}`);
+  assert.equal(await crypto.subtle.verify({ name: "Ed25519" }, key, hex(e1.sig), message), true);
+  assert.equal(await crypto.subtle.verify({ name: "Ed25519" }, key, hex(e2.sig), message), false);
+  const [verified] = await ledger.verify("till");
+  assert.equal(verified.root, e2.root);
 });

@@ -17,8 +17,9 @@ test("the README example runs and prints what its comments say", () => {
     writeFileSync(file, `${local}\nconsole.log(svg.slice(0, 4));\n`);
     const lines = execFileSync("node", [file], { encoding: "utf8" }).trim().split("\n");
     assert.match(lines[0], /^1 0{64} [0-9a-f]{64}$/);
-    assert.equal(lines[1], "true NOT_ENABLED");
-    assert.match(lines[2], /stock: 1/);
+    assert.equal(lines[1], "true");
+    assert.equal(lines[2], "true NOT_ENABLED");
+    assert.match(lines[3], /stock: 1/);
     assert.equal(lines.at(-1), "<svg");
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { initSync, Ledger, Model } from "../../pkg/petrichain.js";
 
 initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.meta.url)) });
@@ -48,7 +49,7 @@ function backend() {
 }
 
 async function wallet() {
-  const ledger = Ledger.memory();
+  const ledger = await Ledger.memory();
   const id = await ledger.putModel(coin);
   const stream = await ledger.createStream("w", id);
   return { ledger, stream };
@@ -105,4 +106,130 @@ test("sync errors are real Errors with a code", async () => {
     () => a.ledger.sync({ transport: { pull() {} } }),
     (e) => e.code === "BAD_ARGUMENT",
   );
+});
+
+const shop = Model.fromJson({
+  places: [{ id: "stock", initial: 5 }, { id: "sold" }],
+  transitions: [{ id: "sell" }],
+  arcs: [
+    { source: "stock", target: "sell" },
+    { source: "sell", target: "sold" },
+  ],
+});
+
+async function till() {
+  const ledger = await Ledger.memory();
+  const stream = await ledger.createStream("till", await ledger.putModel(shop));
+  return { ledger, stream };
+}
+
+// Issue 12: under chain format 1 these hashed alike and the second device's
+// sale was taken for a copy of the first (sold 1 instead of 2).
+for (const [label, options] of [
+  ["by ann, same payload and ts", { actor: "ann", payload: { sku: 7 }, ts: 1700000000000 }],
+  ["with the defaults (actor '', payload null), same ts", { ts: 1700000000000 }],
+]) {
+  test(`the same action on two devices ${label}: both kept after sync, one rebased`, async () => {
+    const transport = backend();
+    const a = await till();
+    const b = await till();
+    const [ea, eb] = [await a.stream.fire("sell", options), await b.stream.fire("sell", options)];
+    assert.notEqual(ea.hash, eb.hash);
+    assert.equal((await a.ledger.sync({ transport }).now()).streams[0].pushed, 1);
+    const rb = (await b.ledger.sync({ transport }).now()).streams[0];
+    assert.deepEqual([rb.pulled, rb.rebased, rb.pushed, rb.conflicts], [1, 1, 1, 0]);
+    await a.ledger.sync({ transport }).now();
+    for (const { ledger } of [a, b]) {
+      const s = await ledger.stream("till");
+      assert.deepEqual(s.marking, { sold: 2, stock: 3 });
+      const events = await s.events();
+      assert.deepEqual(
+        events.map((e) => [e.signer, e.nonce]),
+        [
+          [a.ledger.deviceKey, ea.nonce],
+          [b.ledger.deviceKey, eb.nonce],
+        ],
+        "b's event rebased, its nonce kept, signed again by b",
+      );
+      assert.equal((await ledger.verify())[0].events, 2);
+    }
+  });
+}
+
+// A forger's tools, in plain JS: the event hash is SHA-256 of the JCS
+// encoding of every field but hash and sig (docs/chain-format.md).
+const jcs = (v) =>
+  Array.isArray(v)
+    ? `[${v.map(jcs).join(",")}]`
+    : v && typeof v === "object"
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`)
+          .join(",")}}`
+      : JSON.stringify(v);
+const rehash = ({ hash, sig, ...rest }) => ({
+  ...rest,
+  sig,
+  hash: createHash("sha256").update(jcs(rest)).digest("hex"),
+});
+const toHex = (buf) => Buffer.from(buf).toString("hex");
+
+test("forged events served by a JS transport are refused with their code and seq, nothing stored", async () => {
+  const transport = backend();
+  const a = await till();
+  for (const ts of [1, 2, 3]) await a.stream.fire("sell", { ts });
+  await a.ledger.sync({ transport }).now();
+  const honest = transport.streams.get("till").events.map((e) => ({ ...e }));
+  assert.equal(rehash(honest[1]).hash, honest[1].hash, "the forger's hash is the real one");
+  const forger = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign"]);
+  const forgerKey = toHex(await crypto.subtle.exportKey("raw", forger.publicKey));
+  const sign = async (e) => {
+    const message = new TextEncoder().encode(`petrichain:event:v2:${e.hash}`);
+    return { ...e, sig: toHex(await crypto.subtle.sign({ name: "Ed25519" }, forger.privateKey, message)) };
+  };
+  const changed = rehash({ ...honest[1], payload: '{"forged":true}' });
+  const cases = [
+    ["changed, rehashed, old signature", changed, "BAD_SIGNATURE"],
+    ["no signature", { ...changed, sig: "" }, "INVALID_EVENT"],
+    ["signature replayed from event 1", { ...changed, sig: honest[0].sig }, "BAD_SIGNATURE"],
+    ["signed by another key under the device's name", await sign(changed), "BAD_SIGNATURE"],
+    [
+      "lying marking root, signed by the forger's own key",
+      await sign(rehash({ ...honest[1], signer: forgerKey, root: "ab".repeat(32) })),
+      "COMMITMENT_MISMATCH",
+    ],
+    [
+      "lying delta, signed by the forger's own key",
+      await sign(
+        rehash({
+          ...honest[1],
+          signer: forgerKey,
+          delta: [
+            ["sold", 9],
+            ["stock", 3],
+          ],
+        }),
+      ),
+      "STATE_MISMATCH",
+    ],
+    ["tampered without rehashing", { ...honest[1], actor: "mallory" }, "HASH_MISMATCH"],
+  ];
+  for (const [label, forged, code] of cases) {
+    transport.streams.get("till").events[1] = forged;
+    const fresh = await Ledger.memory();
+    await assert.rejects(
+      fresh.sync({ transport, streams: ["till"] }).now(),
+      (e) => {
+        assert.equal(e.code, "REMOTE_CHAIN_INVALID", label);
+        assert.deepEqual([e.details.error.code, e.details.error.seq], [code, 2], label);
+        return true;
+      },
+      label,
+    );
+    assert.deepEqual(await fresh.streams(), [], `${label}: nothing stored`);
+  }
+  transport.streams.get("till").events[1] = honest[1];
+  const fresh = await Ledger.memory();
+  await fresh.sync({ transport, streams: ["till"] }).now();
+  assert.deepEqual(await (await fresh.stream("till")).events(), honest);
 });

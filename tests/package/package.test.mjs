@@ -63,7 +63,7 @@ test("works from Node with a bare import: a PNML net, an in-memory ledger, verif
     import { readFileSync } from "node:fs";
     import { Model, Ledger } from "petrichain";
     const model = Model.import(readFileSync(${JSON.stringify(pnml)}, "utf8"));
-    const ledger = Ledger.memory();
+    const ledger = await Ledger.memory();
     await ledger.putModel(model);
     const stream = await ledger.createStream("s", model.id);
     const enabled = stream.enabled(["*"]);
@@ -71,13 +71,15 @@ test("works from Node with a bare import: a PNML net, an in-memory ledger, verif
     let code = null;
     try { await stream.fire("no-such-transition"); } catch (e) { code = (e instanceof Error) && e.code; }
     const verified = await ledger.verify("s");
-    console.log(JSON.stringify({ id: model.id, places: model.places.length, seq: event.seq, code, verified }));
+    const signed = event.signer === ledger.deviceKey && /^[0-9a-f]{128}$/.test(event.sig);
+    console.log(JSON.stringify({ id: model.id, places: model.places.length, seq: event.seq, code, verified, signed }));
   `,
   );
   const out = JSON.parse(execFileSync("node", ["use.mjs"], { cwd: project, encoding: "utf8" }));
   assert.match(out.id, /^[0-9a-f]{64}$/);
   assert.ok(out.places > 0);
   assert.equal(out.seq, 1);
+  assert.equal(out.signed, true, "signed by the ledger's WebCrypto key in Node");
   assert.equal(out.code, "UNKNOWN_TRANSITION");
   assert.equal(out.verified.length, 1);
   assert.equal(out.verified[0].events, 1);

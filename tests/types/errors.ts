@@ -10,6 +10,10 @@ export function explain(code: PetrichainErrorCode): string {
       return "not allowed";
     case "BAD_ARGUMENT":
       return "bad call";
+    case "BAD_SIGNATURE":
+      return "an event was not signed by its signer";
+    case "COMMITMENT_MISMATCH":
+      return "an event's marking root is wrong";
     default:
       return code;
   }

@@ -15,7 +15,8 @@ import {
 
 export async function ledgerDemo(model: Model): Promise<number> {
   const ledger: Ledger = await Ledger.open("shop");
-  const memory: Ledger = Ledger.memory();
+  const memory: Ledger = await Ledger.memory();
+  const deviceKey: string = memory.deviceKey;
   const id: string = await ledger.putModel(model);
   const stored: Model = await ledger.model(id);
   const stream: Stream = await ledger.createStream("till-1", id);
@@ -39,7 +40,16 @@ export async function ledgerDemo(model: Model): Promise<number> {
   const persisted: boolean = ledger.persisted;
   return (
     e.seq +
-    e2.state.length +
+    e2.delta.length +
+    e2.delta[0][1] +
+    (e.signer === deviceKey ? 1 : 0) +
+    e.nonce.length +
+    e.root.length +
+    e.sig.length +
+    e.v +
+    verified[0].root.length +
+    report.version +
+    infos[0].state.length +
     batch.length +
     head.seq +
     (marking.stock ?? 0) +

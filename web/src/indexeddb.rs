@@ -10,6 +10,12 @@
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
+//! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}` |
+//!
+//! Schema version 2 added `meta` (the device key, chain format version 2).
+//! A database written by the previous release (schema 1: events of chain
+//! format version 1, with `state` and no signature) is upgraded when it is
+//! first opened by this code: see [`IndexedDbStore::upgrade_v1`].
 //!
 //! [`Store::commit`] is ONE readwrite transaction over `streams` and
 //! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
@@ -38,17 +44,28 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use petrichain::chain::Event;
+use petrichain::chain::{v1, Device, Event};
 use petrichain::store::{
     check_sync_commit, ChainError, Change, ChangeSink, Commit, Conflict, ModelRecord, Plan, Store,
     StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
 };
 use petrichain::MAX_TOKENS;
 
+use crate::device::WebCryptoDevice;
+
 /// Version of the database layout. Raising it runs the upgrade in
 /// `schema`: rexie creates the stores and indexes a database lacks, so a
 /// new version adds stores without touching the data already there.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 added `meta`; the data of a version 1 database is upgraded
+/// after the open ([`IndexedDbStore::upgrade_v1`]: signing is async, so it
+/// cannot run in the `versionchange` transaction).
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Key of the device key pair's record in `meta`.
+const DEVICE_ID: &str = "device";
+/// Key of the chain format record in `meta`: `{id, version: 2}` once every
+/// stream is version 2.
+const FORMAT_ID: &str = "format";
 
 /// The IndexedDB database name for a ledger name.
 pub fn database_name(ledger: &str) -> String {
@@ -71,6 +88,7 @@ fn schema(ledger: &str) -> rexie::RexieBuilder {
                 .auto_increment(true)
                 .add_index(Index::new("stream", "stream")),
         )
+        .add_object_store(ObjectStore::new("meta").key_path("id"))
 }
 
 /// Opens the raw database of a ledger (same schema) for tools and tests that
@@ -520,4 +538,299 @@ async fn commit_sync_in(
         conflicts.add(&to_js(c)?, None).await.map_err(storage)?;
     }
     Ok(commit)
+}
+
+/// Opens the IndexedDB ledger `name`: the store ([`IndexedDbStore::open`]),
+/// its device key ([`IndexedDbStore::device`]), and the upgrade of data
+/// written by the previous release ([`IndexedDbStore::upgrade_v1`]). Hand
+/// both to [`Ledger::new`](petrichain::store::Ledger::new).
+pub async fn open_with_device(name: &str) -> Result<(IndexedDbStore, WebCryptoDevice), ChainError> {
+    let store = IndexedDbStore::open(name).await?;
+    let device = store.device().await?;
+    store.upgrade_v1(&device).await?;
+    Ok((store, device))
+}
+
+/// What [`IndexedDbStore::upgrade_v1`] did.
+#[derive(Debug, Default)]
+pub struct UpgradeReport {
+    /// Streams re-chained from version 1 to version 2.
+    pub upgraded: Vec<String>,
+    /// Version 1 streams left as they were, with why (their chain did not
+    /// verify under the version 1 rules, or it changed meanwhile): reading
+    /// them reports `CORRUPT_RECORD`; the next open tries again.
+    pub failed: Vec<(String, ChainError)>,
+}
+
+fn set(object: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), ChainError> {
+    js_sys::Reflect::set(object, &key.into(), value)
+        .map(|_| ())
+        .map_err(|_| ChainError::Storage {
+            message: format!("cannot build a record ({key})"),
+        })
+}
+
+/// The `json` text of an event record.
+fn record_json(stream: &str, value: &JsValue) -> Result<String, ChainError> {
+    js_sys::Reflect::get(value, &"json".into())
+        .ok()
+        .and_then(|j| j.as_string())
+        .ok_or_else(|| ChainError::CorruptRecord {
+            store: "events".into(),
+            key: format!("[{stream}, ?]"),
+            message: "no json text".into(),
+        })
+}
+
+impl IndexedDbStore {
+    async fn meta(&self, id: &str) -> Result<Option<JsValue>, ChainError> {
+        let tx = self.transaction(&["meta"], TransactionMode::ReadOnly)?;
+        let store = tx.store("meta").map_err(storage)?;
+        let value = store.get(JsValue::from_str(id)).await.map_err(storage)?;
+        Ok(value.filter(|v| !v.is_undefined()))
+    }
+
+    /// The ledger's device key: the non-extractable Ed25519 key pair kept in
+    /// `meta`, made (and kept) on the first open. When two tabs make one at
+    /// once, the first stored wins and both use it.
+    pub async fn device(&self) -> Result<WebCryptoDevice, ChainError> {
+        if let Some(record) = self.meta(DEVICE_ID).await? {
+            return WebCryptoDevice::from_pair(&record).await;
+        }
+        let (device, pair) = WebCryptoDevice::generate().await?;
+        let record = js_sys::Object::new();
+        set(&record, "id", &DEVICE_ID.into())?;
+        set(&record, "privateKey", &pair.get_private_key())?;
+        set(&record, "publicKey", &pair.get_public_key())?;
+        set(
+            &record,
+            "public",
+            &hex::encode(device.public_key()).as_str().into(),
+        )?;
+        let tx = self.transaction(&["meta"], TransactionMode::ReadWrite)?;
+        let store = tx.store("meta").map_err(storage)?;
+        // `add`: if another connection stored its key first, this fails.
+        match store.add(&record.into(), None).await {
+            Ok(_) => {
+                finish(tx).await?;
+                Ok(device)
+            }
+            Err(_) => {
+                let _ = tx.abort().await;
+                let record = self
+                    .meta(DEVICE_ID)
+                    .await?
+                    .ok_or_else(|| ChainError::Storage {
+                        message: "the device key could not be stored".into(),
+                    })?;
+                WebCryptoDevice::from_pair(&record).await
+            }
+        }
+    }
+
+    /// Upgrades the data of a database written by the previous release
+    /// (chain format version 1): each version 1 stream is verified under the
+    /// version 1 rules ([`v1::verify`]), re-chained as version 2 signed by
+    /// `device` ([`v1::upgrade`]: same actions, nonces derived from the old
+    /// hashes), and replaced in ONE readwrite transaction with its new head;
+    /// its sync state is reset (the backends' heads were version 1 hashes)
+    /// and its recorded conflicts are kept, their events marked version 2.
+    /// Once every stream is version 2, `meta` says so and later opens skip
+    /// all this. Runs after the open, outside the `versionchange`
+    /// transaction, because signing is asynchronous.
+    pub async fn upgrade_v1(&self, device: &dyn Device) -> Result<UpgradeReport, ChainError> {
+        let mut report = UpgradeReport::default();
+        let done = self
+            .meta(FORMAT_ID)
+            .await?
+            .and_then(|v| js_sys::Reflect::get(&v, &"version".into()).ok())
+            .and_then(|v| v.as_f64());
+        if done == Some(2.0) {
+            return Ok(report);
+        }
+        for head in self.streams().await? {
+            if head.seq == 0 {
+                continue;
+            }
+            let first = self.raw_events(&head.id, Some(1)).await?;
+            let Some(first) = first.first() else {
+                continue;
+            };
+            if serde_json::from_str::<Event>(&record_json(&head.id, first)?).is_ok() {
+                continue;
+            }
+            match self.upgrade_stream(&head, device).await {
+                Ok(()) => report.upgraded.push(head.id.clone()),
+                Err(e) => report.failed.push((head.id.clone(), e)),
+            }
+        }
+        if report.failed.is_empty() {
+            let record = js_sys::Object::new();
+            set(&record, "id", &FORMAT_ID.into())?;
+            set(&record, "version", &JsValue::from_f64(2.0))?;
+            let tx = self.transaction(&["meta"], TransactionMode::ReadWrite)?;
+            let store = tx.store("meta").map_err(storage)?;
+            store.put(&record.into(), None).await.map_err(storage)?;
+            finish(tx).await?;
+        }
+        Ok(report)
+    }
+
+    async fn raw_events(
+        &self,
+        stream: &str,
+        limit: Option<u32>,
+    ) -> Result<Vec<JsValue>, ChainError> {
+        let tx = self.transaction(&["events"], TransactionMode::ReadOnly)?;
+        let store = tx.store("events").map_err(storage)?;
+        let range = KeyRange::bound(
+            &event_key(stream, 0),
+            &event_key(stream, MAX_TOKENS),
+            Some(true),
+            Some(false),
+        )
+        .map_err(|e| storage(e.into()))?;
+        store.get_all(Some(range), limit).await.map_err(storage)
+    }
+
+    async fn upgrade_stream(
+        &self,
+        head: &StreamRecord,
+        device: &dyn Device,
+    ) -> Result<(), ChainError> {
+        let stream = head.id.as_str();
+        let model = self
+            .model(&head.model)
+            .await?
+            .ok_or_else(|| ChainError::UnknownModel {
+                model: head.model.clone(),
+            })?;
+        let (model, _) = petrichain::formats::json::import_json(&model.json).map_err(|e| {
+            ChainError::CorruptRecord {
+                store: "models".into(),
+                key: head.model.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        let mut old = Vec::new();
+        for record in self.raw_events(stream, None).await? {
+            let json = record_json(stream, &record)?;
+            let e: v1::EventV1 =
+                serde_json::from_str(&json).map_err(|e| ChainError::CorruptRecord {
+                    store: "events".into(),
+                    key: format!("[{stream}, ?]"),
+                    message: format!("neither a version 2 nor a version 1 event: {e}"),
+                })?;
+            old.push(e);
+        }
+        let marking = v1::verify(&model, stream, &old)?;
+        let last = old.last().map(|e| (e.seq, e.hash.clone()));
+        if last != Some((head.seq, head.hash.clone())) || marking.0 != head.state {
+            let (last_seq, last_hash) = last.unwrap_or((0, petrichain::chain::GENESIS_PREV.into()));
+            return Err(ChainError::HeadMismatch {
+                stream: stream.into(),
+                head_seq: head.seq,
+                head_hash: head.hash.clone(),
+                last_seq,
+                last_hash,
+            });
+        }
+        let (events, verified) = v1::upgrade(&model, stream, device, &old).await?;
+        let record = StreamRecord {
+            id: stream.to_string(),
+            model: head.model.clone(),
+            seq: verified.events,
+            hash: verified.head,
+            state: verified.marking,
+        };
+        let tx = self.transaction(
+            &["streams", "events", "sync", "conflicts"],
+            TransactionMode::ReadWrite,
+        )?;
+        let result = replace_v1_stream(&tx, head, &record, &events).await;
+        settle(tx, result).await
+    }
+}
+
+/// The body of the upgrade transaction of one stream: checks the head is
+/// still the version 1 one, replaces its events and head, resets its sync
+/// state, upgrades its conflicts' events.
+async fn replace_v1_stream(
+    tx: &Transaction,
+    old: &StreamRecord,
+    record: &StreamRecord,
+    new: &[Event],
+) -> Result<(), ChainError> {
+    let stream = old.id.as_str();
+    let streams = tx.store("streams").map_err(storage)?;
+    let events = tx.store("events").map_err(storage)?;
+    let sync = tx.store("sync").map_err(storage)?;
+    let conflicts = tx.store("conflicts").map_err(storage)?;
+    let key = JsValue::from_str(stream);
+    let current: Option<StreamRecord> = streams
+        .get(key.clone())
+        .await
+        .map_err(storage)?
+        .filter(|v| !v.is_undefined())
+        .map(|v| from_js("streams", stream, v))
+        .transpose()?;
+    match current {
+        // Another tab upgraded it meanwhile (the same events: the upgrade
+        // is deterministic for one device key).
+        Some(c) if c == *record => return Ok(()),
+        Some(c) if c == *old => {}
+        _ => {
+            return Err(ChainError::Storage {
+                message: format!("stream '{stream}' changed during its upgrade"),
+            })
+        }
+    }
+    let range = KeyRange::bound(
+        &event_key(stream, 0),
+        &event_key(stream, MAX_TOKENS),
+        Some(true),
+        Some(false),
+    )
+    .map_err(|e| storage(e.into()))?;
+    events.delete(range.into()).await.map_err(storage)?;
+    add_events(&events, new).await?;
+    streams.put(&to_js(record)?, None).await.map_err(storage)?;
+    sync.delete(key.clone()).await.map_err(storage)?;
+    let index = conflicts.index("stream").map_err(storage)?;
+    let only = KeyRange::only(&key).map_err(|e| storage(e.into()))?;
+    for k in index
+        .get_all_keys(Some(only), None)
+        .await
+        .map_err(storage)?
+    {
+        let Some(value) = conflicts.get(k.clone()).await.map_err(storage)? else {
+            continue;
+        };
+        let mut c: serde_json::Value =
+            crate::js::from_json(&value).map_err(|message| ChainError::CorruptRecord {
+                store: "conflicts".into(),
+                key: stream.into(),
+                message,
+            })?;
+        if let Some(e) = c.get_mut("event").and_then(|e| e.as_object_mut()) {
+            if e.remove("state").is_some() {
+                // The refused action as it was recorded: its fields, its
+                // version 1 hash, the nonce an upgrade gives it; it was never
+                // part of the chain, so it has no delta, root or signature.
+                let hash = e.get("hash").and_then(|h| h.as_str()).unwrap_or_default();
+                let nonce = v1::upgrade_nonce(hash);
+                e.insert("v".into(), 2.into());
+                e.insert("nonce".into(), nonce.into());
+                e.insert("delta".into(), serde_json::Value::Array(Vec::new()));
+                e.insert("root".into(), "".into());
+                e.insert("signer".into(), "".into());
+                e.insert("sig".into(), "".into());
+            }
+        }
+        conflicts
+            .put(&to_js(&c)?, Some(&k))
+            .await
+            .map_err(storage)?;
+    }
+    Ok(())
 }

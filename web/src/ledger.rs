@@ -11,8 +11,8 @@ use petrichain::store::{Ledger, MemoryStore};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::device::WebCryptoDevice;
 use crate::error::js_err;
-use crate::indexeddb::IndexedDbStore;
 use crate::js::to_js;
 use crate::model::JsModel;
 use crate::store::{AnyStore, Inner};
@@ -20,18 +20,29 @@ use crate::stream::JsStream;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_LEDGER_TYPES: &'static str = r#"
-/** One stored event (see docs/chain-format.md). */
+/** One stored event, chain format version 2 (see docs/chain-format.md). */
 export interface Event {
+  /** Chain format version: 2. */
+  v: number;
   stream: string; seq: number; model: string; action: string; multiple: number;
+  /** Who fired it: free text the application chose (not authenticated; `signer` is). */
   actor: string; roles: string[];
   /** The payload's exact JSON text (`"null"` if none was given): `JSON.parse(e.payload)`. */
   payload: string;
   /** Milliseconds since the epoch. */
   ts: number;
+  /** 128 random bits (32 hex digits): two firings are never the same event. */
+  nonce: string;
   prev: string;
-  /** Token counts after the event, one per place in the model's place order (places sorted by id). */
-  state: number[];
+  /** The counts the event changed, `[placeId, countAfter]`, in the model's place order. */
+  delta: [string, number][];
+  /** Merkle root (64 hex digits) of the whole marking after the event. */
+  root: string;
+  /** Ed25519 public key (64 hex digits) of the device that signed it. */
+  signer: string;
   hash: string;
+  /** Ed25519 signature (128 hex digits) by `signer` of the event's hash. */
+  sig: string;
 }
 
 /** Where a stream's chain ends. */
@@ -58,10 +69,18 @@ export interface AppendOptions {
 export interface BatchAction extends AppendOptions { action: string }
 
 /** What `verify` checked. */
-export interface Verified { stream: string; events: number; head: string; marking: number[] }
+export interface Verified {
+  stream: string; events: number; head: string; marking: number[];
+  /** Merkle root of the marking reached (the last event's `root`). */
+  root: string;
+}
 
 /** What `importJsonl` did. */
-export interface ImportReport { stream: string; model: string; events: number; added: number; head: string }
+export interface ImportReport {
+  stream: string; model: string; events: number; added: number; head: string;
+  /** The file's chain format version: 1 when its events were upgraded (re-chained and signed by this ledger's device). */
+  version: number;
+}
 
 /** A change to a stream, from this tab or another. */
 export interface Change { stream: string; seq: number; hash: string; added: number }
@@ -70,8 +89,9 @@ export interface Change { stream: string; seq: number; hash: string; added: numb
 export interface EventsOptions { after?: number; limit?: number }
 "#;
 
-/// A set of event streams, each validated by its Petri net and hash-chained,
-/// kept in IndexedDB (`Ledger.open`) or in memory (`Ledger.memory`).
+/// A set of event streams, each validated by its Petri net, hash-chained and
+/// signed by the ledger's device key, kept in IndexedDB (`Ledger.open`) or in
+/// memory (`Ledger.memory`).
 ///
 /// @example
 /// ```ts
@@ -84,35 +104,62 @@ export interface EventsOptions { after?: number; limit?: number }
 /// const stream = await ledger.createStream("till-1", modelId);
 /// const event = await stream.fire("sell", { actor: "ann", payload: { sku: 7 } });
 /// event.seq;            // 1
+/// event.signer === ledger.deviceKey; // true: every event is signed by this device
 /// stream.marking;       // { stock: 1 }
 /// try { await stream.fire("sell", { multiple: 5 }); } catch (e) { e.code === "NOT_ENABLED"; }
-/// await ledger.verify(); // throws (HASH_MISMATCH, ...) if anything was tampered with
+/// await ledger.verify(); // throws (HASH_MISMATCH, BAD_SIGNATURE, ...) if anything was tampered with
 /// ```
 #[wasm_bindgen(js_name = Ledger)]
 pub struct JsLedger {
     pub(crate) inner: Inner,
 }
 
+impl JsLedger {
+    /// `Ledger.memory()` for Rust callers (the wasm-bindgen tests).
+    pub async fn in_memory() -> Result<JsLedger, JsValue> {
+        let (device, _) = WebCryptoDevice::generate().await.map_err(js_err)?;
+        Ok(JsLedger {
+            inner: Rc::new(Ledger::new(
+                AnyStore::Memory(MemoryStore::new()),
+                Rc::new(device),
+            )),
+        })
+    }
+}
+
 #[wasm_bindgen(js_class = Ledger)]
 impl JsLedger {
     /// Opens (or creates) the IndexedDB ledger `name` (database
-    /// `petrichain-<name>`) and asks the browser for persistent storage.
+    /// `petrichain-<name>`) with its device key (a non-extractable Ed25519
+    /// WebCrypto key kept in the database, made on the first open), upgrades
+    /// data written by the previous release (chain format version 1), and
+    /// asks the browser for persistent storage.
     #[wasm_bindgen(unchecked_return_type = "Promise<Ledger>")]
     pub fn open(name: String) -> js_sys::Promise {
         future_to_promise(async move {
-            let store = IndexedDbStore::open(&name).await.map_err(js_err)?;
+            let (store, device) = crate::indexeddb::open_with_device(&name)
+                .await
+                .map_err(js_err)?;
             Ok(JsLedger {
-                inner: Rc::new(Ledger::new(AnyStore::IndexedDb(store))),
+                inner: Rc::new(Ledger::new(AnyStore::IndexedDb(store), Rc::new(device))),
             }
             .into())
         })
     }
 
-    /// A ledger in memory: same behaviour, nothing persisted.
-    pub fn memory() -> JsLedger {
-        JsLedger {
-            inner: Rc::new(Ledger::new(AnyStore::Memory(MemoryStore::new()))),
-        }
+    /// A ledger in memory: same behaviour, nothing persisted, signing with a
+    /// new non-extractable WebCrypto Ed25519 key (`crypto.subtle`, in
+    /// browsers and Node alike).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Ledger>")]
+    pub fn memory() -> js_sys::Promise {
+        future_to_promise(async move { Ok(JsLedger::in_memory().await?.into()) })
+    }
+
+    /// The device's Ed25519 public key (64 hex digits): the `signer` of every
+    /// event this ledger writes. The private key never leaves WebCrypto.
+    #[wasm_bindgen(getter, js_name = deviceKey)]
+    pub fn device_key(&self) -> String {
+        self.inner.device_key()
     }
 
     /// Whether the browser has granted persistent storage (asked at `open`, not
@@ -178,10 +225,11 @@ impl JsLedger {
         future_to_promise(async move { to_js(&inner.streams().await.map_err(js_err)?) })
     }
 
-    /// Replays one stream (or all) through its net and recomputes every hash.
-    /// Throws the first problem: `HASH_MISMATCH`, `BROKEN_LINK`, `SEQ_GAP`,
-    /// `ACTION_REJECTED`, `STATE_MISMATCH`, `HEAD_MISMATCH`, ... with
-    /// `details.seq`.
+    /// Replays one stream (or all) through its net, recomputes every hash
+    /// and marking root, and checks every signature (in batches). Throws the
+    /// first problem: `HASH_MISMATCH`, `BROKEN_LINK`, `SEQ_GAP`,
+    /// `ACTION_REJECTED`, `STATE_MISMATCH`, `COMMITMENT_MISMATCH`,
+    /// `BAD_SIGNATURE`, `HEAD_MISMATCH`, ... with `details.seq`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Verified[]>")]
     pub fn verify(
         &self,

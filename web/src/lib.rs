@@ -3,7 +3,8 @@
 //! The browser edge of [`petrichain`]: the JavaScript bindings (the npm
 //! package is built from this cdylib), the IndexedDB store, the fetch and
 //! JS-object transports, and the browser adapters of the sync scheduler (Web
-//! Locks, `setTimeout`, `online`, `EventSource`). The core crate knows
+//! Locks, `setTimeout`, `online`, `EventSource`) and the device key
+//! (WebCrypto Ed25519, [`device`]). The core crate knows
 //! nothing of the browser; everything here is wasm32 only, so natively this
 //! crate is empty and `cargo build --workspace` still works.
 //!
@@ -17,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 mod browser;
+pub mod device;
 mod error;
 pub mod http;
 pub mod indexeddb;

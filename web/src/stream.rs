@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use petrichain::engine::Marking;
-use petrichain::store::{Action, StreamRecord};
+use petrichain::store::{apply_delta, Action, StreamRecord};
 use petrichain::MAX_TOKENS;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -36,6 +36,7 @@ impl JsStream {
     /// one when `single`).
     fn fire_actions(&self, actions: Vec<Action>, ts: u64, single: bool) -> js_sys::Promise {
         let (inner, record) = (self.inner.clone(), self.record.clone());
+        let model = self.model.clone();
         let id = record.borrow().id.clone();
         future_to_promise(async move {
             let mut events = inner.fire_batch(&id, &actions, ts).await.map_err(js_err)?;
@@ -43,7 +44,12 @@ impl JsStream {
                 let mut r = record.borrow_mut();
                 r.seq = last.seq;
                 r.hash.clone_from(&last.hash);
-                r.state.clone_from(&last.state);
+                // The marking follows the events' deltas (O(change)).
+                let mut marking = Marking(std::mem::take(&mut r.state));
+                for e in &events {
+                    apply_delta(&model, &mut marking, e);
+                }
+                r.state = marking.0;
             }
             match (single, events.pop()) {
                 (true, Some(event)) => to_js(&event),

@@ -7,7 +7,6 @@
 use petrichain::chain::{hash, verify_events, Event};
 use petrichain::formats::json::import_json;
 use petrichain::store::{Action, Ledger};
-use petrichain_web::indexeddb::IndexedDbStore;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -82,7 +81,10 @@ async fn bench_indexeddb_ledger() {
     const N: usize = 10_000;
     let run = (js_sys::Math::random() * 1e12) as u64;
     let (model, _) = import_json(NET).unwrap();
-    let ledger = Ledger::new(IndexedDbStore::open(&format!("bench-{run}")).await.unwrap());
+    let (store, device) = petrichain_web::indexeddb::open_with_device(&format!("bench-{run}"))
+        .await
+        .unwrap();
+    let ledger = Ledger::new(store, std::rc::Rc::new(device));
     let id = ledger.put_model(&model).await.unwrap();
 
     // 1. Single appends, each in its own transaction.
@@ -143,7 +145,13 @@ async fn bench_indexeddb_ledger() {
     // Where the time of a batch goes: engine + hashing alone (memory store),
     // and converting the events to JS objects for IndexedDB.
     for batch in [100usize, 1000] {
-        let mem = Ledger::memory();
+        let (device, _) = petrichain_web::device::WebCryptoDevice::generate()
+            .await
+            .unwrap();
+        let mem = Ledger::new(
+            petrichain::store::MemoryStore::new(),
+            std::rc::Rc::new(device),
+        );
         let mid = mem.put_model(&model).await.unwrap();
         mem.create_stream("m", &mid).await.unwrap();
         let all = actions(N);

@@ -92,7 +92,7 @@ async fn timed(p: Promise) -> (f64, JsValue) {
 async fn bench_pull_verify_and_store_10000_events() {
     // Seed: record 10,000 events in memory and push them to the server.
     let stream = unique("bench");
-    let seed = JsLedger::memory();
+    let seed = JsLedger::in_memory().await.unwrap();
     let s = new_stream(&seed, NET, &stream).await;
     let actions = ["tick", "move", "tick", "back"];
     for chunk in 0..(EVENTS / 1000) {
@@ -124,7 +124,7 @@ async fn bench_pull_verify_and_store_10000_events() {
     }
     let mut memory_runs = Vec::new();
     for _ in 0..3 {
-        let ledger = JsLedger::memory();
+        let ledger = JsLedger::in_memory().await.unwrap();
         let (ms, _) = timed(handle(&ledger, url_options(server(), &[&stream])).now()).await;
         memory_runs.push(ms);
     }

@@ -141,7 +141,7 @@ async fn a_remote_answering_500_garbage_or_html_is_refused_and_the_store_is_inta
         r#"{"roles":["clerk"]}"#,
     )
     .await;
-    let fresh = JsLedger::memory();
+    let fresh = JsLedger::in_memory().await.unwrap();
     for (path, code, status) in [
         ("status500", "REMOTE_ERROR", "offline"),
         ("garbage", "BAD_RESPONSE", "error"),
@@ -249,7 +249,7 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
     );
     let id = unique("raw");
     assert_eq!(t.pull(&id, 0, 10).await.unwrap(), None);
-    let ledger = JsLedger::memory();
+    let ledger = JsLedger::in_memory().await.unwrap();
     let stream = new_stream(&ledger, SHOP, &id).await;
     fire(&stream, "sell", r#"{"roles":["clerk"],"ts":1}"#).await;
     fire(&stream, "sell", r#"{"roles":["clerk"],"ts":2}"#).await;
@@ -304,6 +304,57 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
     };
     let err = t.push(&id, &tampered).await.unwrap_err();
     assert_eq!(err.code(), "PUSH_REJECTED", "{err}");
+    // Forged events 3 with the right hash: another event's signature
+    // replayed, no signature, another key's signature under this device's
+    // name, a lying marking root (signed by the forger's own key). The
+    // server verifies with the same core and names the code and the seq.
+    let forger = petrichain::chain::SoftwareKey::from_seed(&[42; 32]);
+    let sign = |e: &mut petrichain::chain::Event| {
+        e.hash = petrichain::chain::hash::event_hash(e);
+        e.sig = hex::encode(forger.sign_now(&petrichain::chain::signed_message(&e.hash)));
+    };
+    let third = {
+        // The honest third event, for its delta and root.
+        let s = stream_of(ok(ledger.stream(id.clone())).await);
+        fire(&s, "sell", r#"{"roles":["clerk"],"ts":3}"#).await;
+        let all: Vec<petrichain::chain::Event> =
+            serde_json::from_str(&chain(&ledger, &id).await).unwrap();
+        all[2].clone()
+    };
+    let mut replayed = third.clone();
+    replayed.sig = events[0].sig.clone();
+    let mut missing = third.clone();
+    missing.sig = String::new();
+    let mut impostor = third.clone();
+    impostor.sig = hex::encode(forger.sign_now(&petrichain::chain::signed_message(&third.hash)));
+    let mut root = third.clone();
+    root.signer = hex::encode(petrichain::chain::Device::public_key(&forger));
+    root.root = "ab".repeat(32);
+    sign(&mut root);
+    for (label, forged, code) in [
+        ("replayed signature", replayed, "BAD_SIGNATURE"),
+        ("no signature", missing, "INVALID_EVENT"),
+        ("another key's signature", impostor, "BAD_SIGNATURE"),
+        ("lying root", root, "COMMITMENT_MISMATCH"),
+    ] {
+        let req = AppendRequest {
+            model: doc.id.clone(),
+            expected: first.head.clone(),
+            events: vec![forged],
+        };
+        let err = t.push(&id, &req).await.unwrap_err();
+        let petrichain::sync::SyncError::PushRejected {
+            remote_code, seq, ..
+        } = &err
+        else {
+            panic!("{label}: {err}")
+        };
+        assert_eq!(
+            (remote_code.as_str(), *seq),
+            (code, Some(3)),
+            "{label}: {err}"
+        );
+    }
     let page = t.pull(&id, 0, 1).await.unwrap().unwrap();
     assert_eq!((page.events.len(), page.more, page.head.seq), (1, true, 2));
     assert_eq!(page.events[0], events[0]);
@@ -386,7 +437,7 @@ async fn interrupted_syncs_resume_without_loss_or_duplicates() {
     let ca = chain(&a, &id).await;
     assert_eq!(chain(&b, &id).await, ca);
     // The server has exactly the five events (a fresh ledger sees the same).
-    let c = JsLedger::memory();
+    let c = JsLedger::in_memory().await.unwrap();
     ok(handle(&c, url_options(server(), &[&id])).now()).await;
     assert_eq!(chain(&c, &id).await, ca);
     a.close();
@@ -398,7 +449,10 @@ async fn interrupted_syncs_resume_without_loss_or_duplicates() {
 #[wasm_bindgen_test]
 async fn live_updates_pull_another_clients_events_at_once() {
     let id = unique("live");
-    let (a, b) = (JsLedger::memory(), JsLedger::memory());
+    let (a, b) = (
+        JsLedger::in_memory().await.unwrap(),
+        JsLedger::in_memory().await.unwrap(),
+    );
     let sb = new_stream(&b, SHOP, &id).await;
     fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
     let hb = handle(&b, url_options(server(), &[&id]));
@@ -513,7 +567,7 @@ async fn a_server_restarted_in_the_middle_of_a_sync_loses_nothing_and_sync_resum
     .await;
     assert_eq!(started.as_bool(), Some(true), "control: start failed");
     let full = chain(&a, &id).await;
-    let c = JsLedger::memory();
+    let c = JsLedger::in_memory().await.unwrap();
     ok(handle(&c, url_options(base, &[&id])).now()).await;
     let acknowledged = Array::from(&js(&chain(&c, &id).await));
     assert_eq!(acknowledged.length(), 10);
@@ -530,9 +584,62 @@ async fn a_server_restarted_in_the_middle_of_a_sync_loses_nothing_and_sync_resum
     let report = ok(ha.now()).await;
     let sr = get(&get(&report, "streams"), "0");
     assert_eq!((num(&sr, "pushed"), num(&sr, "pending")), (50.0, 0.0));
-    let d = JsLedger::memory();
+    let d = JsLedger::in_memory().await.unwrap();
     ok(handle(&d, url_options(base, &[&id])).now()).await;
     assert_eq!(chain(&d, &id).await, full);
     assert_eq!(Array::from(&ok(d.verify(None)).await).length(), 1);
     a.close();
+}
+
+/// Issue 12 through the real server: two devices record the same action by
+/// the same actor, same payload and ts, on the same head, offline (and
+/// again with the defaults): after both sync, both actions are kept (one
+/// rebased) and the counts add up.
+#[wasm_bindgen_test]
+async fn the_same_action_on_two_devices_is_two_events_through_the_server() {
+    for options in [
+        r#"{"actor":"ann","roles":["clerk"],"payload":{"sku":7},"ts":1700000000000}"#,
+        r#"{"roles":["clerk"],"ts":1700000000000}"#,
+    ] {
+        let id = unique("dup");
+        let (a, b) = (
+            open(&unique("srv-dup-a")).await,
+            open(&unique("srv-dup-b")).await,
+        );
+        let sa = new_stream(&a, SHOP, &id).await;
+        let sb = new_stream(&b, SHOP, &id).await;
+        fire(&sa, "sell", options).await;
+        fire(&sb, "sell", options).await;
+        ok(handle(&a, url_options(server(), &[&id])).now()).await;
+        let r = ok(handle(&b, url_options(server(), &[&id])).now()).await;
+        let sr = get(&get(&r, "streams"), "0");
+        assert_eq!(
+            (num(&sr, "pulled"), num(&sr, "rebased"), num(&sr, "pushed")),
+            (1.0, 1.0, 1.0),
+            "{options}"
+        );
+        ok(handle(&a, url_options(server(), &[&id])).now()).await;
+        for ledger in [&a, &b] {
+            let s = stream_of(ok(ledger.stream(id.clone())).await);
+            assert_eq!(
+                json(&s.marking().unwrap()),
+                r#"{"sold":2,"stock":3}"#,
+                "{options}"
+            );
+        }
+        let ca = chain(&a, &id).await;
+        assert_eq!(ca, chain(&b, &id).await);
+        let events = Array::from(&js(&ca));
+        assert_eq!(events.length(), 2);
+        assert_eq!(
+            get(&events.get(0), "signer").as_string().unwrap(),
+            a.device_key()
+        );
+        assert_eq!(
+            get(&events.get(1), "signer").as_string().unwrap(),
+            b.device_key()
+        );
+        a.close();
+        b.close();
+    }
 }

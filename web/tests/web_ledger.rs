@@ -75,6 +75,18 @@ async fn exercise(ledger: JsLedger) {
     );
     assert_eq!(get(&e1, "ts").as_f64(), Some(1_700_000_000_000.0));
     assert_eq!(get(&e1, "hash").as_string().unwrap().len(), 64);
+    // Chain format 2: a nonce, the changed counts, the marking root, and
+    // the signature of this ledger's device.
+    assert_eq!(get(&e1, "v").as_f64(), Some(2.0));
+    assert_eq!(get(&e1, "nonce").as_string().unwrap().len(), 32);
+    assert_eq!(
+        JSON::stringify(&get(&e1, "delta")).unwrap(),
+        r#"[["sold",1],["stock",2]]"#
+    );
+    assert_eq!(get(&e1, "root").as_string().unwrap().len(), 64);
+    assert_eq!(get(&e1, "signer").as_string().unwrap(), ledger.device_key());
+    assert_eq!(get(&e1, "sig").as_string().unwrap().len(), 128);
+    assert!(Reflect::get(&e1, &"state".into()).unwrap().is_undefined());
     // An object payload is stored as JSON.stringify gives it; ts defaults to now.
     let e2 = ok(stream.fire(
         "sell".into(),
@@ -159,7 +171,7 @@ async fn exercise(ledger: JsLedger) {
         .await
         .as_string()
         .unwrap();
-    let copy = JsLedger::memory();
+    let copy = JsLedger::in_memory().await.unwrap();
     let bad = text.replace(r#"\"a\":[1,"#, r#"\"a\":[2,"#);
     let err = rejects(copy.import_jsonl(bad), "HASH_MISMATCH").await;
     assert_eq!(get(&get(&err, "details"), "seq").as_f64(), Some(2.0));
@@ -185,7 +197,7 @@ async fn exercise(ledger: JsLedger) {
 
 #[wasm_bindgen_test]
 async fn the_memory_ledger_api() {
-    exercise(JsLedger::memory()).await;
+    exercise(JsLedger::in_memory().await.unwrap()).await;
 }
 
 #[wasm_bindgen_test]

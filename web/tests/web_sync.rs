@@ -146,7 +146,7 @@ async fn a_js_transport_that_throws_returns_garbage_or_tampers_is_refused_and_no
     let b = open(&unique("bad-b")).await;
     let sb = new_stream(&b, SHOP, "till").await;
     fire(&sb, "restock", r#"{"roles":["manager"],"ts":9}"#).await;
-    let fresh = JsLedger::memory();
+    let fresh = JsLedger::in_memory().await.unwrap();
     for (fault, code) in [
         ("throw", "NETWORK"),
         ("garbage", "BAD_RESPONSE"),
@@ -197,7 +197,7 @@ async fn a_js_transport_that_throws_returns_garbage_or_tampers_is_refused_and_no
 
 #[wasm_bindgen_test]
 async fn an_unreachable_url_is_a_network_error() {
-    let ledger = JsLedger::memory();
+    let ledger = JsLedger::in_memory().await.unwrap();
     new_stream(&ledger, SHOP, "till").await;
     // Port 9 (discard) on loopback: nothing listens there.
     let h = handle(&ledger, url_options("http://127.0.0.1:9/api", &["till"]));
@@ -209,7 +209,7 @@ async fn an_unreachable_url_is_a_network_error() {
 
 #[wasm_bindgen_test]
 async fn bad_sync_options_throw_bad_argument() {
-    let ledger = JsLedger::memory();
+    let ledger = JsLedger::in_memory().await.unwrap();
     for options in [
         "null",
         "{}",
@@ -328,4 +328,160 @@ async fn two_tabs_never_sync_at_the_same_time() {
     assert_eq!(pushed, 1.0);
     tab1.close();
     tab2.close();
+}
+
+/// Two devices record the same action by the same actor with the same
+/// payload and ts on the same head, offline (issue 12): both are kept after
+/// they sync, the second rebased on the first, and the counts add up. Under
+/// chain format 1 the two events hashed alike and the second was taken for
+/// a copy of the first (sold 2 instead of 4 here).
+#[wasm_bindgen_test]
+async fn the_same_action_on_two_devices_is_two_events_after_sync() {
+    for (label, options) in [
+        (
+            "ann, same payload and ts",
+            r#"{"actor":"ann","roles":["clerk"],"payload":{"sku":7},"ts":1700000000000}"#,
+        ),
+        (
+            "defaults, same ts",
+            r#"{"roles":["clerk"],"ts":1700000000000}"#,
+        ),
+    ] {
+        let backend = js_backend();
+        let (a, b) = (open(&unique("dup-a")).await, open(&unique("dup-b")).await);
+        assert_ne!(a.device_key(), b.device_key());
+        let sa = new_stream(&a, SHOP, "till").await;
+        let sb = new_stream(&b, SHOP, "till").await;
+        for _ in 0..2 {
+            let (ea, eb) = (
+                fire(&sa, "sell", options).await,
+                fire(&sb, "sell", options).await,
+            );
+            assert_ne!(get(&ea, "hash"), get(&eb, "hash"), "{label}");
+        }
+        ok(handle(&a, transport_options(&backend, &[])).now()).await;
+        let rb = ok(handle(&b, transport_options(&backend, &[])).now()).await;
+        let sr = get(&get(&rb, "streams"), "0");
+        assert_eq!(
+            (
+                num(&sr, "pulled"),
+                num(&sr, "rebased"),
+                num(&sr, "pushed"),
+                num(&sr, "conflicts")
+            ),
+            (2.0, 2.0, 2.0, 0.0),
+            "{label}"
+        );
+        ok(handle(&a, transport_options(&backend, &[])).now()).await;
+        for ledger in [&a, &b] {
+            let s = stream_of(ok(ledger.stream("till".into())).await);
+            assert_eq!(
+                json(&s.marking().unwrap()),
+                r#"{"sold":4,"stock":1}"#,
+                "{label}"
+            );
+            let events = Array::from(&ok(s.events(None)).await);
+            assert_eq!(events.length(), 4, "{label}");
+            let signers: Vec<String> = events
+                .iter()
+                .map(|e| get(&e, "signer").as_string().unwrap())
+                .collect();
+            assert_eq!(
+                signers,
+                [
+                    a.device_key(),
+                    a.device_key(),
+                    b.device_key(),
+                    b.device_key()
+                ],
+                "{label}"
+            );
+            assert_eq!(Array::from(&ok(ledger.verify(None)).await).length(), 1);
+        }
+        assert_eq!(chain(&a, "till").await, chain(&b, "till").await);
+        a.close();
+        b.close();
+    }
+}
+
+/// Forged remote events, served through a JS transport, are refused with
+/// their code and seq before anything is stored: a changed event rehashed
+/// (its signature no longer fits), no signature, a signature replayed from
+/// another event, another key's signature under the device's name, a lying
+/// marking root or delta (signed by the forger's own, valid, key).
+#[wasm_bindgen_test]
+async fn forged_remote_events_are_refused_with_their_code_and_seq() {
+    use petrichain::chain::{hash::event_hash, signed_message, Event, SoftwareKey};
+    let backend = js_backend();
+    let a = JsLedger::in_memory().await.unwrap();
+    let sa = new_stream(&a, SHOP, "till").await;
+    for n in 1..=3 {
+        fire(&sa, "sell", &format!(r#"{{"roles":["clerk"],"ts":{n}}}"#)).await;
+    }
+    ok(handle(&a, transport_options(&backend, &[])).now()).await;
+    let honest: Vec<Event> =
+        serde_json::from_str(&chain(&a, "till").await).expect("events parse as v2");
+    let forger = SoftwareKey::from_seed(&[42; 32]);
+    let sign = |e: &mut Event, key: &SoftwareKey| {
+        e.hash = event_hash(e);
+        e.sig = hex::encode(key.sign_now(&signed_message(&e.hash)));
+    };
+    let mut cases: Vec<(&str, Event, &str)> = Vec::new();
+    let mut e = honest[1].clone();
+    e.payload = r#"{"forged":true}"#.into();
+    e.hash = event_hash(&e);
+    cases.push(("changed and rehashed", e.clone(), "BAD_SIGNATURE"));
+    let mut missing = e.clone();
+    missing.sig = String::new();
+    cases.push(("no signature", missing, "INVALID_EVENT"));
+    let mut replayed = e.clone();
+    replayed.sig = honest[0].sig.clone();
+    cases.push(("replayed signature", replayed, "BAD_SIGNATURE"));
+    let mut impostor = e.clone();
+    impostor.sig = hex::encode(forger.sign_now(&signed_message(&impostor.hash)));
+    cases.push(("another key's signature", impostor, "BAD_SIGNATURE"));
+    let mut root = honest[1].clone();
+    root.signer = hex::encode(petrichain::chain::Device::public_key(&forger));
+    root.root = "ab".repeat(32);
+    sign(&mut root, &forger);
+    cases.push(("lying root", root, "COMMITMENT_MISMATCH"));
+    let mut delta = honest[1].clone();
+    delta.signer = hex::encode(petrichain::chain::Device::public_key(&forger));
+    delta.delta = vec![("sold".into(), 9), ("stock".into(), 3)];
+    sign(&mut delta, &forger);
+    cases.push(("lying delta", delta, "STATE_MISMATCH"));
+
+    let events = Reflect::get(
+        &js_sys::Map::from(get(&backend, "data")).get(&"till".into()),
+        &"events".into(),
+    )
+    .unwrap();
+    for (label, forged, code) in cases {
+        let value = js(&serde_json::to_string(&forged).unwrap());
+        Reflect::set(&events, &1.into(), &value).unwrap();
+        let fresh = JsLedger::in_memory().await.unwrap();
+        let err = rejects(
+            handle(&fresh, transport_options(&backend, &["till"])).now(),
+            "REMOTE_CHAIN_INVALID",
+        )
+        .await;
+        let inner = get(&get(&err, "details"), "error");
+        assert_eq!(
+            (get(&inner, "code").as_string(), get(&inner, "seq").as_f64()),
+            (Some(code.to_string()), Some(2.0)),
+            "{label}: {}",
+            describe(&err)
+        );
+        assert_eq!(
+            snapshot(&fresh, "till").await,
+            "UNKNOWN_STREAM\n[]",
+            "{label}"
+        );
+    }
+    // The honest event back: the chain pulls and verifies.
+    let value = js(&serde_json::to_string(&honest[1]).unwrap());
+    Reflect::set(&events, &1.into(), &value).unwrap();
+    let fresh = JsLedger::in_memory().await.unwrap();
+    ok(handle(&fresh, transport_options(&backend, &["till"])).now()).await;
+    assert_eq!(chain(&fresh, "till").await, chain(&a, "till").await);
 }
