@@ -298,6 +298,9 @@ mod tests {
         // t0 takes 2 from p0 and puts 1 in p1: 1*p0 + 2*p1 is conserved.
         let rows = vec![vec![(0, -2)], vec![(0, 1)]];
         assert_eq!(run(&rows, 1), vec![vec![(0, 1), (1, 2)]]);
+        // 2 -> 2 gives weights (2, 2) before the gcd is divided out.
+        let rows = vec![vec![(0, -2), (1, 4)], vec![(0, 2), (1, -4)]];
+        assert_eq!(run(&rows, 2), vec![vec![(0, 1), (1, 1)]]);
     }
 
     #[test]
