@@ -275,7 +275,7 @@ pub(crate) fn search(
     let net = &model.net().transitions;
     let capped: Vec<bool> = model.places().iter().map(|p| p.capacity > 0).collect();
     let mut s = Search {
-        set: MarkingSet::new(places),
+        set: MarkingSet::new(places, accelerate),
         parent: Vec::new(),
         via: Vec::new(),
         edges: 0,
@@ -301,6 +301,9 @@ pub(crate) fn search(
     let mut next = vec![0u64; places];
     let mut ancestor = vec![0u64; places];
     let mut processed = 0usize;
+    let mut batch_t: Vec<u32> = Vec::new();
+    let mut batch: Vec<u64> = Vec::new();
+    let mut hashes: Vec<u64> = Vec::new();
     'states: while processed < s.set.len() {
         if processed % 256 == 0 {
             let now = clock.now_ms().saturating_sub(began);
@@ -318,6 +321,7 @@ pub(crate) fn search(
         let i = processed as u32;
         s.set.get(i, &mut m);
         let mut any = false;
+        batch_t.clear();
         for (t, compiled) in net.iter().enumerate() {
             if !enabled(compiled, &m) {
                 continue;
@@ -325,9 +329,13 @@ pub(crate) fn search(
             any = true;
             s.ever_enabled[t] = true;
             s.edges += 1;
+            if !accelerate {
+                batch_t.push(t as u32);
+                continue;
+            }
             fire_into(compiled, &m, &mut next);
-            if accelerate && s.set.find(&next).is_none() {
-                // Karp-Miller: compare with every ancestor on the path.
+            // Karp-Miller: compare with every ancestor on the path.
+            if s.set.find(&next).is_none() {
                 let mut a = i;
                 loop {
                     s.set.get(a, &mut ancestor);
@@ -377,6 +385,66 @@ pub(crate) fn search(
                         max: limits.max_states as u64,
                     });
                     break 'states;
+                }
+            }
+        }
+        if !accelerate && !batch_t.is_empty() {
+            // The hot path: patch the parent's packed words for every
+            // successor, warm the cache for all of them, then insert.
+            // A count too wide for the packing repacks the set (each time
+            // to at least twice the bits, so at most 6 times in all) and
+            // the batch is redone.
+            loop {
+                batch.clear();
+                let packed = batch_t.iter().all(|&t| {
+                    let changes = net[t as usize].effects.iter().map(|e| {
+                        let has = m[e.place as usize];
+                        // enabled() checked has >= consume and the sum's range.
+                        let after = if e.reset {
+                            e.produce
+                        } else {
+                            has - e.consume + e.produce
+                        };
+                        (e.place as usize, after)
+                    });
+                    s.set.push_successor(i, changes, &mut batch)
+                });
+                if packed {
+                    break;
+                }
+            }
+            std::hint::black_box(s.set.warm(&batch, &mut hashes));
+            let row = s.set.row_words_now();
+            for (k, &t) in batch_t.iter().enumerate() {
+                let key = &batch[k * row..(k + 1) * row];
+                if s.set.len() >= limits.max_states {
+                    fire_into(&net[t as usize], &m, &mut next);
+                    if s.set.find(&next).is_none() {
+                        s.stopped = Some(Stopped::States {
+                            max: limits.max_states as u64,
+                        });
+                        break 'states;
+                    }
+                    continue;
+                }
+                match s.set.insert_row(key, hashes[k]) {
+                    Some(Inserted::Old) => {}
+                    Some(Inserted::New(j)) => {
+                        fire_into(&net[t as usize], &m, &mut next);
+                        s.parent.push(i);
+                        s.via.push(t);
+                        s.note(&next);
+                        if target == Some(&next[..]) {
+                            s.found = Some(j);
+                            break 'states;
+                        }
+                    }
+                    None => {
+                        s.stopped = Some(Stopped::States {
+                            max: limits.max_states as u64,
+                        });
+                        break 'states;
+                    }
                 }
             }
         }
@@ -470,7 +538,7 @@ pub fn explore(
             .arcs()
             .iter()
             .any(|a| !matches!(a.kind, ArcKind::Normal)),
-        bytes_per_state: (s.set.bytes_per_state() + 8) as u64,
+        bytes_per_state: (s.set.row_bytes() + 8) as u64 + s.set.table_bytes_per_state(),
         memory_bytes: memory,
         millis: s.millis,
     })
