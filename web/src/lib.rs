@@ -16,6 +16,7 @@
 // hashes, marking): rare and worth the size.
 #![allow(clippy::result_large_err)]
 
+mod analysis;
 mod browser;
 mod error;
 pub mod http;
