@@ -50,6 +50,8 @@ pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transi
 /// `rust` block is listed here).
 #[cfg(doctest)]
 mod doc_examples {
+    #[doc = include_str!("../../docs/analysis.md")]
+    struct Analysis;
     #[doc = include_str!("../../docs/formats.md")]
     struct Formats;
     #[doc = include_str!("../../docs/rendering.md")]
