@@ -48,7 +48,44 @@ fn state_space(c: &mut Criterion) {
     group.bench_function("philosophers13 (1,594,323 states)", |b| {
         b.iter(|| black_box(explore(&model, &limits, &NoClock).unwrap()))
     });
+
+    // The plain alternative, same run: a HashMap of Vec<u64> markings and the
+    // engine's own fire, breadth first, on a smaller instance of the net.
+    let small = nets::philosophers(11);
+    let states = explore(&small, &limits, &NoClock).unwrap().states;
+    assert_eq!(states, 177_147);
+    group.throughput(Throughput::Elements(states));
+    group.bench_function("philosophers11 (177,147 states)/petrichain", |b| {
+        b.iter(|| black_box(explore(&small, &limits, &NoClock).unwrap()))
+    });
+    group.bench_function(
+        "philosophers11 (177,147 states)/plain HashMap<Vec<u64>>",
+        |b| b.iter(|| black_box(plain_bfs(&small))),
+    );
     group.finish();
+}
+
+/// Breadth-first search with a std HashMap of whole markings (the plain
+/// alternative): returns the state count.
+fn plain_bfs(model: &petrichain::Model) -> usize {
+    use std::collections::{HashMap, VecDeque};
+    let all = model.roles(&["*"]);
+    let mut seen: HashMap<Vec<u64>, u32> = HashMap::new();
+    let mut queue = VecDeque::new();
+    let m0 = model.initial_marking();
+    seen.insert(m0.0.clone(), 0);
+    queue.push_back(m0);
+    while let Some(m) = queue.pop_front() {
+        for t in 0..model.transitions().len() {
+            let mut next = m.clone();
+            if model.fire_in_place(&mut next, t, 1, &all).is_ok() && !seen.contains_key(&next.0) {
+                let n = seen.len() as u32;
+                seen.insert(next.0.clone(), n);
+                queue.push_back(next);
+            }
+        }
+    }
+    seen.len()
 }
 
 criterion_group! {

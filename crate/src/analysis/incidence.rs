@@ -1,4 +1,4 @@
-//! The incidence matrix C (places x transitions): C[p][t] is what firing t
+//! The incidence matrix C (places x transitions): `C[p][t]` is what firing t
 //! once does to p, produce minus consume. It is the VASS form of the net's
 //! normal arcs; read and inhibitor arcs and capacities only restrict *when*
 //! t fires, so they have no column here. A reset arc empties its place
@@ -63,7 +63,7 @@ pub fn incidence(model: &Model) -> Incidence {
 }
 
 impl Incidence {
-    /// C[p][t] (0 for a reset pair: see [`Incidence::reset`]).
+    /// `C[p][t]` (0 for a reset pair: see [`Incidence::reset`]).
     pub fn get(&self, place: usize, transition: usize) -> i64 {
         self.columns
             .get(transition)

@@ -47,7 +47,7 @@ mod step;
 pub use clock::{Clock, NoClock, StdClock};
 pub use error::AnalysisError;
 pub use explore::{explore, Bound, Deadlock, ExploreLimits, StateSpace, Stopped};
-pub use incidence::{incidence, Incidence};
+pub use incidence::{incidence, Incidence, MAX_DENSE_CELLS};
 pub use invariants::{p_invariants, t_invariants, Invariant, PInvariants, TInvariants, Weighted};
 pub use log::{events_csv, firing_counts, Firing, FiringCount, FiringCounts, LoggedFiring, Replay};
 pub use reachable::{find_marking, Reachability};
