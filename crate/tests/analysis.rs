@@ -468,3 +468,39 @@ fn a_log_that_does_not_replay_is_an_error_naming_the_event() {
         "UNKNOWN_TRANSITION"
     );
 }
+
+#[test]
+fn degenerate_nets_have_exact_answers() {
+    // No transitions: the initial marking is the only state, and dead.
+    let still = json(r#"{"places":[{"id":"p","initial":2}]}"#);
+    let space = explore(&still, &ExploreLimits::default(), &NoClock).unwrap();
+    assert_eq!((space.states, space.edges, space.deadlock_count), (1, 0, 1));
+    assert_eq!(space.deadlocks[0].sequence, Vec::<String>::new());
+    assert_eq!(p_invariants(&still).unwrap().invariants[0].sentence, "p always holds 2.");
+    // No places: one state, the transition loops on it for ever.
+    let idle = json(r#"{"transitions":[{"id":"tick"}]}"#);
+    let space = explore(&idle, &ExploreLimits::default(), &NoClock).unwrap();
+    assert_eq!((space.states, space.edges, space.deadlock_count), (1, 1, 0));
+    assert_eq!(space.max_total, Some(0));
+    let t = t_invariants(&idle).unwrap();
+    assert_eq!(t.invariants[0].formula, "tick");
+    assert_eq!(incidence(&idle).to_csv().unwrap(), "place,tick\n");
+    assert_eq!(events_csv(&idle, &[] as &[Firing]).unwrap(), "seq,action,actor,ts\n");
+}
+
+#[test]
+fn counts_above_a_byte_are_packed_wider_without_loss() {
+    // 300 tokens cycle between two places: counts need 16 bits.
+    let model = json(
+        r#"{"places":[{"id":"a","initial":300},{"id":"b"}],"transitions":[{"id":"ab"},{"id":"ba"}],
+        "arcs":[{"source":"a","target":"ab"},{"source":"ab","target":"b"},{"source":"b","target":"ba"},{"source":"ba","target":"a"}]}"#,
+    );
+    let space = explore(&model, &ExploreLimits::default(), &NoClock).unwrap();
+    assert_eq!(space.states, 301);
+    assert_eq!(space.bounds[1].max, Some(300));
+    let target = model.marking_from_map([("a", 1), ("b", 299)]).unwrap();
+    match find_marking(&model, &target, &ExploreLimits::default(), &NoClock).unwrap() {
+        Reachability::Reachable { sequence, .. } => assert_eq!(sequence.len(), 299),
+        other => panic!("{other:?}"),
+    }
+}

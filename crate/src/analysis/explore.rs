@@ -304,8 +304,15 @@ pub(crate) fn search(
     let mut batch_t: Vec<u32> = Vec::new();
     let mut batch: Vec<u64> = Vec::new();
     let mut hashes: Vec<u64> = Vec::new();
+    // Work done (transitions checked, ancestors compared) since the limits
+    // were last checked: the clock is read every CHECK_EVERY units, so a
+    // net with many transitions or a deep coverability path cannot run far
+    // past its time limit.
+    const CHECK_EVERY: usize = 1 << 16;
+    let mut work = CHECK_EVERY;
     'states: while processed < s.set.len() {
-        if processed % 256 == 0 {
+        if work >= CHECK_EVERY {
+            work = 0;
             let now = clock.now_ms().saturating_sub(began);
             if let Some(max) = limits.max_millis.filter(|&max| now >= max) {
                 s.stopped = Some(Stopped::Time { max });
@@ -322,6 +329,7 @@ pub(crate) fn search(
         s.set.get(i, &mut m);
         let mut any = false;
         batch_t.clear();
+        work += net.len() + 1;
         for (t, compiled) in net.iter().enumerate() {
             if !enabled(compiled, &m) {
                 continue;
@@ -338,6 +346,16 @@ pub(crate) fn search(
             if s.set.find(&next).is_none() {
                 let mut a = i;
                 loop {
+                    work += 1;
+                    if work % CHECK_EVERY == 0 {
+                        if let Some(max) = limits
+                            .max_millis
+                            .filter(|&max| clock.now_ms().saturating_sub(began) >= max)
+                        {
+                            s.stopped = Some(Stopped::Time { max });
+                            break 'states;
+                        }
+                    }
                     s.set.get(a, &mut ancestor);
                     let covers =
                         next.iter()
