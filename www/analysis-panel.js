@@ -17,7 +17,30 @@ function section() {
       "div",
       { className: "log-head" },
       h("h2", { id: "analysis-h" }, "Analysis"),
-      h("button", { type: "button", className: "button secondary small", id: "export-states" }, "States (.csv)"),
+      h(
+        "div",
+        { className: "exports", role: "group", "aria-label": "Export the stream for analysis" },
+        h(
+          "button",
+          {
+            type: "button",
+            className: "button secondary small",
+            id: "export-states",
+            title: "The marking after each event, recomputed by replaying the stream",
+          },
+          "States (.csv)",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            className: "button secondary small",
+            id: "export-counts",
+            title: "How many times each transition fired",
+          },
+          "Firing counts (.json)",
+        ),
+      ),
     ),
     h("p", { className: "subtle small-print" }, "What the net guarantees, proven from the net itself."),
     h("h3", { id: "invariants-h" }, "Always true"),
@@ -109,7 +132,7 @@ export function createAnalysisPanel(ws, { onReplayed, onError }) {
         h("li", { className: "subtle" }, `Emptied by reset arcs, so left out: ${inv.places.excluded.join(", ")}.`),
       );
     if (inv.places.uncovered.length && inv.places.invariants.length)
-      notes.push(h("li", { className: "subtle" }, `No conservation law holds ${inv.places.uncovered.join(", ")}.`));
+      notes.push(h("li", { className: "subtle" }, `No conserved sum includes ${inv.places.uncovered.join(", ")}.`));
     $("invariants").replaceChildren(
       ...(sentences.length ? sentences : [h("li", { className: "subtle" }, "No weighted sum of tokens is conserved.")]),
       ...notes,
@@ -200,6 +223,17 @@ export function createAnalysisPanel(ws, { onReplayed, onError }) {
     if (!model || !stream) return;
     try {
       download(`${stream.id}-states.csv`, model.eventsCsv(await stream.events()), "text/csv");
+    } catch (err) {
+      onError(err);
+    }
+  });
+
+  $("export-counts").addEventListener("click", async () => {
+    const { model, stream } = ws;
+    if (!model || !stream) return;
+    try {
+      const counts = model.firingCounts(await stream.events());
+      download(`${stream.id}-firing-counts.json`, `${JSON.stringify(counts, null, 2)}\n`, "application/json");
     } catch (err) {
       onError(err);
     }

@@ -73,6 +73,15 @@ test("the order net: a deadlock, replayed on a scratch stream, ends where nothin
   assert.equal(lines[0], "seq,action,actor,ts,cart,paid,placed,shipped,stock");
   assert.equal(lines.length, 8);
   assert.match(lines[7], /^7,restock,replay,\d+,0,0,0,1,5$/);
+  const [json] = await Promise.all([page.waitForEvent("download"), page.click("#export-counts")]);
+  const counts = JSON.parse(await readFile(await json.path(), "utf8"));
+  assert.equal(counts.events, 7);
+  assert.deepEqual(Object.fromEntries(counts.counts.map((c) => [c.transition, c.count])), {
+    pay: 1,
+    place_order: 1,
+    restock: 4,
+    ship: 1,
+  });
   assert.deepEqual(errors, []);
   await context.close();
 });
