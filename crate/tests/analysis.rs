@@ -476,7 +476,10 @@ fn degenerate_nets_have_exact_answers() {
     let space = explore(&still, &ExploreLimits::default(), &NoClock).unwrap();
     assert_eq!((space.states, space.edges, space.deadlock_count), (1, 0, 1));
     assert_eq!(space.deadlocks[0].sequence, Vec::<String>::new());
-    assert_eq!(p_invariants(&still).unwrap().invariants[0].sentence, "p always holds 2.");
+    assert_eq!(
+        p_invariants(&still).unwrap().invariants[0].sentence,
+        "p always holds 2."
+    );
     // No places: one state, the transition loops on it for ever.
     let idle = json(r#"{"transitions":[{"id":"tick"}]}"#);
     let space = explore(&idle, &ExploreLimits::default(), &NoClock).unwrap();
@@ -485,7 +488,10 @@ fn degenerate_nets_have_exact_answers() {
     let t = t_invariants(&idle).unwrap();
     assert_eq!(t.invariants[0].formula, "tick");
     assert_eq!(incidence(&idle).to_csv().unwrap(), "place,tick\n");
-    assert_eq!(events_csv(&idle, &[] as &[Firing]).unwrap(), "seq,action,actor,ts\n");
+    assert_eq!(
+        events_csv(&idle, &[] as &[Firing]).unwrap(),
+        "seq,action,actor,ts\n"
+    );
 }
 
 #[test]

@@ -487,7 +487,9 @@ pub fn explore(
     limits: &ExploreLimits,
     clock: &dyn Clock,
 ) -> Result<StateSpace, AnalysisError> {
-    let bounded = match super::p_invariants(model) {
+    let c = super::incidence(model);
+    let quick = super::farkas::FarkasLimits::quick();
+    let bounded = match super::invariants::p_invariants_with(model, &c, &quick) {
         Ok(p) => p.bounded,
         // Too large to prove: explore with ω where sound.
         Err(_) => false,

@@ -23,6 +23,8 @@ pub(crate) struct FarkasLimits {
     pub max_rows: usize,
     /// Most row combinations tried in total.
     pub max_combinations: u64,
+    /// Most non-zero entries held by all working rows together (memory).
+    pub max_entries: usize,
 }
 
 impl Default for FarkasLimits {
@@ -30,6 +32,19 @@ impl Default for FarkasLimits {
         FarkasLimits {
             max_rows: 100_000,
             max_combinations: 50_000_000,
+            max_entries: 4_000_000,
+        }
+    }
+}
+
+impl FarkasLimits {
+    /// A small budget (about 50 ms natively): for the proofs other analyses
+    /// try first, which fall back to exploring when it is exceeded.
+    pub(crate) fn quick() -> FarkasLimits {
+        FarkasLimits {
+            max_rows: 10_000,
+            max_combinations: 1_000_000,
+            max_entries: 1_000_000,
         }
     }
 }
@@ -196,6 +211,7 @@ pub(crate) fn semiflows(
             }
         }
         let mut fresh: Vec<Row> = Vec::new();
+        let mut entries: usize = zero.iter().map(|r| r.coef.len() + r.y.len()).sum();
         let mut union = vec![0u64; words];
         for p in &pos {
             for n in &neg {
@@ -242,7 +258,14 @@ pub(crate) fn semiflows(
                         .chain(row.y.iter_mut())
                         .for_each(|e| e.1 /= g);
                 }
+                entries += row.coef.len() + row.y.len();
                 fresh.push(row);
+                if entries > limits.max_entries {
+                    return Err(too_large(
+                        "entries of the Farkas algorithm's rows",
+                        limits.max_entries as u64,
+                    ));
+                }
                 if zero.len() + fresh.len() > limits.max_rows {
                     return Err(too_large(
                         "working rows of the Farkas algorithm",
@@ -329,12 +352,23 @@ mod tests {
         let rows: Vec<Vec<(usize, i64)>> = (0..20)
             .map(|i| vec![(0, if i % 2 == 0 { 1 } else { -1 })])
             .collect();
-        let tight = FarkasLimits {
-            max_rows: 5,
-            max_combinations: 1_000,
-        };
-        let err = semiflows(&rows, 1, &[], &tight).unwrap_err();
-        assert_eq!(err.code(), "TOO_LARGE");
+        for tight in [
+            FarkasLimits {
+                max_rows: 5,
+                ..Default::default()
+            },
+            FarkasLimits {
+                max_combinations: 50,
+                ..Default::default()
+            },
+            FarkasLimits {
+                max_entries: 30,
+                ..Default::default()
+            },
+        ] {
+            let err = semiflows(&rows, 1, &[], &tight).unwrap_err();
+            assert_eq!(err.code(), "TOO_LARGE", "{tight:?}");
+        }
         // Without the limit: every pair (even, odd) is a minimal semiflow.
         assert_eq!(run(&rows, 1).len(), 100);
     }

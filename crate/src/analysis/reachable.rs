@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use super::explore::{search, stopped_text, ExploreLimits, Stopped};
-use super::{p_invariants, AnalysisError, Clock};
+use super::invariants::p_invariants_with;
+use super::{AnalysisError, Clock};
 use crate::engine::Marking;
 use crate::model::{Model, MAX_TOKENS};
 
@@ -80,7 +81,9 @@ pub fn find_marking(
             states: 0,
         });
     }
-    if let Ok(invariants) = p_invariants(model) {
+    // A quick proof first; a net too large for it is searched.
+    let quick = super::farkas::FarkasLimits::quick();
+    if let Ok(invariants) = p_invariants_with(model, &super::incidence(model), &quick) {
         for inv in &invariants.invariants {
             let Some(total) = inv.total else { continue };
             let sum = inv.weights.iter().try_fold(0u128, |sum, w| {
