@@ -152,7 +152,11 @@ export function createAnalysisPanel(ws, { onReplayed, onError }) {
     const summary = $("space-summary");
     summary.textContent = `${space.summary[0].toUpperCase()}${space.summary.slice(1)}${
       space.coverability ? " (some places are unbounded: ω)" : ""
-    }.`;
+    }.${
+      space.multiplesCovered
+        ? ""
+        : " Single firings only: with read, inhibitor or reset arcs, firing several at once can reach more."
+    }`;
     summary.className = space.complete ? "note" : "note bad";
     summary.dataset.complete = String(space.complete);
     $("bounds").tBodies[0].replaceChildren(

@@ -11,7 +11,7 @@ use super::explore::{search, stopped_text, ExploreLimits, Stopped};
 use super::invariants::p_invariants_with;
 use super::{AnalysisError, Clock};
 use crate::engine::Marking;
-use crate::model::{Model, MAX_TOKENS};
+use crate::model::{ArcKind, Model, MAX_TOKENS};
 
 /// The answer of [`find_marking`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,7 +110,14 @@ pub fn find_marking(
             states,
         },
         (None, None) => Reachability::Unreachable {
-            reason: format!("{}, and it is not among them", stopped_text(states, None)),
+            reason: if model.arcs().iter().all(|a| a.kind == ArcKind::Normal) {
+                format!("{}, and it is not among them", stopped_text(states, None))
+            } else {
+                format!(
+                    "{}, and it is not among them (single firings: with read, inhibitor or reset arcs a firing with multiple > 1 can reach more)",
+                    stopped_text(states, None)
+                )
+            },
             states,
         },
         (None, Some(stopped)) => Reachability::Unknown {
