@@ -249,4 +249,31 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn huge_weights_give_exact_invariants_or_a_typed_error(
+        np in 1usize..5,
+        nt in 1usize..5,
+        arcs in prop::collection::vec((0usize..5, 0usize..5, 1u64..(1u64 << 50), 0u8..5, any::<bool>()), 1..12),
+    ) {
+        let Some(model) = build(np, nt, &[1], &[0], &arcs) else { return Ok(()) };
+        let c = incidence(&model);
+        match p_invariants(&model) {
+            Ok(p) => {
+                for inv in &p.invariants {
+                    for t in 0..c.transitions.len() {
+                        let sum: i128 = inv.weights.iter().map(|w| {
+                            w.weight as i128 * c.get(model.place_index(&w.id).unwrap(), t) as i128
+                        }).sum();
+                        prop_assert_eq!(sum, 0, "{}", inv.formula);
+                    }
+                }
+            }
+            Err(e) => prop_assert!(matches!(e.code(), "OVERFLOW" | "TOO_LARGE"), "{}", e),
+        }
+        match t_invariants(&model) {
+            Ok(_) => {}
+            Err(e) => prop_assert!(matches!(e.code(), "OVERFLOW" | "TOO_LARGE"), "{}", e),
+        }
+    }
 }

@@ -72,9 +72,7 @@ fn subset(a: &[u64], b: &[u64]) -> bool {
     a.iter().zip(b).all(|(x, y)| x & !y == 0)
 }
 
-fn gcd(mut a: i64, mut b: i64) -> i64 {
-    a = a.abs();
-    b = b.abs();
+fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
     }
@@ -237,7 +235,10 @@ pub(crate) fn semiflows(
                 if dominated {
                     continue;
                 }
-                let (a, b) = (-n.at(column), p.at(column));
+                let (a, b) = (
+                    n.at(column).checked_neg().ok_or_else(overflow)?,
+                    p.at(column),
+                );
                 let mut row = Row {
                     coef: Vec::new(),
                     y: Vec::new(),
@@ -251,12 +252,15 @@ pub(crate) fn semiflows(
                     .coef
                     .iter()
                     .chain(row.y.iter())
-                    .fold(0, |g, &(_, v)| gcd(g, v));
-                if g > 1 {
-                    row.coef
-                        .iter_mut()
-                        .chain(row.y.iter_mut())
-                        .for_each(|e| e.1 /= g);
+                    .fold(0, |g, &(_, v)| gcd(g, v.unsigned_abs()));
+                // g <= 2^63; only i64::MIN entries have 2^63, left as they are.
+                if let Ok(g) = i64::try_from(g) {
+                    if g > 1 {
+                        row.coef
+                            .iter_mut()
+                            .chain(row.y.iter_mut())
+                            .for_each(|e| e.1 /= g);
+                    }
                 }
                 entries += row.coef.len() + row.y.len();
                 fresh.push(row);
