@@ -9,6 +9,7 @@ import { openWorkspace } from "./ledger-view.js";
 import { createNetView } from "./net-view.js";
 import { renderLog, verifyInto } from "./log-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
+import { createAnalysisPanel } from "./analysis-panel.js";
 import { registerServiceWorker } from "./offline.js";
 
 const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
@@ -56,6 +57,7 @@ async function show() {
   $("empty").hidden = !!stream;
   $("workspace").hidden = !stream;
   $("log-section").hidden = !stream;
+  if (!stream) analysis.show(null);
   document.body.dataset.stream = stream?.id ?? "";
   if (!stream) {
     await ws.renderList();
@@ -68,6 +70,7 @@ async function show() {
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
   net.show(model, stream.marking, last);
+  analysis.show(model);
   try {
     await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
   } catch (err) {
@@ -126,6 +129,7 @@ $("export-pnml").addEventListener("click", () =>
 $("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
 const sync = wireSyncPanel(ws);
+const analysis = createAnalysisPanel(ws, { onReplayed: () => show(), onError: showError });
 await ws.restore();
 await show();
 document.body.dataset.ready = "true";

@@ -26,10 +26,12 @@
 //! Modules, one concern each: [`model`] (types, validation, canonical JSON and
 //! id), [`engine`] (firing), [`formats`] (import / export), [`render`] (SVG),
 //! [`chain`] (events, hashing, verification), [`store`] (the ledger over a
-//! store), [`sync`] (sync protocol, client and scheduler), [`error_codes`]
+//! store), [`sync`] (sync protocol, client and scheduler), [`analysis`]
+//! (invariants, state spaces, deadlocks, log analysis), [`error_codes`]
 //! (every error code, once).
 #![deny(missing_docs)]
 
+pub mod analysis;
 pub mod chain;
 pub mod engine;
 pub mod error_codes;
@@ -48,6 +50,8 @@ pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transi
 /// `rust` block is listed here).
 #[cfg(doctest)]
 mod doc_examples {
+    #[doc = include_str!("../../docs/analysis.md")]
+    struct Analysis;
     #[doc = include_str!("../../docs/formats.md")]
     struct Formats;
     #[doc = include_str!("../../docs/rendering.md")]

@@ -17,6 +17,7 @@
 // hashes, marking): rare and worth the size.
 #![allow(clippy::result_large_err)]
 
+mod analysis;
 mod browser;
 pub mod device;
 mod error;

@@ -50,6 +50,16 @@ fn the_union_lists_exactly_the_codes_errors_can_carry() {
         assert!(found.len() >= 8, "{file}: only {found:?}");
         produced.extend(found);
     }
+    // The analysis errors reuse codes of the others (a replay refusal
+    // carries the engine's own code).
+    let analysis = code_literals(
+        include_str!("../../crate/src/analysis/error.rs"),
+        "analysis/error.rs",
+    );
+    assert!(
+        analysis.len() >= 5 && analysis.is_subset(&produced),
+        "analysis/error.rs: {analysis:?}"
+    );
     // The bindings' own: BAD_ARGUMENT, and INVALID_MODEL for a ModelError.
     let binding = include_str!("../src/error.rs");
     let own = literals(&binding[..binding.find("#[cfg(test)]").unwrap_or(binding.len())]);
