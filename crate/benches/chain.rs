@@ -144,15 +144,18 @@ fn benches(c: &mut Criterion) {
             serde_json::to_string(&e[0]).unwrap().len()
         });
         println!("append by net size: {places} places, {bytes} bytes per stored event (JSON)");
-        g.bench_function(format!("{places} places, batches of 100 (1k events)"), |b| {
-            b.iter(|| {
-                block_on(async {
-                    for chunk in actions.chunks(100) {
-                        ledger.fire_batch("s", chunk, 0).await.unwrap();
-                    }
+        g.bench_function(
+            format!("{places} places, batches of 100 (1k events)"),
+            |b| {
+                b.iter(|| {
+                    block_on(async {
+                        for chunk in actions.chunks(100) {
+                            ledger.fire_batch("s", chunk, 0).await.unwrap();
+                        }
+                    })
                 })
-            })
-        });
+            },
+        );
     }
     g.finish();
 }

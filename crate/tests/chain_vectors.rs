@@ -124,7 +124,10 @@ fn the_documented_place_proof_holds() {
         assert_eq!(json, PROOF_2);
         assert!(proof.verify(&event.root));
         let doc = include_str!("../../docs/chain-format.md");
-        assert!(doc.contains(PROOF_2), "docs/chain-format.md lacks {PROOF_2}");
+        assert!(
+            doc.contains(PROOF_2),
+            "docs/chain-format.md lacks {PROOF_2}"
+        );
         let lie = petrichain::chain::PlaceProof { count: 36, ..proof };
         assert!(!lie.verify(&event.root));
     });

@@ -241,12 +241,12 @@ mod tests {
         );
         assert_eq!(state.marking().0, vec![0, 1]);
         assert_eq!(e.root, state.root_hex());
-        // Unsigned, it does not verify (no sig); signed, it does.
+        // Unsigned, it does not verify; signed, it does.
         assert_eq!(
             verify_events(&model, "s", std::slice::from_ref(&e))
                 .unwrap_err()
                 .code(),
-            "INVALID_EVENT"
+            "BAD_SIGNATURE"
         );
         block_on(sign_events(&key, std::slice::from_mut(&mut e))).unwrap();
         assert_eq!(verify_events(&model, "s", &[e]).unwrap().events, 1);

@@ -66,7 +66,9 @@ pub struct Event {
     /// but `sig` (see [`crate::chain::hash`]).
     pub hash: String,
     /// Ed25519 signature by `signer` of the hash (see
-    /// [`crate::chain::signed_message`]), lowercase hex.
+    /// [`crate::chain::signed_message`]), lowercase hex. A missing `sig`
+    /// reads as empty, so that verification names it `BAD_SIGNATURE`.
+    #[serde(default)]
     pub sig: String,
 }
 
@@ -154,9 +156,7 @@ impl Event {
             ("hash", &self.hash, 64),
             ("model", &self.model, 64),
             ("root", &self.root, 64),
-            ("signer", &self.signer, 64),
             ("nonce", &self.nonce, 32),
-            ("sig", &self.sig, 128),
         ] {
             if !is_hex(v, len) {
                 return Err(bad(field, format!("must be {len} lowercase hex digits")));

@@ -163,14 +163,20 @@ impl SignatureBatch {
     }
 
     /// Queues the signature of `e` (whose hash has been checked). Fails at
-    /// once if the signer or signature cannot even be decoded.
+    /// once if the signer or signature is missing or cannot be decoded.
     pub fn push(&mut self, e: &Event) -> Result<(), ChainError> {
         let mut pk = [0u8; 32];
-        hex::decode_to_slice(&e.signer, &mut pk)
-            .map_err(|_| self.bad(e.seq, &e.signer, "signer is not 64 hex digits"))?;
+        if !super::event::is_hex(&e.signer, 64) || hex::decode_to_slice(&e.signer, &mut pk).is_err()
+        {
+            return Err(self.bad(e.seq, &e.signer, "signer is not 64 lowercase hex digits"));
+        }
         let mut sig = [0u8; 64];
-        hex::decode_to_slice(&e.sig, &mut sig)
-            .map_err(|_| self.bad(e.seq, &e.signer, "sig is not 128 hex digits"))?;
+        if e.sig.is_empty() {
+            return Err(self.bad(e.seq, &e.signer, "the event is not signed"));
+        }
+        if !super::event::is_hex(&e.sig, 128) || hex::decode_to_slice(&e.sig, &mut sig).is_err() {
+            return Err(self.bad(e.seq, &e.signer, "sig is not 128 lowercase hex digits"));
+        }
         let index = match self.keys.iter().position(|(k, _)| *k == pk) {
             Some(i) => i,
             None => {

@@ -150,7 +150,9 @@ impl<'m> Verifier<'m> {
             // An earlier bad signature is the first failure.
             Err(err) => Err(self.signatures.check().err().unwrap_or(err)),
             Ok(()) => {
-                self.signatures.push(e)?;
+                if let Err(unsigned) = self.signatures.push(e) {
+                    return Err(self.signatures.check().err().unwrap_or(unsigned));
+                }
                 if self.signatures.len() >= BATCH {
                     self.signatures.check()?;
                 }

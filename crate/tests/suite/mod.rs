@@ -468,7 +468,7 @@ pub async fn a_tampered_event_is_found_at_its_seq<B: Backend>(b: &B) {
     e.sig = String::new();
     b.put_raw("tamper-state", &e).await;
     let err = ledger2.verify(Some("s")).await.unwrap_err();
-    assert_eq!((err.code(), err.seq()), ("INVALID_EVENT", Some(3)), "{err}");
+    assert_eq!((err.code(), err.seq()), ("BAD_SIGNATURE", Some(3)), "{err}");
     // ... or signed by another key that claims to be the signer.
     let other = petrichain::chain::SoftwareKey::from_seed(&[9; 32]);
     e.sig = hex::encode(other.sign_now(&petrichain::chain::signed_message(&e.hash)));
