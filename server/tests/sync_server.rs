@@ -500,15 +500,15 @@ fn forged_signatures_and_lying_commitments_are_refused(b: &Backend) {
         "BAD_SIGNATURE",
     );
 
-    // No signature: an all-zero one does not verify; an empty one is not
-    // even a signature (the field check refuses it first).
+    // No signature: an all-zero one does not verify; an empty one (or a
+    // missing field) is no signature at all.
     let mut e = good[1].clone();
     e.sig = "0".repeat(128);
     assert_refused(&mut c, "s", stored, &[e], 2, "BAD_SIGNATURE");
     let mut e = good[1].clone();
     e.sig = String::new();
-    let why = assert_refused(&mut c, "s", stored, &[e], 2, "INVALID_EVENT");
-    assert_eq!(why["field"], "sig", "{why}");
+    let why = assert_refused(&mut c, "s", stored, &[e], 2, "BAD_SIGNATURE");
+    assert_eq!(why["message"], "the event is not signed", "{why}");
 
     // A lying marking commitment, correctly hashed and signed.
     let mut e = good[1].clone();
