@@ -1141,3 +1141,45 @@ fn headless_chromium_paints_enabled_and_disabled_transitions() {
     );
     assert!(dark > 20, "token count painted: {dark} pixels");
 }
+
+#[test]
+fn arcs_are_clipped_at_the_border_whatever_their_bend_points_say() {
+    // p (100,100) -> t (300,100). The first bend point lies inside p, the
+    // last two inside t (one on its centre): the arc must still leave p at
+    // its circle and end on t's square, arrowhead outside.
+    let model = load(
+        r#"{"places": [{"id": "p", "x": 100, "y": 100}],
+            "transitions": [{"id": "t", "x": 300, "y": 100}],
+            "arcs": [{"source": "p", "target": "t",
+                      "points": [{"x": 105, "y": 103}, {"x": 200, "y": 40},
+                                 {"x": 292, "y": 108}, {"x": 300, "y": 100}]}]}"#,
+    );
+    let elems = parse(&render_svg(
+        &model,
+        &model.initial_marking(),
+        &RenderOptions::new(),
+    ));
+    let path = elems
+        .iter()
+        .find(|e| e.name == "path" && e.has_class("pc-arc-line"))
+        .unwrap();
+    let d = numbers(path.attr("d"));
+    assert_eq!(d.len(), 6, "{d:?}: start, the one bend outside, end");
+    assert_eq!(&d[2..4], &[200.0, 40.0]);
+    let start = ((d[0] - 100.0).powi(2) + (d[1] - 100.0).powi(2)).sqrt();
+    assert!((start - 16.0).abs() < 0.02, "starts on p's circle: {start}");
+    let (ex, ey) = (d[4] - 300.0, d[5] - 100.0);
+    assert!(
+        (ex.abs().max(ey.abs()) - 15.0).abs() < 0.02,
+        "ends on t's border: {ex},{ey}"
+    );
+    // Every bend inside both nodes: a straight, clipped arc.
+    let model = load(
+        r#"{"places": [{"id": "p", "x": 100, "y": 100}],
+            "transitions": [{"id": "t", "x": 300, "y": 100}],
+            "arcs": [{"source": "p", "target": "t",
+                      "points": [{"x": 101, "y": 100}, {"x": 299, "y": 100}]}]}"#,
+    );
+    let svg = render_svg(&model, &model.initial_marking(), &RenderOptions::new());
+    assert!(svg.contains(r#"d="M116,100L285,100""#), "{svg}");
+}

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::geometry::{clip, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
+use super::geometry::{clip, inside, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
 use super::style::{self, DEFAULT_CSS};
 use super::xml::{push_num, Writer};
 use super::RenderOptions;
@@ -127,14 +127,22 @@ fn arcs(w: &mut Writer, model: &Model, pos: &[Pt], bounds: &mut Bounds) {
             let p = arc.points[k];
             Pt::new(f64::from(p.x), f64::from(p.y))
         };
-        let first = if arc.points.is_empty() { to } else { bend(0) };
-        let last = match arc.points.len() {
-            0 => from,
-            n => bend(n - 1),
-        };
+        // Whatever the file's points say, the arc leaves the source at its
+        // border and ends at the target's border: bend points inside (or
+        // on) either node are dropped, so the arrowhead is never hidden.
+        let mut lo = 0;
+        let mut hi = arc.points.len();
+        while lo < hi && inside(from_shape, from, bend(lo)) {
+            lo += 1;
+        }
+        while hi > lo && inside(to_shape, to, bend(hi - 1)) {
+            hi -= 1;
+        }
+        let first = if lo == hi { to } else { bend(lo) };
+        let last = if lo == hi { from } else { bend(hi - 1) };
         points.clear();
         points.push(clip(from_shape, from, first));
-        points.extend((0..arc.points.len()).map(bend));
+        points.extend((lo..hi).map(bend));
         points.push(clip(to_shape, to, last));
         d.clear();
         for (k, p) in points.iter().enumerate() {

@@ -81,6 +81,15 @@ pub fn clip(shape: Shape, center: Pt, toward: Pt) -> Pt {
     }
 }
 
+/// Whether `p` lies inside `shape` (centred at `center`) or on its border.
+pub fn inside(shape: Shape, center: Pt, p: Pt) -> bool {
+    let d = p.minus(center);
+    match shape {
+        Shape::Circle(r) => d.length() <= r,
+        Shape::Square(h) => d.x.abs() <= h && d.y.abs() <= h,
+    }
+}
+
 /// The point halfway along a polyline (by length) and the direction of the
 /// segment it lies on.
 pub fn midpoint(points: &[Pt]) -> (Pt, Pt) {
