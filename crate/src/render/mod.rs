@@ -27,7 +27,9 @@ mod xml;
 
 use std::collections::HashSet;
 
-pub use layout::{layout, LAYER_GAP, ROW_GAP};
+pub use layout::{
+    layout, layout_routed, Routed, LAYER_GAP, MAX_DUMMIES, ROW_GAP, TARGET_ASPECT, WRAP_AT,
+};
 pub use style::DEFAULT_CSS;
 
 use crate::engine::{Marking, RoleSet};
@@ -144,8 +146,8 @@ impl RenderOptions {
 /// show 0 tokens) with every transition disabled; no model or marking makes
 /// this panic.
 pub fn render_svg(model: &Model, marking: &Marking, options: &RenderOptions) -> String {
-    let positions = positions(model, options.layout);
-    draw::draw(model, marking, options, &positions)
+    let (positions, routes) = positions(model, options.layout);
+    draw::draw(model, marking, options, &positions, routes.as_deref())
 }
 
 /// Whether [`LayoutMode::Auto`] lays this net out: it has at least two nodes
@@ -166,25 +168,27 @@ pub fn needs_layout(model: &Model) -> bool {
     overlapping * 4 > n
 }
 
-/// Positions used for drawing: places first, then transitions.
-fn positions(model: &Model, mode: LayoutMode) -> Vec<Pt> {
+/// Positions used for drawing (places first, then transitions) and, for an
+/// automatic layout, the arcs' routes (which replace the file's bend points).
+fn positions(model: &Model, mode: LayoutMode) -> (Vec<Pt>, Option<Vec<Vec<Pt>>>) {
     let auto = match mode {
         LayoutMode::Auto => needs_layout(model),
         LayoutMode::Always => true,
         LayoutMode::Never => false,
     };
+    let pt = |(x, y): (i32, i32)| Pt::new(f64::from(x), f64::from(y));
     if auto {
-        layout(model)
-            .into_iter()
-            .map(|(x, y)| Pt::new(f64::from(x), f64::from(y)))
-            .collect()
+        let routed = layout_routed(model);
+        let routes = routed
+            .arcs
+            .iter()
+            .map(|r| r.iter().map(|p| pt((p.x, p.y))).collect())
+            .collect();
+        (routed.positions.into_iter().map(pt).collect(), Some(routes))
     } else {
         let places = model.places().iter().map(|p| (p.x, p.y));
         let transitions = model.transitions().iter().map(|t| (t.x, t.y));
-        places
-            .chain(transitions)
-            .map(|(x, y)| Pt::new(f64::from(x), f64::from(y)))
-            .collect()
+        (places.chain(transitions).map(pt).collect(), None)
     }
 }
 
