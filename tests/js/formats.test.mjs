@@ -67,3 +67,22 @@ test("hostile and broken files get typed errors", () => {
     (e) => e.code === "BAD_ARGUMENT",
   );
 });
+
+test("pflow JSON-LD export comes back with the same id; DOT export names every node", () => {
+  for (const file of files) {
+    const model = Model.import(readFileSync(new URL(file, corpus), "utf8"));
+    const jsonld = JSON.parse(model.toPflow());
+    assert.equal(jsonld["@context"], "https://pflow.xyz/schema", file);
+    assert.equal(jsonld["@type"], "PetriNet", file);
+    const again = Model.import(model.toPflow());
+    assert.equal(again.id, model.id, file);
+    assert.deepEqual(again.warnings, [], file);
+    const dot = model.toDot();
+    assert.match(dot, /^digraph "/, file);
+    for (const p of model.places)
+      assert.ok(dot.includes(`"${p.id.replaceAll('"', '\\"')}" [shape=circle`), `${file}: ${p.id}`);
+    for (const t of model.transitions)
+      assert.ok(dot.includes(`"${t.id.replaceAll('"', '\\"')}" [shape=box`), `${file}: ${t.id}`);
+    assert.equal(dot.match(/ -> /g)?.length ?? 0, model.arcs.length, file);
+  }
+});

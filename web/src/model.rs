@@ -164,6 +164,22 @@ impl JsModel {
         formats::pnml::export_pnml(&self.model)
     }
 
+    /// The net as pflow JSON-LD (pflow.xyz, go-pflow), with petrichain's
+    /// own keys for what pflow cannot say (labels, several roles, read and
+    /// reset arcs, the name, final markings):
+    /// `Model.import(model.toPflow())` gives a model with the same id.
+    #[wasm_bindgen(js_name = toPflow)]
+    pub fn to_pflow(&self) -> String {
+        formats::json::export_pflow(&self.model)
+    }
+
+    /// The net as a Graphviz DOT `digraph` (places as circles, transitions
+    /// as boxes, a style per arc kind; positions as `pos` when it has them).
+    #[wasm_bindgen(js_name = toDot)]
+    pub fn to_dot(&self) -> String {
+        formats::dot::export_dot(&self.model)
+    }
+
     /// The model id: lowercase hex SHA-256 of the canonical JSON.
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> String {

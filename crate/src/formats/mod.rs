@@ -5,6 +5,7 @@
 //! [`ImportError`] that says where the problem is.
 
 mod detect;
+pub mod dot;
 pub mod json;
 pub mod pflow_xml;
 pub mod pnml;
