@@ -114,7 +114,8 @@ impl JsModel {
     }
 
     /// Reads a net from any supported file, detecting the format from the
-    /// content: PNML (2009, PIPE, ProM / pm4py, WoPeD), PNEditor `.pflow` /
+    /// content: PNML (2009, PIPE, ProM / pm4py, WoPeD), TAPAAL `.tapn`, LoLA,
+    /// PNEditor `.pflow` /
     /// `.pflowx`, petrichain JSON, pflow JSON / JSON-LD. Anything read but not
     /// understood is listed in `model.warnings`. Throws a `PetrichainError`
     /// with line:column and element id (`SYNTAX`, `DTD_REFUSED`, `TRUNCATED`,
