@@ -1366,3 +1366,23 @@ fn layout_reads_at_scale() {
         );
     }
 }
+
+#[test]
+fn a_large_layout_follows_the_viewport_aspect_it_is_given() {
+    let model = generated(500, 12, false);
+    for want in [0.7, 1.0, 2.5] {
+        let svg = render_svg(
+            &model,
+            &model.initial_marking(),
+            &RenderOptions::new().aspect(want),
+        );
+        let vb = drawn(&svg).view_box;
+        let got = vb[2] / vb[3];
+        assert!(
+            got > want / 1.6 && got < want * 1.6,
+            "asked {want}, got {got:.2} ({} x {})",
+            vb[2],
+            vb[3]
+        );
+    }
+}

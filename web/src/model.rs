@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use petrichain::formats::json::import_json;
 use petrichain::formats::{self, ImportError, Imported, Warning};
 
-use crate::error::to_js_error;
+use crate::error::{bad_argument, to_js_error};
 use crate::js::{
     bytes_from_js, marking_from_js, marking_to_js, multiple_from_js, option,
     render_options_from_js, roles_from_js, text_or_json, to_js,
@@ -48,6 +48,8 @@ export interface RenderOptions {
   scale?: number;
   /** "auto" (lay out nets without positions; default), "always" or "never". */
   layout?: "auto" | "always" | "never";
+  /** Width / height a large automatic layout aims at, e.g. the viewport's (clamped to 1/3 .. 3; default 1.6). */
+  aspect?: number;
 }
 
 /** Options for `Model.fire`. */
@@ -275,7 +277,14 @@ impl JsModel {
         #[wasm_bindgen(unchecked_param_type = "RenderOptions")] options: JsValue,
     ) -> Result<String, JsValue> {
         let marking = marking_from_js(&self.model, &marking)?;
-        let options = render_options_from_js(&self.model, &options)?;
+        let aspect = option(&options, "aspect")?;
+        let mut options = render_options_from_js(&self.model, &options)?;
+        if !aspect.is_undefined() {
+            match aspect.as_f64() {
+                Some(a) if a.is_finite() && a > 0.0 => options.aspect = a,
+                _ => return Err(bad_argument("aspect must be a positive number")),
+            }
+        }
         Ok(petrichain::render::render_svg(
             &self.model,
             &marking,

@@ -47,10 +47,11 @@ pub const ROW_GAP: i32 = 70;
 const DUMMY_GAP: i32 = 24;
 /// Least horizontal distance between two sub-columns of one split layer.
 const SUB_GAP: i32 = 70;
-/// Vertical gap between two bands of a wrapped drawing.
-const BAND_GAP: i32 = 90;
+/// Vertical gap between two bands of a wrapped drawing (arcs changing band
+/// run along it).
+const BAND_GAP: i32 = 120;
 /// Horizontal room left and right of a band for arcs changing bands.
-const LANE: i32 = 40;
+const LANE: i32 = 70;
 /// Position of the first layer's first row.
 const ORIGIN: i32 = 50;
 /// Barycenter sweeps (each one down and one up).
@@ -95,8 +96,21 @@ pub fn layout(model: &Model) -> Vec<(i32, i32)> {
 }
 
 /// The layered layout with a route for every arc (bend points that keep it
-/// clear of other nodes; see the module docs).
+/// clear of other nodes; see the module docs), reshaped (when it is large)
+/// towards [`TARGET_ASPECT`].
 pub fn layout_routed(model: &Model) -> Routed {
+    layout_routed_for(model, TARGET_ASPECT)
+}
+
+/// Like [`layout_routed`], aiming at `aspect` (width / height, e.g. the
+/// viewport's), clamped to 1:3 .. 3:1; a value that is not finite counts as
+/// [`TARGET_ASPECT`].
+pub fn layout_routed_for(model: &Model, aspect: f64) -> Routed {
+    let aspect = if aspect.is_finite() {
+        aspect.clamp(1.0 / 3.0, 3.0)
+    } else {
+        TARGET_ASPECT
+    };
     let places = model.places().len();
     let n = places + model.transitions().len();
     if n == 0 {
@@ -176,7 +190,7 @@ pub fn layout_routed(model: &Model) -> Routed {
     let mut order = discovery;
     order.extend(n..graph.layer.len());
     let layers = order_layers(&graph, &order);
-    let geometry = place(&layers, &graph, &label_width);
+    let geometry = place(&layers, &graph, &label_width, aspect);
     let routes = ends
         .iter()
         .map(|e| match e {
@@ -547,7 +561,7 @@ fn extent(cols: &[Column], breaks: &[usize]) -> (i64, i64) {
 }
 
 /// Chooses the split and the bands, then places every node.
-fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize]) -> Geometry {
+fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize], target: f64) -> Geometry {
     let tallest = layers
         .iter()
         .map(|l| {
@@ -561,7 +575,8 @@ fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize]) -> Geometry {
     let mut breaks = vec![0];
     let (w, h) = extent(&cols, &breaks);
     let aspect = w as f64 / h.max(1) as f64;
-    if (w > i64::from(WRAP_AT) || h > i64::from(WRAP_AT)) && !(0.4..=2.5).contains(&aspect) {
+    let near = (target / 2.5).max(1.0 / 3.0)..=(target * 2.5).min(3.0);
+    if (w > i64::from(WRAP_AT) || h > i64::from(WRAP_AT)) && !near.contains(&aspect) {
         // Candidates: band heights from one row to the tallest layer, each
         // with the band count that best fits the target aspect.
         let mut best: Option<(f64, i32, Vec<usize>)> = None;
@@ -572,7 +587,7 @@ fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize]) -> Geometry {
             let cols_here = columns(layers, g, label, cap);
             let (total, band_h) = extent(&cols_here, &[0]);
             let band_h = band_h.max(1) as f64;
-            let ideal = (total as f64 / (TARGET_ASPECT * band_h)).sqrt().max(1.0);
+            let ideal = (total as f64 / (target * band_h)).sqrt().max(1.0);
             for k in [
                 ideal.floor(),
                 ideal.ceil(),
@@ -587,7 +602,7 @@ fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize]) -> Geometry {
                 let (bw, bh) = extent(&cols_here, &br);
                 let a = bw as f64 / bh.max(1) as f64;
                 // Close to the target, and compact.
-                let score = (a / TARGET_ASPECT).ln().abs() + 0.15 * ((bw * bh) as f64).ln();
+                let score = (a / target).ln().abs() + 0.15 * ((bw * bh) as f64).ln();
                 if best.as_ref().map_or(true, |b| score < b.0) {
                     best = Some((score, cap, br));
                 }
@@ -719,43 +734,50 @@ impl Geometry {
                 out.push((left, entry));
             }
         } else if band_a == band_b {
-            // A long arc: up or down to the channel above or below the
-            // band, along it, and back into b's row.
-            let lane = self.lane();
+            // A long arc: up or down a corridor to the channel above or
+            // below the band, along it, and back into b's row.
+            let (wide, narrow) = self.lane();
             let (top, bottom) = (self.bands[band_a].3, self.bands[band_a].2);
             let channel = if (i64::from(pa.1) + i64::from(pb.1)) / 2
                 < (i64::from(top) + i64::from(bottom)) / 2
             {
-                top - BAND_GAP / 2 + lane
+                top - BAND_GAP / 2 + wide
             } else {
-                bottom + BAND_GAP / 2 + lane
+                bottom + BAND_GAP / 2 + wide
             };
-            out.push((right + lane, y));
-            out.push((right + lane, channel));
-            out.push((left + lane, channel));
-            out.push((left + lane, entry));
+            out.push((right + narrow, y));
+            out.push((right + narrow, channel));
+            out.push((left + narrow, channel));
+            out.push((left + narrow, entry));
         } else {
             // Down to the gap below a's band, then (past any bands between,
             // along the left margin) to the gap above b's band.
-            let lane = self.lane();
-            let below = self.bands[band_a].2 + BAND_GAP / 2 + lane;
+            let (wide, narrow) = self.lane();
+            let below = self.bands[band_a].2 + BAND_GAP / 2 + wide;
             let x_out = if adjacent {
-                self.bands[band_a].1 + lane
+                self.bands[band_a].1 + wide
             } else {
-                right + lane
+                right + narrow
             };
             out.push((x_out, y));
             out.push((x_out, below));
+            let x_in = if cb == self.layer_columns[self.columns[cb].layer].0
+                && self.corridor(lb.0, false) == self.bands[band_b].0
+            {
+                self.bands[band_b].0 - wide
+            } else {
+                left + narrow
+            };
             if band_b > band_a + 1 {
-                let margin = self.bands[band_a].0 - LANE + lane;
-                let above = self.bands[band_b - 1].2 + BAND_GAP / 2 + lane;
+                let margin = self.bands[band_a].0 - LANE + wide;
+                let above = self.bands[band_b - 1].2 + BAND_GAP / 2 + wide;
                 out.push((margin, below));
                 out.push((margin, above));
-                out.push((left + lane, above));
+                out.push((x_in, above));
             } else {
-                out.push((left + lane, below));
+                out.push((x_in, below));
             }
-            out.push((left + lane, entry));
+            out.push((x_in, entry));
         }
         if cb > lb.0 {
             out.push((pb.0 - 20, entry));
@@ -778,12 +800,16 @@ impl Geometry {
         }
     }
 
-    /// A small offset per routed arc, so that lanes do not merge into one
-    /// line.
-    fn lane(&self) -> i32 {
+    /// Offsets per routed arc, so that lanes do not merge into one line:
+    /// a wide one for the gaps between bands and the margins (16 lanes 6
+    /// apart, within the gap and the margin), a narrow one for the
+    /// corridors between columns (8 lanes 4 apart, clear of the nodes).
+    fn lane(&self) -> (i32, i32) {
         let k = self.lanes.get();
         self.lanes.set(k.wrapping_add(1));
-        i32::try_from(k % 8).unwrap_or(0) * 4 - 14
+        let wide = i32::try_from(k % 16).unwrap_or(0) * 6 - 45;
+        let narrow = i32::try_from(k % 8).unwrap_or(0) * 4 - 14;
+        (wide, narrow)
     }
 }
 

@@ -320,7 +320,6 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn place(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.declare(el, Kind::Place, None)?;
         self.attributes(el, id, &["id"]);
-        self.pipe |= el.children().any(pipe_label);
         let mut place = Place {
             id: id.to_string(),
             label: String::new(),
@@ -331,10 +330,19 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         for child in el.children() {
             match child.name() {
-                "name" => place.label = label(child),
+                "name" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    place.label = label(child);
+                }
                 "graphics" => (place.x, place.y) = self.position(id, child)?,
-                "initialMarking" => place.initial = self.tokens(id, child)?,
-                "capacity" => place.capacity = self.tokens(id, child)?,
+                "initialMarking" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    place.initial = self.tokens(id, child)?;
+                }
+                "capacity" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    place.capacity = self.tokens(id, child)?;
+                }
                 "toolspecific" => {
                     let roles = self.toolspecific(id, child);
                     if !roles.is_empty() {
@@ -358,13 +366,6 @@ impl<'d, 'a> Reader<'d, 'a> {
     fn transition(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.declare(el, Kind::Transition, None)?;
         self.attributes(el, id, &["id"]);
-        self.pipe |= el.children().any(|c| {
-            pipe_label(c)
-                || matches!(
-                    c.name(),
-                    "orientation" | "rate" | "timed" | "infiniteServer" | "priority"
-                )
-        });
         let mut t = Transition {
             id: id.to_string(),
             label: String::new(),
@@ -374,15 +375,19 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         for child in el.children() {
             match child.name() {
-                "name" => t.label = label(child),
+                "name" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    t.label = label(child);
+                }
                 "graphics" => (t.x, t.y) = self.position(id, child)?,
                 "toolspecific" => {
                     let roles = self.toolspecific(id, child);
                     t.roles.extend(roles);
                 }
                 // PIPE: drawing and stochastic attributes of an untimed net.
-                "orientation" | "rate" => {}
+                "orientation" | "rate" => self.pipe = true,
                 "timed" | "infiniteServer" => {
+                    self.pipe = true;
                     if value(child).trim() == "true" {
                         self.warn(
                             id,
@@ -395,6 +400,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                     }
                 }
                 "priority" => {
+                    self.pipe = true;
                     if !matches!(value(child).trim(), "" | "1") {
                         self.warn(
                             id,
@@ -968,12 +974,9 @@ impl<'d, 'a> Reader<'d, 'a> {
     }
 }
 
-/// A label child in PIPE's spelling (`<name><value>`), or any element only
-/// PIPE writes in a place.
+/// A label in PIPE's spelling (`<value>`, not PNML 2009's `<text>`).
 fn pipe_label(el: El) -> bool {
-    matches!(el.name(), "name" | "initialMarking" | "capacity")
-        && el.child("value").is_some()
-        && el.child("text").is_none()
+    el.child("value").is_some() && el.child("text").is_none()
 }
 
 fn kind_name(kind: Kind) -> &'static str {
