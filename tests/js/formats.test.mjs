@@ -86,3 +86,32 @@ test("pflow JSON-LD export comes back with the same id; DOT export names every n
     assert.equal(dot.match(/ -> /g)?.length ?? 0, model.arcs.length, file);
   }
 });
+
+test("TAPAAL and LoLA files are detected from their content", () => {
+  const tapn = `<pnml><net id="c" active="true" type="P/T net">
+  <place id="P0" name="P0" initialMarking="1" invariant="&lt; inf" positionX="10" positionY="10"/>
+  <transition id="T0" name="T0" positionX="100" positionY="10" urgent="false"/>
+  <arc id="a" source="P0" target="T0" type="timed" inscription="[2,5]" weight="1"/>
+</net></pnml>`;
+  const t = Model.import(tapn);
+  assert.deepEqual(
+    t.places.map((p) => [p.id, p.initial, p.x, p.y]),
+    [["P0", 1, 25, 25]],
+  );
+  assert.equal(t.warnings.length, 1);
+  assert.match(t.warnings[0].message, /time interval \[2,5\] ignored/);
+  const lola = Model.import(
+    "{ mutex }\nPLACE SAFE 1: m; a;\nMARKING a: 2, m;\nTRANSITION t CONSUME a, m; PRODUCE m;\n",
+  );
+  assert.deepEqual(
+    lola.places.map((p) => [p.id, p.initial, p.capacity]),
+    [
+      ["a", 2, 0],
+      ["m", 1, 1],
+    ],
+  );
+  assert.throws(
+    () => Model.import("PLACE p;\nMARKING q;"),
+    (e) => e.code === "MISSING_NODE" && /2:9/.test(e.message),
+  );
+});
