@@ -633,7 +633,9 @@ fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize], target: f64) -> Ge
         let mut cx = ORIGIN;
         for i in start..end {
             if i > start {
-                cx = cx.saturating_add(gap(&cols[i - 1], &cols[i]));
+                cx = cx
+                    .saturating_add(gap(&cols[i - 1], &cols[i]))
+                    .min(COORD_LIMIT);
             }
             x[i] = cx;
             band[i] = k;
@@ -648,18 +650,21 @@ fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize], target: f64) -> Ge
             }
             for &v in &c.nodes {
                 let h = slot(g, v, uniform);
-                pos[v] = (cx, y.saturating_add(h / 2));
+                pos[v] = (cx, y.saturating_add(h / 2).min(COORD_LIMIT));
                 column_of[v] = i;
-                y = y.saturating_add(h);
+                y = y.saturating_add(h).min(COORD_LIMIT);
             }
         }
         band_extent.push((
             ORIGIN - LANE,
             cx.saturating_add(LANE),
-            top.saturating_add(height),
+            top.saturating_add(height).min(COORD_LIMIT),
             top,
         ));
-        top = top.saturating_add(height).saturating_add(BAND_GAP);
+        top = top
+            .saturating_add(height)
+            .saturating_add(BAND_GAP)
+            .min(COORD_LIMIT);
     }
     let mut layer_columns = vec![(0, 0); layers.len()];
     for (i, c) in cols.iter().enumerate() {
@@ -826,6 +831,12 @@ impl Geometry {
         (wide, narrow)
     }
 }
+
+/// Largest coordinate the layout hands out (about 5 x 10^8): routes add at
+/// most a few hundred units to it and corridors sum two of them, all far
+/// from `i32::MAX`. Only a net far beyond the model limits' labels and
+/// sizes could reach it; its nodes would then share the edge of the plane.
+const COORD_LIMIT: i32 = 1 << 29;
 
 /// Horizontal run before a steep piece leaves (or enters) a node.
 const STUB: i32 = 24;
