@@ -574,4 +574,26 @@ TRANSITION leave
             Some(crate::formats::Format::Lola)
         );
     }
+
+    /// Every prefix and many one-byte corruptions of the sample import or
+    /// fail with a typed error: never a panic.
+    #[test]
+    fn cut_or_corrupted_files_never_panic() {
+        let bytes = MUTEX.as_bytes();
+        for cut in 0..bytes.len() {
+            if let Err(e) = crate::formats::import(&bytes[..cut]) {
+                assert!(!e.code().is_empty());
+            }
+        }
+        let mut seed = 7u64;
+        for _ in 0..2000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let at = (seed >> 33) as usize % bytes.len();
+            let mut v = bytes.to_vec();
+            v[at] = b"<>/\"=:;,{}() x9-\n"[(seed >> 20) as usize % 17];
+            let _ = crate::formats::import(&v);
+        }
+    }
 }
