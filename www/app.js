@@ -126,6 +126,12 @@ $("export-json").addEventListener("click", () =>
 $("export-pnml").addEventListener("click", () =>
   download(`${slug(ws.model.name || ws.stream.id)}.pnml`, ws.model.toPnml(), "application/xml"),
 );
+$("export-pflow").addEventListener("click", () =>
+  download(`${slug(ws.model.name || ws.stream.id)}.jsonld`, ws.model.toPflow(), "application/ld+json"),
+);
+$("export-dot").addEventListener("click", () =>
+  download(`${slug(ws.model.name || ws.stream.id)}.dot`, ws.model.toDot(), "text/vnd.graphviz"),
+);
 $("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
 const sync = wireSyncPanel(ws);

@@ -2,6 +2,11 @@
 // transition buttons beside it, the marking as a table, and the options a
 // firing takes (role, actor, amount). Clicks on [data-transition] anywhere in
 // the view (drawing or list) go to `onFire(transitionId)`.
+//
+// The drawing opens fitted to its frame; the wheel zooms around the pointer,
+// dragging pans, the buttons zoom in / out / fit, the search box finds a node
+// by id or label and centres it, and hovering a node highlights its arcs.
+// Pan and zoom only change the SVG's viewBox, so they survive redraws.
 import { $, h } from "./dom.js";
 
 const ALL = "*";
@@ -16,26 +21,156 @@ export function createNetView({ onFire }) {
   let model = null;
   let marking = null;
   let highlight = null;
-  let zoom = 1; // 1 = fit the frame; above 1 the frame scrolls
+  let fit = null; // the drawing's own viewBox: [x, y, width, height]
+  let view = null; // the one shown, null = fitted
 
-  const applyZoom = () => {
-    const svg = host.querySelector("svg");
-    host.classList.toggle("zoomed", zoom > 1);
-    if (svg) svg.style.width = zoom > 1 ? `${zoom * 100}%` : "";
-    $("zoom-fit").setAttribute("aria-pressed", String(zoom === 1));
+  const svgOf = () => host.querySelector("svg");
+  /** Shows `box` (clamped to 1/64 .. 4 times the fitted size). */
+  const show = (box) => {
+    const svg = svgOf();
+    if (!svg || !fit) return;
+    if (box) {
+      const scale = Math.min(Math.max(box[2] / fit[2], 1 / 64), 4);
+      const [cx, cy] = [box[0] + box[2] / 2, box[1] + box[3] / 2];
+      const [w, hgt] = [fit[2] * scale, fit[3] * scale];
+      box = [cx - w / 2, cy - hgt / 2, w, hgt];
+    }
+    view = box;
+    svg.setAttribute("viewBox", (box ?? fit).map((v) => Math.round(v * 100) / 100).join(" "));
+    host.dataset.zoom = String(box ? Math.round((fit[2] / box[2]) * 1000) / 1000 : 1);
+    $("zoom-fit").setAttribute("aria-pressed", String(!box));
   };
-  $("zoom-in").addEventListener("click", () => {
-    zoom = Math.min(zoom * 1.5, 8);
-    applyZoom();
+  /** Zooms by `factor` around the drawing point under client (x, y), or the centre. */
+  const zoomBy = (factor, client) => {
+    const svg = svgOf();
+    if (!svg || !fit) return;
+    const box = view ?? fit;
+    const rect = svg.getBoundingClientRect();
+    const fx = client && rect.width ? (client.x - rect.left) / rect.width : 0.5;
+    const fy = client && rect.height ? (client.y - rect.top) / rect.height : 0.5;
+    const [px, py] = [box[0] + fx * box[2], box[1] + fy * box[3]];
+    const [w, hgt] = [box[2] / factor, box[3] / factor];
+    show([px - fx * w, py - fy * hgt, w, hgt]);
+  };
+  $("zoom-in").addEventListener("click", () => zoomBy(1.5));
+  $("zoom-out").addEventListener("click", () => zoomBy(1 / 1.5));
+  $("zoom-fit").addEventListener("click", () => show(null));
+  host.addEventListener(
+    "wheel",
+    (e) => {
+      if (!fit) return;
+      e.preventDefault();
+      zoomBy(Math.exp(-e.deltaY / 400), { x: e.clientX, y: e.clientY });
+    },
+    { passive: false },
+  );
+  // Dragging pans; a drag is not a click on what it started on.
+  let drag = null;
+  let dragged = false;
+  host.addEventListener("pointerdown", (e) => {
+    if (!fit || e.button !== 0) return;
+    drag = { x: e.clientX, y: e.clientY, box: view ?? fit, id: e.pointerId };
+    dragged = false;
   });
-  $("zoom-out").addEventListener("click", () => {
-    zoom = Math.max(zoom / 1.5, 1);
-    applyZoom();
+  host.addEventListener("pointermove", (e) => {
+    if (!drag || e.pointerId !== drag.id) return;
+    const rect = svgOf()?.getBoundingClientRect();
+    if (!rect?.width) return;
+    const [dx, dy] = [e.clientX - drag.x, e.clientY - drag.y];
+    if (!dragged && Math.hypot(dx, dy) < 5) return;
+    if (!dragged) host.setPointerCapture?.(e.pointerId);
+    dragged = true;
+    host.classList.add("panning");
+    const k = drag.box[2] / rect.width;
+    show([drag.box[0] - dx * k, drag.box[1] - dy * k, drag.box[2], drag.box[3]]);
   });
-  $("zoom-fit").addEventListener("click", () => {
-    zoom = 1;
-    applyZoom();
+  const endDrag = () => {
+    drag = null;
+    host.classList.remove("panning");
+  };
+  host.addEventListener("pointerup", endDrag);
+  host.addEventListener("pointercancel", endDrag);
+  host.addEventListener(
+    "click",
+    (e) => {
+      if (dragged) {
+        e.stopPropagation();
+        dragged = false;
+      }
+    },
+    true,
+  );
+
+  // Hovering a node highlights its arcs (and dims the others).
+  const lit = [];
+  const unlight = () => {
+    for (const el of lit.splice(0)) el.classList.remove("pc-lit");
+    svgOf()?.classList.remove("pc-hovering");
+  };
+  host.addEventListener("pointerover", (e) => {
+    const node = e.target.closest?.("[data-place], [data-transition]");
+    if (!node || drag) return;
+    unlight();
+    const id = node.dataset.place ?? node.dataset.transition;
+    const svg = svgOf();
+    for (const arc of svg.querySelectorAll(".pc-arc")) {
+      if (arc.dataset.source === id || arc.dataset.target === id) {
+        arc.classList.add("pc-lit");
+        lit.push(arc);
+      }
+    }
+    node.classList.add("pc-lit");
+    lit.push(node);
+    svg.classList.add("pc-hovering");
   });
+  host.addEventListener("pointerout", (e) => {
+    const node = e.target.closest?.("[data-place], [data-transition]");
+    if (node && !node.contains(e.relatedTarget)) unlight();
+  });
+
+  // The search box: a node by id or label, centred and marked.
+  const search = $("net-search");
+  const options = $("net-search-options");
+  const find = (text) => {
+    const q = text.trim().toLowerCase();
+    if (!q || !model) return null;
+    const nodes = [
+      ...model.places.map((p) => ({ ...p, kind: "place" })),
+      ...model.transitions.map((t) => ({ ...t, kind: "transition" })),
+    ];
+    return (
+      nodes.find((n) => n.id.toLowerCase() === q) ??
+      nodes.find((n) => n.label.toLowerCase() === q) ??
+      nodes.find((n) => n.id.toLowerCase().includes(q) || n.label.toLowerCase().includes(q)) ??
+      null
+    );
+  };
+  /** Centres the node `id` and marks it; false when it is not drawn. */
+  const centre = (kind, id) => {
+    const svg = svgOf();
+    const el = svg?.querySelector(`[data-${kind}="${CSS.escape(id)}"]`);
+    const shape = el?.querySelector(".pc-place-shape, .pc-transition-shape");
+    if (!shape || !fit) return false;
+    const b = shape.getBBox();
+    const [cx, cy] = [b.x + b.width / 2, b.y + b.height / 2];
+    const box = view ?? fit;
+    // Close enough to read the node and its neighbours.
+    const w = Math.min(box[2], 700);
+    const hgt = (w * fit[3]) / fit[2];
+    show([cx - w / 2, cy - hgt / 2, w, hgt]);
+    for (const old of svg.querySelectorAll(".pc-found")) old.classList.remove("pc-found");
+    el.classList.add("pc-found");
+    return true;
+  };
+  $("net-search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const node = find(search.value);
+    const ok = node && centre(node.kind, node.id);
+    search.setCustomValidity(ok ? "" : "no such place or transition");
+    search.reportValidity();
+    $("net-search-status").textContent = ok ? `${node.kind} ${node.id}` : "not found";
+  });
+  search.addEventListener("input", () => search.setCustomValidity(""));
 
   for (const root of [host, list]) {
     root.addEventListener("click", (e) => {
@@ -68,11 +203,18 @@ export function createNetView({ onFire }) {
   function draw() {
     if (!model) return;
     const who = roles();
-    host.innerHTML = model.renderSvg(marking, { roles: who, highlight: highlight ?? undefined });
+    // A large net without positions is laid out for this frame's shape.
+    const aspect = host.clientWidth && host.clientHeight ? host.clientWidth / host.clientHeight : undefined;
+    host.innerHTML = model.renderSvg(marking, { roles: who, highlight: highlight ?? undefined, aspect });
     const svg = host.querySelector("svg");
     svg.setAttribute("focusable", "false");
     svg.setAttribute("aria-hidden", "true");
-    applyZoom();
+    // Fitted to the frame (the drawing's size is the frame's, not the net's).
+    fit = svg.getAttribute("viewBox").split(" ").map(Number);
+    svg.removeAttribute("width");
+    svg.removeAttribute("height");
+    svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
+    show(view);
 
     const enabled = new Set(model.enabled(marking, who));
     const focused = list.contains(document.activeElement) ? document.activeElement.dataset.transition : null;
@@ -122,8 +264,15 @@ export function createNetView({ onFire }) {
     show(m, mk, last = null) {
       if (m !== model) {
         model = m;
-        zoom = 1;
+        view = null;
         fillRoles();
+        options.replaceChildren(
+          ...[...m.places, ...m.transitions].map((n) =>
+            h("option", { value: n.id }, n.label && n.label !== n.id ? n.label : ""),
+          ),
+        );
+        search.value = "";
+        $("net-search-status").textContent = "";
       }
       marking = mk;
       highlight = last;

@@ -87,3 +87,35 @@ pub fn generated(nodes: usize, positions: bool) -> Model {
     })
     .unwrap()
 }
+
+/// `model` with the automatic layout's positions and routes written into
+/// it, so that rendering it measures drawing alone.
+pub fn laid_out(model: &Model) -> Model {
+    let routed = petrichain::render::layout_routed(model);
+    let np = model.places().len();
+    let mut places: Vec<Place> = model.places().to_vec();
+    for (i, p) in places.iter_mut().enumerate() {
+        (p.x, p.y) = routed.positions[i];
+    }
+    let mut transitions: Vec<Transition> = model.transitions().to_vec();
+    for (i, t) in transitions.iter_mut().enumerate() {
+        (t.x, t.y) = routed.positions[np + i];
+    }
+    let arcs = model
+        .arcs()
+        .iter()
+        .zip(&routed.arcs)
+        .map(|(a, route)| Arc {
+            points: route.clone(),
+            ..a.clone()
+        })
+        .collect();
+    Model::new(ModelData {
+        name: model.name().to_string(),
+        places,
+        transitions,
+        arcs,
+        ..Default::default()
+    })
+    .expect("a laid-out copy is valid")
+}

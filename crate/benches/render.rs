@@ -8,6 +8,9 @@
 //!   as an `svg` crate node (how the renderer first worked).
 //!   `render_1000/render_svg_with_auto_layout` renders the same kind of net
 //!   without positions, so the layout is part of the time.
+//! - `layout_2000/layout_routed` and `layout_2000/render_svg_laid_out`: the
+//!   routed layout of a 2,000-node net without positions, and the drawing
+//!   of that net once laid out (issue 15's targets: 200 ms and 20 ms in wasm).
 //! - `layout_200/layered`: `render::layout` of a 200-node net without
 //!   positions, against `layout_200/grid`: placing nodes on a square grid in
 //!   id order (no layering, no crossing reduction).
@@ -354,6 +357,20 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("layered", |b| b.iter(|| layout(black_box(&unplaced))));
     g.bench_function("grid", |b| b.iter(|| grid_layout(black_box(&unplaced))));
+    g.finish();
+
+    // Issue 15: a 2,000-node net without positions (layout, then drawing).
+    let unplaced = generated(2000, false);
+    let placed = nets::laid_out(&unplaced);
+    let marking = unplaced.initial_marking();
+    let mut g = c.benchmark_group("layout_2000");
+    g.sample_size(10);
+    g.bench_function("layout_routed", |b| {
+        b.iter(|| petrichain::render::layout_routed(black_box(&unplaced)))
+    });
+    g.bench_function("render_svg_laid_out", |b| {
+        b.iter(|| render_svg(black_box(&placed), &marking, &options))
+    });
     g.finish();
 }
 

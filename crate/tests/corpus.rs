@@ -139,9 +139,11 @@ fn bitwrap_counter_counts_up_and_down() {
     );
     assert!(warnings.is_empty(), "{warnings:?}");
     let p0 = &model.places()[0];
+    // PIPE writes the top-left corner of the node's 30 x 30 box (105, 30);
+    // its centre is 15 right of and below it (issue 15, class 1).
     assert_eq!(
         (p0.id.as_str(), p0.x, p0.y, p0.capacity),
-        ("P0", 105, 30, 0)
+        ("P0", 120, 45, 0)
     );
     let m0 = model.initial_marking();
     assert!(matches!(

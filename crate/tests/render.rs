@@ -5,7 +5,7 @@
 //! drawing, review the new output by eye and re-pin it with
 //! `UPDATE_SNAPSHOTS=1 cargo test --test render`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use petrichain::formats::json::import_json;
@@ -1140,4 +1140,249 @@ fn headless_chromium_paints_enabled_and_disabled_transitions() {
         "disabled transition painted grey: {grey} pixels"
     );
     assert!(dark > 20, "token count painted: {dark} pixels");
+}
+
+#[test]
+fn arcs_are_clipped_at_the_border_whatever_their_bend_points_say() {
+    // p (100,100) -> t (300,100). The first bend point lies inside p, the
+    // last two inside t (one on its centre): the arc must still leave p at
+    // its circle and end on t's square, arrowhead outside.
+    let model = load(
+        r#"{"places": [{"id": "p", "x": 100, "y": 100}],
+            "transitions": [{"id": "t", "x": 300, "y": 100}],
+            "arcs": [{"source": "p", "target": "t",
+                      "points": [{"x": 105, "y": 103}, {"x": 200, "y": 40},
+                                 {"x": 292, "y": 108}, {"x": 300, "y": 100}]}]}"#,
+    );
+    let elems = parse(&render_svg(
+        &model,
+        &model.initial_marking(),
+        &RenderOptions::new(),
+    ));
+    let path = elems
+        .iter()
+        .find(|e| e.name == "path" && e.has_class("pc-arc-line"))
+        .unwrap();
+    let d = numbers(path.attr("d"));
+    assert_eq!(d.len(), 6, "{d:?}: start, the one bend outside, end");
+    assert_eq!(&d[2..4], &[200.0, 40.0]);
+    let start = ((d[0] - 100.0).powi(2) + (d[1] - 100.0).powi(2)).sqrt();
+    assert!((start - 16.0).abs() < 0.02, "starts on p's circle: {start}");
+    let (ex, ey) = (d[4] - 300.0, d[5] - 100.0);
+    assert!(
+        (ex.abs().max(ey.abs()) - 15.0).abs() < 0.02,
+        "ends on t's border: {ex},{ey}"
+    );
+    // Every bend inside both nodes: a straight, clipped arc.
+    let model = load(
+        r#"{"places": [{"id": "p", "x": 100, "y": 100}],
+            "transitions": [{"id": "t", "x": 300, "y": 100}],
+            "arcs": [{"source": "p", "target": "t",
+                      "points": [{"x": 101, "y": 100}, {"x": 299, "y": 100}]}]}"#,
+    );
+    let svg = render_svg(&model, &model.initial_marking(), &RenderOptions::new());
+    assert!(svg.contains(r#"d="M116,100L285,100""#), "{svg}");
+}
+
+/// What the drawing of a laid-out net looks like, read back from the SVG:
+/// node centres and shapes, and each arc's path.
+struct Drawn {
+    nodes: HashMap<String, (f64, f64, bool)>,
+    /// Label boxes: left, right, top, bottom (6.5 units a character, as
+    /// the renderer estimates them).
+    labels: Vec<(f64, f64, f64, f64)>,
+    arcs: Vec<(String, String, Vec<f64>)>,
+    view_box: Vec<f64>,
+}
+
+fn drawn(svg: &str) -> Drawn {
+    let elems = parse(svg);
+    let mut nodes = HashMap::new();
+    let mut arcs = Vec::new();
+    let mut labels = Vec::new();
+    for (i, e) in elems.iter().enumerate() {
+        let parent = || e.parent.map(|p| &elems[p]);
+        match e.name.as_str() {
+            "circle" if e.has_class("pc-place-shape") => {
+                let id = parent().unwrap().attr("data-place").to_string();
+                let c = (e.attr("cx").parse().unwrap(), e.attr("cy").parse().unwrap());
+                nodes.insert(id, (c.0, c.1, true));
+            }
+            "rect" if e.has_class("pc-transition-shape") => {
+                let id = parent().unwrap().attr("data-transition").to_string();
+                let x: f64 = e.attr("x").parse().unwrap();
+                let y: f64 = e.attr("y").parse().unwrap();
+                nodes.insert(id, (x + 15.0, y + 15.0, false));
+            }
+            "text" if e.has_class("pc-label") => {
+                let x: f64 = e.attr("x").parse().unwrap();
+                let y: f64 = e.attr("y").parse().unwrap();
+                let half = e.text.chars().count() as f64 * 6.5 / 2.0;
+                labels.push((x - half, x + half, y - 9.0, y + 2.0));
+            }
+            "path" if e.has_class("pc-arc-line") => {
+                let g = parent().unwrap();
+                arcs.push((
+                    g.attr("data-source").to_string(),
+                    g.attr("data-target").to_string(),
+                    numbers(e.attr("d")),
+                ));
+            }
+            _ => {}
+        }
+        let _ = i;
+    }
+    let view_box = numbers(elems[0].attr("viewBox"));
+    Drawn {
+        nodes,
+        labels,
+        arcs,
+        view_box,
+    }
+}
+
+/// Whether (x, y) is inside the node (circle r 16 / square half 15), less a
+/// small tolerance for the border itself.
+fn in_node(node: (f64, f64, bool), x: f64, y: f64, tolerance: f64) -> bool {
+    let (dx, dy) = (x - node.0, y - node.1);
+    if node.2 {
+        dx.hypot(dy) < 16.0 - tolerance
+    } else {
+        dx.abs() < 15.0 - tolerance && dy.abs() < 15.0 - tolerance
+    }
+}
+
+/// Whether the segment a-b passes through the node (sampled every 2 units).
+fn crosses(node: (f64, f64, bool), a: (f64, f64), b: (f64, f64)) -> bool {
+    let len = (b.0 - a.0).hypot(b.1 - a.1);
+    let steps = (len / 2.0).ceil().max(1.0) as usize;
+    (0..=steps).any(|k| {
+        let t = k as f64 / steps as f64;
+        in_node(node, a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t, 1.0)
+    })
+}
+
+#[test]
+fn layout_reads_at_scale() {
+    for (nodes, seed) in [(50, 11), (500, 12), (2000, 13)] {
+        let model = generated(nodes, seed, false);
+        assert!(needs_layout(&model));
+        let started = std::time::Instant::now();
+        let svg = render_svg(&model, &model.initial_marking(), &RenderOptions::new());
+        let took = started.elapsed();
+        let d = drawn(&svg);
+        assert_eq!(d.nodes.len(), nodes);
+        // No two nodes overlap (their 32 x 32 boxes stay apart).
+        let mut sorted: Vec<_> = d.nodes.values().copied().collect();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        for (i, a) in sorted.iter().enumerate() {
+            for b in &sorted[i + 1..] {
+                if b.0 - a.0 >= 32.0 {
+                    break;
+                }
+                assert!(
+                    (a.1 - b.1).abs() >= 32.0,
+                    "{nodes}: {a:?} and {b:?} overlap"
+                );
+            }
+        }
+        // No two labels collide, and no label covers a node.
+        let mut labels = d.labels.clone();
+        labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (i, a) in labels.iter().enumerate() {
+            for b in &labels[i + 1..] {
+                if b.0 >= a.1 {
+                    break;
+                }
+                assert!(
+                    b.2 >= a.3 || a.2 >= b.3,
+                    "{nodes}: labels {a:?} and {b:?} collide"
+                );
+            }
+        }
+        for l in &labels {
+            for n in d.nodes.values() {
+                let apart = n.0 + 16.0 <= l.0
+                    || n.0 - 16.0 >= l.1
+                    || n.1 + 16.0 <= l.2
+                    || n.1 - 16.0 >= l.3;
+                assert!(apart, "{nodes}: label {l:?} covers node {n:?}");
+            }
+        }
+        // Every arc ends on its target's border, its arrowhead (9 units
+        // back along the last segment) outside the target, and no arc
+        // passes through a node other than its own two.
+        let mut through = 0;
+        for (source, target, path) in &d.arcs {
+            let t = d.nodes[target];
+            let k = path.len();
+            let (ex, ey) = (path[k - 2], path[k - 1]);
+            let (px, py) = (path[k - 4], path[k - 3]);
+            assert!(
+                !in_node(t, ex, ey, 0.5),
+                "{source}->{target} ends inside: {path:?} {t:?}"
+            );
+            // (An arc and its reverse twin are drawn 4 units apart.)
+            assert!(
+                in_node(t, ex, ey, -4.5),
+                "{source}->{target} ends off the border: {path:?} {t:?}"
+            );
+            let len = (ex - px).hypot(ey - py);
+            let back = (ex - (ex - px) / len * 9.0, ey - (ey - py) / len * 9.0);
+            assert!(
+                !in_node(t, back.0, back.1, 0.0),
+                "{source}->{target}: arrowhead inside"
+            );
+            for w in path.chunks(2).collect::<Vec<_>>().windows(2) {
+                let (a, b) = ((w[0][0], w[0][1]), (w[1][0], w[1][1]));
+                through += d
+                    .nodes
+                    .iter()
+                    .filter(|(id, _)| *id != source && *id != target)
+                    .filter(|(_, n)| {
+                        let (lo_x, hi_x) = (a.0.min(b.0) - 16.0, a.0.max(b.0) + 16.0);
+                        let (lo_y, hi_y) = (a.1.min(b.1) - 16.0, a.1.max(b.1) + 16.0);
+                        (lo_x..=hi_x).contains(&n.0) && (lo_y..=hi_y).contains(&n.1)
+                    })
+                    .filter(|(_, n)| crosses(**n, a, b))
+                    .count();
+            }
+        }
+        // The drawing's aspect ratio stays between 1:3 and 3:1.
+        let aspect = d.view_box[2] / d.view_box[3];
+        eprintln!(
+            "{nodes} nodes: {} arcs, viewBox {:.0} x {:.0} (aspect {aspect:.2}), {through} arc pieces through other nodes, render {took:?}",
+            d.arcs.len(),
+            d.view_box[2],
+            d.view_box[3]
+        );
+        assert!(
+            (1.0 / 3.0..=3.0).contains(&aspect),
+            "{nodes}: aspect {aspect}"
+        );
+        assert!(
+            through <= d.arcs.len() / 100,
+            "{nodes}: {through} arc pieces cross nodes"
+        );
+    }
+}
+
+#[test]
+fn a_large_layout_follows_the_viewport_aspect_it_is_given() {
+    let model = generated(500, 12, false);
+    for want in [0.7, 1.0, 2.5] {
+        let svg = render_svg(
+            &model,
+            &model.initial_marking(),
+            &RenderOptions::new().aspect(want),
+        );
+        let vb = drawn(&svg).view_box;
+        let got = vb[2] / vb[3];
+        assert!(
+            got > want / 1.6 && got < want * 1.6,
+            "asked {want}, got {got:.2} ({} x {})",
+            vb[2],
+            vb[3]
+        );
+    }
 }

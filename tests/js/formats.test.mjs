@@ -67,3 +67,51 @@ test("hostile and broken files get typed errors", () => {
     (e) => e.code === "BAD_ARGUMENT",
   );
 });
+
+test("pflow JSON-LD export comes back with the same id; DOT export names every node", () => {
+  for (const file of files) {
+    const model = Model.import(readFileSync(new URL(file, corpus), "utf8"));
+    const jsonld = JSON.parse(model.toPflow());
+    assert.equal(jsonld["@context"], "https://pflow.xyz/schema", file);
+    assert.equal(jsonld["@type"], "PetriNet", file);
+    const again = Model.import(model.toPflow());
+    assert.equal(again.id, model.id, file);
+    assert.deepEqual(again.warnings, [], file);
+    const dot = model.toDot();
+    assert.match(dot, /^digraph "/, file);
+    for (const p of model.places)
+      assert.ok(dot.includes(`"${p.id.replaceAll('"', '\\"')}" [shape=circle`), `${file}: ${p.id}`);
+    for (const t of model.transitions)
+      assert.ok(dot.includes(`"${t.id.replaceAll('"', '\\"')}" [shape=box`), `${file}: ${t.id}`);
+    assert.equal(dot.match(/ -> /g)?.length ?? 0, model.arcs.length, file);
+  }
+});
+
+test("TAPAAL and LoLA files are detected from their content", () => {
+  const tapn = `<pnml><net id="c" active="true" type="P/T net">
+  <place id="P0" name="P0" initialMarking="1" invariant="&lt; inf" positionX="10" positionY="10"/>
+  <transition id="T0" name="T0" positionX="100" positionY="10" urgent="false"/>
+  <arc id="a" source="P0" target="T0" type="timed" inscription="[2,5]" weight="1"/>
+</net></pnml>`;
+  const t = Model.import(tapn);
+  assert.deepEqual(
+    t.places.map((p) => [p.id, p.initial, p.x, p.y]),
+    [["P0", 1, 25, 25]],
+  );
+  assert.equal(t.warnings.length, 1);
+  assert.match(t.warnings[0].message, /time interval \[2,5\] ignored/);
+  const lola = Model.import(
+    "{ mutex }\nPLACE SAFE 1: m; a;\nMARKING a: 2, m;\nTRANSITION t CONSUME a, m; PRODUCE m;\n",
+  );
+  assert.deepEqual(
+    lola.places.map((p) => [p.id, p.initial, p.capacity]),
+    [
+      ["a", 2, 0],
+      ["m", 1, 1],
+    ],
+  );
+  assert.throws(
+    () => Model.import("PLACE p;\nMARKING q;"),
+    (e) => e.code === "MISSING_NODE" && /2:9/.test(e.message),
+  );
+});

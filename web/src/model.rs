@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use petrichain::formats::json::import_json;
 use petrichain::formats::{self, ImportError, Imported, Warning};
 
-use crate::error::to_js_error;
+use crate::error::{bad_argument, to_js_error};
 use crate::js::{
     bytes_from_js, marking_from_js, marking_to_js, multiple_from_js, option,
     render_options_from_js, roles_from_js, text_or_json, to_js,
@@ -48,6 +48,8 @@ export interface RenderOptions {
   scale?: number;
   /** "auto" (lay out nets without positions; default), "always" or "never". */
   layout?: "auto" | "always" | "never";
+  /** Width / height a large automatic layout aims at, e.g. the viewport's (clamped to 1/3 .. 3; default 1.6). */
+  aspect?: number;
 }
 
 /** Options for `Model.fire`. */
@@ -114,7 +116,8 @@ impl JsModel {
     }
 
     /// Reads a net from any supported file, detecting the format from the
-    /// content: PNML (2009, PIPE, ProM / pm4py, WoPeD), PNEditor `.pflow` /
+    /// content: PNML (2009, PIPE, ProM / pm4py, WoPeD), TAPAAL `.tapn`, LoLA,
+    /// PNEditor `.pflow` /
     /// `.pflowx`, petrichain JSON, pflow JSON / JSON-LD. Anything read but not
     /// understood is listed in `model.warnings`. Throws a `PetrichainError`
     /// with line:column and element id (`SYNTAX`, `DTD_REFUSED`, `TRUNCATED`,
@@ -162,6 +165,22 @@ impl JsModel {
     #[wasm_bindgen(js_name = toPnml)]
     pub fn to_pnml(&self) -> String {
         formats::pnml::export_pnml(&self.model)
+    }
+
+    /// The net as pflow JSON-LD (pflow.xyz, go-pflow), with petrichain's
+    /// own keys for what pflow cannot say (labels, several roles, read and
+    /// reset arcs, the name, final markings):
+    /// `Model.import(model.toPflow())` gives a model with the same id.
+    #[wasm_bindgen(js_name = toPflow)]
+    pub fn to_pflow(&self) -> String {
+        formats::json::export_pflow(&self.model)
+    }
+
+    /// The net as a Graphviz DOT `digraph` (places as circles, transitions
+    /// as boxes, a style per arc kind; positions as `pos` when it has them).
+    #[wasm_bindgen(js_name = toDot)]
+    pub fn to_dot(&self) -> String {
+        formats::dot::export_dot(&self.model)
     }
 
     /// The model id: lowercase hex SHA-256 of the canonical JSON.
@@ -258,7 +277,14 @@ impl JsModel {
         #[wasm_bindgen(unchecked_param_type = "RenderOptions")] options: JsValue,
     ) -> Result<String, JsValue> {
         let marking = marking_from_js(&self.model, &marking)?;
-        let options = render_options_from_js(&self.model, &options)?;
+        let aspect = option(&options, "aspect")?;
+        let mut options = render_options_from_js(&self.model, &options)?;
+        if !aspect.is_undefined() {
+            match aspect.as_f64() {
+                Some(a) if a.is_finite() && a > 0.0 => options.aspect = a,
+                _ => return Err(bad_argument("aspect must be a positive number")),
+            }
+        }
         Ok(petrichain::render::render_svg(
             &self.model,
             &marking,

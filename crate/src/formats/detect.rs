@@ -1,7 +1,7 @@
 //! One entry point for every format: the format is decided by the content
 //! (never by a file name).
 
-use super::{json, pflow_xml, pnml, xml, ImportError, ImportLimits, Imported};
+use super::{json, lola, pflow_xml, pnml, tapn, xml, ImportError, ImportLimits, Imported};
 
 /// The formats [`import`] recognises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,11 @@ pub enum Format {
     Pnml,
     /// PNEditor `.pflow` / `.pflowx`: XML with root `<document>`.
     Pflow,
+    /// TAPAAL `.tapn`: XML with root `<pnml>` whose nodes carry `positionX`
+    /// attributes or that declares shared places / transitions.
+    Tapn,
+    /// LoLA's text format: `PLACE` first (after white space and `{ comments }`).
+    Lola,
 }
 
 /// Guesses the format from the first bytes: a JSON object, or the root
@@ -26,11 +31,18 @@ pub enum Format {
 /// ```
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     let text = skip_prolog(bytes)?;
+    if is_json(text) {
+        return Some(Format::Json);
+    }
+    if lola::looks_like_lola(text) {
+        return Some(Format::Lola);
+    }
     if text.starts_with(b"{") {
         return Some(Format::Json);
     }
     let name = root_name(text)?;
     match name {
+        "pnml" if looks_like_tapn(text) => Some(Format::Tapn),
         "pnml" => Some(Format::Pnml),
         "document" => Some(Format::Pflow),
         _ => None,
@@ -66,6 +78,21 @@ pub fn import_with(bytes: &[u8], limits: &ImportLimits) -> Result<Imported, Impo
             message: "the input is empty".into(),
         });
     };
+    let start = skip_prolog(bytes).unwrap_or(bytes);
+    if !is_json(start) && lola::looks_like_lola(start) {
+        let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+            .map_err(|e| ImportError::Syntax {
+                position: super::Position {
+                    line: 1 + bytes[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count(),
+                    column: 1,
+                },
+                message: "LoLA files must be UTF-8".into(),
+            })?;
+        return lola::import_lola_with(text, limits);
+    }
     match first {
         b'{' | b'[' => {
             let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
@@ -85,6 +112,7 @@ pub fn import_with(bytes: &[u8], limits: &ImportLimits) -> Result<Imported, Impo
             let text = xml::decode(bytes)?;
             let doc = xml::parse(&text, limits)?;
             match doc.root().name() {
+                "pnml" if tapn::is_tapn(&doc) => tapn::read(&doc),
                 "pnml" => pnml::read(&doc),
                 "document" => pflow_xml::read(&doc),
                 found => Err(ImportError::WrongRoot {
@@ -101,6 +129,31 @@ pub fn import_with(bytes: &[u8], limits: &ImportLimits) -> Result<Imported, Impo
             ),
         }),
     }
+}
+
+/// A JSON object or list: `{` or `[` followed (after white space) by what
+/// JSON allows there, so that a LoLA `{ comment }` is not taken for one.
+fn is_json(text: &[u8]) -> bool {
+    match text.first() {
+        Some(b'[') => true,
+        Some(b'{') => {
+            let rest = &text[1..];
+            match rest.iter().position(|b| !b.is_ascii_whitespace()) {
+                Some(i) => matches!(rest[i], b'"' | b'}'),
+                None => true,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// TAPAAL's `.tapn`: a `positionX=` attribute or a shared node early on
+/// (cheap: the first 64 KiB).
+fn looks_like_tapn(text: &[u8]) -> bool {
+    let head = &text[..text.len().min(64 << 10)];
+    find(head, b"positionX=").is_some()
+        || find(head, b"<shared-place").is_some()
+        || find(head, b"<shared-transition").is_some()
 }
 
 /// Skips a UTF-8 BOM and leading whitespace.

@@ -73,6 +73,115 @@ pub fn export_json(model: &Model) -> String {
     model.canonical_json()
 }
 
+/// The pflow JSON-LD context, type and version written by [`export_pflow`].
+pub const PFLOW_CONTEXT: &str = "https://pflow.xyz/schema";
+
+/// Writes a model as pflow JSON-LD (as pflow.xyz and go-pflow write it:
+/// `@context`, `@type: PetriNet`, places and transitions keyed by id,
+/// counts as one-element vectors, `inhibitTransition`, one `role`).
+/// What pflow cannot say is added in petrichain's own keys, which
+/// [`import_json`] reads: `label`, `roles` (a transition with more than one
+/// role), `kind` (read and reset arcs), `name` and `finalMarkings`. So a net
+/// sent to pflow and read back keeps its id:
+///
+/// ```
+/// use petrichain::formats::json::{export_pflow, import_json};
+/// let (model, _) = import_json(r#"{"places": {"p": {"initial": 1, "capacity": 3}},
+///   "transitions": {"t": {"roles": ["a", "b"]}},
+///   "arcs": [{"source": "p", "target": "t", "kind": "read", "weight": 2}]}"#).unwrap();
+/// let jsonld = export_pflow(&model);
+/// assert!(jsonld.contains("\"@type\": \"PetriNet\""));
+/// let (again, warnings) = import_json(&jsonld).unwrap();
+/// assert_eq!(again.id(), model.id());
+/// assert!(warnings.is_empty());
+/// ```
+pub fn export_pflow(model: &Model) -> String {
+    let mut places = Map::new();
+    for (i, p) in model.places().iter().enumerate() {
+        let mut o = Map::new();
+        o.insert("@type".into(), "Place".into());
+        o.insert("offset".into(), i.into());
+        o.insert("initial".into(), Value::Array(vec![p.initial.into()]));
+        if p.capacity > 0 {
+            o.insert("capacity".into(), Value::Array(vec![p.capacity.into()]));
+        }
+        if !p.label.is_empty() {
+            o.insert("label".into(), p.label.clone().into());
+        }
+        o.insert("x".into(), p.x.into());
+        o.insert("y".into(), p.y.into());
+        places.insert(p.id.clone(), Value::Object(o));
+    }
+    let mut transitions = Map::new();
+    for t in model.transitions() {
+        let mut o = Map::new();
+        o.insert("@type".into(), "Transition".into());
+        match t.roles.as_slice() {
+            [] => {}
+            [one] => {
+                o.insert("role".into(), one.clone().into());
+            }
+            many => {
+                o.insert("roles".into(), many.to_vec().into());
+            }
+        }
+        if !t.label.is_empty() {
+            o.insert("label".into(), t.label.clone().into());
+        }
+        o.insert("x".into(), t.x.into());
+        o.insert("y".into(), t.y.into());
+        transitions.insert(t.id.clone(), Value::Object(o));
+    }
+    let arcs: Vec<Value> = model
+        .arcs()
+        .iter()
+        .map(|a| {
+            let mut o = Map::new();
+            o.insert("@type".into(), "Arrow".into());
+            o.insert("source".into(), a.source.clone().into());
+            o.insert("target".into(), a.target.clone().into());
+            o.insert("weight".into(), Value::Array(vec![a.weight.into()]));
+            o.insert(
+                "inhibitTransition".into(),
+                (a.kind == ArcKind::Inhibitor).into(),
+            );
+            if matches!(a.kind, ArcKind::Read | ArcKind::Reset) {
+                o.insert("kind".into(), a.kind.as_str().into());
+            }
+            if !a.points.is_empty() {
+                let points = a
+                    .points
+                    .iter()
+                    .map(|p| serde_json::json!({"x": p.x, "y": p.y}))
+                    .collect();
+                o.insert("points".into(), Value::Array(points));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    let mut root = Map::new();
+    root.insert("@context".into(), PFLOW_CONTEXT.into());
+    root.insert("@type".into(), "PetriNet".into());
+    root.insert("@version".into(), "1.1".into());
+    root.insert(
+        "token".into(),
+        Value::Array(vec!["https://pflow.xyz/tokens/black".into()]),
+    );
+    if !model.name().is_empty() {
+        root.insert("name".into(), model.name().into());
+    }
+    root.insert("places".into(), Value::Object(places));
+    root.insert("transitions".into(), Value::Object(transitions));
+    root.insert("arcs".into(), Value::Array(arcs));
+    if !model.final_markings().is_empty() {
+        root.insert(
+            "finalMarkings".into(),
+            serde_json::to_value(model.final_markings()).unwrap_or(Value::Null),
+        );
+    }
+    serde_json::to_string_pretty(&Value::Object(root)).unwrap_or_default()
+}
+
 /// serde_json stops at 128 levels; this applies our own (lower, configurable)
 /// cap with a position, before any value is built.
 fn check_depth(text: &str, max_depth: usize) -> Result<(), ImportError> {
@@ -519,5 +628,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(model.arcs()[0].kind, ArcKind::Inhibitor);
+    }
+
+    #[test]
+    fn pflow_export_round_trips_every_corpus_json_and_every_kind() {
+        let kinds = r#"{"name": "kinds", "places": [
+              {"id": "a", "label": "A", "initial": 2, "capacity": 5, "x": 10, "y": 20},
+              {"id": "b"}, {"id": "c"}, {"id": "d"}],
+            "transitions": [{"id": "t", "roles": ["x", "y"]}, {"id": "u", "role": "x", "label": "U"}],
+            "arcs": [{"source": "a", "target": "t", "weight": 3, "points": [{"x": 1, "y": 2}]},
+                     {"source": "b", "target": "t", "kind": "inhibitor"},
+                     {"source": "c", "target": "t", "kind": "read"},
+                     {"source": "d", "target": "t", "kind": "reset"},
+                     {"source": "t", "target": "b"}, {"source": "a", "target": "u"}],
+            "finalMarkings": [{"b": 1}]}"#;
+        for text in [
+            kinds,
+            include_str!("../../../tests/fixtures/gopflow-sir_model.json"),
+            include_str!("../../../tests/fixtures/gopflow-pc_small.json"),
+            include_str!("../../../tests/fixtures/gopflow-tictactoe.jsonld"),
+        ] {
+            let (model, _) = import_json(text).unwrap();
+            let out = export_pflow(&model);
+            let v: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(v["@context"], PFLOW_CONTEXT);
+            assert_eq!(v["@type"], "PetriNet");
+            let (again, warnings) = import_json(&out).unwrap();
+            assert_eq!(again.id(), model.id(), "{out}");
+            assert!(warnings.is_empty(), "{warnings:?}");
+        }
+        let (model, _) = import_json(kinds).unwrap();
+        let v: Value = serde_json::from_str(&export_pflow(&model)).unwrap();
+        assert_eq!(v["places"]["a"]["initial"], serde_json::json!([2]));
+        assert_eq!(v["transitions"]["u"]["role"], "x");
+        let inhibitor = v["arcs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["source"] == "b" && a["target"] == "t")
+            .unwrap();
+        assert_eq!(inhibitor["inhibitTransition"], true);
     }
 }

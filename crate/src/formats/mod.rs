@@ -5,9 +5,12 @@
 //! [`ImportError`] that says where the problem is.
 
 mod detect;
+pub mod dot;
 pub mod json;
+pub mod lola;
 pub mod pflow_xml;
 pub mod pnml;
+pub mod tapn;
 mod xml;
 
 pub use detect::{detect, import, import_with, Format};

@@ -53,6 +53,8 @@ struct Declared<'d> {
     offset: usize,
     /// Index into places / transitions.
     index: usize,
+    /// Position of a reference place (its subnet's offset included).
+    xy: (i32, i32),
 }
 
 /// Reads a parsed document whose root should be `<document>`.
@@ -88,6 +90,7 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         return Err(doc.bad("document", root, "the document has no <subnet>".into()));
     };
     r.subnet(subnet, (0, 0), true)?;
+    r.references()?;
     for (el, offset) in std::mem::take(&mut r.arcs) {
         let arc = r.arc(el, offset)?;
         r.data.arcs.push(arc);
@@ -144,7 +147,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 "place" => self.place(child, offset)?,
                 "transition" => self.transition(child, offset)?,
                 "arc" => self.arcs.push((child, offset)),
-                "referencePlace" => self.reference(child)?,
+                "referencePlace" => self.reference(child, offset)?,
                 "subnet" => self.subnet(child, offset, false)?,
                 // A drawn link between a place and a subnet: no behaviour.
                 "referenceArc" => {}
@@ -191,6 +194,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                 connected,
                 offset: el.offset(),
                 index,
+                xy: (0, 0),
             },
         );
         Ok(())
@@ -289,7 +293,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn reference(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
+    fn reference(&mut self, el: El<'d, 'a>, offset: (i32, i32)) -> Result<(), ImportError> {
         let id = self.id(el);
         let connected = el.child_text("connectedPlaceId").unwrap_or("").trim();
         if connected.is_empty() {
@@ -302,7 +306,93 @@ impl<'d, 'a> Reader<'d, 'a> {
                 self.unknown(child, id);
             }
         }
-        self.declare(id, el, Kind::Reference, connected, 0)
+        self.declare(id, el, Kind::Reference, connected, 0)?;
+        let (x, y) = self.xy(id, el)?;
+        let xy = self.shift(id, el, offset, x, y)?;
+        if let Some(d) = self.declared.get_mut(id) {
+            d.xy = xy;
+        }
+        Ok(())
+    }
+
+    /// Follows every reference place to the place it stands for, blaming
+    /// the reference itself when it leads to a transition or a subnet, or
+    /// round in a cycle. A reference whose place is not in the file (a
+    /// subnet file, `.pflowx`, whose references point into the net it is
+    /// pasted into) stands for a place of that id, created here once with
+    /// the first such reference's position, and a warning: PNEditor itself
+    /// opens such files.
+    fn references(&mut self) -> Result<(), ImportError> {
+        let mut refs: Vec<(&'d str, usize, (i32, i32))> = self
+            .declared
+            .iter()
+            .filter(|(_, d)| d.kind == Kind::Reference)
+            .map(|(id, d)| (*id, d.offset, d.xy))
+            .collect();
+        refs.sort_by_key(|r| r.1);
+        for (id, offset, xy) in refs {
+            let at = self.doc.position(offset);
+            let mut current = id;
+            let mut steps = 0usize;
+            let outside = loop {
+                let Some(d) = self.declared.get(current) else {
+                    break Some(current);
+                };
+                match d.kind {
+                    Kind::Place => break None,
+                    Kind::Reference => {
+                        steps += 1;
+                        if steps > self.declared.len() {
+                            return Err(ImportError::BadValue {
+                                element: format!("referencePlace {id}"),
+                                position: Some(at),
+                                message: format!(
+                                    "reference place cycle through '{}'",
+                                    xml::shorten(id)
+                                ),
+                            });
+                        }
+                        current = d.connected;
+                    }
+                    Kind::Transition | Kind::Subnet => {
+                        return Err(ImportError::MissingNode {
+                            element: format!("referencePlace {id}"),
+                            position: at,
+                            node: current.to_string(),
+                            expected: "place".into(),
+                        })
+                    }
+                }
+            };
+            let Some(missing) = outside else { continue };
+            self.data.places.push(Place {
+                id: missing.to_string(),
+                label: String::new(),
+                initial: 0,
+                capacity: 0,
+                x: xy.0,
+                y: xy.1,
+            });
+            self.declared.insert(
+                missing,
+                Declared {
+                    kind: Kind::Place,
+                    connected: "",
+                    offset,
+                    index: self.data.places.len() - 1,
+                    xy,
+                },
+            );
+            self.warnings.push(Warning {
+                element: id.to_string(),
+                position: Some(at),
+                message: format!(
+                    "reference place to '{}', which is not in this file (a subnet's reference into the net it is pasted into): imported as an empty place '{0}'",
+                    xml::shorten(missing)
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// The place or transition an id stands for (reference places followed).
@@ -557,6 +647,67 @@ mod tests {
         assert_eq!(
             model.fire(&m0, "2", &opts).unwrap_err().code(),
             "ROLE_DENIED"
+        );
+    }
+
+    /// A PNEditor subnet file (`.pflowx`): its reference places point into
+    /// the net it is pasted into (ids 90 and 91 are not in the file), and
+    /// two references share the outer place 90.
+    const PFLOWX: &str = "<document><subnet><id>0</id><x>0</x><y>0</y>
+<referencePlace><id>5</id><x>10</x><y>20</y><connectedPlaceId>90</connectedPlaceId></referencePlace>
+<referencePlace><id>6</id><x>300</x><y>20</y><connectedPlaceId>91</connectedPlaceId></referencePlace>
+<referencePlace><id>7</id><x>10</x><y>90</y><connectedPlaceId>5</connectedPlaceId></referencePlace>
+<transition><id>2</id><x>150</x><y>20</y><label>work</label></transition>
+<arc><sourceId>5</sourceId><destinationId>2</destinationId><multiplicity>1</multiplicity></arc>
+<arc><sourceId>7</sourceId><destinationId>2</destinationId><multiplicity>1</multiplicity><type>inhibitor</type></arc>
+<arc><sourceId>2</sourceId><destinationId>6</destinationId><multiplicity>1</multiplicity></arc>
+</subnet><roles/></document>";
+
+    #[test]
+    fn subnet_files_with_references_into_the_outer_net_import() {
+        let (model, warnings) = import_pflow(PFLOWX).unwrap();
+        let places: Vec<_> = model
+            .places()
+            .iter()
+            .map(|p| (p.id.as_str(), p.x, p.y, p.initial))
+            .collect();
+        assert_eq!(places, vec![("90", 10, 20, 0), ("91", 300, 20, 0)]);
+        let arcs: Vec<_> = model
+            .arcs()
+            .iter()
+            .map(|a| (a.source.as_str(), a.target.as_str(), a.kind))
+            .collect();
+        assert_eq!(
+            arcs,
+            vec![
+                ("2", "91", ArcKind::Normal),
+                ("90", "2", ArcKind::Normal),
+                ("90", "2", ArcKind::Inhibitor)
+            ]
+        );
+        // One warning per reference whose place is outside, naming the reference.
+        let got: Vec<_> = warnings
+            .iter()
+            .map(|w| (w.element.as_str(), w.position.unwrap().to_string()))
+            .collect();
+        assert_eq!(got, vec![("5", "2:1".into()), ("6", "3:1".into())]);
+        assert!(warnings[0]
+            .message
+            .contains("'90', which is not in this file"));
+    }
+
+    #[test]
+    fn a_reference_to_a_transition_blames_the_reference_not_an_arc() {
+        let text = PFLOWX.replace(
+            "<connectedPlaceId>90</connectedPlaceId>",
+            "<connectedPlaceId>2</connectedPlaceId>",
+        );
+        let err = import_pflow(text).unwrap_err();
+        assert_eq!(err.code(), "MISSING_NODE");
+        assert!(
+            err.to_string()
+                .starts_with("2:1: referencePlace 5 refers to '2', which is no place"),
+            "{err}"
         );
     }
 }

@@ -81,6 +81,14 @@ impl<'d, 'a> El<'d, 'a> {
             .map(|(_, v)| v.as_ref())
     }
 
+    /// Every attribute, by local name, in document order.
+    pub fn attrs(self) -> impl Iterator<Item = (&'a str, &'d str)> {
+        let (start, end) = self.get().attrs;
+        self.doc.attrs[start as usize..end as usize]
+            .iter()
+            .map(|(k, v)| (*k, v.as_ref()))
+    }
+
     /// `id` attribute, or "" when missing.
     pub fn id(self) -> &'d str {
         self.attr("id").unwrap_or("")

@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use super::geometry::{clip, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF};
+use super::geometry::{
+    clip, exit, inside, midpoint, Bounds, Pt, Shape, PLACE_RADIUS, TRANSITION_HALF,
+};
 use super::style::{self, DEFAULT_CSS};
 use super::xml::{push_num, Writer};
 use super::RenderOptions;
@@ -28,7 +30,13 @@ const MAX_SCALE: f64 = 1000.0;
 
 /// Builds the whole document for `model` in `marking`, nodes at `pos`
 /// (places first, then transitions).
-pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt]) -> String {
+pub fn draw(
+    model: &Model,
+    marking: &Marking,
+    options: &RenderOptions,
+    pos: &[Pt],
+    routes: Option<&[Vec<Pt>]>,
+) -> String {
     let mut enabled = vec![false; model.transitions().len()];
     for t in model.enabled(marking, &options.roles) {
         if let Some(e) = enabled.get_mut(t) {
@@ -38,7 +46,7 @@ pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt
     let elements = model.arcs().len() + model.places().len() + model.transitions().len();
     let mut w = Writer::with_capacity(400 * elements + 64);
     let mut bounds = Bounds::empty();
-    arcs(&mut w, model, pos, &mut bounds);
+    arcs(&mut w, model, pos, routes, &mut bounds);
     places(&mut w, model, marking, options, pos, &mut bounds);
     transitions(&mut w, model, &enabled, options, pos, &mut bounds);
     if bounds.is_empty() {
@@ -93,7 +101,14 @@ pub fn draw(model: &Model, marking: &Marking, options: &RenderOptions, pos: &[Pt
     out
 }
 
-fn arcs(w: &mut Writer, model: &Model, pos: &[Pt], bounds: &mut Bounds) {
+/// Every arc, through its bend points: the file's, or the layout's `routes`.
+fn arcs(
+    w: &mut Writer,
+    model: &Model,
+    pos: &[Pt],
+    routes: Option<&[Vec<Pt>]>,
+    bounds: &mut Bounds,
+) {
     let np = model.places().len();
     let node = |id: &str| -> Option<(Pt, Shape)> {
         if let Some(i) = model.place_index(id) {
@@ -110,32 +125,53 @@ fn arcs(w: &mut Writer, model: &Model, pos: &[Pt], bounds: &mut Bounds) {
     let mut points: Vec<Pt> = Vec::new();
     let mut d = String::new();
     let mut title = String::new();
+    let mut file_points: Vec<Pt> = Vec::new();
     w.open("g").attr("class", "pc-arcs").start().newline();
     for (i, arc) in model.arcs().iter().enumerate() {
-        let (Some((mut from, from_shape)), Some((mut to, to_shape))) =
+        let bends: &[Pt] = match routes.and_then(|r| r.get(i)) {
+            Some(route) => route,
+            None => {
+                file_points.clear();
+                file_points.extend(
+                    arc.points
+                        .iter()
+                        .map(|p| Pt::new(f64::from(p.x), f64::from(p.y))),
+                );
+                &file_points
+            }
+        };
+        let (Some((from, from_shape)), Some((to, to_shape))) =
             (node(&arc.source), node(&arc.target))
         else {
             continue;
         };
-        if arc.points.is_empty() && pairs.contains(&(arc.target.as_str(), arc.source.as_str())) {
-            // Keep an arc and its reverse twin apart instead of on one line.
-            let shift = to.minus(from).normal().times(TWIN_OFFSET);
-            from = from.plus(shift);
-            to = to.plus(shift);
-        }
-        let bend = |k: usize| {
-            let p = arc.points[k];
-            Pt::new(f64::from(p.x), f64::from(p.y))
-        };
-        let first = if arc.points.is_empty() { to } else { bend(0) };
-        let last = match arc.points.len() {
-            0 => from,
-            n => bend(n - 1),
-        };
         points.clear();
-        points.push(clip(from_shape, from, first));
-        points.extend((0..arc.points.len()).map(bend));
-        points.push(clip(to_shape, to, last));
+        if bends.is_empty() && pairs.contains(&(arc.target.as_str(), arc.source.as_str())) {
+            // Keep an arc and its reverse twin apart instead of on one line,
+            // still ending on the nodes' true borders.
+            let shift = to.minus(from).normal().times(TWIN_OFFSET);
+            let (a, b) = (from.plus(shift), to.plus(shift));
+            points.push(exit(from_shape, from, a, b));
+            points.push(exit(to_shape, to, b, a));
+        } else {
+            let bend = |k: usize| bends[k];
+            // Whatever the file's points say, the arc leaves the source at its
+            // border and ends at the target's border: bend points inside (or
+            // on) either node are dropped, so the arrowhead is never hidden.
+            let mut lo = 0;
+            let mut hi = bends.len();
+            while lo < hi && inside(from_shape, from, bend(lo)) {
+                lo += 1;
+            }
+            while hi > lo && inside(to_shape, to, bend(hi - 1)) {
+                hi -= 1;
+            }
+            let first = if lo == hi { to } else { bend(lo) };
+            let last = if lo == hi { from } else { bend(hi - 1) };
+            points.push(clip(from_shape, from, first));
+            points.extend((lo..hi).map(bend));
+            points.push(clip(to_shape, to, last));
+        }
         d.clear();
         for (k, p) in points.iter().enumerate() {
             d.push(if k == 0 { 'M' } else { 'L' });

@@ -81,6 +81,38 @@ pub fn clip(shape: Shape, center: Pt, toward: Pt) -> Pt {
     }
 }
 
+/// Whether `p` lies inside `shape` (centred at `center`) or on its border.
+pub fn inside(shape: Shape, center: Pt, p: Pt) -> bool {
+    let d = p.minus(center);
+    match shape {
+        Shape::Circle(r) => d.length() <= r,
+        Shape::Square(h) => d.x.abs() <= h && d.y.abs() <= h,
+    }
+}
+
+/// Where the segment from `from` (inside `shape`, centred at `center`)
+/// towards `toward` leaves the shape, found by bisection (for lines that do
+/// not start at the centre, like an arc drawn beside its reverse twin).
+/// `from` itself when it is not inside; `toward` when the whole segment is.
+pub fn exit(shape: Shape, center: Pt, from: Pt, toward: Pt) -> Pt {
+    if !inside(shape, center, from) {
+        return from;
+    }
+    if inside(shape, center, toward) {
+        return toward;
+    }
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if inside(shape, center, from.plus(toward.minus(from).times(mid))) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    from.plus(toward.minus(from).times(hi))
+}
+
 /// The point halfway along a polyline (by length) and the direction of the
 /// segment it lies on.
 pub fn midpoint(points: &[Pt]) -> (Pt, Pt) {

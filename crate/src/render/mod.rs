@@ -27,7 +27,10 @@ mod xml;
 
 use std::collections::HashSet;
 
-pub use layout::{layout, LAYER_GAP, ROW_GAP};
+pub use layout::{
+    layout, layout_routed, layout_routed_for, Routed, LAYER_GAP, MAX_DUMMIES, ROW_GAP,
+    TARGET_ASPECT, WRAP_AT,
+};
 pub use style::DEFAULT_CSS;
 
 use crate::engine::{Marking, RoleSet};
@@ -80,6 +83,9 @@ pub struct RenderOptions {
     /// Include the [`DEFAULT_CSS`] `<style>` block. Default true; turn it off
     /// to style the drawing entirely with the app's own CSS.
     pub default_style: bool,
+    /// Width / height an automatic layout of a large net aims at (the
+    /// viewport's), clamped to 1:3 .. 3:1. Default [`TARGET_ASPECT`].
+    pub aspect: f64,
 }
 
 impl Default for RenderOptions {
@@ -92,6 +98,7 @@ impl Default for RenderOptions {
             scale: 1.0,
             layout: LayoutMode::Auto,
             default_style: true,
+            aspect: TARGET_ASPECT,
         }
     }
 }
@@ -131,6 +138,11 @@ impl RenderOptions {
         self.layout = mode;
         self
     }
+    /// Sets the aspect ratio (width / height) a large automatic layout aims at.
+    pub fn aspect(mut self, aspect: f64) -> Self {
+        self.aspect = aspect;
+        self
+    }
     /// Includes or leaves out the default `<style>` block.
     pub fn default_style(mut self, on: bool) -> Self {
         self.default_style = on;
@@ -144,8 +156,8 @@ impl RenderOptions {
 /// show 0 tokens) with every transition disabled; no model or marking makes
 /// this panic.
 pub fn render_svg(model: &Model, marking: &Marking, options: &RenderOptions) -> String {
-    let positions = positions(model, options.layout);
-    draw::draw(model, marking, options, &positions)
+    let (positions, routes) = positions(model, options.layout, options.aspect);
+    draw::draw(model, marking, options, &positions, routes.as_deref())
 }
 
 /// Whether [`LayoutMode::Auto`] lays this net out: it has at least two nodes
@@ -166,25 +178,27 @@ pub fn needs_layout(model: &Model) -> bool {
     overlapping * 4 > n
 }
 
-/// Positions used for drawing: places first, then transitions.
-fn positions(model: &Model, mode: LayoutMode) -> Vec<Pt> {
+/// Positions used for drawing (places first, then transitions) and, for an
+/// automatic layout, the arcs' routes (which replace the file's bend points).
+fn positions(model: &Model, mode: LayoutMode, aspect: f64) -> (Vec<Pt>, Option<Vec<Vec<Pt>>>) {
     let auto = match mode {
         LayoutMode::Auto => needs_layout(model),
         LayoutMode::Always => true,
         LayoutMode::Never => false,
     };
+    let pt = |(x, y): (i32, i32)| Pt::new(f64::from(x), f64::from(y));
     if auto {
-        layout(model)
-            .into_iter()
-            .map(|(x, y)| Pt::new(f64::from(x), f64::from(y)))
-            .collect()
+        let routed = layout_routed_for(model, aspect);
+        let routes = routed
+            .arcs
+            .iter()
+            .map(|r| r.iter().map(|p| pt((p.x, p.y))).collect())
+            .collect();
+        (routed.positions.into_iter().map(pt).collect(), Some(routes))
     } else {
         let places = model.places().iter().map(|p| (p.x, p.y));
         let transitions = model.transitions().iter().map(|t| (t.x, t.y));
-        places
-            .chain(transitions)
-            .map(|(x, y)| Pt::new(f64::from(x), f64::from(y)))
-            .collect()
+        (places.chain(transitions).map(pt).collect(), None)
     }
 }
 

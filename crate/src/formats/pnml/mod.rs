@@ -53,6 +53,15 @@ const KNOWN_TYPES: &[&str] = &[
     "P/T net",
 ];
 
+/// PIPE writes a node's position as the top-left corner of its box; the
+/// centre is this far right of and below it. PIPE's own source:
+/// `ConnectableView.updateBounds` sets the view's bounds at
+/// `(model.getX(), model.getY())` and `centreOffsetLeft/Top` are half the
+/// width / height; a place is 30 wide (`DiscretePlace.DIAMETER`), a
+/// transition's box 30 x 30 (`Transition`: `componentWidth =
+/// componentHeight = TRANSITION_HEIGHT`, the bar drawn in its middle).
+pub const PIPE_CENTRE_OFFSET: i32 = 15;
+
 /// Net types whose nets petrichain cannot represent.
 const HIGH_LEVEL: &[&str] = &["symmetricnet", "highlevelnet", "pt-hlpng", "hlpn"];
 
@@ -67,6 +76,12 @@ struct Declared<'d> {
     kind: Kind,
     /// `Some(id)` for referencePlace / referenceTransition.
     reference: Option<&'d str>,
+    offset: usize,
+}
+
+/// Where a PIPE token colour was declared or first used.
+struct Colour<'d> {
+    name: &'d str,
     offset: usize,
 }
 
@@ -86,7 +101,11 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         data: ModelData::default(),
         declared: IdMap::with_capacity_and_hasher(doc.element_count() / 4, Default::default()),
         arcs: Vec::new(),
-        colours: 0,
+        declared_colours: Vec::new(),
+        used_colours: std::cell::RefCell::new(Vec::new()),
+        pipe: false,
+        subnets: Vec::new(),
+        substituted: Vec::new(),
     };
     let mut net = None;
     for child in root.children() {
@@ -104,6 +123,7 @@ pub(crate) fn read(doc: &Doc) -> Result<Imported, ImportError> {
         return Err(doc.bad("pnml", root, "the file contains no <net>".into()));
     };
     reader.net(net)?;
+    reader.subprocesses()?;
     let (data, mut warnings) = reader.finish()?;
     // Arcs are read last; report in document order.
     warnings.sort_by_key(|w| w.position.map(|p| (p.line, p.column)));
@@ -115,8 +135,21 @@ struct Reader<'d, 'a> {
     warnings: Vec<Warning>,
     data: ModelData,
     declared: IdMap<&'d str, Declared<'d>>,
-    arcs: Vec<El<'d, 'a>>,
-    colours: usize,
+    /// Arcs, read once every node is known, with the offset of the
+    /// subprocess they belong to.
+    arcs: Vec<(El<'d, 'a>, (i32, i32))>,
+    /// PIPE `<token id=...>` declarations.
+    declared_colours: Vec<Colour<'d>>,
+    /// Colours with a non-zero count in a marking or inscription, first use
+    /// of each (interior mutability: counts are read through `&self`).
+    used_colours: std::cell::RefCell<Vec<Colour<'d>>>,
+    /// The file is PIPE's dialect (positions are top-left corners).
+    pipe: bool,
+    /// WoPeD subprocesses: `<page id=T><net>` found in pages, read after
+    /// the net around them.
+    subnets: Vec<(El<'d, 'a>, El<'d, 'a>)>,
+    /// Transitions replaced by the net of their subprocess page.
+    substituted: Vec<&'d str>,
 }
 
 impl<'d, 'a> Reader<'d, 'a> {
@@ -133,7 +166,32 @@ impl<'d, 'a> Reader<'d, 'a> {
         );
     }
 
+    /// Warns about attributes other than `known` (nothing is dropped
+    /// silently); a transition's `guard` gets its own message.
+    fn attributes(&mut self, el: El<'d, 'a>, owner: &str, known: &[&str]) {
+        for (name, value) in el.attrs() {
+            if known.contains(&name) {
+                continue;
+            }
+            let message = if name == "guard" && el.name() == "transition" {
+                format!(
+                    "data guard \"{}\" ignored: petrichain transitions are enabled by tokens alone",
+                    xml::shorten(value)
+                )
+            } else {
+                format!(
+                    "attribute {name}=\"{}\" of <{}> ignored",
+                    xml::shorten(value),
+                    el.name()
+                )
+            };
+            let owner = if owner.is_empty() { el.name() } else { owner };
+            self.warn(owner, el, message);
+        }
+    }
+
     fn net(&mut self, net: El<'d, 'a>) -> Result<(), ImportError> {
+        self.attributes(net, net.id(), &["id", "type"]);
         let net_type = net.attr("type").unwrap_or("");
         let lower = net_type.to_ascii_lowercase();
         if HIGH_LEVEL.iter().any(|t| lower.contains(t)) {
@@ -159,14 +217,11 @@ impl<'d, 'a> Reader<'d, 'a> {
                 "name" => self.data.name = label(child),
                 "finalmarkings" => final_markings = Some(child),
                 "token" => {
-                    self.colours += 1;
-                    if self.colours > 1 {
-                        return Err(self.doc.unsupported(
-                            child.id(),
-                            child,
-                            "coloured tokens (more than one <token> colour)".into(),
-                        ));
-                    }
+                    self.pipe = true;
+                    self.declared_colours.push(Colour {
+                        name: child.id(),
+                        offset: child.offset(),
+                    });
                 }
                 "declaration" => {
                     return Err(self.doc.unsupported(
@@ -191,7 +246,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             "place" => self.place(el),
             "transition" => self.transition(el),
             "arc" => {
-                self.arcs.push(el);
+                self.arcs.push((el, (0, 0)));
                 Ok(())
             }
             "referencePlace" => self.reference(el, Kind::Place),
@@ -208,8 +263,12 @@ impl<'d, 'a> Reader<'d, 'a> {
     }
 
     fn page(&mut self, page: El<'d, 'a>) -> Result<(), ImportError> {
+        self.attributes(page, page.id(), &["id"]);
         for child in page.children() {
             match child.name() {
+                // WoPeD: the net of a subprocess, on a page named after
+                // its transition; read once the net around it is known.
+                "net" => self.subnets.push((page, child)),
                 "name" => {
                     if !label(child).is_empty() {
                         self.warn(
@@ -260,6 +319,7 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     fn place(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.declare(el, Kind::Place, None)?;
+        self.attributes(el, id, &["id"]);
         let mut place = Place {
             id: id.to_string(),
             label: String::new(),
@@ -270,10 +330,19 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         for child in el.children() {
             match child.name() {
-                "name" => place.label = label(child),
+                "name" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    place.label = label(child);
+                }
                 "graphics" => (place.x, place.y) = self.position(id, child)?,
-                "initialMarking" => place.initial = self.tokens(id, child)?,
-                "capacity" => place.capacity = self.tokens(id, child)?,
+                "initialMarking" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    place.initial = self.tokens(id, child)?;
+                }
+                "capacity" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    place.capacity = self.tokens(id, child)?;
+                }
                 "toolspecific" => {
                     let roles = self.toolspecific(id, child);
                     if !roles.is_empty() {
@@ -296,6 +365,7 @@ impl<'d, 'a> Reader<'d, 'a> {
 
     fn transition(&mut self, el: El<'d, 'a>) -> Result<(), ImportError> {
         let id = self.declare(el, Kind::Transition, None)?;
+        self.attributes(el, id, &["id"]);
         let mut t = Transition {
             id: id.to_string(),
             label: String::new(),
@@ -305,15 +375,19 @@ impl<'d, 'a> Reader<'d, 'a> {
         };
         for child in el.children() {
             match child.name() {
-                "name" => t.label = label(child),
+                "name" => {
+                    self.pipe = self.pipe || pipe_label(child);
+                    t.label = label(child);
+                }
                 "graphics" => (t.x, t.y) = self.position(id, child)?,
                 "toolspecific" => {
                     let roles = self.toolspecific(id, child);
                     t.roles.extend(roles);
                 }
                 // PIPE: drawing and stochastic attributes of an untimed net.
-                "orientation" | "rate" => {}
+                "orientation" | "rate" => self.pipe = true,
                 "timed" | "infiniteServer" => {
+                    self.pipe = true;
                     if value(child).trim() == "true" {
                         self.warn(
                             id,
@@ -326,6 +400,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                     }
                 }
                 "priority" => {
+                    self.pipe = true;
                     if !matches!(value(child).trim(), "" | "1") {
                         self.warn(
                             id,
@@ -357,7 +432,8 @@ impl<'d, 'a> Reader<'d, 'a> {
                 format!("<{}> without a ref attribute", el.name()),
             ));
         }
-        self.declare(el, kind, Some(target))?;
+        let id = self.declare(el, kind, Some(target))?;
+        self.attributes(el, id, &["id", "ref"]);
         Ok(())
     }
 
@@ -420,7 +496,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok((current, decl.kind))
     }
 
-    fn arc(&mut self, el: El<'d, 'a>) -> Result<Arc, ImportError> {
+    fn arc(&mut self, el: El<'d, 'a>, shift: (i32, i32)) -> Result<Option<Arc>, ImportError> {
         let source = el.attr("source").unwrap_or("");
         let target = el.attr("target").unwrap_or("");
         let name = match el.attr("id") {
@@ -434,8 +510,10 @@ impl<'d, 'a> Reader<'d, 'a> {
                     .bad(&name, el, format!("arc without a {what} attribute")));
             }
         }
+        self.attributes(el, &name, &["id", "source", "target"]);
         let (source, _) = self.resolve(source, &name, el.offset(), None)?;
         let (target, _) = self.resolve(target, &name, el.offset(), None)?;
+        let replaced = self.substituted.contains(&source) || self.substituted.contains(&target);
         let mut arc = Arc {
             source: source.to_string(),
             target: target.to_string(),
@@ -444,6 +522,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             points: Vec::new(),
         };
         let mut arc_label = None;
+        let mut arcpath = Vec::new();
         for child in el.children() {
             match child.name() {
                 "inscription" => {
@@ -456,7 +535,7 @@ impl<'d, 'a> Reader<'d, 'a> {
                         arc.points.push(self.point(&name, p)?);
                     }
                 }
-                "arcpath" => arc.points.push(self.point(&name, child)?),
+                "arcpath" => arcpath.push(self.point(&name, child)?),
                 "type" => {
                     arc.kind = self.arc_kind(&name, child, child.attr("value").unwrap_or(""))?
                 }
@@ -480,6 +559,23 @@ impl<'d, 'a> Reader<'d, 'a> {
                 _ => self.unknown(child, &name),
             }
         }
+        if !arcpath.is_empty() {
+            // PIPE writes the arc's two ends (on the nodes' borders) as the
+            // first and last arcpath points, and drops them when it reads a
+            // file (PIPECore `ArcAdapter.setRealArcPoints`); only the
+            // points between are bends. A lone point is kept as a bend.
+            self.pipe = true;
+            if arcpath.len() >= 2 {
+                arcpath.pop();
+                arcpath.remove(0);
+            }
+            arc.points.extend(arcpath);
+        }
+        if shift != (0, 0) {
+            for p in &mut arc.points {
+                (p.x, p.y) = self.shifted(&name, el, (p.x, p.y), shift)?;
+            }
+        }
         if let Some(l) = arc_label {
             let text = label(l);
             // ProM writes the weight as the arc's name; anything else is a label.
@@ -491,7 +587,133 @@ impl<'d, 'a> Reader<'d, 'a> {
                 );
             }
         }
-        Ok(arc)
+        // An arc of a WoPeD subprocess transition is replaced by the
+        // subprocess's own arcs.
+        Ok((!replaced).then_some(arc))
+    }
+
+    /// `(x, y)` moved by `by`, or a `BAD_VALUE` when it leaves the i32 range.
+    fn shifted(
+        &self,
+        element: &str,
+        el: El,
+        (x, y): (i32, i32),
+        (dx, dy): (i32, i32),
+    ) -> Result<(i32, i32), ImportError> {
+        match (x.checked_add(dx), y.checked_add(dy)) {
+            (Some(x), Some(y)) => Ok((x, y)),
+            _ => Err(self.doc.bad(
+                element,
+                el,
+                "position out of range once moved to its place in the flattened net".into(),
+            )),
+        }
+    }
+
+    /// WoPeD subprocesses: a transition with `<subprocess>true</subprocess>`
+    /// and a `<page id="the transition's id">` holding a `<net>` whose
+    /// boundary places repeat the ids of the transition's input and output
+    /// places. The transition is replaced by that net (task refinement, as
+    /// WoPeD's token game steps into it), the boundary places are the outer
+    /// places themselves, and the inner nodes are drawn below the net read
+    /// so far, starting at the transition's x. Nested subprocesses likewise.
+    fn subprocesses(&mut self) -> Result<(), ImportError> {
+        let mut next = 0;
+        while let Some(&(page, net)) = self.subnets.get(next) {
+            next += 1;
+            let id = page.id();
+            let refined = match self.declared.get(id) {
+                Some(d) if d.kind == Kind::Transition && d.reference.is_none() => {
+                    self.data.transitions.iter().position(|t| t.id == id)
+                }
+                _ => None,
+            };
+            let (places, transitions, arcs) = (
+                self.data.places.len(),
+                self.data.transitions.len(),
+                self.arcs.len(),
+            );
+            let bottom = self
+                .data
+                .places
+                .iter()
+                .map(|p| p.y)
+                .chain(self.data.transitions.iter().map(|t| t.y))
+                .max()
+                .unwrap_or(0);
+            for child in net.children() {
+                match child.name() {
+                    // A boundary place: the outer place of the same id.
+                    "place"
+                        if self
+                            .declared
+                            .get(child.id())
+                            .is_some_and(|d| d.kind == Kind::Place && d.reference.is_none()) => {}
+                    "name" | "graphics" => {}
+                    _ => self.node_or_page(child, id)?,
+                }
+            }
+            let nodes = self.data.places[places..].iter().map(|p| (p.x, p.y)).chain(
+                self.data.transitions[transitions..]
+                    .iter()
+                    .map(|t| (t.x, t.y)),
+            );
+            let (min_x, min_y) =
+                nodes.fold((i32::MAX, i32::MAX), |(a, b), (x, y)| (a.min(x), b.min(y)));
+            let origin_x = refined.map_or(0, |t| self.data.transitions[t].x);
+            let shift = if min_x == i32::MAX {
+                (0, 0)
+            } else {
+                let gap = i64::from(bottom) + 100 - i64::from(min_y);
+                let dx = i64::from(origin_x) - i64::from(min_x);
+                match (i32::try_from(dx), i32::try_from(gap)) {
+                    (Ok(dx), Ok(dy)) => (dx, dy),
+                    _ => {
+                        return Err(self.doc.bad(
+                            id,
+                            page,
+                            "subprocess positions out of range".into(),
+                        ))
+                    }
+                }
+            };
+            for i in places..self.data.places.len() {
+                let p = &self.data.places[i];
+                let moved = self.shifted(&p.id, page, (p.x, p.y), shift)?;
+                (self.data.places[i].x, self.data.places[i].y) = moved;
+            }
+            for i in transitions..self.data.transitions.len() {
+                let t = &self.data.transitions[i];
+                let moved = self.shifted(&t.id, page, (t.x, t.y), shift)?;
+                (self.data.transitions[i].x, self.data.transitions[i].y) = moved;
+            }
+            for arc in &mut self.arcs[arcs..] {
+                arc.1 = shift;
+            }
+            let added = (
+                self.data.places.len() - places,
+                self.data.transitions.len() - transitions,
+            );
+            if refined.is_some() {
+                let id: &'d str = page.id();
+                self.substituted.push(id);
+                self.warn(
+                    id,
+                    page,
+                    format!(
+                        "WoPeD subprocess: transition replaced by the net of its page (flattened: {} place(s), {} transition(s) added)",
+                        added.0, added.1
+                    ),
+                );
+            } else {
+                self.warn(
+                    id,
+                    net,
+                    "a <net> inside a page that refines no transition: its nodes are added to the net".into(),
+                );
+            }
+        }
+        Ok(())
     }
 
     fn arc_kind(&self, arc: &str, el: El, value: &str) -> Result<ArcKind, ImportError> {
@@ -531,6 +753,16 @@ impl<'d, 'a> Reader<'d, 'a> {
                 el,
                 "invisible (silent) ProM transition: imported as an ordinary transition".into(),
             ),
+            // Read by `subprocesses` (the page named after the transition).
+            "WoPeD" if el.child("subprocess").is_some() => {
+                if el.children().any(|c| c.name() != "subprocess") {
+                    self.warn(
+                        owner,
+                        el,
+                        "WoPeD tool data other than the subprocess flag ignored".into(),
+                    );
+                }
+            }
             "WoPeD" if el.child("transitionResource").is_some() => {
                 for c in el.children().filter(|c| c.name() == "transitionResource") {
                     if let Some(role) = c.attr("roleName").filter(|r| !r.is_empty()) {
@@ -575,25 +807,78 @@ impl<'d, 'a> Reader<'d, 'a> {
         Ok(())
     }
 
-    fn tokens(&self, element: &str, el: El) -> Result<u64, ImportError> {
+    fn tokens(&self, element: &str, el: El<'d, 'a>) -> Result<u64, ImportError> {
         let v = value(el);
         let t = v.trim();
-        // PIPE: "Default,3" (colour, count) pairs.
+        // PIPE: "Default,3" (colour, count) pairs, one per declared colour.
         if t.contains(',') {
             let parts: Vec<&str> = t.split(',').collect();
-            if parts.len() != 2 {
-                return Err(self.doc.unsupported(
+            if parts.len() % 2 != 0 {
+                return Err(self.doc.bad(
                     element,
                     el,
-                    format!("coloured tokens in \"{}\"", xml::shorten(t)),
+                    format!(
+                        "\"{}\" is not a list of colour,count pairs",
+                        xml::shorten(t)
+                    ),
                 ));
             }
-            return self.doc.count(element, el, parts[1]);
+            let mut found: Option<(&str, u64)> = None;
+            for pair in parts.chunks(2) {
+                let n = self.doc.count(element, el, pair[1])?;
+                if n == 0 {
+                    continue;
+                }
+                if found.is_some() {
+                    return Err(self.doc.unsupported(
+                        element,
+                        el,
+                        format!("coloured tokens in \"{}\"", xml::shorten(t)),
+                    ));
+                }
+                found = Some((pair[0].trim(), n));
+            }
+            let Some((colour, n)) = found else {
+                return Ok(0);
+            };
+            self.used_colour(element, el, colour)?;
+            return Ok(n);
         }
         if t.is_empty() {
             return Ok(0);
         }
         self.doc.count(element, el, t)
+    }
+
+    /// Records a colour with a non-zero count; a second colour in use makes
+    /// the net coloured, which petrichain refuses.
+    fn used_colour(
+        &self,
+        element: &str,
+        el: El<'d, 'a>,
+        colour: &'d str,
+    ) -> Result<(), ImportError> {
+        let mut used = self.used_colours.borrow_mut();
+        if let Some(first) = used.first() {
+            if first.name != colour {
+                return Err(self.doc.unsupported(
+                    element,
+                    el,
+                    format!(
+                        "coloured tokens: colour \"{}\" here and \"{}\" at {} are both used",
+                        xml::shorten(colour),
+                        xml::shorten(first.name),
+                        self.doc.position(first.offset)
+                    ),
+                ));
+            }
+            return Ok(());
+        }
+        used.push(Colour {
+            name: colour,
+            offset: el.offset(),
+        });
+        Ok(())
     }
 
     fn position(&self, element: &str, graphics: El) -> Result<(i32, i32), ImportError> {
@@ -629,12 +914,69 @@ impl<'d, 'a> Reader<'d, 'a> {
             self.resolve(id, id, offset, None)?;
         }
         let arcs = std::mem::take(&mut self.arcs);
-        for el in arcs {
-            let arc = self.arc(el)?;
-            self.data.arcs.push(arc);
+        for (el, shift) in arcs {
+            if let Some(arc) = self.arc(el, shift)? {
+                self.data.arcs.push(arc);
+            }
+        }
+        let substituted = std::mem::take(&mut self.substituted);
+        self.data
+            .transitions
+            .retain(|t| !substituted.contains(&t.id.as_str()));
+        if self.pipe {
+            self.pipe_positions()?;
+        }
+        if self.declared_colours.len() > 1 {
+            let used = self.used_colours.borrow();
+            let names: Vec<&str> = self.declared_colours.iter().map(|c| c.name).collect();
+            let first = &self.declared_colours[1];
+            let message = match used.first() {
+                Some(c) => format!(
+                    "{} token colours declared ({}), only \"{}\" is used: read as a P/T net",
+                    names.len(),
+                    xml::shorten(&names.join(", ")),
+                    xml::shorten(c.name)
+                ),
+                None => format!(
+                    "{} token colours declared ({}), none is used: read as a P/T net",
+                    names.len(),
+                    xml::shorten(&names.join(", "))
+                ),
+            };
+            let warning = Warning {
+                element: "token".into(),
+                position: Some(self.doc.position(first.offset)),
+                message,
+            };
+            drop(used);
+            self.warnings.push(warning);
         }
         Ok((self.data, self.warnings))
     }
+
+    /// PIPE positions are top-left corners: every node moves to its centre.
+    fn pipe_positions(&mut self) -> Result<(), ImportError> {
+        let d = PIPE_CENTRE_OFFSET;
+        let overflow = |id: &str| ImportError::BadValue {
+            element: id.to_string(),
+            position: None,
+            message: "PIPE position out of range once moved to the node's centre".into(),
+        };
+        for p in &mut self.data.places {
+            p.x = p.x.checked_add(d).ok_or_else(|| overflow(&p.id))?;
+            p.y = p.y.checked_add(d).ok_or_else(|| overflow(&p.id))?;
+        }
+        for t in &mut self.data.transitions {
+            t.x = t.x.checked_add(d).ok_or_else(|| overflow(&t.id))?;
+            t.y = t.y.checked_add(d).ok_or_else(|| overflow(&t.id))?;
+        }
+        Ok(())
+    }
+}
+
+/// A label in PIPE's spelling (`<value>`, not PNML 2009's `<text>`).
+fn pipe_label(el: El) -> bool {
+    el.child("value").is_some() && el.child("text").is_none()
 }
 
 fn kind_name(kind: Kind) -> &'static str {

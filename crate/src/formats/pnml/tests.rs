@@ -124,8 +124,20 @@ fn arc_kinds_from_pipe_type_and_prom_arctype() {
 
 #[test]
 fn coloured_and_high_level_nets_are_refused_not_misread() {
-    let err = pnml(r#"<token id="Default"/><token id="Red"/>"#).unwrap_err();
+    // Two colours in use are a coloured net (issue 15: declaring two
+    // colours alone is not; see `pipe_colours_declared_but_unused_are_a_pt_net`).
+    let err = pnml(
+        r#"<token id="Default"/><token id="Red"/>
+           <place id="p"><initialMarking><value>Default,1</value></initialMarking></place>
+           <place id="q"><initialMarking><value>Red,2</value></initialMarking></place>"#,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "UNSUPPORTED");
+    assert!(
+        err.to_string()
+            .contains("\"Red\" here and \"Default\" at 4:"),
+        "{err}"
+    );
     let err = pnml(
         r#"<place id="p"><initialMarking><value>Default,1,Red,2</value></initialMarking></place>"#,
     )
@@ -377,4 +389,235 @@ mod round_trip {
             prop_assert_eq!(json.id(), model.id());
         }
     }
+}
+
+/// A small PIPE file as PIPE 4 writes it: positions are the top-left corner
+/// of each node's 30 x 30 box, arcs carry their two end points (on the
+/// nodes' borders) as the first and last `arcpath`, names use `<value>`.
+const PIPE_NET: &str = r#"<?xml version="1.0" encoding="ISO-8859-1"?><pnml>
+<net id="Net-One" type="P/T net">
+<token id="Default" enabled="true" red="0" green="0" blue="0"/>
+<place id="P0"><graphics><position x="100.0" y="50.0"/></graphics>
+<name><value>P0</value></name><initialMarking><value>Default,1</value></initialMarking></place>
+<transition id="T0"><graphics><position x="200.0" y="50.0"/></graphics>
+<name><value>T0</value></name><orientation><value>0</value></orientation>
+<rate><value>1.0</value></rate><timed><value>false</value></timed></transition>
+<arc id="P0 to T0" source="P0" target="T0">
+<inscription><value>Default,1</value></inscription>
+<arcpath id="000" x="130" y="65" curvePoint="false"/>
+<arcpath id="001" x="160" y="20" curvePoint="false"/>
+<arcpath id="002" x="209" y="65" curvePoint="false"/>
+</arc>
+</net></pnml>"#;
+
+#[test]
+fn pipe_positions_are_top_left_corners_and_arc_ends_are_dropped() {
+    let (model, warnings) = import_pnml(PIPE_NET).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let p = &model.places()[0];
+    let t = &model.transitions()[0];
+    assert_eq!((p.x, p.y), (115, 65), "place centre = top-left + 15");
+    assert_eq!((t.x, t.y), (215, 65), "transition centre = top-left + 15");
+    // The two end points were on the borders; only the bend stays.
+    assert_eq!(model.arcs()[0].points, vec![Point { x: 160, y: 20 }]);
+    // Rendered, the arc starts on P0's border and ends outside T0.
+    let svg = crate::render::render_svg(
+        &model,
+        &model.initial_marking(),
+        &crate::render::RenderOptions::new(),
+    );
+    let d = svg
+        .split("class=\"pc-arc-line\" d=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let nums: Vec<f64> = d
+        .split(['M', 'L', ','])
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (ex, ey) = (nums[nums.len() - 2], nums[nums.len() - 1]);
+    assert!(
+        (ex - 215.0).abs() >= 15.0 - 1e-9 || (ey - 65.0).abs() >= 15.0 - 1e-9,
+        "arc end {ex},{ey} inside T0"
+    );
+    // PNML export writes centres in the standard dialect; reading it back
+    // does not move anything again.
+    let (again, _) = import_pnml(export_pnml(&model)).unwrap();
+    assert_eq!(again.id(), model.id());
+}
+
+#[test]
+fn the_pnml_2009_dialect_keeps_positions_as_centres() {
+    let (model, _) = pnml(
+        r#"<place id="p"><graphics><position x="100" y="50"/></graphics></place>
+           <transition id="t"><graphics><position x="200" y="50"/></graphics></transition>
+           <arc id="a" source="p" target="t"><graphics><position x="150" y="20"/></graphics></arc>"#,
+    )
+    .unwrap();
+    assert_eq!((model.places()[0].x, model.places()[0].y), (100, 50));
+    assert_eq!(model.arcs()[0].points, vec![Point { x: 150, y: 20 }]);
+}
+
+#[test]
+fn pipe_positions_at_the_end_of_the_range_are_an_error_not_a_wrap() {
+    let text = PIPE_NET.replace(r#"x="200.0""#, r#"x="2147483647""#);
+    let err = import_pnml(text).unwrap_err();
+    assert_eq!(err.code(), "BAD_VALUE");
+    assert!(err.to_string().contains("T0"), "{err}");
+}
+
+#[test]
+fn pipe_colours_declared_but_unused_are_a_pt_net() {
+    // Two colours declared, only Default used (also as "Red,0" entries).
+    let text = PIPE_NET
+        .replace(
+            r#"<token id="Default" enabled="true" red="0" green="0" blue="0"/>"#,
+            r#"<token id="Default" enabled="true"/><token id="Red" enabled="true"/>"#,
+        )
+        .replace(
+            "<value>Default,1</value></initialMarking>",
+            "<value>Default,2,Red,0</value></initialMarking>",
+        );
+    let (model, warnings) = import_pnml(&text).unwrap();
+    assert_eq!(model.places()[0].initial, 2);
+    assert_eq!(model.arcs()[0].weight, 1);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].element, "token");
+    assert!(
+        warnings[0].message.contains("only \"Default\" is used"),
+        "{warnings:?}"
+    );
+    // Only Red used: read with Red's counts.
+    let text = text.replace("Default,2,Red,0", "Default,0,Red,3").replace(
+        "<inscription><value>Default,1</value>",
+        "<inscription><value>Red,1</value>",
+    );
+    let (model, _) = import_pnml(&text).unwrap();
+    assert_eq!(model.places()[0].initial, 3);
+    // None used at all: every count 0, still a P/T net.
+    let (_, warnings) = pnml(r#"<token id="Default"/><token id="Red"/><place id="p"/>"#).unwrap();
+    assert!(warnings[0].message.contains("none is used"), "{warnings:?}");
+    // Two non-zero colours in one marking stay refused, and so does an odd list.
+    let bad = text.replace("Default,0,Red,3", "Default,1,Red,3");
+    assert_eq!(import_pnml(&bad).unwrap_err().code(), "UNSUPPORTED");
+    let odd = text.replace("Default,0,Red,3", "Default,0,Red");
+    assert_eq!(import_pnml(&odd).unwrap_err().code(), "BAD_VALUE");
+}
+
+#[test]
+fn guards_and_other_unknown_attributes_warn() {
+    let (model, warnings) = pnml(
+        r#"<place id="p" colour="red"/>
+<transition id="t" guard="amount &gt; 500"/>
+<arc id="a" source="p" target="t" weight="3"/>"#,
+    )
+    .unwrap();
+    assert_eq!(model.arcs()[0].weight, 1);
+    let got: Vec<_> = warnings
+        .iter()
+        .map(|w| {
+            (
+                w.element.as_str(),
+                w.position.unwrap().to_string(),
+                w.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("p", "3:1".to_string(), "attribute colour=\"red\" of <place> ignored"),
+            (
+                "t",
+                "4:1".to_string(),
+                "data guard \"amount > 500\" ignored: petrichain transitions are enabled by tokens alone"
+            ),
+            ("a", "5:1".to_string(), "attribute weight=\"3\" of <arc> ignored"),
+        ]
+    );
+}
+
+/// WoPeD's layout of a subprocess: the transition `sub` is refined by the
+/// net on `<page id="sub">`, whose boundary places repeat the ids of the
+/// transition's input and output places; the subprocess nests another one.
+const WOPED_SUBPROCESS: &str = r#"<pnml>
+  <net id="noID" type="http://www.informatik.hu-berlin.de/top/pntd/ptNetb">
+    <place id="in"><graphics><position x="10" y="10"/></graphics><initialMarking><text>1</text></initialMarking></place>
+    <place id="out"><graphics><position x="300" y="10"/></graphics></place>
+    <transition id="sub"><graphics><position x="150" y="10"/></graphics>
+      <toolspecific tool="WoPeD" version="1.0"><subprocess>true</subprocess></toolspecific></transition>
+    <arc id="a1" source="in" target="sub"/>
+    <arc id="a2" source="sub" target="out"/>
+    <page id="sub">
+      <net>
+        <place id="in"><graphics><position x="0" y="50"/></graphics></place>
+        <place id="mid"><graphics><position x="100" y="50"/></graphics></place>
+        <place id="out"><graphics><position x="300" y="50"/></graphics></place>
+        <transition id="sub_t1"><graphics><position x="50" y="50"/></graphics></transition>
+        <transition id="sub_sub"><graphics><position x="200" y="50"/></graphics>
+          <toolspecific tool="WoPeD" version="1.0"><subprocess>true</subprocess></toolspecific></transition>
+        <arc id="a1" source="in" target="sub_t1"/>
+        <arc id="a2" source="sub_t1" target="mid"/>
+        <arc id="a3" source="mid" target="sub_sub"/>
+        <arc id="a4" source="sub_sub" target="out"/>
+        <page id="sub_sub">
+          <net>
+            <place id="mid"><graphics><position x="0" y="0"/></graphics></place>
+            <place id="out"><graphics><position x="90" y="0"/></graphics></place>
+            <transition id="sub_sub_t1"><graphics><position x="40" y="0"/></graphics></transition>
+            <arc id="a1" source="mid" target="sub_sub_t1"/>
+            <arc id="a2" source="sub_sub_t1" target="out"><graphics><position x="60" y="30"/></graphics></arc>
+          </net>
+        </page>
+      </net>
+    </page>
+  </net>
+</pnml>"#;
+
+#[test]
+fn woped_subprocesses_are_flattened_in_place_of_their_transition() {
+    let (model, warnings) = import_pnml(WOPED_SUBPROCESS).unwrap();
+    let ids = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    let places: Vec<_> = model.places().iter().map(|p| p.id.clone()).collect();
+    let transitions: Vec<_> = model.transitions().iter().map(|t| t.id.clone()).collect();
+    assert_eq!(places, ids(vec!["in", "mid", "out"]));
+    assert_eq!(transitions, ids(vec!["sub_sub_t1", "sub_t1"]));
+    assert_eq!(model.arcs().len(), 4);
+    // It fires as WoPeD's token game steps through the subprocesses.
+    let opts = FireOptions {
+        multiple: 1,
+        roles: &[],
+    };
+    let m = model
+        .fire(&model.initial_marking(), "sub_t1", &opts)
+        .unwrap();
+    let m = model.fire(&m, "sub_sub_t1", &opts).unwrap();
+    assert_eq!(model.marking_map(&m)["out"], 1);
+    // Inner nodes sit below what was read before, from the refined
+    // transition's x; bend points move with them.
+    let t1 = &model.transitions()[1];
+    assert_eq!((t1.x, t1.y), (150, 110));
+    let inner = &model.transitions()[0];
+    assert_eq!((inner.x, inner.y), (300, 210));
+    let bent = model
+        .arcs()
+        .iter()
+        .find(|a| a.source == "sub_sub_t1")
+        .unwrap();
+    assert_eq!(bent.points, vec![Point { x: 320, y: 240 }]);
+    // Each substitution is reported, nothing else.
+    let subs: Vec<_> = warnings.iter().map(|w| w.element.as_str()).collect();
+    assert_eq!(subs, vec!["sub", "sub_sub"], "{warnings:?}");
+    assert!(warnings
+        .iter()
+        .all(|w| w.message.starts_with("WoPeD subprocess")));
+}
+
+#[test]
+fn a_subprocess_node_clashing_with_an_outer_transition_is_a_duplicate() {
+    let text = WOPED_SUBPROCESS.replace(r#"<transition id="sub_t1">"#, r#"<transition id="sub">"#);
+    assert_eq!(import_pnml(text).unwrap_err().code(), "DUPLICATE_ID");
 }
