@@ -70,7 +70,12 @@ async function show() {
   $("head").title = stream.head.hash;
   net.show(model, stream.marking, last);
   try {
-    await Promise.all([renderLog(stream, ws.ledger.deviceKey), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
+    await Promise.all([
+      renderLog(stream, ws.ledger.deviceKey),
+      verifyInto(ws.ledger, stream.id),
+      ws.renderList(),
+      sync.refresh(),
+    ]);
   } catch (err) {
     showError(err); // e.g. a store that cannot be read: say so rather than freeze
   }
