@@ -7,7 +7,7 @@ import { renderGallery } from "./examples.js";
 import { wireImport } from "./import.js";
 import { openWorkspace } from "./ledger-view.js";
 import { createNetView } from "./net-view.js";
-import { renderLog, verifyInto } from "./log-view.js";
+import { renderLog, showDevice, verifyInto } from "./log-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
 import { createAnalysisPanel } from "./analysis-panel.js";
 import { registerServiceWorker } from "./offline.js";
@@ -21,6 +21,7 @@ const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   document.body.dataset.ready = "failed";
   throw err;
 });
+showDevice(ws.ledger);
 let last = null; // the transition fired last in this view, highlighted
 let queue = Promise.resolve(); // firings run one after another, in click order
 
@@ -72,7 +73,12 @@ async function show() {
   net.show(model, stream.marking, last);
   analysis.show(model);
   try {
-    await Promise.all([renderLog(stream), verifyInto(ws.ledger, stream.id), ws.renderList(), sync.refresh()]);
+    await Promise.all([
+      renderLog(stream, ws.ledger.deviceKey),
+      verifyInto(ws.ledger, stream.id),
+      ws.renderList(),
+      sync.refresh(),
+    ]);
   } catch (err) {
     showError(err); // e.g. a store that cannot be read: say so rather than freeze
   }

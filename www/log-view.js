@@ -10,8 +10,15 @@ function time(ts) {
   return today ? d.toLocaleTimeString() : d.toLocaleString();
 }
 
-/** Fills the log table with the last events of `stream`. */
-export async function renderLog(stream) {
+/** Shows the device key's fingerprint (the first 16 hex digits). */
+export function showDevice(ledger) {
+  const key = $("device-key");
+  key.textContent = short(ledger.deviceKey, 16);
+  key.title = `Ed25519 public key of this browser's ledger: ${ledger.deviceKey} (its private half cannot leave the browser)`;
+}
+
+/** Fills the log table with the last events of `stream`; `deviceKey` marks this device's events. */
+export async function renderLog(stream, deviceKey) {
   const head = stream.head.seq;
   const events = await stream.events({ after: Math.max(0, head - SHOWN) });
   const rows = events
@@ -35,12 +42,18 @@ export async function renderLog(stream) {
         h("td", { title: new Date(e.ts).toISOString() }, time(e.ts)),
         h("td", { title: e.hash }, h("code", { className: "hash" }, short(e.hash))),
         h("td", { title: e.prev }, h("code", { className: "hash subtle" }, short(e.prev))),
+        h(
+          "td",
+          { title: `signed by ${e.signer}`, dataset: { signer: e.signer } },
+          h("code", { className: "hash" }, short(e.signer)),
+          e.signer === deviceKey ? h("span", { className: "subtle" }, " (this device)") : null,
+        ),
       ),
     );
   $("log").tBodies[0].replaceChildren(
     ...(rows.length
       ? rows
-      : [h("tr", { className: "none" }, h("td", { colSpan: 6 }, "No events yet: fire a transition."))]),
+      : [h("tr", { className: "none" }, h("td", { colSpan: 7 }, "No events yet: fire a transition."))]),
   );
   $("log-summary").textContent =
     head === 0
@@ -60,7 +73,7 @@ export async function verifyInto(ledger, streamId) {
     badge.className = "badge good";
     badge.dataset.state = "verified";
     badge.textContent = `✓ Chain verified · ${result.events} event${result.events === 1 ? "" : "s"}`;
-    badge.title = `Every event of '${streamId}' replayed through the net and every hash recomputed; head ${result.head}`;
+    badge.title = `Every event of '${streamId}' replayed through the net, every hash and marking root recomputed, every signature checked; head ${result.head}`;
     return true;
   } catch (err) {
     badge.className = "badge bad";

@@ -57,6 +57,12 @@ test("an example fires by clicking the drawing; the log grows, the marking chang
   const first = await page.locator("#log tbody tr").nth(1).locator("td").allTextContents();
   assert.equal(cells[5], first[4], "prev of event 2 is the hash of event 1");
   assert.equal(first[5], "0000000000", "prev of the first event is zeros");
+  // Each event names its signer: this browser's device key, shown above the log.
+  const device = await page.getAttribute("#device-key", "title");
+  const key = device.match(/[0-9a-f]{64}/)[0];
+  assert.equal(await page.textContent("#device-key"), key.slice(0, 16));
+  assert.equal(cells[6], `${key.slice(0, 10)} (this device)`);
+  assert.equal(await row.locator("td").nth(6).getAttribute("data-signer"), key);
   assert.match(await page.getAttribute("#verify-badge", "class"), /good/);
   await page.screenshot({ path: `${artifacts}app-main.png`, fullPage: true });
   assert.deepEqual(errors, []);

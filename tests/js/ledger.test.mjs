@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { initSync, Ledger, Model } from "../../pkg/petrichain.js";
+import { initSync, Ledger, Model, verifyPlaceProof } from "../../pkg/petrichain.js";
 
 initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.meta.url)) });
 
@@ -98,4 +98,27 @@ test("events are chain format 2, signed by the ledger's WebCrypto device key", a
   assert.equal(await crypto.subtle.verify({ name: "Ed25519" }, key, hex(e2.sig), message), false);
   const [verified] = await ledger.verify("till");
   assert.equal(verified.root, e2.root);
+});
+
+test("stream.prove gives a Merkle proof of one place's count under an event's signed root", async () => {
+  const ledger = await Ledger.memory();
+  const till = await ledger.createStream("till", await ledger.putModel(Model.fromJson(shop)));
+  const e1 = await till.fire("sell", { roles: ["clerk"], ts: 1 });
+  const e2 = await till.fire("sell", { roles: ["clerk"], ts: 2 });
+  const { event, proof } = await till.prove("sold");
+  assert.deepEqual(event, e2);
+  assert.deepEqual([proof.place, proof.count], ["sold", 2]);
+  assert.equal(verifyPlaceProof(proof, e2.root), true);
+  assert.equal(verifyPlaceProof(proof, e1.root), false, "not the marking after seq 1");
+  assert.equal(verifyPlaceProof({ ...proof, count: 3 }, e2.root), false, "a lying count");
+  const at1 = await till.prove("stock", 1);
+  assert.deepEqual([at1.event.seq, at1.proof.count], [1, 1]);
+  assert.equal(verifyPlaceProof(at1.proof, e1.root), true);
+  await assert.rejects(till.prove("nowhere"), (e) => e.code === "UNKNOWN_PLACE");
+  await assert.rejects(till.prove("sold", 3), (e) => e.code === "INVALID_INPUT");
+  await assert.rejects(till.prove("sold", 0.5), (e) => e.code === "BAD_ARGUMENT");
+  assert.throws(
+    () => verifyPlaceProof({ place: "sold" }, e2.root),
+    (e) => e.code === "BAD_ARGUMENT",
+  );
 });

@@ -11,6 +11,8 @@ import {
   type Marking,
   type StreamInfo,
   type Verified,
+  type PlaceProof,
+  verifyPlaceProof,
 } from "../../pkg/petrichain.js";
 
 export async function ledgerDemo(model: Model): Promise<number> {
@@ -30,6 +32,8 @@ export async function ledgerDemo(model: Model): Promise<number> {
   const all: Event[] = await stream.events();
   await stream.refresh();
   const infos: StreamInfo[] = await ledger.streams();
+  const { event: proved, proof }: { event: Event; proof: PlaceProof } = await stream.prove("stock", 1);
+  const holds: boolean = verifyPlaceProof(proof, proved.root) && proof.path.length >= 0;
   const verified: Verified[] = await ledger.verify();
   const one: Verified[] = await ledger.verify("till-1");
   const text: string = await ledger.exportJsonl("till-1");
@@ -62,6 +66,7 @@ export async function ledgerDemo(model: Model): Promise<number> {
     report.added +
     JSON.parse(e.payload).length +
     (persisted ? 1 : 0) +
+    (holds ? proof.count : 0) +
     stored.places.length
   );
 }

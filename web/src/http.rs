@@ -18,7 +18,7 @@ const MAX_BODY: u32 = 256 << 20;
 /// Requests are abandoned after this long (ms), as a network error.
 const TIMEOUT_MS: u32 = 30_000;
 
-/// Talks to a protocol v1 backend at a base URL.
+/// Talks to a protocol v2 backend at a base URL.
 pub struct HttpTransport {
     base: String,
     headers: Vec<(String, String)>,
@@ -40,7 +40,7 @@ impl HttpTransport {
         }
     }
 
-    /// URL of the live updates of `stream` (`GET /v1/streams/{id}/live`,
+    /// URL of the live updates of `stream` (`GET /v2/streams/{id}/live`,
     /// server-sent events).
     pub fn live_url(&self, stream: &str) -> String {
         self.url(&format!("/streams/{}/live", encode(stream)))

@@ -45,6 +45,18 @@ export interface Event {
   sig: string;
 }
 
+/** A Merkle proof of one place's count (`Stream.prove`; check with `verifyPlaceProof`). */
+export interface PlaceProof {
+  place: string; count: number;
+  /** The place's index in the model's place order. */
+  index: number;
+  /** Sibling hashes (64 hex digits each), from the leaf up. */
+  path: string[];
+}
+
+/** What `Stream.prove` gives: the event whose signed `root` the proof leads to. */
+export interface PlaceProofAt { event: Event; proof: PlaceProof }
+
 /** Where a stream's chain ends. */
 export interface Head { seq: number; hash: string }
 
@@ -288,4 +300,17 @@ impl JsLedger {
     pub fn close(&self) {
         self.inner.close();
     }
+}
+
+/// Whether `proof` (from `Stream.prove`) shows that its place held its count
+/// in the marking whose Merkle root is `root` (an event's `root`). A proof
+/// that is not even well formed is `BAD_ARGUMENT`.
+#[wasm_bindgen(js_name = verifyPlaceProof)]
+pub fn verify_place_proof(
+    #[wasm_bindgen(unchecked_param_type = "PlaceProof")] proof: JsValue,
+    root: String,
+) -> Result<bool, JsValue> {
+    let proof: petrichain::chain::PlaceProof = crate::js::from_json(&proof)
+        .map_err(|e| crate::error::bad_argument(format!("not a place proof: {e}")))?;
+    Ok(proof.verify(&root))
 }

@@ -34,7 +34,7 @@ mod sync;
 mod sync_options;
 
 pub use error::{is_petrichain_error, JsErrorSource};
-pub use ledger::JsLedger;
+pub use ledger::{verify_place_proof, JsLedger};
 pub use model::JsModel;
 pub use store::AnyStore;
 pub use stream::JsStream;

@@ -1,6 +1,6 @@
 //! The browser's wake-ups of continuous sync: the `online` event and, with
 //! the `live` option, the server's live updates (one `EventSource` per
-//! stream in scope, `GET /v1/streams/{id}/live`).
+//! stream in scope, `GET /v2/streams/{id}/live`).
 
 use std::cell::RefCell;
 use std::rc::Rc;

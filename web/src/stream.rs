@@ -205,6 +205,39 @@ impl JsStream {
         )
     }
 
+    /// Proves the count of `place` after event `seq` (default: the head):
+    /// resolves to `{event, proof}`, where `proof` leads from the place's
+    /// count to `event.root`, the signed Merkle root of the marking. Anyone
+    /// holding only the event (and trusting its signer) checks it with
+    /// `verifyPlaceProof(proof, event.root)`. Replays and verifies the stream
+    /// up to `seq`; throws `UNKNOWN_PLACE`, `INVALID_INPUT` (seq out of
+    /// range), or what verification finds.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PlaceProofAt>")]
+    pub fn prove(&self, place: String, seq: Option<f64>) -> js_sys::Promise {
+        let seq = match seq {
+            None => None,
+            Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= MAX_TOKENS as f64 => {
+                Some(n as u64)
+            }
+            Some(_) => {
+                return js_sys::Promise::reject(&bad_argument(
+                    "seq must be a whole number from 1 to 2^53-1",
+                ))
+            }
+        };
+        let inner = self.inner.clone();
+        let id = self.id();
+        future_to_promise(async move {
+            let (event, proof) = inner.prove(&id, &place, seq).await.map_err(js_err)?;
+            #[derive(serde::Serialize)]
+            struct At {
+                event: petrichain::chain::Event,
+                proof: petrichain::chain::PlaceProof,
+            }
+            to_js(&At { event, proof })
+        })
+    }
+
     /// Re-reads the head from the store (after other tabs appended).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn refresh(&self) -> js_sys::Promise {

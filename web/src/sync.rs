@@ -176,7 +176,7 @@ impl JsSyncHandle {
 
 #[wasm_bindgen(js_class = Ledger)]
 impl JsLedger {
-    /// Syncs this ledger with a backend: `{url}` for a protocol v1 server
+    /// Syncs this ledger with a backend: `{url}` for a protocol v2 server
     /// (docs/sync-protocol.md) or `{transport}` for your own pull/push
     /// functions. Returns a `SyncHandle`; nothing happens until `now()` or
     /// `start()`.

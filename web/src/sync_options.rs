@@ -19,7 +19,7 @@ pub(crate) type Sched = Scheduler<AnyStore, AnyTransport, Browser>;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SYNC_TYPES: &'static str = r#"
-/** `GET /v1/streams/{id}/events` answer (docs/sync-protocol.md). */
+/** `GET /v2/streams/{id}/events` answer (docs/sync-protocol.md). */
 export interface EventPage { stream: string; model: string; head: Head; events: Event[]; more: boolean }
 /** Body of a conditional append: "these events, if your head is still `expected`". */
 export interface AppendRequest { model: string; expected: Head; events: Event[] }
@@ -27,7 +27,7 @@ export interface AppendRequest { model: string; expected: Head; events: Event[] 
 export interface AppendOk { head: Head; stored: number; duplicates: number }
 /** A model as the protocol carries it: id = SHA-256 of `json` (canonical JSON). */
 export interface ModelDoc { id: string; json: string }
-/** `GET /v1/streams` answer. */
+/** `GET /v2/streams` answer. */
 export interface StreamList { streams: { id: string; model: string; head: Head }[] }
 
 /**
@@ -52,7 +52,7 @@ export interface SyncTransport {
 
 /** Options of `ledger.sync`. Give `url` or `transport`. */
 export interface SyncOptions {
-  /** Base URL of a protocol v1 backend, e.g. "https://api.example.com/ledger". */
+  /** Base URL of a protocol v2 backend, e.g. "https://api.example.com/ledger". */
   url?: string;
   /** Your own transport instead of a URL. */
   transport?: SyncTransport;
@@ -74,7 +74,7 @@ export interface SyncOptions {
   maxBackoff?: number;
   /**
    * With `url` and `start()`: also listen to the server's live updates
-   * (server-sent events on `/v1/streams/{id}/live`) and sync as soon as a
+   * (server-sent events on `/v2/streams/{id}/live`) and sync as soon as a
    * stream moves. EventSource cannot send `headers`: use it with cookie or
    * no authentication. Default false.
    */

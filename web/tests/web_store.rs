@@ -238,6 +238,18 @@ async fn every_connection_to_a_ledger_signs_with_its_one_device_key() {
     let (second, other) = (b.open("device").await, b.open("another").await);
     assert_eq!(second.device_key(), key, "same ledger, same key");
     assert_ne!(other.device_key(), key, "another ledger, another key");
+    // Two tabs opening a new ledger at once both make a key; the first
+    // stored wins and both sign with it.
+    for round in 0..5 {
+        let name = format!("device-race-{round}");
+        let (x, y) = futures_util::future::join(b.open(&name), b.open(&name)).await;
+        assert_eq!(x.device_key(), y.device_key(), "round {round}");
+        let z = b.open(&name).await;
+        assert_eq!(z.device_key(), x.device_key());
+        for l in [x, y, z] {
+            l.close();
+        }
+    }
     first.close();
     second.close();
     // Reopened later: still the same key; the stored private key is a
