@@ -707,6 +707,52 @@ fn the_same_offline_action_on_two_devices_is_kept_twice() {
     });
 }
 
+/// The same history upgraded on two devices (each re-signs it, so the
+/// chains differ from seq 1) or restored from a copy: the nonces say the
+/// events are the same firings, so the second device takes the first's
+/// chain instead of re-firing its whole history on top of it.
+#[test]
+fn the_same_firings_chained_on_two_devices_are_not_recorded_twice() {
+    block_on(async {
+        let backend = MemoryBackend::new("mem://copies");
+        let origin = ledger_with(SHOP, "till").await;
+        origin
+            .fire_batch("till", &[sell("a"), sell("b")], 1)
+            .await
+            .unwrap();
+        let export = origin.export_jsonl("till").await.unwrap();
+        // Two devices import the same file: the same events (same hashes).
+        // Re-chained (as a v1 upgrade does), they differ but keep nonces.
+        let a = Ledger::memory();
+        a.import_jsonl(&export).await.unwrap();
+        run(&a, &backend, "till").await.unwrap();
+        let b = Ledger::memory();
+        let events = origin.all_events("till").await.unwrap();
+        let m = model(SHOP);
+        let rechained = petrichain::sync::rebase::rebase(
+            &m,
+            "till",
+            &**b.device(),
+            &Head::zero(),
+            &m.initial_marking(),
+            &events,
+        )
+        .await
+        .unwrap();
+        assert_ne!(rechained.kept[0].hash, events[0].hash);
+        let mut text = String::new();
+        petrichain::chain::jsonl::write(&m, "till", &rechained.kept, &mut text);
+        b.import_jsonl(&text).await.unwrap();
+        let r = run(&b, &backend, "till").await.unwrap();
+        assert_eq!(
+            (r.rebased, r.conflicts, r.duplicates, r.pulled),
+            (0, 0, 2, 2)
+        );
+        assert_eq!(chain(&b, "till").await, backend.events("till"));
+        assert_eq!(b.stream("till").await.unwrap().state, vec![2, 1]);
+    });
+}
+
 #[test]
 fn a_409_pulls_rebases_and_retries_and_retries_are_bounded() {
     block_on(async {

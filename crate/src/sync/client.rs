@@ -398,6 +398,20 @@ async fn sync_round<S: SyncStore, T: Transport>(
 
     // 4. Fast-forward or rebase, in one commit.
     let (to_push, mut expected) = if !remote_rest.is_empty() {
+        // A local event whose nonce the remote already holds is the same
+        // firing chained elsewhere (the same version 1 chain upgraded on two
+        // devices, or a copy restored from an export): the remote's copy
+        // stands, and re-firing ours would record the action twice.
+        let remote_nonces: std::collections::HashSet<&str> =
+            remote_rest.iter().map(|e| e.nonce.as_str()).collect();
+        let local_rest: Vec<Event> = local_rest
+            .iter()
+            .filter(|e| !remote_nonces.contains(e.nonce.as_str()))
+            .cloned()
+            .collect();
+        let copies = local_pending.len() - shared - local_rest.len();
+        report.duplicates = report.duplicates.saturating_add(copies as u64);
+        let local_rest = &local_rest[..];
         let rebased = if local_rest.is_empty() {
             None
         } else {
