@@ -54,7 +54,7 @@ fn plain(store: bool, db: &str, stream: &str) -> Promise {
           }
           let after = 0, n = 0;
           for (;;) {
-            const r = await fetch(`${base}/v1/streams/${encodeURIComponent(stream)}/events?after=${after}&limit=1000`);
+            const r = await fetch(`${base}/v2/streams/${encodeURIComponent(stream)}/events?after=${after}&limit=1000`);
             const page = await r.json();
             if (db) {
               await new Promise((ok, err) => {
