@@ -127,6 +127,17 @@ export function createAnalysisPanel(ws, { onReplayed, onError }) {
       h("li", { dataset: { total: String(i.total ?? "") }, title: i.formula }, i.sentence),
     );
     const notes = [];
+    const { emptySiphon, neverEnabled } = inv.siphons ?? { emptySiphon: [], neverEnabled: [] };
+    if (emptySiphon.length)
+      notes.push(
+        h(
+          "li",
+          { dataset: { siphon: emptySiphon.join(" ") } },
+          `${emptySiphon.join(", ")} never get${emptySiphon.length === 1 ? "s" : ""} a token${
+            neverEnabled.length ? `, so ${neverEnabled.join(", ")} can never fire` : ""
+          }.`,
+        ),
+      );
     if (inv.places.excluded.length)
       notes.push(
         h("li", { className: "subtle" }, `Emptied by reset arcs, so left out: ${inv.places.excluded.join(", ")}.`),

@@ -7,8 +7,8 @@
 mod nets;
 
 use petrichain::analysis::{
-    events_csv, explore, find_marking, firing_counts, incidence, p_invariants, t_invariants, Clock,
-    ExploreLimits, Firing, NoClock, Reachability, Stopped,
+    events_csv, explore, find_marking, firing_counts, incidence, p_invariants, siphons_and_traps,
+    t_invariants, Clock, ExploreLimits, Firing, NoClock, Reachability, Stopped,
 };
 use petrichain::formats::json::import_json;
 use petrichain::store::{block_on, Action, Ledger};
@@ -341,6 +341,28 @@ fn unreachable_by_search_and_unknown_at_the_limit() {
     }
     let space = explore(&model, &ExploreLimits::default(), &NoClock).unwrap();
     assert_eq!(space.dead_transitions, vec!["t".to_string()]);
+    // The same, proven without exploring: {key, q} is an empty siphon.
+    let st = siphons_and_traps(&model);
+    assert_eq!(st.empty_siphon, vec!["key".to_string(), "q".to_string()]);
+    assert_eq!(st.never_enabled, vec!["t".to_string()]);
+    // Every place together is a trap ("t" takes from p and gives to q),
+    // marked at the start: p or q always holds the token.
+    assert_eq!(
+        st.marked_trap,
+        vec!["key".to_string(), "p".to_string(), "q".to_string()]
+    );
+    // A sink that swallows the token leaves no marked trap.
+    let sink = json(
+        r#"{"places":[{"id":"p","initial":1}],"transitions":[{"id":"eat"}],"arcs":[{"source":"p","target":"eat"}]}"#,
+    );
+    assert!(siphons_and_traps(&sink).marked_trap.is_empty());
+    // In the transfer net the three accounts are a marked trap.
+    let st = siphons_and_traps(&transfer());
+    assert!(st.empty_siphon.is_empty() && st.never_enabled.is_empty());
+    assert_eq!(
+        st.marked_trap,
+        vec!["alice".to_string(), "bob".to_string(), "carol".to_string()]
+    );
 
     let phil = nets::philosophers(10);
     let mut all_eat_odd = phil.initial_marking();

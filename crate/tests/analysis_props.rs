@@ -8,8 +8,8 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use petrichain::analysis::{
-    events_csv, explore, find_marking, firing_counts, incidence, p_invariants, t_invariants,
-    ExploreLimits, Firing, NoClock, Reachability,
+    events_csv, explore, find_marking, firing_counts, incidence, p_invariants, siphons_and_traps,
+    t_invariants, ExploreLimits, Firing, NoClock, Reachability,
 };
 use petrichain::{Arc, ArcKind, FireOptions, Marking, Model, ModelData, Place, Transition};
 use proptest::prelude::*;
@@ -274,6 +274,26 @@ proptest! {
         match t_invariants(&model) {
             Ok(_) => {}
             Err(e) => prop_assert!(matches!(e.code(), "OVERFLOW" | "TOO_LARGE"), "{}", e),
+        }
+    }
+
+    #[test]
+    fn the_empty_siphon_stays_empty_and_the_marked_trap_marked(model in nets()) {
+        let Some(states) = engine_states(&model, 5_000) else { return Ok(()) };
+        let st = siphons_and_traps(&model);
+        let index = |id: &String| model.place_index(id).unwrap();
+        let all = model.roles(&["*"]);
+        for m in &states {
+            for p in &st.empty_siphon {
+                prop_assert_eq!(m[index(p)], 0, "{} in {:?}", p, m);
+            }
+            if !st.marked_trap.is_empty() {
+                prop_assert!(st.marked_trap.iter().any(|p| m[index(p)] > 0), "trap {:?} empty in {:?}", st.marked_trap, m);
+            }
+            for t in &st.never_enabled {
+                let t = model.transition_index(t).unwrap();
+                prop_assert!(model.check(&Marking(m.clone()), t, 1, &all).is_err());
+            }
         }
     }
 }

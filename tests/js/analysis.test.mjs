@@ -21,6 +21,7 @@ test("invariants: the transfer net conserves 175, said in words", () => {
   assert.deepEqual(inv.places.bounds, [175, 175, 175]);
   assert.equal(inv.places.bounded, true);
   assert.equal(inv.transitions.invariants.length, 5);
+  assert.deepEqual(inv.siphons, { emptySiphon: [], neverEnabled: [], markedTrap: ["alice", "bob", "carol"] });
 });
 
 test("incidence matrix and its CSV", () => {

@@ -89,6 +89,15 @@ export interface NetInvariants {
     bounded: boolean;
   };
   transitions: { invariants: Invariant[]; uncovered: string[]; excluded: string[] };
+  /** Proven from the arcs alone. */
+  siphons: {
+    /** Places that hold 0 in every reachable marking (the largest initially empty siphon). */
+    emptySiphon: string[];
+    /** Transitions that need a token of those places: they can never fire. */
+    neverEnabled: string[];
+    /** Some place of these holds a token in every reachable marking (the largest trap, if marked). */
+    markedTrap: string[];
+  };
 }
 
 /** The incidence matrix: `matrix[p][t]` = what firing t once does to p. */
@@ -159,6 +168,7 @@ struct DenseIncidence<'a> {
 struct NetInvariants {
     places: analysis::PInvariants,
     transitions: analysis::TInvariants,
+    siphons: analysis::SiphonsTraps,
 }
 
 #[wasm_bindgen(js_class = Model)]
@@ -194,7 +204,8 @@ impl JsModel {
     }
 
     /// The minimal P- and T-invariants, the conserved sums they prove for
-    /// the initial marking and the place bounds. Throws `TOO_LARGE` when the
+    /// the initial marking and the place bounds; the empty siphon and the
+    /// marked trap. Throws `TOO_LARGE` when the
     /// Farkas algorithm would need more than its row or work limit.
     ///
     /// @example
@@ -208,6 +219,7 @@ impl JsModel {
         to_js(&NetInvariants {
             places,
             transitions,
+            siphons: analysis::siphons_and_traps(&self.model),
         })
     }
 

@@ -1,5 +1,6 @@
 //! What a net guarantees, computed from the net: its incidence matrix,
-//! P- and T-invariants (the conserved weighted sums), structural bounds, the
+//! P- and T-invariants (the conserved weighted sums), structural bounds,
+//! the empty siphon and the marked trap, the
 //! reachability / coverability graph with bounds, dead transitions and
 //! deadlocks (each with a shortest firing sequence), whether a marking is
 //! reachable, and the analysis of a stream's events (state vectors as CSV,
@@ -42,6 +43,7 @@ mod invariants;
 mod log;
 mod markings;
 mod reachable;
+mod siphons;
 mod step;
 
 pub use clock::{Clock, NoClock, StdClock};
@@ -51,3 +53,4 @@ pub use incidence::{incidence, Incidence, MAX_DENSE_CELLS};
 pub use invariants::{p_invariants, t_invariants, Invariant, PInvariants, TInvariants, Weighted};
 pub use log::{events_csv, firing_counts, Firing, FiringCount, FiringCounts, LoggedFiring, Replay};
 pub use reachable::{find_marking, Reachability};
+pub use siphons::{siphons_and_traps, SiphonsTraps};
