@@ -4,7 +4,7 @@
 //! package is built from this cdylib), the IndexedDB store, the fetch and
 //! JS-object transports, and the browser adapters of the sync scheduler (Web
 //! Locks, `setTimeout`, `online`, `EventSource`) and the device key
-//! (WebCrypto Ed25519, [`device`]). The core crate knows
+//! (WebCrypto Ed25519, `device.rs`). The core crate knows
 //! nothing of the browser; everything here is wasm32 only, so natively this
 //! crate is empty and `cargo build --workspace` still works.
 //!
