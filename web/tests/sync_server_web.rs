@@ -333,7 +333,7 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
     sign(&mut root);
     for (label, forged, code) in [
         ("replayed signature", replayed, "BAD_SIGNATURE"),
-        ("no signature", missing, "INVALID_EVENT"),
+        ("no signature", missing, "BAD_SIGNATURE"),
         ("another key's signature", impostor, "BAD_SIGNATURE"),
         ("lying root", root, "COMMITMENT_MISMATCH"),
     ] {
