@@ -195,7 +195,7 @@ async fn a_js_transport_over_the_server_survives_a_409() {
         "base, interject",
         r#"
         const call = async (method, path, body) => {
-          const r = await fetch(base + "/v1" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+          const r = await fetch(base + "/v2" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
           const json = await r.json();
           return { status: r.status, json };
         };
@@ -344,16 +344,27 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
         };
         let err = t.push(&id, &req).await.unwrap_err();
         let petrichain::sync::SyncError::PushRejected {
-            remote_code, seq, ..
+            remote_code,
+            seq,
+            message,
+            ..
         } = &err
         else {
             panic!("{label}: {err}")
         };
+        // The server refuses the push as INVALID_EVENT and says why (the
+        // core's error, whose text names the check) with the seq.
+        let says = match code {
+            "BAD_SIGNATURE" => "bad signature",
+            "COMMITMENT_MISMATCH" => "marking commitment mismatch",
+            other => other,
+        };
         assert_eq!(
             (remote_code.as_str(), *seq),
-            (code, Some(3)),
+            ("INVALID_EVENT", Some(3)),
             "{label}: {err}"
         );
+        assert!(message.contains(says), "{label}: {message}");
     }
     let page = t.pull(&id, 0, 1).await.unwrap().unwrap();
     assert_eq!((page.events.len(), page.more, page.head.seq), (1, true, 2));
@@ -381,7 +392,7 @@ async fn interrupted_syncs_resume_without_loss_or_duplicates() {
         "base",
         r#"
         const call = async (method, path, body) => {
-          const r = await fetch(base + "/v1" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+          const r = await fetch(base + "/v2" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
           return { status: r.status, json: await r.json() };
         };
         const t = {
@@ -518,7 +529,7 @@ async fn a_server_restarted_in_the_middle_of_a_sync_loses_nothing_and_sync_resum
         "base, control",
         r#"
         const call = async (method, path, body) => {
-          const r = await fetch(base + "/v1" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
+          const r = await fetch(base + "/v2" + path, { method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body) });
           return { status: r.status, json: await r.json() };
         };
         const t = {
