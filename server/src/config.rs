@@ -3,12 +3,22 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
 /// Largest request body accepted when `--max-body-bytes` is not given (8 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 << 20;
+
+/// `--header-timeout` when not given, in seconds.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// `--body-timeout` when not given, in seconds.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+/// `--max-connections` when not given.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// `--shutdown-timeout` when not given, in seconds.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 /// Which origins may call the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -106,6 +116,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// SQLite durability.
     pub synchronous: Synchronous,
+    /// Longest wait for a request's head (and on an idle keep-alive
+    /// connection).
+    pub header_timeout: Duration,
+    /// Longest wait for a request's whole body.
+    pub body_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Longest wait for connections to finish on shutdown.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -118,6 +137,10 @@ impl Default for Config {
             cors: Cors::SameOrigin,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             synchronous: Synchronous::Full,
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
         }
     }
 }
@@ -199,6 +222,59 @@ struct Args {
                 append); normal: it survives a crash of the server, not of the machine"
     )]
     synchronous: Synchronous,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_HEADER_TIMEOUT_SECS,
+        value_parser = parse_secs("--header-timeout"),
+        help = "close a connection whose request head takes longer, or that stays idle \
+                that long between requests"
+    )]
+    header_timeout: u64,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_BODY_TIMEOUT_SECS,
+        value_parser = parse_secs("--body-timeout"),
+        help = "a request body not complete within SECS gets 408"
+    )]
+    body_timeout: u64,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = parse_max_connections,
+        help = "connections open at once (more get 503)"
+    )]
+    max_connections: usize,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECS,
+        value_parser = parse_secs("--shutdown-timeout"),
+        help = "on SIGTERM/SIGINT, wait at most SECS for requests in flight, then drop \
+                their connections"
+    )]
+    shutdown_timeout: u64,
+}
+
+/// A parser of whole seconds, 1 to one day, for the option `name`.
+fn parse_secs(name: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |v: &str| match v.parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err(format!("{name} {v}: expected whole seconds, 1 to 86400")),
+    }
+}
+
+fn parse_max_connections(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("--max-connections {v}: expected 1 to 1000000")),
+    }
 }
 
 fn parse_addr(v: &str) -> Result<SocketAddr, String> {
@@ -253,6 +329,10 @@ impl Args {
             cors,
             max_body_bytes: self.max_body_bytes,
             synchronous: self.synchronous,
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            max_connections: self.max_connections,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
         }
     }
 }
@@ -350,6 +430,13 @@ mod tests {
             "1024",
             "--synchronous",
             "normal",
+            "--header-timeout",
+            "3",
+            "--body-timeout=4",
+            "--max-connections",
+            "7",
+            "--shutdown-timeout",
+            "5",
         ])
         .unwrap() else {
             panic!("expected run")
@@ -363,6 +450,10 @@ mod tests {
         );
         assert_eq!(c.max_body_bytes, 1024);
         assert_eq!(c.synchronous, Synchronous::Normal);
+        assert_eq!(c.header_timeout, Duration::from_secs(3));
+        assert_eq!(c.body_timeout, Duration::from_secs(4));
+        assert_eq!(c.max_connections, 7);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
         let Command::Run(c) = parse(&["--cors-origin", "*"]).unwrap() else {
             panic!("expected run")
         };
@@ -381,6 +472,19 @@ mod tests {
         assert!(parse(&["--synchronous", "off"])
             .unwrap_err()
             .contains("full or normal"));
+        for (option, value) in [
+            ("--header-timeout", "0"),
+            ("--body-timeout", "86401"),
+            ("--shutdown-timeout", "x"),
+        ] {
+            assert_eq!(
+                parse(&[option, value]).unwrap_err(),
+                format!("{option} {value}: expected whole seconds, 1 to 86400")
+            );
+        }
+        assert!(parse(&["--max-connections", "0"])
+            .unwrap_err()
+            .contains("1 to 1000000"));
         assert!(parse(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown option"));
@@ -446,6 +550,13 @@ mod tests {
             "[default: 8388608]",
             "--synchronous <MODE>",
             "[default: full]",
+            "--header-timeout <SECS>",
+            "[default: 10]",
+            "--body-timeout <SECS>",
+            "[default: 30]",
+            "--max-connections <N>",
+            "[default: 1024]",
+            "--shutdown-timeout <SECS>",
             "-h, --help",
             "-V, --version",
         ] {

@@ -49,6 +49,11 @@ pub enum ApiError {
         /// Human text.
         message: String,
     },
+    /// 408: the request body did not arrive within `--body-timeout`.
+    Timeout(String),
+    /// 503: a limit on concurrent work (connections, live listeners) is
+    /// reached; retry later.
+    Overloaded(String),
     /// 500: storage or another internal failure (details go to the log).
     Internal(String),
 }
@@ -69,6 +74,8 @@ impl ApiError {
             ApiError::TooLarge(_) => "TOO_LARGE",
             ApiError::InvalidEvent { .. } => "INVALID_EVENT",
             ApiError::InvalidModel { .. } => "INVALID_MODEL",
+            ApiError::Timeout(_) => "TIMEOUT",
+            ApiError::Overloaded(_) => "OVERLOADED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -89,6 +96,8 @@ impl ApiError {
             ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,7 +117,9 @@ impl ApiError {
             | ApiError::BadRequest(m)
             | ApiError::ModelIdMismatch(m)
             | ApiError::NotFound(m)
-            | ApiError::TooLarge(m) => m.clone(),
+            | ApiError::TooLarge(m)
+            | ApiError::Timeout(m)
+            | ApiError::Overloaded(m) => m.clone(),
             ApiError::ModelNotFound(id) => {
                 format!("no model {id} on this server; PUT /{PROTOCOL_VERSION}/models/{id} first")
             }
@@ -142,6 +153,12 @@ impl ApiError {
             ApiError::Internal(_) => "internal server error (see the server log)".into(),
         };
         body
+    }
+
+    /// The JSON body as text (for answers written outside axum).
+    pub fn json_text(&self) -> String {
+        serde_json::to_string(&self.body())
+            .unwrap_or_else(|_| format!(r#"{{"code":"{}","message":""}}"#, self.code()))
     }
 
     /// An invalid event found by the chain verifier.

@@ -1,0 +1,201 @@
+//! Issue 17: the server holds against hostile connections. Each test starts
+//! a real `petrichain-server` process on 127.0.0.1:0 with small limits and
+//! talks raw TCP to it (the tests' `Client` would not stall on purpose).
+
+#[macro_use]
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::*;
+use petrichain::sync::protocol::ErrorBody;
+
+/// A raw connection with a read timeout of `patience`.
+fn connect(server: &Server, patience: Duration) -> TcpStream {
+    let s = TcpStream::connect(server.addr).unwrap();
+    s.set_read_timeout(Some(patience)).unwrap();
+    s
+}
+
+/// Reads until the server closes the connection; how long it took.
+/// Panics when the server keeps it open past the read timeout.
+fn closed_within(mut s: TcpStream) -> Duration {
+    let start = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return start.elapsed(),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!("the server kept a stalled connection open: {e}")
+            }
+            // A reset is a close too.
+            Err(_) => return start.elapsed(),
+        }
+    }
+}
+
+/// Reads one answer (status line, headers, a `Content-Length` body).
+fn read_answer(s: &TcpStream) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    let code: u16 = status
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line: {status:?}"))
+        .parse()
+        .unwrap();
+    let headers = client::read_headers(&mut reader).unwrap();
+    let len: usize = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+        .map(|(_, v)| v.parse().unwrap())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).unwrap();
+    (code, headers, body)
+}
+
+fn json_error(body: &[u8]) -> ErrorBody {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not a JSON error ({e}): {}", String::from_utf8_lossy(body)))
+}
+
+#[test]
+fn a_stalled_request_head_and_an_idle_connection_are_closed() {
+    let b = Backend::sqlite("header_timeout");
+    let server = b.start(&["--header-timeout", "1"]);
+    // Half a request head, then nothing.
+    let mut stalled = connect(&server, Duration::from_secs(10));
+    stalled
+        .write_all(b"GET /v2/streams HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    // Connected, never a byte.
+    let idle = connect(&server, Duration::from_secs(10));
+    // One full request, then the keep-alive connection sits idle.
+    let mut kept = connect(&server, Duration::from_secs(10));
+    kept.write_all(b"GET /v2/streams HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_answer(&kept).0, 200);
+    for (what, s) in [("stalled head", stalled), ("idle", idle), ("kept", kept)] {
+        let t = closed_within(s);
+        assert!(t < Duration::from_secs(5), "{what}: closed after {t:?}");
+    }
+    // The server still serves.
+    assert_eq!(
+        server.client().get(&v2("/streams")).unwrap().status,
+        200,
+        "{}",
+        server.log_text()
+    );
+}
+
+#[test]
+fn a_stalled_body_gets_408_and_a_huge_declared_length_413_at_once() {
+    let b = Backend::sqlite("body_timeout");
+    let server = b.start(&["--body-timeout", "1", "--max-body-bytes", "1000"]);
+    let mut s = connect(&server, Duration::from_secs(10));
+    s.write_all(
+        format!(
+            "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n{{\"model\":",
+            v2("/streams/s/events")
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let (status, _, body) = read_answer(&s);
+    assert_eq!((status, json_error(&body).code.as_str()), (408, "TIMEOUT"));
+    assert!(start.elapsed() < Duration::from_secs(5));
+
+    // 2^63 - 1 declared, two bytes sent.
+    let mut s = connect(&server, Duration::from_secs(5));
+    let start = Instant::now();
+    s.write_all(
+        format!(
+            "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: 9223372036854775807\r\n\r\n{{}}",
+            v2("/streams/s/events")
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let (status, _, body) = read_answer(&s);
+    let error = json_error(&body);
+    assert_eq!((status, error.code.as_str()), (413, "TOO_LARGE"));
+    assert!(error.message.contains("1000"), "{}", error.message);
+    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(server.log_text().contains("POST"), "logged");
+}
+
+#[test]
+fn connections_over_the_cap_get_503_and_the_rest_are_served() {
+    let b = Backend::sqlite("max_connections");
+    let server = b.start(&["--max-connections", "2", "--header-timeout", "30"]);
+    let held: Vec<TcpStream> = (0..2)
+        .map(|_| connect(&server, Duration::from_secs(5)))
+        .collect();
+    // The server accepts in order: give it the two first.
+    std::thread::sleep(Duration::from_millis(200));
+    let extra = connect(&server, Duration::from_secs(5));
+    let (status, headers, body) = read_answer(&extra);
+    assert_eq!(
+        (status, json_error(&body).code.as_str()),
+        (503, "OVERLOADED")
+    );
+    assert!(headers.iter().any(|(n, v)| n == "retry-after" && v == "1"));
+    closed_within(extra);
+    // One held connection goes: a new client is served.
+    drop(held);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let mut c = server.client();
+        match c.get(&v2("/streams")) {
+            Ok(r) if r.status == 200 => break,
+            other => assert!(Instant::now() < deadline, "never served again: {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigterm_is_not_held_by_a_stalled_request() {
+    let b = Backend::sqlite("shutdown_timeout");
+    let server = b.start(&[
+        "--shutdown-timeout",
+        "1",
+        "--body-timeout",
+        "600",
+        "--header-timeout",
+        "600",
+    ]);
+    let mut s = connect(&server, Duration::from_secs(10));
+    s.write_all(
+        format!(
+            "POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n{{",
+            v2("/streams/s/events")
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let start = Instant::now();
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "stopped after {:?}",
+        start.elapsed()
+    );
+    closed_within(s);
+}
