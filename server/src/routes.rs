@@ -36,6 +36,17 @@ use crate::storage::{head_of, Storage};
 /// Largest page of events one pull returns.
 pub const MAX_PAGE: u64 = 1000;
 
+/// Most bytes of events one pull returns (past its first event, which is
+/// always returned): 4 MiB. With [`MAX_PAGE`] it bounds a pull's memory.
+pub const MAX_PAGE_BYTES: usize = 4 << 20;
+
+/// Most events one push (`POST .../events`) may carry; the sync client
+/// pushes 500 at a time.
+pub const MAX_PUSH_EVENTS: usize = 1000;
+
+/// Deepest nesting of arrays and objects in an event's `payload` JSON.
+pub const MAX_PAYLOAD_DEPTH: usize = 64;
+
 /// What every handler shares.
 pub struct AppState {
     /// The database.
@@ -380,7 +391,7 @@ async fn pull(
     let (after, limit) = page_query(query.as_deref())?;
     let page = app
         .storage
-        .page(&stream, after, limit)
+        .page(&stream, after, limit, MAX_PAGE_BYTES)
         .await?
         .ok_or_else(|| ApiError::StreamNotFound(stream.clone()))?;
     Ok(Json(EventPage {
@@ -399,6 +410,7 @@ async fn append(
 ) -> Result<Json<AppendOk>, ApiError> {
     let stream = path_id(path, "stream")?;
     let req: AppendRequest = json_body(body)?;
+    check_push_shape(&req)?;
     let model = app.model(&req.model).await?;
     let mut answer = None;
     app.storage
@@ -413,6 +425,66 @@ async fn append(
         app.live.publish(&stream, decision.head.clone());
     }
     Ok(Json(decision))
+}
+
+/// The caps a push must fit before anything is looked up: at most
+/// [`MAX_PUSH_EVENTS`] events (`413 TOO_LARGE`, split the batch), payloads
+/// nested at most [`MAX_PAYLOAD_DEPTH`] deep (`422 INVALID_EVENT`, reason
+/// `PAYLOAD_TOO_DEEP`: every client parsing it later would recurse that deep).
+fn check_push_shape(req: &AppendRequest) -> Result<(), ApiError> {
+    if req.events.len() > MAX_PUSH_EVENTS {
+        return Err(ApiError::TooLarge(format!(
+            "{} events in one push; at most {MAX_PUSH_EVENTS} (split the batch)",
+            req.events.len()
+        )));
+    }
+    for e in &req.events {
+        let depth = json_depth(&e.payload);
+        if depth > MAX_PAYLOAD_DEPTH {
+            let message = format!(
+                "payload nested {depth} deep; at most {MAX_PAYLOAD_DEPTH} levels of arrays and objects"
+            );
+            return Err(ApiError::InvalidEvent {
+                seq: e.seq,
+                reason: serde_json::json!({
+                    "code": "PAYLOAD_TOO_DEEP",
+                    "seq": e.seq,
+                    "depth": depth,
+                    "limit": MAX_PAYLOAD_DEPTH,
+                }),
+                message,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `[` / `{` in JSON text, outside strings: one
+/// linear pass, no recursion, no allocation.
+fn json_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth = depth.saturating_add(1);
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 async fn live(
@@ -432,6 +504,18 @@ async fn live(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_depth_counts_nesting_outside_strings() {
+        assert_eq!(json_depth("null"), 0);
+        assert_eq!(json_depth(r#"{"a":[1,{"b":[]}]}"#), 4);
+        assert_eq!(json_depth(r#"["[[[[", "\"[[", {}]"#), 2);
+        assert_eq!(json_depth(&"[".repeat(100_000)), 100_000);
+        assert_eq!(
+            json_depth(&format!("{}{}", "[".repeat(64), "]".repeat(64))),
+            64
+        );
+    }
 
     #[test]
     fn page_query_defaults_and_caps() {

@@ -199,3 +199,44 @@ fn sigterm_is_not_held_by_a_stalled_request() {
     );
     closed_within(s);
 }
+
+#[test]
+fn a_push_is_capped_in_events_and_payload_depth() {
+    let b = Backend::sqlite("push_caps");
+    let server = b.start(&[]);
+    let mut c = server.client();
+    let m = model();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    let one = chain(&m, "s", &ticks(1));
+    // 1001 copies: refused on the count, before any is looked at.
+    let many: Vec<_> = std::iter::repeat_n(one[0].clone(), 1001).collect();
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, petrichain::sync::protocol::Head::zero(), &many),
+    );
+    let e = error(&r);
+    assert_eq!((r.status, e.code.as_str()), (413, "TOO_LARGE"));
+    assert!(e.message.contains("at most 1000"), "{}", e.message);
+    // A payload nested 100,000 deep.
+    let mut deep = one[0].clone();
+    deep.payload = "[".repeat(100_000);
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, petrichain::sync::protocol::Head::zero(), &[deep]),
+    );
+    let e = error(&r);
+    assert_eq!((r.status, e.code.as_str()), (422, "INVALID_EVENT"));
+    let reason = e.reason.expect("a reason");
+    assert_eq!(reason["code"], "PAYLOAD_TOO_DEEP");
+    assert_eq!(reason["limit"], 64);
+    // Nothing stored; the plain event still goes in.
+    assert_eq!(c.get(&v2("/streams/s/events")).unwrap().status, 404);
+    let r = append(
+        &mut c,
+        "s",
+        &request(&m, petrichain::sync::protocol::Head::zero(), &one),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}

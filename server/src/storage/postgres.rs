@@ -733,6 +733,7 @@ async fn page_once(
     stream: &str,
     after: u64,
     limit: u64,
+    max_bytes: usize,
 ) -> Result<Option<Page>, Fail> {
     // One snapshot for the head and the events.
     let tx = c
@@ -745,15 +746,22 @@ async fn page_once(
     let Some(head) = head_from(tx.query_opt(&stmt, &[&stream]).await?)? else {
         return Ok(None);
     };
-    let mut fetched = Vec::new();
+    let mut fetched = rows::PageRows::new(limit, max_bytes);
     if let Some((after, fetch)) = rows::page_bounds(&head, after, limit)? {
         let stmt = tx.prepare_cached(SELECT_EVENTS).await?;
-        for row in tx.query(&stmt, &[&stream, &after, &fetch]).await? {
-            fetched.push(event_row(&row)?);
+        let params: [&(dyn ToSql + Sync); 3] = [&stream, &after, &fetch];
+        // Rows stream in (the client's channel holds one message at a
+        // time); dropping the stream where the page is full stops reading.
+        let rows = tx.query_raw(&stmt, params).await?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = futures_util::StreamExt::next(&mut rows).await {
+            if !fetched.push(event_row(&row?)?) {
+                break;
+            }
         }
     }
     tx.commit().await?;
-    Ok(Some(rows::page(head, fetched, limit)?))
+    Ok(Some(fetched.finish(head)?))
 }
 
 /// One call with its retries: `$once` runs on a pooled connection `$c`
@@ -790,8 +798,14 @@ impl Storage for PostgresStorage {
         retrying!(self, |c| streams_once(&c))
     }
 
-    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
-        retrying!(self, |c| page_once(&mut c, stream, after, limit))
+    async fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
+        retrying!(self, |c| page_once(&mut c, stream, after, limit, max_bytes))
     }
 
     async fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {

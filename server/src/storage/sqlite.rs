@@ -207,22 +207,31 @@ impl SqliteStorage {
     }
 
     /// See [`Storage::page`].
-    pub fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
+    pub fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
         self.read(|conn| {
             // One read transaction: the head and the events are one snapshot.
             let tx = conn.transaction()?;
             let Some(head) = head_of(&tx, stream)? else {
                 return Ok(None);
             };
-            let mut fetched = Vec::new();
+            let mut fetched = rows::PageRows::new(limit, max_bytes);
             if let Some((after, fetch)) = rows::page_bounds(&head, after, limit)? {
                 let mut stmt = tx.prepare_cached(SELECT_EVENTS)?;
+                // Rows are read one at a time: stop where the page is full.
                 for row in stmt.query_map(params![stream, after, fetch], event_row)? {
-                    fetched.push(row?);
+                    if !fetched.push(row?) {
+                        break;
+                    }
                 }
             }
             drop(tx);
-            rows::page(head, fetched, limit).map(Some)
+            fetched.finish(head).map(Some)
         })
     }
 
@@ -393,8 +402,14 @@ impl Storage for SqliteStorage {
         blocking(|| SqliteStorage::streams(self))
     }
 
-    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
-        blocking(|| SqliteStorage::page(self, stream, after, limit))
+    async fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
+        blocking(|| SqliteStorage::page(self, stream, after, limit, max_bytes))
     }
 
     async fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
@@ -461,13 +476,13 @@ mod tests {
             Ok(Some(c.clone()))
         })
         .unwrap();
-        let page = db.page("s", 0, 1).unwrap().unwrap();
+        let page = db.page("s", 0, 1, usize::MAX).unwrap().unwrap();
         assert_eq!(page.events, events[..1]);
         assert!(page.more);
         assert_eq!(page.head, commit.record);
-        let page = db.page("s", 1, 10).unwrap().unwrap();
+        let page = db.page("s", 1, 10, usize::MAX).unwrap().unwrap();
         assert_eq!((page.events.len(), page.more), (1, false));
-        assert!(db.page("nope", 0, 10).unwrap().is_none());
+        assert!(db.page("nope", 0, 10, usize::MAX).unwrap().is_none());
         drop(db);
 
         // Reopened: the data is there, the schema is not re-created.
