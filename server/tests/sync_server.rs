@@ -174,7 +174,14 @@ fn pages_default_to_500_and_are_capped_at_1000(b: &Backend) {
     let m = model();
     put_model(&mut c, &m);
     let events = chain(&m, "big", &ticks(1203));
-    let r = append(&mut c, "big", &request(&m, Head::zero(), &events));
+    // Two pushes: one may carry at most 1000 events.
+    let r = append(&mut c, "big", &request(&m, Head::zero(), &events[..1000]));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = append(
+        &mut c,
+        "big",
+        &request(&m, head_of(&events[999]), &events[1000..]),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
 
     let page: EventPage = c.get("/v2/streams/big/events").unwrap().json().unwrap();
