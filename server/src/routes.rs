@@ -8,8 +8,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -32,6 +32,9 @@ use crate::config::{Config, Cors};
 use crate::error::ApiError;
 use crate::live::Live;
 use crate::storage::{head_of, Storage};
+
+/// Largest page of `GET /v2/streams`, and its default.
+pub const MAX_STREAM_PAGE: u64 = 1000;
 
 /// Largest page of events one pull returns.
 pub const MAX_PAGE: u64 = 1000;
@@ -280,8 +283,45 @@ fn path_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<Stri
     Ok(id)
 }
 
-async fn list_streams(State(app): State<Arc<AppState>>) -> Result<Json<StreamList>, ApiError> {
-    let heads = app.storage.streams().await?;
+/// `after` and `limit` of a stream listing (`after` percent-decoded).
+#[derive(Debug, serde::Deserialize)]
+struct StreamsQuery {
+    #[serde(default)]
+    after: String,
+    limit: Option<u64>,
+}
+
+/// `GET /v2/streams?after=&limit=`: at most `limit` streams (default and
+/// cap [`MAX_STREAM_PAGE`]) sorted by id after `after`; `next` when more
+/// follow.
+async fn list_streams(
+    State(app): State<Arc<AppState>>,
+    query: Result<Query<StreamsQuery>, QueryRejection>,
+) -> Result<Json<StreamList>, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::BadRequest(format!("bad query: {}", e.body_text())))?;
+    let limit = match q.limit {
+        Some(0) => return Err(ApiError::BadRequest("limit must be at least 1".into())),
+        Some(n) => n.min(MAX_STREAM_PAGE),
+        None => MAX_STREAM_PAGE,
+    };
+    if q.after.len() > MAX_ID_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "after must be a stream id, at most {MAX_ID_BYTES} bytes"
+        )));
+    }
+    // One more than asked for says whether more follow.
+    let mut heads = app
+        .storage
+        .streams(&q.after, limit.saturating_add(1))
+        .await?;
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if heads.len() > keep {
+        heads.truncate(keep);
+        heads.last().map(|h| h.id.clone())
+    } else {
+        None
+    };
     Ok(Json(StreamList {
         streams: heads
             .into_iter()
@@ -291,6 +331,7 @@ async fn list_streams(State(app): State<Arc<AppState>>) -> Result<Json<StreamLis
                 model: h.model,
             })
             .collect(),
+        next,
     }))
 }
 

@@ -32,7 +32,10 @@ impl Db {
         wait(self.0.head(stream))
     }
     fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
-        wait(self.0.streams())
+        wait(self.0.streams("", u64::MAX))
+    }
+    fn streams_after(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        wait(self.0.streams(after, limit))
     }
     fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
         wait(self.0.page(stream, after, limit, usize::MAX))
@@ -145,6 +148,14 @@ fn round_trip_and_reopen(b: &Backend) {
     let db = open(b);
     let ids: Vec<String> = db.streams().unwrap().into_iter().map(|h| h.id).collect();
     assert_eq!(ids, ["empty", "s"], "sorted by id");
+    let ids = |after: &str, limit: u64| -> Vec<String> {
+        let heads = db.streams_after(after, limit).unwrap();
+        heads.into_iter().map(|h| h.id).collect()
+    };
+    assert_eq!(ids("", 1), ["empty"], "a page");
+    assert_eq!(ids("empty", 1), ["s"], "after an id");
+    assert_eq!(ids("e", 10), ["empty", "s"], "after a prefix");
+    assert!(ids("s", 10).is_empty());
     db.append("s", &mut |tx| {
         assert_eq!(tx.head()?, Some(commit.record.clone()));
         assert_eq!(tx.hash_at(2)?, Some("h2".into()));

@@ -128,7 +128,11 @@ const HEAD_FOR_UPDATE: &str = concat!(
     head_columns!(),
     " FROM streams WHERE id = $1 FOR UPDATE"
 );
-const STREAMS: &str = concat!("SELECT ", head_columns!(), " FROM streams ORDER BY id");
+const STREAMS: &str = concat!(
+    "SELECT ",
+    head_columns!(),
+    " FROM streams WHERE id > $1 ORDER BY id LIMIT $2"
+);
 const HASHES: &str = "SELECT seq, hash FROM events WHERE stream = $1 AND seq >= $2 AND seq <= $3";
 const MODEL: &str = "SELECT json FROM models WHERE id = $1";
 const PUT_MODEL: &str = "INSERT INTO models (id, json) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
@@ -719,10 +723,10 @@ async fn head_once(c: &Object, stream: &str) -> Result<Option<StreamRecord>, Fai
     head_from(c.query_opt(&stmt, &[&stream]).await?)
 }
 
-async fn streams_once(c: &Object) -> Result<Vec<StreamRecord>, Fail> {
+async fn streams_once(c: &Object, after: &str, limit: i64) -> Result<Vec<StreamRecord>, Fail> {
     let stmt = c.prepare_cached(STREAMS).await?;
     let mut out = Vec::new();
-    for row in c.query(&stmt, &[]).await? {
+    for row in c.query(&stmt, &[&after, &limit]).await? {
         out.push(head_row(&row)?.decode()?);
     }
     Ok(out)
@@ -794,8 +798,9 @@ impl Storage for PostgresStorage {
         retrying!(self, |c| head_once(&c, stream))
     }
 
-    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
-        retrying!(self, |c| streams_once(&c))
+    async fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        retrying!(self, |c| streams_once(&c, after, limit))
     }
 
     async fn page(

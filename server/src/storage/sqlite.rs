@@ -82,7 +82,11 @@ CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
 ";
 
 const HEAD: &str = concat!("SELECT ", head_columns!(), " FROM streams WHERE id = ?1");
-const STREAMS: &str = concat!("SELECT ", head_columns!(), " FROM streams ORDER BY id");
+const STREAMS: &str = concat!(
+    "SELECT ",
+    head_columns!(),
+    " FROM streams WHERE id > ?1 ORDER BY id LIMIT ?2"
+);
 const INSERT_STREAM: &str = concat!(
     "INSERT INTO streams (",
     head_columns!(),
@@ -194,10 +198,11 @@ impl SqliteStorage {
     }
 
     /// See [`Storage::streams`].
-    pub fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
+    pub fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(STREAMS)?;
-            let rows = stmt.query_map([], head_row)?;
+            let rows = stmt.query_map(params![after, limit], head_row)?;
             let mut out = Vec::new();
             for row in rows {
                 out.push(row?.decode()?);
@@ -398,8 +403,8 @@ impl Storage for SqliteStorage {
         blocking(|| SqliteStorage::head(self, stream))
     }
 
-    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
-        blocking(|| SqliteStorage::streams(self))
+    async fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        blocking(|| SqliteStorage::streams(self, after, limit))
     }
 
     async fn page(
@@ -487,7 +492,10 @@ mod tests {
 
         // Reopened: the data is there, the schema is not re-created.
         let db = SqliteStorage::open(&path).unwrap();
-        assert_eq!(db.streams().unwrap(), vec![commit.record.clone()]);
+        assert_eq!(
+            db.streams("", u64::MAX).unwrap(),
+            vec![commit.record.clone()]
+        );
         db.append("s", &mut |tx| {
             assert_eq!(tx.hash_at(2)?, Some("h2".into()));
             assert_eq!(tx.hash_at(3)?, None);
@@ -521,7 +529,7 @@ mod tests {
             .append("s", &mut |_| Err(ApiError::BadRequest("no".into())))
             .unwrap_err();
         assert_eq!(err.code(), "BAD_REQUEST");
-        assert!(db.streams().unwrap().is_empty());
+        assert!(db.streams("", u64::MAX).unwrap().is_empty());
         let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
     }
 
