@@ -125,6 +125,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Longest wait for connections to finish on shutdown.
     pub shutdown_timeout: Duration,
+    /// Live (SSE) listeners open at once, in total.
+    pub max_live: usize,
+    /// Live (SSE) listeners open at once on one stream.
+    pub max_live_per_stream: usize,
 }
 
 impl Default for Config {
@@ -141,6 +145,8 @@ impl Default for Config {
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            max_live: crate::live::DEFAULT_MAX_LIVE,
+            max_live_per_stream: crate::live::DEFAULT_MAX_LIVE_PER_STREAM,
         }
     }
 }
@@ -260,6 +266,24 @@ struct Args {
                 their connections"
     )]
     shutdown_timeout: u64,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::live::DEFAULT_MAX_LIVE,
+        value_parser = parse_count("--max-live"),
+        help = "live (SSE) listeners open at once (more get 503)"
+    )]
+    max_live: usize,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::live::DEFAULT_MAX_LIVE_PER_STREAM,
+        value_parser = parse_count("--max-live-per-stream"),
+        help = "live (SSE) listeners open at once on one stream (more get 503)"
+    )]
+    max_live_per_stream: usize,
 }
 
 /// A parser of whole seconds, 1 to one day, for the option `name`.
@@ -271,9 +295,14 @@ fn parse_secs(name: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clon
 }
 
 fn parse_max_connections(v: &str) -> Result<usize, String> {
-    match v.parse::<usize>() {
+    parse_count("--max-connections")(v)
+}
+
+/// A parser of counts, 1 to a million, for the option `name`.
+fn parse_count(name: &'static str) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |v: &str| match v.parse::<usize>() {
         Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
-        _ => Err(format!("--max-connections {v}: expected 1 to 1000000")),
+        _ => Err(format!("{name} {v}: expected 1 to 1000000")),
     }
 }
 
@@ -333,6 +362,8 @@ impl Args {
             body_timeout: Duration::from_secs(self.body_timeout),
             max_connections: self.max_connections,
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            max_live: self.max_live,
+            max_live_per_stream: self.max_live_per_stream,
         }
     }
 }
@@ -345,8 +376,8 @@ pub fn help() -> String {
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Run the server.
-    Run(Config),
+    /// Run the server (boxed: a `Config` is much larger than the others).
+    Run(Box<Config>),
     /// Print the help.
     Help,
     /// Print the version.
@@ -358,7 +389,7 @@ pub enum Command {
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
     let argv = std::iter::once("petrichain-server".to_string()).chain(args);
     match Args::try_parse_from(argv) {
-        Ok(args) => Ok(Command::Run(args.into_config())),
+        Ok(args) => Ok(Command::Run(Box::new(args.into_config()))),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp => Ok(Command::Help),
             ErrorKind::DisplayVersion => Ok(Command::Version),
@@ -411,7 +442,7 @@ mod tests {
         let Command::Run(c) = parse(&[]).unwrap() else {
             panic!("expected run")
         };
-        assert_eq!(c, Config::default());
+        assert_eq!(*c, Config::default());
         assert!(c.addr.ip().is_loopback());
     }
 
@@ -437,6 +468,9 @@ mod tests {
             "7",
             "--shutdown-timeout",
             "5",
+            "--max-live=9",
+            "--max-live-per-stream",
+            "2",
         ])
         .unwrap() else {
             panic!("expected run")
@@ -454,6 +488,7 @@ mod tests {
         assert_eq!(c.body_timeout, Duration::from_secs(4));
         assert_eq!(c.max_connections, 7);
         assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
+        assert_eq!((c.max_live, c.max_live_per_stream), (9, 2));
         let Command::Run(c) = parse(&["--cors-origin", "*"]).unwrap() else {
             panic!("expected run")
         };
@@ -482,9 +517,12 @@ mod tests {
                 format!("{option} {value}: expected whole seconds, 1 to 86400")
             );
         }
-        assert!(parse(&["--max-connections", "0"])
-            .unwrap_err()
-            .contains("1 to 1000000"));
+        for option in ["--max-connections", "--max-live", "--max-live-per-stream"] {
+            assert_eq!(
+                parse(&[option, "0"]).unwrap_err(),
+                format!("{option} 0: expected 1 to 1000000")
+            );
+        }
         assert!(parse(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown option"));
@@ -557,6 +595,10 @@ mod tests {
             "--max-connections <N>",
             "[default: 1024]",
             "--shutdown-timeout <SECS>",
+            "--max-live <N>",
+            "[default: 256]",
+            "--max-live-per-stream <N>",
+            "[default: 32]",
             "-h, --help",
             "-V, --version",
         ] {

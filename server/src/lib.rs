@@ -99,7 +99,9 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
     let storage = storage::open(config)
         .await
         .map_err(|e| StartError::Storage(e.to_string()))?;
-    let state = Arc::new(AppState::new(storage));
+    let mut state = AppState::new(storage);
+    state.live = live::Live::with_caps(config.max_live, config.max_live_per_stream);
+    let state = Arc::new(state);
     let router = routes::router(state.clone(), config);
     let listener = TcpListener::bind(config.addr)
         .await

@@ -538,7 +538,7 @@ async fn live(
     }
     Ok(app
         .live
-        .subscribe(stream, app.storage.clone())
+        .subscribe(stream, app.storage.clone())?
         .into_response())
 }
 

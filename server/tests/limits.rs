@@ -297,3 +297,68 @@ fn the_stream_listing_is_paginated() {
     got.sort();
     assert_eq!(got, ids);
 }
+
+/// Opens `GET /v2/streams/{stream}/live` on a raw connection: its status,
+/// the connection (kept open for an SSE answer), the body of an error.
+fn open_live(server: &Server, stream: &str) -> (u16, TcpStream, Vec<u8>) {
+    let mut s = connect(server, Duration::from_secs(5));
+    s.write_all(
+        format!(
+            "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
+            v2(&format!("/streams/{stream}/live"))
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut reader = BufReader::new(s.try_clone().unwrap());
+    let mut status = String::new();
+    reader.read_line(&mut status).unwrap();
+    let code: u16 = status.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let headers = client::read_headers(&mut reader).unwrap();
+    let mut body = Vec::new();
+    if let Some((_, len)) = headers.iter().find(|(n, _)| n == "content-length") {
+        body.resize(len.parse().unwrap(), 0);
+        reader.read_exact(&mut body).unwrap();
+    }
+    (code, s, body)
+}
+
+#[test]
+fn live_listeners_are_capped_per_stream_and_in_total() {
+    use petrichain::sync::protocol::Head;
+    let b = Backend::sqlite("live_caps");
+    let server = b.start(&["--max-live", "3", "--max-live-per-stream", "2"]);
+    let mut c = server.client();
+    let m = model();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    for s in ["a", "b", "c"] {
+        assert_eq!(
+            append(&mut c, s, &request(&m, Head::zero(), &[])).status,
+            200
+        );
+    }
+    let (s1, a1, _) = open_live(&server, "a");
+    let (s2, _a2, _) = open_live(&server, "a");
+    assert_eq!((s1, s2), (200, 200));
+    let (status, _, body) = open_live(&server, "a");
+    let e = json_error(&body);
+    assert_eq!((status, e.code.as_str()), (503, "OVERLOADED"));
+    assert!(e.message.contains("--max-live-per-stream"), "{}", e.message);
+    let (s3, _b1, _) = open_live(&server, "b");
+    assert_eq!(s3, 200);
+    let (status, _, body) = open_live(&server, "c");
+    let e = json_error(&body);
+    assert_eq!((status, e.code.as_str()), (503, "OVERLOADED"));
+    assert!(e.message.contains("--max-live)"), "{}", e.message);
+    // A listener that goes away gives its place back.
+    drop(a1);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _keep, _) = open_live(&server, "c");
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the slot never came back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
