@@ -32,6 +32,50 @@ pub enum Cors {
     Origins(Vec<String>),
 }
 
+/// Which `Host` names requests may carry (DNS rebinding: a page of
+/// another site whose name resolves to this server must not reach it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hosts {
+    /// Any (`--allowed-host '*'`, e.g. behind a proxy that checks it).
+    Any,
+    /// These names, lowercase, without port; IPv6 addresses in brackets.
+    Names(Vec<String>),
+}
+
+impl Hosts {
+    /// The default: the loopback names and the IP listened on (unless it is
+    /// the unspecified address, 0.0.0.0 or [::]).
+    pub fn default_for(addr: SocketAddr) -> Hosts {
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let ip = match addr.ip() {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        };
+        if !addr.ip().is_unspecified() && !names.contains(&ip) {
+            names.push(ip);
+        }
+        Hosts::Names(names)
+    }
+
+    /// Whether a `Host` header value (`name[:port]`) is allowed.
+    pub fn allows(&self, host: &str) -> bool {
+        let names = match self {
+            Hosts::Any => return true,
+            Hosts::Names(names) => names,
+        };
+        let name = if host.starts_with('[') {
+            // [v6]:port
+            host.split_inclusive(']').next().unwrap_or(host)
+        } else {
+            host.rsplit_once(':').map_or(host, |(n, _)| n)
+        };
+        names.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+}
+
 /// How hard SQLite makes each commit durable (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Synchronous {
@@ -129,6 +173,8 @@ pub struct Config {
     pub max_live: usize,
     /// Live (SSE) listeners open at once on one stream.
     pub max_live_per_stream: usize,
+    /// `Host` names served.
+    pub hosts: Hosts,
 }
 
 impl Default for Config {
@@ -147,6 +193,7 @@ impl Default for Config {
             shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
             max_live: crate::live::DEFAULT_MAX_LIVE,
             max_live_per_stream: crate::live::DEFAULT_MAX_LIVE_PER_STREAM,
+            hosts: Hosts::default_for(SocketAddr::from(([127, 0, 0, 1], 8787))),
         }
     }
 }
@@ -284,6 +331,30 @@ struct Args {
         help = "live (SSE) listeners open at once on one stream (more get 503)"
     )]
     max_live_per_stream: usize,
+
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        value_parser = parse_host,
+        help = "serve requests whose Host header names NAME (repeatable; * allows any) \
+                [default: localhost, 127.0.0.1, [::1] and the --addr IP]"
+    )]
+    allowed_host: Vec<String>,
+}
+
+fn parse_host(v: &str) -> Result<String, String> {
+    let ok = v == "*"
+        || (!v.is_empty()
+            && v.len() <= 255
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b)));
+    if ok {
+        Ok(v.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "--allowed-host {v}: expected a host name or IP without port, or *"
+        ))
+    }
 }
 
 /// A parser of whole seconds, 1 to one day, for the option `name`.
@@ -364,6 +435,13 @@ impl Args {
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
             max_live: self.max_live,
             max_live_per_stream: self.max_live_per_stream,
+            hosts: if self.allowed_host.is_empty() {
+                Hosts::default_for(self.addr)
+            } else if self.allowed_host.iter().any(|h| h == "*") {
+                Hosts::Any
+            } else {
+                Hosts::Names(self.allowed_host)
+            },
         }
     }
 }
@@ -614,6 +692,50 @@ mod tests {
             docs.contains(&block),
             "docs/server.md must show `petrichain-server --help` exactly:\n{block}"
         );
+    }
+
+    #[test]
+    fn hosts_default_to_loopback_and_the_bind_address() {
+        let hosts = |args: &[&str]| {
+            let Command::Run(c) = parse(args).unwrap() else {
+                panic!("expected run")
+            };
+            c.hosts
+        };
+        let h = hosts(&[]);
+        for ok in [
+            "localhost",
+            "localhost:8787",
+            "127.0.0.1:8787",
+            "[::1]:80",
+            "LOCALHOST",
+        ] {
+            assert!(h.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8787",
+            "localhost.evil.example",
+            "",
+            "[::2]",
+        ] {
+            assert!(!h.allows(bad), "{bad}");
+        }
+        let h = hosts(&["--addr", "192.168.1.5:80"]);
+        assert!(h.allows("192.168.1.5") && h.allows("localhost:80"));
+        assert!(!hosts(&["--addr", "0.0.0.0:80"]).allows("0.0.0.0"));
+        assert!(hosts(&["--addr", "[::]:80"]).allows("[::1]:80"));
+        let h = hosts(&[
+            "--allowed-host",
+            "Ledger.Example",
+            "--allowed-host=10.0.0.2",
+        ]);
+        assert!(h.allows("ledger.example:443") && h.allows("10.0.0.2"));
+        assert!(!h.allows("localhost"), "the list replaces the default");
+        assert_eq!(hosts(&["--allowed-host", "*"]), Hosts::Any);
+        assert!(parse(&["--allowed-host", "a b"])
+            .unwrap_err()
+            .contains("--allowed-host"));
     }
 
     #[test]

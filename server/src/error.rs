@@ -49,6 +49,12 @@ pub enum ApiError {
         /// Human text.
         message: String,
     },
+    /// 403: a write from a page of an origin not in the CORS list.
+    ForbiddenOrigin(String),
+    /// 415: a write whose body is not declared `application/json`.
+    UnsupportedMediaType(String),
+    /// 421: a `Host` this server does not answer for (DNS rebinding).
+    MisdirectedHost(String),
     /// 408: the request body did not arrive within `--body-timeout`.
     Timeout(String),
     /// 503: a limit on concurrent work (connections, live listeners) is
@@ -74,6 +80,9 @@ impl ApiError {
             ApiError::TooLarge(_) => "TOO_LARGE",
             ApiError::InvalidEvent { .. } => "INVALID_EVENT",
             ApiError::InvalidModel { .. } => "INVALID_MODEL",
+            ApiError::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::MisdirectedHost(_) => "MISDIRECTED_HOST",
             ApiError::Timeout(_) => "TIMEOUT",
             ApiError::Overloaded(_) => "OVERLOADED",
             ApiError::Internal(_) => "INTERNAL",
@@ -96,6 +105,9 @@ impl ApiError {
             ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            ApiError::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -119,6 +131,9 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::TooLarge(m)
             | ApiError::Timeout(m)
+            | ApiError::ForbiddenOrigin(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::MisdirectedHost(m)
             | ApiError::Overloaded(m) => m.clone(),
             ApiError::ModelNotFound(id) => {
                 format!("no model {id} on this server; PUT /{PROTOCOL_VERSION}/models/{id} first")

@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::append::plan_append;
-use crate::config::{Config, Cors};
+use crate::config::{Config, Cors, Hosts};
 use crate::error::ApiError;
 use crate::live::Live;
 use crate::storage::{head_of, Storage};
@@ -133,18 +133,103 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         Some(dir) => api.fallback_service(crate::static_files::service(dir)),
         None => api.fallback(not_found),
     };
-    let app = match cors_layer(&config.cors) {
-        Some(cors) => app.layer(cors),
-        None => app,
-    };
     let limits = BodyLimits {
         max_bytes: config.max_body_bytes,
         timeout: config.body_timeout,
     };
-    app.layer(middleware::from_fn(move |req, next| {
-        read_body(limits, req, next)
-    }))
-    .layer(middleware::from_fn(log_request))
+    // Outermost last: the log sees every answer; CORS headers go on the
+    // guard's refusals too (so a page can read why); the guard runs before
+    // any of the body is read.
+    let guard = Arc::new(Guard {
+        hosts: config.hosts.clone(),
+        cors: config.cors.clone(),
+    });
+    let app = app
+        .layer(middleware::from_fn(move |req, next| {
+            read_body(limits, req, next)
+        }))
+        .layer(middleware::from_fn(move |req, next| {
+            guard_request(guard.clone(), req, next)
+        }));
+    let app = match cors_layer(&config.cors) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(middleware::from_fn(log_request))
+}
+
+/// What [`guard_request`] checks against.
+struct Guard {
+    hosts: Hosts,
+    cors: Cors,
+}
+
+/// Refuses requests a browser was tricked into sending. Every request:
+/// its `Host` must be one of `--allowed-host` (default: the loopback names
+/// and the bound IP), else `421 MISDIRECTED_HOST`: a page of another site
+/// whose name was rebound to this address gets nothing, not even a read.
+/// Writes (any method but GET, HEAD, OPTIONS) carrying an `Origin`: it must
+/// be this server's own origin (`http://` + the Host) or in the CORS list,
+/// else `403 FORBIDDEN_ORIGIN`.
+async fn guard_request(guard: Arc<Guard>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()));
+    let Some(host) = host else {
+        return ApiError::MisdirectedHost("the request has no Host header".into()).into_response();
+    };
+    if !guard.hosts.allows(&host) {
+        let shown: String = host.chars().take(100).collect();
+        return ApiError::MisdirectedHost(format!(
+            "this server does not answer for host {shown:?} (see --allowed-host)"
+        ))
+        .into_response();
+    }
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or("");
+            let same_origin = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(|o| o.eq_ignore_ascii_case(&host));
+            let listed = match &guard.cors {
+                Cors::Any => true,
+                Cors::SameOrigin => false,
+                Cors::Origins(list) => list.iter().any(|o| o == origin),
+            };
+            if !same_origin && !listed {
+                let shown: String = origin.chars().take(100).collect();
+                return ApiError::ForbiddenOrigin(format!(
+                    "writes from origin {shown:?} are not allowed (see --cors-origin)"
+                ))
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// A write's body must be declared JSON: a page of any site may send a
+/// `text/plain` POST without asking (no CORS preflight), never an
+/// `application/json` one. `415 UNSUPPORTED_MEDIA_TYPE` otherwise.
+fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = declared.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        let shown: String = declared.chars().take(100).collect();
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type is {shown:?}: a write's body must be sent as application/json"
+        )))
+    }
 }
 
 /// `--max-body-bytes` and `--body-timeout`.
@@ -349,9 +434,11 @@ async fn get_model(
 async fn put_model(
     State(app): State<Arc<AppState>>,
     path: Result<Path<String>, PathRejection>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path, "model")?;
+    require_json(&headers)?;
     let doc: ModelDoc = json_body(body)?;
     if doc.id != id {
         return Err(ApiError::ModelIdMismatch(format!(
@@ -447,9 +534,11 @@ async fn pull(
 async fn append(
     State(app): State<Arc<AppState>>,
     path: Result<Path<String>, PathRejection>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppendOk>, ApiError> {
     let stream = path_id(path, "stream")?;
+    require_json(&headers)?;
     let req: AppendRequest = json_body(body)?;
     check_push_shape(&req)?;
     let model = app.model(&req.model).await?;

@@ -362,3 +362,213 @@ fn live_listeners_are_capped_per_stream_and_in_total() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// One request on a fresh connection, every header given as is.
+fn raw(
+    server: &Server,
+    method: &str,
+    target: &str,
+    headers: &[&str],
+    body: &[u8],
+) -> (u16, Vec<u8>) {
+    let mut s = connect(server, Duration::from_secs(10));
+    let mut head = format!("{method} {target} HTTP/1.1\r\n");
+    for h in headers {
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let (status, _, body) = read_answer(&s);
+    (status, body)
+}
+
+#[test]
+fn writes_must_be_json_and_from_an_allowed_origin() {
+    use petrichain::sync::protocol::Head;
+    let b = Backend::sqlite("cross_site");
+    let server = b.start(&[]);
+    let mut c = server.client();
+    let m = model();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    let events = chain(&m, "s", &ticks(1));
+    let body = serde_json::to_vec(&request(&m, Head::zero(), &events)).unwrap();
+    let target = v2("/streams/s/events");
+    let host = format!("Host: {}", server.addr);
+    // What any web page may send without a preflight: a text/plain POST.
+    for (content_type, origin) in [
+        ("Content-Type: text/plain", "Origin: https://evil.example"),
+        ("Content-Type: text/plain;charset=UTF-8", "X-No-Origin: 1"),
+        ("X-No-Content-Type: 1", "X-No-Origin: 1"),
+        (
+            "Content-Type: application/x-www-form-urlencoded",
+            "X-No-Origin: 1",
+        ),
+    ] {
+        let (status, answer) = raw(
+            &server,
+            "POST",
+            &target,
+            &[&host, content_type, origin],
+            &body,
+        );
+        let e = json_error(&answer);
+        let expected = if origin.starts_with("Origin") {
+            (403, "FORBIDDEN_ORIGIN")
+        } else {
+            (415, "UNSUPPORTED_MEDIA_TYPE")
+        };
+        assert_eq!(
+            (status, e.code.as_str()),
+            expected,
+            "{content_type} {origin}"
+        );
+    }
+    // JSON from a foreign page (after a preflight the server does not grant).
+    let (status, answer) = raw(
+        &server,
+        "POST",
+        &target,
+        &[
+            &host,
+            "Content-Type: application/json",
+            "Origin: https://evil.example",
+        ],
+        &body,
+    );
+    assert_eq!(
+        (status, json_error(&answer).code.as_str()),
+        (403, "FORBIDDEN_ORIGIN")
+    );
+    let (status, answer) = raw(
+        &server,
+        "PUT",
+        &v2(&format!("/models/{}", m.id())),
+        &[&host, "Content-Type: text/plain"],
+        &serde_json::to_vec(&model_doc(&m)).unwrap(),
+    );
+    assert_eq!(
+        (status, json_error(&answer).code.as_str()),
+        (415, "UNSUPPORTED_MEDIA_TYPE")
+    );
+    assert_eq!(
+        c.get(&v2("/streams/s/events")).unwrap().status,
+        404,
+        "nothing stored"
+    );
+    // The app served by this server (npm start): its own origin, JSON.
+    let own = format!("Origin: http://{}", server.addr);
+    let (status, answer) = raw(
+        &server,
+        "POST",
+        &target,
+        &[&host, "Content-Type: application/json; charset=utf-8", &own],
+        &body,
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+
+    // An origin in the CORS list may write.
+    let listed = Backend::sqlite("cross_site_listed");
+    let server = listed.start(&["--cors-origin", "https://app.example"]);
+    let mut c = server.client();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    let host = format!("Host: {}", server.addr);
+    let (status, answer) = raw(
+        &server,
+        "POST",
+        &target,
+        &[
+            &host,
+            "Content-Type: application/json",
+            "Origin: https://app.example",
+        ],
+        &body,
+    );
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    let (status, _) = raw(
+        &server,
+        "POST",
+        &target,
+        &[
+            &host,
+            "Content-Type: application/json",
+            "Origin: https://other.example",
+        ],
+        &body,
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn a_foreign_host_name_gets_421_dns_rebinding() {
+    let b = Backend::sqlite("rebinding");
+    std::fs::write(
+        b.dir.path("index.html"),
+        "<!doctype html><title>app</title>",
+    )
+    .unwrap();
+    let dir = b.dir.0.to_string_lossy().into_owned();
+    let server = b.start(&["--static", &dir]);
+    let port = server.addr.port();
+    for host in [
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        "LOCALHOST".into(),
+    ] {
+        for target in ["/".to_string(), v2("/streams")] {
+            let (status, body) = raw(&server, "GET", &target, &[&format!("Host: {host}")], b"");
+            assert_eq!(
+                status,
+                200,
+                "{host} {target}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+    }
+    // evil.example resolved to 127.0.0.1 by its owner: the page is
+    // same-origin with evil.example, the Host header says so.
+    for host in [
+        format!("evil.example:{port}"),
+        "evil.example".into(),
+        format!("127.0.0.1.evil.example:{port}"),
+    ] {
+        for target in ["/".to_string(), v2("/streams")] {
+            let (status, body) = raw(&server, "GET", &target, &[&format!("Host: {host}")], b"");
+            let e = json_error(&body);
+            assert_eq!(
+                (status, e.code.as_str()),
+                (421, "MISDIRECTED_HOST"),
+                "{host} {target}"
+            );
+        }
+    }
+    let (status, body) = raw(&server, "GET", &v2("/streams"), &[], b"");
+    assert_eq!(
+        (status, json_error(&body).code.as_str()),
+        (421, "MISDIRECTED_HOST"),
+        "no Host"
+    );
+    // Named hosts replace the default.
+    let named = Backend::sqlite("rebinding_named");
+    let server = named.start(&["--allowed-host", "ledger.example"]);
+    let (status, _) = raw(
+        &server,
+        "GET",
+        &v2("/streams"),
+        &["Host: ledger.example:443"],
+        b"",
+    );
+    assert_eq!(status, 200);
+    let (status, _) = raw(
+        &server,
+        "GET",
+        &v2("/streams"),
+        &[&format!("Host: {}", server.addr)],
+        b"",
+    );
+    assert_eq!(status, 421);
+}
