@@ -188,6 +188,38 @@ impl ApiError {
     }
 }
 
+/// The JSON error for a bare `status` that no handler explained (hyper's
+/// own answers to requests it cannot parse, a layer's refusal): a code
+/// named after the status and its reason phrase.
+pub fn status_body(status: StatusCode) -> ErrorBody {
+    let (code, message) = match status.as_u16() {
+        400 => ("BAD_REQUEST", "the request is not valid HTTP"),
+        404 => ("NOT_FOUND", "no such file or route"),
+        405 => ("METHOD_NOT_ALLOWED", "method not allowed on this path"),
+        408 => ("TIMEOUT", "the request did not arrive in time"),
+        413 => ("TOO_LARGE", "request body is above this server's limit"),
+        414 => ("URI_TOO_LONG", "the request target is too long"),
+        431 => (
+            "HEADERS_TOO_LARGE",
+            "the request's header fields are too large",
+        ),
+        503 => ("OVERLOADED", "the server is busy; retry later"),
+        s if s >= 500 => ("INTERNAL", "internal server error (see the server log)"),
+        _ => (
+            "HTTP_ERROR",
+            status.canonical_reason().unwrap_or("request refused"),
+        ),
+    };
+    ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        head: None,
+        seq: None,
+        reason: None,
+        problems: None,
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -13,7 +13,8 @@
 //! [`storage`] (the [`Storage`](storage::Storage) trait, its SQLite and
 //! PostgreSQL backends), [`append`] (the conditional, idempotent append, backend
 //! independent), [`routes`] (HTTP handlers), [`live`] (server-sent events),
-//! [`static_files`] (the app).
+//! [`static_files`] (the app), [`conn`] (hyper's own error answers made
+//! JSON).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +28,7 @@
 
 pub mod append;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod live;
 pub mod routes;
@@ -179,7 +181,8 @@ impl Bound {
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(router.clone());
-            let conn = http.serve_connection(TokioIo::new(stream), service);
+            let io = TokioIo::new(conn::JsonErrors::new(stream));
+            let conn = http.serve_connection(io, service);
             let mut stop = stop_rx.clone();
             connections.spawn(async move {
                 let _slot = slot;

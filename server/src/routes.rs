@@ -155,7 +155,35 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    app.layer(middleware::from_fn(log_request))
+    app.layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(log_request))
+}
+
+/// Every error answer is JSON: one that is not (a layer's or a service's
+/// bare status, e.g. the file server's) gets the JSON body of its status
+/// ([`crate::error::status_body`]), its other headers kept.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    if status.is_server_error() {
+        tracing::error!("{status} without a JSON body from a layer or service");
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let body = Json(crate::error::status_body(status)).into_response();
+    let (json_parts, body) = body.into_parts();
+    for (name, value) in json_parts.headers.iter() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
 }
 
 /// What [`guard_request`] checks against.

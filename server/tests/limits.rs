@@ -572,3 +572,68 @@ fn a_foreign_host_name_gets_421_dns_rebinding() {
     );
     assert_eq!(status, 421);
 }
+
+/// Sends `request` as is; the whole answer until the server closes.
+fn send_raw(server: &Server, request: &[u8]) -> (u16, String, Vec<u8>) {
+    let mut s = connect(server, Duration::from_secs(10));
+    // The server may answer and close before it has read everything.
+    let _ = s.write_all(request);
+    let (status, headers, body) = read_answer(&s);
+    let content_type = headers
+        .iter()
+        .find(|(n, _)| n == "content-type")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    (status, content_type, body)
+}
+
+#[test]
+fn every_error_answer_is_json_even_hypers_own() {
+    let b = Backend::sqlite("json_errors");
+    std::fs::write(b.dir.path("index.html"), "<!doctype html>").unwrap();
+    let dir = b.dir.0.to_string_lossy().into_owned();
+    let server = b.start(&["--static", &dir]);
+    let long_target = format!("/{}", "a".repeat(70_000));
+    let long_segment = format!("/{}", "a".repeat(300));
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (b"GARBAGE\r\n\r\n".to_vec(), 400, "BAD_REQUEST"),
+        (
+            format!("GET {long_target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").into_bytes(),
+            414,
+            "URI_TOO_LONG",
+        ),
+        (
+            format!(
+                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(500_000)
+            )
+            .into_bytes(),
+            431,
+            "HEADERS_TOO_LARGE",
+        ),
+        (
+            format!("GET {long_segment} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                .into_bytes(),
+            404,
+            "NOT_FOUND",
+        ),
+        (
+            format!(
+                "GET /{} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                "%61".repeat(300)
+            )
+            .into_bytes(),
+            404,
+            "NOT_FOUND",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let shown = String::from_utf8_lossy(&request[..40.min(request.len())]).into_owned();
+        let (got, content_type, body) = send_raw(&server, &request);
+        assert_eq!(got, status, "{shown}");
+        assert_eq!(content_type, "application/json", "{shown}");
+        assert_eq!(json_error(&body).code, code, "{shown}");
+    }
+    // The server is fine after them.
+    assert_eq!(server.client().get("/").unwrap().status, 200);
+}
