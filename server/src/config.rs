@@ -175,6 +175,10 @@ pub struct Config {
     pub max_live_per_stream: usize,
     /// `Host` names served.
     pub hosts: Hosts,
+    /// Bytes of parsed models kept in memory.
+    pub model_cache_bytes: usize,
+    /// Whether new models may be uploaded.
+    pub model_uploads: bool,
 }
 
 impl Default for Config {
@@ -194,6 +198,8 @@ impl Default for Config {
             max_live: crate::live::DEFAULT_MAX_LIVE,
             max_live_per_stream: crate::live::DEFAULT_MAX_LIVE_PER_STREAM,
             hosts: Hosts::default_for(SocketAddr::from(([127, 0, 0, 1], 8787))),
+            model_cache_bytes: crate::model_cache::DEFAULT_CAPACITY,
+            model_uploads: true,
         }
     }
 }
@@ -340,6 +346,30 @@ struct Args {
                 [default: localhost, 127.0.0.1, [::1] and the --addr IP]"
     )]
     allowed_host: Vec<String>,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::model_cache::DEFAULT_CAPACITY,
+        value_parser = parse_max_body_bytes_as("--model-cache-bytes"),
+        help = "parsed models kept, in bytes (LRU)"
+    )]
+    model_cache_bytes: usize,
+
+    #[arg(
+        long,
+        help = "refuse new models (PUT of a model not stored yet gets 403); stored ones \
+                still load"
+    )]
+    no_model_uploads: bool,
+}
+
+/// A parser of positive byte counts for the option `name`.
+fn parse_max_body_bytes_as(name: &'static str) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |v: &str| match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{name} {v}: expected a positive integer")),
+    }
 }
 
 fn parse_host(v: &str) -> Result<String, String> {
@@ -435,6 +465,8 @@ impl Args {
             shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
             max_live: self.max_live,
             max_live_per_stream: self.max_live_per_stream,
+            model_cache_bytes: self.model_cache_bytes,
+            model_uploads: !self.no_model_uploads,
             hosts: if self.allowed_host.is_empty() {
                 Hosts::default_for(self.addr)
             } else if self.allowed_host.iter().any(|h| h == "*") {
@@ -547,6 +579,9 @@ mod tests {
             "--shutdown-timeout",
             "5",
             "--max-live=9",
+            "--model-cache-bytes",
+            "4096",
+            "--no-model-uploads",
             "--max-live-per-stream",
             "2",
         ])
@@ -567,6 +602,7 @@ mod tests {
         assert_eq!(c.max_connections, 7);
         assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
         assert_eq!((c.max_live, c.max_live_per_stream), (9, 2));
+        assert_eq!((c.model_cache_bytes, c.model_uploads), (4096, false));
         let Command::Run(c) = parse(&["--cors-origin", "*"]).unwrap() else {
             panic!("expected run")
         };
@@ -677,6 +713,9 @@ mod tests {
             "[default: 256]",
             "--max-live-per-stream <N>",
             "[default: 32]",
+            "--model-cache-bytes <N>",
+            "[default: 67108864]",
+            "--no-model-uploads",
             "-h, --help",
             "-V, --version",
         ] {

@@ -49,6 +49,8 @@ pub enum ApiError {
         /// Human text.
         message: String,
     },
+    /// 403: this server takes no new models (`--no-model-uploads`).
+    ModelUploadsClosed(String),
     /// 403: a write from a page of an origin not in the CORS list.
     ForbiddenOrigin(String),
     /// 415: a write whose body is not declared `application/json`.
@@ -81,6 +83,7 @@ impl ApiError {
             ApiError::InvalidEvent { .. } => "INVALID_EVENT",
             ApiError::InvalidModel { .. } => "INVALID_MODEL",
             ApiError::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            ApiError::ModelUploadsClosed(_) => "MODEL_UPLOADS_CLOSED",
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::MisdirectedHost(_) => "MISDIRECTED_HOST",
             ApiError::Timeout(_) => "TIMEOUT",
@@ -105,7 +108,7 @@ impl ApiError {
             ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::ForbiddenOrigin(_) => StatusCode::FORBIDDEN,
+            ApiError::ForbiddenOrigin(_) | ApiError::ModelUploadsClosed(_) => StatusCode::FORBIDDEN,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -132,6 +135,7 @@ impl ApiError {
             | ApiError::TooLarge(m)
             | ApiError::Timeout(m)
             | ApiError::ForbiddenOrigin(m)
+            | ApiError::ModelUploadsClosed(m)
             | ApiError::UnsupportedMediaType(m)
             | ApiError::MisdirectedHost(m)
             | ApiError::Overloaded(m) => m.clone(),

@@ -31,6 +31,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod live;
+pub mod model_cache;
 pub mod routes;
 pub mod static_files;
 pub mod storage;
@@ -102,6 +103,8 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
         .await
         .map_err(|e| StartError::Storage(e.to_string()))?;
     let mut state = AppState::new(storage);
+    state.models = model_cache::ModelCache::new(config.model_cache_bytes);
+    state.model_uploads = config.model_uploads;
     state.live = live::Live::with_caps(config.max_live, config.max_live_per_stream);
     let state = Arc::new(state);
     let router = routes::router(state.clone(), config);

@@ -3,8 +3,7 @@
 //! CORS, one log line per request, JSON 404 / 405, and `410 Gone` for the
 //! paths of protocol v1.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
@@ -31,6 +30,7 @@ use crate::append::plan_append;
 use crate::config::{Config, Cors, Hosts};
 use crate::error::ApiError;
 use crate::live::Live;
+use crate::model_cache::ModelCache;
 use crate::storage::{head_of, Storage};
 
 /// Largest page of `GET /v2/streams`, and its default.
@@ -43,6 +43,9 @@ pub const MAX_PAGE: u64 = 1000;
 /// always returned): 4 MiB. With [`MAX_PAGE`] it bounds a pull's memory.
 pub const MAX_PAGE_BYTES: usize = 4 << 20;
 
+/// Most validation problems an `INVALID_MODEL` answer lists.
+pub const MAX_PROBLEMS: usize = 100;
+
 /// Most events one push (`POST .../events`) may carry; the sync client
 /// pushes 500 at a time.
 pub const MAX_PUSH_EVENTS: usize = 1000;
@@ -54,8 +57,10 @@ pub const MAX_PAYLOAD_DEPTH: usize = 64;
 pub struct AppState {
     /// The database.
     pub storage: Arc<dyn Storage>,
-    /// Models already parsed and compiled, by id.
-    models: RwLock<HashMap<String, Arc<Model>>>,
+    /// Models already parsed and compiled, by id, bounded by bytes.
+    pub models: ModelCache,
+    /// Whether `PUT /v2/models/{id}` may store a new model.
+    pub model_uploads: bool,
     /// The live-update hub.
     pub live: Live,
 }
@@ -65,20 +70,16 @@ impl AppState {
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
         AppState {
             storage,
-            models: RwLock::default(),
+            models: ModelCache::new(crate::model_cache::DEFAULT_CAPACITY),
+            model_uploads: true,
             live: Live::new(),
         }
     }
 
     /// A stored model, parsed once and then cached.
     pub async fn model(&self, id: &str) -> Result<Arc<Model>, ApiError> {
-        if let Some(m) = self
-            .models
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-        {
-            return Ok(m.clone());
+        if let Some(m) = self.models.get(id) {
+            return Ok(m);
         }
         let json = self
             .storage
@@ -94,10 +95,7 @@ impl AppState {
             )));
         }
         let model = Arc::new(model);
-        self.models
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), model.clone());
+        self.models.insert(id, model.clone(), json.len());
         Ok(model)
     }
 }
@@ -480,13 +478,33 @@ async fn put_model(
             "SHA-256 of json is {digest}, not {id}"
         )));
     }
+    if !app.model_uploads {
+        // Idempotent for what is stored; nothing new.
+        if app.storage.model(&id).await?.is_some() {
+            return Ok((StatusCode::OK, Json(serde_json::json!({ "id": id }))).into_response());
+        }
+        return Err(ApiError::ModelUploadsClosed(
+            "this server takes no new models (--no-model-uploads); ask its operator".into(),
+        ));
+    }
     let model = match import_json(&doc.json) {
         Ok((model, _warnings)) => model,
         Err(ImportError::Invalid(e)) => {
+            // The first problems only: an answer is bounded whatever the
+            // model holds.
+            let shown = &e.problems[..e.problems.len().min(MAX_PROBLEMS)];
+            let message = if e.problems.len() > MAX_PROBLEMS {
+                format!(
+                    "invalid model: {} problems, the first {MAX_PROBLEMS} listed",
+                    e.problems.len()
+                )
+            } else {
+                e.to_string()
+            };
             return Err(ApiError::InvalidModel {
-                problems: serde_json::to_value(&e.problems).unwrap_or_default(),
-                message: e.to_string(),
-            })
+                problems: serde_json::to_value(shown).unwrap_or_default(),
+                message,
+            });
         }
         Err(e) => {
             return Err(ApiError::InvalidModel {

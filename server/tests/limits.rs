@@ -637,3 +637,68 @@ fn every_error_answer_is_json_even_hypers_own() {
     // The server is fine after them.
     assert_eq!(server.client().get("/").unwrap().status, 200);
 }
+
+fn model_doc_of(json: &str) -> petrichain::sync::protocol::ModelDoc {
+    use sha2::Digest;
+    petrichain::sync::protocol::ModelDoc {
+        id: hex::encode(sha2::Sha256::digest(json.as_bytes())),
+        json: json.to_string(),
+    }
+}
+
+#[test]
+fn invalid_models_list_at_most_100_problems() {
+    let b = Backend::sqlite("problems_cap");
+    let server = b.start(&[]);
+    let mut c = server.client();
+    // 300 arcs between nodes that do not exist: a problem each.
+    let arcs: Vec<String> = (0..300)
+        .map(|i| format!("{{\"source\":\"nope{i}\",\"target\":\"t\"}}"))
+        .collect();
+    let json = format!(
+        "{{\"name\":\"n\",\"places\":[{{\"id\":\"p\"}}],\"transitions\":[{{\"id\":\"t\"}}],\"arcs\":[{}]}}",
+        arcs.join(",")
+    );
+    let doc = model_doc_of(&json);
+    let r = c
+        .send_json("PUT", &v2(&format!("/models/{}", doc.id)), &doc)
+        .unwrap();
+    let e = error(&r);
+    assert_eq!((r.status, e.code.as_str()), (422, "INVALID_MODEL"));
+    let problems = e.problems.unwrap();
+    assert_eq!(problems.as_array().unwrap().len(), 100);
+    assert!(
+        e.message.contains("300 problems, the first 100"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn model_uploads_can_be_turned_off() {
+    use petrichain::sync::protocol::Head;
+    let b = Backend::sqlite("no_uploads");
+    let m = model();
+    {
+        let server = b.start(&[]);
+        assert_eq!(put_model(&mut server.client(), &m).status, 201);
+    }
+    let server = b.start(&["--no-model-uploads"]);
+    let mut c = server.client();
+    // Stored already: idempotent, and streams on it work.
+    assert_eq!(put_model(&mut c, &m).status, 200);
+    let events = chain(&m, "s", &ticks(2));
+    assert_eq!(
+        append(&mut c, "s", &request(&m, Head::zero(), &events)).status,
+        200
+    );
+    // A new one is refused, and not stored.
+    let other = model_doc_of(&NET.replace("till", "other"));
+    let r = c
+        .send_json("PUT", &v2(&format!("/models/{}", other.id)), &other)
+        .unwrap();
+    let e = error(&r);
+    assert_eq!((r.status, e.code.as_str()), (403, "MODEL_UPLOADS_CLOSED"));
+    let r = c.get(&v2(&format!("/models/{}", other.id))).unwrap();
+    assert_eq!(r.status, 404);
+}
