@@ -301,16 +301,20 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
+    // The password may hold `/`, `?` or `@` (unescaped, as people type
+    // them): the user info runs to the last `@`, wherever the host, path
+    // or query seem to start. A `@` in the query makes this hide the host
+    // too: more hidden, never less.
+    let (authority, tail) = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host_and_tail) = (&rest[..at], &rest[at + 1..]);
+            let userinfo = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => userinfo.to_string(),
+            };
+            (format!("{userinfo}@"), host_and_tail)
+        }
+        None => (String::new(), rest),
     };
     // A password given as a query parameter too.
     let tail = match tail.split_once('?') {
@@ -318,7 +322,9 @@ pub fn redact(url: &str) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
-                    Some(("password", _)) => "password=***".to_string(),
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
                     _ => kv.to_string(),
                 })
                 .collect();
@@ -332,6 +338,20 @@ pub fn redact(url: &str) -> String {
 /// Parses a `postgres://` / `postgresql://` URL (or key=value string); the
 /// error never repeats the password.
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
+    // The driver ends the user info at the first `/`, `?` or `#` and would
+    // take the rest of such a password for a host, a database, options:
+    // refuse it, saying how to write it.
+    if let Some((_, rest)) = url.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            if rest[..at].contains(['/', '?', '#', '@']) {
+                return Err(format!(
+                    "{}: the user name or password holds / ? # or @: write them \
+                     percent-encoded (%2F %3F %23 %40)",
+                    redact(url)
+                ));
+            }
+        }
+    }
     tokio_postgres::Config::from_str(url)
         .map_err(|e| format!("{}: not a PostgreSQL connection URL ({e})", redact(url)))
 }
@@ -838,6 +858,40 @@ mod tests {
             "postgres://h/db?sslmode=disable&password=***&user=u"
         );
         assert_eq!(redact("postgres://u:pw@h"), "postgres://u:***@h");
+        // Passwords with the URL's own delimiters, unescaped or escaped.
+        for (url, password) in [
+            ("postgres://app:se/cret@db:5432/chains", "se/cret"),
+            ("postgres://app:se?cret@db:5432/chains", "se?cret"),
+            ("postgres://app:p@ss@db:5432/chains", "p@ss"),
+            (
+                "postgres://app:a/b?c@d@db/chains?sslmode=disable",
+                "a/b?c@d",
+            ),
+            ("postgres://app:%2Fs%3Fx@db/chains", "%2Fs%3Fx"),
+            ("postgresql://db/chains?password=se/cr?et", "se/cr?et"),
+            ("postgres://db/chains?user=app&PASSWORD=hunter2", "hunter2"),
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains(password), "{url} -> {shown}");
+            assert!(shown.contains("***"), "{url} -> {shown}");
+        }
+        assert_eq!(
+            redact("postgres://app:se/cret@db:5432/chains"),
+            "postgres://app:***@db:5432/chains"
+        );
+        for url in [
+            "postgres://app:se/cret@db:notaport/chains",
+            "postgres://app:se?cret@db:5432/chains",
+            "postgres://app:se@cret@db:5432/chains",
+        ] {
+            let e = parse_url(url).unwrap_err();
+            assert!(
+                !e.contains("se/cret") && !e.contains("se?cret") && !e.contains("se@cret"),
+                "{e}"
+            );
+            assert!(e.contains("percent-encoded"), "{e}");
+        }
+        assert!(parse_url("postgres://app:%2Fs%3Fx%40@127.0.0.1:5432/db").is_ok());
         assert!(!parse_url("postgres://u:pw@h:notaport/db")
             .unwrap_err()
             .contains("pw"));
