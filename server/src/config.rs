@@ -214,7 +214,12 @@ impl Default for Config {
     // The last of a repeated option wins, as with most servers' flags.
     args_override_self = true,
     // The same 80 columns on every terminal (and in docs/server.md).
-    term_width = 80
+    term_width = 80,
+    override_usage = "petrichain-server [OPTIONS]\n       petrichain-server verify [OPTIONS]",
+    after_help = "petrichain-server verify: replay every chain stored in --db with the \
+                  engine's verifier and check each stored head against it; prints a report, \
+                  exit code 0 when storage matches the chains, 1 when a stream was altered, \
+                  3 when the database cannot be read."
 )]
 struct Args {
     #[arg(
@@ -488,6 +493,8 @@ pub fn help() -> String {
 pub enum Command {
     /// Run the server (boxed: a `Config` is much larger than the others).
     Run(Box<Config>),
+    /// `verify`: replay every stored chain ([`crate::verify`]).
+    Verify(Box<Config>),
     /// Print the help.
     Help,
     /// Print the version.
@@ -497,8 +504,14 @@ pub enum Command {
 /// Parses the arguments (without the program name). Accepts `--opt value`
 /// and `--opt=value`. The error says which option is wrong and why.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut args = args.into_iter().peekable();
+    let verify = args.peek().is_some_and(|a| a == "verify");
+    if verify {
+        args.next();
+    }
     let argv = std::iter::once("petrichain-server".to_string()).chain(args);
     match Args::try_parse_from(argv) {
+        Ok(args) if verify => Ok(Command::Verify(Box::new(args.into_config()))),
         Ok(args) => Ok(Command::Run(Box::new(args.into_config()))),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp => Ok(Command::Help),
@@ -731,6 +744,20 @@ mod tests {
             docs.contains(&block),
             "docs/server.md must show `petrichain-server --help` exactly:\n{block}"
         );
+    }
+
+    #[test]
+    fn verify_is_a_command_with_the_same_options() {
+        let Command::Verify(c) = parse(&["verify", "--db", "x.sqlite"]).unwrap() else {
+            panic!("expected verify")
+        };
+        assert_eq!(c.db, Database::Sqlite(PathBuf::from("x.sqlite")));
+        assert!(matches!(parse(&["verify"]).unwrap(), Command::Verify(_)));
+        assert_eq!(
+            parse(&["--db", "x", "verify"]).unwrap_err(),
+            "unknown option verify"
+        );
+        assert!(help().contains("petrichain-server verify [OPTIONS]"));
     }
 
     #[test]

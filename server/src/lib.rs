@@ -35,6 +35,7 @@ pub mod model_cache;
 pub mod routes;
 pub mod static_files;
 pub mod storage;
+pub mod verify;
 
 use std::future::Future;
 use std::net::SocketAddr;
