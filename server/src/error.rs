@@ -62,6 +62,9 @@ pub enum ApiError {
     /// 503: a limit on concurrent work (connections, live listeners) is
     /// reached; retry later.
     Overloaded(String),
+    /// 500: the stored head of a stream is not what its last event says
+    /// (the database was changed behind the server's back).
+    StorageAltered(String),
     /// 500: storage or another internal failure (details go to the log).
     Internal(String),
 }
@@ -88,6 +91,7 @@ impl ApiError {
             ApiError::MisdirectedHost(_) => "MISDIRECTED_HOST",
             ApiError::Timeout(_) => "TIMEOUT",
             ApiError::Overloaded(_) => "OVERLOADED",
+            ApiError::StorageAltered(_) => "STORAGE_ALTERED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -113,7 +117,9 @@ impl ApiError {
             ApiError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::StorageAltered(_) | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -169,6 +175,10 @@ impl ApiError {
                 body.problems = Some(problems.clone());
                 message.clone()
             }
+            ApiError::StorageAltered(stream) => format!(
+                "the stored head of stream '{stream}' does not match its last event: the \
+                 database was altered; nothing is appended to it (petrichain-server verify)"
+            ),
             ApiError::Internal(_) => "internal server error (see the server log)".into(),
         };
         body
@@ -239,6 +249,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
             tracing::error!("internal error: {detail}");
+        }
+        if let ApiError::StorageAltered(stream) = &self {
+            tracing::error!("stream {stream}: stored head does not match its last event");
         }
         (self.status(), Json(self.body())).into_response()
     }

@@ -61,6 +61,9 @@ pub struct AppState {
     pub models: ModelCache,
     /// Whether `PUT /v2/models/{id}` may store a new model.
     pub model_uploads: bool,
+    /// Stream heads (by stream, the head hash) known to match their last
+    /// event: checked once, then kept current by this process's appends.
+    checked_heads: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The live-update hub.
     pub live: Live,
 }
@@ -72,8 +75,72 @@ impl AppState {
             storage,
             models: ModelCache::new(crate::model_cache::DEFAULT_CAPACITY),
             model_uploads: true,
+            checked_heads: Default::default(),
             live: Live::new(),
         }
+    }
+
+    /// Before building on a stream's stored head: the head (seq, hash,
+    /// marking) must be what its last event says (same hash; the marking's
+    /// Merkle root is the event's `root`), else `500 STORAGE_ALTERED` and
+    /// nothing is appended. Checked once per head: heads this process wrote
+    /// are known good.
+    pub async fn check_head(&self, stream: &str, model: &Model) -> Result<(), ApiError> {
+        let Some(head) = self.storage.head(stream).await? else {
+            return Ok(());
+        };
+        if head.model != model.id() {
+            // The append refuses it with its own answer.
+            return Ok(());
+        }
+        if self.head_checked(stream, &head.hash) {
+            return Ok(());
+        }
+        let after = head.seq.saturating_sub(1);
+        let Some(page) = self.storage.page(stream, after, 1, usize::MAX).await? else {
+            return Ok(());
+        };
+        let head = page.head;
+        let altered = || ApiError::StorageAltered(stream.to_string());
+        let root = |state: &[u64]| -> Result<String, ApiError> {
+            if state.len() != model.places().len() {
+                return Err(altered());
+            }
+            let marking = petrichain::engine::Marking(state.to_vec());
+            Ok(hex::encode(
+                petrichain::chain::MarkingTree::new(model, &marking).root(),
+            ))
+        };
+        if head.seq == 0 {
+            if head.state != model.initial_marking().0 {
+                return Err(altered());
+            }
+        } else {
+            let last = page
+                .events
+                .iter()
+                .find(|e| e.seq == head.seq)
+                .ok_or_else(altered)?;
+            if last.hash != head.hash || root(&head.state)? != last.root {
+                return Err(altered());
+            }
+        }
+        self.mark_checked(stream, &head.hash);
+        Ok(())
+    }
+
+    fn head_checked(&self, stream: &str, hash: &str) -> bool {
+        let heads = self.checked_heads.lock().unwrap_or_else(|e| e.into_inner());
+        heads.get(stream).is_some_and(|h| h == hash)
+    }
+
+    fn mark_checked(&self, stream: &str, hash: &str) {
+        let mut heads = self.checked_heads.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: past 100,000 streams, start over (they are checked again).
+        if heads.len() >= 100_000 && !heads.contains_key(stream) {
+            heads.clear();
+        }
+        heads.insert(stream.to_string(), hash.to_string());
     }
 
     /// A stored model, parsed once and then cached.
@@ -588,6 +655,7 @@ async fn append(
     let req: AppendRequest = json_body(body)?;
     check_push_shape(&req)?;
     let model = app.model(&req.model).await?;
+    app.check_head(&stream, &model).await?;
     let mut answer = None;
     app.storage
         .append(&stream, &mut |tx| {
@@ -598,6 +666,7 @@ async fn append(
         .await?;
     let decision = answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))?;
     if decision.stored > 0 {
+        app.mark_checked(&stream, &decision.head.hash);
         app.live.publish(&stream, decision.head.clone());
     }
     Ok(Json(decision))

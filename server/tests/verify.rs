@@ -95,3 +95,61 @@ fn verify_reports_one_changed_byte_in_the_sqlite_file() {
     assert_eq!(code, 3, "{report}");
     assert!(!missing.exists());
 }
+
+#[test]
+fn an_altered_head_marking_is_refused_and_reported() {
+    let b = Backend::sqlite("forged_marking");
+    let m = model();
+    let events = chain(&m, "s", &spends(10));
+    {
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(put_model(&mut c, &m).status, 201);
+        assert_eq!(
+            append(&mut c, "s", &request(&m, Head::zero(), &events)).status,
+            200
+        );
+        assert!(server.terminate().success());
+    }
+    // All the cash is spent; the forged head says none was.
+    let conn = rusqlite::Connection::open(&b.db).unwrap();
+    let state: String = conn
+        .query_row("SELECT state FROM streams WHERE id = 's'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(state, "[0,10,0]");
+    conn.execute("UPDATE streams SET state = '[10,0,0]' WHERE id = 's'", [])
+        .unwrap();
+    drop(conn);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    // A spend the net refuses on the real marking, valid on the forged one.
+    let head = head_of(&events[9]);
+    let mut forged = petrichain::engine::Marking(vec![10, 0, 0]);
+    let e = next_event(
+        &m,
+        "s",
+        &device_key(),
+        &head,
+        &mut forged,
+        "spend",
+        "mallory",
+        "null",
+        99,
+    );
+    let r = append(&mut c, "s", &request(&m, head.clone(), &[e]));
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (500, "STORAGE_ALTERED"),
+        "{}",
+        r.text()
+    );
+    let (_, stored) = pull_all(&mut c, "s");
+    assert_eq!(stored.len(), 10, "nothing appended");
+    assert!(server.terminate().success());
+    let (code, report) = verify(&b.db);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("MISMATCH s: the stored head marking"),
+        "{report}"
+    );
+}
