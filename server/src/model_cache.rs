@@ -1,8 +1,9 @@
 //! The parsed models, least recently used first out, bounded by bytes.
 //!
 //! A model's cost is its canonical JSON length times [`COST_PER_JSON_BYTE`]
-//! (the compiled net, its indexes and strings take a few times the text;
-//! measured on the test nets, the factor is an upper bound). When an insert
+//! (the compiled net, its indexes and strings take a few times the text).
+//! The factor is an estimate, not a measurement of the compiled model's
+//! memory: the bound is on that estimate. When an insert
 //! takes the total past the capacity, the least recently used models go
 //! until it fits; a model costing more than the whole capacity is served
 //! without being kept.
