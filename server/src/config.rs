@@ -3,12 +3,22 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 
 /// Largest request body accepted when `--max-body-bytes` is not given (8 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 8 << 20;
+
+/// `--header-timeout` when not given, in seconds.
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 10;
+/// `--body-timeout` when not given, in seconds.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 30;
+/// `--max-connections` when not given.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// `--shutdown-timeout` when not given, in seconds.
+pub const DEFAULT_SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 /// Which origins may call the API from a browser.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -20,6 +30,50 @@ pub enum Cors {
     Any,
     /// These exact origins.
     Origins(Vec<String>),
+}
+
+/// Which `Host` names requests may carry (DNS rebinding: a page of
+/// another site whose name resolves to this server must not reach it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hosts {
+    /// Any (`--allowed-host '*'`, e.g. behind a proxy that checks it).
+    Any,
+    /// These names, lowercase, without port; IPv6 addresses in brackets.
+    Names(Vec<String>),
+}
+
+impl Hosts {
+    /// The default: the loopback names and the IP listened on (unless it is
+    /// the unspecified address, 0.0.0.0 or [::]).
+    pub fn default_for(addr: SocketAddr) -> Hosts {
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let ip = match addr.ip() {
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        };
+        if !addr.ip().is_unspecified() && !names.contains(&ip) {
+            names.push(ip);
+        }
+        Hosts::Names(names)
+    }
+
+    /// Whether a `Host` header value (`name[:port]`) is allowed.
+    pub fn allows(&self, host: &str) -> bool {
+        let names = match self {
+            Hosts::Any => return true,
+            Hosts::Names(names) => names,
+        };
+        let name = if host.starts_with('[') {
+            // [v6]:port
+            host.split_inclusive(']').next().unwrap_or(host)
+        } else {
+            host.rsplit_once(':').map_or(host, |(n, _)| n)
+        };
+        names.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
 }
 
 /// How hard SQLite makes each commit durable (`PRAGMA synchronous`).
@@ -106,6 +160,25 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// SQLite durability.
     pub synchronous: Synchronous,
+    /// Longest wait for a request's head (and on an idle keep-alive
+    /// connection).
+    pub header_timeout: Duration,
+    /// Longest wait for a request's whole body.
+    pub body_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Longest wait for connections to finish on shutdown.
+    pub shutdown_timeout: Duration,
+    /// Live (SSE) listeners open at once, in total.
+    pub max_live: usize,
+    /// Live (SSE) listeners open at once on one stream.
+    pub max_live_per_stream: usize,
+    /// `Host` names served.
+    pub hosts: Hosts,
+    /// Bytes of parsed models kept in memory.
+    pub model_cache_bytes: usize,
+    /// Whether new models may be uploaded.
+    pub model_uploads: bool,
 }
 
 impl Default for Config {
@@ -118,6 +191,15 @@ impl Default for Config {
             cors: Cors::SameOrigin,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             synchronous: Synchronous::Full,
+            header_timeout: Duration::from_secs(DEFAULT_HEADER_TIMEOUT_SECS),
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            shutdown_timeout: Duration::from_secs(DEFAULT_SHUTDOWN_TIMEOUT_SECS),
+            max_live: crate::live::DEFAULT_MAX_LIVE,
+            max_live_per_stream: crate::live::DEFAULT_MAX_LIVE_PER_STREAM,
+            hosts: Hosts::default_for(SocketAddr::from(([127, 0, 0, 1], 8787))),
+            model_cache_bytes: crate::model_cache::DEFAULT_CAPACITY,
+            model_uploads: true,
         }
     }
 }
@@ -132,7 +214,12 @@ impl Default for Config {
     // The last of a repeated option wins, as with most servers' flags.
     args_override_self = true,
     // The same 80 columns on every terminal (and in docs/server.md).
-    term_width = 80
+    term_width = 80,
+    override_usage = "petrichain-server [OPTIONS]\n       petrichain-server verify [OPTIONS]",
+    after_help = "petrichain-server verify: replay every chain stored in --db with the \
+                  engine's verifier and check each stored head against it; prints a report, \
+                  exit code 0 when storage matches the chains, 1 when a stream was altered, \
+                  3 when the database cannot be read."
 )]
 struct Args {
     #[arg(
@@ -199,6 +286,130 @@ struct Args {
                 append); normal: it survives a crash of the server, not of the machine"
     )]
     synchronous: Synchronous,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_HEADER_TIMEOUT_SECS,
+        value_parser = parse_secs("--header-timeout"),
+        help = "close a connection whose request head takes longer, or that stays idle \
+                that long between requests"
+    )]
+    header_timeout: u64,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_BODY_TIMEOUT_SECS,
+        value_parser = parse_secs("--body-timeout"),
+        help = "a request body not complete within SECS gets 408"
+    )]
+    body_timeout: u64,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = parse_max_connections,
+        help = "connections open at once (more get 503)"
+    )]
+    max_connections: usize,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = DEFAULT_SHUTDOWN_TIMEOUT_SECS,
+        value_parser = parse_secs("--shutdown-timeout"),
+        help = "on SIGTERM/SIGINT, wait at most SECS for requests in flight, then drop \
+                their connections"
+    )]
+    shutdown_timeout: u64,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::live::DEFAULT_MAX_LIVE,
+        value_parser = parse_count("--max-live"),
+        help = "live (SSE) listeners open at once (more get 503)"
+    )]
+    max_live: usize,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::live::DEFAULT_MAX_LIVE_PER_STREAM,
+        value_parser = parse_count("--max-live-per-stream"),
+        help = "live (SSE) listeners open at once on one stream (more get 503)"
+    )]
+    max_live_per_stream: usize,
+
+    #[arg(
+        long = "allowed-host",
+        value_name = "NAME",
+        value_parser = parse_host,
+        help = "serve requests whose Host header names NAME (repeatable; * allows any) \
+                [default: localhost, 127.0.0.1, [::1] and the --addr IP]"
+    )]
+    allowed_host: Vec<String>,
+
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::model_cache::DEFAULT_CAPACITY,
+        value_parser = parse_max_body_bytes_as("--model-cache-bytes"),
+        help = "parsed models kept, in bytes (LRU)"
+    )]
+    model_cache_bytes: usize,
+
+    #[arg(
+        long,
+        help = "refuse new models (PUT of a model not stored yet gets 403); stored ones \
+                still load"
+    )]
+    no_model_uploads: bool,
+}
+
+/// A parser of positive byte counts for the option `name`.
+fn parse_max_body_bytes_as(name: &'static str) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |v: &str| match v.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("{name} {v}: expected a positive integer")),
+    }
+}
+
+fn parse_host(v: &str) -> Result<String, String> {
+    let ok = v == "*"
+        || (!v.is_empty()
+            && v.len() <= 255
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b)));
+    if ok {
+        Ok(v.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "--allowed-host {v}: expected a host name or IP without port, or *"
+        ))
+    }
+}
+
+/// A parser of whole seconds, 1 to one day, for the option `name`.
+fn parse_secs(name: &'static str) -> impl Fn(&str) -> Result<u64, String> + Clone {
+    move |v: &str| match v.parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err(format!("{name} {v}: expected whole seconds, 1 to 86400")),
+    }
+}
+
+fn parse_max_connections(v: &str) -> Result<usize, String> {
+    parse_count("--max-connections")(v)
+}
+
+/// A parser of counts, 1 to a million, for the option `name`.
+fn parse_count(name: &'static str) -> impl Fn(&str) -> Result<usize, String> + Clone {
+    move |v: &str| match v.parse::<usize>() {
+        Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+        _ => Err(format!("{name} {v}: expected 1 to 1000000")),
+    }
 }
 
 fn parse_addr(v: &str) -> Result<SocketAddr, String> {
@@ -253,6 +464,21 @@ impl Args {
             cors,
             max_body_bytes: self.max_body_bytes,
             synchronous: self.synchronous,
+            header_timeout: Duration::from_secs(self.header_timeout),
+            body_timeout: Duration::from_secs(self.body_timeout),
+            max_connections: self.max_connections,
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout),
+            max_live: self.max_live,
+            max_live_per_stream: self.max_live_per_stream,
+            model_cache_bytes: self.model_cache_bytes,
+            model_uploads: !self.no_model_uploads,
+            hosts: if self.allowed_host.is_empty() {
+                Hosts::default_for(self.addr)
+            } else if self.allowed_host.iter().any(|h| h == "*") {
+                Hosts::Any
+            } else {
+                Hosts::Names(self.allowed_host)
+            },
         }
     }
 }
@@ -265,8 +491,10 @@ pub fn help() -> String {
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Run the server.
-    Run(Config),
+    /// Run the server (boxed: a `Config` is much larger than the others).
+    Run(Box<Config>),
+    /// `verify`: replay every stored chain ([`crate::verify`]).
+    Verify(Box<Config>),
     /// Print the help.
     Help,
     /// Print the version.
@@ -276,9 +504,15 @@ pub enum Command {
 /// Parses the arguments (without the program name). Accepts `--opt value`
 /// and `--opt=value`. The error says which option is wrong and why.
 pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut args = args.into_iter().peekable();
+    let verify = args.peek().is_some_and(|a| a == "verify");
+    if verify {
+        args.next();
+    }
     let argv = std::iter::once("petrichain-server".to_string()).chain(args);
     match Args::try_parse_from(argv) {
-        Ok(args) => Ok(Command::Run(args.into_config())),
+        Ok(args) if verify => Ok(Command::Verify(Box::new(args.into_config()))),
+        Ok(args) => Ok(Command::Run(Box::new(args.into_config()))),
         Err(e) => match e.kind() {
             ErrorKind::DisplayHelp => Ok(Command::Help),
             ErrorKind::DisplayVersion => Ok(Command::Version),
@@ -331,7 +565,7 @@ mod tests {
         let Command::Run(c) = parse(&[]).unwrap() else {
             panic!("expected run")
         };
-        assert_eq!(c, Config::default());
+        assert_eq!(*c, Config::default());
         assert!(c.addr.ip().is_loopback());
     }
 
@@ -350,6 +584,19 @@ mod tests {
             "1024",
             "--synchronous",
             "normal",
+            "--header-timeout",
+            "3",
+            "--body-timeout=4",
+            "--max-connections",
+            "7",
+            "--shutdown-timeout",
+            "5",
+            "--max-live=9",
+            "--model-cache-bytes",
+            "4096",
+            "--no-model-uploads",
+            "--max-live-per-stream",
+            "2",
         ])
         .unwrap() else {
             panic!("expected run")
@@ -363,6 +610,12 @@ mod tests {
         );
         assert_eq!(c.max_body_bytes, 1024);
         assert_eq!(c.synchronous, Synchronous::Normal);
+        assert_eq!(c.header_timeout, Duration::from_secs(3));
+        assert_eq!(c.body_timeout, Duration::from_secs(4));
+        assert_eq!(c.max_connections, 7);
+        assert_eq!(c.shutdown_timeout, Duration::from_secs(5));
+        assert_eq!((c.max_live, c.max_live_per_stream), (9, 2));
+        assert_eq!((c.model_cache_bytes, c.model_uploads), (4096, false));
         let Command::Run(c) = parse(&["--cors-origin", "*"]).unwrap() else {
             panic!("expected run")
         };
@@ -381,6 +634,22 @@ mod tests {
         assert!(parse(&["--synchronous", "off"])
             .unwrap_err()
             .contains("full or normal"));
+        for (option, value) in [
+            ("--header-timeout", "0"),
+            ("--body-timeout", "86401"),
+            ("--shutdown-timeout", "x"),
+        ] {
+            assert_eq!(
+                parse(&[option, value]).unwrap_err(),
+                format!("{option} {value}: expected whole seconds, 1 to 86400")
+            );
+        }
+        for option in ["--max-connections", "--max-live", "--max-live-per-stream"] {
+            assert_eq!(
+                parse(&[option, "0"]).unwrap_err(),
+                format!("{option} 0: expected 1 to 1000000")
+            );
+        }
         assert!(parse(&["--frobnicate"])
             .unwrap_err()
             .contains("unknown option"));
@@ -446,6 +715,20 @@ mod tests {
             "[default: 8388608]",
             "--synchronous <MODE>",
             "[default: full]",
+            "--header-timeout <SECS>",
+            "[default: 10]",
+            "--body-timeout <SECS>",
+            "[default: 30]",
+            "--max-connections <N>",
+            "[default: 1024]",
+            "--shutdown-timeout <SECS>",
+            "--max-live <N>",
+            "[default: 256]",
+            "--max-live-per-stream <N>",
+            "[default: 32]",
+            "--model-cache-bytes <N>",
+            "[default: 67108864]",
+            "--no-model-uploads",
             "-h, --help",
             "-V, --version",
         ] {
@@ -461,6 +744,64 @@ mod tests {
             docs.contains(&block),
             "docs/server.md must show `petrichain-server --help` exactly:\n{block}"
         );
+    }
+
+    #[test]
+    fn verify_is_a_command_with_the_same_options() {
+        let Command::Verify(c) = parse(&["verify", "--db", "x.sqlite"]).unwrap() else {
+            panic!("expected verify")
+        };
+        assert_eq!(c.db, Database::Sqlite(PathBuf::from("x.sqlite")));
+        assert!(matches!(parse(&["verify"]).unwrap(), Command::Verify(_)));
+        assert_eq!(
+            parse(&["--db", "x", "verify"]).unwrap_err(),
+            "unknown option verify"
+        );
+        assert!(help().contains("petrichain-server verify [OPTIONS]"));
+    }
+
+    #[test]
+    fn hosts_default_to_loopback_and_the_bind_address() {
+        let hosts = |args: &[&str]| {
+            let Command::Run(c) = parse(args).unwrap() else {
+                panic!("expected run")
+            };
+            c.hosts
+        };
+        let h = hosts(&[]);
+        for ok in [
+            "localhost",
+            "localhost:8787",
+            "127.0.0.1:8787",
+            "[::1]:80",
+            "LOCALHOST",
+        ] {
+            assert!(h.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8787",
+            "localhost.evil.example",
+            "",
+            "[::2]",
+        ] {
+            assert!(!h.allows(bad), "{bad}");
+        }
+        let h = hosts(&["--addr", "192.168.1.5:80"]);
+        assert!(h.allows("192.168.1.5") && h.allows("localhost:80"));
+        assert!(!hosts(&["--addr", "0.0.0.0:80"]).allows("0.0.0.0"));
+        assert!(hosts(&["--addr", "[::]:80"]).allows("[::1]:80"));
+        let h = hosts(&[
+            "--allowed-host",
+            "Ledger.Example",
+            "--allowed-host=10.0.0.2",
+        ]);
+        assert!(h.allows("ledger.example:443") && h.allows("10.0.0.2"));
+        assert!(!h.allows("localhost"), "the list replaces the default");
+        assert_eq!(hosts(&["--allowed-host", "*"]), Hosts::Any);
+        assert!(parse(&["--allowed-host", "a b"])
+            .unwrap_err()
+            .contains("--allowed-host"));
     }
 
     #[test]

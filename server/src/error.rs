@@ -49,6 +49,22 @@ pub enum ApiError {
         /// Human text.
         message: String,
     },
+    /// 403: this server takes no new models (`--no-model-uploads`).
+    ModelUploadsClosed(String),
+    /// 403: a write from a page of an origin not in the CORS list.
+    ForbiddenOrigin(String),
+    /// 415: a write whose body is not declared `application/json`.
+    UnsupportedMediaType(String),
+    /// 421: a `Host` this server does not answer for (DNS rebinding).
+    MisdirectedHost(String),
+    /// 408: the request body did not arrive within `--body-timeout`.
+    Timeout(String),
+    /// 503: a limit on concurrent work (connections, live listeners) is
+    /// reached; retry later.
+    Overloaded(String),
+    /// 500: the stored head of a stream is not what its last event says
+    /// (the database was changed behind the server's back).
+    StorageAltered(String),
     /// 500: storage or another internal failure (details go to the log).
     Internal(String),
 }
@@ -69,6 +85,13 @@ impl ApiError {
             ApiError::TooLarge(_) => "TOO_LARGE",
             ApiError::InvalidEvent { .. } => "INVALID_EVENT",
             ApiError::InvalidModel { .. } => "INVALID_MODEL",
+            ApiError::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            ApiError::ModelUploadsClosed(_) => "MODEL_UPLOADS_CLOSED",
+            ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            ApiError::MisdirectedHost(_) => "MISDIRECTED_HOST",
+            ApiError::Timeout(_) => "TIMEOUT",
+            ApiError::Overloaded(_) => "OVERLOADED",
+            ApiError::StorageAltered(_) => "STORAGE_ALTERED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -89,7 +112,14 @@ impl ApiError {
             ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::ForbiddenOrigin(_) | ApiError::ModelUploadsClosed(_) => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StorageAltered(_) | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -108,7 +138,13 @@ impl ApiError {
             | ApiError::BadRequest(m)
             | ApiError::ModelIdMismatch(m)
             | ApiError::NotFound(m)
-            | ApiError::TooLarge(m) => m.clone(),
+            | ApiError::TooLarge(m)
+            | ApiError::Timeout(m)
+            | ApiError::ForbiddenOrigin(m)
+            | ApiError::ModelUploadsClosed(m)
+            | ApiError::UnsupportedMediaType(m)
+            | ApiError::MisdirectedHost(m)
+            | ApiError::Overloaded(m) => m.clone(),
             ApiError::ModelNotFound(id) => {
                 format!("no model {id} on this server; PUT /{PROTOCOL_VERSION}/models/{id} first")
             }
@@ -139,9 +175,19 @@ impl ApiError {
                 body.problems = Some(problems.clone());
                 message.clone()
             }
+            ApiError::StorageAltered(stream) => format!(
+                "the stored head of stream '{stream}' does not match its last event: the \
+                 database was altered; nothing is appended to it (petrichain-server verify)"
+            ),
             ApiError::Internal(_) => "internal server error (see the server log)".into(),
         };
         body
+    }
+
+    /// The JSON body as text (for answers written outside axum).
+    pub fn json_text(&self) -> String {
+        serde_json::to_string(&self.body())
+            .unwrap_or_else(|_| format!(r#"{{"code":"{}","message":""}}"#, self.code()))
     }
 
     /// An invalid event found by the chain verifier.
@@ -153,6 +199,38 @@ impl ApiError {
             ),
             message: err.to_string(),
         }
+    }
+}
+
+/// The JSON error for a bare `status` that no handler explained (hyper's
+/// own answers to requests it cannot parse, a layer's refusal): a code
+/// named after the status and its reason phrase.
+pub fn status_body(status: StatusCode) -> ErrorBody {
+    let (code, message) = match status.as_u16() {
+        400 => ("BAD_REQUEST", "the request is not valid HTTP"),
+        404 => ("NOT_FOUND", "no such file or route"),
+        405 => ("METHOD_NOT_ALLOWED", "method not allowed on this path"),
+        408 => ("TIMEOUT", "the request did not arrive in time"),
+        413 => ("TOO_LARGE", "request body is above this server's limit"),
+        414 => ("URI_TOO_LONG", "the request target is too long"),
+        431 => (
+            "HEADERS_TOO_LARGE",
+            "the request's header fields are too large",
+        ),
+        503 => ("OVERLOADED", "the server is busy; retry later"),
+        s if s >= 500 => ("INTERNAL", "internal server error (see the server log)"),
+        _ => (
+            "HTTP_ERROR",
+            status.canonical_reason().unwrap_or("request refused"),
+        ),
+    };
+    ErrorBody {
+        code: code.into(),
+        message: message.into(),
+        head: None,
+        seq: None,
+        reason: None,
+        problems: None,
     }
 }
 
@@ -171,6 +249,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
             tracing::error!("internal error: {detail}");
+        }
+        if let ApiError::StorageAltered(stream) = &self {
+            tracing::error!("stream {stream}: stored head does not match its last event");
         }
         (self.status(), Json(self.body())).into_response()
     }

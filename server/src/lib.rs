@@ -13,7 +13,8 @@
 //! [`storage`] (the [`Storage`](storage::Storage) trait, its SQLite and
 //! PostgreSQL backends), [`append`] (the conditional, idempotent append, backend
 //! independent), [`routes`] (HTTP handlers), [`live`] (server-sent events),
-//! [`static_files`] (the app).
+//! [`static_files`] (the app), [`conn`] (hyper's own error answers made
+//! JSON).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,11 +28,14 @@
 
 pub mod append;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod live;
+pub mod model_cache;
 pub mod routes;
 pub mod static_files;
 pub mod storage;
+pub mod verify;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,6 +53,16 @@ pub struct Bound {
     addr: SocketAddr,
     router: axum::Router,
     state: Arc<AppState>,
+    limits: ConnectionLimits,
+}
+
+/// How long a connection may take and how many may be open at once
+/// (`--header-timeout`, `--max-connections`, `--shutdown-timeout`).
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_timeout: std::time::Duration,
+    max_connections: usize,
+    shutdown_timeout: std::time::Duration,
 }
 
 /// Why the server could not start.
@@ -89,7 +103,11 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
     let storage = storage::open(config)
         .await
         .map_err(|e| StartError::Storage(e.to_string()))?;
-    let state = Arc::new(AppState::new(storage));
+    let mut state = AppState::new(storage);
+    state.models = model_cache::ModelCache::new(config.model_cache_bytes);
+    state.model_uploads = config.model_uploads;
+    state.live = live::Live::with_caps(config.max_live, config.max_live_per_stream);
+    let state = Arc::new(state);
     let router = routes::router(state.clone(), config);
     let listener = TcpListener::bind(config.addr)
         .await
@@ -100,6 +118,11 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
         addr,
         router,
         state,
+        limits: ConnectionLimits {
+            header_timeout: config.header_timeout,
+            max_connections: config.max_connections,
+            shutdown_timeout: config.shutdown_timeout,
+        },
     })
 }
 
@@ -110,21 +133,118 @@ impl Bound {
     }
 
     /// Serves until `shutdown` completes, then stops accepting, ends the
-    /// live (SSE) streams and waits for requests in flight to finish.
+    /// live (SSE) streams, lets requests in flight finish and closes idle
+    /// connections; connections still open after `--shutdown-timeout` are
+    /// dropped, so a stalled client cannot hold the shutdown.
+    ///
+    /// Each connection is HTTP/1.1 (the protocol's only version) with the
+    /// request head bounded by `--header-timeout`, which also closes a
+    /// keep-alive connection idle that long. At most `--max-connections`
+    /// are open at once: one more gets `503 OVERLOADED` and is closed.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let state = self.state;
-        let signal = async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            state.live.shut_down();
-        };
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(signal)
-            .await
+        use hyper_util::rt::{TokioIo, TokioTimer};
+        use hyper_util::service::TowerToHyperService;
+
+        let Bound {
+            listener,
+            router,
+            state,
+            limits,
+            ..
+        } = self;
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut connections = tokio::task::JoinSet::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .keep_alive(true);
+        loop {
+            let (stream, _peer) = tokio::select! {
+                () = &mut shutdown => break,
+                // Reap finished connection tasks as we go.
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off
+                        // rather than spin.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                connections.spawn(refuse_overloaded(stream, limits.max_connections));
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(router.clone());
+            let io = TokioIo::new(conn::JsonErrors::new(stream));
+            let conn = http.serve_connection(io, service);
+            let mut stop = stop_rx.clone();
+            connections.spawn(async move {
+                let _slot = slot;
+                let mut conn = std::pin::pin!(conn);
+                tokio::select! {
+                    result = conn.as_mut() => log_connection_end(result),
+                    _ = async { let _ = stop.wait_for(|stop| *stop).await; } => {
+                        conn.as_mut().graceful_shutdown();
+                        log_connection_end(conn.await);
+                    }
+                }
+            });
+        }
+        tracing::info!("shutting down");
+        drop(listener);
+        state.live.shut_down();
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(limits.shutdown_timeout, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                "{} connection(s) still open after --shutdown-timeout {}s: dropped",
+                connections.len(),
+                limits.shutdown_timeout.as_secs()
+            );
+            connections.shutdown().await;
+        }
+        Ok(())
     }
+}
+
+fn log_connection_end(result: Result<(), hyper::Error>) {
+    if let Err(e) = result {
+        // Timeouts, resets and malformed requests: the client's doing.
+        tracing::debug!("connection closed: {e}");
+    }
+}
+
+/// Answers a connection over `--max-connections` with `503 OVERLOADED`
+/// (JSON) and closes it, within a second whatever the client does.
+async fn refuse_overloaded(mut stream: tokio::net::TcpStream, max: usize) {
+    use tokio::io::AsyncWriteExt;
+    let body = error::ApiError::Overloaded(format!(
+        "this server already has {max} connections open (--max-connections); retry later"
+    ))
+    .json_text();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        let _ = stream.write_all(answer.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

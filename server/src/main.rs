@@ -5,9 +5,56 @@ use std::process::ExitCode;
 
 use petrichain_server::config::{help, parse_args, Command};
 
+/// `petrichain-server verify`: the report on stdout; 0 when storage
+/// matches the chains, 1 when a stream does not, 3 when it cannot be read.
+fn verify(config: &petrichain_server::Config) -> ExitCode {
+    use petrichain_server::config::Database;
+    if let Database::Sqlite(path) = &config.db {
+        // Verifying must not create an empty database.
+        if !path.is_file() {
+            eprintln!("error: --db {}: no such database file", path.display());
+            return ExitCode::from(3);
+        }
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    runtime.block_on(async {
+        let storage = match petrichain_server::storage::open(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot open the database {}: {e}", config.db);
+                return ExitCode::from(3);
+            }
+        };
+        match petrichain_server::verify::verify_all(storage.as_ref()).await {
+            Ok(report) => {
+                print!("{report}");
+                if report.bad().next().is_some() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot list the streams of {}: {e}", config.db);
+                ExitCode::from(3)
+            }
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
         Ok(Command::Run(config)) => config,
+        Ok(Command::Verify(config)) => return verify(&config),
         Ok(Command::Help) => {
             print!("{}", help());
             return ExitCode::SUCCESS;

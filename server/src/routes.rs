@@ -3,13 +3,12 @@
 //! CORS, one log line per request, JSON 404 / 405, and `410 Gone` for the
 //! paths of protocol v1.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -28,20 +27,43 @@ use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::append::plan_append;
-use crate::config::{Config, Cors};
+use crate::config::{Config, Cors, Hosts};
 use crate::error::ApiError;
 use crate::live::Live;
+use crate::model_cache::ModelCache;
 use crate::storage::{head_of, Storage};
+
+/// Largest page of `GET /v2/streams`, and its default.
+pub const MAX_STREAM_PAGE: u64 = 1000;
 
 /// Largest page of events one pull returns.
 pub const MAX_PAGE: u64 = 1000;
+
+/// Most bytes of events one pull returns (past its first event, which is
+/// always returned): 4 MiB. With [`MAX_PAGE`] it bounds a pull's memory.
+pub const MAX_PAGE_BYTES: usize = 4 << 20;
+
+/// Most validation problems an `INVALID_MODEL` answer lists.
+pub const MAX_PROBLEMS: usize = 100;
+
+/// Most events one push (`POST .../events`) may carry; the sync client
+/// pushes 500 at a time.
+pub const MAX_PUSH_EVENTS: usize = 1000;
+
+/// Deepest nesting of arrays and objects in an event's `payload` JSON.
+pub const MAX_PAYLOAD_DEPTH: usize = 64;
 
 /// What every handler shares.
 pub struct AppState {
     /// The database.
     pub storage: Arc<dyn Storage>,
-    /// Models already parsed and compiled, by id.
-    models: RwLock<HashMap<String, Arc<Model>>>,
+    /// Models already parsed and compiled, by id, bounded by bytes.
+    pub models: ModelCache,
+    /// Whether `PUT /v2/models/{id}` may store a new model.
+    pub model_uploads: bool,
+    /// Stream heads (by stream, the head hash) known to match their last
+    /// event: checked once, then kept current by this process's appends.
+    checked_heads: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The live-update hub.
     pub live: Live,
 }
@@ -51,20 +73,80 @@ impl AppState {
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
         AppState {
             storage,
-            models: RwLock::default(),
+            models: ModelCache::new(crate::model_cache::DEFAULT_CAPACITY),
+            model_uploads: true,
+            checked_heads: Default::default(),
             live: Live::new(),
         }
     }
 
+    /// Before building on a stream's stored head: the head (seq, hash,
+    /// marking) must be what its last event says (same hash; the marking's
+    /// Merkle root is the event's `root`), else `500 STORAGE_ALTERED` and
+    /// nothing is appended. Checked once per head: heads this process wrote
+    /// are known good.
+    pub async fn check_head(&self, stream: &str, model: &Model) -> Result<(), ApiError> {
+        let Some(head) = self.storage.head(stream).await? else {
+            return Ok(());
+        };
+        if head.model != model.id() {
+            // The append refuses it with its own answer.
+            return Ok(());
+        }
+        if self.head_checked(stream, &head.hash) {
+            return Ok(());
+        }
+        let after = head.seq.saturating_sub(1);
+        let Some(page) = self.storage.page(stream, after, 1, usize::MAX).await? else {
+            return Ok(());
+        };
+        let head = page.head;
+        let altered = || ApiError::StorageAltered(stream.to_string());
+        let root = |state: &[u64]| -> Result<String, ApiError> {
+            if state.len() != model.places().len() {
+                return Err(altered());
+            }
+            let marking = petrichain::engine::Marking(state.to_vec());
+            Ok(hex::encode(
+                petrichain::chain::MarkingTree::new(model, &marking).root(),
+            ))
+        };
+        if head.seq == 0 {
+            if head.state != model.initial_marking().0 {
+                return Err(altered());
+            }
+        } else {
+            let last = page
+                .events
+                .iter()
+                .find(|e| e.seq == head.seq)
+                .ok_or_else(altered)?;
+            if last.hash != head.hash || root(&head.state)? != last.root {
+                return Err(altered());
+            }
+        }
+        self.mark_checked(stream, &head.hash);
+        Ok(())
+    }
+
+    fn head_checked(&self, stream: &str, hash: &str) -> bool {
+        let heads = self.checked_heads.lock().unwrap_or_else(|e| e.into_inner());
+        heads.get(stream).is_some_and(|h| h == hash)
+    }
+
+    fn mark_checked(&self, stream: &str, hash: &str) {
+        let mut heads = self.checked_heads.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded: past 100,000 streams, start over (they are checked again).
+        if heads.len() >= 100_000 && !heads.contains_key(stream) {
+            heads.clear();
+        }
+        heads.insert(stream.to_string(), hash.to_string());
+    }
+
     /// A stored model, parsed once and then cached.
     pub async fn model(&self, id: &str) -> Result<Arc<Model>, ApiError> {
-        if let Some(m) = self
-            .models
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-        {
-            return Ok(m.clone());
+        if let Some(m) = self.models.get(id) {
+            return Ok(m);
         }
         let json = self
             .storage
@@ -80,10 +162,7 @@ impl AppState {
             )));
         }
         let model = Arc::new(model);
-        self.models
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), model.clone());
+        self.models.insert(id, model.clone(), json.len());
         Ok(model)
     }
 }
@@ -119,11 +198,196 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         Some(dir) => api.fallback_service(crate::static_files::service(dir)),
         None => api.fallback(not_found),
     };
+    let limits = BodyLimits {
+        max_bytes: config.max_body_bytes,
+        timeout: config.body_timeout,
+    };
+    // Outermost last: the log sees every answer; CORS headers go on the
+    // guard's refusals too (so a page can read why); the guard runs before
+    // any of the body is read.
+    let guard = Arc::new(Guard {
+        hosts: config.hosts.clone(),
+        cors: config.cors.clone(),
+    });
+    let app = app
+        .layer(middleware::from_fn(move |req, next| {
+            read_body(limits, req, next)
+        }))
+        .layer(middleware::from_fn(move |req, next| {
+            guard_request(guard.clone(), req, next)
+        }));
     let app = match cors_layer(&config.cors) {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    app.layer(middleware::from_fn(log_request))
+    app.layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(log_request))
+}
+
+/// Every error answer is JSON: one that is not (a layer's or a service's
+/// bare status, e.g. the file server's) gets the JSON body of its status
+/// ([`crate::error::status_body`]), its other headers kept.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    if status.is_server_error() {
+        tracing::error!("{status} without a JSON body from a layer or service");
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let body = Json(crate::error::status_body(status)).into_response();
+    let (json_parts, body) = body.into_parts();
+    for (name, value) in json_parts.headers.iter() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, body)
+}
+
+/// What [`guard_request`] checks against.
+struct Guard {
+    hosts: Hosts,
+    cors: Cors,
+}
+
+/// Refuses requests a browser was tricked into sending. Every request:
+/// its `Host` must be one of `--allowed-host` (default: the loopback names
+/// and the bound IP), else `421 MISDIRECTED_HOST`: a page of another site
+/// whose name was rebound to this address gets nothing, not even a read.
+/// Writes (any method but GET, HEAD, OPTIONS) carrying an `Origin`: it must
+/// be this server's own origin (`http://` + the Host) or in the CORS list,
+/// else `403 FORBIDDEN_ORIGIN`.
+async fn guard_request(guard: Arc<Guard>, req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()));
+    let Some(host) = host else {
+        return ApiError::MisdirectedHost("the request has no Host header".into()).into_response();
+    };
+    if !guard.hosts.allows(&host) {
+        let shown: String = host.chars().take(100).collect();
+        return ApiError::MisdirectedHost(format!(
+            "this server does not answer for host {shown:?} (see --allowed-host)"
+        ))
+        .into_response();
+    }
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+            let origin = origin.to_str().unwrap_or("");
+            let same_origin = origin
+                .strip_prefix("http://")
+                .or_else(|| origin.strip_prefix("https://"))
+                .is_some_and(|o| o.eq_ignore_ascii_case(&host));
+            let listed = match &guard.cors {
+                Cors::Any => true,
+                Cors::SameOrigin => false,
+                Cors::Origins(list) => list.iter().any(|o| o == origin),
+            };
+            if !same_origin && !listed {
+                let shown: String = origin.chars().take(100).collect();
+                return ApiError::ForbiddenOrigin(format!(
+                    "writes from origin {shown:?} are not allowed (see --cors-origin)"
+                ))
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// A write's body must be declared JSON: a page of any site may send a
+/// `text/plain` POST without asking (no CORS preflight), never an
+/// `application/json` one. `415 UNSUPPORTED_MEDIA_TYPE` otherwise.
+fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = declared.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        let shown: String = declared.chars().take(100).collect();
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type is {shown:?}: a write's body must be sent as application/json"
+        )))
+    }
+}
+
+/// `--max-body-bytes` and `--body-timeout`.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    max_bytes: usize,
+    timeout: std::time::Duration,
+}
+
+/// Reads the whole request body before routing, bounded in size and time:
+/// a declared `Content-Length` above the limit gets `413 TOO_LARGE` at
+/// once (nothing is read); a body that grows past the limit, 413 as soon
+/// as it does; a body not complete within `--body-timeout`, `408 TIMEOUT`.
+/// Handlers then see a body already in memory.
+async fn read_body(limits: BodyLimits, req: Request, next: Next) -> Response {
+    let declared = req.headers().get(axum::http::header::CONTENT_LENGTH);
+    if let Some(value) = declared {
+        match value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            Some(n) if n > limits.max_bytes as u64 => {
+                return ApiError::TooLarge(format!(
+                    "Content-Length {n} is above this server's limit of {} bytes",
+                    limits.max_bytes
+                ))
+                .into_response();
+            }
+            Some(_) => {}
+            // hyper refuses a malformed Content-Length before this runs;
+            // kept for any other transport.
+            None => {
+                return ApiError::BadRequest("Content-Length is not a number".into())
+                    .into_response()
+            }
+        }
+    }
+    let (parts, body) = req.into_parts();
+    let read = axum::body::to_bytes(body, limits.max_bytes);
+    let bytes = match tokio::time::timeout(limits.timeout, read).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) => {
+            let too_large = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return if too_large {
+                ApiError::TooLarge(format!(
+                    "request body is above this server's limit of {} bytes",
+                    limits.max_bytes
+                ))
+                .into_response()
+            } else {
+                ApiError::BadRequest(format!("cannot read the body: {e}")).into_response()
+            };
+        }
+        Err(_) => {
+            return ApiError::Timeout(format!(
+                "the request body did not arrive within {} s (--body-timeout)",
+                limits.timeout.as_secs()
+            ))
+            .into_response()
+        }
+    };
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 fn cors_layer(cors: &Cors) -> Option<CorsLayer> {
@@ -197,8 +461,45 @@ fn path_id(path: Result<Path<String>, PathRejection>, what: &str) -> Result<Stri
     Ok(id)
 }
 
-async fn list_streams(State(app): State<Arc<AppState>>) -> Result<Json<StreamList>, ApiError> {
-    let heads = app.storage.streams().await?;
+/// `after` and `limit` of a stream listing (`after` percent-decoded).
+#[derive(Debug, serde::Deserialize)]
+struct StreamsQuery {
+    #[serde(default)]
+    after: String,
+    limit: Option<u64>,
+}
+
+/// `GET /v2/streams?after=&limit=`: at most `limit` streams (default and
+/// cap [`MAX_STREAM_PAGE`]) sorted by id after `after`; `next` when more
+/// follow.
+async fn list_streams(
+    State(app): State<Arc<AppState>>,
+    query: Result<Query<StreamsQuery>, QueryRejection>,
+) -> Result<Json<StreamList>, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::BadRequest(format!("bad query: {}", e.body_text())))?;
+    let limit = match q.limit {
+        Some(0) => return Err(ApiError::BadRequest("limit must be at least 1".into())),
+        Some(n) => n.min(MAX_STREAM_PAGE),
+        None => MAX_STREAM_PAGE,
+    };
+    if q.after.len() > MAX_ID_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "after must be a stream id, at most {MAX_ID_BYTES} bytes"
+        )));
+    }
+    // One more than asked for says whether more follow.
+    let mut heads = app
+        .storage
+        .streams(&q.after, limit.saturating_add(1))
+        .await?;
+    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if heads.len() > keep {
+        heads.truncate(keep);
+        heads.last().map(|h| h.id.clone())
+    } else {
+        None
+    };
     Ok(Json(StreamList {
         streams: heads
             .into_iter()
@@ -208,6 +509,7 @@ async fn list_streams(State(app): State<Arc<AppState>>) -> Result<Json<StreamLis
                 model: h.model,
             })
             .collect(),
+        next,
     }))
 }
 
@@ -225,9 +527,11 @@ async fn get_model(
 async fn put_model(
     State(app): State<Arc<AppState>>,
     path: Result<Path<String>, PathRejection>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path, "model")?;
+    require_json(&headers)?;
     let doc: ModelDoc = json_body(body)?;
     if doc.id != id {
         return Err(ApiError::ModelIdMismatch(format!(
@@ -241,13 +545,33 @@ async fn put_model(
             "SHA-256 of json is {digest}, not {id}"
         )));
     }
+    if !app.model_uploads {
+        // Idempotent for what is stored; nothing new.
+        if app.storage.model(&id).await?.is_some() {
+            return Ok((StatusCode::OK, Json(serde_json::json!({ "id": id }))).into_response());
+        }
+        return Err(ApiError::ModelUploadsClosed(
+            "this server takes no new models (--no-model-uploads); ask its operator".into(),
+        ));
+    }
     let model = match import_json(&doc.json) {
         Ok((model, _warnings)) => model,
         Err(ImportError::Invalid(e)) => {
+            // The first problems only: an answer is bounded whatever the
+            // model holds.
+            let shown = &e.problems[..e.problems.len().min(MAX_PROBLEMS)];
+            let message = if e.problems.len() > MAX_PROBLEMS {
+                format!(
+                    "invalid model: {} problems, the first {MAX_PROBLEMS} listed",
+                    e.problems.len()
+                )
+            } else {
+                e.to_string()
+            };
             return Err(ApiError::InvalidModel {
-                problems: serde_json::to_value(&e.problems).unwrap_or_default(),
-                message: e.to_string(),
-            })
+                problems: serde_json::to_value(shown).unwrap_or_default(),
+                message,
+            });
         }
         Err(e) => {
             return Err(ApiError::InvalidModel {
@@ -308,7 +632,7 @@ async fn pull(
     let (after, limit) = page_query(query.as_deref())?;
     let page = app
         .storage
-        .page(&stream, after, limit)
+        .page(&stream, after, limit, MAX_PAGE_BYTES)
         .await?
         .ok_or_else(|| ApiError::StreamNotFound(stream.clone()))?;
     Ok(Json(EventPage {
@@ -323,11 +647,15 @@ async fn pull(
 async fn append(
     State(app): State<Arc<AppState>>,
     path: Result<Path<String>, PathRejection>,
+    headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppendOk>, ApiError> {
     let stream = path_id(path, "stream")?;
+    require_json(&headers)?;
     let req: AppendRequest = json_body(body)?;
+    check_push_shape(&req)?;
     let model = app.model(&req.model).await?;
+    app.check_head(&stream, &model).await?;
     let mut answer = None;
     app.storage
         .append(&stream, &mut |tx| {
@@ -338,9 +666,70 @@ async fn append(
         .await?;
     let decision = answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))?;
     if decision.stored > 0 {
+        app.mark_checked(&stream, &decision.head.hash);
         app.live.publish(&stream, decision.head.clone());
     }
     Ok(Json(decision))
+}
+
+/// The caps a push must fit before anything is looked up: at most
+/// [`MAX_PUSH_EVENTS`] events (`413 TOO_LARGE`, split the batch), payloads
+/// nested at most [`MAX_PAYLOAD_DEPTH`] deep (`422 INVALID_EVENT`, reason
+/// `PAYLOAD_TOO_DEEP`: every client parsing it later would recurse that deep).
+fn check_push_shape(req: &AppendRequest) -> Result<(), ApiError> {
+    if req.events.len() > MAX_PUSH_EVENTS {
+        return Err(ApiError::TooLarge(format!(
+            "{} events in one push; at most {MAX_PUSH_EVENTS} (split the batch)",
+            req.events.len()
+        )));
+    }
+    for e in &req.events {
+        let depth = json_depth(&e.payload);
+        if depth > MAX_PAYLOAD_DEPTH {
+            let message = format!(
+                "payload nested {depth} deep; at most {MAX_PAYLOAD_DEPTH} levels of arrays and objects"
+            );
+            return Err(ApiError::InvalidEvent {
+                seq: e.seq,
+                reason: serde_json::json!({
+                    "code": "PAYLOAD_TOO_DEEP",
+                    "seq": e.seq,
+                    "depth": depth,
+                    "limit": MAX_PAYLOAD_DEPTH,
+                }),
+                message,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `[` / `{` in JSON text, outside strings: one
+/// linear pass, no recursion, no allocation.
+fn json_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth = depth.saturating_add(1);
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 async fn live(
@@ -353,13 +742,25 @@ async fn live(
     }
     Ok(app
         .live
-        .subscribe(stream, app.storage.clone())
+        .subscribe(stream, app.storage.clone())?
         .into_response())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_depth_counts_nesting_outside_strings() {
+        assert_eq!(json_depth("null"), 0);
+        assert_eq!(json_depth(r#"{"a":[1,{"b":[]}]}"#), 4);
+        assert_eq!(json_depth(r#"["[[[[", "\"[[", {}]"#), 2);
+        assert_eq!(json_depth(&"[".repeat(100_000)), 100_000);
+        assert_eq!(
+            json_depth(&format!("{}{}", "[".repeat(64), "]".repeat(64))),
+            64
+        );
+    }
 
     #[test]
     fn page_query_defaults_and_caps() {

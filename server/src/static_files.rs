@@ -20,10 +20,42 @@ async fn read_only() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+/// Longest path segment a file name can have (NAME_MAX on Linux, macOS
+/// and Windows); a longer one names no file: 404, not the file system's
+/// `ENAMETOOLONG` as a 500.
+const MAX_SEGMENT_BYTES: usize = 255;
+
 /// The service serving `dir`.
 pub fn service(dir: &Path) -> MethodRouter {
     let serve = ServeDir::new(dir)
         .append_index_html_on_directories(true)
         .fallback(not_found.into_service());
-    axum::routing::get_service(serve).fallback(read_only)
+    axum::routing::get_service(serve)
+        .fallback(read_only)
+        .layer(axum::middleware::from_fn(refuse_long_segments))
+}
+
+async fn refuse_long_segments(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // Percent-encoded bytes only get shorter when decoded: the raw length
+    // bounds the decoded one from above, so check the decoded length.
+    let too_long = req.uri().path().split('/').any(|segment| {
+        segment.len() > MAX_SEGMENT_BYTES && decoded_len(segment) > MAX_SEGMENT_BYTES
+    });
+    if too_long {
+        return ApiError::NotFound(format!(
+            "no such file: a path segment is longer than {MAX_SEGMENT_BYTES} bytes"
+        ))
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Bytes of `segment` once `%XX` escapes are decoded.
+fn decoded_len(segment: &str) -> usize {
+    let escapes = segment.matches('%').count();
+    segment.len().saturating_sub(escapes.saturating_mul(2))
 }

@@ -32,10 +32,22 @@ impl Db {
         wait(self.0.head(stream))
     }
     fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
-        wait(self.0.streams())
+        wait(self.0.streams("", u64::MAX))
+    }
+    fn streams_after(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        wait(self.0.streams(after, limit))
     }
     fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
-        wait(self.0.page(stream, after, limit))
+        wait(self.0.page(stream, after, limit, usize::MAX))
+    }
+    fn page_bytes(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
+        wait(self.0.page(stream, after, limit, max_bytes))
     }
     fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
         wait(self.0.append(stream, plan))
@@ -136,6 +148,14 @@ fn round_trip_and_reopen(b: &Backend) {
     let db = open(b);
     let ids: Vec<String> = db.streams().unwrap().into_iter().map(|h| h.id).collect();
     assert_eq!(ids, ["empty", "s"], "sorted by id");
+    let ids = |after: &str, limit: u64| -> Vec<String> {
+        let heads = db.streams_after(after, limit).unwrap();
+        heads.into_iter().map(|h| h.id).collect()
+    };
+    assert_eq!(ids("", 1), ["empty"], "a page");
+    assert_eq!(ids("empty", 1), ["s"], "after an id");
+    assert_eq!(ids("e", 10), ["empty", "s"], "after a prefix");
+    assert!(ids("s", 10).is_empty());
     db.append("s", &mut |tx| {
         assert_eq!(tx.head()?, Some(commit.record.clone()));
         assert_eq!(tx.hash_at(2)?, Some("h2".into()));
@@ -410,7 +430,45 @@ fn concurrent_appends_from_two_instances_never_fork(b: &Backend) {
     assert_eq!(total, THREADS * APPENDS, "no extra, none lost");
 }
 
+/// Issue 17: 100 events of 1 MiB, four pulls at once, took 1.3 GB. A page
+/// is bounded by bytes as well as count; the first event always comes.
+fn pages_are_bounded_by_bytes(b: &Backend) {
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    let big = "x".repeat(10_000);
+    let mut events = Vec::new();
+    let mut prev = GENESIS_PREV.to_string();
+    for seq in 1..=10u64 {
+        let mut e = event("s", seq, &prev, &format!("h{seq}"));
+        e.payload = format!("\"{big}\"");
+        prev = e.hash.clone();
+        events.push(e);
+    }
+    let commit = Commit {
+        record: head("s", 10, "h10"),
+        events: events.clone(),
+    };
+    db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+    // About three events' worth of bytes: three events, more follow.
+    let page = db.page_bytes("s", 0, 100, 35_000).unwrap().unwrap();
+    assert_eq!(page.events, events[..3]);
+    assert!(page.more);
+    let page = db.page_bytes("s", 3, 100, 35_000).unwrap().unwrap();
+    assert_eq!(page.events, events[3..6]);
+    // Less than one event: still one, so a pull always makes progress.
+    let page = db.page_bytes("s", 9, 100, 10).unwrap().unwrap();
+    assert_eq!((page.events.len(), page.more), (1, false));
+    let page = db.page_bytes("s", 0, 100, 10).unwrap().unwrap();
+    assert_eq!((page.events.len(), page.more), (1, true));
+    // The count still caps.
+    let page = db.page_bytes("s", 0, 2, usize::MAX).unwrap().unwrap();
+    assert_eq!((page.events.len(), page.more), (2, true));
+    let page = db.page_bytes("s", 0, 100, usize::MAX).unwrap().unwrap();
+    assert_eq!((page.events, page.more), (events, false));
+}
+
 on_both_backends!(
+    pages_are_bounded_by_bytes,
     round_trip_and_reopen,
     a_failed_plan_or_write_stores_nothing,
     an_unstorable_number_from_a_request_is_a_bad_request,

@@ -174,7 +174,14 @@ fn pages_default_to_500_and_are_capped_at_1000(b: &Backend) {
     let m = model();
     put_model(&mut c, &m);
     let events = chain(&m, "big", &ticks(1203));
-    let r = append(&mut c, "big", &request(&m, Head::zero(), &events));
+    // Two pushes: one may carry at most 1000 events.
+    let r = append(&mut c, "big", &request(&m, Head::zero(), &events[..1000]));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = append(
+        &mut c,
+        "big",
+        &request(&m, head_of(&events[999]), &events[1000..]),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
 
     let page: EventPage = c.get("/v2/streams/big/events").unwrap().json().unwrap();
@@ -807,7 +814,7 @@ fn chunked_post(server: &Server, target: &str, body: &[u8]) -> String {
     let mut s = std::net::TcpStream::connect(server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut req = format!(
-        "POST {target} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        "POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     )
     .into_bytes();
     for part in body.chunks(1000) {
@@ -939,8 +946,10 @@ fn live_updates_arrive_as_server_sent_events(b: &Backend) {
 
     let mut s = std::net::TcpStream::connect(server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /v2/streams/s/live HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"GET /v2/streams/s/live HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n",
+    )
+    .unwrap();
     let mut reader = BufReader::new(s);
     let mut status = String::new();
     reader.read_line(&mut status).unwrap();

@@ -9,7 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use petrichain::sync::protocol::{
-    AppendOk, AppendRequest, ErrorBody, EventPage, ModelDoc, StreamList, PROTOCOL_VERSION,
+    AppendOk, AppendRequest, ErrorBody, EventPage, ModelDoc, StreamList, MAX_STREAM_LIST_PAGES,
+    PROTOCOL_VERSION,
 };
 use petrichain::sync::{PushOutcome, SyncError, Transport};
 
@@ -194,12 +195,42 @@ impl Transport for HttpTransport {
         &self.base
     }
 
+    /// Every stream: follows `next` page by page (a server that does not
+    /// paginate answers in one page).
     async fn list_streams(&self) -> Result<Option<StreamList>, SyncError> {
-        let answer = self.request("GET", &self.url("/streams"), None).await?;
-        if !ok(answer.status) {
-            return Err(self.remote_error(&answer));
+        let mut all: Vec<_> = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_STREAM_LIST_PAGES {
+            let url = match &after {
+                None => self.url("/streams"),
+                Some(id) => self.url(&format!("/streams?after={}", encode(id))),
+            };
+            let answer = self.request("GET", &url, None).await?;
+            if !ok(answer.status) {
+                return Err(self.remote_error(&answer));
+            }
+            let page: StreamList = self.parse("GET /streams", &answer)?;
+            all.extend(page.streams);
+            match page.next {
+                None => {
+                    return Ok(Some(StreamList {
+                        streams: all,
+                        next: None,
+                    }))
+                }
+                Some(next) if after.as_ref().is_none_or(|a| next > *a) => after = Some(next),
+                Some(next) => {
+                    return Err(self.bad(
+                        "GET /streams",
+                        format!("next {next:?} does not move past the previous page"),
+                    ))
+                }
+            }
         }
-        self.parse("GET /streams", &answer).map(Some)
+        Err(self.bad(
+            "GET /streams",
+            format!("more than {MAX_STREAM_LIST_PAGES} pages of streams"),
+        ))
     }
 
     async fn get_model(&self, id: &str) -> Result<Option<ModelDoc>, SyncError> {

@@ -28,7 +28,7 @@ export interface AppendOk { head: Head; stored: number; duplicates: number }
 /** A model as the protocol carries it: id = SHA-256 of `json` (canonical JSON). */
 export interface ModelDoc { id: string; json: string }
 /** `GET /v2/streams` answer. */
-export interface StreamList { streams: { id: string; model: string; head: Head }[] }
+export interface StreamList { streams: { id: string; model: string; head: Head }[]; next?: string }
 
 /**
  * Sync through your own backend: an object with these functions instead of

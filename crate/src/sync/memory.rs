@@ -110,6 +110,7 @@ impl Transport for MemoryBackend {
                     head: head_of(events),
                 })
                 .collect(),
+            next: None,
         }))
     }
 

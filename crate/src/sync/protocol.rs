@@ -24,12 +24,22 @@ pub struct StreamInfo {
     pub head: Head,
 }
 
-/// `GET /v1/streams` answer.
+/// `GET /v2/streams` answer: a page of streams, sorted by id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamList {
-    /// Every stream.
+    /// The streams of this page (every stream when `next` is absent and
+    /// no `after` was asked for).
     pub streams: Vec<StreamInfo>,
+    /// When more streams follow: the id to ask for them after
+    /// (`GET /v2/streams?after={next}`). Absent on the last page; a server
+    /// that does not paginate never sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
+
+/// Most pages of [`StreamList`] a client follows before giving up on a
+/// listing (a server whose `next` never ends).
+pub const MAX_STREAM_LIST_PAGES: usize = 10_000;
 
 /// Body of `PUT /v1/models/{id}` and answer of `GET /v1/models/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

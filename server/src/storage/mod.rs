@@ -102,11 +102,21 @@ pub trait Storage: Send + Sync + 'static {
     async fn model(&self, id: &str) -> Result<Option<String>, ApiError>;
     /// A stream's head.
     async fn head(&self, stream: &str) -> Result<Option<StreamRecord>, ApiError>;
-    /// Every stream's head, sorted by id.
-    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError>;
+    /// The heads of the streams whose id sorts after `after` (`""`: from
+    /// the first), sorted by id, at most `limit` of them.
+    async fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError>;
     /// Up to `limit` events after `after`, with the head, in one snapshot;
-    /// `None` if the stream does not exist.
-    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError>;
+    /// `None` if the stream does not exist. Past the first event, the page
+    /// ends before the event that would take it over `max_bytes`
+    /// ([`rows::PageRows`]): rows are read one by one and reading stops
+    /// there, so a pull holds at most `max_bytes` plus one event.
+    async fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError>;
     /// In one write transaction that excludes every other writer of the
     /// stream (other processes included): runs `plan` and writes what it
     /// returns. All or nothing.

@@ -128,7 +128,11 @@ const HEAD_FOR_UPDATE: &str = concat!(
     head_columns!(),
     " FROM streams WHERE id = $1 FOR UPDATE"
 );
-const STREAMS: &str = concat!("SELECT ", head_columns!(), " FROM streams ORDER BY id");
+const STREAMS: &str = concat!(
+    "SELECT ",
+    head_columns!(),
+    " FROM streams WHERE id > $1 ORDER BY id LIMIT $2"
+);
 const HASHES: &str = "SELECT seq, hash FROM events WHERE stream = $1 AND seq >= $2 AND seq <= $3";
 const MODEL: &str = "SELECT json FROM models WHERE id = $1";
 const PUT_MODEL: &str = "INSERT INTO models (id, json) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
@@ -297,16 +301,20 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
+    // The password may hold `/`, `?` or `@` (unescaped, as people type
+    // them): the user info runs to the last `@`, wherever the host, path
+    // or query seem to start. A `@` in the query makes this hide the host
+    // too: more hidden, never less.
+    let (authority, tail) = match rest.rfind('@') {
+        Some(at) => {
+            let (userinfo, host_and_tail) = (&rest[..at], &rest[at + 1..]);
+            let userinfo = match userinfo.split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                None => userinfo.to_string(),
+            };
+            (format!("{userinfo}@"), host_and_tail)
+        }
+        None => (String::new(), rest),
     };
     // A password given as a query parameter too.
     let tail = match tail.split_once('?') {
@@ -314,7 +322,9 @@ pub fn redact(url: &str) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|kv| match kv.split_once('=') {
-                    Some(("password", _)) => "password=***".to_string(),
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
                     _ => kv.to_string(),
                 })
                 .collect();
@@ -328,6 +338,20 @@ pub fn redact(url: &str) -> String {
 /// Parses a `postgres://` / `postgresql://` URL (or key=value string); the
 /// error never repeats the password.
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, String> {
+    // The driver ends the user info at the first `/`, `?` or `#` and would
+    // take the rest of such a password for a host, a database, options:
+    // refuse it, saying how to write it.
+    if let Some((_, rest)) = url.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            if rest[..at].contains(['/', '?', '#', '@']) {
+                return Err(format!(
+                    "{}: the user name or password holds / ? # or @: write them \
+                     percent-encoded (%2F %3F %23 %40)",
+                    redact(url)
+                ));
+            }
+        }
+    }
     tokio_postgres::Config::from_str(url)
         .map_err(|e| format!("{}: not a PostgreSQL connection URL ({e})", redact(url)))
 }
@@ -719,10 +743,10 @@ async fn head_once(c: &Object, stream: &str) -> Result<Option<StreamRecord>, Fai
     head_from(c.query_opt(&stmt, &[&stream]).await?)
 }
 
-async fn streams_once(c: &Object) -> Result<Vec<StreamRecord>, Fail> {
+async fn streams_once(c: &Object, after: &str, limit: i64) -> Result<Vec<StreamRecord>, Fail> {
     let stmt = c.prepare_cached(STREAMS).await?;
     let mut out = Vec::new();
-    for row in c.query(&stmt, &[]).await? {
+    for row in c.query(&stmt, &[&after, &limit]).await? {
         out.push(head_row(&row)?.decode()?);
     }
     Ok(out)
@@ -733,6 +757,7 @@ async fn page_once(
     stream: &str,
     after: u64,
     limit: u64,
+    max_bytes: usize,
 ) -> Result<Option<Page>, Fail> {
     // One snapshot for the head and the events.
     let tx = c
@@ -745,15 +770,22 @@ async fn page_once(
     let Some(head) = head_from(tx.query_opt(&stmt, &[&stream]).await?)? else {
         return Ok(None);
     };
-    let mut fetched = Vec::new();
+    let mut fetched = rows::PageRows::new(limit, max_bytes);
     if let Some((after, fetch)) = rows::page_bounds(&head, after, limit)? {
         let stmt = tx.prepare_cached(SELECT_EVENTS).await?;
-        for row in tx.query(&stmt, &[&stream, &after, &fetch]).await? {
-            fetched.push(event_row(&row)?);
+        let params: [&(dyn ToSql + Sync); 3] = [&stream, &after, &fetch];
+        // Rows stream in (the client's channel holds one message at a
+        // time); dropping the stream where the page is full stops reading.
+        let rows = tx.query_raw(&stmt, params).await?;
+        let mut rows = std::pin::pin!(rows);
+        while let Some(row) = futures_util::StreamExt::next(&mut rows).await {
+            if !fetched.push(event_row(&row?)?) {
+                break;
+            }
         }
     }
     tx.commit().await?;
-    Ok(Some(rows::page(head, fetched, limit)?))
+    Ok(Some(fetched.finish(head)?))
 }
 
 /// One call with its retries: `$once` runs on a pooled connection `$c`
@@ -786,12 +818,19 @@ impl Storage for PostgresStorage {
         retrying!(self, |c| head_once(&c, stream))
     }
 
-    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
-        retrying!(self, |c| streams_once(&c))
+    async fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        retrying!(self, |c| streams_once(&c, after, limit))
     }
 
-    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
-        retrying!(self, |c| page_once(&mut c, stream, after, limit))
+    async fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
+        retrying!(self, |c| page_once(&mut c, stream, after, limit, max_bytes))
     }
 
     async fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
@@ -819,6 +858,40 @@ mod tests {
             "postgres://h/db?sslmode=disable&password=***&user=u"
         );
         assert_eq!(redact("postgres://u:pw@h"), "postgres://u:***@h");
+        // Passwords with the URL's own delimiters, unescaped or escaped.
+        for (url, password) in [
+            ("postgres://app:se/cret@db:5432/chains", "se/cret"),
+            ("postgres://app:se?cret@db:5432/chains", "se?cret"),
+            ("postgres://app:p@ss@db:5432/chains", "p@ss"),
+            (
+                "postgres://app:a/b?c@d@db/chains?sslmode=disable",
+                "a/b?c@d",
+            ),
+            ("postgres://app:%2Fs%3Fx@db/chains", "%2Fs%3Fx"),
+            ("postgresql://db/chains?password=se/cr?et", "se/cr?et"),
+            ("postgres://db/chains?user=app&PASSWORD=hunter2", "hunter2"),
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains(password), "{url} -> {shown}");
+            assert!(shown.contains("***"), "{url} -> {shown}");
+        }
+        assert_eq!(
+            redact("postgres://app:se/cret@db:5432/chains"),
+            "postgres://app:***@db:5432/chains"
+        );
+        for url in [
+            "postgres://app:se/cret@db:notaport/chains",
+            "postgres://app:se?cret@db:5432/chains",
+            "postgres://app:se@cret@db:5432/chains",
+        ] {
+            let e = parse_url(url).unwrap_err();
+            assert!(
+                !e.contains("se/cret") && !e.contains("se?cret") && !e.contains("se@cret"),
+                "{e}"
+            );
+            assert!(e.contains("percent-encoded"), "{e}");
+        }
+        assert!(parse_url("postgres://app:%2Fs%3Fx%40@127.0.0.1:5432/db").is_ok());
         assert!(!parse_url("postgres://u:pw@h:notaport/db")
             .unwrap_err()
             .contains("pw"));

@@ -268,17 +268,87 @@ pub fn page_bounds(
     Ok(Some((after, fetch)))
 }
 
-/// The page of at most `limit` events from the rows fetched with
-/// [`page_bounds`].
-pub fn page(head: StreamRecord, rows: Vec<EventRow>, limit: u64) -> Result<Page, ApiError> {
-    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
-    let more = rows.len() > keep;
-    let events = rows
-        .into_iter()
-        .take(keep)
-        .map(EventRow::decode)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page { head, events, more })
+/// Rows of a pull as they are read, bounded by count and by bytes: push
+/// rows until [`PageRows::push`] says stop. The first row is always kept
+/// (one event is bounded by the body limit it was pushed under), so a
+/// page always makes progress; after it, a row that would take the page
+/// past `max_bytes` ends it, as does the row after `limit`. Either way the
+/// page says `more`.
+pub struct PageRows {
+    rows: Vec<EventRow>,
+    limit: usize,
+    max_bytes: usize,
+    bytes: usize,
+    more: bool,
+}
+
+/// Bytes counted for an event beyond its text columns (numbers, JSON
+/// punctuation, field names: an upper bound of what the page's JSON adds).
+const EVENT_OVERHEAD_BYTES: usize = 256;
+
+impl PageRows {
+    /// At most `limit` events and, past the first, `max_bytes`.
+    pub fn new(limit: u64, max_bytes: usize) -> PageRows {
+        PageRows {
+            rows: Vec::new(),
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            max_bytes,
+            bytes: 0,
+            more: false,
+        }
+    }
+
+    /// Takes the next row; `false`: the page is full, read no more.
+    pub fn push(&mut self, row: EventRow) -> bool {
+        if self.rows.len() >= self.limit {
+            self.more = true;
+            return false;
+        }
+        let size = row_bytes(&row);
+        let total = self.bytes.saturating_add(size);
+        if !self.rows.is_empty() && total > self.max_bytes {
+            self.more = true;
+            return false;
+        }
+        self.bytes = total;
+        self.rows.push(row);
+        true
+    }
+
+    /// The page.
+    pub fn finish(self, head: StreamRecord) -> Result<Page, ApiError> {
+        let events = self
+            .rows
+            .into_iter()
+            .map(EventRow::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            head,
+            events,
+            more: self.more,
+        })
+    }
+}
+
+/// The bytes an event row holds (its text columns) plus a fixed overhead.
+fn row_bytes(row: &EventRow) -> usize {
+    [
+        &row.stream,
+        &row.model,
+        &row.action,
+        &row.actor,
+        &row.roles,
+        &row.payload,
+        &row.nonce,
+        &row.prev,
+        &row.delta,
+        &row.root,
+        &row.signer,
+        &row.hash,
+        &row.sig,
+    ]
+    .iter()
+    .fold(EVENT_OVERHEAD_BYTES, |n, s| n.saturating_add(s.len()))
 }
 
 /// What opening a database must do, from the version it holds.
@@ -431,9 +501,28 @@ mod tests {
             page_bounds(&head, 0, u64::MAX).unwrap(),
             Some((0, i64::MAX))
         );
-        let p = page(head.clone(), vec![row(2), row(3)], 1).unwrap();
+        let page = |rows: Vec<EventRow>, limit: u64, max_bytes: usize| {
+            let mut p = PageRows::new(limit, max_bytes);
+            let mut read = 0;
+            for r in rows {
+                read += 1;
+                if !p.push(r) {
+                    break;
+                }
+            }
+            (read, p.finish(head.clone()).unwrap())
+        };
+        let (_, p) = page(vec![row(2), row(3)], 1, usize::MAX);
         assert_eq!((p.events.len(), p.more), (1, true));
-        let p = page(head, vec![row(2), row(3)], 2).unwrap();
+        let (_, p) = page(vec![row(2), row(3)], 2, usize::MAX);
+        assert_eq!((p.events.len(), p.more), (2, false));
+        // By bytes: the first row always, then only what fits; reading stops.
+        let one = row_bytes(&row(2));
+        let (read, p) = page(vec![row(2), row(3), row(4)], 10, 1);
+        assert_eq!((read, p.events.len(), p.more), (2, 1, true));
+        let (read, p) = page(vec![row(2), row(3), row(4)], 10, 2 * one);
+        assert_eq!((read, p.events.len(), p.more), (3, 2, true));
+        let (_, p) = page(vec![row(2), row(3)], 10, 2 * one);
         assert_eq!((p.events.len(), p.more), (2, false));
     }
 

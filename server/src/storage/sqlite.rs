@@ -82,7 +82,11 @@ CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
 ";
 
 const HEAD: &str = concat!("SELECT ", head_columns!(), " FROM streams WHERE id = ?1");
-const STREAMS: &str = concat!("SELECT ", head_columns!(), " FROM streams ORDER BY id");
+const STREAMS: &str = concat!(
+    "SELECT ",
+    head_columns!(),
+    " FROM streams WHERE id > ?1 ORDER BY id LIMIT ?2"
+);
 const INSERT_STREAM: &str = concat!(
     "INSERT INTO streams (",
     head_columns!(),
@@ -194,10 +198,11 @@ impl SqliteStorage {
     }
 
     /// See [`Storage::streams`].
-    pub fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
+    pub fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(STREAMS)?;
-            let rows = stmt.query_map([], head_row)?;
+            let rows = stmt.query_map(params![after, limit], head_row)?;
             let mut out = Vec::new();
             for row in rows {
                 out.push(row?.decode()?);
@@ -207,22 +212,31 @@ impl SqliteStorage {
     }
 
     /// See [`Storage::page`].
-    pub fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
+    pub fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
         self.read(|conn| {
             // One read transaction: the head and the events are one snapshot.
             let tx = conn.transaction()?;
             let Some(head) = head_of(&tx, stream)? else {
                 return Ok(None);
             };
-            let mut fetched = Vec::new();
+            let mut fetched = rows::PageRows::new(limit, max_bytes);
             if let Some((after, fetch)) = rows::page_bounds(&head, after, limit)? {
                 let mut stmt = tx.prepare_cached(SELECT_EVENTS)?;
+                // Rows are read one at a time: stop where the page is full.
                 for row in stmt.query_map(params![stream, after, fetch], event_row)? {
-                    fetched.push(row?);
+                    if !fetched.push(row?) {
+                        break;
+                    }
                 }
             }
             drop(tx);
-            rows::page(head, fetched, limit).map(Some)
+            fetched.finish(head).map(Some)
         })
     }
 
@@ -389,12 +403,18 @@ impl Storage for SqliteStorage {
         blocking(|| SqliteStorage::head(self, stream))
     }
 
-    async fn streams(&self) -> Result<Vec<StreamRecord>, ApiError> {
-        blocking(|| SqliteStorage::streams(self))
+    async fn streams(&self, after: &str, limit: u64) -> Result<Vec<StreamRecord>, ApiError> {
+        blocking(|| SqliteStorage::streams(self, after, limit))
     }
 
-    async fn page(&self, stream: &str, after: u64, limit: u64) -> Result<Option<Page>, ApiError> {
-        blocking(|| SqliteStorage::page(self, stream, after, limit))
+    async fn page(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: u64,
+        max_bytes: usize,
+    ) -> Result<Option<Page>, ApiError> {
+        blocking(|| SqliteStorage::page(self, stream, after, limit, max_bytes))
     }
 
     async fn append(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Option<Commit>, ApiError> {
@@ -461,18 +481,21 @@ mod tests {
             Ok(Some(c.clone()))
         })
         .unwrap();
-        let page = db.page("s", 0, 1).unwrap().unwrap();
+        let page = db.page("s", 0, 1, usize::MAX).unwrap().unwrap();
         assert_eq!(page.events, events[..1]);
         assert!(page.more);
         assert_eq!(page.head, commit.record);
-        let page = db.page("s", 1, 10).unwrap().unwrap();
+        let page = db.page("s", 1, 10, usize::MAX).unwrap().unwrap();
         assert_eq!((page.events.len(), page.more), (1, false));
-        assert!(db.page("nope", 0, 10).unwrap().is_none());
+        assert!(db.page("nope", 0, 10, usize::MAX).unwrap().is_none());
         drop(db);
 
         // Reopened: the data is there, the schema is not re-created.
         let db = SqliteStorage::open(&path).unwrap();
-        assert_eq!(db.streams().unwrap(), vec![commit.record.clone()]);
+        assert_eq!(
+            db.streams("", u64::MAX).unwrap(),
+            vec![commit.record.clone()]
+        );
         db.append("s", &mut |tx| {
             assert_eq!(tx.hash_at(2)?, Some("h2".into()));
             assert_eq!(tx.hash_at(3)?, None);
@@ -506,7 +529,7 @@ mod tests {
             .append("s", &mut |_| Err(ApiError::BadRequest("no".into())))
             .unwrap_err();
         assert_eq!(err.code(), "BAD_REQUEST");
-        assert!(db.streams().unwrap().is_empty());
+        assert!(db.streams("", u64::MAX).unwrap().is_empty());
         let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
     }
 

@@ -78,12 +78,32 @@ impl Transport for HttpTransport {
         &self.name
     }
 
+    /// Every stream, following `next` as the browser's transport does.
     async fn list_streams(&self) -> Result<Option<StreamList>, SyncError> {
-        let r = self.call("GET", "/streams", None)?;
-        if !ok(&r) {
-            return Err(self.remote_error(&r));
+        let mut all = Vec::new();
+        let mut path = "/streams".to_string();
+        for _ in 0..petrichain::sync::protocol::MAX_STREAM_LIST_PAGES {
+            let r = self.call("GET", &path, None)?;
+            if !ok(&r) {
+                return Err(self.remote_error(&r));
+            }
+            let page: StreamList = self.parse("GET /streams", &r)?;
+            all.extend(page.streams);
+            match page.next {
+                None => {
+                    return Ok(Some(StreamList {
+                        streams: all,
+                        next: None,
+                    }))
+                }
+                Some(next) => path = format!("/streams?after={}", percent_encode(&next)),
+            }
         }
-        self.parse("GET /streams", &r).map(Some)
+        Err(SyncError::BadResponse {
+            backend: self.name.clone(),
+            what: "GET /streams".into(),
+            message: "too many pages".into(),
+        })
     }
 
     async fn get_model(&self, id: &str) -> Result<Option<ModelDoc>, SyncError> {
@@ -155,4 +175,16 @@ impl Transport for HttpTransport {
             _ => Err(self.remote_error(&r)),
         }
     }
+}
+
+/// `s` with every byte but unreserved ones as `%XX` (a query value).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -1,0 +1,155 @@
+//! `petrichain-server verify` replays stored chains and reports storage
+//! that was altered behind the server's back (issue 17).
+
+#[macro_use]
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use petrichain::sync::protocol::Head;
+
+fn verify(db: &str) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_petrichain-server"))
+        .args(["verify", "--db", db])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn verify_reports_one_changed_byte_in_the_sqlite_file() {
+    let b = Backend::sqlite("verify");
+    let m = model();
+    {
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(put_model(&mut c, &m).status, 201);
+        // Two streams; one event of "b" carries a payload easy to find.
+        let a = chain(&m, "a", &spends(3));
+        assert_eq!(
+            append(&mut c, "a", &request(&m, Head::zero(), &a)).status,
+            200
+        );
+        let key = device_key();
+        let mut marking = m.initial_marking();
+        let mut head = Head::zero();
+        let mut events = Vec::new();
+        for (i, payload) in ["{\"n\":1}", "{\"note\":\"qqqqqqqqqqqqqqqq\"}", "{\"n\":3}"]
+            .iter()
+            .enumerate()
+        {
+            let e = next_event(
+                &m,
+                "b",
+                &key,
+                &head,
+                &mut marking,
+                "tick",
+                "bob",
+                payload,
+                1 + i as u64,
+            );
+            head = head_of(&e);
+            events.push(e);
+        }
+        assert_eq!(
+            append(&mut c, "b", &request(&m, Head::zero(), &events)).status,
+            200
+        );
+        assert!(server.terminate().success());
+    }
+    let (code, report) = verify(&b.db);
+    assert_eq!(code, 0, "{report}");
+    assert!(
+        report.contains("2 streams, 6 events replayed: storage matches the chains"),
+        "{report}"
+    );
+
+    // One byte of event b/2's payload, in the file itself.
+    let mut bytes = std::fs::read(&b.db).unwrap();
+    let needle = b"qqqqqqqqqqqqqqqq";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the payload is in the file");
+    bytes[at + 3] = b'r';
+    std::fs::write(&b.db, &bytes).unwrap();
+    let (code, report) = verify(&b.db);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("MISMATCH b: event 2"), "{report}");
+    assert!(!report.contains("MISMATCH a"), "{report}");
+    assert!(
+        report.contains("1 stream(s) altered or unreadable"),
+        "{report}"
+    );
+
+    // No such file: not verified, not created.
+    let missing = b.dir.path("missing.sqlite");
+    let (code, report) = verify(&missing.to_string_lossy());
+    assert_eq!(code, 3, "{report}");
+    assert!(!missing.exists());
+}
+
+#[test]
+fn an_altered_head_marking_is_refused_and_reported() {
+    let b = Backend::sqlite("forged_marking");
+    let m = model();
+    let events = chain(&m, "s", &spends(10));
+    {
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(put_model(&mut c, &m).status, 201);
+        assert_eq!(
+            append(&mut c, "s", &request(&m, Head::zero(), &events)).status,
+            200
+        );
+        assert!(server.terminate().success());
+    }
+    // All the cash is spent; the forged head says none was.
+    let conn = rusqlite::Connection::open(&b.db).unwrap();
+    let state: String = conn
+        .query_row("SELECT state FROM streams WHERE id = 's'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(state, "[0,10,0]");
+    conn.execute("UPDATE streams SET state = '[10,0,0]' WHERE id = 's'", [])
+        .unwrap();
+    drop(conn);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    // A spend the net refuses on the real marking, valid on the forged one.
+    let head = head_of(&events[9]);
+    let mut forged = petrichain::engine::Marking(vec![10, 0, 0]);
+    let e = next_event(
+        &m,
+        "s",
+        &device_key(),
+        &head,
+        &mut forged,
+        "spend",
+        "mallory",
+        "null",
+        99,
+    );
+    let r = append(&mut c, "s", &request(&m, head.clone(), &[e]));
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (500, "STORAGE_ALTERED"),
+        "{}",
+        r.text()
+    );
+    let (_, stored) = pull_all(&mut c, "s");
+    assert_eq!(stored.len(), 10, "nothing appended");
+    assert!(server.terminate().success());
+    let (code, report) = verify(&b.db);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report.contains("MISMATCH s: the stored head marking"),
+        "{report}"
+    );
+}
