@@ -80,10 +80,9 @@ impl PageErrors {
 }
 impl Drop for PageErrors {
     fn drop(&mut self) {
-        let _ = web_sys::window().unwrap().remove_event_listener_with_callback(
-            "error",
-            self.listener.as_ref().unchecked_ref(),
-        );
+        let _ = web_sys::window()
+            .unwrap()
+            .remove_event_listener_with_callback("error", self.listener.as_ref().unchecked_ref());
     }
 }
 
@@ -112,7 +111,11 @@ async fn a_ledger_freed_without_close_stops_listening_to_other_tabs() {
         }
         sleep(10).await;
     }
-    assert_eq!(*heard.borrow(), 1, "the channel delivers between connections");
+    assert_eq!(
+        *heard.borrow(),
+        1,
+        "the channel delivers between connections"
+    );
     // ... is freed (what `free()` and wasm-bindgen's finalizer do) without close().
     drop(other);
     // A third connection still hears; the freed one must not throw.
@@ -131,4 +134,69 @@ async fn a_ledger_freed_without_close_stops_listening_to_other_tabs() {
     assert_eq!(errors.take(), Vec::<String>::new(), "errors in the page");
     writer.close();
     third.close();
+}
+
+/// Polls until `ready()` or 2 s passed.
+async fn eventually(ready: impl Fn() -> bool) -> bool {
+    for _ in 0..200 {
+        if ready() {
+            return true;
+        }
+        sleep(10).await;
+    }
+    ready()
+}
+fn seq_of(s: &JsStream) -> f64 {
+    get(&s.head().unwrap(), "seq").as_f64().unwrap()
+}
+fn stock_of(s: &JsStream) -> f64 {
+    get(&s.marking().unwrap(), "stock").as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn head_and_marking_follow_another_tabs_commits() {
+    let name = unique("live");
+    let tab_a = open(&name).await;
+    let tab_b = open(&name).await;
+    let in_a = shop(&tab_a, "s").await;
+    let in_b = stream_of(ok(tab_b.stream("s".into())).await);
+    ok(in_b.fire("sell".into(), None)).await;
+    ok(in_b.fire("sell".into(), None)).await;
+    assert!(
+        eventually(|| seq_of(&in_a) == 2.0).await,
+        "tab A's handle still says seq {}",
+        seq_of(&in_a)
+    );
+    assert_eq!(stock_of(&in_a), 1.0);
+    assert_eq!(
+        get(&in_a.head().unwrap(), "hash"),
+        get(&in_b.head().unwrap(), "hash")
+    );
+    assert_eq!(in_a.enabled(None).unwrap(), vec!["sell".to_string()]);
+    // And back: A appends on the head it followed, B follows.
+    ok(in_a.fire("sell".into(), None)).await;
+    assert!(eventually(|| seq_of(&in_b) == 3.0).await);
+    assert_eq!(stock_of(&in_b), 0.0);
+    assert!(in_b.enabled(None).unwrap().is_empty());
+    tab_a.close();
+    tab_b.close();
+}
+
+#[wasm_bindgen_test]
+async fn two_handles_of_one_ledger_follow_each_other() {
+    let ledger = JsLedger::in_memory().await.unwrap();
+    let one = shop(&ledger, "s").await;
+    let two = stream_of(ok(ledger.stream("s".into())).await);
+    ok(one.fire("sell".into(), None)).await;
+    assert_eq!(seq_of(&one), 1.0, "its own append at once");
+    assert!(eventually(|| seq_of(&two) == 1.0).await);
+    assert_eq!(stock_of(&two), 2.0);
+    // A handle that was behind appends: its cache lands on the real head.
+    ok(two.fire("sell".into(), None)).await;
+    assert!(eventually(|| seq_of(&one) == 2.0 && seq_of(&two) == 2.0).await);
+    assert_eq!((stock_of(&one), stock_of(&two)), (1.0, 1.0));
+    // A dropped handle unsubscribes (no panic on later changes).
+    drop(two);
+    ok(one.fire("sell".into(), None)).await;
+    assert_eq!(seq_of(&one), 3.0);
 }
