@@ -95,7 +95,7 @@ test("isReachable: a sequence, a proof by invariant, typed errors", () => {
 
 test("a stream's events as CSV of replayed state vectors and as firing counts", async () => {
   const model = Model.fromJson(transfer);
-  const ledger = Ledger.memory();
+  const ledger = await Ledger.memory();
   await ledger.putModel(model);
   const stream = await ledger.createStream("s", model.id);
   await stream.fire("alice_to_bob", { roles: ["alice"], multiple: 10, actor: "ann" });

@@ -433,7 +433,7 @@ async fn forged_remote_events_are_refused_with_their_code_and_seq() {
     cases.push(("changed and rehashed", e.clone(), "BAD_SIGNATURE"));
     let mut missing = e.clone();
     missing.sig = String::new();
-    cases.push(("no signature", missing, "INVALID_EVENT"));
+    cases.push(("no signature", missing, "BAD_SIGNATURE"));
     let mut replayed = e.clone();
     replayed.sig = honest[0].sig.clone();
     cases.push(("replayed signature", replayed, "BAD_SIGNATURE"));
