@@ -122,3 +122,22 @@ test("stream.prove gives a Merkle proof of one place's count under an event's si
     (e) => e.code === "BAD_ARGUMENT",
   );
 });
+
+test("fireBatch records each action's own ts; the batch ts (or now) fills the others", async () => {
+  const ledger = await Ledger.memory();
+  const id = await ledger.putModel(Model.fromJson({ ...shop, places: [{ id: "stock", initial: 5 }, { id: "sold" }] }));
+  const till = await ledger.createStream("till", id);
+  const sell = { action: "sell", roles: ["clerk"] };
+  const events = await till.fireBatch([{ ...sell, ts: 5 }, sell, { ...sell, ts: 7 }], 100);
+  assert.deepEqual(
+    events.map((e) => e.ts),
+    [5, 100, 7],
+  );
+  const before = Date.now();
+  const [own, now] = await till.fireBatch([{ ...sell, ts: 9 }, sell]);
+  assert.equal(own.ts, 9);
+  assert.ok(now.ts >= before, "no ts anywhere: Date.now()");
+  await assert.rejects(till.fireBatch([{ ...sell, ts: -1 }]), { code: "BAD_ARGUMENT" });
+  assert.equal(till.head.seq, 5, "the refused batch stored nothing");
+  assert.equal((await ledger.verify("till"))[0].events, 5);
+});

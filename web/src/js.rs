@@ -276,10 +276,17 @@ pub(crate) fn string_option(options: &JsValue, key: &str) -> Result<String, JsVa
         .ok_or_else(|| bad_argument(format!("{key} must be a string")))
 }
 
-/// One action to fire: `action` and the `AppendOptions` of `options`.
+/// One action to fire: `action` and the `AppendOptions` of `options`
+/// (its `ts`, if given, is the action's own).
 pub(crate) fn action_from_js(action: &str, options: &JsValue) -> Result<Action, JsValue> {
     let payload = option(options, "payload")?;
+    let ts = option(options, "ts")?;
     Ok(Action {
+        ts: if ts.is_undefined() || ts.is_null() {
+            None
+        } else {
+            Some(ts_from_js(&ts)?)
+        },
         action: action.to_string(),
         multiple: multiple_from_js(&option(options, "multiple")?)?,
         actor: string_option(options, "actor")?,

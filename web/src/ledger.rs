@@ -77,7 +77,7 @@ export interface AppendOptions {
   ts?: number;
 }
 
-/** One action of `Stream.fireBatch`. */
+/** One action of `Stream.fireBatch`; its `ts` is its own (default: the batch's `ts`, else Date.now()). */
 export interface BatchAction extends AppendOptions { action: string }
 
 /** What `verify` checked. */

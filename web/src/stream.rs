@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use crate::error::{bad_argument, js_err};
-use crate::js::{action_from_js, option, roles_from_js, to_js, ts_from_js};
+use crate::js::{action_from_js, now, option, roles_from_js, to_js, ts_from_js};
 use crate::store::{AnyStore, Inner};
 
 /// One stream of a ledger. `head`, `marking` and `enabled()` follow the
@@ -195,17 +195,16 @@ impl JsStream {
         >,
     ) -> js_sys::Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let prepared = action_from_js(&action, &options)
-            .and_then(|a| Ok((a, ts_from_js(&option(&options, "ts")?)?)));
-        let (action, ts) = match prepared {
-            Ok(p) => p,
+        let action = match action_from_js(&action, &options) {
+            Ok(a) => a,
             Err(e) => return js_sys::Promise::reject(&e),
         };
-        self.fire_actions(vec![action], ts, true)
+        self.fire_actions(vec![action], now(), true)
     }
 
     /// Fires several actions in order, all in one transaction: all are
-    /// stored or none. Resolves to the stored events.
+    /// stored or none. Resolves to the stored events. Each records its own
+    /// `ts`, else `ts` (the batch's), else `Date.now()`.
     #[wasm_bindgen(js_name = fireBatch, unchecked_return_type = "Promise<Event[]>")]
     pub fn fire_batch(
         &self,
