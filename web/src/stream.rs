@@ -10,7 +10,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use crate::error::{bad_argument, js_err};
-use crate::js::{action_from_js, now, option, roles_from_js, to_js, ts_from_js};
+use crate::js::{
+    action_from_js, event_to_js, events_to_js, now, option, roles_from_js, to_js, ts_from_js,
+};
 use crate::store::{AnyStore, Inner};
 
 /// One stream of a ledger. `head`, `marking` and `enabled()` follow the
@@ -120,10 +122,10 @@ impl JsStream {
                 }
             }
             match (single, events.pop()) {
-                (true, Some(event)) => to_js(&event),
+                (true, Some(event)) => event_to_js(&event),
                 (_, last) => {
                     events.extend(last);
-                    to_js(&events)
+                    events_to_js(&events, false)
                 }
             }
         })
@@ -232,14 +234,11 @@ impl JsStream {
         }
     }
 
-    /// Stored events with seq > `after` (default 0), at most `limit`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Event[]>")]
-    pub fn events(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "EventsOptions")] options: Option<
-            js_sys::Object,
-        >,
-    ) -> js_sys::Promise {
+    /// Stored events with seq > `after` (default 0), at most `limit`;
+    /// payloads as values, or as their exact stored text with `payloadText:
+    /// true`. Typed in `TS_STREAM_EVENTS` (ledger.rs).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn events(&self, options: Option<js_sys::Object>) -> js_sys::Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let parsed = (|| {
             let whole = |key: &str, max: f64| -> Result<Option<f64>, JsValue> {
@@ -256,20 +255,30 @@ impl JsStream {
                     ))),
                 }
             };
+            let text = option(&options, "payloadText")?;
+            let text = match (text.is_undefined() || text.is_null(), text.as_bool()) {
+                (true, _) => false,
+                (false, Some(b)) => b,
+                (false, None) => return Err(bad_argument("payloadText must be true or false")),
+            };
             Ok::<_, JsValue>((
                 whole("after", MAX_TOKENS as f64)?.map_or(0, |n| n as u64),
                 whole("limit", u32::MAX as f64)?.map(|n| n as u32),
+                text,
             ))
         })();
-        let (after, limit) = match parsed {
+        let (after, limit, text) = match parsed {
             Ok(p) => p,
             Err(e) => return js_sys::Promise::reject(&e),
         };
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(
-            async move { to_js(&inner.events(&id, after, limit).await.map_err(js_err)?) },
-        )
+        future_to_promise(async move {
+            events_to_js(
+                &inner.events(&id, after, limit).await.map_err(js_err)?,
+                text,
+            )
+        })
     }
 
     /// Proves the count of `place` after event `seq` (default: the head):
@@ -296,12 +305,10 @@ impl JsStream {
         let id = self.id();
         future_to_promise(async move {
             let (event, proof) = inner.prove(&id, &place, seq).await.map_err(js_err)?;
-            #[derive(serde::Serialize)]
-            struct At {
-                event: petrichain::chain::Event,
-                proof: petrichain::chain::PlaceProof,
-            }
-            to_js(&At { event, proof })
+            let at = js_sys::Object::new();
+            js_sys::Reflect::set(&at, &"event".into(), &event_to_js(&event)?)?;
+            js_sys::Reflect::set(&at, &"proof".into(), &to_js(&proof)?)?;
+            Ok(at.into())
         })
     }
 

@@ -20,9 +20,9 @@ pub(crate) type Sched = Scheduler<AnyStore, AnyTransport, Browser>;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SYNC_TYPES: &'static str = r#"
 /** `GET /v2/streams/{id}/events` answer (docs/sync-protocol.md). */
-export interface EventPage { stream: string; model: string; head: Head; events: Event[]; more: boolean }
+export interface EventPage { stream: string; model: string; head: Head; events: RawEvent[]; more: boolean }
 /** Body of a conditional append: "these events, if your head is still `expected`". */
-export interface AppendRequest { model: string; expected: Head; events: Event[] }
+export interface AppendRequest { model: string; expected: Head; events: RawEvent[] }
 /** A stored append. */
 export interface AppendOk { head: Head; stored: number; duplicates: number }
 /** A model as the protocol carries it: id = SHA-256 of `json` (canonical JSON). */
@@ -32,7 +32,7 @@ export interface StreamList { streams: { id: string; model: string; head: Head }
 
 /**
  * Sync through your own backend: an object with these functions instead of
- * a URL. Values are the protocol's JSON bodies. A function that throws or
+ * a URL. Values are the protocol's JSON bodies (payloads as JSON text: `RawEvent`). A function that throws or
  * rejects counts as a network error (retried with backoff).
  */
 export interface SyncTransport {

@@ -98,9 +98,13 @@ pub async fn snapshot(ledger: &JsLedger, stream: &str) -> String {
 }
 
 /// The events of a stream as JSON text.
+/// A stream's events as JSON, payloads as their stored text (the chain).
 pub async fn chain(ledger: &JsLedger, stream: &str) -> String {
     let s = stream_of(ok(ledger.stream(stream.into())).await);
-    json(&ok(s.events(None)).await)
+    let raw: js_sys::Object = JSON::parse(r#"{"payloadText":true}"#)
+        .unwrap()
+        .unchecked_into();
+    json(&ok(s.events(Some(raw))).await)
 }
 
 pub fn handle(ledger: &JsLedger, options: JsValue) -> JsSyncHandle {
