@@ -55,7 +55,7 @@ async fn two_indexeddb_ledgers_record_offline_then_converge_through_the_server()
     fire(
         &sb,
         "sell",
-        r#"{"actor":"bob","roles":["clerk"],"payload":"{\"n\":12345678901234567890}","ts":11}"#,
+        r#"{"actor":"bob","roles":["clerk"],"payloadText":"{\"n\":12345678901234567890}","ts":11}"#,
     )
     .await;
     let ha = handle(&a, url_options(server(), &[&id]));
