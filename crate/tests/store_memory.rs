@@ -113,7 +113,11 @@ fn fire_batch_honours_each_actions_ts() {
         let ledger = Ledger::memory();
         let id = ledger.put_model(&model).await.unwrap();
         ledger.create_stream("s", &id).await.unwrap();
-        let batch = [Action::new("t").ts(5), Action::new("t"), Action::new("t").ts(7)];
+        let batch = [
+            Action::new("t").ts(5),
+            Action::new("t"),
+            Action::new("t").ts(7),
+        ];
         let events = ledger.fire_batch("s", &batch, 100).await.unwrap();
         assert_eq!(events.iter().map(|e| e.ts).collect::<Vec<_>>(), [5, 100, 7]);
         let err = ledger

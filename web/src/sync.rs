@@ -148,17 +148,9 @@ impl JsSyncHandle {
     pub fn pending(&self, stream_id: Option<String>) -> Promise {
         let sched = self.sched.clone();
         future_to_promise(async move {
-            let ids = match (stream_id, &sched.schedule().streams) {
-                (Some(id), _) => vec![id],
-                (None, Some(list)) => list.clone(),
-                (None, None) => sched
-                    .ledger()
-                    .streams()
-                    .await
-                    .map_err(|e| to_js_error(&e))?
-                    .into_iter()
-                    .map(|s| s.id)
-                    .collect(),
+            let ids = match stream_id {
+                Some(id) => vec![id],
+                None => sched.scope().await.map_err(|e| to_js_error(&e))?,
             };
             let mut total: u64 = 0;
             for id in ids {

@@ -59,9 +59,14 @@ async fn two_indexeddb_ledgers_sync_through_a_js_transport_and_converge() {
         r#"{"n":1}"#
     );
     assert_eq!(get(&third, "ts").as_f64(), Some(3.0));
-    // A third ledger that never saw the stream gets it, model included.
+    // A third ledger that never saw the stream does not download it by
+    // default; following it, gets it, model included.
     let c = open(&unique("jt-c")).await;
     ok(handle(&c, transport_options(&backend, &[])).now()).await;
+    assert_eq!(Array::from(&ok(c.streams()).await).length(), 0);
+    let follow = transport_options(&backend, &[]);
+    Reflect::set(&follow, &"follow".into(), &Array::of1(&"till".into())).unwrap();
+    ok(handle(&c, follow).now()).await;
     assert_eq!(chain(&c, "till").await, chain(&a, "till").await);
     for l in [a, b, c] {
         l.close();
