@@ -110,7 +110,10 @@ test("the portable verifier of docs/chain-format.md accepts an export and reject
     assert.match(bad.stderr, /hash mismatch at seq 2/);
 
     // Rehashed after the edit: the signature no longer fits.
-    const [header, e1, e2] = jsonl.trim().split("\n").map((l) => JSON.parse(l));
+    const [header, e1, e2] = jsonl
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const forged = { ...e2, actor: "eve" };
     const { createHash } = await import("node:crypto");
     const jcs = (v) =>

@@ -287,7 +287,12 @@ test("ledger.sync's default scope: the local streams (empty ones too) plus `foll
     ["empty", "mine", "used"],
     'follow: "*" takes every stream the backend lists',
   );
-  for (const bad of [{ follow: "all" }, { follow: [1] }, { streams: ["x"], follow: ["y"] }, { streams: ["x"], follow: "*" }]) {
+  for (const bad of [
+    { follow: "all" },
+    { follow: [1] },
+    { streams: ["x"], follow: ["y"] },
+    { streams: ["x"], follow: "*" },
+  ]) {
     assert.throws(() => b.sync({ transport: listing, ...bad }), { code: "BAD_ARGUMENT" }, JSON.stringify(bad));
   }
 });
