@@ -111,12 +111,14 @@ pub fn handle(ledger: &JsLedger, options: JsValue) -> JsSyncHandle {
     ledger.sync(options).unwrap()
 }
 
-/// `{url, streams}` options.
+/// `{url, streams}` options (no `streams` when none are given: the default scope).
 pub fn url_options(url: &str, streams: &[&str]) -> JsValue {
     let o = js_sys::Object::new();
     Reflect::set(&o, &"url".into(), &url.into()).unwrap();
-    let list: Array = streams.iter().map(|s| JsValue::from_str(s)).collect();
-    Reflect::set(&o, &"streams".into(), &list).unwrap();
+    if !streams.is_empty() {
+        let list: Array = streams.iter().map(|s| JsValue::from_str(s)).collect();
+        Reflect::set(&o, &"streams".into(), &list).unwrap();
+    }
     o.into()
 }
 
