@@ -653,14 +653,13 @@ async fn an_empty_stream_syncs_through_the_server_and_is_followed_not_downloaded
     let a = open(&unique("srv-empty-a")).await;
     new_stream(&a, SHOP, &id).await;
     ok(handle(&a, url_options(server(), &[])).now()).await;
-    let listed = ok(js_sys::Promise::resolve(&JsValue::from(
-        js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
-            .unwrap()
-            .unchecked_into::<Function>()
-            .call1(&JsValue::NULL, &format!("{}/v2/streams", server()).into())
-            .unwrap(),
-    )))
-    .await;
+    let fetch: Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
+        .unwrap()
+        .unchecked_into();
+    let answer = fetch
+        .call1(&JsValue::NULL, &format!("{}/v2/streams", server()).into())
+        .unwrap();
+    let listed = ok(answer.unchecked_into()).await;
     let body = ok(js_sys::Reflect::get(&listed, &"json".into())
         .unwrap()
         .unchecked_into::<Function>()
