@@ -91,7 +91,8 @@ export function wireSyncPanel(ws) {
       return;
     }
     try {
-      handle = ledger.sync({ url: target });
+      // The app lists every stream of the server (a new device gets them all).
+      handle = ledger.sync({ url: target, follow: "*" });
     } catch (err) {
       setState("error");
       status.textContent = describe(err);

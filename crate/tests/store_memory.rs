@@ -98,3 +98,33 @@ fn two_connections_racing_never_fork() {
         25,
     ));
 }
+
+/// A batch's events record each action's own `ts`, the batch's otherwise;
+/// a `ts` beyond 2^53-1 is refused before anything is stored.
+#[test]
+fn fire_batch_honours_each_actions_ts() {
+    use petrichain::store::Action;
+    block_on(async {
+        let (model, _) = petrichain::formats::json::import_json(
+            r#"{"places":[{"id":"p","initial":5}],"transitions":[{"id":"t"}],
+                "arcs":[{"source":"p","target":"t"}]}"#,
+        )
+        .unwrap();
+        let ledger = Ledger::memory();
+        let id = ledger.put_model(&model).await.unwrap();
+        ledger.create_stream("s", &id).await.unwrap();
+        let batch = [
+            Action::new("t").ts(5),
+            Action::new("t"),
+            Action::new("t").ts(7),
+        ];
+        let events = ledger.fire_batch("s", &batch, 100).await.unwrap();
+        assert_eq!(events.iter().map(|e| e.ts).collect::<Vec<_>>(), [5, 100, 7]);
+        let err = ledger
+            .fire_batch("s", &[Action::new("t").ts(1 << 53)], 1)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT");
+        assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 3);
+    });
+}

@@ -11,8 +11,8 @@ use petrichain::formats::json::import_json;
 use petrichain::store::{block_on, Action, Ledger, MemoryStore, Store, SyncStore};
 use petrichain::sync::protocol::{AppendRequest, EventPage, Head, ModelDoc, StreamList};
 use petrichain::sync::{
-    conflicts, pending, sync, sync_stream, MemoryBackend, PushOutcome, SyncError, SyncEvent,
-    SyncOptions, Transport,
+    conflicts, pending, sync, sync_local_and, sync_stream, MemoryBackend, PushOutcome, SyncError,
+    SyncEvent, SyncOptions, Transport,
 };
 use petrichain::Model;
 
@@ -880,5 +880,64 @@ fn pages_smaller_than_the_chain_are_followed_to_the_end() {
             .unwrap();
         assert_eq!(r.pulled, 6);
         assert_eq!(chain(&b, "big").await, chain(&a2, "big").await);
+    });
+}
+
+/// An empty local stream is created on the backend (an append with no
+/// events on the zero head); a followed empty remote stream is created
+/// locally; the scope of `sync_local_and` is the local streams and the
+/// followed ones, never the backend's others.
+#[test]
+fn empty_streams_sync_and_the_local_scope_leaves_other_remote_streams_alone() {
+    block_on(async {
+        let backend = MemoryBackend::new("mem://e");
+        let a = ledger_with(SHOP, "empty").await;
+        let r = sync_local_and(&a, &backend, &[], &opts(), &|_| {})
+            .await
+            .unwrap();
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let listed = |b: &MemoryBackend| {
+            let l = block_on(b.list_streams()).unwrap().unwrap();
+            l.streams.into_iter().map(|s| s.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            listed(&backend),
+            ["empty"],
+            "the empty stream reached the backend"
+        );
+
+        let b = ledger_with(COIN, "mine").await;
+        let r = sync_local_and(&b, &backend, &[], &opts(), &|_| {})
+            .await
+            .unwrap();
+        let synced: Vec<_> = r.streams.iter().map(|s| s.stream.as_str()).collect();
+        assert_eq!(synced, ["mine"], "only the local stream");
+        assert!(
+            b.store().stream("empty").await.unwrap().is_none(),
+            "not downloaded"
+        );
+        assert_eq!(listed(&backend), ["empty", "mine"]);
+
+        let follow = ["empty".to_string()];
+        let r = sync_local_and(&b, &backend, &follow, &opts(), &|_| {})
+            .await
+            .unwrap();
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let got = b.stream("empty").await.unwrap();
+        assert_eq!(
+            (got.seq, got.model),
+            (0, a.stream("empty").await.unwrap().model)
+        );
+        // It is a real stream here: it fires and syncs back.
+        b.fire("empty", &sell("b"), 1).await.unwrap();
+        let r = sync_local_and(&b, &backend, &[], &opts(), &|_| {})
+            .await
+            .unwrap();
+        let pushed: u64 = r.streams.iter().map(|s| s.pushed).sum();
+        assert_eq!(pushed, 1);
+        sync_local_and(&a, &backend, &[], &opts(), &|_| {})
+            .await
+            .unwrap();
+        assert_eq!(chain(&a, "empty").await, chain(&b, "empty").await);
     });
 }

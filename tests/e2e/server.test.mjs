@@ -31,7 +31,7 @@ test("petrichain-server serves the app (wasm as application/wasm) and the sync A
   await waitForEvents(page, 1);
   assert.equal(await drawnTokens(page, "placed"), 1);
   await page.waitForSelector("body[data-offline=ready]");
-  const listed = await page.evaluate(async () => (await fetch("v1/streams")).json());
+  const listed = await page.evaluate(async () => (await fetch("v2/streams")).json());
   assert.ok(Array.isArray(listed.streams), JSON.stringify(listed));
   assert.deepEqual(errors, []);
   await context.close();

@@ -27,7 +27,7 @@ after(async () => {
 
 /** The server's copy of a stream (straight from the sync API). */
 async function remote(stream) {
-  const r = await fetch(new URL(`v1/streams/${encodeURIComponent(stream)}/events?after=0`, app.url));
+  const r = await fetch(new URL(`v2/streams/${encodeURIComponent(stream)}/events?after=0`, app.url));
   return r.ok ? r.json() : { status: r.status };
 }
 

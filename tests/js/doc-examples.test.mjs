@@ -87,7 +87,7 @@ test("the portable verifier of docs/chain-format.md accepts an export and reject
   await stream.fire("sell", {
     roles: ["clerk"],
     actor: "ann",
-    payload: '{"note": "café ☕", "n": 12345678901234567890}',
+    payloadText: '{"note": "café ☕", "n": 12345678901234567890}',
   });
   await stream.fire("sell", { roles: ["clerk"], actor: "bob", multiple: 2 });
   const jsonl = await ledger.exportJsonl("till-1");

@@ -24,12 +24,14 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
   const e1 = await till.fire("sell", {
     roles: ["clerk"],
     actor: "ann",
-    payload: '{"big": 12345678901234567890}',
+    payloadText: '{"big": 12345678901234567890}',
     ts: 1,
   });
   assert.equal(e1.seq, 1);
   assert.equal(e1.prev, "0".repeat(64));
-  assert.equal(e1.payload, '{"big": 12345678901234567890}');
+  assert.deepEqual(e1.payload, JSON.parse('{"big": 12345678901234567890}'), "a value (JSON.parse: digits lost)");
+  const [raw1] = await till.events({ payloadText: true });
+  assert.equal(raw1.payload, '{"big": 12345678901234567890}', "the exact stored text, asked for");
   assert.deepEqual(till.head, { seq: 1, hash: e1.hash });
   const heard = [];
   const off = ledger.subscribe(null, (c) => heard.push(c.seq));
@@ -37,7 +39,7 @@ test("fires, chains, refuses with a coded Error, verifies, exports and imports",
   off();
   assert.deepEqual(heard, [2]);
   assert.equal(e2.prev, e1.hash);
-  assert.equal(e2.payload, '{"n":2}');
+  assert.deepEqual(e2.payload, { n: 2 });
   await assert.rejects(till.fire("sell", { roles: ["clerk"] }), (err) => {
     assert.ok(err instanceof Error);
     assert.equal(err.code, "NOT_ENABLED");
@@ -121,4 +123,64 @@ test("stream.prove gives a Merkle proof of one place's count under an event's si
     () => verifyPlaceProof({ place: "sold" }, e2.root),
     (e) => e.code === "BAD_ARGUMENT",
   );
+});
+
+test("fireBatch records each action's own ts; the batch ts (or now) fills the others", async () => {
+  const ledger = await Ledger.memory();
+  const id = await ledger.putModel(Model.fromJson({ ...shop, places: [{ id: "stock", initial: 5 }, { id: "sold" }] }));
+  const till = await ledger.createStream("till", id);
+  const sell = { action: "sell", roles: ["clerk"] };
+  const events = await till.fireBatch([{ ...sell, ts: 5 }, sell, { ...sell, ts: 7 }], 100);
+  assert.deepEqual(
+    events.map((e) => e.ts),
+    [5, 100, 7],
+  );
+  const before = Date.now();
+  const [own, now] = await till.fireBatch([{ ...sell, ts: 9 }, sell]);
+  assert.equal(own.ts, 9);
+  assert.ok(now.ts >= before, "no ts anywhere: Date.now()");
+  await assert.rejects(till.fireBatch([{ ...sell, ts: -1 }]), { code: "BAD_ARGUMENT" });
+  assert.equal(till.head.seq, 5, "the refused batch stored nothing");
+  assert.equal((await ledger.verify("till"))[0].events, 5);
+});
+
+test("payloads round-trip as values; raw JSON text only behind payloadText", async () => {
+  const ledger = await Ledger.memory();
+  const id = await ledger.putModel(Model.fromJson({ ...shop, places: [{ id: "stock", initial: 12 }, { id: "sold" }] }));
+  const till = await ledger.createStream("till", id);
+  const values = [{ sku: 7, tags: ["a", "é"] }, "just text", '{"looks": "like JSON"}', 42, [1, null], true, null];
+  const fired = [];
+  for (const payload of values) fired.push(await till.fire("sell", { roles: ["*"], payload }));
+  const none = await till.fire("sell", { roles: ["*"] });
+  assert.deepEqual(
+    fired.map((e) => e.payload),
+    values,
+    "fire gives each value back",
+  );
+  assert.equal(none.payload, null);
+  const read = await till.events();
+  assert.deepEqual(
+    read.map((e) => e.payload),
+    [...values, null],
+    "events() too",
+  );
+  const raw = await till.events({ payloadText: true });
+  assert.deepEqual(
+    raw.map((e) => e.payload),
+    [...values.map((v) => JSON.stringify(v)), "null"],
+    "stored as JSON.stringify gives it: a string is a JSON string",
+  );
+  const [batch] = await till.fireBatch([{ action: "sell", roles: ["*"], payload: { in: "batch" } }]);
+  assert.deepEqual(batch.payload, { in: "batch" });
+  const exact = await till.fire("sell", { roles: ["*"], payloadText: '{ "n" : 1.50 }' });
+  assert.deepEqual(exact.payload, { n: 1.5 });
+  const { event: proved } = await till.prove("stock");
+  assert.deepEqual(proved.payload, { n: 1.5 });
+  assert.equal((await till.events({ after: 9, payloadText: true }))[0].payload, '{ "n" : 1.50 }');
+  for (const bad of [{ payload: 1, payloadText: "1" }, { payloadText: 1 }, { payload: () => 1 }, { payload: 10n }]) {
+    await assert.rejects(till.fire("sell", { roles: ["*"], ...bad }), { code: "BAD_ARGUMENT" });
+  }
+  await assert.rejects(till.fire("sell", { roles: ["*"], payloadText: "{bad" }), { code: "INVALID_PAYLOAD" });
+  await assert.rejects(till.events({ payloadText: "yes" }), { code: "BAD_ARGUMENT" });
+  assert.equal((await ledger.verify("till"))[0].events, 10);
 });

@@ -80,7 +80,7 @@ test("two ledgers spending one coin offline: one event kept, one conflict record
   assert.equal(conflicts[0].code, "NOT_ENABLED");
   assert.equal(conflicts[0].reason.place, "coin");
   assert.equal(conflicts[0].event.actor, "bob");
-  assert.equal(conflicts[0].event.payload, '{"to":"carol"}');
+  assert.deepEqual(conflicts[0].event.payload, { to: "carol" });
   assert.deepEqual(seen, conflicts);
   assert.equal(await b.ledger.clearConflicts("w"), 1);
 });
@@ -231,5 +231,68 @@ test("forged events served by a JS transport are refused with their code and seq
   transport.streams.get("till").events[1] = honest[1];
   const fresh = await Ledger.memory();
   await fresh.sync({ transport, streams: ["till"] }).now();
-  assert.deepEqual(await (await fresh.stream("till")).events(), honest);
+  assert.deepEqual(await (await fresh.stream("till")).events({ payloadText: true }), honest);
+});
+
+test("ledger.sync's default scope: the local streams (empty ones too) plus `follow`; not the backend's others", async () => {
+  const t = backend();
+  const zero = { seq: 0, hash: "0".repeat(64) };
+  const listing = {
+    ...t,
+    streams: () => ({
+      streams: [...t.streams.entries()].map(([id, s]) => ({
+        id,
+        model: s.model,
+        head: s.events.length ? { seq: s.events.at(-1).seq, hash: s.events.at(-1).hash } : zero,
+      })),
+    }),
+  };
+  const a = await Ledger.memory();
+  await a.putModel(coin);
+  await a.createStream("empty", coin.id);
+  const used = await a.createStream("used", coin.id);
+  await used.fire("spend");
+  await a.sync({ transport: listing }).now();
+  assert.deepEqual([...t.streams.keys()].sort(), ["empty", "used"], "the empty stream reached the backend");
+  assert.equal(t.streams.get("empty").events.length, 0);
+
+  const b = await Ledger.memory();
+  await b.putModel(coin);
+  await b.createStream("mine", coin.id);
+  const report = await b.sync({ transport: listing }).now();
+  assert.deepEqual(
+    report.streams.map((s) => s.stream),
+    ["mine"],
+    "a new device does not download every stream",
+  );
+  assert.deepEqual(
+    (await b.streams()).map((s) => s.id),
+    ["mine"],
+  );
+  const followed = b.sync({ transport: listing, follow: ["empty", "used"] });
+  assert.equal(await followed.pending(), 0);
+  await followed.now();
+  assert.deepEqual(
+    (await b.streams()).map((s) => [s.id, s.seq]),
+    [
+      ["empty", 0],
+      ["mine", 0],
+      ["used", 1],
+    ],
+  );
+  const c = await Ledger.memory();
+  await c.sync({ transport: listing, follow: "*" }).now();
+  assert.deepEqual(
+    (await c.streams()).map((s) => s.id),
+    ["empty", "mine", "used"],
+    'follow: "*" takes every stream the backend lists',
+  );
+  for (const bad of [
+    { follow: "all" },
+    { follow: [1] },
+    { streams: ["x"], follow: ["y"] },
+    { streams: ["x"], follow: "*" },
+  ]) {
+    assert.throws(() => b.sync({ transport: listing, ...bad }), { code: "BAD_ARGUMENT" }, JSON.stringify(bad));
+  }
 });

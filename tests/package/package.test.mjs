@@ -3,7 +3,7 @@
 // built with Vite and opened in headless Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,23 @@ import { launchBrowser, watchErrors } from "../e2e/helpers.mjs";
 const repo = new URL("../../", import.meta.url).pathname;
 let project;
 let tarball;
+
+/** Every file the package ships, and nothing else. */
+const shipped = [
+  "CHANGELOG.md",
+  "LICENSE",
+  "LICENSE-APACHE",
+  "LICENSE-MIT",
+  "README.md",
+  "js/browser.js",
+  "js/index.d.ts",
+  "js/node.js",
+  "package.json",
+  "pkg/petrichain.d.ts",
+  "pkg/petrichain.js",
+  "pkg/petrichain_bg.wasm",
+  "pkg/petrichain_bg.wasm.d.ts",
+];
 
 before(() => {
   project = mkdtempSync(join(tmpdir(), "petrichain-pack-"));
@@ -24,20 +41,7 @@ before(() => {
   const [info] = JSON.parse(out);
   tarball = join(project, info.filename);
   const files = info.files.map((f) => f.path).sort();
-  assert.deepEqual(files, [
-    "LICENSE",
-    "LICENSE-APACHE",
-    "LICENSE-MIT",
-    "README.md",
-    "js/browser.js",
-    "js/index.d.ts",
-    "js/node.js",
-    "package.json",
-    "pkg/petrichain.d.ts",
-    "pkg/petrichain.js",
-    "pkg/petrichain_bg.wasm",
-    "pkg/petrichain_bg.wasm.d.ts",
-  ]);
+  assert.deepEqual(files, shipped);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "fresh-app", private: true, type: "module" }));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", tarball], { cwd: project });
 });
@@ -130,5 +134,59 @@ test("works in a page built with Vite, in Chromium", async () => {
   } finally {
     await browser.close();
     await server.close();
+  }
+});
+
+test("npm publish --dry-run would publish exactly the shipped files, without warnings about package.json", () => {
+  // --ignore-scripts: the wasm build already ran (prepack would rebuild it).
+  const run = spawnSync("npm", ["publish", "--dry-run", "--ignore-scripts", "--json"], { cwd: repo, encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  const info = JSON.parse(run.stdout).petrichain ?? JSON.parse(run.stdout);
+  assert.equal(info.name, "petrichain");
+  assert.equal(info.version, JSON.parse(readFileSync(join(repo, "package.json"), "utf8")).version);
+  assert.deepEqual(info.files.map((f) => f.path).sort(), shipped);
+  // npm rewrites what it finds wrong in package.json ("auto-corrected"), or
+  // says what is missing; only the dry run's own notices may remain.
+  const warnings = run.stderr.split("\n").filter((l) => /warn/i.test(l) && !/requires you to be logged in/.test(l));
+  assert.deepEqual(warnings, []);
+  const changelog = readFileSync(join(repo, "CHANGELOG.md"), "utf8");
+  assert.match(changelog, /^## \[Unreleased\]/m, "the changelog has a section for what is not released yet");
+  assert.match(
+    changelog,
+    new RegExp(`^## \\[${info.version.replace(/\./g, "\\.")}\\]`, "m"),
+    "and one for this version",
+  );
+});
+
+test("the README example compiles under tsc --strict against the installed package", () => {
+  const readme = readFileSync(join(repo, "README.md"), "utf8");
+  const code = readme.match(/## Install and use[\s\S]*?```ts\n([\s\S]*?)```/)[1];
+  writeFileSync(join(project, "example.ts"), code);
+  const tsc = join(repo, "node_modules/typescript/bin/tsc");
+  // A project as `tsc --init` makes it, lib checks on; once on an older lib
+  // (no esnext Symbol.dispose) and once on the newest.
+  for (const lib of [
+    ["es2022", "dom"],
+    ["esnext", "dom"],
+  ]) {
+    const config = {
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: "es2022",
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        lib,
+        types: [],
+        skipLibCheck: false,
+      },
+      files: ["example.ts"],
+    };
+    writeFileSync(join(project, "tsconfig.json"), JSON.stringify(config));
+    const run = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json", "--pretty", "false"], {
+      cwd: project,
+      encoding: "utf8",
+    });
+    assert.equal(run.status, 0, `lib ${lib.join(",")}: ${run.stdout}${run.stderr}`);
   }
 });

@@ -6,6 +6,7 @@ import {
   type Stream,
   type Change,
   type Event,
+  type RawEvent,
   type Head,
   type ImportReport,
   type Marking,
@@ -30,6 +31,13 @@ export async function ledgerDemo(model: Model): Promise<number> {
   const enabled: string[] = stream.enabled(["clerk"]).concat(stream.enabled());
   const events: Event[] = await stream.events({ after: 1, limit: 10 });
   const all: Event[] = await stream.events();
+  const raw: RawEvent[] = await stream.events({ after: 1, payloadText: true });
+  const rawText: string = raw[0].payload;
+  const exact: Event = await stream.fire("sell", { payloadText: '{"n": 12345678901234567890}' });
+  // A payload comes out as a value to narrow, not as text to parse.
+  // @ts-expect-error Event.payload is unknown, not a string
+  const notText: string = exact.payload;
+  const value = e.payload as { sku: number };
   await stream.refresh();
   const infos: StreamInfo[] = await ledger.streams();
   const { event: proved, proof }: { event: Event; proof: PlaceProof } = await stream.prove("stock", 1);
@@ -64,7 +72,9 @@ export async function ledgerDemo(model: Model): Promise<number> {
     verified.length +
     one.length +
     report.added +
-    JSON.parse(e.payload).length +
+    value.sku +
+    rawText.length +
+    notText.length +
     (persisted ? 1 : 0) +
     (holds ? proof.count : 0) +
     stored.places.length

@@ -38,6 +38,22 @@ export async function syncDemo(ledger: Ledger): Promise<number> {
   viaJs.on("conflict", (c: Conflict) => console.log(c.code, c.event.action, c.remote.hash));
   viaJs.on("error", (e: PetrichainError) => console.log(e.code));
   off();
+  // Untyped callbacks get each kind's value (SyncEvents), not `any`.
+  viaJs.on("status", (s) => {
+    const known: SyncStatus = s;
+    // @ts-expect-error a status is a string union, not a number
+    const n: number = s;
+    return known.length + n;
+  });
+  viaJs.on("progress", (p) => (p.type === "stream" ? p.report.pending : 0));
+  viaJs.on("conflict", (c) => c.reason.code ?? c.event.seq);
+  viaJs.on("error", (e) => {
+    // @ts-expect-error an error's code is a PetrichainErrorCode, not a number
+    const code: number = e.code;
+    return code;
+  });
+  // @ts-expect-error there is no "done" event
+  viaJs.on("done", () => {});
   try {
     const report: SyncReport = await viaJs.now();
     const status: SyncStatus = viaJs.status;

@@ -418,6 +418,16 @@ impl Store for IndexedDbStore {
     }
 
     fn close(&self) {
+        self.release();
+    }
+}
+
+impl IndexedDbStore {
+    /// Uninstalls the channel's handler before its closure is dropped (a
+    /// message to a dropped closure throws `closure invoked recursively or
+    /// after being dropped` in the page), closes the channel and the
+    /// database connection. Idempotent.
+    fn release(&self) {
         if let Some(channel) = &self.channel {
             channel.set_onmessage(None);
             channel.close();
@@ -426,6 +436,15 @@ impl Store for IndexedDbStore {
         if let Some(db) = self.db.borrow_mut().take() {
             db.close();
         }
+    }
+}
+
+/// A ledger freed without `close()` (`free()`, or garbage-collected through
+/// wasm-bindgen's `FinalizationRegistry`) drops its store: release the
+/// channel and the connection then too.
+impl Drop for IndexedDbStore {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use js_sys::JSON;
+use petrichain::chain::Event;
 use petrichain::render::{LayoutMode, RenderOptions};
 use petrichain::store::{Action, Conflict};
 use petrichain::{Marking, Model, MAX_TOKENS};
@@ -44,14 +45,17 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue
     to_json(value).map_err(|e| bad_argument(format!("cannot convert to JS: {e}")))
 }
 
-/// A conflict for JS: `reason` as an object rather than JSON text.
+/// A conflict for JS: `reason` as an object rather than JSON text, the
+/// event's `payload` as a value.
 pub(crate) fn conflict_to_js(c: &Conflict) -> Result<JsValue, JsValue> {
     let mut value = serde_json::to_value(c).map_err(|e| bad_argument(e.to_string()))?;
     if let Some(obj) = value.as_object_mut() {
         let reason = serde_json::from_str(&c.reason).unwrap_or(serde_json::Value::Null);
         obj.insert("reason".into(), reason);
     }
-    to_js(&value)
+    let value = to_js(&value)?;
+    payload_to_value(&js_sys::Reflect::get(&value, &"event".into())?)?;
+    Ok(value)
 }
 
 /// A string as is, or any other value through `JSON.stringify`.
@@ -276,20 +280,77 @@ pub(crate) fn string_option(options: &JsValue, key: &str) -> Result<String, JsVa
         .ok_or_else(|| bad_argument(format!("{key} must be a string")))
 }
 
-/// One action to fire: `action` and the `AppendOptions` of `options`.
+/// One action to fire: `action` and the `AppendOptions` of `options`
+/// (its `ts`, if given, is the action's own). `payload` is a value, stored
+/// as `JSON.stringify` gives it (a string is a JSON string); `payloadText`
+/// is JSON text, kept byte for byte.
 pub(crate) fn action_from_js(action: &str, options: &JsValue) -> Result<Action, JsValue> {
     let payload = option(options, "payload")?;
+    let text = option(options, "payloadText")?;
+    let ts = option(options, "ts")?;
+    let payload = match (payload.is_undefined(), text.is_undefined() || text.is_null()) {
+        (true, true) => None,
+        (false, false) => {
+            return Err(bad_argument(
+                "give payload (a value) or payloadText (JSON text), not both",
+            ))
+        }
+        (true, false) => Some(text.as_string().ok_or_else(|| {
+            bad_argument("payloadText must be a string of JSON text, e.g. '{\"n\": 1}'")
+        })?),
+        (false, true) => Some(
+            JSON::stringify(&payload)
+                .ok()
+                .and_then(|t| t.as_string())
+                .ok_or_else(|| {
+                    bad_argument(
+                        "payload must be a JSON value (not a function, undefined, a BigInt or cyclic)",
+                    )
+                })?,
+        ),
+    };
     Ok(Action {
+        ts: if ts.is_undefined() || ts.is_null() {
+            None
+        } else {
+            Some(ts_from_js(&ts)?)
+        },
         action: action.to_string(),
         multiple: multiple_from_js(&option(options, "multiple")?)?,
         actor: string_option(options, "actor")?,
         roles: roles_from_js(&option(options, "roles")?)?,
-        payload: if payload.is_undefined() {
-            None
-        } else if payload.is_null() {
-            Some("null".into())
-        } else {
-            Some(text_or_json(&payload)?)
-        },
+        payload,
     })
+}
+
+/// Events for the JS API: `payload` as the value its JSON text holds
+/// (`JSON.parse`), or, with `text`, the exact text as stored.
+pub(crate) fn events_to_js(events: &[Event], text: bool) -> Result<JsValue, JsValue> {
+    let value = to_js(events)?;
+    if !text {
+        for e in js_sys::Array::from(&value).iter() {
+            payload_to_value(&e)?;
+        }
+    }
+    Ok(value)
+}
+
+/// One event for the JS API, `payload` as a value.
+pub(crate) fn event_to_js(event: &Event) -> Result<JsValue, JsValue> {
+    let value = to_js(event)?;
+    payload_to_value(&value)?;
+    Ok(value)
+}
+
+/// Replaces an event object's `payload` text by its value.
+pub(crate) fn payload_to_value(event: &JsValue) -> Result<(), JsValue> {
+    let key: JsValue = "payload".into();
+    let text = js_sys::Reflect::get(event, &key)?;
+    if let Some(text) = text.as_string() {
+        // Stored payloads were checked to be one JSON value.
+        let value =
+            JSON::parse(&text).map_err(|_| bad_argument("a stored payload is not JSON text"))?;
+        js_sys::Reflect::set(event, &key, &value)?;
+    }
+    Ok(())
 }

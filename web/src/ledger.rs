@@ -20,15 +20,23 @@ use crate::stream::JsStream;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_LEDGER_TYPES: &'static str = r#"
-/** One stored event, chain format version 2 (see docs/chain-format.md). */
+/**
+ * One stored event, chain format version 2 (see docs/chain-format.md), as
+ * the API gives it: `payload` is the value of its stored JSON text. The
+ * stored text itself: `RawEvent` (`stream.events({ payloadText: true })`).
+ */
 export interface Event {
   /** Chain format version: 2. */
   v: number;
   stream: string; seq: number; model: string; action: string; multiple: number;
   /** Who fired it: free text the application chose (not authenticated; `signer` is). */
   actor: string; roles: string[];
-  /** The payload's exact JSON text (`"null"` if none was given): `JSON.parse(e.payload)`. */
-  payload: string;
+  /**
+   * The payload's value (`null` if none was given): `JSON.parse` of the
+   * stored text, so numbers beyond 2^53 lose digits; read the exact text
+   * with `stream.events({ payloadText: true })`.
+   */
+  payload: unknown;
   /** Milliseconds since the epoch. */
   ts: number;
   /** 128 random bits (32 hex digits): two firings are never the same event. */
@@ -43,6 +51,12 @@ export interface Event {
   hash: string;
   /** Ed25519 signature (128 hex digits) by `signer` of the event's hash. */
   sig: string;
+}
+
+/** An event with its payload as the exact stored JSON text: what the chain hashes, what the sync protocol carries. */
+export interface RawEvent extends Omit<Event, "payload"> {
+  /** The payload's exact JSON text (`"null"` if none was given). */
+  payload: string;
 }
 
 /** A Merkle proof of one place's count (`Stream.prove`; check with `verifyPlaceProof`). */
@@ -71,13 +85,15 @@ export interface AppendOptions {
   actor?: string;
   /** Roles the actor holds; "*" holds every role. Default none. */
   roles?: string[];
-  /** JSON text (kept byte for byte) or any JSON-able value (stored as JSON.stringify gives it). Default null. */
-  payload?: string | unknown;
+  /** Any JSON value, stored as `JSON.stringify` gives it (a string is a JSON string). Default null. */
+  payload?: unknown;
+  /** The payload as JSON text instead, kept byte for byte (e.g. numbers beyond 2^53). Not with `payload`. */
+  payloadText?: string;
   /** Time to record, ms since the epoch. Default Date.now(). */
   ts?: number;
 }
 
-/** One action of `Stream.fireBatch`. */
+/** One action of `Stream.fireBatch`; its `ts` is its own (default: the batch's `ts`, else Date.now()). */
 export interface BatchAction extends AppendOptions { action: string }
 
 /** What `verify` checked. */
@@ -98,7 +114,21 @@ export interface ImportReport {
 export interface Change { stream: string; seq: number; hash: string; added: number }
 
 /** Options for `Stream.events`. */
-export interface EventsOptions { after?: number; limit?: number }
+export interface EventsOptions {
+  /** Events with seq above this. Default 0. */
+  after?: number;
+  /** At most this many. Default all. */
+  limit?: number;
+  /** Payloads as their exact stored JSON text (`RawEvent`) instead of values. Default false. */
+  payloadText?: boolean;
+}
+
+export interface Stream {
+  /** Stored events with seq > `after`, at most `limit`, with payloads as their exact stored text. */
+  events(options: EventsOptions & { payloadText: true }): Promise<RawEvent[]>;
+  /** Stored events with seq > `after` (default 0), at most `limit`, with payloads as values. */
+  events(options?: EventsOptions): Promise<Event[]>;
+}
 "#;
 
 /// A set of event streams, each validated by its Petri net, hash-chained and

@@ -57,21 +57,18 @@ impl Wakeups {
 }
 
 /// Opens one `EventSource` per stream in scope (the `streams` option, else
-/// the local streams); every `append` event syncs at once (or again, after
+/// the local streams and `follow`); every `append` event syncs at once (or again, after
 /// the sync in progress).
 pub(crate) async fn open_live(sched: Rc<Sched>, wakeups: Rc<Wakeups>, generation: u32) {
     let AnyTransport::Http(http) = sched.transport() else {
         return;
     };
-    let ids = match &sched.schedule().streams {
-        Some(list) => list.clone(),
-        None => match sched.ledger().streams().await {
-            Ok(list) => list.into_iter().map(|s| s.id).collect(),
-            Err(e) => {
-                call_all(&sched.listeners(Kind::Error), &to_js_error(&e));
-                return;
-            }
-        },
+    let ids = match sched.scope().await {
+        Ok(ids) => ids,
+        Err(e) => {
+            call_all(&sched.listeners(Kind::Error), &to_js_error(&e));
+            return;
+        }
     };
     if !sched.is_current(generation) {
         return;

@@ -1,34 +1,96 @@
 //! `Stream`: one hash-chained stream of a ledger, for JavaScript.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
 
 use petrichain::engine::Marking;
-use petrichain::store::{apply_delta, Action, StreamRecord};
+use petrichain::store::{apply_delta, Action, Ledger, StreamRecord, Subscription};
 use petrichain::MAX_TOKENS;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
 
 use crate::error::{bad_argument, js_err};
-use crate::js::{action_from_js, option, roles_from_js, to_js, ts_from_js};
-use crate::store::Inner;
+use crate::js::{
+    action_from_js, event_to_js, events_to_js, now, option, roles_from_js, to_js, ts_from_js,
+};
+use crate::store::{AnyStore, Inner};
 
-/// One stream of a ledger. `head`, `marking` and `enabled()` reflect the
-/// last state this handle saw (after its own appends, or `refresh()`).
+/// One stream of a ledger. `head`, `marking` and `enabled()` follow the
+/// stream: after this handle's appends at once, after any other change (an
+/// other handle, a sync, another tab through the ledger's
+/// `BroadcastChannel`) as soon as the new head is read back from the store.
 #[wasm_bindgen(js_name = Stream)]
 pub struct JsStream {
     inner: Inner,
     model: Rc<petrichain::Model>,
     record: Rc<RefCell<StreamRecord>>,
+    follow: Rc<Follow>,
+    subscription: Subscription,
+}
+
+/// What keeps a handle's cached head current: the record, the ledger (weak:
+/// the ledger's listeners hold this), and the number of the latest re-read
+/// asked for (only the latest one is kept).
+struct Follow {
+    id: String,
+    record: Weak<RefCell<StreamRecord>>,
+    ledger: Weak<Ledger<AnyStore>>,
+    asked: Cell<u64>,
+}
+
+impl Follow {
+    /// Re-reads the head from the store, unless the cached one is already
+    /// `hash` (this handle's own append, applied when it returned).
+    fn reread(self: &Rc<Self>, hash: String) {
+        let mine = self.asked.get() + 1;
+        self.asked.set(mine);
+        let follow = self.clone();
+        spawn_local(async move {
+            let Some(record) = follow.record.upgrade() else {
+                return;
+            };
+            if record.borrow().hash == hash {
+                return;
+            }
+            let Some(ledger) = follow.ledger.upgrade() else {
+                return;
+            };
+            let fresh = ledger.stream(&follow.id).await;
+            // A newer change asked for its own read: that one wins.
+            if let (Ok(fresh), true) = (fresh, follow.asked.get() == mine) {
+                *record.borrow_mut() = fresh;
+            }
+        });
+    }
+}
+
+impl Drop for JsStream {
+    fn drop(&mut self) {
+        self.inner.unsubscribe(self.subscription);
+    }
 }
 
 impl JsStream {
     pub(crate) async fn load(inner: Inner, record: StreamRecord) -> Result<JsStream, JsValue> {
         let model = inner.model(&record.model).await.map_err(js_err)?;
+        let id = record.id.clone();
+        let record = Rc::new(RefCell::new(record));
+        let follow = Rc::new(Follow {
+            id: id.clone(),
+            record: Rc::downgrade(&record),
+            ledger: Rc::downgrade(&inner),
+            asked: Cell::new(0),
+        });
+        let listener = follow.clone();
+        let subscription = inner.subscribe(Some(&id), move |change| {
+            listener.reread(change.hash.clone());
+        });
         Ok(JsStream {
             inner,
             model,
-            record: Rc::new(RefCell::new(record)),
+            record,
+            follow,
+            subscription,
         })
     }
 
@@ -37,25 +99,33 @@ impl JsStream {
     fn fire_actions(&self, actions: Vec<Action>, ts: u64, single: bool) -> js_sys::Promise {
         let (inner, record) = (self.inner.clone(), self.record.clone());
         let model = self.model.clone();
+        let follow = self.follow.clone();
         let id = record.borrow().id.clone();
         future_to_promise(async move {
             let mut events = inner.fire_batch(&id, &actions, ts).await.map_err(js_err)?;
-            if let Some(last) = events.last() {
+            if let (Some(first), Some(last)) = (events.first(), events.last()) {
                 let mut r = record.borrow_mut();
-                r.seq = last.seq;
-                r.hash.clone_from(&last.hash);
-                // The marking follows the events' deltas (O(change)).
-                let mut marking = Marking(std::mem::take(&mut r.state));
-                for e in &events {
-                    apply_delta(&model, &mut marking, e);
+                if r.hash == first.prev {
+                    r.seq = last.seq;
+                    r.hash.clone_from(&last.hash);
+                    // The marking follows the events' deltas (O(change)).
+                    let mut marking = Marking(std::mem::take(&mut r.state));
+                    for e in &events {
+                        apply_delta(&model, &mut marking, e);
+                    }
+                    r.state = marking.0;
+                } else if r.hash != last.hash {
+                    // The cache was behind where these events were chained:
+                    // read the whole head back.
+                    drop(r);
+                    follow.reread(last.hash.clone());
                 }
-                r.state = marking.0;
             }
             match (single, events.pop()) {
-                (true, Some(event)) => to_js(&event),
+                (true, Some(event)) => event_to_js(&event),
                 (_, last) => {
                     events.extend(last);
-                    to_js(&events)
+                    events_to_js(&events, false)
                 }
             }
         })
@@ -127,17 +197,16 @@ impl JsStream {
         >,
     ) -> js_sys::Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
-        let prepared = action_from_js(&action, &options)
-            .and_then(|a| Ok((a, ts_from_js(&option(&options, "ts")?)?)));
-        let (action, ts) = match prepared {
-            Ok(p) => p,
+        let action = match action_from_js(&action, &options) {
+            Ok(a) => a,
             Err(e) => return js_sys::Promise::reject(&e),
         };
-        self.fire_actions(vec![action], ts, true)
+        self.fire_actions(vec![action], now(), true)
     }
 
     /// Fires several actions in order, all in one transaction: all are
-    /// stored or none. Resolves to the stored events.
+    /// stored or none. Resolves to the stored events. Each records its own
+    /// `ts`, else `ts` (the batch's), else `Date.now()`.
     #[wasm_bindgen(js_name = fireBatch, unchecked_return_type = "Promise<Event[]>")]
     pub fn fire_batch(
         &self,
@@ -165,14 +234,11 @@ impl JsStream {
         }
     }
 
-    /// Stored events with seq > `after` (default 0), at most `limit`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Event[]>")]
-    pub fn events(
-        &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "EventsOptions")] options: Option<
-            js_sys::Object,
-        >,
-    ) -> js_sys::Promise {
+    /// Stored events with seq > `after` (default 0), at most `limit`;
+    /// payloads as values, or as their exact stored text with `payloadText:
+    /// true`. Typed in `TS_STREAM_EVENTS` (ledger.rs).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn events(&self, options: Option<js_sys::Object>) -> js_sys::Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let parsed = (|| {
             let whole = |key: &str, max: f64| -> Result<Option<f64>, JsValue> {
@@ -189,20 +255,30 @@ impl JsStream {
                     ))),
                 }
             };
+            let text = option(&options, "payloadText")?;
+            let text = match (text.is_undefined() || text.is_null(), text.as_bool()) {
+                (true, _) => false,
+                (false, Some(b)) => b,
+                (false, None) => return Err(bad_argument("payloadText must be true or false")),
+            };
             Ok::<_, JsValue>((
                 whole("after", MAX_TOKENS as f64)?.map_or(0, |n| n as u64),
                 whole("limit", u32::MAX as f64)?.map(|n| n as u32),
+                text,
             ))
         })();
-        let (after, limit) = match parsed {
+        let (after, limit, text) = match parsed {
             Ok(p) => p,
             Err(e) => return js_sys::Promise::reject(&e),
         };
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(
-            async move { to_js(&inner.events(&id, after, limit).await.map_err(js_err)?) },
-        )
+        future_to_promise(async move {
+            events_to_js(
+                &inner.events(&id, after, limit).await.map_err(js_err)?,
+                text,
+            )
+        })
     }
 
     /// Proves the count of `place` after event `seq` (default: the head):
@@ -229,16 +305,15 @@ impl JsStream {
         let id = self.id();
         future_to_promise(async move {
             let (event, proof) = inner.prove(&id, &place, seq).await.map_err(js_err)?;
-            #[derive(serde::Serialize)]
-            struct At {
-                event: petrichain::chain::Event,
-                proof: petrichain::chain::PlaceProof,
-            }
-            to_js(&At { event, proof })
+            let at = js_sys::Object::new();
+            js_sys::Reflect::set(&at, &"event".into(), &event_to_js(&event)?)?;
+            js_sys::Reflect::set(&at, &"proof".into(), &to_js(&proof)?)?;
+            Ok(at.into())
         })
     }
 
-    /// Re-reads the head from the store (after other tabs appended).
+    /// Re-reads the head from the store now (`head` and `marking` also follow
+    /// changes by themselves, a moment after they are announced).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn refresh(&self) -> js_sys::Promise {
         let (inner, record) = (self.inner.clone(), self.record.clone());

@@ -19,6 +19,30 @@ use crate::ledger::JsLedger;
 use crate::live::{open_live, Wakeups};
 use crate::sync_options::{parse_options, Sched};
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SYNC_EVENTS: &'static str = r#"
+/** What `SyncHandle.on(kind, callback)` gives `callback`, per kind. */
+export interface SyncEvents {
+  /** Every step of a sync. */
+  progress: SyncProgress;
+  /** A local action a rebase could not keep (also kept: `ledger.conflicts`). */
+  conflict: Conflict;
+  /** A failed sync (`NETWORK`, `REMOTE_ERROR`, ...). */
+  error: PetrichainError;
+  /** The new status. */
+  status: SyncStatus;
+}
+export interface SyncHandle {
+  /**
+   * Calls `callback` on `"progress"` (every step), `"conflict"` (a recorded
+   * conflict), `"error"` (a `PetrichainError`) or `"status"` (the new
+   * status); an unknown kind throws `BAD_ARGUMENT`. Returns a function that
+   * unsubscribes.
+   */
+  on<K extends keyof SyncEvents>(kind: K, callback: (value: SyncEvents[K]) => void): () => void;
+}
+"#;
+
 /// Syncs a ledger with one backend. Made by `ledger.sync(options)`.
 ///
 /// @example
@@ -124,17 +148,9 @@ impl JsSyncHandle {
     pub fn pending(&self, stream_id: Option<String>) -> Promise {
         let sched = self.sched.clone();
         future_to_promise(async move {
-            let ids = match (stream_id, &sched.schedule().streams) {
-                (Some(id), _) => vec![id],
-                (None, Some(list)) => list.clone(),
-                (None, None) => sched
-                    .ledger()
-                    .streams()
-                    .await
-                    .map_err(|e| to_js_error(&e))?
-                    .into_iter()
-                    .map(|s| s.id)
-                    .collect(),
+            let ids = match stream_id {
+                Some(id) => vec![id],
+                None => sched.scope().await.map_err(|e| to_js_error(&e))?,
             };
             let mut total: u64 = 0;
             for id in ids {
@@ -149,16 +165,10 @@ impl JsSyncHandle {
 
     /// Calls `callback` on `"progress"` (every step), `"conflict"` (a
     /// recorded conflict), `"error"` (a `PetrichainError`) or `"status"` (the
-    /// new status). Returns a function that unsubscribes.
-    #[wasm_bindgen(unchecked_return_type = "() => void")]
-    pub fn on(
-        &self,
-        #[wasm_bindgen(
-            unchecked_param_type = "\"progress\" | \"conflict\" | \"error\" | \"status\""
-        )]
-        kind: String,
-        #[wasm_bindgen(unchecked_param_type = "(value: any) => void")] callback: Function,
-    ) -> Result<JsValue, JsValue> {
+    /// new status). Returns a function that unsubscribes. Typed in
+    /// `TS_SYNC_EVENTS` (the value each kind gives, `SyncEvents`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, kind: String, callback: Function) -> Result<JsValue, JsValue> {
         let Some(kind) = Kind::parse(&kind) else {
             return Err(bad_argument(format!(
                 "unknown sync event '{kind}': use progress, conflict, error or status"

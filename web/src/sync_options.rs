@@ -20,9 +20,9 @@ pub(crate) type Sched = Scheduler<AnyStore, AnyTransport, Browser>;
 #[wasm_bindgen(typescript_custom_section)]
 const TS_SYNC_TYPES: &'static str = r#"
 /** `GET /v2/streams/{id}/events` answer (docs/sync-protocol.md). */
-export interface EventPage { stream: string; model: string; head: Head; events: Event[]; more: boolean }
+export interface EventPage { stream: string; model: string; head: Head; events: RawEvent[]; more: boolean }
 /** Body of a conditional append: "these events, if your head is still `expected`". */
-export interface AppendRequest { model: string; expected: Head; events: Event[] }
+export interface AppendRequest { model: string; expected: Head; events: RawEvent[] }
 /** A stored append. */
 export interface AppendOk { head: Head; stored: number; duplicates: number }
 /** A model as the protocol carries it: id = SHA-256 of `json` (canonical JSON). */
@@ -32,7 +32,7 @@ export interface StreamList { streams: { id: string; model: string; head: Head }
 
 /**
  * Sync through your own backend: an object with these functions instead of
- * a URL. Values are the protocol's JSON bodies. A function that throws or
+ * a URL. Values are the protocol's JSON bodies (payloads as JSON text: `RawEvent`). A function that throws or
  * rejects counts as a network error (retried with backoff).
  */
 export interface SyncTransport {
@@ -58,8 +58,17 @@ export interface SyncOptions {
   transport?: SyncTransport;
   /** Headers sent with every request (e.g. `{ Authorization: "Bearer ..." }`). */
   headers?: Record<string, string>;
-  /** Streams to sync. Default: every local stream and every stream the backend lists. */
+  /**
+   * Streams to sync, exactly these. Default: every local stream (as it is at
+   * each sync, empty ones included) plus those of `follow`; the backend's
+   * other streams are not downloaded.
+   */
   streams?: string[];
+  /**
+   * Without `streams`: remote streams to sync too, pulled even before this
+   * ledger has them; `"*"`: every stream the backend lists. Default none.
+   */
+  follow?: string[] | "*";
   /** Continuous sync: ms between syncs. Default 30000. */
   interval?: number;
   /** Events asked per pull. Default 1000. */
@@ -244,6 +253,19 @@ pub(crate) fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Parsed,
                 .ok_or_else(|| bad_argument("streams must be an array of stream ids"))?,
         )
     };
+    let follow_value = option(options, "follow")?;
+    let follow_all = follow_value.as_string().as_deref() == Some("*");
+    let follow = if follow_value.is_undefined() || follow_value.is_null() || follow_all {
+        Vec::new()
+    } else {
+        strings_from_js(&follow_value)
+            .ok_or_else(|| bad_argument("follow must be an array of stream ids, or \"*\""))?
+    };
+    if streams.is_some() && (!follow.is_empty() || follow_all) {
+        return Err(bad_argument(
+            "give streams (exactly these) or follow (the local streams and these), not both",
+        ));
+    }
     let live_value = option(options, "live")?;
     let live = match (
         live_value.is_undefined() || live_value.is_null(),
@@ -274,6 +296,8 @@ pub(crate) fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Parsed,
     );
     let schedule = Schedule {
         streams,
+        follow,
+        follow_all,
         options: SyncOptions {
             page: whole(options, "pageSize", defaults.page, 1, 100_000)?,
             push_batch: whole(options, "pushBatch", defaults.push_batch as u64, 1, 100_000)?

@@ -55,7 +55,7 @@ async fn two_indexeddb_ledgers_record_offline_then_converge_through_the_server()
     fire(
         &sb,
         "sell",
-        r#"{"actor":"bob","roles":["clerk"],"payload":"{\"n\":12345678901234567890}","ts":11}"#,
+        r#"{"actor":"bob","roles":["clerk"],"payloadText":"{\"n\":12345678901234567890}","ts":11}"#,
     )
     .await;
     let ha = handle(&a, url_options(server(), &[&id]));
@@ -653,4 +653,57 @@ async fn the_same_action_on_two_devices_is_two_events_through_the_server() {
         a.close();
         b.close();
     }
+}
+
+/// Through the real server: an empty local stream reaches it with the
+/// default scope (the local streams), a new device does not download it
+/// unless it follows it, and then gets it empty, with its model.
+#[wasm_bindgen_test]
+async fn an_empty_stream_syncs_through_the_server_and_is_followed_not_downloaded() {
+    let id = unique("empty");
+    let a = open(&unique("srv-empty-a")).await;
+    new_stream(&a, SHOP, &id).await;
+    ok(handle(&a, url_options(server(), &[])).now()).await;
+    let fetch: Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
+        .unwrap()
+        .unchecked_into();
+    let answer = fetch
+        .call1(&JsValue::NULL, &format!("{}/v2/streams", server()).into())
+        .unwrap();
+    let listed = ok(answer.unchecked_into()).await;
+    let body = ok(js_sys::Reflect::get(&listed, &"json".into())
+        .unwrap()
+        .unchecked_into::<Function>()
+        .call0(&listed)
+        .unwrap()
+        .unchecked_into())
+    .await;
+    let ids: Vec<String> = Array::from(&get(&body, "streams"))
+        .iter()
+        .map(|s| get(&s, "id").as_string().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&id),
+        "the server lists the empty stream: {ids:?}"
+    );
+
+    let b = open(&unique("srv-empty-b")).await;
+    ok(handle(&b, url_options(server(), &[])).now()).await;
+    assert_eq!(
+        Array::from(&ok(b.streams()).await).length(),
+        0,
+        "not downloaded"
+    );
+    let follow = url_options(server(), &[]);
+    js_sys::Reflect::set(&follow, &"follow".into(), &Array::of1(&id.as_str().into())).unwrap();
+    ok(handle(&b, follow).now()).await;
+    let got = Array::from(&ok(b.streams()).await);
+    assert_eq!(got.length(), 1);
+    assert_eq!(get(&got.get(0), "seq").as_f64(), Some(0.0));
+    assert_eq!(
+        get(&got.get(0), "model"),
+        get(&Array::from(&ok(a.streams()).await).get(0), "model")
+    );
+    a.close();
+    b.close();
 }

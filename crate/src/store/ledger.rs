@@ -41,6 +41,9 @@ pub struct Action {
     pub roles: Vec<String>,
     /// Exact JSON text of the payload; `None` stores `null`.
     pub payload: Option<String>,
+    /// Time to record for this action (ms since the epoch); `None` takes
+    /// the `ts` given to [`Ledger::fire_batch`].
+    pub ts: Option<u64>,
 }
 
 impl Action {
@@ -52,6 +55,7 @@ impl Action {
             actor: String::new(),
             roles: Vec::new(),
             payload: None,
+            ts: None,
         }
     }
     /// Sets how many times to fire at once.
@@ -74,6 +78,11 @@ impl Action {
         self.payload = Some(json.into());
         self
     }
+    /// Sets this action's own time (ms since the epoch), over the batch's.
+    pub fn ts(mut self, ms: u64) -> Self {
+        self.ts = Some(ms);
+        self
+    }
 
     /// Checks everything that does not depend on the net; sorts the roles.
     fn prepared(&self) -> Result<Action, ChainError> {
@@ -91,6 +100,12 @@ impl Action {
         if self.multiple > MAX_TOKENS {
             return Err(ChainError::InvalidInput {
                 field: "multiple".into(),
+                message: "must be at most 2^53-1".into(),
+            });
+        }
+        if self.ts.is_some_and(|ts| ts > MAX_TOKENS) {
+            return Err(ChainError::InvalidInput {
+                field: "ts".into(),
                 message: "must be at most 2^53-1".into(),
             });
         }
@@ -326,7 +341,8 @@ impl<S: Store> Ledger<S> {
     }
 
     /// Fires actions in order and stores all their events in one atomic
-    /// commit, or none of them if any is refused.
+    /// commit, or none of them if any is refused. Each event records its
+    /// action's own [`Action::ts`], or `ts`.
     pub async fn fire_batch(
         &self,
         stream: &str,
@@ -365,7 +381,7 @@ impl<S: Store> Ledger<S> {
                     actor: &a.actor,
                     roles: &a.roles,
                     payload: a.payload.as_deref().unwrap_or("null"),
-                    ts,
+                    ts: a.ts.unwrap_or(ts),
                     nonce: None,
                 });
                 match appended {

@@ -192,23 +192,70 @@ pub async fn sync<S: SyncStore, T: Transport>(
     options: &SyncOptions,
     on_event: &dyn Fn(&SyncEvent),
 ) -> Result<SyncReport, SyncError> {
+    let scope = match streams {
+        Some(list) => Scope::Only(list),
+        None => Scope::All,
+    };
+    sync_scope(ledger, transport, scope, options, on_event).await
+}
+
+/// Syncs every local stream and those of `follow` (pulled even before this
+/// ledger has them), but none of the backend's other streams; otherwise as
+/// [`sync`] with `None`.
+pub async fn sync_local_and<S: SyncStore, T: Transport>(
+    ledger: &Ledger<S>,
+    transport: &T,
+    follow: &[String],
+    options: &SyncOptions,
+    on_event: &dyn Fn(&SyncEvent),
+) -> Result<SyncReport, SyncError> {
+    sync_scope(
+        ledger,
+        transport,
+        Scope::LocalAnd(follow),
+        options,
+        on_event,
+    )
+    .await
+}
+
+/// Which streams a sync covers.
+enum Scope<'a> {
+    /// Exactly these.
+    Only(&'a [String]),
+    /// Every local stream and every remote one.
+    All,
+    /// Every local stream and these.
+    LocalAnd(&'a [String]),
+}
+
+async fn sync_scope<S: SyncStore, T: Transport>(
+    ledger: &Ledger<S>,
+    transport: &T,
+    scope: Scope<'_>,
+    options: &SyncOptions,
+    on_event: &dyn Fn(&SyncEvent),
+) -> Result<SyncReport, SyncError> {
     // What the remote has, so that a stream it lacks is not pulled first (a
     // pull would be a 404, which browsers log as a console error). With
     // explicit streams a failed listing is not fatal: those are pulled as usual.
-    let (ids, remote): (Vec<String>, Option<HashSet<String>>) = match streams {
-        Some(list) => {
+    let (ids, remote): (Vec<String>, Option<HashSet<String>>) = match scope {
+        Scope::Only(list) => {
             let remote = transport.list_streams().await.ok().flatten();
             (
                 list.to_vec(),
                 remote.map(|l| l.streams.into_iter().map(|s| s.id).collect()),
             )
         }
-        None => {
+        Scope::All | Scope::LocalAnd(_) => {
             let mut ids: Vec<String> = ledger.streams().await?.into_iter().map(|s| s.id).collect();
             let remote = transport.list_streams().await?;
             let remote: Option<HashSet<String>> =
                 remote.map(|l| l.streams.into_iter().map(|s| s.id).collect());
-            ids.extend(remote.iter().flatten().cloned());
+            match scope {
+                Scope::LocalAnd(follow) => ids.extend(follow.iter().cloned()),
+                _ => ids.extend(remote.iter().flatten().cloned()),
+            }
             ids.sort();
             ids.dedup();
             (ids, remote)
@@ -493,8 +540,21 @@ async fn sync_round<S: SyncStore, T: Transport>(
         (local_rest.to_vec(), agreed)
     };
 
+    // An empty stream the backend has and this ledger lacks: create it here.
+    if local.is_none() && pulled.exists && to_push.is_empty() && remote_rest.is_empty() {
+        if pulled.fetched {
+            ledger.put_model(&model).await?;
+        }
+        return match ledger.create_stream(stream, model.id()).await {
+            Ok(_) => Ok(true),
+            // Created meanwhile (another tab): look again.
+            Err(ChainError::StreamExists { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        };
+    }
+
     // 5. Push.
-    if to_push.is_empty() {
+    if to_push.is_empty() && (pulled.exists || local.is_none()) {
         return Ok(true);
     }
     if !pulled.exists {
@@ -504,6 +564,26 @@ async fn sync_round<S: SyncStore, T: Transport>(
                 json: model.canonical_json(),
             })
             .await?;
+    }
+    if to_push.is_empty() {
+        // An empty local stream the backend lacks: an append with no
+        // events on the zero head creates it there.
+        let request = AppendRequest {
+            model: model.id().to_string(),
+            expected: expected.clone(),
+            events: Vec::new(),
+        };
+        return match transport.push(stream, &request).await? {
+            PushOutcome::Conflict(_) => Ok(false),
+            PushOutcome::Appended(ok) => {
+                on_event(&SyncEvent::Pushed {
+                    stream: stream.to_string(),
+                    events: 0,
+                    head: ok.head,
+                });
+                Ok(true)
+            }
+        };
     }
     for batch in to_push.chunks(options.push_batch.max(1)) {
         let request = AppendRequest {

@@ -201,6 +201,13 @@ impl Transport for MemoryBackend {
             }
         }
         if rest.is_empty() {
+            // An append with no events on the zero head creates an empty
+            // stream (docs/sync-protocol.md).
+            if request.events.is_empty() && stored.is_empty() && request.expected == head {
+                data.streams
+                    .entry(stream.to_string())
+                    .or_insert_with(|| (request.model.clone(), Vec::new()));
+            }
             return Ok(PushOutcome::Appended(AppendOk {
                 head,
                 stored: 0,

@@ -18,8 +18,8 @@ pub mod scheduler;
 pub mod state;
 
 pub use client::{
-    conflicts, sync, sync_stream, PushOutcome, StreamFailure, StreamReport, SyncEvent, SyncOptions,
-    SyncReport, Transport,
+    conflicts, sync, sync_local_and, sync_stream, PushOutcome, StreamFailure, StreamReport,
+    SyncEvent, SyncOptions, SyncReport, Transport,
 };
 pub use error::SyncError;
 pub use memory::MemoryBackend;

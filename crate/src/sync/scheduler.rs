@@ -141,8 +141,15 @@ pub struct ListenerId(u32);
 /// Knobs of continuous sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
-    /// Streams to sync (`None`: every local stream and every remote one).
+    /// Streams to sync (`None`: every local stream, at each sync, and
+    /// those of `follow`).
     pub streams: Option<Vec<String>>,
+    /// With `streams: None`, remote streams to sync too (pulled even before
+    /// this ledger has them). The backend's other streams are left alone.
+    pub follow: Vec<String>,
+    /// With `streams: None`: follow every stream the backend lists (the
+    /// scope of [`client::sync`] with `None`), not only `follow`.
+    pub follow_all: bool,
     /// Options of each sync (`now` is set from the clock at each sync).
     pub options: SyncOptions,
     /// Retry delays after network failures (full jitter under this curve).
@@ -155,6 +162,8 @@ impl Default for Schedule {
     fn default() -> Self {
         Schedule {
             streams: None,
+            follow: Vec::new(),
+            follow_all: false,
             options: SyncOptions::default(),
             backoff: Backoff::default(),
             interval: 30_000,
@@ -378,14 +387,49 @@ impl<S: SyncStore + 'static, T: Transport + 'static, P: Platform + 'static> Sche
             now: self.platform.now(),
             ..self.schedule.options.clone()
         };
-        client::sync(
-            &self.ledger,
-            &self.transport,
-            self.schedule.streams.as_deref(),
-            &options,
-            &|e| self.progress(e),
-        )
-        .await
+        match &self.schedule.streams {
+            Some(list) => {
+                client::sync(&self.ledger, &self.transport, Some(list), &options, &|e| {
+                    self.progress(e)
+                })
+                .await
+            }
+            None if self.schedule.follow_all => {
+                client::sync(&self.ledger, &self.transport, None, &options, &|e| {
+                    self.progress(e)
+                })
+                .await
+            }
+            None => {
+                client::sync_local_and(
+                    &self.ledger,
+                    &self.transport,
+                    &self.schedule.follow,
+                    &options,
+                    &|e| self.progress(e),
+                )
+                .await
+            }
+        }
+    }
+
+    /// The streams a sync covers now: `streams`, or every local stream and
+    /// those of `follow`, sorted, once each.
+    pub async fn scope(&self) -> Result<Vec<String>, SyncError> {
+        if let Some(list) = &self.schedule.streams {
+            return Ok(list.clone());
+        }
+        let mut ids: Vec<String> = self
+            .ledger
+            .streams()
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        ids.extend(self.schedule.follow.iter().cloned());
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// The wait after a failure: full jitter under the backoff curve when

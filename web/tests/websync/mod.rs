@@ -98,21 +98,27 @@ pub async fn snapshot(ledger: &JsLedger, stream: &str) -> String {
 }
 
 /// The events of a stream as JSON text.
+/// A stream's events as JSON, payloads as their stored text (the chain).
 pub async fn chain(ledger: &JsLedger, stream: &str) -> String {
     let s = stream_of(ok(ledger.stream(stream.into())).await);
-    json(&ok(s.events(None)).await)
+    let raw: js_sys::Object = JSON::parse(r#"{"payloadText":true}"#)
+        .unwrap()
+        .unchecked_into();
+    json(&ok(s.events(Some(raw))).await)
 }
 
 pub fn handle(ledger: &JsLedger, options: JsValue) -> JsSyncHandle {
     ledger.sync(options).unwrap()
 }
 
-/// `{url, streams}` options.
+/// `{url, streams}` options (no `streams` when none are given: the default scope).
 pub fn url_options(url: &str, streams: &[&str]) -> JsValue {
     let o = js_sys::Object::new();
     Reflect::set(&o, &"url".into(), &url.into()).unwrap();
-    let list: Array = streams.iter().map(|s| JsValue::from_str(s)).collect();
-    Reflect::set(&o, &"streams".into(), &list).unwrap();
+    if !streams.is_empty() {
+        let list: Array = streams.iter().map(|s| JsValue::from_str(s)).collect();
+        Reflect::set(&o, &"streams".into(), &list).unwrap();
+    }
     o.into()
 }
 
