@@ -44,7 +44,7 @@ pub enum Hosts {
 
 impl Hosts {
     /// The default: the loopback names and the IP listened on (unless it is
-    /// the unspecified address, 0.0.0.0 or [::]).
+    /// the unspecified address, `0.0.0.0` or `[::]`).
     pub fn default_for(addr: SocketAddr) -> Hosts {
         let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
             .iter()
