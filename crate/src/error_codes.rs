@@ -36,6 +36,7 @@ error_codes!(
     "CLOSED",
     "COMMITMENT_MISMATCH",
     "CORRUPT_RECORD",
+    "DEVICE",
     "DIVERGED",
     "DTD_REFUSED",
     "DUPLICATE_ID",

@@ -47,8 +47,8 @@ fn device_error(what: &str, e: &JsValue) -> ChainError {
         .map(|e| format!("{}: {}", String::from(e.name()), String::from(e.message())))
         .or_else(|| e.as_string())
         .unwrap_or_else(|| "unknown error".into());
-    ChainError::Storage {
-        message: format!("the device key: {what} failed ({detail})"),
+    ChainError::Device {
+        message: format!("{what} failed ({detail})"),
     }
 }
 
@@ -57,7 +57,7 @@ pub fn global_crypto() -> Result<Crypto, ChainError> {
     let crypto = Reflect::get(&js_sys::global(), &"crypto".into())
         .ok()
         .filter(|c| c.is_object())
-        .ok_or_else(|| ChainError::Storage {
+        .ok_or_else(|| ChainError::Device {
             message: "no WebCrypto here (globalThis.crypto is missing): petrichain needs a secure context (https or localhost) or Node 19+".into(),
         })?;
     // Node's class is not the window's `Crypto`: no instanceof check.
@@ -96,8 +96,8 @@ impl WebCryptoDevice {
     pub async fn from_pair(pair: &JsValue) -> Result<Self, ChainError> {
         let crypto = global_crypto()?;
         let subtle = crypto.subtle();
-        let bad = |message: &str| ChainError::Storage {
-            message: format!("the device key: {message}"),
+        let bad = |message: &str| ChainError::Device {
+            message: message.to_string(),
         };
         let key = |name: &str| -> Result<CryptoKey, ChainError> {
             Reflect::get(pair, &name.into())
@@ -174,11 +174,8 @@ impl Device for WebCryptoDevice {
             for sig in all.iter() {
                 let bytes = Uint8Array::new(&sig);
                 if bytes.length() != 64 {
-                    return Err(ChainError::Storage {
-                        message: format!(
-                            "the device key: sign returned {} bytes, not 64",
-                            bytes.length()
-                        ),
+                    return Err(ChainError::Device {
+                        message: format!("sign returned {} bytes, not 64", bytes.length()),
                     });
                 }
                 let mut s = [0u8; 64];

@@ -169,7 +169,7 @@ pub(crate) async fn sign_events(
     let messages: Vec<Vec<u8>> = events.iter().map(|e| signed_message(&e.hash)).collect();
     let sigs = device.sign(&messages).await?;
     if sigs.len() != events.len() {
-        return Err(ChainError::Storage {
+        return Err(ChainError::Device {
             message: format!(
                 "the device returned {} signatures for {} events",
                 sigs.len(),

@@ -233,6 +233,14 @@ pub enum ChainError {
         /// The backend's message.
         message: String,
     },
+    /// The ledger's device key could not give random bytes or signatures
+    /// (no WebCrypto here, a stored key that is not a usable Ed25519 key,
+    /// the OS generator failed); nothing was written.
+    #[error("device key: {message}")]
+    Device {
+        /// What failed.
+        message: String,
+    },
     /// The ledger was closed.
     #[error("the ledger is closed")]
     Closed,
@@ -276,6 +284,7 @@ impl ChainError {
             ChainError::QuotaExceeded { .. } => "QUOTA_EXCEEDED",
             ChainError::CorruptRecord { .. } => "CORRUPT_RECORD",
             ChainError::Storage { .. } => "STORAGE",
+            ChainError::Device { .. } => "DEVICE",
             ChainError::Closed => "CLOSED",
         }
     }

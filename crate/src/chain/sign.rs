@@ -98,7 +98,7 @@ impl std::fmt::Debug for SoftwareKey {
 
 #[cfg(feature = "os-rng")]
 fn os_random(out: &mut [u8]) -> Result<(), ChainError> {
-    getrandom::fill(out).map_err(|e| ChainError::Storage {
+    getrandom::fill(out).map_err(|e| ChainError::Device {
         message: format!("the OS random generator failed: {e}"),
     })
 }
@@ -115,7 +115,7 @@ impl Device for SoftwareKey {
 
     #[cfg(not(feature = "os-rng"))]
     fn random(&self, _out: &mut [u8]) -> Result<(), ChainError> {
-        Err(ChainError::Storage {
+        Err(ChainError::Device {
             message: "no random generator: build petrichain with the os-rng feature".into(),
         })
     }
