@@ -96,8 +96,28 @@ impl AppState {
         if self.head_checked(stream, &head.hash) {
             return Ok(());
         }
-        let after = head.seq.saturating_sub(1);
-        let Some(page) = self.storage.page(stream, after, 1, usize::MAX).await? else {
+        // The head and its last event are read apart: another process may
+        // append in between. Check only a pair read as one (the page's head
+        // is the head asked for); if the stream keeps moving, leave the
+        // check to a later push (heads only move forward through appends
+        // that were themselves checked against the chain).
+        let mut asked = head.seq;
+        let mut found = None;
+        for _ in 0..8 {
+            let Some(page) = self
+                .storage
+                .page(stream, asked.saturating_sub(1), 1, usize::MAX)
+                .await?
+            else {
+                return Ok(());
+            };
+            if page.head.seq == asked {
+                found = Some(page);
+                break;
+            }
+            asked = page.head.seq;
+        }
+        let Some(page) = found else {
             return Ok(());
         };
         let head = page.head;
