@@ -6,11 +6,11 @@
 //! | store       | key                  | value                                   |
 //! |-------------|----------------------|-----------------------------------------|
 //! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
-//! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head; `state`: the marking as JSON text) |
+//! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head; `state`: the marking as JSON text), or past 1,024 places `{id, model, seq, hash, places}` with the marking in chunks in `meta` |
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
-//! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}` |
+//! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}`; `{id: "marking\0<stream>\0<k>", counts}` (chunk k of a long marking, 1,024 counts as JSON text) |
 //!
 //! Schema version 2 added `meta` (the device key, chain format version 2).
 //! A database written by the previous release (schema 1: events of chain
@@ -108,6 +108,7 @@ type OnMessage = Closure<dyn FnMut(web_sys::MessageEvent)>;
 /// A connection to one ledger's IndexedDB database.
 pub struct IndexedDbStore {
     db: RefCell<Option<Rexie>>,
+    heads: HeadCache,
     channel: Option<web_sys::BroadcastChannel>,
     on_message: RefCell<Option<OnMessage>>,
     persisted: Rc<Cell<bool>>,
@@ -127,6 +128,7 @@ impl IndexedDbStore {
         wasm_bindgen_futures::spawn_local(async move { answer.set(ask_persistence().await) });
         Ok(IndexedDbStore {
             db: RefCell::new(Some(db)),
+            heads: HeadCache::default(),
             channel,
             on_message: RefCell::new(None),
             persisted,
@@ -191,36 +193,169 @@ fn from_js<T: DeserializeOwned>(store: &str, key: &str, value: JsValue) -> Resul
     })
 }
 
+/// Markings longer than this are kept in chunks of this many counts, outside
+/// the head record (in `meta`, ids [`chunk_id`]), and a commit rewrites only
+/// the chunks its events changed: on a net of 10,000 places an append then
+/// writes about one 1,024-count chunk instead of the whole marking (the
+/// measurement is in BENCHMARKS.md, "Chain format v2"). Shorter markings stay
+/// in the head record as its `state` (one JSON text).
+const CHUNK: usize = 1024;
+
+/// The `meta` id of chunk `k` of `stream`'s marking.
+fn chunk_id(stream: &str, k: usize) -> String {
+    format!("marking\u{0}{stream}\u{0}{k:08}")
+}
+
+/// The last head this connection read or wrote per stream, with its
+/// marking: a commit on top of it need not read the marking's chunks again.
+/// Used only while the stored head still has the same seq and hash (the
+/// hash fixes the chain, so the marking too).
+pub type HeadCache = RefCell<std::collections::HashMap<String, StreamRecord>>;
+
 /// The IndexedDB record of a stream head: `{id, model, seq, hash, state}`
-/// with `state` (the whole marking) as its JSON text, one string: on a net
-/// of 10,000 places, cloning one string per commit instead of an array of
-/// 10,000 numbers keeps an append's cost near O(change).
+/// with `state` (the whole marking) as its JSON text, or, past [`CHUNK`]
+/// places, `{id, model, seq, hash, places}` and the marking in chunks.
 fn head_to_js(record: &StreamRecord) -> Result<JsValue, ChainError> {
     let object = js_sys::Object::new();
-    let state = serde_json::to_string(&record.state).map_err(|e| ChainError::Storage {
-        message: format!("cannot encode a head: {e}"),
-    })?;
     set(&object, "id", &record.id.as_str().into())?;
     set(&object, "model", &record.model.as_str().into())?;
     set(&object, "seq", &JsValue::from_f64(record.seq as f64))?;
     set(&object, "hash", &record.hash.as_str().into())?;
-    set(&object, "state", &state.into())?;
+    if record.state.len() > CHUNK {
+        set(
+            &object,
+            "places",
+            &JsValue::from_f64(record.state.len() as f64),
+        )?;
+    } else {
+        set(&object, "state", &json_text(&record.state)?.into())?;
+    }
     Ok(object.into())
 }
 
-/// A stream head record: `state` as JSON text, or (written by the previous
-/// release) as an array.
-fn head_from_js(key: &str, value: JsValue) -> Result<StreamRecord, ChainError> {
-    let state = js_sys::Reflect::get(&value, &"state".into()).unwrap_or(JsValue::UNDEFINED);
-    let Some(text) = state.as_string() else {
-        return from_js("streams", key, value);
+fn json_text(counts: &[u64]) -> Result<String, ChainError> {
+    serde_json::to_string(counts).map_err(|e| ChainError::Storage {
+        message: format!("cannot encode a head: {e}"),
+    })
+}
+
+/// Writes `record` (head and, for a long marking, the chunks that differ
+/// from `before`, the marking the stored head had; all of them if `None`).
+async fn write_head(
+    tx: &Transaction,
+    record: &StreamRecord,
+    before: Option<&[u64]>,
+) -> Result<(), ChainError> {
+    let streams = tx.store("streams").map_err(storage)?;
+    streams
+        .put(&head_to_js(record)?, None)
+        .await
+        .map_err(storage)?;
+    if record.state.len() <= CHUNK {
+        return Ok(());
+    }
+    let meta = tx.store("meta").map_err(storage)?;
+    for (k, chunk) in record.state.chunks(CHUNK).enumerate() {
+        let old = before
+            .filter(|b| b.len() == record.state.len())
+            .map(|b| &b[k * CHUNK..k * CHUNK + chunk.len()]);
+        if old == Some(chunk) {
+            continue;
+        }
+        let object = js_sys::Object::new();
+        set(&object, "id", &chunk_id(&record.id, k).into())?;
+        set(&object, "counts", &json_text(chunk)?.into())?;
+        meta.put(&object.into(), None).await.map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// Reads the head of `stream` in `tx` (over `streams` and `meta`), its
+/// marking from `cache` when the cached head is the stored one.
+async fn read_head(
+    tx: &Transaction,
+    stream: &str,
+    cache: Option<&HeadCache>,
+) -> Result<Option<StreamRecord>, ChainError> {
+    let streams = tx.store("streams").map_err(storage)?;
+    let value = streams
+        .get(JsValue::from_str(stream))
+        .await
+        .map_err(storage)?;
+    match value.filter(|v| !v.is_undefined()) {
+        None => Ok(None),
+        Some(v) => head_with_marking(tx, stream, v, cache).await.map(Some),
+    }
+}
+
+/// A stored head record as a [`StreamRecord`], reading its chunks if its
+/// marking is kept in chunks.
+async fn head_with_marking(
+    tx: &Transaction,
+    key: &str,
+    value: JsValue,
+    cache: Option<&HeadCache>,
+) -> Result<StreamRecord, ChainError> {
+    let places = js_sys::Reflect::get(&value, &"places".into()).unwrap_or(JsValue::UNDEFINED);
+    let Some(places) = places.as_f64() else {
+        return head_from_js(key, value);
     };
     let corrupt = |message: String| ChainError::CorruptRecord {
         store: "streams".into(),
         key: key.into(),
         message,
     };
-    let field = |k: &str| js_sys::Reflect::get(&value, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    if places.fract() != 0.0 || places < 0.0 || places > MAX_TOKENS as f64 {
+        return Err(corrupt("places is not a whole number".into()));
+    }
+    let mut record = head_fields(key, &value)?;
+    let places = places as usize;
+    if let Some(hit) = cache.and_then(|c| {
+        c.borrow()
+            .get(&record.id)
+            .filter(|c| c.seq == record.seq && c.hash == record.hash && c.state.len() == places)
+            .map(|c| c.state.clone())
+    }) {
+        record.state = hit;
+        return Ok(record);
+    }
+    let meta = tx.store("meta").map_err(storage)?;
+    let mut state = Vec::with_capacity(places);
+    for k in 0..places.div_ceil(CHUNK) {
+        let id = chunk_id(&record.id, k);
+        let chunk = meta
+            .get(JsValue::from_str(&id))
+            .await
+            .map_err(storage)?
+            .filter(|v| !v.is_undefined())
+            .and_then(|v| js_sys::Reflect::get(&v, &"counts".into()).ok())
+            .and_then(|t| t.as_string())
+            .ok_or_else(|| corrupt(format!("chunk {k} of the marking is missing")))?;
+        let counts: Vec<u64> =
+            serde_json::from_str(&chunk).map_err(|e| corrupt(format!("marking chunk {k}: {e}")))?;
+        state.extend(counts);
+    }
+    if state.len() != places {
+        return Err(corrupt(format!(
+            "the marking chunks hold {} counts, the head says {places}",
+            state.len()
+        )));
+    }
+    record.state = state;
+    if let Some(c) = cache {
+        c.borrow_mut().insert(record.id.clone(), record.clone());
+    }
+    Ok(record)
+}
+
+/// The id, model, seq and hash of a head record (its `state` left empty).
+fn head_fields(key: &str, value: &JsValue) -> Result<StreamRecord, ChainError> {
+    let corrupt = |message: String| ChainError::CorruptRecord {
+        store: "streams".into(),
+        key: key.into(),
+        message,
+    };
+    let field = |k: &str| js_sys::Reflect::get(value, &k.into()).unwrap_or(JsValue::UNDEFINED);
     let string = |k: &str| {
         field(k)
             .as_string()
@@ -235,8 +370,24 @@ fn head_from_js(key: &str, value: JsValue) -> Result<StreamRecord, ChainError> {
         model: string("model")?,
         seq: seq as u64,
         hash: string("hash")?,
-        state: serde_json::from_str(&text).map_err(|e| corrupt(format!("state: {e}")))?,
+        state: Vec::new(),
     })
+}
+
+/// A stream head record: `state` as JSON text, or (written by the previous
+/// release) as an array.
+fn head_from_js(key: &str, value: JsValue) -> Result<StreamRecord, ChainError> {
+    let state = js_sys::Reflect::get(&value, &"state".into()).unwrap_or(JsValue::UNDEFINED);
+    let Some(text) = state.as_string() else {
+        return from_js("streams", key, value);
+    };
+    let mut record = head_fields(key, &value)?;
+    record.state = serde_json::from_str(&text).map_err(|e| ChainError::CorruptRecord {
+        store: "streams".into(),
+        key: key.into(),
+        message: format!("state: {e}"),
+    })?;
+    Ok(record)
 }
 
 fn event_key(stream: &str, seq: u64) -> JsValue {
@@ -331,20 +482,19 @@ impl Store for IndexedDbStore {
     }
 
     async fn stream(&self, id: &str) -> Result<Option<StreamRecord>, ChainError> {
-        let tx = self.transaction(&["streams"], TransactionMode::ReadOnly)?;
-        let store = tx.store("streams").map_err(storage)?;
-        let value = store.get(JsValue::from_str(id)).await.map_err(storage)?;
-        value
-            .filter(|v| !v.is_undefined())
-            .map(|v| head_from_js(id, v))
-            .transpose()
+        let tx = self.transaction(&["streams", "meta"], TransactionMode::ReadOnly)?;
+        read_head(&tx, id, Some(&self.heads)).await
     }
 
     async fn streams(&self) -> Result<Vec<StreamRecord>, ChainError> {
-        let tx = self.transaction(&["streams"], TransactionMode::ReadOnly)?;
+        let tx = self.transaction(&["streams", "meta"], TransactionMode::ReadOnly)?;
         let store = tx.store("streams").map_err(storage)?;
         let values = store.get_all(None, None).await.map_err(storage)?;
-        values.into_iter().map(|v| head_from_js("?", v)).collect()
+        let mut out = Vec::with_capacity(values.len());
+        for v in values {
+            out.push(head_with_marking(&tx, "?", v, Some(&self.heads)).await?);
+        }
+        Ok(out)
     }
 
     async fn events(
@@ -392,9 +542,13 @@ impl Store for IndexedDbStore {
     }
 
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
-        let tx = self.transaction(&["streams", "events"], TransactionMode::ReadWrite)?;
-        let result = commit_in(&tx, stream, plan).await;
-        settle(tx, result).await
+        let tx = self.transaction(&["streams", "events", "meta"], TransactionMode::ReadWrite)?;
+        let result = commit_in(&tx, stream, plan, &self.heads).await;
+        let commit = settle(tx, result).await?;
+        self.heads
+            .borrow_mut()
+            .insert(stream.to_string(), commit.record.clone());
+        Ok(commit)
     }
 
     fn broadcast(&self, change: &Change) {
@@ -453,16 +607,10 @@ async fn commit_in(
     tx: &Transaction,
     stream: &str,
     plan: &mut Plan<'_>,
+    heads: &HeadCache,
 ) -> Result<Commit, ChainError> {
-    let streams = tx.store("streams").map_err(storage)?;
     let events = tx.store("events").map_err(storage)?;
-    let head: Option<StreamRecord> = streams
-        .get(JsValue::from_str(stream))
-        .await
-        .map_err(storage)?
-        .filter(|v| !v.is_undefined())
-        .map(|v| head_from_js(stream, v))
-        .transpose()?;
+    let head = read_head(tx, stream, Some(heads)).await?;
     // Synchronous: the engine and SHA-256 run here, inside the transaction.
     let commit = plan(head.as_ref())?;
     if commit.record.id != stream || commit.events.iter().any(|e| e.stream != stream) {
@@ -471,10 +619,12 @@ async fn commit_in(
         });
     }
     add_events(&events, &commit.events).await?;
-    streams
-        .put(&head_to_js(&commit.record)?, None)
-        .await
-        .map_err(storage)?;
+    write_head(
+        tx,
+        &commit.record,
+        head.as_ref().map(|h| h.state.as_slice()),
+    )
+    .await?;
     Ok(commit)
 }
 
@@ -543,11 +693,15 @@ impl SyncStore for IndexedDbStore {
         plan: &mut SyncPlan<'_>,
     ) -> Result<SyncCommit, ChainError> {
         let tx = self.transaction(
-            &["streams", "events", "sync", "conflicts"],
+            &["streams", "events", "sync", "conflicts", "meta"],
             TransactionMode::ReadWrite,
         )?;
-        let result = commit_sync_in(&tx, stream, plan).await;
-        settle(tx, result).await
+        let result = commit_sync_in(&tx, stream, plan, &self.heads).await;
+        let commit = settle(tx, result).await?;
+        self.heads
+            .borrow_mut()
+            .insert(stream.to_string(), commit.record.clone());
+        Ok(commit)
     }
 }
 
@@ -558,19 +712,13 @@ async fn commit_sync_in(
     tx: &Transaction,
     stream: &str,
     plan: &mut SyncPlan<'_>,
+    heads: &HeadCache,
 ) -> Result<SyncCommit, ChainError> {
-    let streams = tx.store("streams").map_err(storage)?;
     let events = tx.store("events").map_err(storage)?;
     let sync = tx.store("sync").map_err(storage)?;
     let conflicts = tx.store("conflicts").map_err(storage)?;
     let key = JsValue::from_str(stream);
-    let head: Option<StreamRecord> = streams
-        .get(key.clone())
-        .await
-        .map_err(storage)?
-        .filter(|v| !v.is_undefined())
-        .map(|v| head_from_js(stream, v))
-        .transpose()?;
+    let head = read_head(tx, stream, Some(heads)).await?;
     let record: Option<SyncRecord> = sync
         .get(key)
         .await
@@ -591,10 +739,12 @@ async fn commit_sync_in(
         events.delete(range.into()).await.map_err(storage)?;
     }
     add_events(&events, &commit.events).await?;
-    streams
-        .put(&head_to_js(&commit.record)?, None)
-        .await
-        .map_err(storage)?;
+    write_head(
+        tx,
+        &commit.record,
+        head.as_ref().map(|h| h.state.as_slice()),
+    )
+    .await?;
     sync.put(&to_js(&commit.sync)?, None)
         .await
         .map_err(storage)?;
@@ -808,7 +958,7 @@ impl IndexedDbStore {
             state: verified.marking,
         };
         let tx = self.transaction(
-            &["streams", "events", "sync", "conflicts"],
+            &["streams", "events", "sync", "conflicts", "meta"],
             TransactionMode::ReadWrite,
         )?;
         let result = replace_v1_stream(&tx, head, &record, &events).await;
@@ -826,18 +976,11 @@ async fn replace_v1_stream(
     new: &[Event],
 ) -> Result<(), ChainError> {
     let stream = old.id.as_str();
-    let streams = tx.store("streams").map_err(storage)?;
     let events = tx.store("events").map_err(storage)?;
     let sync = tx.store("sync").map_err(storage)?;
     let conflicts = tx.store("conflicts").map_err(storage)?;
     let key = JsValue::from_str(stream);
-    let current: Option<StreamRecord> = streams
-        .get(key.clone())
-        .await
-        .map_err(storage)?
-        .filter(|v| !v.is_undefined())
-        .map(|v| head_from_js(stream, v))
-        .transpose()?;
+    let current = read_head(tx, stream, None).await?;
     match current {
         // Another tab upgraded it meanwhile (the same events: the upgrade
         // is deterministic for one device key).
@@ -858,10 +1001,7 @@ async fn replace_v1_stream(
     .map_err(|e| storage(e.into()))?;
     events.delete(range.into()).await.map_err(storage)?;
     add_events(&events, new).await?;
-    streams
-        .put(&head_to_js(record)?, None)
-        .await
-        .map_err(storage)?;
+    write_head(tx, record, None).await?;
     sync.delete(key.clone()).await.map_err(storage)?;
     let index = conflicts.index("stream").map_err(storage)?;
     let only = KeyRange::only(&key).map_err(|e| storage(e.into()))?;
