@@ -240,7 +240,8 @@ fn json_text(counts: &[u64]) -> Result<String, ChainError> {
 }
 
 /// Writes `record` (head and, for a long marking, the chunks that differ
-/// from `before`, the marking the stored head had; all of them if `None`).
+/// from `before`, the marking the stored head had in chunks; all of them if
+/// `None`, e.g. when the stored head kept its marking inline).
 async fn write_head(
     tx: &Transaction,
     record: &StreamRecord,
@@ -277,6 +278,17 @@ async fn read_head(
     stream: &str,
     cache: Option<&HeadCache>,
 ) -> Result<Option<StreamRecord>, ChainError> {
+    Ok(read_head_kept(tx, stream, cache).await?.map(|(h, _)| h))
+}
+
+/// [`read_head`], and whether the stored record keeps its marking in
+/// chunks (only then may a commit rewrite just the chunks that changed: a
+/// wide head written inline by an earlier build has no chunks yet).
+async fn read_head_kept(
+    tx: &Transaction,
+    stream: &str,
+    cache: Option<&HeadCache>,
+) -> Result<Option<(StreamRecord, bool)>, ChainError> {
     let streams = tx.store("streams").map_err(storage)?;
     let value = streams
         .get(JsValue::from_str(stream))
@@ -284,8 +296,22 @@ async fn read_head(
         .map_err(storage)?;
     match value.filter(|v| !v.is_undefined()) {
         None => Ok(None),
-        Some(v) => head_with_marking(tx, stream, v, cache).await.map(Some),
+        Some(v) => {
+            let in_chunks = js_sys::Reflect::get(&v, &"places".into())
+                .map(|p| p.as_f64().is_some())
+                .unwrap_or(false);
+            let head = head_with_marking(tx, stream, v, cache).await?;
+            Ok(Some((head, in_chunks)))
+        }
     }
+}
+
+/// The marking of a stored head to diff a new one against: only when it is
+/// kept in chunks.
+fn chunked(head: &Option<(StreamRecord, bool)>) -> Option<&[u64]> {
+    head.as_ref()
+        .filter(|(_, in_chunks)| *in_chunks)
+        .map(|(h, _)| h.state.as_slice())
 }
 
 /// A stored head record as a [`StreamRecord`], reading its chunks if its
@@ -610,7 +636,8 @@ async fn commit_in(
     heads: &HeadCache,
 ) -> Result<Commit, ChainError> {
     let events = tx.store("events").map_err(storage)?;
-    let head = read_head(tx, stream, Some(heads)).await?;
+    let kept = read_head_kept(tx, stream, Some(heads)).await?;
+    let head = kept.as_ref().map(|(h, _)| h.clone());
     // Synchronous: the engine and SHA-256 run here, inside the transaction.
     let commit = plan(head.as_ref())?;
     if commit.record.id != stream || commit.events.iter().any(|e| e.stream != stream) {
@@ -619,12 +646,7 @@ async fn commit_in(
         });
     }
     add_events(&events, &commit.events).await?;
-    write_head(
-        tx,
-        &commit.record,
-        head.as_ref().map(|h| h.state.as_slice()),
-    )
-    .await?;
+    write_head(tx, &commit.record, chunked(&kept)).await?;
     Ok(commit)
 }
 
@@ -718,7 +740,8 @@ async fn commit_sync_in(
     let sync = tx.store("sync").map_err(storage)?;
     let conflicts = tx.store("conflicts").map_err(storage)?;
     let key = JsValue::from_str(stream);
-    let head = read_head(tx, stream, Some(heads)).await?;
+    let kept = read_head_kept(tx, stream, Some(heads)).await?;
+    let head = kept.as_ref().map(|(h, _)| h.clone());
     let record: Option<SyncRecord> = sync
         .get(key)
         .await
@@ -739,12 +762,7 @@ async fn commit_sync_in(
         events.delete(range.into()).await.map_err(storage)?;
     }
     add_events(&events, &commit.events).await?;
-    write_head(
-        tx,
-        &commit.record,
-        head.as_ref().map(|h| h.state.as_slice()),
-    )
-    .await?;
+    write_head(tx, &commit.record, chunked(&kept)).await?;
     sync.put(&to_js(&commit.sync)?, None)
         .await
         .map_err(storage)?;

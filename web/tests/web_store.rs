@@ -605,3 +605,56 @@ async fn a_long_marking_lives_in_chunks_and_reads_back() {
     assert_eq!(err.code(), "CORRUPT_RECORD", "{err}");
     third.close();
 }
+
+/// A wide head written inline by an earlier build (whole `state`, no
+/// chunks) is read, and the next commit writes every chunk, not only the
+/// changed one: a new connection reads the full marking back.
+#[wasm_bindgen_test]
+async fn an_inline_wide_head_moves_to_chunks_whole() {
+    let b = Idb::new();
+    let ledger = b.open("inline-wide").await;
+    let places: Vec<String> = (0..2100)
+        .map(|i| format!(r#"{{"id":"p{i:04}","initial":{}}}"#, 1 + u64::from(i == 5)))
+        .collect();
+    let (model, _) = petrichain::formats::json::import_json(&format!(
+        r#"{{"places":[{}],"transitions":[{{"id":"go"}}],
+            "arcs":[{{"source":"p0005","target":"go"}},{{"source":"go","target":"p2099"}}]}}"#,
+        places.join(",")
+    ))
+    .unwrap();
+    let id = ledger.put_model(&model).await.unwrap();
+    ledger.create_stream("s", &id).await.unwrap();
+    ledger.close();
+    // Rewrite the head the old way and drop the chunks.
+    let db = indexeddb::open_raw(&b.name("inline-wide")).await.unwrap();
+    let tx = db
+        .transaction(&["meta", "streams"], TransactionMode::ReadWrite)
+        .unwrap();
+    let streams = tx.store("streams").unwrap();
+    let head = streams.get(JsValue::from_str("s")).await.unwrap().unwrap();
+    let state = serde_json::to_string(&model.initial_marking().0).unwrap();
+    js_sys::Reflect::set(&head, &"state".into(), &state.into()).unwrap();
+    js_sys::Reflect::delete_property(&head.clone().into(), &"places".into()).unwrap();
+    streams.put(&head, None).await.unwrap();
+    for k in 0..3 {
+        tx.store("meta")
+            .unwrap()
+            .delete(JsValue::from_str(&format!("marking\u{0}s\u{0}{k:08}")))
+            .await
+            .unwrap();
+    }
+    tx.done().await.unwrap();
+    db.close();
+    let again = b.open("inline-wide").await;
+    again
+        .fire("s", &petrichain::store::Action::new("go"), suite::TS)
+        .await
+        .unwrap();
+    again.close();
+    let third = b.open("inline-wide").await;
+    let head = third.stream("s").await.unwrap();
+    assert_eq!(head.state.len(), 2100);
+    assert_eq!((head.state[0], head.state[5], head.state[2099]), (1, 1, 2));
+    third.verify(Some("s")).await.unwrap();
+    third.close();
+}
