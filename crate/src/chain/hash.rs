@@ -52,14 +52,9 @@ pub fn encode(event: &Event, out: &mut Vec<u8>) {
     string(&event.payload, out);
     out.extend_from_slice(b",\"prev\":");
     string(&event.prev, out);
-    out.extend_from_slice(b",\"roles\":[");
-    for (i, role) in event.roles.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(role, out);
-    }
-    out.extend_from_slice(b"],\"root\":");
+    out.extend_from_slice(b",\"roles\":");
+    strings(&event.roles, out);
+    out.extend_from_slice(b",\"root\":");
     string(&event.root, out);
     out.extend_from_slice(b",\"seq\":");
     number(event.seq, out);
@@ -92,6 +87,30 @@ pub fn digest_with(event: &Event, buf: &mut Vec<u8>) -> [u8; 32] {
 /// The event's hash as lowercase hex.
 pub fn event_hash(event: &Event) -> String {
     hex::encode(digest_with(event, &mut Vec::with_capacity(256)))
+}
+
+/// `[S,...]`: a JSON array of strings.
+pub(crate) fn strings(items: &[String], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(item, out);
+    }
+    out.push(b']');
+}
+
+/// `[N,...]`: a JSON array of integers.
+pub(crate) fn numbers(items: &[u64], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, &n) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        number(n, out);
+    }
+    out.push(b']');
 }
 
 pub(crate) fn number(mut n: u64, out: &mut Vec<u8>) {

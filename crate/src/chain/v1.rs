@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::hash::{number, string};
+use super::hash::{number, numbers, string, strings};
 use super::{ChainError, GENESIS_PREV};
 use crate::engine::Marking;
 use crate::model::Model;
@@ -63,23 +63,13 @@ pub fn encode(e: &EventV1, out: &mut Vec<u8>) {
     string(&e.payload, out);
     out.extend_from_slice(b",\"prev\":");
     string(&e.prev, out);
-    out.extend_from_slice(b",\"roles\":[");
-    for (i, r) in e.roles.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        string(r, out);
-    }
-    out.extend_from_slice(b"],\"seq\":");
+    out.extend_from_slice(b",\"roles\":");
+    strings(&e.roles, out);
+    out.extend_from_slice(b",\"seq\":");
     number(e.seq, out);
-    out.extend_from_slice(b",\"state\":[");
-    for (i, &n) in e.state.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        number(n, out);
-    }
-    out.extend_from_slice(b"],\"stream\":");
+    out.extend_from_slice(b",\"state\":");
+    numbers(&e.state, out);
+    out.extend_from_slice(b",\"stream\":");
     string(&e.stream, out);
     out.extend_from_slice(b",\"ts\":");
     number(e.ts, out);
