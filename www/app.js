@@ -11,6 +11,7 @@ import { renderLog, showDevice, verifyInto } from "./log-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
 import { createAnalysisPanel } from "./analysis-panel.js";
 import { registerServiceWorker } from "./offline.js";
+import { createEditor } from "./editor.js";
 
 const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   // No IndexedDB (some private modes), or the browser refused it: say so.
@@ -140,6 +141,7 @@ $("export-dot").addEventListener("click", () =>
 );
 $("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
+createEditor({ ws }); // the net editor: #new-net, #edit-net (www/editor.js)
 const sync = wireSyncPanel(ws);
 const analysis = createAnalysisPanel(ws, { onReplayed: () => show(), onError: showError });
 await ws.restore();
