@@ -168,20 +168,19 @@ export function drawDraft(layer, d, view) {
       "g",
       {
         class: `ed-arc ed-arc-${a.kind}${view.selected === a.uid ? " ed-selected" : ""}${messages ? " ed-invalid" : ""}`,
-        "data-uid": a.uid,
         "data-source": sId,
         "data-target": tId,
         "data-kind": a.kind,
         "data-weight": a.weight,
         "data-problems": messages ? messages.join("\n") : undefined,
-        tabindex: play ? undefined : 0,
-        role: play ? undefined : "button",
-        "aria-pressed": play ? undefined : String(view.selected === a.uid),
-        "aria-label": play ? undefined : name,
       },
-      s("title", { text: name }),
-      s("path", { d: path, class: "ed-arc-hit" }),
-      s("path", { d: path, class: "ed-arc-line", "marker-end": `url(#ed-m-${a.kind})` }),
+      focusable(
+        a.uid,
+        play ? null : { role: "button", "aria-pressed": String(view.selected === a.uid), "aria-label": name },
+        name,
+        s("path", { d: path, class: "ed-arc-hit" }),
+        s("path", { d: path, class: "ed-arc-line", "marker-end": `url(#ed-m-${a.kind})` }),
+      ),
     );
     const { at, dir } = middle(points);
     if (a.kind !== "reset" && a.weight !== 1) {
@@ -204,26 +203,27 @@ export function drawDraft(layer, d, view) {
     const tokens = play ? (view.tokens?.[p.id] ?? 0) : Number(p.initial) || 0;
     const messages = view.byUid.get(p.uid);
     const named = p.label ? `${p.id} “${p.label}”` : p.id || "(no id)";
-    const cap = Number(p.capacity) > 0 ? `, capacity ${p.capacity}` : "";
+    const cap = Number(p.capacity) > 0 ? `, capacity max ${p.capacity}` : "";
     const name = `Place ${named}, ${plural(tokens, "token")}${cap}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
     const g = s(
       "g",
       {
         class: `ed-node ed-place${view.selected === p.uid ? " ed-selected" : ""}${view.arcFrom === p.uid ? " ed-arc-from" : ""}${messages ? " ed-invalid" : ""}`,
-        "data-uid": p.uid,
         "data-id": p.id,
         "data-kind": "place",
         "data-tokens": tokens,
         "data-problems": messages ? messages.join("\n") : undefined,
-        tabindex: play ? undefined : 0,
-        role: play ? "img" : "button",
-        "aria-pressed": play ? undefined : String(view.selected === p.uid),
-        "aria-label": name,
       },
-      s("title", { text: name }),
-      s("circle", { cx: p.x, cy: p.y, r: PLACE_RADIUS, class: "ed-shape" }),
+      focusable(
+        p.uid,
+        play
+          ? { role: "img", "aria-label": name }
+          : { role: "button", "aria-pressed": String(view.selected === p.uid), "aria-label": name },
+        name,
+        s("circle", { cx: p.x, cy: p.y, r: PLACE_RADIUS, class: "ed-shape" }),
+        ...tokenMarks(p.x, p.y, tokens),
+      ),
     );
-    tokenMarks(g, p.x, p.y, tokens);
     if (Number(p.capacity) > 0)
       g.append(s("text", { x: p.x + 19, y: p.y - 12, class: "ed-capacity", text: `max ${p.capacity}` }));
     g.append(s("text", { x: p.x, y: p.y - 21, class: "ed-id", "text-anchor": "middle", text: cut(p.id, 32) }));
@@ -245,18 +245,19 @@ export function drawDraft(layer, d, view) {
       "g",
       {
         class: `ed-node ed-transition${play ? (on ? " ed-enabled" : " ed-disabled") : ""}${view.last === t.id && play ? " ed-last" : ""}${view.selected === t.uid ? " ed-selected" : ""}${view.arcFrom === t.uid ? " ed-arc-from" : ""}${messages ? " ed-invalid" : ""}`,
-        "data-uid": t.uid,
         "data-id": t.id,
         "data-kind": "transition",
         "data-enabled": play ? String(!!on) : undefined,
         "data-problems": messages ? messages.join("\n") : undefined,
-        tabindex: 0,
-        role: "button",
-        "aria-pressed": play ? undefined : String(view.selected === t.uid),
-        "aria-label": name,
       },
-      s("title", { text: name }),
-      s("rect", { x: t.x - HALF, y: t.y - HALF, width: 2 * HALF, height: 2 * HALF, class: "ed-shape" }),
+      focusable(
+        t.uid,
+        play
+          ? { role: "button", "aria-label": name }
+          : { role: "button", "aria-pressed": String(view.selected === t.uid), "aria-label": name },
+        name,
+        s("rect", { x: t.x - HALF, y: t.y - HALF, width: 2 * HALF, height: 2 * HALF, class: "ed-shape" }),
+      ),
       s("text", { x: t.x, y: t.y - 20, class: "ed-id", "text-anchor": "middle", text: cut(t.id, 32) }),
     );
     let below = t.y + 28;
@@ -274,11 +275,29 @@ export function drawDraft(layer, d, view) {
     if (problem) g.append(problem);
     nodes.append(g);
   }
+  for (const t of [...arcs.querySelectorAll("text"), ...nodes.querySelectorAll("text")])
+    if (!t.closest(".ed-focus")) t.setAttribute("aria-hidden", "true");
   layer.replaceChildren(arcs, nodes);
 }
 
+/**
+ * The part of an element that takes the focus and the pointer: its shapes,
+ * with `data-uid`, a role and a name (`attrs`; null = not a stop, in Play
+ * for arcs). The texts beside it (id, label, problems) are its siblings,
+ * outside the named part, so its name is not judged against them, and
+ * hidden from screen readers since the name says it all.
+ */
+function focusable(uid, attrs, title, ...shapes) {
+  return s(
+    "g",
+    { class: "ed-focus", "data-uid": uid, ...(attrs ? { tabindex: 0, ...attrs } : {}) },
+    s("title", { text: title }),
+    ...shapes,
+  );
+}
+
 /** Dots for up to 5 tokens, the number beyond (as the engine draws them). */
-function tokenMarks(g, x, y, n) {
+function tokenMarks(x, y, n) {
   const offsets = [
     [],
     [[0, 0]],
@@ -306,21 +325,20 @@ function tokenMarks(g, x, y, n) {
     ],
   ];
   if (Number.isInteger(n) && n >= 0 && n <= 5) {
-    for (const [dx, dy] of offsets[n]) g.append(s("circle", { cx: x + dx, cy: y + dy, r: 3, class: "ed-token" }));
-  } else {
-    const text = String(n);
-    g.append(
-      s("text", {
-        x,
-        y,
-        dy: "0.35em",
-        class: "ed-tokens",
-        "font-size": text.length <= 3 ? 12 : text.length <= 5 ? 9 : 6,
-        "text-anchor": "middle",
-        text: cut(text, 12),
-      }),
-    );
+    return offsets[n].map(([dx, dy]) => s("circle", { cx: x + dx, cy: y + dy, r: 3, class: "ed-token" }));
   }
+  const text = String(n);
+  return [
+    s("text", {
+      x,
+      y,
+      dy: "0.35em",
+      class: "ed-tokens",
+      "font-size": text.length <= 3 ? 12 : text.length <= 5 ? 9 : 6,
+      "text-anchor": "middle",
+      text: cut(text, 12),
+    }),
+  ];
 }
 
 /** Bounds of the draft's nodes, `[x, y, width, height]`, with a margin; a default frame when empty. */

@@ -373,6 +373,7 @@ export function createEditor({ ws }) {
         uid = kind === "place" ? addPlace(d, x, y) : addTransition(d, x, y);
       });
       selected = uid;
+      keepInView(uid);
       refresh({ focus: !at });
       say(`Added ${kind} ${nodeOf(draft, uid).node.id}.`);
     } catch (err) {
@@ -616,6 +617,19 @@ export function createEditor({ ws }) {
     gridRect.setAttribute("width", String(box[2] + 2 * pad));
     gridRect.setAttribute("height", String(box[3] + 2 * pad));
   }
+  /** Pans (never zooms) so that node `uid` is inside the view, with a margin. */
+  function keepInView(uid) {
+    const n = uid && nodeOf(draft, uid)?.node;
+    if (!n || !box) return;
+    const m = 40;
+    let [x, y] = box;
+    const [w, hgt] = [box[2], box[3]];
+    if (n.x - m < x) x = n.x - m;
+    else if (n.x + m > x + w) x = n.x + m - w;
+    if (n.y - m < y) y = n.y - m;
+    else if (n.y + m > y + hgt) y = n.y + m - hgt;
+    if (x !== box[0] || y !== box[1]) showBox([x, y, w, hgt]);
+  }
   const fit = () => showBox(draftBounds(draft, canvas.getBoundingClientRect()));
   function zoom(factor, at = null) {
     const b = box ?? draftBounds(draft);
@@ -764,6 +778,7 @@ export function createEditor({ ws }) {
         `move:${selected}`,
         { focus: true },
       );
+      keepInView(selected);
       return;
     }
     const actions = {

@@ -34,7 +34,10 @@ async function clickCanvas(page, fx, fy) {
 }
 
 const node = (id) => `#ed-canvas .ed-node[data-id="${id}"]`;
+/** The part of a node that takes clicks, the focus and has the name. */
+const stop = (id) => `${node(id)} > .ed-focus`;
 const arc = (source, target) => `#ed-canvas .ed-arc[data-source="${source}"][data-target="${target}"]`;
+const arcStop = (source, target) => `${arc(source, target)} > .ed-focus`;
 const count = (page, selector) => page.locator(selector).count();
 
 /** Fills an inspector field the way a user types (input events). */
@@ -59,27 +62,27 @@ test("a net drawn from nothing: played on the draft, saved, a stream fired, foun
 
   // Arcs p1 -> t1 -> p2 with the arc tool.
   await page.click("#ed-tool-arc");
-  await page.click(node("p1"));
+  await page.click(stop("p1"));
   assert.match(await page.textContent("#ed-msg"), /Arc from p1/);
-  await page.click(node("t1"));
-  await page.click(node("t1"));
-  await page.click(node("p2"));
+  await page.click(stop("t1"));
+  await page.click(stop("t1"));
+  await page.click(stop("p2"));
   assert.equal(await count(page, "#ed-canvas .ed-arc"), 2);
   // An arc between two places is refused with the reason, and changes nothing.
-  await page.click(node("p1"));
-  await page.click(node("p2"));
+  await page.click(stop("p1"));
+  await page.click(stop("p2"));
   assert.match(await page.textContent("#ed-msg"), /joins a place and a transition, not two places/);
   assert.equal(await count(page, "#ed-canvas .ed-arc"), 2);
 
   // Tokens, a label, a weight, a role, a name.
   await page.click("#ed-tool-select");
-  await page.click(node("p1"));
+  await page.click(stop("p1"));
   await setField(page, "initial", 3);
   await setField(page, "label", "Inbox");
   await page.click(`${arc("p1", "t1")} .ed-arc-hit`, { force: true }); // a line: no height for the visibility check
   assert.equal(await page.inputValue("#ed-f-kind"), "normal");
   await setField(page, "weight", 2);
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   await setField(page, "roles", "clerk");
   await page.fill("#ed-name", "Drawn net");
   assert.equal(await page.getAttribute(node("p1"), "data-tokens"), "3");
@@ -94,20 +97,20 @@ test("a net drawn from nothing: played on the draft, saved, a stream fired, foun
   // The token game on the draft: nothing is stored.
   await page.click("#ed-mode-play");
   assert.equal(await page.getAttribute(node("t1"), "data-enabled"), "true");
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   assert.equal(await page.getAttribute(node("p1"), "data-tokens"), "1");
   assert.equal(await page.getAttribute(node("p2"), "data-tokens"), "1");
   assert.equal(await page.getAttribute(node("t1"), "data-enabled"), "false");
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   assert.match(await page.textContent("#ed-msg"), /^NOT_ENABLED: .*p1.*has 1.*needs 2/);
   // A role the transition does not take is refused by the engine too.
   await page.click("#ed-reset");
   await page.selectOption("#ed-play-role", "");
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   assert.match(await page.textContent("#ed-msg"), /^ROLE_DENIED/);
   assert.equal(await page.getAttribute(node("p1"), "data-tokens"), "3");
   await page.selectOption("#ed-play-role", "*");
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   assert.match(await page.textContent("#ed-played"), /1 fired: t1/);
   await page.screenshot({ path: `${artifacts}editor-play.png` });
   await page.click("#ed-reset");
@@ -148,7 +151,7 @@ test("undo and redo: adding, typing, moving and deleting are steps; Ctrl+Z / Ctr
   await page.keyboard.press("t");
   assert.equal(await count(page, "#ed-canvas .ed-node"), 3);
   // The added transition is selected and focused: connect it from the keyboard.
-  assert.equal(await page.evaluate(() => document.activeElement.dataset.id), "t1");
+  assert.equal(await page.evaluate(() => document.activeElement.closest(".ed-node").dataset.id), "t1");
   await page.selectOption("#ed-connect-node", { label: "← from p1" });
   await page.click(".ed-connect button");
   assert.equal(await count(page, arc("p1", "t1")), 1);
@@ -163,7 +166,7 @@ test("undo and redo: adding, typing, moving and deleting are steps; Ctrl+Z / Ctr
   assert.equal(await page.isDisabled("#ed-redo"), true);
 
   // Typing an id is one step, whatever its length; the arc follows the rename.
-  await page.click(node("p1"));
+  await page.click(stop("p1"));
   await page.focus("#ed-f-id");
   await page.keyboard.press("End");
   await page.keyboard.type("-in");
@@ -195,7 +198,7 @@ test("undo and redo: adding, typing, moving and deleting are steps; Ctrl+Z / Ctr
   assert.deepEqual(await xy(), [x0, y0], "one undo puts it back");
 
   // Deleting a node takes its arcs; undo brings both back.
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   await page.keyboard.press("Delete");
   assert.equal(await count(page, node("t1")), 0);
   assert.equal(await count(page, "#ed-canvas .ed-arc"), 0);
@@ -214,13 +217,13 @@ test("live validation: the engine's messages on the element, in the inspector an
   await page.keyboard.press("p");
   await page.keyboard.press("t");
   await page.keyboard.press("p");
-  await page.click(node("p1"));
+  await page.click(stop("p1"));
   await setField(page, "capacity", 2);
   await setField(page, "initial", 5);
   const capacity = "place p1: initial 5 is above capacity 2";
   assert.equal(await page.getAttribute(node("p1"), "data-problems"), capacity);
   assert.match(await page.textContent(`${node("p1")} .ed-problem-text`), /initial 5 is above capacity 2/);
-  assert.match(await page.getAttribute(node("p1"), "aria-label"), /Problem: place p1: initial 5 is above capacity 2/);
+  assert.match(await page.getAttribute(stop("p1"), "aria-label"), /Problem: place p1: initial 5 is above capacity 2/);
   assert.equal(await page.textContent("#ed-f-problems"), capacity);
   assert.equal(await page.getAttribute("#ed-f-initial", "aria-invalid"), "true");
   assert.equal(await page.textContent("#ed-status"), "1 problem");
@@ -229,13 +232,13 @@ test("live validation: the engine's messages on the element, in the inspector an
   assert.equal(await page.isDisabled("#ed-export-json"), true);
 
   // A duplicate id: both nodes say so. The focus stays in the field while typing.
-  await page.click(node("p2"));
+  await page.click(stop("p2"));
   await setField(page, "id", "p1");
   assert.equal(await page.evaluate(() => document.activeElement.id), "ed-f-id");
   assert.equal(await count(page, '#ed-canvas .ed-place.ed-invalid[data-id="p1"]'), 2);
   assert.equal(await page.textContent("#ed-status"), "2 problems");
   // An inhibitor arc from a transition: the draft takes it, the engine refuses the net.
-  await page.click(node("t1"));
+  await page.click(stop("t1"));
   await page.selectOption("#ed-connect-node", { label: "→ to p1" });
   await page.selectOption("#ed-connect-kind", "inhibitor");
   await page.click(".ed-connect button");
@@ -246,10 +249,10 @@ test("live validation: the engine's messages on the element, in the inspector an
   // A problem in the list selects its element.
   await page.click('#ed-problems button:has-text("initial 5")');
   assert.equal(await page.inputValue("#ed-f-initial"), "5");
-  await page.click('#ed-canvas .ed-place[data-id="p1"] >> nth=1');
+  await page.click('#ed-canvas .ed-place[data-id="p1"] >> nth=1 >> .ed-focus');
   await setField(page, "id", "p2");
   // A fraction: the reader's BAD_VALUE, on the place.
-  await page.click(node("p1"));
+  await page.click(stop("p1"));
   await setField(page, "initial", "1.5");
   assert.match(await page.getAttribute(node("p1"), "data-problems"), /expected a non-negative integer, found 1\.5/);
   await page.screenshot({ path: `${artifacts}editor-problems.png` });
@@ -286,7 +289,7 @@ test("keyboard alone at 390 px: every step reachable, nodes named for screen rea
   await page.keyboard.press("t");
   await page.keyboard.press("p");
   // Tab from the toolbar reaches the nodes of the drawing, each with a name.
-  const names = await page.$$eval("#ed-canvas .ed-node", (els) =>
+  const names = await page.$$eval("#ed-canvas .ed-node > .ed-focus", (els) =>
     els.map((e) => [e.tabIndex, e.getAttribute("aria-label")]),
   );
   assert.deepEqual(names, [
@@ -294,9 +297,9 @@ test("keyboard alone at 390 px: every step reachable, nodes named for screen rea
     [0, "Place p2, 0 tokens"],
     [0, "Transition t1"],
   ]);
-  await page.focus(node("p1"));
+  await page.focus(stop("p1"));
   await page.keyboard.press("Enter");
-  assert.equal(await page.getAttribute(node("p1"), "aria-pressed"), "true");
+  assert.equal(await page.getAttribute(stop("p1"), "aria-pressed"), "true");
   // The inspector is reached with Tab; type tokens, connect p1 -> t1 -> p2.
   await page.focus("#ed-f-initial");
   await page.keyboard.press("Control+a");
@@ -305,15 +308,15 @@ test("keyboard alone at 390 px: every step reachable, nodes named for screen rea
   await page.selectOption("#ed-connect-node", { label: "→ to t1" });
   await page.focus(".ed-connect button");
   await page.keyboard.press("Enter");
-  await page.focus(node("p2"));
+  await page.focus(stop("p2"));
   await page.keyboard.press("Enter");
   await page.selectOption("#ed-connect-node", { label: "← from t1" });
   await page.focus(".ed-connect button");
   await page.keyboard.press("Enter");
   assert.equal(await count(page, "#ed-canvas .ed-arc"), 2);
-  assert.equal(await page.getAttribute(arc("p1", "t1"), "aria-label"), "Arc from p1 to t1, normal, weight 1");
+  assert.equal(await page.getAttribute(arcStop("p1", "t1"), "aria-label"), "Arc from p1 to t1, normal, weight 1");
   // Arrow keys move the selection on the grid.
-  await page.focus(node("p2"));
+  await page.focus(stop("p2"));
   await page.keyboard.press("Enter");
   const x0 = Number(await page.getAttribute(`${node("p2")} circle.ed-shape`, "cx"));
   await page.keyboard.press("ArrowRight");
@@ -321,18 +324,21 @@ test("keyboard alone at 390 px: every step reachable, nodes named for screen rea
   assert.equal(Number(await page.getAttribute(`${node("p2")} circle.ed-shape`, "cx")), x0 + 120);
   // Play from the keyboard: M, then Enter on the transition.
   await page.keyboard.press("m");
-  await page.focus(node("t1"));
+  await page.focus(stop("t1"));
   await page.keyboard.press("Enter");
   assert.equal(await page.getAttribute(node("p2"), "data-tokens"), "1");
-  assert.match(await page.getAttribute(node("t1"), "aria-label"), /Transition t1, enabled/);
+  assert.match(await page.getAttribute(stop("t1"), "aria-label"), /Transition t1, enabled/);
   // Touch fires too.
-  await page.locator(node("t1")).tap();
+  await page.locator(stop("t1")).tap();
   assert.equal(await page.getAttribute(node("p2"), "data-tokens"), "2");
   const widths = await page.evaluate(() => ({
     dialog: document.getElementById("editor").scrollWidth,
     view: innerWidth,
   }));
   assert.ok(widths.dialog <= widths.view, `editor ${widths.dialog}px wide on a ${widths.view}px screen`);
+  await page.evaluate(() => {
+    document.getElementById("editor").scrollTop = 0;
+  });
   await page.screenshot({ path: `${artifacts}editor-narrow.png` });
   await page.locator(".ed-side").scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${artifacts}editor-narrow-inspector.png` });
