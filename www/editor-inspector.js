@@ -75,10 +75,11 @@ export function createInspector(host, problemsHost, callbacks) {
     return form;
   }
 
-  function build(d, uid, byUid, play) {
+  function build(d, uid, { byUid, fieldsByUid }, play) {
     const found = uid ? elementOf(d, uid) : null;
     const messages = (found && byUid.get(uid)) || [];
     const invalid = messages.length > 0;
+    const bad = (name) => !!fieldsByUid?.get(uid)?.has(name);
     const problems = h(
       "ul",
       {
@@ -115,7 +116,13 @@ export function createInspector(host, problemsHost, callbacks) {
       const to = nodeOf(d, el.target)?.node.id;
       const kindSelect = h(
         "select",
-        { id: "ed-f-kind", disabled: play, dataset: { field: "kind" } },
+        {
+          id: "ed-f-kind",
+          disabled: play,
+          dataset: { field: "kind" },
+          "aria-invalid": bad("kind") ? "true" : undefined,
+          "aria-describedby": bad("kind") ? "ed-f-problems" : undefined,
+        },
         ...ARC_KINDS.map((k) => h("option", { value: k, selected: k === el.kind }, k)),
       );
       kindSelect.addEventListener("change", () => {
@@ -144,8 +151,8 @@ export function createInspector(host, problemsHost, callbacks) {
       }
     } else {
       rows.push(
-        field(uid, "id", "Id", el.id, { disabled: play, invalid }),
-        field(uid, "label", "Label", el.label, { disabled: play }),
+        field(uid, "id", "Id", el.id, { disabled: play, invalid: bad("id") }),
+        field(uid, "label", "Label", el.label, { disabled: play, invalid: bad("label") }),
       );
       if (kind === "place") {
         rows.push(
@@ -162,6 +169,7 @@ export function createInspector(host, problemsHost, callbacks) {
           field(uid, "roles", "Roles", el.roles.join(", "), {
             disabled: play,
             hint: "comma-separated; none = anyone may fire",
+            invalid: bad("roles"),
           }),
         );
       }
@@ -194,7 +202,7 @@ export function createInspector(host, problemsHost, callbacks) {
       if (!typing || uid !== shownUid || play !== shownPlay) {
         // Rebuilt under the caret (a select that changed the arc kind): keep the focus on the same field.
         const focused = host.contains(document.activeElement) ? document.activeElement.id : "";
-        build(d, uid, problems.byUid, play);
+        build(d, uid, problems, play);
         if (focused) document.getElementById(focused)?.focus();
       } else {
         const messages = problems.byUid.get(uid) ?? [];
@@ -203,12 +211,16 @@ export function createInspector(host, problemsHost, callbacks) {
           list.replaceChildren(...messages.map((m) => h("li", {}, m)));
           list.hidden = !messages.length;
         }
-        for (const input of host.querySelectorAll("input[data-field]")) {
-          if (["id", "initial", "capacity", "weight"].includes(input.dataset.field)) {
-            if (messages.length) {
-              input.setAttribute("aria-invalid", "true");
-              input.setAttribute("aria-describedby", "ed-f-problems");
-            } else input.removeAttribute("aria-invalid");
+        const fields = problems.fieldsByUid?.get(uid) ?? new Set();
+        for (const input of host.querySelectorAll("[data-field]")) {
+          if (fields.has(input.dataset.field)) {
+            input.setAttribute("aria-invalid", "true");
+            input.setAttribute("aria-describedby", "ed-f-problems");
+          } else if (input.getAttribute("aria-invalid")) {
+            input.removeAttribute("aria-invalid");
+            const hint = document.getElementById(`${input.id}-hint`);
+            if (hint) input.setAttribute("aria-describedby", hint.id);
+            else input.removeAttribute("aria-describedby");
           }
         }
       }

@@ -52,8 +52,10 @@ function nodesNamed(d, element, kind) {
 /**
  * Where each problem of `err` (thrown by `Model.fromJson(toModelJson(d))`)
  * belongs. Returns `{ list, byUid }`: `list` is every problem as
- * `{ code, message, uids }` in the engine's order (`uids` empty for one about
- * the whole net); `byUid` maps an element's uid to its messages.
+ * `{ code, message, uids, fields }` in the engine's order (`uids` empty for
+ * one about the whole net; `fields` the inspector fields it is about);
+ * `byUid` maps an element's uid to its messages, `fieldsByUid` to the
+ * fields at fault.
  */
 export function locateProblems(err, d) {
   const code = typeof err?.code === "string" ? err.code : "ERROR";
@@ -74,7 +76,7 @@ export function locateProblems(err, d) {
         // A weight above the maximum names the arc, not a node.
         if (!uids.length) uids = d.arcs.filter((a) => arcName(d, a) === element).map((a) => a.uid);
       }
-      list.push({ code, message: problemText(p), uids });
+      list.push({ code, message: problemText(p), uids, fields: fieldsOf(p.kind, uids, d) });
     }
   } else {
     // One value the reader refused: `<id>.<field>` of a node or
@@ -94,14 +96,42 @@ export function locateProblems(err, d) {
       const longest = Math.max(0, ...named.map((x) => x.name.length));
       uids = named.filter((x) => x.name.length === longest).map((x) => x.uid);
     }
-    list.push({ code, message: err instanceof Error ? err.message : String(err), uids });
+    // What follows the element's name is the field: `p1.initial`, `arcs[0].weight`.
+    const field = /\.([A-Za-z]+)$/.exec(element)?.[1];
+    list.push({ code, message: err instanceof Error ? err.message : String(err), uids, fields: field ? [field] : [] });
   }
   const byUid = new Map();
+  const fieldsByUid = new Map();
   for (const p of list) {
     for (const uid of p.uids) {
       if (!byUid.has(uid)) byUid.set(uid, []);
       byUid.get(uid).push(p.message);
+      if (!fieldsByUid.has(uid)) fieldsByUid.set(uid, new Set());
+      for (const f of p.fields) fieldsByUid.get(uid).add(f);
     }
   }
-  return { list, byUid };
+  return { list, byUid, fieldsByUid };
+}
+
+/** The inspector fields a problem of `kind` is about (so only they are marked invalid). */
+function fieldsOf(kind, uids, d) {
+  const onArc = uids.length > 0 && d.arcs.some((a) => a.uid === uids[0]);
+  switch (kind) {
+    case "emptyId":
+    case "duplicateId":
+      return ["id"];
+    case "tooLong":
+      return ["id", "label", "roles"];
+    case "tooLarge":
+      return onArc ? ["weight"] : ["initial", "capacity"];
+    case "initialAboveCapacity":
+      return ["initial", "capacity"];
+    case "zeroWeight":
+      return ["weight"];
+    case "guardNotPlaceToTransition":
+    case "duplicateArc":
+      return ["kind"];
+    default:
+      return [];
+  }
 }

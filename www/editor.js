@@ -69,7 +69,7 @@ export function createEditor({ ws }) {
   let selected = null;
   let snap = true;
   let compiled = null; // Model of the draft when valid
-  let problems = { list: [], byUid: new Map() };
+  let problems = { list: [], byUid: new Map(), fieldsByUid: new Map() };
   let box = null; // the viewBox shown
   let game = null; // { marking, fired: [], last } while playing
   const history = new History();
@@ -262,7 +262,7 @@ export function createEditor({ ws }) {
     compiled = null;
     try {
       compiled = Model.fromJson(toModelJson(draft));
-      problems = { list: [], byUid: new Map() };
+      problems = { list: [], byUid: new Map(), fieldsByUid: new Map() };
     } catch (err) {
       problems = locateProblems(err, draft);
     }

@@ -206,6 +206,20 @@ test("undo and redo: adding, typing, moving and deleting are steps; Ctrl+Z / Ctr
   await page.keyboard.press("Control+z");
   assert.equal(await count(page, node("t1")), 1);
   assert.equal(await count(page, arc("p1-in", "t1")), 1);
+
+  // Escape clears the selection first, then closes; the draft survives a reload.
+  await page.click(stop("t1"));
+  await page.keyboard.press("Escape");
+  assert.equal(await page.getAttribute(stop("t1"), "aria-pressed"), "false");
+  assert.equal(await page.isVisible("#editor"), true);
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("#editor", { state: "hidden" });
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]");
+  await openEditor(page);
+  assert.equal(await count(page, "#ed-canvas .ed-node"), 3);
+  assert.equal(await count(page, arc("p1-in", "t1")), 1);
+  assert.match(await page.textContent("#ed-msg"), /Your draft, as you left it/);
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -226,6 +240,8 @@ test("live validation: the engine's messages on the element, in the inspector an
   assert.match(await page.getAttribute(stop("p1"), "aria-label"), /Problem: place p1: initial 5 is above capacity 2/);
   assert.equal(await page.textContent("#ed-f-problems"), capacity);
   assert.equal(await page.getAttribute("#ed-f-initial", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#ed-f-capacity", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#ed-f-id", "aria-invalid"), null, "only the fields at fault");
   assert.equal(await page.textContent("#ed-status"), "1 problem");
   assert.equal(await page.textContent("#ed-problems"), `INVALID_MODEL: ${capacity}`);
   assert.equal(await page.isDisabled("#ed-save"), true);
@@ -235,6 +251,7 @@ test("live validation: the engine's messages on the element, in the inspector an
   await page.click(stop("p2"));
   await setField(page, "id", "p1");
   assert.equal(await page.evaluate(() => document.activeElement.id), "ed-f-id");
+  assert.equal(await page.getAttribute("#ed-f-id", "aria-invalid"), "true");
   assert.equal(await count(page, '#ed-canvas .ed-place.ed-invalid[data-id="p1"]'), 2);
   assert.equal(await page.textContent("#ed-status"), "2 problems");
   // An inhibitor arc from a transition: the draft takes it, the engine refuses the net.
@@ -255,6 +272,8 @@ test("live validation: the engine's messages on the element, in the inspector an
   await page.click(stop("p1"));
   await setField(page, "initial", "1.5");
   assert.match(await page.getAttribute(node("p1"), "data-problems"), /expected a non-negative integer, found 1\.5/);
+  assert.equal(await page.getAttribute("#ed-f-initial", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#ed-f-capacity", "aria-invalid"), null);
   await page.screenshot({ path: `${artifacts}editor-problems.png` });
 
   await page.click("#ed-mode-play");

@@ -92,6 +92,7 @@ test("an arc joins a place and a transition; anything else the engine judges", (
       code: "INVALID_MODEL",
       message: "arc t1->p1: a inhibitor arc must run from a place to a transition",
       uids: [guard.uid],
+      fields: ["kind"],
     },
   ]);
   assert.deepEqual(byUid.get(guard.uid), [list[0].message]);
@@ -110,6 +111,8 @@ test("problem texts are the engine's own words, each on its element", () => {
   // The error's message joins the engine's Display of each problem: ours must read the same.
   assert.equal(err.message, `invalid model: ${list.map((p) => p.message).join("; ")}`);
   assert.deepEqual(byUid.get(p1), ["place p1: initial 3 is above capacity 2"]);
+  assert.deepEqual([...locateProblems(err, d).fieldsByUid.get(p1)], ["initial", "capacity"]);
+  assert.deepEqual([...locateProblems(err, d).fieldsByUid.get(p3)], ["id"]);
   assert.deepEqual(byUid.get(p2), ["p2: id used by more than one place/transition"]);
   assert.deepEqual(byUid.get(p3), ["p2: id used by more than one place/transition"]);
   assert.equal(byUid.get(t1), undefined);
@@ -130,12 +133,14 @@ test("a value the reader refuses (a fraction, a negative) is shown on its node o
   assert.equal(err.code, "BAD_VALUE");
   let { list } = locateProblems(err, d);
   assert.deepEqual(list[0].uids, [p1]);
+  assert.deepEqual(list[0].fields, ["initial"]);
   assert.match(list[0].message, /expected a non-negative integer, found 1\.5/);
   nodeOf(d, p1).node.initial = 3;
   d.arcs[1].weight = -1;
   ({ err } = judge(d));
   ({ list } = locateProblems(err, d));
   assert.deepEqual(list[0].uids, [d.arcs[1].uid]);
+  assert.deepEqual(list[0].fields, ["weight"]);
   // A dotted id is matched whole, not by its first part.
   nodeOf(d, t1).node.id = "t";
   d.arcs[1].weight = 1;
