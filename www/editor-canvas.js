@@ -129,14 +129,21 @@ function problemText(x, y, messages) {
 }
 
 /**
- * Draws draft `d` into the SVG group `layer`, replacing what it held.
- * `view`: `{ mode: "edit" | "play", selected, arcFrom, byUid (uid -> problem
- * messages), tokens (place id -> count), enabled (Set of transition ids), last }`.
+ * Draws draft `d` into the SVG group `layer`. `view`: `{ mode: "edit" |
+ * "play", selected, arcFrom, byUid (uid -> problem messages), tokens (place
+ * id -> count), enabled (Set of transition ids), last }`. Elements whose
+ * inputs did not change since the last call are kept as they are (a key of
+ * what each is drawn from): a move or a keystroke rebuilds a few elements,
+ * not the whole drawing.
  */
 export function drawDraft(layer, d, view) {
   const play = view.mode === "play";
-  const arcs = s("g", { class: "ed-arcs" });
-  const nodes = s("g", { class: "ed-nodes" });
+  let kept = drawn.get(layer);
+  if (!kept) {
+    kept = { arcs: s("g", { class: "ed-arcs" }), nodes: s("g", { class: "ed-nodes" }), els: new Map() };
+    layer.replaceChildren(kept.arcs, kept.nodes);
+    drawn.set(layer, kept);
+  }
 
   // Arcs between the same two nodes (either direction) are spread apart.
   const groups = new Map();
@@ -155,129 +162,194 @@ export function drawDraft(layer, d, view) {
     });
   }
 
-  for (const a of d.arcs) {
-    const points = arcPoints(d, a, shiftOf.get(a.uid) ?? 0);
-    if (!points) continue;
-    const sId = nodeOf(d, a.source).node.id;
-    const tId = nodeOf(d, a.target).node.id;
-    const messages = view.byUid.get(a.uid);
-    const path = points.map((p, i) => `${i ? "L" : "M"}${fmt(p.x)},${fmt(p.y)}`).join(" ");
-    const weightShown = a.kind === "reset" ? "" : `, weight ${a.weight}`;
-    const name = `Arc from ${sId} to ${tId}, ${a.kind}${weightShown}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
-    const g = s(
-      "g",
-      {
-        class: `ed-arc ed-arc-${a.kind}${view.selected === a.uid ? " ed-selected" : ""}${messages ? " ed-invalid" : ""}`,
-        "data-source": sId,
-        "data-target": tId,
-        "data-kind": a.kind,
-        "data-weight": a.weight,
-        "data-problems": messages ? messages.join("\n") : undefined,
-      },
-      focusable(
-        a.uid,
-        play ? null : { role: "button", "aria-pressed": String(view.selected === a.uid), "aria-label": name },
-        name,
-        s("path", { d: path, class: "ed-arc-hit" }),
-        s("path", { d: path, class: "ed-arc-line", "marker-end": `url(#ed-m-${a.kind})` }),
-      ),
-    );
-    const { at, dir } = middle(points);
-    if (a.kind !== "reset" && a.weight !== 1) {
-      g.append(
-        s("text", {
-          x: fmt(at.x - dir.y * 10),
-          y: fmt(at.y + dir.x * 10 + 4),
-          class: "ed-weight",
-          "text-anchor": "middle",
-          text: String(a.weight),
-        }),
-      );
-    }
-    const problem = problemText(at.x, at.y + 22, messages);
-    if (problem) g.append(problem);
-    arcs.append(g);
-  }
+  const seen = new Set();
+  /** Keeps the element of `uid` if `key` is what it was drawn from, else draws it with `build`. */
+  const put = (parent, uid, key, build) => {
+    seen.add(uid);
+    const old = kept.els.get(uid);
+    if (old && old.key === key && old.el.parentNode === parent) return;
+    const el = build();
+    if (!el) return;
+    for (const t of el.querySelectorAll("text")) if (!t.closest(".ed-focus")) t.setAttribute("aria-hidden", "true");
+    if (old) old.el.replaceWith(el);
+    else parent.append(el);
+    kept.els.set(uid, { key, el });
+  };
+  const mark = (uid) => [view.selected === uid, view.arcFrom === uid, view.byUid.get(uid) ?? null];
 
+  for (const a of d.arcs) {
+    const s0 = nodeOf(d, a.source)?.node;
+    const t0 = nodeOf(d, a.target)?.node;
+    if (!s0 || !t0) continue;
+    const shift = shiftOf.get(a.uid) ?? 0;
+    const key = JSON.stringify([
+      a.kind,
+      a.weight,
+      a.points,
+      shift,
+      s0.id,
+      s0.x,
+      s0.y,
+      t0.id,
+      t0.x,
+      t0.y,
+      play,
+      mark(a.uid),
+    ]);
+    put(kept.arcs, a.uid, key, () => arcElement(d, a, shift, view, play));
+  }
   for (const p of d.places) {
     const tokens = play ? (view.tokens?.[p.id] ?? 0) : Number(p.initial) || 0;
-    const messages = view.byUid.get(p.uid);
-    const named = p.label ? `${p.id} “${p.label}”` : p.id || "(no id)";
-    const cap = Number(p.capacity) > 0 ? `, capacity max ${p.capacity}` : "";
-    const name = `Place ${named}, ${plural(tokens, "token")}${cap}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
-    const g = s(
-      "g",
-      {
-        class: `ed-node ed-place${view.selected === p.uid ? " ed-selected" : ""}${view.arcFrom === p.uid ? " ed-arc-from" : ""}${messages ? " ed-invalid" : ""}`,
-        "data-id": p.id,
-        "data-kind": "place",
-        "data-tokens": tokens,
-        "data-problems": messages ? messages.join("\n") : undefined,
-      },
-      focusable(
-        p.uid,
-        play
-          ? { role: "img", "aria-label": name }
-          : { role: "button", "aria-pressed": String(view.selected === p.uid), "aria-label": name },
-        name,
-        s("circle", { cx: p.x, cy: p.y, r: PLACE_RADIUS, class: "ed-shape" }),
-        ...tokenMarks(p.x, p.y, tokens),
-      ),
-    );
-    if (Number(p.capacity) > 0)
-      g.append(s("text", { x: p.x + 19, y: p.y - 12, class: "ed-capacity", text: `max ${p.capacity}` }));
-    g.append(s("text", { x: p.x, y: p.y - 21, class: "ed-id", "text-anchor": "middle", text: cut(p.id, 32) }));
-    if (p.label)
-      g.append(s("text", { x: p.x, y: p.y + 29, class: "ed-label", "text-anchor": "middle", text: cut(p.label, 40) }));
-    const problem = problemText(p.x, p.y + (p.label ? 42 : 30), messages);
-    if (problem) g.append(problem);
-    nodes.append(g);
+    const key = JSON.stringify([p, tokens, play, mark(p.uid)]);
+    put(kept.nodes, p.uid, key, () => placeElement(p, tokens, view, play));
   }
-
   for (const t of d.transitions) {
-    const messages = view.byUid.get(t.uid);
-    const on = play && view.enabled?.has(t.id);
-    const named = t.label ? `${t.id} “${t.label}”` : t.id || "(no id)";
-    const roles = t.roles.length ? `, roles ${t.roles.join(", ")}` : "";
-    const state = play ? (on ? ", enabled: fire it" : ", not enabled: firing shows why") : "";
-    const name = `Transition ${named}${roles}${state}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
-    const g = s(
-      "g",
-      {
-        class: `ed-node ed-transition${play ? (on ? " ed-enabled" : " ed-disabled") : ""}${view.last === t.id && play ? " ed-last" : ""}${view.selected === t.uid ? " ed-selected" : ""}${view.arcFrom === t.uid ? " ed-arc-from" : ""}${messages ? " ed-invalid" : ""}`,
-        "data-id": t.id,
-        "data-kind": "transition",
-        "data-enabled": play ? String(!!on) : undefined,
-        "data-problems": messages ? messages.join("\n") : undefined,
-      },
-      focusable(
-        t.uid,
-        play
-          ? { role: "button", "aria-label": name }
-          : { role: "button", "aria-pressed": String(view.selected === t.uid), "aria-label": name },
-        name,
-        s("rect", { x: t.x - HALF, y: t.y - HALF, width: 2 * HALF, height: 2 * HALF, class: "ed-shape" }),
-      ),
-      s("text", { x: t.x, y: t.y - 20, class: "ed-id", "text-anchor": "middle", text: cut(t.id, 32) }),
-    );
-    let below = t.y + 28;
-    if (t.label) {
-      g.append(s("text", { x: t.x, y: below, class: "ed-label", "text-anchor": "middle", text: cut(t.label, 40) }));
-      below += 12;
-    }
-    if (t.roles.length) {
-      g.append(
-        s("text", { x: t.x, y: below, class: "ed-roles", "text-anchor": "middle", text: cut(t.roles.join(" | "), 40) }),
-      );
-      below += 12;
-    }
-    const problem = problemText(t.x, below + 2, messages);
-    if (problem) g.append(problem);
-    nodes.append(g);
+    const on = play && !!view.enabled?.has(t.id);
+    const key = JSON.stringify([t, on, play && view.last === t.id, play, mark(t.uid)]);
+    put(kept.nodes, t.uid, key, () => transitionElement(t, on, view, play));
   }
-  for (const t of [...arcs.querySelectorAll("text"), ...nodes.querySelectorAll("text")])
-    if (!t.closest(".ed-focus")) t.setAttribute("aria-hidden", "true");
-  layer.replaceChildren(arcs, nodes);
+  for (const [uid, { el }] of kept.els) {
+    if (!seen.has(uid)) {
+      el.remove();
+      kept.els.delete(uid);
+    }
+  }
+  // Document order is the Tab order: the draft's (places, then transitions).
+  const inOrder = (parent, uids) => {
+    const want = uids.map((uid) => kept.els.get(uid)?.el).filter(Boolean);
+    if (want.length !== parent.children.length || want.some((el, i) => parent.children[i] !== el))
+      parent.append(...want);
+  };
+  inOrder(
+    kept.arcs,
+    d.arcs.map((a) => a.uid),
+  );
+  inOrder(
+    kept.nodes,
+    [...d.places, ...d.transitions].map((n) => n.uid),
+  );
+}
+
+/** What `drawDraft` drew into each layer, by uid. */
+const drawn = new WeakMap();
+
+function arcElement(d, a, shift, view, play) {
+  const points = arcPoints(d, a, shift);
+  if (!points) return null;
+  const sId = nodeOf(d, a.source).node.id;
+  const tId = nodeOf(d, a.target).node.id;
+  const messages = view.byUid.get(a.uid);
+  const path = points.map((p, i) => `${i ? "L" : "M"}${fmt(p.x)},${fmt(p.y)}`).join(" ");
+  const weightShown = a.kind === "reset" ? "" : `, weight ${a.weight}`;
+  const name = `Arc from ${sId} to ${tId}, ${a.kind}${weightShown}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
+  const g = s(
+    "g",
+    {
+      class: `ed-arc ed-arc-${a.kind}${view.selected === a.uid ? " ed-selected" : ""}${messages ? " ed-invalid" : ""}`,
+      "data-source": sId,
+      "data-target": tId,
+      "data-kind": a.kind,
+      "data-weight": a.weight,
+      "data-problems": messages ? messages.join("\n") : undefined,
+    },
+    focusable(
+      a.uid,
+      play ? null : { role: "button", "aria-pressed": String(view.selected === a.uid), "aria-label": name },
+      name,
+      s("path", { d: path, class: "ed-arc-hit" }),
+      s("path", { d: path, class: "ed-arc-line", "marker-end": `url(#ed-m-${a.kind})` }),
+    ),
+  );
+  const { at, dir } = middle(points);
+  if (a.kind !== "reset" && a.weight !== 1) {
+    g.append(
+      s("text", {
+        x: fmt(at.x - dir.y * 10),
+        y: fmt(at.y + dir.x * 10 + 4),
+        class: "ed-weight",
+        "text-anchor": "middle",
+        text: String(a.weight),
+      }),
+    );
+  }
+  const problem = problemText(at.x, at.y + 22, messages);
+  if (problem) g.append(problem);
+  return g;
+}
+
+function placeElement(p, tokens, view, play) {
+  const messages = view.byUid.get(p.uid);
+  const named = p.label ? `${p.id} “${p.label}”` : p.id || "(no id)";
+  const cap = Number(p.capacity) > 0 ? `, capacity max ${p.capacity}` : "";
+  const name = `Place ${named}, ${plural(tokens, "token")}${cap}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
+  const g = s(
+    "g",
+    {
+      class: `ed-node ed-place${view.selected === p.uid ? " ed-selected" : ""}${view.arcFrom === p.uid ? " ed-arc-from" : ""}${messages ? " ed-invalid" : ""}`,
+      "data-id": p.id,
+      "data-kind": "place",
+      "data-tokens": tokens,
+      "data-problems": messages ? messages.join("\n") : undefined,
+    },
+    focusable(
+      p.uid,
+      play
+        ? { role: "img", "aria-label": name }
+        : { role: "button", "aria-pressed": String(view.selected === p.uid), "aria-label": name },
+      name,
+      s("circle", { cx: p.x, cy: p.y, r: PLACE_RADIUS, class: "ed-shape" }),
+      ...tokenMarks(p.x, p.y, tokens),
+    ),
+  );
+  if (Number(p.capacity) > 0)
+    g.append(s("text", { x: p.x + 19, y: p.y - 12, class: "ed-capacity", text: `max ${p.capacity}` }));
+  g.append(s("text", { x: p.x, y: p.y - 21, class: "ed-id", "text-anchor": "middle", text: cut(p.id, 32) }));
+  if (p.label)
+    g.append(s("text", { x: p.x, y: p.y + 29, class: "ed-label", "text-anchor": "middle", text: cut(p.label, 40) }));
+  const problem = problemText(p.x, p.y + (p.label ? 42 : 30), messages);
+  if (problem) g.append(problem);
+  return g;
+}
+
+function transitionElement(t, on, view, play) {
+  const messages = view.byUid.get(t.uid);
+  const named = t.label ? `${t.id} “${t.label}”` : t.id || "(no id)";
+  const roles = t.roles.length ? `, roles ${t.roles.join(", ")}` : "";
+  const state = play ? (on ? ", enabled: fire it" : ", not enabled: firing shows why") : "";
+  const name = `Transition ${named}${roles}${state}${messages ? `. Problem: ${messages.join("; ")}` : ""}`;
+  const g = s(
+    "g",
+    {
+      class: `ed-node ed-transition${play ? (on ? " ed-enabled" : " ed-disabled") : ""}${view.last === t.id && play ? " ed-last" : ""}${view.selected === t.uid ? " ed-selected" : ""}${view.arcFrom === t.uid ? " ed-arc-from" : ""}${messages ? " ed-invalid" : ""}`,
+      "data-id": t.id,
+      "data-kind": "transition",
+      "data-enabled": play ? String(!!on) : undefined,
+      "data-problems": messages ? messages.join("\n") : undefined,
+    },
+    focusable(
+      t.uid,
+      play
+        ? { role: "button", "aria-label": name }
+        : { role: "button", "aria-pressed": String(view.selected === t.uid), "aria-label": name },
+      name,
+      s("rect", { x: t.x - HALF, y: t.y - HALF, width: 2 * HALF, height: 2 * HALF, class: "ed-shape" }),
+    ),
+    s("text", { x: t.x, y: t.y - 20, class: "ed-id", "text-anchor": "middle", text: cut(t.id, 32) }),
+  );
+  let below = t.y + 28;
+  if (t.label) {
+    g.append(s("text", { x: t.x, y: below, class: "ed-label", "text-anchor": "middle", text: cut(t.label, 40) }));
+    below += 12;
+  }
+  if (t.roles.length) {
+    g.append(
+      s("text", { x: t.x, y: below, class: "ed-roles", "text-anchor": "middle", text: cut(t.roles.join(" | "), 40) }),
+    );
+    below += 12;
+  }
+  const problem = problemText(t.x, below + 2, messages);
+  if (problem) g.append(problem);
+  return g;
 }
 
 /**

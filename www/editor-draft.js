@@ -30,12 +30,30 @@ export function snapValue(v, snap) {
   return Math.min(Math.max(r, -COORD_LIMIT), COORD_LIMIT);
 }
 
+// uid -> { node, kind } per draft, rebuilt when a node list is replaced
+// (removal filters into a new array) or grows (an add pushes): drawing a
+// net looks up both ends of every arc, which must not scan the node lists.
+const indexes = new WeakMap();
+function index(d) {
+  const kept = indexes.get(d);
+  if (
+    kept &&
+    kept.places === d.places &&
+    kept.transitions === d.transitions &&
+    kept.np === d.places.length &&
+    kept.nt === d.transitions.length
+  )
+    return kept.map;
+  const map = new Map();
+  for (const node of d.places) map.set(node.uid, { node, kind: "place" });
+  for (const node of d.transitions) map.set(node.uid, { node, kind: "transition" });
+  indexes.set(d, { places: d.places, transitions: d.transitions, np: d.places.length, nt: d.transitions.length, map });
+  return map;
+}
+
 /** The place or transition with this uid, as `{ node, kind }`, or null. */
 export function nodeOf(d, uid) {
-  const p = d.places.find((n) => n.uid === uid);
-  if (p) return { node: p, kind: "place" };
-  const t = d.transitions.find((n) => n.uid === uid);
-  return t ? { node: t, kind: "transition" } : null;
+  return index(d).get(uid) ?? null;
 }
 
 /** The element (node or arc) with this uid, as `{ element, kind }` ("place", "transition", "arc"), or null. */

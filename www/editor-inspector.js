@@ -195,8 +195,8 @@ export function createInspector(host, problemsHost, callbacks) {
   return {
     /**
      * Shows the selected element. Rebuilt unless only its values changed
-     * from typing in it (`typing`), which would lose the caret; the problems
-     * are always current.
+     * (`typing` in it, which a rebuild would lose the caret of, or a move):
+     * then the other fields' values and the problems are brought up to date.
      */
     show(d, uid, problems, { play = false, typing = false } = {}) {
       if (!typing || uid !== shownUid || play !== shownPlay) {
@@ -210,6 +210,17 @@ export function createInspector(host, problemsHost, callbacks) {
         if (list) {
           list.replaceChildren(...messages.map((m) => h("li", {}, m)));
           list.hidden = !messages.length;
+        }
+        // Values changed elsewhere (a drag, the arrow keys) reach the fields not being typed in.
+        const el = uid ? elementOf(d, uid)?.element : null;
+        for (const input of host.querySelectorAll("input[data-field]")) {
+          const v = el?.[input.dataset.field];
+          if (
+            input !== document.activeElement &&
+            (typeof v === "number" || typeof v === "string") &&
+            input.value !== String(v)
+          )
+            input.value = String(v);
         }
         const fields = problems.fieldsByUid?.get(uid) ?? new Set();
         for (const input of host.querySelectorAll("[data-field]")) {

@@ -281,7 +281,9 @@ export function createEditor({ ws }) {
       last: game?.last,
     });
     const again = focus ? selected : focusedUid;
-    if (again) layer.querySelector(`[data-uid="${CSS.escape(again)}"]`)?.focus({ preventScroll: true });
+    const toFocus = again && layer.querySelector(`[data-uid="${CSS.escape(again)}"]`);
+    // Only when it moved to a new element: focusing forces a layout of the whole drawing.
+    if (toFocus && toFocus !== document.activeElement) toFocus.focus({ preventScroll: true });
     inspector.show(draft, selected, problems, { play: mode === "play", typing });
 
     if (nameInput.value !== draft.name && document.activeElement !== nameInput) nameInput.value = draft.name;
@@ -685,7 +687,7 @@ export function createEditor({ ws }) {
       if (!frame)
         frame = requestAnimationFrame(() => {
           frame = 0;
-          refresh();
+          refresh({ typing: true });
         });
     } else if (!press.uid) {
       const rect = canvas.getBoundingClientRect();
@@ -776,7 +778,7 @@ export function createEditor({ ws }) {
           node.y = snapValue(node.y + dy, snap);
         },
         `move:${selected}`,
-        { focus: true },
+        { focus: true, typing: true },
       );
       keepInView(selected);
       return;
