@@ -49,7 +49,9 @@ try {
       const frame = [];
       for (let i = 0; i < samples; i++) {
         const t0 = performance.now();
-        document.dispatchEvent(new KeyboardEvent("keydown", { key: i % 2 ? "ArrowLeft" : "ArrowRight", bubbles: true }));
+        document.dispatchEvent(
+          new KeyboardEvent("keydown", { key: i % 2 ? "ArrowLeft" : "ArrowRight", bubbles: true }),
+        );
         sync.push(performance.now() - t0);
         // Until the next frame is painted: style, layout and paint of the new drawing too.
         await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -57,7 +59,9 @@ try {
       }
       return { sync, frame };
     }, SAMPLES);
-    console.log(`BENCH editor_edit_${nodes}_nodes sync ${median(times.sync).toFixed(1)} ms, to next frame ${median(times.frame).toFixed(1)} ms (median of ${SAMPLES})`);
+    console.log(
+      `BENCH editor_edit_${nodes}_nodes sync ${median(times.sync).toFixed(1)} ms, to next frame ${median(times.frame).toFixed(1)} ms (median of ${SAMPLES})`,
+    );
   }
   const layout = [];
   for (let i = 0; i < 5; i++) {
@@ -69,7 +73,9 @@ try {
       }),
     );
   }
-  console.log(`BENCH editor_auto_layout_${SIZES.at(-1)}_nodes ${median(layout).toFixed(1)} ms (median of 5, redraw included)`);
+  console.log(
+    `BENCH editor_auto_layout_${SIZES.at(-1)}_nodes ${median(layout).toFixed(1)} ms (median of 5, redraw included)`,
+  );
   await context.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
