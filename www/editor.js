@@ -60,8 +60,7 @@ const SHORTCUTS = [
  * (ledger-view.js): saving calls `ws.start(model, name)`.
  */
 export function createEditor({ ws }) {
-  let draft = loadDraft();
-  let savedId = null; // the model id last saved from this draft
+  let { draft, savedId } = loadDraft(); // savedId: the model id last saved from this draft
   let mode = "edit"; // or "play"
   let tool = "select"; // "place", "transition", "arc"
   let arcKind = "normal";
@@ -311,6 +310,7 @@ export function createEditor({ ws }) {
       b.disabled = mode !== "edit";
     }
     kindSelect.disabled = mode !== "edit";
+    nameInput.disabled = mode !== "edit";
     kindSelect.value = arcKind;
     canvas.dataset.tool = mode === "edit" ? tool : "play";
     try {
@@ -669,6 +669,8 @@ export function createEditor({ ws }) {
     };
     canvas.setPointerCapture?.(e.pointerId);
     e.preventDefault(); // no text selection, no focus steal from the drag
+    // A field being typed in is done with (its change event ends the undo step).
+    if (document.activeElement?.matches?.("input, select")) document.activeElement.blur();
   });
   canvas.addEventListener("pointermove", (e) => {
     if (!press || e.pointerId !== press.id) return;
@@ -951,6 +953,7 @@ export function createEditor({ ws }) {
     }
   });
 
+  refresh(); // validates the draft kept from the last session (is it the one saved?)
   return {
     open,
     close,
@@ -960,12 +963,13 @@ export function createEditor({ ws }) {
   };
 }
 
-/** The draft kept in localStorage by the last session, read defensively, or an empty one. */
+/** The draft kept in localStorage by the last session (and the id it was saved as), read defensively, or an empty one. */
 function loadDraft() {
   try {
     const kept = JSON.parse(localStorage.getItem(STORE) ?? "null");
-    return kept?.net ? fromModel(kept.net) : emptyDraft();
+    const savedId = typeof kept?.savedId === "string" ? kept.savedId : null;
+    return kept?.net ? { draft: fromModel(kept.net), savedId } : { draft: emptyDraft(), savedId: null };
   } catch {
-    return emptyDraft();
+    return { draft: emptyDraft(), savedId: null };
   }
 }

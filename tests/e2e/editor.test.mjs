@@ -139,6 +139,9 @@ test("a net drawn from nothing: played on the draft, saved, a stream fired, foun
   assert.equal(await tokens(page, "p1"), 1);
   assert.equal(await page.getAttribute("#net svg", "data-model"), modelId);
   assert.equal(await count(page, '#streams [data-stream="drawn-1"]'), 1);
+  // The saved draft is done with: "Draw a new net" starts from nothing (after the reload too).
+  await openEditor(page);
+  assert.equal(await count(page, "#ed-canvas .ed-node"), 0);
   assert.deepEqual(errors, []);
   await context.close();
 });
