@@ -12,7 +12,7 @@ use petrichain::formats::{import, pnml::export_pnml};
 /// documented not to round trip exactly.
 fn xml_safe(s: &str) -> bool {
     s.chars().all(|c| {
-        !((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+        ((c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
             && c != '\u{FFFE}'
             && c != '\u{FFFF}'
     })

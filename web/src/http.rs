@@ -284,7 +284,8 @@ impl Transport for HttpTransport {
     /// found again by the next round's pull).
     async fn push(&self, stream: &str, request: &AppendRequest) -> Result<PushOutcome, SyncError> {
         // Parts still to send, the next on top (bounded: every split halves).
-        let mut parts = vec![0..request.events.len()];
+        let mut parts: Vec<std::ops::Range<usize>> = Vec::new();
+        parts.push(0..request.events.len());
         let mut expected = request.expected.clone();
         let (mut stored, mut duplicates) = (0u64, 0u64);
         let mut head = None;
