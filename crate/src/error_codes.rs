@@ -40,6 +40,8 @@ error_codes!(
     "DIVERGED",
     "DTD_REFUSED",
     "DUPLICATE_ID",
+    "DUPLICATE_KEY",
+    "ENCODING",
     "HASH_MISMATCH",
     "HEAD_MISMATCH",
     "IMPORT_SYNTAX",

@@ -5,7 +5,8 @@
 #    unprivileged postgres user when run as root) on 127.0.0.1 and a free
 #    port, socket in the same temporary directory;
 # 3. runs the server's PostgreSQL tests (the shared storage suite, the
-#    HTTP suite, the two-process load test) with its URL in
+#    HTTP suite, the two-process load test, the fault tests that kill the
+#    servers and crash this cluster) with its URL in
 #    PETRICHAIN_TEST_POSTGRES_URL and PETRICHAIN_TEST_POSTGRES_REQUIRED=1, so
 #    a missing URL fails them instead of skipping them;
 # 4. stops the cluster and removes its directory on exit, whatever happened.
@@ -100,6 +101,16 @@ echo "PostgreSQL $version on 127.0.0.1:$port (data in $data)"
 
 export PETRICHAIN_TEST_POSTGRES_URL="$url"
 export PETRICHAIN_TEST_POSTGRES_REQUIRED=1
+# For the fault tests (server/tests/pg_faults.rs), which crash and restart
+# this cluster and start a primary and standby of their own.
+export PETRICHAIN_TEST_PG_BIN="$bin"
+export PETRICHAIN_TEST_PG_DATA="$data"
+export PETRICHAIN_TEST_PG_TMP="$tmp"
+if [ "$(id -u)" -eq 0 ]; then
+  export PETRICHAIN_TEST_PG_RUNAS="runuser -u postgres --"
+else
+  export PETRICHAIN_TEST_PG_RUNAS=""
+fi
 
 if [ $# -gt 0 ]; then
   "$@"
@@ -122,10 +133,10 @@ fi
 # must not pass.
 out="$tmp/cargo-test.log"
 set +e
-cargo test -p petrichain-server --test storage_suite --test sync_server -- postgres 2>&1 | tee "$out"
+cargo test -p petrichain-server --test storage_suite --test sync_server --test pg_faults -- postgres 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 set -e
 [ "$status" -eq 0 ] || fail "cargo test failed against PostgreSQL (exit $status)"
 passed=$(awk '/^test result: ok\./ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) s += $i } END { print s + 0 }' "$out")
 echo "PostgreSQL tests passed: $passed"
-[ "${passed:-0}" -ge 23 ] || fail "only ${passed:-0} PostgreSQL tests ran (expected at least 23)"
+[ "${passed:-0}" -ge 25 ] || fail "only ${passed:-0} PostgreSQL tests ran (expected at least 25)"

@@ -179,6 +179,8 @@ pub struct Config {
     pub model_cache_bytes: usize,
     /// Whether new models may be uploaded.
     pub model_uploads: bool,
+    /// What is checked of storage before the server serves.
+    pub check_storage: crate::verify::StartCheck,
 }
 
 impl Default for Config {
@@ -200,6 +202,7 @@ impl Default for Config {
             hosts: Hosts::default_for(SocketAddr::from(([127, 0, 0, 1], 8787))),
             model_cache_bytes: crate::model_cache::DEFAULT_CAPACITY,
             model_uploads: true,
+            check_storage: crate::verify::StartCheck::Heads,
         }
     }
 }
@@ -367,6 +370,26 @@ struct Args {
                 still load"
     )]
     no_model_uploads: bool,
+
+    #[arg(
+        long,
+        value_name = "MODE",
+        default_value = "heads",
+        value_parser = parse_check_storage,
+        help = "check stored streams before serving: heads (each head against its last \
+                event), full (replay every chain) or off; an altered stream is not served"
+    )]
+    check_storage: crate::verify::StartCheck,
+}
+
+fn parse_check_storage(v: &str) -> Result<crate::verify::StartCheck, String> {
+    use crate::verify::StartCheck;
+    match v {
+        "heads" => Ok(StartCheck::Heads),
+        "full" => Ok(StartCheck::Full),
+        "off" => Ok(StartCheck::Off),
+        v => Err(format!("--check-storage {v}: expected heads, full or off")),
+    }
 }
 
 /// A parser of positive byte counts for the option `name`.
@@ -472,6 +495,7 @@ impl Args {
             max_live_per_stream: self.max_live_per_stream,
             model_cache_bytes: self.model_cache_bytes,
             model_uploads: !self.no_model_uploads,
+            check_storage: self.check_storage,
             hosts: if self.allowed_host.is_empty() {
                 Hosts::default_for(self.addr)
             } else if self.allowed_host.iter().any(|h| h == "*") {
@@ -729,6 +753,8 @@ mod tests {
             "--model-cache-bytes <N>",
             "[default: 67108864]",
             "--no-model-uploads",
+            "--check-storage <MODE>",
+            "[default: heads]",
             "-h, --help",
             "-V, --version",
         ] {

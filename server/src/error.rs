@@ -62,9 +62,16 @@ pub enum ApiError {
     /// 503: a limit on concurrent work (connections, live listeners) is
     /// reached; retry later.
     Overloaded(String),
-    /// 500: the stored head of a stream is not what its last event says
-    /// (the database was changed behind the server's back).
-    StorageAltered(String),
+    /// 500: a stream's storage was changed behind the server's back (its
+    /// stored head is not what its last event says, or, with
+    /// `--check-storage full`, its chain does not replay); the stream is
+    /// no longer served.
+    StorageAltered {
+        /// The stream.
+        stream: String,
+        /// What the check found.
+        reason: String,
+    },
     /// 500: storage or another internal failure (details go to the log).
     Internal(String),
 }
@@ -91,7 +98,7 @@ impl ApiError {
             ApiError::MisdirectedHost(_) => "MISDIRECTED_HOST",
             ApiError::Timeout(_) => "TIMEOUT",
             ApiError::Overloaded(_) => "OVERLOADED",
-            ApiError::StorageAltered(_) => "STORAGE_ALTERED",
+            ApiError::StorageAltered { .. } => "STORAGE_ALTERED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -117,7 +124,7 @@ impl ApiError {
             ApiError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::StorageAltered(_) | ApiError::Internal(_) => {
+            ApiError::StorageAltered { .. } | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -175,9 +182,9 @@ impl ApiError {
                 body.problems = Some(problems.clone());
                 message.clone()
             }
-            ApiError::StorageAltered(stream) => format!(
-                "the stored head of stream '{stream}' does not match its last event: the \
-                 database was altered; nothing is appended to it (petrichain-server verify)"
+            ApiError::StorageAltered { stream, reason } => format!(
+                "the storage of stream '{stream}' was altered behind the server's back \
+                 ({reason}); it is not served until it is repaired (petrichain-server verify)"
             ),
             ApiError::Internal(_) => "internal server error (see the server log)".into(),
         };
@@ -250,8 +257,8 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!("internal error: {detail}");
         }
-        if let ApiError::StorageAltered(stream) = &self {
-            tracing::error!("stream {stream}: stored head does not match its last event");
+        if let ApiError::StorageAltered { stream, reason } = &self {
+            tracing::error!("stream {stream}: storage altered: {reason}");
         }
         (self.status(), Json(self.body())).into_response()
     }

@@ -108,6 +108,7 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
     state.model_uploads = config.model_uploads;
     state.live = live::Live::with_caps(config.max_live, config.max_live_per_stream);
     let state = Arc::new(state);
+    check_storage(&state, config.check_storage).await?;
     let router = routes::router(state.clone(), config);
     let listener = TcpListener::bind(config.addr)
         .await
@@ -124,6 +125,34 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
             shutdown_timeout: config.shutdown_timeout,
         },
     })
+}
+
+/// `--check-storage`: checks the stored streams before anything is served
+/// and logs one line per stream that will not be served, then a summary.
+async fn check_storage(state: &AppState, mode: verify::StartCheck) -> Result<(), StartError> {
+    if mode == verify::StartCheck::Off {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let report = verify::check_on_start(state, mode)
+        .await
+        .map_err(|e| StartError::Storage(format!("checking the stored streams: {e}")))?;
+    for s in report.bad() {
+        tracing::error!(
+            "storage check: stream {} is not served (500 STORAGE_ALTERED): {}",
+            s.stream,
+            s.problem.as_deref().unwrap_or_default()
+        );
+    }
+    tracing::info!(
+        "storage check ({}): {} streams, {} events replayed, {} altered, {:.0} ms",
+        mode.as_str(),
+        report.streams.len(),
+        report.events(),
+        report.bad().count(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
 }
 
 impl Bound {

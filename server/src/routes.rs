@@ -53,6 +53,10 @@ pub const MAX_PUSH_EVENTS: usize = 1000;
 /// Deepest nesting of arrays and objects in an event's `payload` JSON.
 pub const MAX_PAYLOAD_DEPTH: usize = 64;
 
+/// Most streams kept as altered (refused); past it a further altered
+/// stream is still refused at its appends by the head check.
+pub const MAX_ALTERED: usize = 100_000;
+
 /// What every handler shares.
 pub struct AppState {
     /// The database.
@@ -64,6 +68,9 @@ pub struct AppState {
     /// Stream heads (by stream, the head hash) known to match their last
     /// event: checked once, then kept current by this process's appends.
     checked_heads: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// Streams whose storage was found altered (by stream, what was
+    /// found): refused with `500 STORAGE_ALTERED` until a restart.
+    altered: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The live-update hub.
     pub live: Live,
 }
@@ -76,25 +83,47 @@ impl AppState {
             models: ModelCache::new(crate::model_cache::DEFAULT_CAPACITY),
             model_uploads: true,
             checked_heads: Default::default(),
+            altered: Default::default(),
             live: Live::new(),
         }
     }
 
     /// Before building on a stream's stored head: the head (seq, hash,
     /// marking) must be what its last event says (same hash; the marking's
-    /// Merkle root is the event's `root`), else `500 STORAGE_ALTERED` and
-    /// nothing is appended. Checked once per head: heads this process wrote
-    /// are known good.
+    /// Merkle root is the event's `root`), else `500 STORAGE_ALTERED`,
+    /// nothing is appended and the stream is no longer served. Checked
+    /// once per head: heads this process wrote are known good.
     pub async fn check_head(&self, stream: &str, model: &Model) -> Result<(), ApiError> {
+        self.refuse_altered(stream)?;
+        match self.head_problem(stream, model).await? {
+            None => Ok(()),
+            Some(reason) => {
+                self.mark_altered(stream, &reason);
+                Err(ApiError::StorageAltered {
+                    stream: stream.to_string(),
+                    reason,
+                })
+            }
+        }
+    }
+
+    /// What is wrong with `stream`'s stored head, `None` when it matches
+    /// its last event (or could not be read as one pair with it: see
+    /// below) and is then remembered as checked.
+    pub async fn head_problem(
+        &self,
+        stream: &str,
+        model: &Model,
+    ) -> Result<Option<String>, ApiError> {
         let Some(head) = self.storage.head(stream).await? else {
-            return Ok(());
+            return Ok(None);
         };
         if head.model != model.id() {
             // The append refuses it with its own answer.
-            return Ok(());
+            return Ok(None);
         }
         if self.head_checked(stream, &head.hash) {
-            return Ok(());
+            return Ok(None);
         }
         // The head and its last event are read apart: another process may
         // append in between. Check only a pair read as one (the page's head
@@ -109,7 +138,7 @@ impl AppState {
                 .page(stream, asked.saturating_sub(1), 1, usize::MAX)
                 .await?
             else {
-                return Ok(());
+                return Ok(None);
             };
             if page.head.seq == asked {
                 found = Some(page);
@@ -118,35 +147,89 @@ impl AppState {
             asked = page.head.seq;
         }
         let Some(page) = found else {
-            return Ok(());
+            return Ok(None);
         };
         let head = page.head;
-        let altered = || ApiError::StorageAltered(stream.to_string());
-        let root = |state: &[u64]| -> Result<String, ApiError> {
-            if state.len() != model.places().len() {
-                return Err(altered());
-            }
-            let marking = petrichain::engine::Marking(state.to_vec());
-            Ok(hex::encode(
-                petrichain::chain::MarkingTree::new(model, &marking).root(),
-            ))
-        };
+        if head.state.len() != model.places().len() {
+            return Ok(Some(format!(
+                "the stored head marking has {} places, the model {}",
+                head.state.len(),
+                model.places().len()
+            )));
+        }
         if head.seq == 0 {
             if head.state != model.initial_marking().0 {
-                return Err(altered());
+                return Ok(Some(
+                    "the stream has no events but its stored marking is not the initial one".into(),
+                ));
             }
         } else {
-            let last = page
-                .events
-                .iter()
-                .find(|e| e.seq == head.seq)
-                .ok_or_else(altered)?;
-            if last.hash != head.hash || root(&head.state)? != last.root {
-                return Err(altered());
+            let Some(last) = page.events.iter().find(|e| e.seq == head.seq) else {
+                return Ok(Some(format!(
+                    "the stored head is seq {}, no such event is stored",
+                    head.seq
+                )));
+            };
+            if last.hash != head.hash {
+                return Ok(Some(format!(
+                    "the stored head hash {} is not event {}'s hash {}",
+                    head.hash, head.seq, last.hash
+                )));
+            }
+            // The hash covers every field but `sig`: a changed byte of the
+            // last event shows here.
+            let computed = petrichain::chain::hash::event_hash(last);
+            if computed != last.hash {
+                return Ok(Some(format!(
+                    "event {}'s stored fields hash to {computed}, not to its hash {}",
+                    head.seq, last.hash
+                )));
+            }
+            let marking = petrichain::engine::Marking(head.state.clone());
+            let root = hex::encode(petrichain::chain::MarkingTree::new(model, &marking).root());
+            if root != last.root {
+                return Ok(Some(format!(
+                    "the stored head marking's Merkle root {root} is not event {}'s root {}",
+                    head.seq, last.root
+                )));
             }
         }
         self.mark_checked(stream, &head.hash);
-        Ok(())
+        Ok(None)
+    }
+
+    /// `500 STORAGE_ALTERED` for a stream found altered (at start or by an
+    /// append's head check): it is not served, read or written.
+    pub fn refuse_altered(&self, stream: &str) -> Result<(), ApiError> {
+        let altered = self.altered.lock().unwrap_or_else(|e| e.into_inner());
+        match altered.get(stream) {
+            None => Ok(()),
+            Some(reason) => Err(ApiError::StorageAltered {
+                stream: stream.to_string(),
+                reason: reason.clone(),
+            }),
+        }
+    }
+
+    /// Stops serving `stream`: its storage does not match its chain.
+    pub fn mark_altered(&self, stream: &str, reason: &str) {
+        let mut altered = self.altered.lock().unwrap_or_else(|e| e.into_inner());
+        // Bounded like the checked heads: one entry per altered stream,
+        // and the database holds at most that many streams.
+        if altered.len() < MAX_ALTERED {
+            altered.insert(stream.to_string(), reason.to_string());
+        }
+    }
+
+    /// Streams found altered, with what was found, sorted by id.
+    pub fn altered_streams(&self) -> Vec<(String, String)> {
+        let altered = self.altered.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<_> = altered
+            .iter()
+            .map(|(s, r)| (s.clone(), r.clone()))
+            .collect();
+        list.sort();
+        list
     }
 
     fn head_checked(&self, stream: &str, hash: &str) -> bool {
@@ -649,6 +732,7 @@ async fn pull(
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventPage>, ApiError> {
     let stream = path_id(path, "stream")?;
+    app.refuse_altered(&stream)?;
     let (after, limit) = page_query(query.as_deref())?;
     let page = app
         .storage
@@ -757,6 +841,7 @@ async fn live(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let stream = path_id(path, "stream")?;
+    app.refuse_altered(&stream)?;
     if app.storage.head(&stream).await?.is_none() {
         return Err(ApiError::StreamNotFound(stream));
     }

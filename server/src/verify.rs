@@ -9,7 +9,7 @@ use petrichain::chain::Verifier;
 use petrichain::formats::json::import_json;
 
 use crate::error::ApiError;
-use crate::routes::{MAX_PAGE, MAX_PAGE_BYTES, MAX_STREAM_PAGE};
+use crate::routes::{AppState, MAX_PAGE, MAX_PAGE_BYTES, MAX_STREAM_PAGE};
 use crate::storage::{Storage, StreamRecord};
 
 /// What was found on one stream.
@@ -66,6 +66,78 @@ impl std::fmt::Display for Report {
                 format!("{bad} stream(s) altered or unreadable")
             }
         )
+    }
+}
+
+/// How much of storage the server checks before it serves
+/// (`--check-storage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartCheck {
+    /// Each stream's stored head against its last event: the same hash,
+    /// the event's fields hashing to it, the head marking's Merkle root
+    /// equal to the event's `root` (the initial marking for an empty
+    /// stream). Two reads per stream.
+    #[default]
+    Heads,
+    /// Every chain replayed as `petrichain-server verify` does.
+    Full,
+    /// Nothing (heads are still checked at each stream's first append).
+    Off,
+}
+
+impl StartCheck {
+    /// The option's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartCheck::Heads => "heads",
+            StartCheck::Full => "full",
+            StartCheck::Off => "off",
+        }
+    }
+}
+
+/// The check on start: every stored stream, as `mode` says; a stream that
+/// fails is no longer served (`500 STORAGE_ALTERED` on its pulls, pushes
+/// and live updates, [`AppState::mark_altered`]). Fails only when the list
+/// of streams cannot be read; one stream that cannot be read counts as
+/// altered.
+pub async fn check_on_start(state: &AppState, mode: StartCheck) -> Result<Report, ApiError> {
+    let mut report = Report::default();
+    if mode == StartCheck::Off {
+        return Ok(report);
+    }
+    let storage = state.storage.as_ref();
+    let mut after = String::new();
+    loop {
+        let heads = storage.streams(&after, MAX_STREAM_PAGE).await?;
+        let Some(last) = heads.last() else { break };
+        after = last.id.clone();
+        for head in heads {
+            let check = match mode {
+                StartCheck::Full => verify_stream(storage, head).await,
+                _ => check_head(state, head).await,
+            };
+            if let Some(reason) = &check.problem {
+                state.mark_altered(&check.stream, reason);
+            }
+            report.streams.push(check);
+        }
+    }
+    Ok(report)
+}
+
+async fn check_head(state: &AppState, listed: StreamRecord) -> StreamCheck {
+    let problem = match state.model(&listed.model).await {
+        Err(e) => Some(format!("its model {} does not load: {e}", listed.model)),
+        Ok(model) => match state.head_problem(&listed.id, &model).await {
+            Ok(problem) => problem,
+            Err(e) => Some(format!("cannot be read: {e}")),
+        },
+    };
+    StreamCheck {
+        stream: listed.id,
+        events: 0,
+        problem,
     }
 }
 

@@ -793,3 +793,151 @@ fn concurrent_pulls_of_large_events_stay_bounded_in_memory() {
     );
     assert!(peak < 160 << 20, "peak {} MB", peak >> 20);
 }
+
+/// A valid model of about `bytes` of canonical JSON: places with long
+/// labels, `salt` making each one distinct.
+fn big_model(bytes: usize, salt: usize) -> petrichain::Model {
+    let label = format!("{salt:04}{}", "l".repeat(196));
+    let n = bytes / (label.len() + 40);
+    let places: Vec<String> = (0..n)
+        .map(|i| format!("{{\"id\":\"p{i}\",\"label\":\"{label}\"}}"))
+        .collect();
+    let json = format!(
+        "{{\"places\":[{}],\"transitions\":[{{\"id\":\"t\"}}],\"arcs\":[{{\"source\":\"p0\",\"target\":\"t\"}}]}}",
+        places.join(",")
+    );
+    petrichain::formats::json::import_json(&json).unwrap().0
+}
+
+#[test]
+fn hostile_clients_at_once_keep_the_server_under_256_mb() {
+    use petrichain::sync::protocol::{EventPage, Head};
+    let b = Backend::sqlite("hostile_load");
+    let server = b.start(&[
+        "--synchronous",
+        "normal",
+        "--header-timeout",
+        "4",
+        "--body-timeout",
+        "4",
+        "--max-connections",
+        "300",
+    ]);
+    let mut c = server.client();
+    let m = model();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    // Big pages: 16 events of 1 MiB.
+    let key = device_key();
+    let mut marking = m.initial_marking();
+    let (mut tip, mut pushed) = (Head::zero(), Head::zero());
+    let payload = format!("\"{}\"", "x".repeat((1 << 20) - 2));
+    let mut batch = Vec::new();
+    for i in 0..16u64 {
+        let e = next_event(&m, "big", &key, &tip, &mut marking, "tick", "", &payload, i);
+        tip = head_of(&e);
+        batch.push(e);
+        if batch.len() == 6 || i == 15 {
+            let r = append(&mut c, "big", &request(&m, pushed.clone(), &batch));
+            assert_eq!(r.status, 200, "{}", r.text());
+            pushed = tip.clone();
+            batch.clear();
+        }
+    }
+    drop(batch);
+    // Big models: 4 MB each, valid and invalid, built before the clock starts.
+    let models: Vec<_> = (0..6).map(|i| model_doc(&big_model(4 << 20, i))).collect();
+    let bad_arcs: Vec<String> = (0..60_000)
+        .map(|i| format!("{{\"source\":\"nope{i}\",\"target\":\"t\"}}"))
+        .collect();
+    let invalid = model_doc_of(&format!(
+        "{{\"places\":[{{\"id\":\"p\"}}],\"transitions\":[{{\"id\":\"t\"}}],\"arcs\":[{}]}}",
+        bad_arcs.join(",")
+    ));
+    let before = server.peak_rss().expect("Linux /proc");
+    let (srv, invalid) = (&server, &invalid);
+    std::thread::scope(|s| {
+        // Many connections: 200 sockets that send nothing, 20 half a head.
+        s.spawn(move || {
+            let mut held = Vec::new();
+            for i in 0..220 {
+                let mut sock = TcpStream::connect(srv.addr).unwrap();
+                if i >= 200 {
+                    let _ = sock.write_all(b"GET /v2/streams HTTP/1.1\r\nHost: 127.0");
+                }
+                held.push(sock);
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        });
+        // Slow bodies: 1 MiB of a declared 4 MiB, then nothing.
+        for _ in 0..8 {
+            s.spawn(move || {
+                let mut sock = connect(srv, Duration::from_secs(20));
+                let body = vec![b' '; 1 << 20];
+                let head = format!(
+                    "POST /v2/streams/slow/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                     Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    4 << 20
+                );
+                sock.write_all(head.as_bytes()).unwrap();
+                sock.write_all(&body).unwrap();
+                let (status, _, body) = read_answer(&sock);
+                assert_eq!((status, json_error(&body).code.as_str()), (408, "TIMEOUT"));
+            });
+        }
+        // Big pages, four readers at once.
+        for _ in 0..4 {
+            s.spawn(move || {
+                let mut c = srv.client();
+                for _ in 0..2 {
+                    let (mut after, mut got) = (0u64, 0usize);
+                    loop {
+                        let r = c
+                            .get(&v2(&format!(
+                                "/streams/big/events?after={after}&limit=1000"
+                            )))
+                            .unwrap();
+                        let page: EventPage = r.json().unwrap();
+                        got += page.events.len();
+                        match page.events.last() {
+                            Some(last) if page.more => after = last.seq,
+                            _ => break,
+                        }
+                    }
+                    assert_eq!(got, 16);
+                }
+            });
+        }
+        // Big models: three uploaders of two valid 4 MB models each, one of
+        // an invalid one with 60,000 problems, twice.
+        for chunk in models.chunks(2) {
+            s.spawn(move || {
+                let mut c = srv.client();
+                for doc in chunk {
+                    let r = c
+                        .send_json("PUT", &v2(&format!("/models/{}", doc.id)), doc)
+                        .unwrap();
+                    assert_eq!(r.status, 201, "{}", r.text());
+                }
+            });
+        }
+        s.spawn(move || {
+            let mut c = srv.client();
+            for _ in 0..2 {
+                let r = c
+                    .send_json("PUT", &v2(&format!("/models/{}", invalid.id)), &invalid)
+                    .unwrap();
+                assert_eq!(r.status, 422, "{}", r.text());
+            }
+        });
+    });
+    let peak = server.peak_rss().unwrap();
+    eprintln!(
+        "hostile load: server peak RSS {} MB before, {} MB after",
+        before >> 20,
+        peak >> 20
+    );
+    assert!(peak < 256 << 20, "peak {} MB", peak >> 20);
+    // And it still serves.
+    let r = server.client().get(&v2("/streams")).unwrap();
+    assert_eq!(r.status, 200);
+}

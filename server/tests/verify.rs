@@ -120,7 +120,8 @@ fn an_altered_head_marking_is_refused_and_reported() {
     conn.execute("UPDATE streams SET state = '[10,0,0]' WHERE id = 's'", [])
         .unwrap();
     drop(conn);
-    let server = b.start(&[]);
+    // The check on start would find it first: this is the append's own check.
+    let server = b.start(&["--check-storage", "off"]);
     let mut c = server.client();
     // A spend the net refuses on the real marking, valid on the forged one.
     let head = head_of(&events[9]);
@@ -143,8 +144,13 @@ fn an_altered_head_marking_is_refused_and_reported() {
         "{}",
         r.text()
     );
-    let (_, stored) = pull_all(&mut c, "s");
-    assert_eq!(stored.len(), 10, "nothing appended");
+    assert_eq!(count_rows(&b, "events"), 10, "nothing appended");
+    // Found altered, the stream is no longer served at all.
+    let r = c.get(&v2("/streams/s/events")).unwrap();
+    assert_eq!(
+        (r.status, error(&r).code.as_str()),
+        (500, "STORAGE_ALTERED")
+    );
     assert!(server.terminate().success());
     let (code, report) = verify(&b.db);
     assert_eq!(code, 1, "{report}");
@@ -152,4 +158,186 @@ fn an_altered_head_marking_is_refused_and_reported() {
         report.contains("MISMATCH s: the stored head marking"),
         "{report}"
     );
+}
+
+/// Two streams of three events each, "b" with a payload easy to find in the
+/// file at event `marked` (1-based); the server stopped.
+fn two_streams(b: &Backend, marked: usize) {
+    let m = model();
+    let server = b.start(&[]);
+    let mut c = server.client();
+    assert_eq!(put_model(&mut c, &m).status, 201);
+    let a = chain(&m, "a", &spends(3));
+    assert_eq!(
+        append(&mut c, "a", &request(&m, Head::zero(), &a)).status,
+        200
+    );
+    let key = device_key();
+    let mut marking = m.initial_marking();
+    let mut head = Head::zero();
+    let mut events = Vec::new();
+    for i in 1..=3 {
+        let payload = if i == marked {
+            "{\"note\":\"qqqqqqqqqqqqqqqq\"}".to_string()
+        } else {
+            format!("{{\"n\":{i}}}")
+        };
+        let e = next_event(
+            &m,
+            "b",
+            &key,
+            &head,
+            &mut marking,
+            "tick",
+            "bob",
+            &payload,
+            i as u64,
+        );
+        head = head_of(&e);
+        events.push(e);
+    }
+    assert_eq!(
+        append(&mut c, "b", &request(&m, Head::zero(), &events)).status,
+        200
+    );
+    assert!(server.terminate().success());
+}
+
+/// Changes one byte of the marked payload in the SQLite file itself.
+fn change_marked_byte(b: &Backend) {
+    let mut bytes = std::fs::read(&b.db).unwrap();
+    let needle = b"qqqqqqqqqqqqqqqq";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the payload is in the file");
+    bytes[at + 3] = b'r';
+    std::fs::write(&b.db, &bytes).unwrap();
+}
+
+fn status_code(c: &mut Client, path: &str) -> (u16, String) {
+    let r = c.get(&v2(path)).unwrap();
+    let code = if r.status == 200 {
+        String::new()
+    } else {
+        error(&r).code
+    };
+    (r.status, code)
+}
+
+#[test]
+fn the_check_on_start_refuses_a_stream_whose_last_event_was_changed() {
+    let b = Backend::sqlite("start_check_last");
+    two_streams(&b, 3);
+    change_marked_byte(&b);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    assert_eq!(
+        status_code(&mut c, "/streams/b/events"),
+        (500, "STORAGE_ALTERED".into())
+    );
+    assert_eq!(
+        status_code(&mut c, "/streams/b/live"),
+        (500, "STORAGE_ALTERED".into())
+    );
+    let r = c.get(&v2("/streams/b/events")).unwrap();
+    assert!(
+        error(&r)
+            .message
+            .contains("event 3's stored fields hash to"),
+        "{}",
+        r.text()
+    );
+    // The other stream is served as before.
+    assert_eq!(
+        status_code(&mut c, "/streams/a/events"),
+        (200, String::new())
+    );
+    assert!(server
+        .log_text()
+        .contains("storage check: stream b is not served (500 STORAGE_ALTERED): event 3"));
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn a_changed_earlier_event_needs_the_full_check_on_start() {
+    let b = Backend::sqlite("start_check_full");
+    two_streams(&b, 2);
+    change_marked_byte(&b);
+    {
+        // Cheap by default: the head and the last event still match.
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(
+            status_code(&mut c, "/streams/b/events"),
+            (200, String::new())
+        );
+        let log = server.log_text();
+        assert!(
+            log.contains("storage check (heads): 2 streams, 0 events replayed, 0 altered"),
+            "{log}"
+        );
+        assert!(server.terminate().success());
+    }
+    let server = b.start(&["--check-storage", "full"]);
+    let mut c = server.client();
+    assert_eq!(
+        status_code(&mut c, "/streams/b/events"),
+        (500, "STORAGE_ALTERED".into())
+    );
+    assert_eq!(
+        status_code(&mut c, "/streams/a/events"),
+        (200, String::new())
+    );
+    let log = server.log_text();
+    assert!(
+        log.contains("storage check: stream b is not served (500 STORAGE_ALTERED): event 2"),
+        "{log}"
+    );
+    assert!(
+        log.contains("storage check (full): 2 streams, 4 events replayed, 1 altered"),
+        "{log}"
+    );
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn the_check_on_start_refuses_a_stream_whose_head_marking_was_changed() {
+    let b = Backend::sqlite("start_check_marking");
+    let m = model();
+    {
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(put_model(&mut c, &m).status, 201);
+        for s in ["s", "t"] {
+            let events = chain(&m, s, &spends(2));
+            assert_eq!(
+                append(&mut c, s, &request(&m, Head::zero(), &events)).status,
+                200
+            );
+        }
+        assert!(server.terminate().success());
+    }
+    let conn = rusqlite::Connection::open(&b.db).unwrap();
+    conn.execute("UPDATE streams SET state = '[10,0,0]' WHERE id = 's'", [])
+        .unwrap();
+    drop(conn);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    assert_eq!(
+        status_code(&mut c, "/streams/s/events"),
+        (500, "STORAGE_ALTERED".into())
+    );
+    let r = c.get(&v2("/streams/s/events")).unwrap();
+    assert!(error(&r).message.contains("Merkle root"), "{}", r.text());
+    assert_eq!(
+        status_code(&mut c, "/streams/t/events"),
+        (200, String::new())
+    );
+    let log = server.log_text();
+    assert!(
+        log.contains("storage check: stream s is not served"),
+        "{log}"
+    );
+    assert!(server.terminate().success());
 }

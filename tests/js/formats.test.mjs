@@ -115,3 +115,37 @@ test("TAPAAL and LoLA files are detected from their content", () => {
     (e) => e.code === "MISSING_NODE" && /2:9/.test(e.message),
   );
 });
+
+test("limits hold in wasm: 56 MiB of '<' is a typed error, not a trap; a too-large JSON model stops early", () => {
+  // Used to trap with `RuntimeError: unreachable` (the XML arenas asked for
+  // one element per `<`, a capacity beyond 32-bit memory).
+  const brackets = new Uint8Array(56 << 20).fill(0x3c);
+  assert.throws(
+    () => Model.import(brackets),
+    (e) => e.name === "PetrichainError" && e.code === "TRUNCATED",
+  );
+  // 200,001 places then garbage: refused for the count while it is read.
+  const places = Array.from({ length: 200_001 }, (_, i) => `{"id":"p${i}"}`).join(",");
+  assert.throws(
+    () => Model.import(`{"places":[${places},garbage`),
+    (e) => e.code === "TOO_LARGE" && /more than 200000 places and transitions/.test(e.message),
+  );
+});
+
+test("UTF-16 files are told to be saved as UTF-8; duplicate JSON keys are named", () => {
+  const json = '{"places":[{"id":"p"}]}';
+  const le = new Uint8Array(Buffer.from(`\ufeff${json}`, "utf16le"));
+  assert.throws(
+    () => Model.import(le),
+    (e) => e.code === "ENCODING" && e.message.includes("save it as UTF-8"),
+  );
+  const noBom = new Uint8Array(Buffer.from('<pnml><net id="n"/></pnml>', "utf16le"));
+  assert.throws(
+    () => Model.import(noBom),
+    (e) => e.code === "ENCODING" && e.message.includes("UTF-16LE"),
+  );
+  assert.throws(
+    () => Model.fromJson('{"places":[{"id":"p","initial":1,"initial":2}]}'),
+    (e) => e.code === "DUPLICATE_KEY" && e.message.includes('key "initial" appears twice in places[0]'),
+  );
+});

@@ -296,3 +296,98 @@ test("ledger.sync's default scope: the local streams (empty ones too) plus `foll
     assert.throws(() => b.sync({ transport: listing, ...bad }), { code: "BAD_ARGUMENT" }, JSON.stringify(bad));
   }
 });
+
+// A /v2 backend over HTTP that, like the reference server, refuses more than
+// `cap` events in one push with 413 TOO_LARGE (the reference server's cap is
+// 1000; a smaller one keeps the test small).
+async function cappedServer(cap) {
+  const http = await import("node:http");
+  const zero = { seq: 0, hash: "0".repeat(64) };
+  const streams = new Map();
+  const models = new Map();
+  const pushes = [];
+  const head = (s) => (s?.events.length ? { seq: s.events.at(-1).seq, hash: s.events.at(-1).hash } : zero);
+  const server = http.createServer(async (req, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const send = (status, value) => {
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(value));
+    };
+    const url = new URL(req.url, "http://x");
+    const events = url.pathname.match(/^\/v2\/streams\/([^/]+)\/events$/);
+    const model = url.pathname.match(/^\/v2\/models\/([^/]+)$/);
+    if (url.pathname === "/v2/streams") return send(200, { streams: [] });
+    if (model && req.method === "PUT") {
+      models.set(model[1], JSON.parse(body));
+      return send(201, { id: model[1] });
+    }
+    if (model)
+      return models.has(model[1])
+        ? send(200, models.get(model[1]))
+        : send(404, { code: "MODEL_NOT_FOUND", message: "no" });
+    if (events && req.method === "GET") {
+      const s = streams.get(decodeURIComponent(events[1]));
+      if (!s) return send(404, { code: "STREAM_NOT_FOUND", message: "no such stream" });
+      const after = Number(url.searchParams.get("after") ?? 0);
+      const limit = Number(url.searchParams.get("limit") ?? 500);
+      const page = s.events.slice(after, after + limit);
+      return send(200, {
+        stream: events[1],
+        model: s.model,
+        head: head(s),
+        events: page,
+        more: after + page.length < s.events.length,
+      });
+    }
+    if (events && req.method === "POST") {
+      const r = JSON.parse(body);
+      pushes.push(r.events.length);
+      if (r.events.length > cap) {
+        return send(413, { code: "TOO_LARGE", message: `${r.events.length} events in one push; at most ${cap}` });
+      }
+      const id = decodeURIComponent(events[1]);
+      const s = streams.get(id) ?? { model: r.model, events: [] };
+      streams.set(id, s);
+      const h = head(s);
+      if (r.expected.seq !== h.seq || r.expected.hash !== h.hash) {
+        return send(409, { code: "HEAD_MISMATCH", message: "moved", head: h });
+      }
+      s.events.push(...r.events);
+      return send(200, { head: head(s), stored: r.events.length, duplicates: 0 });
+    }
+    send(404, { code: "NOT_FOUND", message: req.url });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, streams, pushes, close: () => server.close() };
+}
+
+test("pushes larger than the server takes are split on 413 and all arrive, in order", async () => {
+  const backend = await cappedServer(100);
+  try {
+    const ledger = await Ledger.memory();
+    const counter = Model.fromJson({
+      places: [{ id: "n" }],
+      transitions: [{ id: "tick" }],
+      arcs: [{ source: "tick", target: "n" }],
+    });
+    const stream = await ledger.createStream("c", await ledger.putModel(counter));
+    const fired = await stream.fireBatch(Array.from({ length: 250 }, () => ({ action: "tick" })));
+    // One batch of 250: 413, then halves of 125 (413 again), then 62 and 63.
+    const report = await ledger.sync({ url: backend.url, pushBatch: 250 }).now();
+    assert.equal(report.streams[0].pushed, 250);
+    const stored = backend.streams.get("c").events;
+    assert.deepEqual(
+      stored.map((e) => e.hash),
+      fired.map((e) => e.hash),
+    );
+    // 250 refused, its first half 125 refused, 62 + 63 stored, the same
+    // for the second half.
+    assert.deepEqual(backend.pushes, [250, 125, 62, 63, 125, 62, 63]);
+    // In sync: nothing more to push.
+    const again = await ledger.sync({ url: backend.url, pushBatch: 250 }).now();
+    assert.equal(again.streams[0].pushed, 0);
+  } finally {
+    backend.close();
+  }
+});

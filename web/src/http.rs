@@ -275,19 +275,80 @@ impl Transport for HttpTransport {
         self.parse("GET /events", &answer).map(Some)
     }
 
+    /// One append; a `413` (more events or bytes than the server takes in
+    /// one request: the reference server takes at most 1000 events and
+    /// `--max-body-bytes`) splits the batch in halves, sent in order, each
+    /// split again on a further 413, down to single events. The answer is
+    /// the last part's head with the parts' counts summed; a conflict on a
+    /// later part is the round's conflict (the parts already stored are
+    /// found again by the next round's pull).
     async fn push(&self, stream: &str, request: &AppendRequest) -> Result<PushOutcome, SyncError> {
+        // Parts still to send, the next on top (bounded: every split halves).
+        let mut parts: Vec<std::ops::Range<usize>> = Vec::new();
+        parts.push(0..request.events.len());
+        let mut expected = request.expected.clone();
+        let (mut stored, mut duplicates) = (0u64, 0u64);
+        let mut head = None;
+        while let Some(range) = parts.pop() {
+            let part = AppendRequest {
+                model: request.model.clone(),
+                expected: expected.clone(),
+                events: request.events[range.clone()].to_vec(),
+            };
+            match self.push_once(stream, &part).await? {
+                Sent::Outcome(PushOutcome::Appended(ok)) => {
+                    stored = stored.saturating_add(ok.stored);
+                    duplicates = duplicates.saturating_add(ok.duplicates);
+                    if let Some(last) = part.events.last() {
+                        expected = petrichain::sync::protocol::Head {
+                            seq: last.seq,
+                            hash: last.hash.clone(),
+                        };
+                    }
+                    head = Some(ok.head);
+                }
+                Sent::Outcome(conflict) => return Ok(conflict),
+                Sent::TooLarge(_) if range.len() > 1 => {
+                    let middle = range.start + range.len() / 2;
+                    parts.push(middle..range.end);
+                    parts.push(range.start..middle);
+                }
+                Sent::TooLarge(error) => return Err(error),
+            }
+        }
+        let head = head.ok_or_else(|| self.bad("POST /events", "no part was sent".into()))?;
+        Ok(PushOutcome::Appended(AppendOk {
+            head,
+            stored,
+            duplicates,
+        }))
+    }
+}
+
+/// What one `POST .../events` gave.
+enum Sent {
+    /// An answer the sync client takes as it is.
+    Outcome(PushOutcome),
+    /// `413`: the batch is too large for the server; the error if it
+    /// cannot be split.
+    TooLarge(SyncError),
+}
+
+impl HttpTransport {
+    async fn push_once(&self, stream: &str, request: &AppendRequest) -> Result<Sent, SyncError> {
         let url = self.url(&format!("/streams/{}/events", encode(stream)));
         let answer = self.request("POST", &url, Some(json(request))).await?;
         match answer.status {
             s if ok(s) => self
                 .parse::<AppendOk>("POST /events", &answer)
-                .map(PushOutcome::Appended),
+                .map(|ok| Sent::Outcome(PushOutcome::Appended(ok))),
             409 => match serde_json::from_str::<ErrorBody>(&answer.body) {
                 Ok(ErrorBody {
                     head: Some(head), ..
-                }) => Ok(PushOutcome::Conflict(head)),
+                }) => Ok(Sent::Outcome(PushOutcome::Conflict(head))),
                 _ => Err(self.bad("POST /events", "409 without the current head".into())),
             },
+            413 => Ok(Sent::TooLarge(self.remote_error(&answer))),
             422 => {
                 let body: ErrorBody = self.parse("POST /events", &answer)?;
                 Err(SyncError::PushRejected {

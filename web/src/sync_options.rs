@@ -73,7 +73,11 @@ export interface SyncOptions {
   interval?: number;
   /** Events asked per pull. Default 1000. */
   pageSize?: number;
-  /** Events sent per append. Default 500. */
+  /**
+   * Events sent per append. Default 500 (the reference server takes at most
+   * 1000 per request). With `url`, a batch the server answers `413` (too many
+   * events or bytes) is split in halves and sent again, down to one event.
+   */
   pushBatch?: number;
   /** Rounds (pull, rebase, push) per stream when the remote keeps moving. Default 5. */
   maxRounds?: number;

@@ -73,6 +73,7 @@ pub fn import_with(bytes: &[u8], limits: &ImportLimits) -> Result<Imported, Impo
             limit: limits.max_bytes,
         });
     }
+    super::refuse_wide_encodings(bytes)?;
     let Some(first) = skip_prolog(bytes).and_then(|t| t.first().copied()) else {
         return Err(ImportError::UnknownFormat {
             message: "the input is empty".into(),

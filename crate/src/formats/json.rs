@@ -8,6 +8,8 @@
 
 use serde_json::{Map, Value};
 
+mod stream;
+
 use super::{ImportError, ImportLimits, Imported, Position, Warning};
 use crate::model::{
     Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition, MAX_TOKENS,
@@ -19,6 +21,14 @@ pub fn import_json(text: &str) -> Result<Imported, ImportError> {
 }
 
 /// Reads a JSON model.
+///
+/// The text is read in one pass with bounded memory: the places,
+/// transitions and arcs are turned into the model one element at a time
+/// (never a tree of the whole document), the element counts are checked
+/// as they grow ([`ImportError::TooManyNodes`] at the first element past
+/// the model's [`Limits`](crate::model::Limits)), one element may hold at
+/// most [`ImportLimits::max_element_values`] values, and an object that
+/// names a key twice is refused ([`ImportError::DuplicateKey`]).
 pub fn import_json_with(text: &str, limits: &ImportLimits) -> Result<Imported, ImportError> {
     if text.len() > limits.max_bytes {
         return Err(ImportError::TooLarge {
@@ -26,21 +36,32 @@ pub fn import_json_with(text: &str, limits: &ImportLimits) -> Result<Imported, I
             limit: limits.max_bytes,
         });
     }
+    super::refuse_wide_encodings(text.as_bytes())?;
     check_depth(text, limits.max_depth)?;
-    let root: Value = serde_json::from_str(text).map_err(|e| ImportError::Syntax {
+    let syntax = |e: serde_json::Error| ImportError::Syntax {
         position: Position {
             line: e.line(),
             column: e.column(),
         },
         message: e.to_string(),
-    })?;
-    let Value::Object(root) = root else {
+    };
+    if !text.trim_start().starts_with('{') {
+        // Not an object: a syntax error if it is not JSON at all.
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(syntax)?;
         return Err(ImportError::UnknownFormat {
             message: "a JSON model must be an object".into(),
         });
+    }
+    let state = stream::State::new(limits);
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed = serde::de::DeserializeSeed::deserialize(stream::RootSeed(&state), &mut de)
+        .and_then(|root| de.end().map(|()| root));
+    let root = match parsed {
+        Ok(root) => root,
+        Err(e) => return Err(state.failure(&e).unwrap_or_else(|| syntax(e))),
     };
-    let mut reader = Reader::default();
-    let data = reader.model(&root)?;
+    let mut reader = state.into_reader();
+    let data = reader.model(root)?;
     check_final_markings(&data)?;
     Ok((Model::new(data)?, reader.warnings))
 }
@@ -254,9 +275,24 @@ struct Reader {
 }
 
 impl Reader {
-    fn model(&mut self, root: &Map<String, Value>) -> Result<ModelData, ImportError> {
-        self.unknown_keys("model", root, MODEL_KEYS);
-        if let Some(tokens) = root.get("token").and_then(Value::as_array) {
+    /// The model from the streamed root: its nodes are already read.
+    fn model(&mut self, root: stream::Root) -> Result<ModelData, ImportError> {
+        // The model's own unknown keys come first, as the file's order.
+        let mut model_warnings = Vec::new();
+        for key in root
+            .other
+            .keys()
+            .filter(|k| !MODEL_KEYS.contains(&k.as_str()))
+        {
+            model_warnings.push(Warning {
+                element: "model".into(),
+                position: None,
+                message: format!("unknown field \"{key}\" ignored"),
+            });
+        }
+        model_warnings.append(&mut self.warnings);
+        self.warnings = model_warnings;
+        if let Some(tokens) = root.other.get("token").and_then(Value::as_array) {
             if tokens.len() > 1 {
                 return Err(unsupported(
                     "token",
@@ -264,68 +300,53 @@ impl Reader {
                 ));
             }
         }
-        let name = match root.get("name") {
+        let name = match root.other.get("name") {
             Some(v) => string(v, "name")?,
             None => String::new(),
         };
         Ok(ModelData {
             name,
-            places: self.nodes(root.get("places"), "places", |r, id, v| r.place(id, v))?,
-            transitions: self.nodes(root.get("transitions"), "transitions", |r, id, v| {
-                r.transition(id, v)
-            })?,
-            arcs: match root.get("arcs") {
-                None => Vec::new(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| self.arc(i, a))
-                    .collect::<Result<_, _>>()?,
-                Some(_) => return Err(bad("arcs", "expected a list of arcs")),
-            },
-            final_markings: match root.get("finalMarkings") {
+            places: root.places,
+            transitions: root.transitions,
+            arcs: root.arcs,
+            final_markings: match root.other.get("finalMarkings") {
                 None => Vec::new(),
                 Some(v) => final_markings(v)?,
             },
         })
     }
 
-    /// Places or transitions given as a list of objects with `id`, or as an
-    /// object keyed by id (pflow).
-    fn nodes<T>(
+    /// One place or transition listed as an object with `id`, at `index`.
+    fn listed<T>(
         &mut self,
-        value: Option<&Value>,
         what: &str,
-        mut read: impl FnMut(&mut Self, String, &Map<String, Value>) -> Result<T, ImportError>,
-    ) -> Result<Vec<T>, ImportError> {
-        match value {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    let path = format!("{what}[{i}]");
-                    let obj = item
-                        .as_object()
-                        .ok_or_else(|| bad(&path, "expected an object"))?;
-                    let id = string(
-                        obj.get("id").ok_or_else(|| bad(&path, "missing \"id\""))?,
-                        &path,
-                    )?;
-                    read(self, id, obj)
-                })
-                .collect(),
-            Some(Value::Object(map)) => map
-                .iter()
-                .map(|(id, item)| {
-                    let obj = item
-                        .as_object()
-                        .ok_or_else(|| bad(&format!("{what}.{id}"), "expected an object"))?;
-                    read(self, id.clone(), obj)
-                })
-                .collect(),
-            Some(_) => Err(bad(what, "expected a list or an object keyed by id")),
-        }
+        index: usize,
+        item: &Value,
+        read: stream::ReadNode<T>,
+    ) -> Result<T, ImportError> {
+        let path = format!("{what}[{index}]");
+        let obj = item
+            .as_object()
+            .ok_or_else(|| bad(&path, "expected an object"))?;
+        let id = string(
+            obj.get("id").ok_or_else(|| bad(&path, "missing \"id\""))?,
+            &path,
+        )?;
+        read(self, id, obj)
+    }
+
+    /// One place or transition of an object keyed by id (pflow).
+    fn keyed<T>(
+        &mut self,
+        what: &str,
+        id: String,
+        item: &Value,
+        read: stream::ReadNode<T>,
+    ) -> Result<T, ImportError> {
+        let obj = item
+            .as_object()
+            .ok_or_else(|| bad(&format!("{what}.{id}"), "expected an object"))?;
+        read(self, id, obj)
     }
 
     fn place(&mut self, id: String, obj: &Map<String, Value>) -> Result<Place, ImportError> {
@@ -618,6 +639,177 @@ mod tests {
         // Brackets inside strings do not count.
         let text = format!("{{\"name\":\"{}\"}}", "[".repeat(100));
         assert!(import_json(&text).is_ok());
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused_naming_it() {
+        for (text, key, element) in [
+            (
+                r#"{"places":[],"places":[{"id":"p"}]}"#,
+                "places",
+                "the model object",
+            ),
+            (
+                r#"{"places":{"p":{},"q":{},"p":{"initial":1}}}"#,
+                "p",
+                "places",
+            ),
+            (
+                r#"{"places":[{"id":"p","initial":1,"initial":2}]}"#,
+                "initial",
+                "places[0]",
+            ),
+            (
+                r#"{"places":[{"id":"p"}],"transitions":[{"id":"t"}],
+                "arcs":[{"source":"p","target":"t","points":[{"x":1,"x":2,"y":0}]}]}"#,
+                "x",
+                "arcs[0]",
+            ),
+            // Escapes are compared after decoding.
+            (
+                r#"{"name":"a","n\u0061me":"b"}"#,
+                "name",
+                "the model object",
+            ),
+        ] {
+            let err = import_json(text).unwrap_err();
+            assert_eq!(err.code(), "DUPLICATE_KEY", "{text}: {err}");
+            match &err {
+                ImportError::DuplicateKey {
+                    key: k,
+                    element: e,
+                    position,
+                } => {
+                    assert_eq!((k.as_str(), e.as_str()), (key, element), "{text}");
+                    assert!(position.line >= 1 && position.column > 1, "{position:?}");
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(
+                err.to_string()
+                    .contains(&format!("key \"{key}\" appears twice in {element}")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn utf16_json_is_told_to_be_saved_as_utf8() {
+        let utf16 = |text: &str, bom: bool, le: bool| -> Vec<u8> {
+            let mut out: Vec<u8> = Vec::new();
+            let units = bom
+                .then_some(0xFEFFu16)
+                .into_iter()
+                .chain(text.encode_utf16());
+            for u in units {
+                out.extend(if le { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+            out
+        };
+        let json = r#"{"places":[{"id":"p"}]}"#;
+        for (bom, le, name) in [
+            (true, true, "UTF-16LE (with a byte-order mark)"),
+            (true, false, "UTF-16BE (with a byte-order mark)"),
+            (false, true, "UTF-16LE"),
+            (false, false, "UTF-16BE"),
+        ] {
+            let bytes = utf16(json, bom, le);
+            let err = crate::formats::import(&bytes).unwrap_err();
+            assert_eq!(err.code(), "ENCODING", "{name}: {err}");
+            assert_eq!(
+                err.to_string(),
+                format!("the file is {name} text; petrichain reads UTF-8: save it as UTF-8 and import it again")
+            );
+            // And XML the same way.
+            let bytes = utf16("<pnml><net id=\"n\"/></pnml>", bom, le);
+            assert_eq!(
+                crate::formats::import(&bytes).unwrap_err().code(),
+                "ENCODING"
+            );
+        }
+        // Text decoded from UTF-16 elsewhere but passed on with its zero bytes.
+        let text = String::from_utf8(utf16(json, false, true)).unwrap();
+        assert_eq!(import_json(&text).unwrap_err().code(), "ENCODING");
+    }
+
+    #[test]
+    fn one_element_holds_at_most_max_element_values() {
+        let limits = ImportLimits {
+            max_element_values: 10,
+            ..ImportLimits::default()
+        };
+        // The arc object, its source, target and a list of points: each
+        // point is three values (the object, x and y).
+        let arc = |points: usize| {
+            format!(
+                r#"{{"places":[{{"id":"p"}}],"transitions":[{{"id":"t"}}],"arcs":[{{"source":"p","target":"t","points":[{}]}}]}}"#,
+                vec![r#"{"x":1,"y":2}"#; points].join(",")
+            )
+        };
+        assert!(import_json_with(&arc(2), &limits).is_ok());
+        let err = import_json_with(&arc(3), &limits).unwrap_err();
+        assert!(
+            matches!(err, ImportError::TooManyNodes { limit: 10, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("more than 10 JSON values in arcs[0]"),
+            "{err}"
+        );
+        // The budget is per element: many small arcs are fine.
+        let many = format!(
+            r#"{{"places":[{{"id":"p"}},{{"id":"q"}}],"transitions":[{{"id":"t"}}],"arcs":[{}]}}"#,
+            [
+                r#"{"source":"p","target":"t"}"#,
+                r#"{"source":"q","target":"t"}"#
+            ]
+            .join(",")
+        );
+        assert!(import_json_with(&many, &limits).is_ok());
+    }
+
+    #[test]
+    fn too_many_places_are_refused_before_the_end_is_read() {
+        // 200,001 places, then garbage: refused for the count, not the syntax.
+        let mut text = String::from(r#"{"places":["#);
+        for i in 0..200_001 {
+            text.push_str(&format!(r#"{{"id":"p{i}"}},"#));
+        }
+        text.push_str("garbage");
+        let err = import_json(&text).unwrap_err();
+        assert!(
+            matches!(err, ImportError::TooManyNodes { limit: 200_000, .. }),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("places and transitions (the model limit)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn keyed_places_keep_the_id_order_and_wrong_shapes_stay_bad_values() {
+        let (model, _) =
+            import_json(r#"{"places":{"b":{},"a":{},"c":{}},"transitions":{"t":{}}}"#).unwrap();
+        let ids: Vec<&str> = model.places().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        for text in [
+            r#"{"places":3}"#,
+            r#"{"places":null}"#,
+            r#"{"transitions":"t"}"#,
+            r#"{"arcs":{}}"#,
+            r#"{"arcs":true}"#,
+        ] {
+            assert_eq!(import_json(text).unwrap_err().code(), "BAD_VALUE", "{text}");
+        }
+        assert_eq!(import_json("[1,2]").unwrap_err().code(), "UNKNOWN_FORMAT");
+        assert_eq!(import_json("[1,2").unwrap_err().code(), "SYNTAX");
+        assert_eq!(
+            import_json(r#"{"places":[]} x"#).unwrap_err().code(),
+            "SYNTAX"
+        );
     }
 
     #[test]

@@ -54,6 +54,15 @@ pub struct ImportLimits {
     pub max_bytes: usize,
     /// Deepest nesting of elements / values (default 64).
     pub max_depth: usize,
+    /// Most elements and attributes of one XML document, counted as they
+    /// are read (default 8,000,000: a 64 MiB PNML file of real nets holds
+    /// about 3 million). Bounds the XML tree's memory whatever the input.
+    pub max_xml_nodes: usize,
+    /// Most JSON values (numbers, strings, arrays, objects, at any depth)
+    /// inside one place, transition, arc or other top-level field of a JSON
+    /// model (default 262,144). The JSON reader holds one such element as a
+    /// tree at a time, so this bounds that tree's memory.
+    pub max_element_values: usize,
 }
 
 impl Default for ImportLimits {
@@ -61,6 +70,8 @@ impl Default for ImportLimits {
         ImportLimits {
             max_bytes: 64 << 20,
             max_depth: 64,
+            max_xml_nodes: 8_000_000,
+            max_element_values: 1 << 18,
         }
     }
 }
@@ -111,6 +122,39 @@ pub enum ImportError {
         bytes: usize,
         /// The limit.
         limit: usize,
+    },
+    /// More places, transitions, arcs, XML nodes or JSON values than a
+    /// limit allows ([`crate::model::Limits`],
+    /// [`ImportLimits::max_xml_nodes`], [`ImportLimits::max_element_values`]),
+    /// found while reading: the rest of the input is not read.
+    #[error("{position}: more than {limit} {what}; the rest of the input was not read")]
+    TooManyNodes {
+        /// What was counted, e.g. `arcs`.
+        what: String,
+        /// Where the count went past the limit.
+        position: Position,
+        /// The limit.
+        limit: usize,
+    },
+    /// The input is not UTF-8 text: UTF-16 or UTF-32 (told by a byte-order
+    /// mark or by the zero bytes of ASCII characters).
+    #[error(
+        "the file is {encoding} text; petrichain reads UTF-8: save it as UTF-8 and import it again"
+    )]
+    Encoding {
+        /// What the input looks like, e.g. `UTF-16LE`.
+        encoding: String,
+    },
+    /// A JSON object names the same key twice (JSON parsers disagree on
+    /// which value wins, so neither is taken).
+    #[error("{position}: key \"{key}\" appears twice in {element}")]
+    DuplicateKey {
+        /// The repeated key.
+        key: String,
+        /// The object, e.g. `model` or `arcs[3]`.
+        element: String,
+        /// Where the second one is.
+        position: Position,
     },
     /// Nesting deeper than [`ImportLimits::max_depth`].
     #[error("nesting deeper than {limit} levels at {position}")]
@@ -204,6 +248,9 @@ impl ImportError {
             ImportError::BadValue { .. } => "BAD_VALUE",
             ImportError::Unsupported { .. } => "UNSUPPORTED",
             ImportError::TooLarge { .. } => "TOO_LARGE",
+            ImportError::TooManyNodes { .. } => "TOO_LARGE",
+            ImportError::Encoding { .. } => "ENCODING",
+            ImportError::DuplicateKey { .. } => "DUPLICATE_KEY",
             ImportError::TooDeep { .. } => "TOO_DEEP",
             ImportError::UnknownFormat { .. } => "UNKNOWN_FORMAT",
             ImportError::DtdRefused { .. } => "DTD_REFUSED",
@@ -215,6 +262,27 @@ impl ImportError {
             ImportError::Invalid(_) => "INVALID_MODEL",
         }
     }
+}
+
+/// Refuses UTF-16 and UTF-32 input up front with [`ImportError::Encoding`]
+/// ("save it as UTF-8"), told by a byte-order mark or, without one, by the
+/// zero bytes of its first (ASCII) character: every reader would otherwise
+/// fail later with a confusing syntax error.
+pub(crate) fn refuse_wide_encodings(bytes: &[u8]) -> Result<(), ImportError> {
+    let encoding = match bytes {
+        [0xFF, 0xFE, 0, 0, ..] => "UTF-32LE (with a byte-order mark)",
+        [0, 0, 0xFE, 0xFF, ..] => "UTF-32BE (with a byte-order mark)",
+        [0xFF, 0xFE, ..] => "UTF-16LE (with a byte-order mark)",
+        [0xFE, 0xFF, ..] => "UTF-16BE (with a byte-order mark)",
+        [a, 0, 0, 0, ..] if *a != 0 => "UTF-32LE",
+        [0, 0, 0, b, ..] if *b != 0 => "UTF-32BE",
+        [a, 0, ..] if *a != 0 => "UTF-16LE",
+        [0, b, ..] if *b != 0 => "UTF-16BE",
+        _ => return Ok(()),
+    };
+    Err(ImportError::Encoding {
+        encoding: encoding.into(),
+    })
 }
 
 /// A model with the warnings its import produced.

@@ -256,14 +256,8 @@ fn position_in(src: &str, cache: &OnceCell<Vec<usize>>, offset: usize) -> Positi
 /// Turns input bytes into text: UTF-8 (a BOM is skipped), or ISO-8859-1 /
 /// US-ASCII when the XML declaration says so (PIPE writes ISO-8859-1).
 pub(crate) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, ImportError> {
+    super::refuse_wide_encodings(bytes)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(ImportError::Unsupported {
-            element: "document".into(),
-            position: Some(Position { line: 1, column: 1 }),
-            message: "UTF-16 text; save the file as UTF-8".into(),
-        });
-    }
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(Cow::Borrowed(s)),
         Err(e) => {
@@ -339,6 +333,9 @@ pub(crate) fn read_document<T>(
     read(&doc)
 }
 
+/// Most entries reserved up front in each arena (elements, attributes).
+const RESERVE_CAP: usize = 1 << 16;
+
 /// Parses `src` into a tree, applying `limits`.
 pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, ImportError> {
     if src.len() > limits.max_bytes {
@@ -356,8 +353,11 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
     config.expand_empty_elements = false;
 
     // Arena: nodes[0] is the root once it is seen; `stack` holds open elements.
-    // Upper bounds (every element has a `<`, every attribute a `=`), so the
-    // arenas never move; capacity that is never written is never touched.
+    // Every element has a `<` and every attribute a `=`: the counts size the
+    // arenas, but only up to RESERVE_CAP entries each. Reserving the full
+    // upper bound asked 56 M elements (2.4 GB) of 56 MiB of `<` and trapped
+    // in wasm (a capacity above 32-bit memory); past the cap the arenas
+    // grow as they fill, and `max_xml_nodes` bounds what they can reach.
     // Byte-wide counters in chunks of 255 vectorise well.
     let count = |byte: u8| -> usize {
         src.as_bytes()
@@ -366,8 +366,8 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
             .sum()
     };
     let (tags, equals) = (count(b'<') + 1, count(b'='));
-    let mut nodes: Vec<Element<'a>> = Vec::with_capacity(tags);
-    let mut attrs: Vec<Attr<'a>> = Vec::with_capacity(equals);
+    let mut nodes: Vec<Element<'a>> = Vec::with_capacity(tags.min(RESERVE_CAP));
+    let mut attrs: Vec<Attr<'a>> = Vec::with_capacity(equals.min(RESERVE_CAP));
     let mut stack: Vec<u32> = Vec::new();
     let mut seen = HashSet::new();
     let mut root_closed = false;
@@ -401,6 +401,13 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
                     limit: limits.max_bytes,
                 })?;
                 let el = element(src, start, before, &pos, &mut attrs, &mut seen)?;
+                if nodes.len().saturating_add(attrs.len()) >= limits.max_xml_nodes {
+                    return Err(ImportError::TooManyNodes {
+                        what: "XML elements and attributes".into(),
+                        position: pos(before),
+                        limit: limits.max_xml_nodes,
+                    });
+                }
                 nodes.push(el);
                 if let Some(&parent) = stack.last() {
                     let parent = &mut nodes[parent as usize];
