@@ -12,7 +12,8 @@ export async function openWorkspace(name, onError = console.error) {
   const models = new Map(); // model id -> Model
   const switchers = [];
   const remotes = [];
-  let listView = null; // (infos) => Promise: draws the list (streams-panel.js)
+  let listView = null; // (infos, isLatest) => Promise: draws the list (streams-panel.js)
+  let renders = 0; // renderList calls so far
 
   const ws = {
     ledger,
@@ -65,8 +66,12 @@ export async function openWorkspace(name, onError = console.error) {
 
     /** Redraws the list of streams. */
     async renderList() {
+      // Calls overlap (a switch, a change from another tab): only the
+      // latest one draws, so a list read before a deletion never wins.
+      const mine = ++renders;
       const infos = await ledger.streams();
-      await listView?.(infos);
+      if (mine !== renders) return;
+      await listView?.(infos, () => mine === renders);
       $("new-stream").hidden = !ws.stream;
     },
 

@@ -19,8 +19,8 @@ export function createStreamsPanel(ws, { onError }) {
     ws.renderList().catch(onError);
   });
 
-  /** Redraws the list from the ledger's stream records. */
-  async function render(infos) {
+  /** Redraws the list from the ledger's stream records, unless `isLatest()` says a newer call will. */
+  async function render(infos, isLatest = () => true) {
     const q = filter.value.trim().toLowerCase();
     const rows = await Promise.all(
       infos.map(async (s) => {
@@ -29,6 +29,7 @@ export function createStreamsPanel(ws, { onError }) {
         return { s, net, label: labels.label(s.id), archived: labels.archived(s.id) };
       }),
     );
+    if (!isLatest()) return;
     const archived = rows.filter((r) => r.archived).length;
     const events = rows.reduce((n, r) => n + r.s.seq, 0);
     $("stream-counts").textContent = rows.length

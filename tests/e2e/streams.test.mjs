@@ -95,6 +95,7 @@ test("streams: rename keeps the id, archive hides, filters and counts follow, de
   assert.equal(saved.trim().split("\n").length, 2, "a header and the one event");
   await page.click('dialog[open] [data-choice="delete"]');
   await page.waitForFunction(() => document.body.dataset.stream === "");
+  await page.waitForSelector(`#streams [data-stream="${a}"]`, { state: "detached" });
   assert.equal(await page.isVisible("#empty"), true);
   assert.deepEqual((await listed(page)).sort(), [b, c].sort());
   assert.equal(await page.textContent("#stream-counts"), "2 active · 0 archived · 0 events");
