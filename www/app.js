@@ -12,6 +12,10 @@ import { wireSyncPanel } from "./sync-panel.js";
 import { createAnalysisPanel } from "./analysis-panel.js";
 import { registerServiceWorker } from "./offline.js";
 import { createEditor } from "./editor.js";
+import { createStreamsPanel } from "./streams-panel.js";
+import { createRecovery } from "./recovery.js";
+import { createHistory } from "./history.js";
+import { createStoragePanel } from "./storage-panel.js";
 
 const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   // No IndexedDB (some private modes), or the browser refused it: say so.
@@ -65,7 +69,7 @@ async function show() {
     await ws.renderList();
     return;
   }
-  $("stream-title").textContent = stream.id;
+  streamsPanel.showStream(stream);
   $("model-name").textContent = model.name || "untitled net";
   $("model-id").textContent = `${model.id.slice(0, 12)}…`;
   $("model-id").title = model.id;
@@ -79,6 +83,7 @@ async function show() {
       verifyInto(ws.ledger, stream.id),
       ws.renderList(),
       sync.refresh(),
+      recovery?.show(),
     ]);
   } catch (err) {
     showError(err); // e.g. a store that cannot be read: say so rather than freeze
@@ -88,6 +93,7 @@ async function show() {
 ws.onSwitch(async () => {
   last = null;
   showError(null);
+  historyView.reset();
   await show();
 });
 ws.onRemoteChange(() => {
@@ -142,7 +148,14 @@ $("export-dot").addEventListener("click", () =>
 $("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, net.svgText(), "image/svg+xml"));
 
 createEditor({ ws }); // the net editor: #new-net, #edit-net (www/editor.js)
-const sync = wireSyncPanel(ws);
+// Stream management, sync recovery, history and storage (one module each).
+const streamsPanel = createStreamsPanel(ws, { onError: showError });
+ws.setListView(streamsPanel.render);
+let recovery = null; // set below; a sync may report before
+const sync = wireSyncPanel(ws, { onSync: (handle) => recovery?.synced(handle).catch(showError) });
+recovery = createRecovery(ws, { sync, onError: showError });
+const historyView = createHistory(ws, { onError: showError });
+createStoragePanel(ws, { onError: showError }).show().catch(showError);
 const analysis = createAnalysisPanel(ws, { onReplayed: () => show(), onError: showError });
 await ws.restore();
 await show();

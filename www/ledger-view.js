@@ -1,8 +1,8 @@
 // The ledger side of the app: one IndexedDB ledger, its streams (create,
-// switch, listed in the sidebar), the nets they run, and which stream is open
-// (remembered across reloads).
+// switch, delete; listed in the sidebar by streams-panel.js), the nets they
+// run, and which stream is open (remembered across reloads).
 import { Ledger } from "petrichain";
-import { $, h } from "./dom.js";
+import { $ } from "./dom.js";
 
 const CURRENT = "petrichain.stream";
 
@@ -12,6 +12,8 @@ export async function openWorkspace(name, onError = console.error) {
   const models = new Map(); // model id -> Model
   const switchers = [];
   const remotes = [];
+  let listView = null; // (infos, isLatest) => Promise: draws the list (streams-panel.js)
+  let renders = 0; // renderList calls so far
 
   const ws = {
     ledger,
@@ -64,34 +66,38 @@ export async function openWorkspace(name, onError = console.error) {
 
     /** Redraws the list of streams. */
     async renderList() {
+      // Calls overlap (a switch, a change from another tab): only the
+      // latest one draws, so a list read before a deletion never wins.
+      const mine = ++renders;
       const infos = await ledger.streams();
-      const items = await Promise.all(
-        infos.map(async (s) => {
-          const model = await ws.modelOf(s.model);
-          const current = ws.stream?.id === s.id;
-          return h(
-            "li",
-            {},
-            h(
-              "button",
-              {
-                type: "button",
-                className: `stream${current ? " current" : ""}`,
-                dataset: { stream: s.id },
-                "aria-current": current ? "true" : undefined,
-              },
-              h("span", { className: "s-id" }, s.id),
-              h(
-                "span",
-                { className: "s-meta" },
-                `${model.name || `untitled net ${s.model.slice(0, 8)}`} · ${s.seq} event${s.seq === 1 ? "" : "s"}`,
-              ),
-            ),
-          );
-        }),
-      );
-      $("streams").replaceChildren(...(items.length ? items : [h("li", { className: "subtle" }, "None yet.")]));
+      if (mine !== renders) return;
+      await listView?.(infos, () => mine === renders);
       $("new-stream").hidden = !ws.stream;
+    },
+
+    /** Sets the function that draws the list of streams. */
+    setListView(f) {
+      listView = f;
+    },
+
+    /** Closes the open stream (none is open afterwards) and tells the listeners. */
+    async close() {
+      ws.stream = null;
+      ws.model = null;
+      localStorage.removeItem(CURRENT);
+      for (const f of switchers) await f();
+    },
+
+    /** Deletes stream `id` from the ledger (closing it first if it is open). */
+    async remove(id) {
+      if (ws.stream?.id === id) await ws.close();
+      await ledger.deleteStream(id);
+      await ws.renderList();
+    },
+
+    /** Something about the open stream changed here (a label): redraw as after a switch. */
+    async changed() {
+      for (const f of switchers) await f();
     },
 
     onSwitch(f) {
@@ -113,8 +119,13 @@ export async function openWorkspace(name, onError = console.error) {
   ledger.subscribe(null, async (change) => {
     try {
       if (ws.stream && change.stream === ws.stream.id && change.hash !== ws.stream.head.hash) {
-        await ws.stream.refresh();
-        for (const f of remotes) await f();
+        const gone = await ws.stream.refresh().then(
+          () => false,
+          (err) => err?.code === "UNKNOWN_STREAM" || Promise.reject(err),
+        );
+        // Deleted by another tab: nothing is open any more.
+        if (gone) await ws.close();
+        else for (const f of remotes) await f();
       } else if (!ws.stream || change.stream !== ws.stream.id) {
         await ws.renderList();
       }

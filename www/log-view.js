@@ -21,35 +21,46 @@ export function showDevice(ledger) {
 export async function renderLog(stream, deviceKey) {
   const head = stream.head.seq;
   const events = await stream.events({ after: Math.max(0, head - SHOWN) });
-  const rows = events
-    .reverse()
-    .map((e) =>
+  const rows = events.reverse().map((e) =>
+    h(
+      "tr",
+      { dataset: { seq: String(e.seq) } },
       h(
-        "tr",
-        { dataset: { seq: String(e.seq) } },
-        h("td", { className: "num" }, String(e.seq)),
+        "td",
+        { className: "num" },
         h(
-          "td",
-          {},
-          h("code", {}, e.action),
-          e.multiple > 1 ? h("span", { className: "times" }, ` ×${e.multiple}`) : null,
-        ),
-        h(
-          "td",
-          { title: e.roles.length ? `roles: ${e.roles.join(", ")}` : "no roles" },
-          e.actor || h("span", { className: "subtle" }, "—"),
-        ),
-        h("td", { title: new Date(e.ts).toISOString() }, time(e.ts)),
-        h("td", { title: e.hash }, h("code", { className: "hash" }, short(e.hash))),
-        h("td", { title: e.prev }, h("code", { className: "hash subtle" }, short(e.prev))),
-        h(
-          "td",
-          { title: `signed by ${e.signer}`, dataset: { signer: e.signer } },
-          h("code", { className: "hash" }, short(e.signer)),
-          e.signer === deviceKey ? h("span", { className: "subtle" }, " (this device)") : null,
+          "button",
+          {
+            type: "button",
+            className: "seq-link",
+            dataset: { history: String(e.seq) },
+            "aria-label": `Show the net after event ${e.seq}`,
+          },
+          String(e.seq),
         ),
       ),
-    );
+      h(
+        "td",
+        {},
+        h("code", {}, e.action),
+        e.multiple > 1 ? h("span", { className: "times" }, ` ×${e.multiple}`) : null,
+      ),
+      h(
+        "td",
+        { title: e.roles.length ? `roles: ${e.roles.join(", ")}` : "no roles" },
+        e.actor || h("span", { className: "subtle" }, "—"),
+      ),
+      h("td", { title: new Date(e.ts).toISOString() }, time(e.ts)),
+      h("td", { title: e.hash }, h("code", { className: "hash" }, short(e.hash))),
+      h("td", { title: e.prev }, h("code", { className: "hash subtle" }, short(e.prev))),
+      h(
+        "td",
+        { title: `signed by ${e.signer}`, dataset: { signer: e.signer } },
+        h("code", { className: "hash" }, short(e.signer)),
+        e.signer === deviceKey ? h("span", { className: "subtle" }, " (this device)") : null,
+      ),
+    ),
+  );
   $("log").tBodies[0].replaceChildren(
     ...(rows.length
       ? rows

@@ -208,7 +208,15 @@ export function createNetView({ onFire }) {
     host.innerHTML = model.renderSvg(marking, { roles: who, highlight: highlight ?? undefined, aspect });
     const svg = host.querySelector("svg");
     svg.setAttribute("focusable", "false");
-    svg.setAttribute("aria-hidden", "true");
+    // Screen readers get each node by its <title> ("alice: 100 tokens",
+    // "pay: enabled, roles: customer"); firing by keyboard is the list of
+    // transition buttons beside the drawing.
+    svg.setAttribute("role", "group");
+    svg.setAttribute("aria-label", `Drawing of ${model.name || "the net"}`);
+    for (const node of svg.querySelectorAll("[data-place], [data-transition]")) {
+      node.setAttribute("role", "img");
+      node.setAttribute("aria-label", node.querySelector("title")?.textContent ?? "");
+    }
     // Fitted to the frame (the drawing's size is the frame's, not the net's).
     fit = svg.getAttribute("viewBox").split(" ").map(Number);
     svg.removeAttribute("width");

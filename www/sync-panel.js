@@ -1,15 +1,21 @@
 // The sync panel: backend URL, online / offline indicator, sync status,
-// pending count, last sync and the conflicts of the open stream with their
-// reasons. Syncing is the ledger's own (`ledger.sync({ url })`, see
-// docs/sync-client.md).
-import { $, h, describe } from "./dom.js";
+// pending count and last sync. Syncing is the ledger's own (`ledger.sync({
+// url })`, see docs/sync-client.md). What a sync left to decide (conflicts,
+// a forked remote) is shown at the top of the stream by recovery.js, told
+// through `onSync(handle)`.
+import { $, describe } from "./dom.js";
 
 const URL_KEY = "petrichain.syncUrl";
 const AUTO_KEY = "petrichain.syncAuto";
 const LAST_KEY = "petrichain.syncLast";
 
-/** `ws` is the workspace (ledger-view.js); returns `refresh()` for the app to call after changes. */
-export function wireSyncPanel(ws) {
+/**
+ * `ws` is the workspace (ledger-view.js); `onSync(handle)` runs after each
+ * sync and status change. Returns `refresh()` for the app to call after
+ * changes, `now()` (sync at once; resolves when done, whatever the outcome)
+ * and `handle()` (the current SyncHandle or null).
+ */
+export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
   const { ledger } = ws;
   const url = $("sync-url");
   const auto = $("sync-auto");
@@ -50,28 +56,14 @@ export function wireSyncPanel(ws) {
   async function refresh() {
     if (!handle || !ws.stream) {
       $("sync-pending").textContent = "—";
-      $("sync-conflicts-box").hidden = true;
       return;
     }
     const id = ws.stream.id;
     try {
-      const [pending, conflicts] = await Promise.all([handle.pending(id), ledger.conflicts(id)]);
+      const pending = await handle.pending(id);
       if (ws.stream?.id !== id) return;
       $("sync-pending").textContent = `${pending} event${pending === 1 ? "" : "s"} of ${id}`;
       $("sync-pending").dataset.count = String(pending);
-      $("sync-conflicts-box").hidden = conflicts.length === 0;
-      $("sync-conflicts").replaceChildren(
-        ...conflicts.map((c) =>
-          h(
-            "li",
-            { dataset: { action: c.event.action } },
-            h("code", {}, c.event.action),
-            c.event.multiple > 1 ? ` ×${c.event.multiple}` : "",
-            c.event.actor ? ` by ${c.event.actor}` : "",
-            ` was refused: ${c.code}: ${c.message}`,
-          ),
-        ),
-      );
     } catch (err) {
       status.textContent = describe(err);
     }
@@ -110,12 +102,13 @@ export function wireSyncPanel(ws) {
           showLast();
         }
         refresh();
+        onSync(handle);
       }),
       handle.on("error", (err) => {
         status.textContent = describe(err);
         status.className = "note bad";
       }),
-      handle.on("conflict", () => refresh()),
+      handle.on("conflict", () => onSync(handle)),
     );
     if (auto.checked) handle.start();
     refresh();
@@ -131,7 +124,7 @@ export function wireSyncPanel(ws) {
     else handle?.stop();
     if (handle) setState(handle.status);
   });
-  $("sync-now").addEventListener("click", async () => {
+  async function now() {
     if (!handle) connect();
     if (!handle) return;
     try {
@@ -140,12 +133,9 @@ export function wireSyncPanel(ws) {
       // Shown through the "error" callback and the status badge.
     }
     await refresh();
-  });
-  $("sync-clear").addEventListener("click", async () => {
-    if (!ws.stream) return;
-    await ledger.clearConflicts(ws.stream.id);
-    await refresh();
-  });
+    onSync(handle);
+  }
+  $("sync-now").addEventListener("click", now);
   connect();
-  return { refresh };
+  return { refresh, now, handle: () => handle };
 }

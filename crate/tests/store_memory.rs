@@ -88,6 +88,7 @@ suite!(
     export_and_import_round_trip_and_refuse_tampering,
     payloads_survive_byte_for_byte,
     subscribers_hear_of_changes_from_every_connection,
+    deleting_a_stream_removes_it_and_nothing_else,
 );
 
 #[test]

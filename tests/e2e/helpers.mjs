@@ -22,7 +22,9 @@ export async function buildApp() {
 /**
  * The reference server (release build, as `npm start` runs it; scripts/ci/e2e.sh
  * builds it, PETRICHAIN_SERVER overrides the path) serving the built app and
- * the sync API at a free port, with a fresh SQLite file.
+ * the sync API at a free port, with a fresh SQLite file. `restart()` stops
+ * it and starts it again on the same address (the same origin for the
+ * pages) with a new, empty database: a server that lost its history.
  */
 export async function serveAppWithServer() {
   const repo = new URL("../../", import.meta.url).pathname;
@@ -31,29 +33,44 @@ export async function serveAppWithServer() {
     join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
   if (!existsSync(binary)) throw new Error(`${binary} missing: cargo build --release -p petrichain-server`);
   const outDir = await buildApp();
-  const data = mkdtempSync(join(tmpdir(), "petrichain-data-"));
-  const child = spawn(binary, ["--addr", "127.0.0.1:0", "--db", join(data, "petrichain.sqlite"), "--static", outDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const dirs = [];
   const log = [];
-  child.stderr.on("data", (chunk) => log.push(String(chunk)));
-  const url = await new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.once("line", (line) => {
-      const m = /^listening on (http:\/\/\S+)$/.exec(line);
-      m ? resolve(`${m[1]}/`) : reject(new Error(`unexpected first line: ${line}`));
+  let child;
+  const start = async (addr) => {
+    const data = mkdtempSync(join(tmpdir(), "petrichain-data-"));
+    dirs.push(data);
+    child = spawn(binary, ["--addr", addr, "--db", join(data, "petrichain.sqlite"), "--static", outDir], {
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    child.once("exit", (code) => reject(new Error(`server exited (${code}): ${log.join("")}`)));
-  });
+    child.stderr.on("data", (chunk) => log.push(String(chunk)));
+    const started = child;
+    return new Promise((resolve, reject) => {
+      const lines = createInterface({ input: started.stdout });
+      lines.once("line", (line) => {
+        const m = /^listening on (http:\/\/\S+)$/.exec(line);
+        m ? resolve(`${m[1]}/`) : reject(new Error(`unexpected first line: ${line}`));
+      });
+      started.once("exit", (code) => reject(new Error(`server exited (${code}): ${log.join("")}`)));
+    });
+  };
+  const stop = async () => {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  const url = await start("127.0.0.1:0");
   return {
     url,
     log,
+    restart: async () => {
+      await stop();
+      const again = await start(new URL(url).host);
+      if (again !== url) throw new Error(`restarted at ${again}, not ${url}`);
+    },
     close: async () => {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
+      await stop();
       rmSync(outDir, { recursive: true, force: true });
-      rmSync(data, { recursive: true, force: true });
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
 }
@@ -145,4 +162,26 @@ export async function waitForEvents(page, n) {
       document.getElementById("verify-badge").textContent.includes(`· ${n} event`),
     n,
   );
+}
+
+/**
+ * Runs axe-core (the npm devDependency) on the page and returns the serious
+ * and critical violations as "rule: target, target" strings (none: []).
+ */
+export async function seriousA11yViolations(page) {
+  const { createRequire } = await import("node:module");
+  const axePath = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: axePath });
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      targets: v.nodes.map((n) => n.target.join(" ")),
+      summary: v.nodes[0]?.failureSummary ?? "",
+    }));
+  });
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.targets.slice(0, 5).join(", ")} (${v.summary.split("\n").slice(0, 2).join(" ")})`);
 }

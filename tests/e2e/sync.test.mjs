@@ -111,7 +111,10 @@ test("two browsers sync one stream through the server; a double spend becomes a 
 
   // B rebases on A's chain: its ship is refused by the net and kept as a conflict.
   await b.page.waitForSelector("#sync-conflicts li");
-  assert.match(await b.page.textContent("#sync-conflicts li"), /^ship by me was refused: NOT_ENABLED: .*'paid' has 0/);
+  assert.match(
+    await b.page.textContent("#sync-conflicts li .c-text"),
+    /^ship by me was refused: NOT_ENABLED: .*'paid' has 0/,
+  );
   await b.page.screenshot({ path: `${artifacts}app-sync-conflict.png`, fullPage: true });
   await pending(b.page, 0);
   await waitForEvents(b.page, 3);

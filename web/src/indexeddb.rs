@@ -577,6 +577,17 @@ impl Store for IndexedDbStore {
         Ok(commit)
     }
 
+    async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
+        let tx = self.transaction(
+            &["streams", "events", "sync", "conflicts", "meta"],
+            TransactionMode::ReadWrite,
+        )?;
+        let result = delete_in(&tx, id).await;
+        let existed = settle(tx, result).await?;
+        self.heads.borrow_mut().remove(id);
+        Ok(existed)
+    }
+
     fn broadcast(&self, change: &Change) {
         if let (Some(channel), Ok(message)) = (&self.channel, to_js(change)) {
             let _ = channel.post_message(&message);
@@ -648,6 +659,49 @@ async fn commit_in(
     add_events(&events, &commit.events).await?;
     write_head(tx, &commit.record, chunked(&kept)).await?;
     Ok(commit)
+}
+
+/// The body of [`Store::delete_stream`]'s transaction: the head, the events,
+/// the marking's chunks, the sync record and the conflicts of `stream`.
+async fn delete_in(tx: &Transaction, stream: &str) -> Result<bool, ChainError> {
+    let key = JsValue::from_str(stream);
+    let streams = tx.store("streams").map_err(storage)?;
+    let found = streams.get(key.clone()).await.map_err(storage)?;
+    if found.filter(|v| !v.is_undefined()).is_none() {
+        return Ok(false);
+    }
+    streams.delete(key.clone()).await.map_err(storage)?;
+    let range = |lower: &JsValue, upper: &JsValue, upper_open: bool| {
+        KeyRange::bound(lower, upper, Some(false), Some(upper_open)).map_err(|e| storage(e.into()))
+    };
+    let events = tx.store("events").map_err(storage)?;
+    let all = range(&event_key(stream, 0), &event_key(stream, MAX_TOKENS), false)?;
+    events.delete(all.into()).await.map_err(storage)?;
+    // Chunk ids are "marking\0<stream>\0<k>": all of them sort below "marking\0<stream>\u{1}".
+    let meta = tx.store("meta").map_err(storage)?;
+    let chunks = range(
+        &JsValue::from_str(&format!("marking\u{0}{stream}\u{0}")),
+        &JsValue::from_str(&format!("marking\u{0}{stream}\u{1}")),
+        true,
+    )?;
+    meta.delete(chunks.into()).await.map_err(storage)?;
+    tx.store("sync")
+        .map_err(storage)?
+        .delete(key.clone())
+        .await
+        .map_err(storage)?;
+    let conflicts = tx.store("conflicts").map_err(storage)?;
+    let mine = KeyRange::only(&key).map_err(|e| storage(e.into()))?;
+    let keys = conflicts
+        .index("stream")
+        .map_err(storage)?
+        .get_all_keys(Some(mine), None)
+        .await
+        .map_err(storage)?;
+    for k in keys {
+        conflicts.delete(k).await.map_err(storage)?;
+    }
+    Ok(true)
 }
 
 /// Adds `new` to the events store as [`event_record`]s, inside the caller's

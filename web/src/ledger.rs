@@ -267,6 +267,23 @@ impl JsLedger {
         future_to_promise(async move { to_js(&inner.streams().await.map_err(js_err)?) })
     }
 
+    /// Deletes stream `streamId` from this ledger: its events, head, sync
+    /// state and conflicts, in one transaction (keep a copy first with
+    /// `exportJsonl`). Subscribers and other tabs hear of it as a change
+    /// with seq 0. A sync backend keeps its copy (and a sync that follows
+    /// it brings it back). Throws `UNKNOWN_STREAM`.
+    #[wasm_bindgen(js_name = deleteStream, unchecked_return_type = "Promise<void>")]
+    pub fn delete_stream(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: String,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            inner.delete_stream(&stream_id).await.map_err(js_err)?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// Replays one stream (or all) through its net, recomputes every hash
     /// and marking root, and checks every signature (in batches). Throws the
     /// first problem: `HASH_MISMATCH`, `BROKEN_LINK`, `SEQ_GAP`,

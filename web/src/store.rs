@@ -55,6 +55,9 @@ impl Store for AnyStore {
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
         each!(self, s => s.commit(stream, plan).await)
     }
+    async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
+        each!(self, s => s.delete_stream(id).await)
+    }
     fn broadcast(&self, change: &Change) {
         each!(self, s => s.broadcast(change))
     }

@@ -121,6 +121,7 @@ suite!(
     export_and_import_round_trip_and_refuse_tampering,
     payloads_survive_byte_for_byte,
     subscribers_hear_of_changes_from_every_connection,
+    deleting_a_stream_removes_it_and_nothing_else,
 );
 
 /// 30 rounds of two connections racing 8 appends each for 8 tokens, back
@@ -657,4 +658,102 @@ async fn an_inline_wide_head_moves_to_chunks_whole() {
     assert_eq!((head.state[0], head.state[5], head.state[2099]), (1, 1, 2));
     third.verify(Some("s")).await.unwrap();
     third.close();
+}
+
+/// Deleting a stream in IndexedDB takes everything kept about it in one
+/// transaction: the head, the events, the marking's chunks, the sync record
+/// and the conflicts; a stream whose id starts the same keeps all of its own.
+#[wasm_bindgen_test]
+async fn deleting_a_wide_stream_takes_its_chunks_sync_record_and_conflicts() {
+    let b = Idb::new();
+    let ledger = b.open("delete-wide").await;
+    let places: Vec<String> = (0..2100)
+        .map(|i| format!(r#"{{"id":"p{i:04}","initial":{}}}"#, u64::from(i == 0)))
+        .collect();
+    let (model, _) = petrichain::formats::json::import_json(&format!(
+        r#"{{"places":[{}],"transitions":[{{"id":"go"}}],
+            "arcs":[{{"source":"p0000","target":"go"}},{{"source":"go","target":"p2099"}}]}}"#,
+        places.join(",")
+    ))
+    .unwrap();
+    let id = ledger.put_model(&model).await.unwrap();
+    for s in ["s", "s2"] {
+        ledger.create_stream(s, &id).await.unwrap();
+        ledger
+            .fire(s, &petrichain::store::Action::new("go"), suite::TS)
+            .await
+            .unwrap();
+    }
+    // What a sync keeps, written as the sync client would.
+    let db = indexeddb::open_raw(&b.name("delete-wide")).await.unwrap();
+    let tx = db
+        .transaction(&["sync", "conflicts"], TransactionMode::ReadWrite)
+        .unwrap();
+    for s in ["s", "s2"] {
+        let sync: JsValue =
+            js_sys::JSON::parse(&format!(r#"{{"stream":"{s}","remotes":{{}}}}"#)).unwrap();
+        tx.store("sync").unwrap().put(&sync, None).await.unwrap();
+        let conflict: JsValue =
+            js_sys::JSON::parse(&format!(r#"{{"stream":"{s}","code":"NOT_ENABLED"}}"#)).unwrap();
+        tx.store("conflicts")
+            .unwrap()
+            .add(&conflict, None)
+            .await
+            .unwrap();
+    }
+    tx.done().await.unwrap();
+
+    ledger.delete_stream("s").await.unwrap();
+    let tx = db
+        .transaction(
+            &["streams", "events", "meta", "sync", "conflicts"],
+            TransactionMode::ReadOnly,
+        )
+        .unwrap();
+    let keys = |store: &str| {
+        let store = tx.store(store).unwrap();
+        async move {
+            store
+                .get_all_keys(None, None)
+                .await
+                .unwrap()
+                .iter()
+                .map(|k| js_sys::JSON::stringify(k).unwrap().as_string().unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(keys("streams").await, [r#""s2""#]);
+    assert_eq!(keys("events").await, [r#"["s2",1]"#]);
+    assert_eq!(keys("sync").await, [r#""s2""#]);
+    let chunks: Vec<String> = keys("meta")
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with(r#""marking"#))
+        .collect();
+    assert_eq!(
+        chunks,
+        (0..3)
+            .map(|k| format!(r#""marking\u0000s2\u0000{k:08}""#))
+            .collect::<Vec<_>>(),
+        "s2's three chunks, none of s"
+    );
+    let left = tx
+        .store("conflicts")
+        .unwrap()
+        .get_all(None, None)
+        .await
+        .unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        js_sys::Reflect::get(&left[0], &"stream".into()).unwrap(),
+        JsValue::from_str("s2")
+    );
+    drop(tx);
+    db.close();
+    // s2 is whole: its marking reads back from its chunks and verifies.
+    let again = b.open("delete-wide").await;
+    assert_eq!(again.stream("s2").await.unwrap().state[2099], 1);
+    again.verify(None).await.unwrap();
+    again.close();
+    ledger.close();
 }

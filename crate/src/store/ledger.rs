@@ -315,6 +315,28 @@ impl<S: Store> Ledger<S> {
         Ok(commit.record)
     }
 
+    /// Deletes stream `id` from this store: its head, events, sync record
+    /// and conflicts, in one atomic step (export it first to keep a copy).
+    /// Subscribers and other connections hear of it as a [`Change`] with
+    /// seq 0, the genesis hash and nothing added. Only this store forgets
+    /// the stream: a sync backend keeps its copy. Unknown: `UNKNOWN_STREAM`.
+    pub async fn delete_stream(&self, id: &str) -> Result<(), ChainError> {
+        if !self.store.delete_stream(id).await? {
+            return Err(ChainError::UnknownStream { stream: id.into() });
+        }
+        self.forget_tip(id);
+        self.stream_models.borrow_mut().remove(id);
+        let change = Change {
+            stream: id.to_string(),
+            seq: 0,
+            hash: GENESIS_PREV.to_string(),
+            added: 0,
+        };
+        self.store.broadcast(&change);
+        dispatch(&self.listeners, &change);
+        Ok(())
+    }
+
     /// A stream's head (seq, hash, marking).
     pub async fn stream(&self, id: &str) -> Result<StreamRecord, ChainError> {
         self.store
@@ -413,6 +435,17 @@ impl<S: Store> Ledger<S> {
                     let current = current.ok_or_else(|| ChainError::UnknownStream {
                         stream: stream.into(),
                     })?;
+                    if current.model != record.model {
+                        // Deleted and created again with another net (by
+                        // another connection): forget the cached model id.
+                        self.stream_models.borrow_mut().remove(stream);
+                        return Err(ChainError::WrongModel {
+                            stream: stream.into(),
+                            seq: current.seq.saturating_add(1),
+                            expected: current.model.clone(),
+                            found: record.model.clone(),
+                        });
+                    }
                     if current.seq != head.seq || current.hash != head.hash {
                         moved = true;
                         return Err(ChainError::Storage {

@@ -157,6 +157,27 @@ impl Store for MemoryStore {
         Ok(commit)
     }
 
+    async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
+        self.open()?;
+        let mut data = self.data.borrow_mut();
+        if data.streams.remove(id).is_none() {
+            return Ok(false);
+        }
+        let doomed: Vec<(String, u64)> = data
+            .events
+            .range((id.to_string(), 0)..=(id.to_string(), u64::MAX))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in doomed {
+            if let Some(e) = data.events.remove(&key) {
+                data.by_hash.remove(&e.hash);
+            }
+        }
+        data.sync.remove(id);
+        data.conflicts.retain(|c| c.stream != id);
+        Ok(true)
+    }
+
     fn broadcast(&self, change: &Change) {
         let sinks: Vec<_> = self
             .data

@@ -101,6 +101,10 @@ pub trait Store {
     /// Atomically: reads the head of `stream`, runs `plan` on it, writes the
     /// returned head and events (events must not exist yet). All or nothing.
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError>;
+    /// Atomically removes stream `id` and everything kept about it: its head,
+    /// its events, and (for a [`SyncStore`]) its sync record and conflicts.
+    /// `Ok(false)` when there is no such stream (nothing written).
+    async fn delete_stream(&self, id: &str) -> Result<bool, ChainError>;
     /// Tells other connections (other tabs) about a committed change.
     fn broadcast(&self, _change: &Change) {}
     /// Registers the function to call when another connection reports a change.

@@ -686,3 +686,70 @@ pub async fn subscribers_hear_of_changes_from_every_connection<B: Backend>(b: &B
     a.close();
     c.close();
 }
+
+pub async fn deleting_a_stream_removes_it_and_nothing_else<B: Backend>(b: &B) {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let a = b.open("delete").await;
+    let c = b.open("delete").await;
+    with_stream(&a, "s", &shop(5)).await;
+    with_stream(&a, "s-2", &shop(5)).await;
+    let gone = a
+        .fire_batch("s", &[Action::new("take"), Action::new("take")], TS)
+        .await
+        .unwrap();
+    a.fire("s-2", &Action::new("take"), TS).await.unwrap();
+    b.settle().await;
+    // The other connection knows the stream (its model and tip are cached).
+    c.fire("s", &Action::new("take"), TS).await.unwrap();
+    b.settle().await;
+    let heard = Rc::new(RefCell::new(Vec::new()));
+    let h = heard.clone();
+    c.subscribe(None, move |ch| {
+        h.borrow_mut()
+            .push((ch.stream.clone(), ch.seq, ch.hash.clone(), ch.added))
+    });
+
+    a.delete_stream("s").await.unwrap();
+    b.settle().await;
+    assert_eq!(code(a.stream("s").await), "UNKNOWN_STREAM");
+    assert_eq!(code(c.stream("s").await), "UNKNOWN_STREAM");
+    assert!(a.store().events("s", 0, None).await.unwrap().is_empty());
+    assert_eq!(a.store().event_by_hash(&gone[0].hash).await.unwrap(), None);
+    let ids: Vec<String> = a
+        .streams()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(ids, ["s-2"], "a stream whose id starts the same is kept");
+    assert_eq!(a.store().events("s-2", 0, None).await.unwrap().len(), 1);
+    a.verify(None).await.unwrap();
+    assert_eq!(
+        *heard.borrow(),
+        [("s".to_string(), 0, GENESIS_PREV.to_string(), 0)],
+        "the other connection hears of it as seq 0"
+    );
+    assert_eq!(code(a.delete_stream("s").await), "UNKNOWN_STREAM");
+    assert_eq!(
+        code(a.fire("s", &Action::new("take"), TS).await),
+        "UNKNOWN_STREAM"
+    );
+
+    // The id is free again, for another net; the other connection, which
+    // cached the old net, is told once and then appends on the new one.
+    let other = shop(3);
+    with_stream(&a, "s", &other).await;
+    b.settle().await;
+    assert_eq!(
+        code(c.fire("s", &Action::new("take"), TS).await),
+        "WRONG_MODEL"
+    );
+    let e = c.fire("s", &Action::new("take"), TS).await.unwrap();
+    assert_eq!((e.seq, e.model.as_str()), (1, other.id()));
+    assert_eq!(a.stream("s").await.unwrap().state, vec![2, 1]);
+    a.verify(None).await.unwrap();
+    a.close();
+    c.close();
+}

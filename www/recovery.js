@@ -1,0 +1,302 @@
+// What a sync left for the user to decide, shown at the top of the open
+// stream, each with a way out:
+// - conflicts (local actions the net refused after a rebase), with their
+//   reason: discard one (or all), re-fire it with another amount, copy it;
+// - a remote that forked (REMOTE_FORKED: the server no longer has the event
+//   both sides agreed on) or a chain that diverged (DIVERGED): keep the
+//   local chain as a named fork and adopt the server's, or push the local
+//   chain as a new stream; the local chain can be downloaded first.
+// A stream id is part of every event's hash, so "keeping the chain under
+// another name" re-fires its actions (action, amount, actor, roles, exact
+// payload, time) on a new stream, signed by this device; the exact original
+// chain is what "Download my chain" saves.
+import { $, h, describe, download } from "./dom.js";
+import { ask } from "./dialog.js";
+import { labels } from "./stream-labels.js";
+
+/** Sync error codes that only the user can resolve, per stream. */
+const FORKS = new Set(["REMOTE_FORKED", "DIVERGED"]);
+/** Events re-fired per transaction when copying a chain. */
+const PAGE = 500;
+const DISCARDED = "petrichain.discarded:";
+
+const suffix = () => crypto.getRandomValues(new Uint16Array(1))[0].toString(36).padStart(4, "0").slice(-4);
+
+/**
+ * Copies the actions of stream `from` onto a new stream `to` of the same
+ * net, in order, with their amounts, actors, roles, exact payloads and times.
+ */
+export async function copyChain(ledger, from, to) {
+  const source = await ledger.stream(from);
+  const target = await ledger.createStream(to, source.modelId);
+  let after = 0;
+  for (;;) {
+    const page = await source.events({ after, limit: PAGE, payloadText: true });
+    if (page.length === 0) break;
+    await target.fireBatch(
+      page.map((e) => ({
+        action: e.action,
+        multiple: e.multiple,
+        actor: e.actor,
+        roles: e.roles,
+        payloadText: e.payload,
+        ts: e.ts,
+      })),
+    );
+    after = page[page.length - 1].seq;
+  }
+  return target;
+}
+
+/** The hashes of the conflicts of `stream` the user discarded (while others remain). */
+function discarded(stream) {
+  try {
+    const list = JSON.parse(localStorage.getItem(DISCARDED + stream) ?? "[]");
+    return new Set(Array.isArray(list) ? list : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** `ws`: the workspace; `sync`: the sync panel (`now`, `handle`); `fire(action, options)`: fires on the open stream. */
+export function createRecovery(ws, { sync, onError }) {
+  const problems = new Map(); // stream id -> the sync error that needs the user
+
+  /** Takes in what the last sync said, stream by stream. */
+  function noteSync(handle) {
+    const report = handle?.lastReport;
+    if (!report) return;
+    for (const s of report.streams) problems.delete(s.stream);
+    for (const { stream, error } of report.errors) {
+      if (FORKS.has(error.code)) problems.set(stream, error);
+      else problems.delete(stream);
+    }
+  }
+
+  function showFork(id) {
+    const box = $("fork-box");
+    const problem = problems.get(id);
+    box.hidden = !problem;
+    if (!problem) {
+      box.replaceChildren();
+      return;
+    }
+    const what =
+      problem.code === "REMOTE_FORKED"
+        ? "The server's copy of this stream no longer has the events it had agreed on with this browser: its history was rewritten or lost."
+        : "This stream and the server's copy went different ways.";
+    box.replaceChildren(
+      h("h3", {}, "This stream cannot sync"),
+      h(
+        "p",
+        {},
+        what,
+        " ",
+        h("code", {}, problem.code),
+        Number.isInteger(problem.seq) ? ` (the last event both sides agreed on: seq ${problem.seq})` : "",
+      ),
+      h("p", { className: "small-print" }, "Choose what to keep. Nothing of yours is lost either way."),
+      h(
+        "div",
+        { className: "inline-buttons" },
+        h(
+          "button",
+          { type: "button", className: "button secondary small", id: "fork-download" },
+          "Download my chain (.jsonl)",
+        ),
+        h(
+          "button",
+          { type: "button", className: "button small", id: "fork-keep" },
+          "Keep mine as a fork, take the server's",
+        ),
+        h(
+          "button",
+          { type: "button", className: "button secondary small", id: "fork-push" },
+          "Push mine as a new stream",
+        ),
+      ),
+      h("p", { id: "fork-status", className: "small-print", role: "status" }),
+    );
+  }
+
+  /** Moves the local chain of `id` to `newId`, then lets the server's `id` replace it here. */
+  async function moveAside(id, newId, label) {
+    const status = $("fork-status");
+    status.textContent = `Copying ${id} to ${newId}…`;
+    await copyChain(ws.ledger, id, newId);
+    labels.setLabel(newId, label);
+    status.textContent = `Taking the server's ${id}…`;
+    problems.delete(id);
+    await ws.remove(id);
+    await sync.now();
+  }
+
+  async function keepFork(id) {
+    const forkId = `${id}-fork-${suffix()}`;
+    await moveAside(id, forkId, `${labels.name(id)} (my fork)`);
+    // The server's copy, pulled by the sync (the app follows every stream of the server).
+    const there = (await ws.ledger.streams()).some((s) => s.id === id);
+    await ws.open(there ? id : forkId);
+  }
+
+  async function pushNew(id) {
+    const { choice, text } = await ask({
+      title: "Push your chain as a new stream",
+      body: [
+        `Your events of ${id} are copied to a new stream, which syncs to the server; ${id} then takes the server's copy.`,
+      ],
+      input: { label: "Id of the new stream", value: `${id}-mine-${suffix()}` },
+      actions: [{ value: "push", label: "Copy and push" }],
+    });
+    if (choice !== "push") return;
+    const newId = text.trim();
+    await moveAside(id, newId, "");
+    await ws.open(newId);
+  }
+
+  const forkButtons = (e) => {
+    const id = ws.stream?.id;
+    if (!id || !problems.has(id)) return;
+    const run = (f) =>
+      f().catch((err) => {
+        const status = document.getElementById("fork-status");
+        if (status) status.textContent = describe(err);
+        onError(err);
+      });
+    if (e.target.closest("#fork-download"))
+      run(async () => download(`${id}.jsonl`, await ws.ledger.exportJsonl(id), "application/x-ndjson"));
+    else if (e.target.closest("#fork-keep")) run(() => keepFork(id));
+    else if (e.target.closest("#fork-push")) run(() => pushNew(id));
+  };
+  $("fork-box").addEventListener("click", forkButtons);
+
+  // Conflicts.
+  let shown = []; // the conflicts listed, in order
+  async function showConflicts(id) {
+    const gone = discarded(id);
+    const all = await ws.ledger.conflicts(id);
+    if (ws.stream?.id !== id) return;
+    shown = all.filter((c) => !gone.has(c.event.hash));
+    if (all.length && shown.length === 0) {
+      // Every one discarded: now the store may forget them.
+      await ws.ledger.clearConflicts(id);
+      localStorage.removeItem(DISCARDED + id);
+    }
+    $("sync-conflicts-box").hidden = shown.length === 0;
+    $("conflicts-h").textContent = `Conflicts (${shown.length})`;
+    $("sync-conflicts").replaceChildren(
+      ...shown.map((c, i) =>
+        h(
+          "li",
+          { dataset: { action: c.event.action, index: String(i) } },
+          h(
+            "p",
+            { className: "c-text" },
+            h("code", {}, c.event.action),
+            c.event.multiple > 1 ? ` ×${c.event.multiple}` : "",
+            c.event.actor ? ` by ${c.event.actor}` : "",
+            ` was refused: ${c.code}: ${c.message}`,
+          ),
+          h(
+            "div",
+            { className: "c-actions" },
+            h("button", { type: "button", className: "button secondary small", dataset: { do: "discard" } }, "Discard"),
+            h(
+              "label",
+              { className: "visually-hidden", htmlFor: `conflict-amount-${i}` },
+              `Amount for ${c.event.action}`,
+            ),
+            h("input", {
+              id: `conflict-amount-${i}`,
+              type: "number",
+              min: "1",
+              step: "1",
+              value: String(c.event.multiple),
+              className: "c-amount",
+              inputmode: "numeric",
+            }),
+            h(
+              "button",
+              { type: "button", className: "button secondary small", dataset: { do: "refire" } },
+              "Re-fire with this amount",
+            ),
+            h("button", { type: "button", className: "button secondary small", dataset: { do: "copy" } }, "Copy"),
+          ),
+          h("p", { className: "c-status small-print", role: "status" }),
+        ),
+      ),
+    );
+  }
+
+  function discard(id, conflict) {
+    const gone = discarded(id);
+    gone.add(conflict.event.hash);
+    localStorage.setItem(DISCARDED + id, JSON.stringify([...gone]));
+  }
+
+  $("sync-conflicts").addEventListener("click", async (e) => {
+    const button = e.target.closest("[data-do]");
+    const item = button?.closest("li");
+    const id = ws.stream?.id;
+    const c = item && shown[Number(item.dataset.index)];
+    if (!c || !id) return;
+    const status = item.querySelector(".c-status");
+    try {
+      if (button.dataset.do === "discard") {
+        discard(id, c);
+        await showConflicts(id);
+      } else if (button.dataset.do === "refire") {
+        const multiple = Number(item.querySelector(".c-amount").value);
+        await ws.stream.fire(c.event.action, {
+          multiple,
+          actor: c.event.actor,
+          roles: c.event.roles,
+          payload: c.event.payload,
+        });
+        discard(id, c);
+        await ws.changed();
+      } else if (button.dataset.do === "copy") {
+        const text = JSON.stringify(
+          {
+            stream: c.stream,
+            action: c.event.action,
+            multiple: c.event.multiple,
+            actor: c.event.actor,
+            roles: c.event.roles,
+            payload: c.event.payload,
+            ts: c.event.ts,
+            refused: c.reason,
+          },
+          null,
+          2,
+        );
+        await navigator.clipboard.writeText(text);
+        status.textContent = "Copied to the clipboard as JSON.";
+      }
+    } catch (err) {
+      status.textContent = describe(err);
+    }
+  });
+  $("sync-clear").addEventListener("click", async () => {
+    const id = ws.stream?.id;
+    if (!id) return;
+    await ws.ledger.clearConflicts(id);
+    localStorage.removeItem(DISCARDED + id);
+    await showConflicts(id).catch(onError);
+  });
+
+  return {
+    /** After a sync: record what it said and redraw. */
+    async synced(handle) {
+      noteSync(handle);
+      await this.show();
+    },
+    /** Redraws the alerts of the open stream. */
+    async show() {
+      const id = ws.stream?.id;
+      if (!id) return;
+      showFork(id);
+      await showConflicts(id);
+    },
+  };
+}
