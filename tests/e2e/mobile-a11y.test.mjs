@@ -137,7 +137,7 @@ test("accessibility: no serious axe violations, every control reachable by keybo
   await page.waitForSelector("dialog[open]");
   assert.deepEqual(await seriousA11yViolations(page), [], "the rename dialog");
   await page.keyboard.press("Escape");
-  await page.waitForSelector("dialog", { state: "detached" });
+  await page.waitForSelector("dialog[open]", { state: "detached" });
   assert.equal(await page.evaluate(() => document.activeElement.id), "stream-rename");
   assert.deepEqual(errors, []);
   await context.close();

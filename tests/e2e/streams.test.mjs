@@ -25,7 +25,7 @@ async function confirm(page, button, choice, text) {
   await page.waitForSelector("dialog[open]");
   if (text !== undefined) await page.fill("dialog[open] input", text);
   await page.click(`dialog[open] [data-choice="${choice}"]`);
-  await page.waitForSelector("dialog", { state: "detached" });
+  await page.waitForSelector("dialog[open]", { state: "detached" });
 }
 
 test("streams: rename keeps the id, archive hides, filters and counts follow, delete offers a copy first", async () => {
@@ -50,7 +50,7 @@ test("streams: rename keeps the id, archive hides, filters and counts follow, de
   await page.waitForSelector("dialog[open]");
   await page.fill("dialog[open] input", "not this");
   await page.keyboard.press("Escape");
-  await page.waitForSelector("dialog", { state: "detached" });
+  await page.waitForSelector("dialog[open]", { state: "detached" });
   assert.equal(await page.textContent("#stream-title"), "My counter");
 
   // Filter by label or net name.
