@@ -189,6 +189,7 @@ export function createEditor({ ws }) {
         btn("ed-export-pnml", ".pnml"),
         btn("ed-export-pflow", "pflow"),
         btn("ed-export-dot", ".dot"),
+        btn("ed-export-svg", ".svg", { title: "The engine's drawing of the draft (in Play: at the game's marking)" }),
       ),
     ),
     h(
@@ -257,6 +258,7 @@ export function createEditor({ ws }) {
   function refresh({ typing = false, focus = false } = {}) {
     if (selected && !elementOf(draft, selected)) selected = null;
     if (arcFrom && !nodeOf(draft, arcFrom)) arcFrom = null;
+    if (!arcFrom) canvas.querySelector(".ed-band")?.remove();
     compiled?.free();
     compiled = null;
     try {
@@ -302,7 +304,7 @@ export function createEditor({ ws }) {
     $("ed-undo").disabled = mode !== "edit" || !history.canUndo;
     $("ed-redo").disabled = mode !== "edit" || !history.canRedo;
     $("ed-delete").disabled = mode !== "edit" || !selected;
-    for (const id of ["ed-export-json", "ed-export-pnml", "ed-export-pflow", "ed-export-dot"])
+    for (const id of ["ed-export-json", "ed-export-pnml", "ed-export-pflow", "ed-export-dot", "ed-export-svg"])
       $(id).disabled = !compiled;
     saveButton.disabled = !compiled || !(draft.places.length + draft.transitions.length);
     for (const b of editTools.querySelectorAll("[data-tool]")) {
@@ -725,6 +727,19 @@ export function createEditor({ ws }) {
       refresh();
     } else if (selected) select(null);
   };
+  // While an arc waits for its target, a dashed line follows the pointer from the source.
+  const band = s("line", { class: "ed-band", "aria-hidden": "true" });
+  canvas.addEventListener("pointermove", (e) => {
+    const from = arcFrom && mode === "edit" ? nodeOf(draft, arcFrom)?.node : null;
+    if (!from || press) {
+      band.remove();
+      return;
+    }
+    const p = pointOf(e);
+    for (const [k, v] of Object.entries({ x1: from.x, y1: from.y, x2: p.x, y2: p.y })) band.setAttribute(k, String(v));
+    if (!band.isConnected) layer.before(band);
+  });
+  canvas.addEventListener("pointerleave", () => band.remove());
   canvas.addEventListener("pointerup", release);
   canvas.addEventListener("pointercancel", release);
   canvas.addEventListener(
@@ -887,6 +902,11 @@ export function createEditor({ ws }) {
     "click",
     () => compiled && exportAs(".dot", compiled.toDot(), "text/vnd.graphviz"),
   );
+  $("ed-export-svg").addEventListener("click", () => {
+    if (!compiled) return;
+    const marking = mode === "play" && game ? game.marking : compiled.initialMarking();
+    exportAs(".svg", compiled.renderSvg(marking, { roles: mode === "play" ? playRoles() : ["*"] }), "image/svg+xml");
+  });
   $("ed-reset").addEventListener("click", resetGame);
   roleSelect.addEventListener("change", () => refresh());
   nameInput.addEventListener("input", () =>

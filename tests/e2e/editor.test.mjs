@@ -64,7 +64,11 @@ test("a net drawn from nothing: played on the draft, saved, a stream fired, foun
   await page.click("#ed-tool-arc");
   await page.click(stop("p1"));
   assert.match(await page.textContent("#ed-msg"), /Arc from p1/);
+  const t1box = await page.locator(`${stop("t1")} rect`).boundingBox();
+  await page.mouse.move(t1box.x - 30, t1box.y + 10);
+  assert.equal(await count(page, "#ed-canvas .ed-band"), 1, "a dashed line follows the pointer");
   await page.click(stop("t1"));
+  assert.equal(await count(page, "#ed-canvas .ed-band"), 0);
   await page.click(stop("t1"));
   await page.click(stop("p2"));
   assert.equal(await count(page, "#ed-canvas .ed-arc"), 2);
@@ -406,6 +410,13 @@ test("a copy of an example: edited, laid out by the engine, exported; a file imp
   assert.equal(createHash("sha256").update(json).digest("hex"), await page.getAttribute("#editor", "data-model-id"));
   assert.match(json, /^\{"arcs":\[/);
   assert.match(json, /"place_order"/);
+  const [svgDownload] = await Promise.all([page.waitForEvent("download"), page.click("#ed-export-svg")]);
+  const svg = await readFile(await svgDownload.path(), "utf8");
+  assert.match(svg, /^<svg class="pc-net" data-model="[0-9a-f]{64}"/);
+  assert.ok(
+    svg.includes(`data-model="${await page.getAttribute("#editor", "data-model-id")}"`),
+    "the engine's drawing of the draft",
+  );
 
   // Import a PNEditor file into the editor: a draft of it, laid out if it has no positions.
   await page.setInputFiles(
