@@ -61,7 +61,12 @@ pub enum SyncError {
     },
     /// The remote's chain no longer contains the event both sides agreed on
     /// (history rewritten or lost on the backend). Nothing was stored.
-    #[error("stream '{stream}': the remote chain forked from the local one at or before seq {seq} (agreed head {agreed:?}, remote head {remote:?})")]
+    #[error(
+        "stream '{stream}': the remote chain forked from the local one at or before seq {seq} (both had agreed on seq {} with hash {}; the remote {})",
+        .agreed.seq,
+        .agreed.hash,
+        .remote.as_ref().map_or_else(|| "no longer has the stream".to_string(), |h| format!("ends at seq {} with hash {}", h.seq, h.hash))
+    )]
     RemoteForked {
         /// The stream.
         stream: String,
@@ -166,5 +171,29 @@ mod tests {
         assert_eq!(local.code(), "CLOSED");
         assert_eq!(serde_json::to_value(&local).unwrap()["code"], "CLOSED");
         assert!(!local.retryable());
+    }
+
+    #[test]
+    fn a_forked_remote_says_where_in_words() {
+        let head = |seq, hash: &str| Head {
+            seq,
+            hash: hash.into(),
+        };
+        let mut e = SyncError::RemoteForked {
+            stream: "s".into(),
+            seq: 3,
+            agreed: head(3, "ab"),
+            remote: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "stream 's': the remote chain forked from the local one at or before seq 3 (both had agreed on seq 3 with hash ab; the remote no longer has the stream)"
+        );
+        if let SyncError::RemoteForked { remote, .. } = &mut e {
+            *remote = Some(head(1, "cd"));
+        }
+        assert!(e.to_string().ends_with(
+            "(both had agreed on seq 3 with hash ab; the remote ends at seq 1 with hash cd)"
+        ));
     }
 }
