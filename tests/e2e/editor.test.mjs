@@ -8,7 +8,16 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { serveApp, launchBrowser, artifacts, openApp, startExample, tokens, waitForEvents } from "./helpers.mjs";
+import {
+  serveApp,
+  launchBrowser,
+  artifacts,
+  openApp,
+  startExample,
+  tokens,
+  waitForEvents,
+  seriousA11yViolations,
+} from "./helpers.mjs";
 
 let app;
 let browser;
@@ -341,6 +350,8 @@ test("keyboard alone at 390 px: every step reachable, nodes named for screen rea
   await page.keyboard.press("Enter");
   assert.equal(await count(page, "#ed-canvas .ed-arc"), 2);
   assert.equal(await page.getAttribute(arcStop("p1", "t1"), "aria-label"), "Arc from p1 to t1, normal, weight 1");
+  // axe-core on the editor while editing (a node selected, arcs drawn).
+  assert.deepEqual(await seriousA11yViolations(page), [], "edit mode");
   // Arrow keys move the selection on the grid.
   await page.focus(stop("p2"));
   await page.keyboard.press("Enter");
@@ -354,6 +365,7 @@ test("keyboard alone at 390 px: every step reachable, nodes named for screen rea
   await page.keyboard.press("Enter");
   assert.equal(await page.getAttribute(node("p2"), "data-tokens"), "1");
   assert.match(await page.getAttribute(stop("t1"), "aria-label"), /Transition t1, enabled/);
+  assert.deepEqual(await seriousA11yViolations(page), [], "play mode");
   // Touch fires too.
   await page.locator(stop("t1")).tap();
   assert.equal(await page.getAttribute(node("p2"), "data-tokens"), "2");
