@@ -90,11 +90,13 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        // Before the line below: a SIGTERM right after it is graceful too.
+        let shutdown = petrichain_server::shutdown_signal();
         println!("listening on http://{}", server.local_addr());
         // Tests and scripts read that line: make sure it leaves now.
         let _ = std::io::stdout().flush();
         tracing::info!("database {}", config.db);
-        match server.serve(petrichain_server::shutdown_signal()).await {
+        match server.serve(shutdown).await {
             Ok(()) => {
                 tracing::info!("stopped");
                 ExitCode::SUCCESS

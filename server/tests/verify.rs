@@ -160,6 +160,17 @@ fn an_altered_head_marking_is_refused_and_reported() {
     );
 }
 
+/// SIGTERM, and a clean exit (the log shown if not).
+fn stop(server: Server) {
+    let log = server.log.clone();
+    let status = server.terminate();
+    assert!(
+        status.success(),
+        "{status:?}: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
 /// Two streams of three events each, "b" with a payload easy to find in the
 /// file at event `marked` (1-based); the server stopped.
 fn two_streams(b: &Backend, marked: usize) {
@@ -200,7 +211,7 @@ fn two_streams(b: &Backend, marked: usize) {
         append(&mut c, "b", &request(&m, Head::zero(), &events)).status,
         200
     );
-    assert!(server.terminate().success());
+    stop(server);
 }
 
 /// Changes one byte of the marked payload in the SQLite file itself.
@@ -256,7 +267,7 @@ fn the_check_on_start_refuses_a_stream_whose_last_event_was_changed() {
     assert!(server
         .log_text()
         .contains("storage check: stream b is not served (500 STORAGE_ALTERED): event 3"));
-    assert!(server.terminate().success());
+    stop(server);
 }
 
 #[test]
@@ -277,7 +288,7 @@ fn a_changed_earlier_event_needs_the_full_check_on_start() {
             log.contains("storage check (heads): 2 streams, 0 events replayed, 0 altered"),
             "{log}"
         );
-        assert!(server.terminate().success());
+        stop(server);
     }
     let server = b.start(&["--check-storage", "full"]);
     let mut c = server.client();
@@ -298,7 +309,7 @@ fn a_changed_earlier_event_needs_the_full_check_on_start() {
         log.contains("storage check (full): 2 streams, 4 events replayed, 1 altered"),
         "{log}"
     );
-    assert!(server.terminate().success());
+    stop(server);
 }
 
 #[test]
@@ -316,7 +327,7 @@ fn the_check_on_start_refuses_a_stream_whose_head_marking_was_changed() {
                 200
             );
         }
-        assert!(server.terminate().success());
+        stop(server);
     }
     let conn = rusqlite::Connection::open(&b.db).unwrap();
     conn.execute("UPDATE streams SET state = '[10,0,0]' WHERE id = 's'", [])
@@ -339,5 +350,5 @@ fn the_check_on_start_refuses_a_stream_whose_head_marking_was_changed() {
         log.contains("storage check: stream s is not served"),
         "{log}"
     );
-    assert!(server.terminate().success());
+    stop(server);
 }
