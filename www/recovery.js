@@ -18,7 +18,6 @@ import { labels } from "./stream-labels.js";
 const FORKS = new Set(["REMOTE_FORKED", "DIVERGED"]);
 /** Events re-fired per transaction when copying a chain. */
 const PAGE = 500;
-const DISCARDED = "petrichain.discarded:";
 
 const suffix = () => crypto.getRandomValues(new Uint16Array(1))[0].toString(36).padStart(4, "0").slice(-4);
 
@@ -46,16 +45,6 @@ export async function copyChain(ledger, from, to) {
     after = page[page.length - 1].seq;
   }
   return target;
-}
-
-/** The hashes of the conflicts of `stream` the user discarded (while others remain). */
-function discarded(stream) {
-  try {
-    const list = JSON.parse(localStorage.getItem(DISCARDED + stream) ?? "[]");
-    return new Set(Array.isArray(list) ? list : []);
-  } catch {
-    return new Set();
-  }
 }
 
 /** `ws`: the workspace; `sync`: the sync panel (`now`, `handle`); `fire(action, options)`: fires on the open stream. */
@@ -173,15 +162,9 @@ export function createRecovery(ws, { sync, onError }) {
   // Conflicts.
   let shown = []; // the conflicts listed, in order
   async function showConflicts(id) {
-    const gone = discarded(id);
     const all = await ws.ledger.conflicts(id);
     if (ws.stream?.id !== id) return;
-    shown = all.filter((c) => !gone.has(c.event.hash));
-    if (all.length && shown.length === 0) {
-      // Every one discarded: now the store may forget them.
-      await ws.ledger.clearConflicts(id);
-      localStorage.removeItem(DISCARDED + id);
-    }
+    shown = all;
     $("sync-conflicts-box").hidden = shown.length === 0;
     $("conflicts-h").textContent = `Conflicts (${shown.length})`;
     $("sync-conflicts").replaceChildren(
@@ -228,12 +211,6 @@ export function createRecovery(ws, { sync, onError }) {
     );
   }
 
-  function discard(id, conflict) {
-    const gone = discarded(id);
-    gone.add(conflict.event.hash);
-    localStorage.setItem(DISCARDED + id, JSON.stringify([...gone]));
-  }
-
   $("sync-conflicts").addEventListener("click", async (e) => {
     const button = e.target.closest("[data-do]");
     const item = button?.closest("li");
@@ -243,7 +220,7 @@ export function createRecovery(ws, { sync, onError }) {
     const status = item.querySelector(".c-status");
     try {
       if (button.dataset.do === "discard") {
-        discard(id, c);
+        await ws.ledger.discardConflict(id, c.event.hash);
         await showConflicts(id);
       } else if (button.dataset.do === "refire") {
         const multiple = Number(item.querySelector(".c-amount").value);
@@ -253,7 +230,7 @@ export function createRecovery(ws, { sync, onError }) {
           roles: c.event.roles,
           payload: c.event.payload,
         });
-        discard(id, c);
+        await ws.ledger.discardConflict(id, c.event.hash);
         await ws.changed();
       } else if (button.dataset.do === "copy") {
         const text = JSON.stringify(
@@ -281,7 +258,6 @@ export function createRecovery(ws, { sync, onError }) {
     const id = ws.stream?.id;
     if (!id) return;
     await ws.ledger.clearConflicts(id);
-    localStorage.removeItem(DISCARDED + id);
     await showConflicts(id).catch(onError);
   });
 

@@ -334,7 +334,17 @@ fn conflicting_spend_of_one_token_keeps_one_event_and_records_one_conflict() {
         // Conflicts stay until cleared.
         run(&b, &backend, "wallet").await.unwrap();
         assert_eq!(conflicts(&b, "wallet").await.unwrap().len(), 1);
-        assert_eq!(b.store().clear_conflicts("wallet").await.unwrap(), 1);
+        // One by its event's hash; another stream's or an unknown hash: none.
+        let hash = c.event.hash.clone();
+        assert_eq!(b.store().discard_conflict("other", &hash).await.unwrap(), 0);
+        assert_eq!(b.store().discard_conflict("wallet", "ab").await.unwrap(), 0);
+        assert_eq!(conflicts(&b, "wallet").await.unwrap().len(), 1);
+        assert_eq!(
+            b.store().discard_conflict("wallet", &hash).await.unwrap(),
+            1
+        );
+        assert!(conflicts(&b, "wallet").await.unwrap().is_empty());
+        assert_eq!(b.store().clear_conflicts("wallet").await.unwrap(), 0);
         assert!(conflicts(&b, "wallet").await.unwrap().is_empty());
     });
 }

@@ -6,7 +6,16 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { serveApp, launchBrowser, artifacts, openApp, startExample, waitForEvents, tokens } from "./helpers.mjs";
+import {
+  serveApp,
+  launchBrowser,
+  artifacts,
+  openApp,
+  startExample,
+  waitForEvents,
+  tokens,
+  seriousA11yViolations,
+} from "./helpers.mjs";
 
 let app;
 let browser;
@@ -121,6 +130,7 @@ test("storage: persistence and usage shown, a warning when not persistent; a ful
   assert.equal(lines.filter((l) => l.v === 2).length, 3, "every event");
   assert.match(await page.textContent("#backup-status"), /^Backed up 2 streams/);
   await page.screenshot({ path: `${artifacts}storage-panel.png`, fullPage: true });
+  assert.deepEqual(await seriousA11yViolations(page), [], "the storage panel with its warning");
 
   // A fresh browser (its own IndexedDB): restore, same chains, labels back.
   const fresh = await openApp(browser, app.url);

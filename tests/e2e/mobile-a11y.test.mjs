@@ -49,6 +49,8 @@ test("at 390 px the open net comes before the sidebar, and a tap fires", async (
   await page.screenshot({ path: `${artifacts}mobile-390-empty.png`, fullPage: true });
   await startExample(page, "counter");
   assert.ok((await top(page, "#net")) < (await top(page, "#gallery")), "the net comes first");
+  assert.ok((await top(page, "#net")) < (await top(page, "#fire-options")), "before the firing options and exports");
+  assert.ok((await top(page, "#fire-options")) < (await top(page, "#export-events")));
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `no sideways scrolling (page is ${width} px wide)`);
   await page.tap('#net [data-transition="inc"]');
@@ -56,6 +58,7 @@ test("at 390 px the open net comes before the sidebar, and a tap fires", async (
   await page.tap('#transitions [data-transition="inc"]');
   await waitForEvents(page, 2);
   assert.equal(await tokens(page, "count"), 2);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: `${artifacts}mobile-390.png` });
   await page.screenshot({ path: `${artifacts}mobile-390-full.png`, fullPage: true });
   assert.deepEqual(await seriousA11yViolations(page), []);

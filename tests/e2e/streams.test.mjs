@@ -4,7 +4,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { serveApp, launchBrowser, artifacts, openApp, startExample, waitForEvents } from "./helpers.mjs";
+import {
+  serveApp,
+  launchBrowser,
+  artifacts,
+  openApp,
+  startExample,
+  waitForEvents,
+  seriousA11yViolations,
+} from "./helpers.mjs";
 
 let app;
 let browser;
@@ -89,6 +97,7 @@ test("streams: rename keeps the id, archive hides, filters and counts follow, de
   await page.waitForSelector("dialog[open]");
   assert.match(await page.textContent("dialog[open] h2"), /^Delete My counter from this browser\?/);
   await page.screenshot({ path: `${artifacts}streams-delete-dialog.png` });
+  assert.deepEqual(await seriousA11yViolations(page), [], "the delete dialog");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#delete-export")]);
   assert.equal(download.suggestedFilename(), `${a}.jsonl`);
   const saved = await readFile(await download.path(), "utf8");

@@ -763,6 +763,33 @@ impl SyncStore for IndexedDbStore {
         settle(tx, result).await
     }
 
+    async fn discard_conflict(&self, stream: &str, event_hash: &str) -> Result<u64, ChainError> {
+        let tx = self.transaction(&["conflicts"], TransactionMode::ReadWrite)?;
+        let result = async {
+            let store = tx.store("conflicts").map_err(storage)?;
+            let index = store.index("stream").map_err(storage)?;
+            let range =
+                KeyRange::only(&JsValue::from_str(stream)).map_err(|e| storage(e.into()))?;
+            let keys = index
+                .get_all_keys(Some(range.clone()), None)
+                .await
+                .map_err(storage)?;
+            let values = index.get_all(Some(range), None).await.map_err(storage)?;
+            let mut gone = 0;
+            // Same index, same range, same transaction: keys and values pair up.
+            for (key, value) in keys.iter().zip(values) {
+                let conflict: Conflict = from_js("conflicts", stream, value)?;
+                if conflict.event.hash == event_hash {
+                    store.delete(key.clone()).await.map_err(storage)?;
+                    gone += 1;
+                }
+            }
+            Ok::<u64, ChainError>(gone)
+        }
+        .await;
+        settle(tx, result).await
+    }
+
     async fn commit_sync(
         &self,
         stream: &str,

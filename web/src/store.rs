@@ -82,6 +82,9 @@ impl SyncStore for AnyStore {
     async fn clear_conflicts(&self, stream: &str) -> Result<u64, ChainError> {
         each!(self, s => s.clear_conflicts(stream).await)
     }
+    async fn discard_conflict(&self, stream: &str, event_hash: &str) -> Result<u64, ChainError> {
+        each!(self, s => s.discard_conflict(stream, event_hash).await)
+    }
     async fn commit_sync(
         &self,
         stream: &str,

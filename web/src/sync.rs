@@ -234,4 +234,24 @@ impl JsLedger {
             Ok(JsValue::from_f64(n as f64))
         })
     }
+
+    /// Forgets one recorded conflict of `streamId`: the one whose local
+    /// event had hash `eventHash` (`conflict.event.hash`); resolves with how
+    /// many were removed (0 if none matched).
+    #[wasm_bindgen(js_name = discardConflict, unchecked_return_type = "Promise<number>")]
+    pub fn discard_conflict(
+        &self,
+        #[wasm_bindgen(js_name = "streamId")] stream_id: String,
+        #[wasm_bindgen(js_name = "eventHash")] event_hash: String,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let n = inner
+                .store()
+                .discard_conflict(&stream_id, &event_hash)
+                .await
+                .map_err(|e| to_js_error(&e))?;
+            Ok(JsValue::from_f64(n as f64))
+        })
+    }
 }

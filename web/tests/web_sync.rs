@@ -112,10 +112,22 @@ async fn a_conflicting_offline_spend_ends_as_one_event_and_one_recorded_conflict
     );
     assert_eq!(seen.borrow().len(), 1);
     assert_eq!(json(&seen.borrow()[0]), json(&c));
-    // Kept across reopening (it is in IndexedDB), until cleared.
+    // Kept (it is in IndexedDB) until discarded, one by its event's hash...
+    assert_eq!(
+        ok(b.discard_conflict("wallet".into(), "ab".into()))
+            .await
+            .as_f64(),
+        Some(0.0)
+    );
+    let hash = get(&get(&c, "event"), "hash").as_string().unwrap();
+    assert_eq!(
+        ok(b.discard_conflict("wallet".into(), hash)).await.as_f64(),
+        Some(1.0)
+    );
+    // ... or all at once.
     assert_eq!(
         ok(b.clear_conflicts("wallet".into())).await.as_f64(),
-        Some(1.0)
+        Some(0.0)
     );
     assert_eq!(
         Array::from(&ok(b.conflicts("wallet".into())).await).length(),

@@ -230,6 +230,15 @@ impl SyncStore for MemoryStore {
         Ok((before - data.conflicts.len()) as u64)
     }
 
+    async fn discard_conflict(&self, stream: &str, event_hash: &str) -> Result<u64, ChainError> {
+        self.open()?;
+        let mut data = self.data.borrow_mut();
+        let before = data.conflicts.len();
+        data.conflicts
+            .retain(|c| c.stream != stream || c.event.hash != event_hash);
+        Ok((before - data.conflicts.len()) as u64)
+    }
+
     async fn commit_sync(
         &self,
         stream: &str,

@@ -90,6 +90,10 @@ pub trait SyncStore: Store {
     async fn conflicts(&self, stream: &str) -> Result<Vec<Conflict>, ChainError>;
     /// Removes the recorded conflicts of `stream`; returns how many there were.
     async fn clear_conflicts(&self, stream: &str) -> Result<u64, ChainError>;
+    /// Removes the recorded conflicts of `stream` whose local event had hash
+    /// `event_hash` (one, unless the same event conflicted twice); returns
+    /// how many there were.
+    async fn discard_conflict(&self, stream: &str, event_hash: &str) -> Result<u64, ChainError>;
     /// Atomically: reads the head and sync record of `stream`, runs `plan`,
     /// removes the events after `keep`, adds the new ones, writes the head,
     /// the sync record and the conflicts. All or nothing.
