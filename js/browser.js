@@ -7,3 +7,5 @@ import init from "../pkg/petrichain.js";
 await init();
 
 export * from "../pkg/petrichain.js";
+// Sync adapters for CouchDB, S3-compatible stores, REST and WebRTC peers (docs/backends.md).
+export * from "./adapters/index.js";

@@ -1,5 +1,7 @@
 // Types of both entries: everything the wasm bindings export, already initialised.
 export * from "../pkg/petrichain.js";
+// Sync adapters for CouchDB, S3-compatible stores, REST and WebRTC peers (docs/backends.md).
+export * from "./adapters/index.js";
 
 // The bindings' classes implement `[Symbol.dispose]()` (explicit resource
 // management: `using ledger = ...`). TypeScript's lib declares

@@ -7,3 +7,5 @@ import { initSync } from "../pkg/petrichain.js";
 initSync({ module: readFileSync(new URL("../pkg/petrichain_bg.wasm", import.meta.url)) });
 
 export * from "../pkg/petrichain.js";
+// Sync adapters for CouchDB, S3-compatible stores, REST and WebRTC peers (docs/backends.md).
+export * from "./adapters/index.js";

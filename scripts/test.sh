@@ -3,7 +3,7 @@
 # Stops at the first failing step and names it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-steps=(setup lint lint-js doc native postgres wasm-build doc-examples wasm-browser sync js e2e package)
+steps=(setup lint lint-js doc native postgres wasm-build doc-examples wasm-browser sync js adapters e2e package)
 for step in "${steps[@]}"; do
   printf '\n\033[1m== %s ==\033[0m\n' "$step"
   start=$(date +%s)

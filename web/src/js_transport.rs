@@ -16,7 +16,9 @@
 //!
 //! Values cross as JSON (the protocol's bodies, exactly); functions may
 //! return a value or a promise. A function that throws or rejects is a
-//! network error (retried); a value of the wrong shape is `BAD_RESPONSE`.
+//! network error (retried), unless what it throws has a numeric HTTP
+//! `status`: then it is the backend's refusal, `REMOTE_ERROR` (retried only
+//! for 5xx and 429); a value of the wrong shape is `BAD_RESPONSE`.
 
 use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -67,11 +69,35 @@ impl JsTransport {
             .and_then(|v| v.dyn_into::<Function>().ok())
     }
 
+    /// What a throw or rejection of the transport means: a refusal of the
+    /// backend when the error carries an HTTP `status` (100..=599; its
+    /// `code` is the backend's), which is `REMOTE_ERROR` and retried only
+    /// for 5xx and 429 like an answer of the fetch transport; anything else
+    /// is a network error (retried).
     fn network(&self, what: &str, v: &JsValue) -> SyncError {
         let message = match v.dyn_ref::<js_sys::Error>() {
             Some(e) => String::from(e.message()),
             None => v.as_string().unwrap_or_else(|| format!("{v:?}")),
         };
+        let status = v
+            .is_object()
+            .then(|| Reflect::get(v, &"status".into()).ok())
+            .flatten()
+            .and_then(|s| s.as_f64())
+            .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s));
+        if let Some(status) = status {
+            let remote_code = Reflect::get(v, &"code".into())
+                .ok()
+                .and_then(|c| c.as_string())
+                .unwrap_or_default();
+            return SyncError::RemoteError {
+                backend: self.name.clone(),
+                // In range 100..=599 and integral: the cast is exact.
+                status: status as u16,
+                remote_code,
+                message: format!("transport.{what} refused: {message}"),
+            };
+        }
         SyncError::Network {
             backend: self.name.clone(),
             message: format!("transport.{what} failed: {message}"),

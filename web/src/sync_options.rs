@@ -33,7 +33,10 @@ export interface StreamList { streams: { id: string; model: string; head: Head }
 /**
  * Sync through your own backend: an object with these functions instead of
  * a URL. Values are the protocol's JSON bodies (payloads as JSON text: `RawEvent`). A function that throws or
- * rejects counts as a network error (retried with backoff).
+ * rejects counts as a network error (retried with backoff), unless the error
+ * has a numeric HTTP `status` (and optionally the backend's `code`): that is a
+ * refusal, `REMOTE_ERROR` with `details.status` / `details.remoteCode`,
+ * retried only for 5xx and 429 (a 403, or the 404 of a missing bucket, is not).
  */
 export interface SyncTransport {
   /** Backend name; sync state is kept per name. Default "js". */
