@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks: criterion natively, then the in-browser wasm harnesses
-# (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
-#   scripts/bench.sh [native|wasm]   (default: both)
+# (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium),
+# then the peers page (bench/peers/: petrichain, Dexie, PouchDB, RxDB and a raw
+# IndexedDB loop in one page, on the pkg/ that scripts/build-wasm.sh built).
+#   scripts/bench.sh [native|wasm|peers] [peers options: --n 10000 --singles 200 --rounds 3 --json FILE]
+#   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
+[ $# -gt 0 ] && shift
 bash scripts/setup.sh --test
 if [ "$what" = all ] || [ "$what" = native ]; then
   cargo bench -p petrichain
@@ -24,4 +28,9 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   RUSTC_WRAPPER="$WASM_RELEASE_WRAPPER" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
   $WASM_CARGO test -p petrichain-web --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS $WASM_RELEASE_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
     | tee /dev/stderr | grep -E '^BENCH' || true
+fi
+if [ "$what" = all ] || [ "$what" = peers ]; then
+  cargo build --release -p petrichain-server --quiet
+  [ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
+  node bench/peers/run.mjs "$@"
 fi
