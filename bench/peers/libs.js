@@ -13,7 +13,10 @@ import Dexie from "dexie";
 import PouchDB from "pouchdb-browser";
 import { createRxDatabase, removeRxDatabase } from "rxdb/plugins/core";
 import { getRxStorageDexie } from "rxdb/plugins/storage-dexie";
-import { Ledger, Model } from "petrichain-pkg";
+import * as current from "petrichain-pkg";
+// An earlier build to compare with in the same page (PETRICHAIN_BASE, see
+// vite.config.js); the same module as "petrichain-pkg" when not set.
+import * as earlier from "petrichain-base";
 
 const STREAM = "s1";
 /** Target size of one record's JSON text (the application data). */
@@ -77,39 +80,45 @@ function deleteDb(name) {
   });
 }
 
-const petrichain = {
-  name: "petrichain",
-  async create(name) {
-    const ledger = await Ledger.open(name);
-    const modelId = await ledger.putModel(Model.fromJson(NET));
-    const stream = await ledger.createStream(STREAM, modelId);
-    return { ledger, stream };
-  },
-  async open(name) {
-    const ledger = await Ledger.open(name);
-    return { ledger, stream: await ledger.stream(STREAM) };
-  },
-  async single(h, i) {
-    const r = record(i);
-    await h.stream.fire(r.action, { actor: r.actor, payload: r.payload, ts: r.ts });
-  },
-  async batch(h, from, n) {
-    const actions = [];
-    for (let i = from; i < from + n; i++) {
+/** The petrichain contender on the bindings `pc` (this build's or an earlier one's). */
+function petrichainOn(pc, label) {
+  const { Ledger, Model } = pc;
+  return {
+    name: label,
+    async create(name) {
+      const ledger = await Ledger.open(name);
+      const modelId = await ledger.putModel(Model.fromJson(NET));
+      const stream = await ledger.createStream(STREAM, modelId);
+      return { ledger, stream };
+    },
+    async open(name) {
+      const ledger = await Ledger.open(name);
+      return { ledger, stream: await ledger.stream(STREAM) };
+    },
+    async single(h, i) {
       const r = record(i);
-      actions.push({ action: r.action, actor: r.actor, payload: r.payload, ts: r.ts });
-    }
-    await h.stream.fireBatch(actions);
-  },
-  async load(h) {
-    return (await h.stream.events()).length;
-  },
-  close(h) {
-    h.stream.free();
-    h.ledger.close();
-  },
-  destroy: (name) => deleteDb(`petrichain-${name}`),
-};
+      await h.stream.fire(r.action, { actor: r.actor, payload: r.payload, ts: r.ts });
+    },
+    async batch(h, from, n) {
+      const actions = [];
+      for (let i = from; i < from + n; i++) {
+        const r = record(i);
+        actions.push({ action: r.action, actor: r.actor, payload: r.payload, ts: r.ts });
+      }
+      await h.stream.fireBatch(actions);
+    },
+    async load(h) {
+      return (await h.stream.events()).length;
+    },
+    close(h) {
+      h.stream.free();
+      h.ledger.close();
+    },
+    destroy: (name) => deleteDb(`petrichain-${name}`),
+  };
+}
+
+const petrichain = petrichainOn(current, "petrichain");
 
 const dexie = {
   name: "dexie",
@@ -260,6 +269,37 @@ export function rawLoop(lines) {
   };
 }
 
+/**
+ * For comparison of layouts only (not a contender): the same raw loop
+ * storing each of petrichain's events as a structured-clone object (the
+ * parsed line, payload a value) instead of its JSON line; a load is the
+ * `getAll` alone. What petrichain's loads and appends would cost if events
+ * were kept as objects.
+ */
+export function rawObjects(lines) {
+  const objects = lines.map((l) => {
+    const e = JSON.parse(l.json);
+    e.payload = JSON.parse(e.payload);
+    return e;
+  });
+  const inner = rawLoop(objects);
+  return {
+    ...inner,
+    name: "rawobj",
+    create: async (name) => {
+      await deleteDb(`raw-${name}-obj`);
+      return rawLoop.open(`${name}-obj`);
+    },
+    open: (name) => rawLoop.open(`${name}-obj`),
+    async load(db) {
+      const tx = db.transaction(["events"], "readonly");
+      const range = IDBKeyRange.bound([STREAM, 0], [STREAM, Number.MAX_SAFE_INTEGER], true, false);
+      return (await request(tx.objectStore("events").getAll(range))).length;
+    },
+    destroy: (name) => deleteDb(`raw-${name}-obj`),
+  };
+}
+
 rawLoop.open = (name) =>
   new Promise((resolve, reject) => {
     const r = indexedDB.open(`raw-${name}`, 1);
@@ -277,8 +317,8 @@ rawLoop.open = (name) =>
  * in-memory ledger: what the raw loop writes.
  */
 export async function petrichainRecords(n) {
-  const ledger = await Ledger.memory();
-  const stream = await ledger.createStream(STREAM, await ledger.putModel(Model.fromJson(NET)));
+  const ledger = await current.Ledger.memory();
+  const stream = await ledger.createStream(STREAM, await ledger.putModel(current.Model.fromJson(NET)));
   for (let from = 0; from < n; from += 1000) {
     const count = Math.min(1000, n - from);
     await petrichain.batch({ stream }, from, count);
@@ -288,4 +328,14 @@ export async function petrichainRecords(n) {
   return events.map((e) => ({ stream: e.stream, seq: e.seq, hash: e.hash, json: JSON.stringify(e) }));
 }
 
-export const libraries = [petrichain, dexie, pouchdb, rxdb];
+/** `init` of the earlier build, when there is one (a no-op on the same module). */
+export const initBase = earlier.default;
+
+// __PETRICHAIN_BASE__ is replaced by vite.config.js (`define`).
+export const libraries = [
+  petrichain,
+  ...(__PETRICHAIN_BASE__ ? [petrichainOn(earlier, "base")] : []),
+  dexie,
+  pouchdb,
+  rxdb,
+];

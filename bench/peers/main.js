@@ -4,13 +4,14 @@
 // each round). bench/peers/run.mjs drives it (`npm run bench -- peers`):
 // it calls window.runBench(options) and prints the medians and ratios.
 import init from "petrichain-pkg";
-import { libraries, petrichainRecords, RECORD_BYTES, rawLoop, record } from "./libs.js";
+import { initBase, libraries, petrichainRecords, RECORD_BYTES, rawLoop, rawObjects, record } from "./libs.js";
 
 // Time to a usable engine: fetch, compile (or the browser's cached
 // compilation, on a later load) and instantiate the wasm.
 const started = performance.now();
 await init();
 window.wasmReadyMs = performance.now() - started;
+await initBase();
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -40,8 +41,9 @@ async function batched(lib, name, n, size) {
 window.runBench = async ({ n = 10_000, singles = 200, rounds = 3, only = null } = {}) => {
   const wanted = (name) => !only || only.includes(name);
   // The raw loop's records (made by an in-memory petrichain ledger): only when it runs.
-  const lines = wanted("raw") ? await petrichainRecords(Math.max(n, singles)) : null;
-  const all = [...libraries, ...(lines ? [rawLoop(lines)] : [])].filter((l) => wanted(l.name));
+  const lines = wanted("raw") || wanted("rawobj") ? await petrichainRecords(Math.max(n, singles)) : null;
+  const raws = lines ? [rawLoop(lines), rawObjects(lines)] : [];
+  const all = [...libraries, ...raws].filter((l) => wanted(l.name));
   const runs = [];
   for (let round = 0; round < rounds; round++) {
     const order = rotate(all, round);

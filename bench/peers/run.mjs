@@ -20,7 +20,9 @@ import { chromium } from "playwright-core";
 import { build } from "vite";
 
 const repo = new URL("../../", import.meta.url).pathname;
-export const LIBRARIES = ["petrichain", "dexie", "pouchdb", "rxdb", "raw"];
+export const LIBRARIES = ["petrichain", "dexie", "pouchdb", "rxdb", "raw", "rawobj"];
+/** Also in the table when measured: the earlier build (PETRICHAIN_BASE). */
+const EXTRA = ["base"];
 
 async function serve(dir) {
   const binary =
@@ -130,7 +132,7 @@ const fmt = (x, digits = 0) =>
 /** The results as a Markdown table, with petrichain's ratios to Dexie and to the raw loop. */
 export function table(r) {
   const m = r.medians;
-  const libs = LIBRARIES.filter((l) => m[l]);
+  const libs = [...LIBRARIES.slice(0, 1), ...EXTRA, ...LIBRARIES.slice(1)].filter((l) => m[l]);
   const rows = [
     ["single append p50 (ms, lower is better)", "singleP50", 3, true],
     ["single append p95 (ms)", "singleP95", 3, true],
@@ -140,8 +142,8 @@ export function table(r) {
     ["cold open (ms)", "openMs", 1, true],
   ];
   const out = [
-    `| measure (median of ${r.rounds}) | ${libs.join(" | ")} | petrichain / dexie | petrichain / raw |`,
-    `|---|${libs.map(() => "---:").join("|")}|---:|---:|`,
+    `| measure (median of ${r.rounds}) | ${libs.join(" | ")} | petrichain / dexie | petrichain / raw |${m.base ? " petrichain / base |" : ""}`,
+    `|---|${libs.map(() => "---:").join("|")}|---:|---:|${m.base ? "---:|" : ""}`,
   ];
   for (const [label, key, digits, lowerIsBetter] of rows) {
     // Ratios read "how many times as good": above 1 is petrichain ahead.
@@ -150,8 +152,9 @@ export function table(r) {
       const x = lowerIsBetter ? m[other][key] / m.petrichain[key] : m.petrichain[key] / m[other][key];
       return `${fmt(x, 2)}x`;
     };
+    const vsBase = m.base ? ` | ${ratio("base")}` : "";
     out.push(
-      `| ${label} | ${libs.map((l) => fmt(m[l][key], digits)).join(" | ")} | ${ratio("dexie")} | ${ratio("raw")} |`,
+      `| ${label} | ${libs.map((l) => fmt(m[l][key], digits)).join(" | ")} | ${ratio("dexie")} | ${ratio("raw")}${vsBase} |`,
     );
   }
   out.push(
