@@ -108,8 +108,8 @@ pub async fn delete(ledger: &str) -> Result<(), ChainError> {
 
 /// What a connection knows of the other connections of its ledger (other
 /// tabs): commits are announced on the channel only once one of them has
-/// been heard from (it said [`HELLO`] when it opened, or [`HERE`] in answer
-/// to ours, or announced a change). Until then a commit's [`Change`] is held
+/// been heard from (it said [`HELLO`] when its ledger started listening, or
+/// [`HERE`] in answer to ours, or announced a change). Until then a commit's [`Change`] is held
 /// (the latest per stream, so at most one per stream), and sent as soon as
 /// another connection is heard from: it may have read that stream's head
 /// before the commit. Without another tab, a commit costs no message.
@@ -180,10 +180,6 @@ impl IndexedDbStore {
         petrichain::chain::check_id("ledger name", name, false)?;
         let db = schema(name).build().await.map_err(storage)?;
         let channel = web_sys::BroadcastChannel::new(&database_name(name)).ok();
-        if let Some(channel) = &channel {
-            // Tells the connections already open that one more listens.
-            let _ = channel.post_message(&signal(HELLO));
-        }
         let persisted = Rc::new(Cell::new(false));
         let answer = persisted.clone();
         wasm_bindgen_futures::spawn_local(async move { answer.set(ask_persistence().await) });
@@ -682,6 +678,9 @@ impl Store for IndexedDbStore {
             });
         channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
         *self.on_message.borrow_mut() = Some(closure);
+        // Tells the connections already open that one more listens (only
+        // now: their answers must find the handler installed).
+        let _ = channel.post_message(&signal(HELLO));
     }
 
     fn close(&self) {
@@ -746,8 +745,15 @@ impl IndexedDbStore {
                     crate::hot::close_raw(&raw);
                     return Err(ChainError::Closed);
                 }
-                *self.raw.borrow_mut() = Some(raw.clone());
-                raw
+                let mut kept = self.raw.borrow_mut();
+                if let Some(first) = kept.as_ref() {
+                    // Another load opened one meanwhile: keep that one.
+                    crate::hot::close_raw(&raw);
+                    first.clone()
+                } else {
+                    *kept = Some(raw.clone());
+                    raw
+                }
             }
         };
         crate::hot::events(&raw, stream, after, limit, text).await

@@ -327,7 +327,7 @@ pub(crate) fn action_from_js(action: &str, options: &JsValue) -> Result<Action, 
 /// with `text`, the exact text as stored. One JSON text for the whole list,
 /// parsed once by `JSON.parse`: the payloads go into it as the JSON they are
 /// ([`JsEvent`]), so no event needs a crossing of its own.
-pub(crate) fn events_to_js(events: &[Event], text: bool) -> Result<JsValue, JsValue> {
+pub fn events_to_js(events: &[Event], text: bool) -> Result<JsValue, JsValue> {
     if text {
         return to_js(events);
     }
@@ -344,7 +344,7 @@ pub(crate) fn event_to_js(event: &Event) -> Result<JsValue, JsValue> {
 /// `payload` written as the JSON value its text holds. The text is parsed
 /// here (`RawValue`) before it goes in, so that a payload that is not one
 /// JSON value cannot change the rest of the text: it fails instead.
-pub(crate) struct JsEvent<'a>(pub &'a Event);
+pub struct JsEvent<'a>(pub &'a Event);
 
 impl Serialize for JsEvent<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
