@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks: criterion natively, then the in-browser wasm harnesses
-# (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
-#   scripts/bench.sh [native|wasm|editor]   (default: all three)
+# (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium),
+# then the peers page (bench/peers/: petrichain, Dexie, PouchDB, RxDB and a raw
+# IndexedDB loop in one page, on the pkg/ that scripts/build-wasm.sh built).
+#   scripts/bench.sh [native|wasm|editor|peers] [peers options: --n 10000 --singles 200 --rounds 3 --json FILE]
+#   (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
+[ $# -gt 0 ] && shift
 bash scripts/setup.sh --test
 if [ "$what" = all ] || [ "$what" = native ]; then
   cargo bench -p petrichain
@@ -28,4 +32,9 @@ fi
 if [ "$what" = all ] || [ "$what" = editor ]; then
   # The app's net editor in headless Chromium (scripts/bench-editor.mjs).
   node scripts/bench-editor.mjs
+fi
+if [ "$what" = all ] || [ "$what" = peers ]; then
+  cargo build --release -p petrichain-server --quiet
+  [ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
+  node bench/peers/run.mjs "$@"
 fi

@@ -13,6 +13,7 @@ RUSTC_WRAPPER="$wrapper" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$rustfla
   $WASM_CARGO build -p petrichain-web --lib --target wasm32-unknown-unknown $profile_flags $WASM_CARGO_FLAGS
 # The cdylib is petrichain_web.wasm; the package keeps the names
 # pkg/petrichain.js and pkg/petrichain_bg.wasm.
+rm -rf pkg/snippets # wasm-bindgen's copies of web/src/*.js; none stale
 wasm-bindgen --target web --out-dir pkg --out-name petrichain \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile/petrichain_web.wasm"
 if [ "$profile" = wasm-release ]; then

@@ -837,6 +837,7 @@ fn serves_the_app_and_refuses_path_traversal() {
     std::fs::create_dir_all(www.join("assets")).unwrap();
     std::fs::write(www.join("index.html"), "<h1>petrichain app</h1>").unwrap();
     std::fs::write(www.join("assets/app.js"), "console.log(1)").unwrap();
+    std::fs::write(www.join("assets/app.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path("secret.txt"), "TOP SECRET").unwrap();
     let server = Server::start(&dir.path("db.sqlite"), &["--static", www.to_str().unwrap()]);
     let mut c = server.client();
@@ -845,8 +846,34 @@ fn serves_the_app_and_refuses_path_traversal() {
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "<h1>petrichain app</h1>");
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
     let r = c.get("/assets/app.js").unwrap();
     assert_eq!((r.status, r.text().as_str()), (200, "console.log(1)"));
+    assert_eq!(
+        r.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    // The wasm as `WebAssembly.instantiateStreaming` needs it.
+    let r = c.get("/assets/app.wasm").unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/wasm"));
+    // Revalidation of a file kept by the browser: 304, still cacheable.
+    let modified = c
+        .get("/")
+        .unwrap()
+        .header("last-modified")
+        .map(str::to_string);
+    let modified = modified.expect("index.html has a Last-Modified");
+    let r = c
+        .request(
+            "GET",
+            "/",
+            &[("if-modified-since", modified.as_str())],
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.status, 304);
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
     let r = c.get("/assets/missing.js").unwrap();
     assert_eq!((r.status, error(&r).code.as_str()), (404, "NOT_FOUND"));
     // The API is still the API; the files are read only.

@@ -39,7 +39,11 @@ const shipped = [
   "pkg/petrichain.js",
   "pkg/petrichain_bg.wasm",
   "pkg/petrichain_bg.wasm.d.ts",
-];
+  // wasm-bindgen's copies of the bindings' own JS (web/src/hot.js).
+  ...readdirSync(join(repo, "pkg/snippets"), { recursive: true })
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => `pkg/snippets/${f}`),
+].sort();
 
 before(() => {
   project = mkdtempSync(join(tmpdir(), "petrichain-pack-"));

@@ -33,7 +33,11 @@
 //! construction. A record whose `json` disagrees with its key is corrupt.
 //!
 //! Other tabs hear of commits through a `BroadcastChannel` named like the
-//! database.
+//! database, once one of them has been heard from (`Peers`).
+//!
+//! `Stream.events()` reads through a second, plain IndexedDB connection
+//! (`hot.js`, [`IndexedDbStore::events_js`]): the stored lines go to JS as
+//! they are and are parsed once there.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -102,15 +106,68 @@ pub async fn delete(ledger: &str) -> Result<(), ChainError> {
     Rexie::delete(&database_name(ledger)).await.map_err(storage)
 }
 
+/// What a connection knows of the other connections of its ledger (other
+/// tabs): commits are announced on the channel only once one of them has
+/// been heard from (it said [`HELLO`] when its ledger started listening, or
+/// [`HERE`] in answer to ours, or announced a change). Until then a commit's [`Change`] is held
+/// (the latest per stream, so at most one per stream), and sent as soon as
+/// another connection is heard from: it may have read that stream's head
+/// before the commit. Without another tab, a commit costs no message.
+#[derive(Default)]
+struct Peers {
+    heard: Cell<bool>,
+    held: RefCell<std::collections::HashMap<String, Change>>,
+}
+
+impl Peers {
+    fn hold(&self, change: &Change) {
+        let mut held = self.held.borrow_mut();
+        match held.get_mut(&change.stream) {
+            Some(c) => {
+                c.seq = change.seq;
+                c.hash.clone_from(&change.hash);
+                c.added = c.added.saturating_add(change.added);
+            }
+            None => {
+                held.insert(change.stream.clone(), change.clone());
+            }
+        }
+    }
+}
+
+/// Sent on the channel by a connection that opens.
+const HELLO: &str = "hello";
+/// The answer of the connections already open.
+const HERE: &str = "here";
+
+fn signal(kind: &str) -> JsValue {
+    let object = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&object, &"petrichain".into(), &kind.into());
+    object.into()
+}
+
+fn is_signal(data: &JsValue, kind: &str) -> bool {
+    data.is_object()
+        && js_sys::Reflect::get(data, &"petrichain".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .is_some_and(|v| v == kind)
+}
+
 /// The `message` listener of the change channel.
 type OnMessage = Closure<dyn FnMut(web_sys::MessageEvent)>;
 
 /// A connection to one ledger's IndexedDB database.
 pub struct IndexedDbStore {
     db: RefCell<Option<Rexie>>,
+    /// Database name, for the second connection of [`IndexedDbStore::events_js`].
+    name: String,
+    /// That connection (plain IndexedDB, `hot.js`), opened on the first load.
+    raw: RefCell<Option<JsValue>>,
     heads: HeadCache,
     channel: Option<web_sys::BroadcastChannel>,
     on_message: RefCell<Option<OnMessage>>,
+    peers: Rc<Peers>,
     persisted: Rc<Cell<bool>>,
 }
 
@@ -128,9 +185,12 @@ impl IndexedDbStore {
         wasm_bindgen_futures::spawn_local(async move { answer.set(ask_persistence().await) });
         Ok(IndexedDbStore {
             db: RefCell::new(Some(db)),
+            name: database_name(name),
+            raw: RefCell::new(None),
             heads: HeadCache::default(),
             channel,
             on_message: RefCell::new(None),
+            peers: Rc::default(),
             persisted,
         })
     }
@@ -589,8 +649,15 @@ impl Store for IndexedDbStore {
     }
 
     fn broadcast(&self, change: &Change) {
-        if let (Some(channel), Ok(message)) = (&self.channel, to_js(change)) {
-            let _ = channel.post_message(&message);
+        let Some(channel) = &self.channel else {
+            return;
+        };
+        if self.peers.heard.get() {
+            if let Ok(message) = to_js(change) {
+                let _ = channel.post_message(&message);
+            }
+        } else {
+            self.peers.hold(change);
         }
     }
 
@@ -598,14 +665,33 @@ impl Store for IndexedDbStore {
         let Some(channel) = &self.channel else {
             return;
         };
+        let (peers, reply) = (self.peers.clone(), channel.clone());
         let closure =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |m: web_sys::MessageEvent| {
-                if let Ok(change) = crate::js::from_json::<Change>(&m.data()) {
-                    sink(&change);
+                let data = m.data();
+                peers.heard.set(true);
+                let hello = is_signal(&data, HELLO);
+                if hello {
+                    let _ = reply.post_message(&signal(HERE));
+                }
+                // The commits made while no one was heard from: the other
+                // connection may have read those heads before them.
+                for change in peers.held.take().into_values() {
+                    if let Ok(message) = to_js(&change) {
+                        let _ = reply.post_message(&message);
+                    }
+                }
+                if !hello && !is_signal(&data, HERE) {
+                    if let Ok(change) = crate::js::from_json::<Change>(&data) {
+                        sink(&change);
+                    }
                 }
             });
         channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
         *self.on_message.borrow_mut() = Some(closure);
+        // Tells the connections already open that one more listens (only
+        // now: their answers must find the handler installed).
+        let _ = channel.post_message(&signal(HELLO));
     }
 
     fn close(&self) {
@@ -627,6 +713,61 @@ impl IndexedDbStore {
         if let Some(db) = self.db.borrow_mut().take() {
             db.close();
         }
+        if let Some(raw) = self.raw.borrow_mut().take() {
+            crate::hot::close_raw(&raw);
+        }
+    }
+
+    /// The events of `stream` with seq > `after`, at most `limit`, straight
+    /// as the JS API's values (payloads as values, or as their stored text
+    /// with `text`): each stored line crosses once and is parsed once, in
+    /// JS (`hot.js`), in one transaction that also checks the stream
+    /// exists (`UNKNOWN_STREAM`). The line's stream, seq and hash must
+    /// agree with its record (else `CORRUPT_RECORD`); everything else about
+    /// an event is checked by `verify()`, which reads through
+    /// [`Store::events`]. What the core reads (sync, verify, export) never
+    /// takes this path.
+    pub async fn events_js(
+        &self,
+        stream: &str,
+        after: u64,
+        limit: Option<u32>,
+        text: bool,
+    ) -> Result<JsValue, ChainError> {
+        if self.db.borrow().is_none() {
+            return Err(ChainError::Closed);
+        }
+        if after >= MAX_TOKENS {
+            // The stream must still exist.
+            return match self.stream(stream).await? {
+                Some(_) => Ok(js_sys::Array::new().into()),
+                None => Err(ChainError::UnknownStream {
+                    stream: stream.into(),
+                }),
+            };
+        }
+        let raw = self.raw.borrow().clone();
+        let raw = match raw {
+            Some(raw) => raw,
+            None => {
+                let raw = crate::hot::open(&self.name).await?;
+                if self.db.borrow().is_none() {
+                    // Closed while it opened.
+                    crate::hot::close_raw(&raw);
+                    return Err(ChainError::Closed);
+                }
+                let mut kept = self.raw.borrow_mut();
+                if let Some(first) = kept.as_ref() {
+                    // Another load opened one meanwhile: keep that one.
+                    crate::hot::close_raw(&raw);
+                    first.clone()
+                } else {
+                    *kept = Some(raw.clone());
+                    raw
+                }
+            }
+        };
+        crate::hot::events(&raw, stream, after, limit, text).await
     }
 }
 
@@ -708,11 +849,11 @@ async fn delete_in(tx: &Transaction, stream: &str) -> Result<bool, ChainError> {
 /// transaction. `add` (not `put`): an existing [stream, seq] fails the
 /// request and aborts the transaction instead of overwriting.
 async fn add_events(events: &rexie::Store, new: &[Event]) -> Result<(), ChainError> {
-    let values = new
-        .iter()
-        .map(|e| event_record(e).map(|v| (v, None)))
-        .collect::<Result<Vec<_>, _>>()?;
-    events.add_all(values.into_iter()).await.map_err(storage)
+    let records = crate::hot::records(new)?;
+    events
+        .add_all(records.iter().map(|v| (v, None)))
+        .await
+        .map_err(storage)
 }
 
 impl SyncStore for IndexedDbStore {

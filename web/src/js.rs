@@ -323,23 +323,74 @@ pub(crate) fn action_from_js(action: &str, options: &JsValue) -> Result<Action, 
     })
 }
 
-/// Events for the JS API: `payload` as the value its JSON text holds
-/// (`JSON.parse`), or, with `text`, the exact text as stored.
-pub(crate) fn events_to_js(events: &[Event], text: bool) -> Result<JsValue, JsValue> {
-    let value = to_js(events)?;
-    if !text {
-        for e in js_sys::Array::from(&value).iter() {
-            payload_to_value(&e)?;
-        }
+/// Events for the JS API: `payload` as the value its JSON text holds, or,
+/// with `text`, the exact text as stored. One JSON text for the whole list,
+/// parsed once by `JSON.parse`: the payloads go into it as the JSON they are
+/// ([`JsEvent`]), so no event needs a crossing of its own.
+pub fn events_to_js(events: &[Event], text: bool) -> Result<JsValue, JsValue> {
+    if text {
+        return to_js(events);
     }
-    Ok(value)
+    let events: Vec<JsEvent<'_>> = events.iter().map(JsEvent).collect();
+    to_js(&events)
 }
 
 /// One event for the JS API, `payload` as a value.
 pub(crate) fn event_to_js(event: &Event) -> Result<JsValue, JsValue> {
-    let value = to_js(event)?;
-    payload_to_value(&value)?;
-    Ok(value)
+    to_js(&JsEvent(event))
+}
+
+/// An event as the JS API gives it: the fields of [`Event`] in their order,
+/// `payload` written as the JSON value its text holds. The text is parsed
+/// here (`RawValue`) before it goes in, so that a payload that is not one
+/// JSON value cannot change the rest of the text: it fails instead.
+pub struct JsEvent<'a>(pub &'a Event);
+
+impl Serialize for JsEvent<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeStruct};
+        // Every field by name: a field added to `Event` fails to compile here.
+        let Event {
+            v,
+            stream,
+            seq,
+            model,
+            action,
+            multiple,
+            actor,
+            roles,
+            payload,
+            ts,
+            nonce,
+            prev,
+            delta,
+            root,
+            signer,
+            hash,
+            sig,
+        } = self.0;
+        let payload: &serde_json::value::RawValue = serde_json::from_str(payload)
+            .map_err(|e| S::Error::custom(format!("a stored payload is not JSON text: {e}")))?;
+        let mut m = s.serialize_struct("Event", 17)?;
+        m.serialize_field("v", v)?;
+        m.serialize_field("stream", stream)?;
+        m.serialize_field("seq", seq)?;
+        m.serialize_field("model", model)?;
+        m.serialize_field("action", action)?;
+        m.serialize_field("multiple", multiple)?;
+        m.serialize_field("actor", actor)?;
+        m.serialize_field("roles", roles)?;
+        m.serialize_field("payload", payload)?;
+        m.serialize_field("ts", ts)?;
+        m.serialize_field("nonce", nonce)?;
+        m.serialize_field("prev", prev)?;
+        m.serialize_field("delta", delta)?;
+        m.serialize_field("root", root)?;
+        m.serialize_field("signer", signer)?;
+        m.serialize_field("hash", hash)?;
+        m.serialize_field("sig", sig)?;
+        m.end()
+    }
 }
 
 /// Replaces an event object's `payload` text by its value.

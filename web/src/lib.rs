@@ -21,6 +21,7 @@ mod analysis;
 mod browser;
 pub mod device;
 mod error;
+mod hot;
 pub mod http;
 pub mod indexeddb;
 pub mod js;

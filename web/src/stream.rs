@@ -274,6 +274,14 @@ impl JsStream {
         let inner = self.inner.clone();
         let id = self.id();
         future_to_promise(async move {
+            // From IndexedDB, the stored lines go to JS as they are (one
+            // parse each, in JS: `IndexedDbStore::events_js`).
+            if let AnyStore::IndexedDb(store) = inner.store() {
+                return store
+                    .events_js(&id, after, limit, text)
+                    .await
+                    .map_err(js_err);
+            }
             events_to_js(
                 &inner.events(&id, after, limit).await.map_err(js_err)?,
                 text,

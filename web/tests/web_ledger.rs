@@ -257,3 +257,102 @@ async fn the_indexeddb_ledger_api() {
 async fn opening_with_an_empty_name_rejects() {
     rejects(JsLedger::open(String::new()), "INVALID_INPUT").await;
 }
+
+/// Replaces the stored record of `[stream, seq]` by `record` (a test's
+/// tampering, under the ledger).
+async fn put_record(ledger: &str, record: &JsValue) {
+    let db = petrichain_web::indexeddb::open_raw(ledger).await.unwrap();
+    let tx = db
+        .transaction(&["events"], rexie::TransactionMode::ReadWrite)
+        .unwrap();
+    tx.store("events").unwrap().put(record, None).await.unwrap();
+    tx.done().await.unwrap();
+    db.close();
+}
+
+/// `stream.events()` from IndexedDB reads the stored lines in JS
+/// (web/src/hot.js): the same values as through the core, ranges and
+/// limits, and corrupt records named by their key.
+#[wasm_bindgen_test]
+async fn indexeddb_loads_check_each_record_against_its_key() {
+    let name = format!("loads-{}", (js_sys::Math::random() * 1e12) as u64);
+    let ledger: JsLedger = wasm_bindgen::convert::TryFromJsValue::try_from_js_value(
+        ok(JsLedger::open(name.clone())).await,
+    )
+    .unwrap();
+    let stream = shop_stream(&ledger, "till").await;
+    let batch = js(r#"[{"action":"sell","roles":["clerk"],"payload":{"n":1}},
+            {"action":"sell","roles":["clerk"],"payloadText":"{\"big\": 12345678901234567890}"},
+            {"action":"sell","roles":["clerk"]}]"#);
+    let fired = ok(stream.fire_batch(batch, Some(1.0))).await;
+    let all = ok(stream.events(None)).await;
+    assert_eq!(
+        JSON::stringify(&all).unwrap(),
+        JSON::stringify(&fired).unwrap(),
+        "a load gives what the append gave"
+    );
+    assert_eq!(
+        JSON::stringify(&get(&Array::from(&all).get(0), "payload")).unwrap(),
+        r#"{"n":1}"#
+    );
+    let second = ok(stream.events(obj(r#"{"after":1,"limit":1,"payloadText":true}"#))).await;
+    let second = Array::from(&second);
+    assert_eq!(second.length(), 1);
+    assert_eq!(get(&second.get(0), "seq").as_f64(), Some(2.0));
+    assert_eq!(
+        get(&second.get(0), "payload").as_string().as_deref(),
+        Some(r#"{"big": 12345678901234567890}"#)
+    );
+    assert_eq!(
+        Array::from(&ok(stream.events(obj(r#"{"limit":0}"#))).await).length(),
+        0
+    );
+    assert_eq!(
+        Array::from(&ok(stream.events(obj(r#"{"after":3}"#))).await).length(),
+        0
+    );
+
+    // The line of event 1 stored under seq 2: its text says seq 1.
+    let db_name = name.clone();
+    let raw = ok(stream.events(obj(r#"{"payloadText":true}"#))).await;
+    let line = |i: u32| JSON::stringify(&Array::from(&raw).get(i)).unwrap();
+    let record = |seq: f64, hash: &JsValue, json: &JsValue| {
+        let r = Object::new();
+        Reflect::set(&r, &"stream".into(), &"till".into()).unwrap();
+        Reflect::set(&r, &"seq".into(), &seq.into()).unwrap();
+        Reflect::set(&r, &"hash".into(), hash).unwrap();
+        Reflect::set(&r, &"json".into(), json).unwrap();
+        JsValue::from(r)
+    };
+    let hash1 = get(&Array::from(&raw).get(0), "hash");
+    put_record(&db_name, &record(2.0, &hash1, &line(0).into())).await;
+    let err = rejects(stream.events(None), "CORRUPT_RECORD").await;
+    let message = String::from(err.unchecked_ref::<Error>().message());
+    assert!(message.contains("[till, 2]"), "{message}");
+    // A payload that is not JSON text.
+    let hash2 = get(&Array::from(&raw).get(1), "hash");
+    let bad = line(1).replace(r#"{\"big\": 12345678901234567890}"#, "{oops");
+    put_record(&db_name, &record(2.0, &hash2, &bad.into())).await;
+    rejects(stream.events(None), "CORRUPT_RECORD").await;
+    // With the exact text asked for, the payload is not parsed, but the
+    // full check still finds it.
+    ok(stream.events(obj(r#"{"payloadText":true}"#))).await;
+    let err = JsFuture::from(ledger.verify(Some("till".into())))
+        .await
+        .expect_err("verify finds the bad payload");
+    let code = get(&err, "code").as_string().unwrap_or_default();
+    assert!(
+        ["INVALID_EVENT", "HASH_MISMATCH"].contains(&code.as_str()),
+        "{err:?}"
+    );
+    // Not even JSON.
+    put_record(&db_name, &record(2.0, &hash2, &"not json".into())).await;
+    rejects(
+        stream.events(obj(r#"{"payloadText":true}"#)),
+        "CORRUPT_RECORD",
+    )
+    .await;
+
+    ledger.close();
+    rejects(stream.events(None), "CLOSED").await;
+}

@@ -757,3 +757,66 @@ async fn deleting_a_wide_stream_takes_its_chunks_sync_record_and_conflicts() {
     again.close();
     ledger.close();
 }
+
+/// A ledger alone posts nothing on its channel; the commits it made then
+/// reach a connection that opens later as soon as the two have heard of
+/// each other (that one may have read the head before them), and later
+/// commits go out as they happen, both ways.
+#[wasm_bindgen_test]
+async fn commits_made_alone_reach_the_next_connection() {
+    use std::cell::RefCell;
+    let b = Idb::new();
+    let a = b.open("alone").await;
+    with_model_stream(&a, "s").await;
+    a.fire("s", &petrichain::store::Action::new("take"), suite::TS)
+        .await
+        .unwrap();
+    let c = b.open("alone").await;
+    let heard_c = Rc::new(RefCell::new(Vec::new()));
+    let hc = heard_c.clone();
+    c.subscribe(Some("s"), move |ch| hc.borrow_mut().push(ch.seq));
+    let heard_a = Rc::new(RefCell::new(Vec::new()));
+    let ha = heard_a.clone();
+    a.subscribe(Some("s"), move |ch| ha.borrow_mut().push(ch.seq));
+    // c commits at once, perhaps before it heard that a listens.
+    c.fire("s", &petrichain::store::Action::new("take"), suite::TS)
+        .await
+        .unwrap();
+    for _ in 0..40 {
+        if heard_a.borrow().contains(&2) && heard_c.borrow().contains(&1) {
+            break;
+        }
+        sleep(50).await;
+    }
+    assert!(
+        heard_c.borrow().contains(&1),
+        "c heard {:?}",
+        heard_c.borrow()
+    );
+    assert!(
+        heard_a.borrow().contains(&2),
+        "a heard {:?}",
+        heard_a.borrow()
+    );
+    a.fire("s", &petrichain::store::Action::new("take"), suite::TS)
+        .await
+        .unwrap();
+    for _ in 0..40 {
+        if heard_c.borrow().contains(&3) {
+            break;
+        }
+        sleep(50).await;
+    }
+    assert!(
+        heard_c.borrow().contains(&3),
+        "c heard {:?}",
+        heard_c.borrow()
+    );
+    a.close();
+    c.close();
+}
+
+async fn with_model_stream(ledger: &Ledger<IndexedDbStore>, stream: &str) {
+    let id = ledger.put_model(&suite::shop(10)).await.unwrap();
+    ledger.create_stream(stream, &id).await.unwrap();
+}

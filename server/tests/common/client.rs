@@ -191,7 +191,10 @@ fn read_rest(mut reader: BufReader<TcpStream>, status_line: &str) -> io::Result<
             .map(|(_, v)| v.clone())
     };
     let close = find("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
-    let body = if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+    // 204 and 304 never have a body (RFC 9110), whatever the headers say.
+    let body = if status == 204 || status == 304 {
+        Vec::new()
+    } else if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
         let mut body = Vec::new();
         while let Some(chunk) = read_chunk(&mut reader)? {
             if body.len() + chunk.len() > MAX_BODY {

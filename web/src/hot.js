@@ -1,0 +1,82 @@
+// The IndexedDB hot paths that run better in JS than through per-event
+// wasm <-> JS crossings (web/src/hot.rs binds them; the reasons and
+// measurements are in BENCHMARKS.md, "Issue 20"). Plain IndexedDB on the
+// layout of web/src/indexeddb.rs; no other state.
+
+function request(r) {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+/** A second connection to the ledger's database (already created and upgraded by rexie's). */
+export function openRaw(name) {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(name);
+    r.onsuccess = () => {
+      const db = r.result;
+      // A newer schema opened elsewhere: let it upgrade (the ledger's main
+      // connection decides what to report).
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    r.onerror = () => reject(r.error);
+    r.onblocked = () => reject(new Error("the database is blocked by an upgrade"));
+  });
+}
+
+/**
+ * The IndexedDB records `{stream, seq, hash, json}` of consecutive events
+ * of `stream` from seq `first`: `lines` their JSON lines joined by "\n" (a
+ * JSON text never holds a raw newline), `hashes` their hashes (64 hex digits
+ * each) end to end. One call per batch instead of several per event.
+ */
+export function eventRecords(stream, first, hashes, lines) {
+  const split = lines.split("\n");
+  const out = new Array(split.length);
+  for (let i = 0; i < split.length; i++) {
+    out[i] = { stream, seq: first + i, hash: hashes.slice(i * 64, i * 64 + 64), json: split[i] };
+  }
+  return out;
+}
+
+/** Closes a connection of openRaw. */
+export function closeRaw(db) {
+  db.close();
+}
+
+/**
+ * Events of `stream` with seq > `after`, at most `limit` (0: all), as the
+ * API gives them, in ONE readonly transaction over `streams` and `events`:
+ * each stored line is parsed once, here, and its payload turned into its
+ * value (kept as its exact text with `text`). Checked: the stream exists,
+ * each line is JSON whose stream, seq and hash agree with the record's key
+ * and hash, and its payload is JSON; the rest of a record's shape is only
+ * checked by `ledger.verify()` (which reads through the core). Rejects with
+ * `{unknown: true}`, `{corrupt: key, message}`, or the request's error.
+ */
+export async function loadEvents(db, stream, after, limit, text) {
+  const tx = db.transaction(["streams", "events"], "readonly");
+  const head = request(tx.objectStore("streams").get(stream));
+  const range = IDBKeyRange.bound([stream, after], [stream, Number.MAX_SAFE_INTEGER], true, false);
+  const rows = await request(tx.objectStore("events").getAll(range, limit || undefined));
+  if ((await head) === undefined) throw { unknown: true };
+  const out = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    let e;
+    try {
+      e = JSON.parse(row.json);
+      if (typeof e.payload !== "string") throw new Error("payload is not JSON text");
+      if (!text) e.payload = JSON.parse(e.payload);
+    } catch (err) {
+      throw { corrupt: `[${stream}, ${row.seq}]`, message: String(err) };
+    }
+    if (e === null || e.stream !== stream || e.seq !== row.seq || e.hash !== row.hash) {
+      throw { corrupt: `[${stream}, ${row.seq}]`, message: "the record's key or hash disagrees with its event" };
+    }
+    out[i] = e;
+  }
+  return out;
+}

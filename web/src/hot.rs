@@ -1,0 +1,109 @@
+//! Bindings of `hot.js`: the IndexedDB paths that cost less in JS than as
+//! per-event wasm <-> JS crossings (loads: one stored line parsed once, in
+//! JS, instead of decoded into wasm, parsed, re-encoded and parsed again).
+
+use petrichain::chain::{ChainError, Event};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/src/hot.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = openRaw)]
+    fn open_raw(name: &str) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = eventRecords)]
+    fn event_records(stream: &str, first: f64, hashes: &str, lines: &str) -> js_sys::Array;
+    #[wasm_bindgen(js_name = closeRaw)]
+    pub(crate) fn close_raw(db: &JsValue);
+    #[wasm_bindgen(js_name = loadEvents)]
+    fn load_events(
+        db: &JsValue,
+        stream: &str,
+        after: f64,
+        limit: u32,
+        text: bool,
+    ) -> js_sys::Promise;
+}
+
+/// What a rejection of `hot.js` means, as a [`ChainError`].
+fn error(stream: &str, e: JsValue) -> ChainError {
+    let get = |k: &str| js_sys::Reflect::get(&e, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    if get("unknown").is_truthy() {
+        return ChainError::UnknownStream {
+            stream: stream.into(),
+        };
+    }
+    if let Some(key) = get("corrupt").as_string() {
+        return ChainError::CorruptRecord {
+            store: "events".into(),
+            key,
+            message: get("message").as_string().unwrap_or_default(),
+        };
+    }
+    let message = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| get("message").as_string())
+        .unwrap_or_else(|| "IndexedDB request failed".into());
+    ChainError::Storage { message }
+}
+
+/// A second connection to database `name` (created by the first).
+pub(crate) async fn open(name: &str) -> Result<JsValue, ChainError> {
+    JsFuture::from(open_raw(name))
+        .await
+        .map_err(|e| error(name, e))
+}
+
+/// `loadEvents` of `hot.js`: the events of `stream` after `after`, at most
+/// `limit`, as the API's values (payloads as text with `text`).
+pub(crate) async fn events(
+    db: &JsValue,
+    stream: &str,
+    after: u64,
+    limit: Option<u32>,
+    text: bool,
+) -> Result<JsValue, ChainError> {
+    if limit == Some(0) {
+        return Ok(js_sys::Array::new().into());
+    }
+    let promise = load_events(db, stream, after as f64, limit.unwrap_or(0), text);
+    JsFuture::from(promise).await.map_err(|e| error(stream, e))
+}
+
+/// The IndexedDB records (`{stream, seq, hash, json}`) of `events`, which
+/// must be consecutive events of one stream, built in one call: their JSON
+/// lines cross as one string. Empty for no events.
+pub(crate) fn records(events: &[Event]) -> Result<js_sys::Array, ChainError> {
+    let Some(first) = events.first() else {
+        return Ok(js_sys::Array::new());
+    };
+    let mut lines = Vec::with_capacity(events.len() * 768);
+    let mut hashes = String::with_capacity(events.len() * 64);
+    for (i, e) in events.iter().enumerate() {
+        let consecutive =
+            e.stream == first.stream && Some(e.seq) == first.seq.checked_add(i as u64);
+        if !consecutive || e.hash.len() != 64 {
+            return Err(ChainError::Storage {
+                message: "events to store must be consecutive, of one stream, with 64-digit hashes"
+                    .into(),
+            });
+        }
+        if i > 0 {
+            lines.push(b'\n');
+        }
+        serde_json::to_writer(&mut lines, e).map_err(|e| ChainError::Storage {
+            message: format!("cannot encode event: {e}"),
+        })?;
+        hashes.push_str(&e.hash);
+    }
+    // serde_json writes UTF-8 (and escapes every newline inside strings).
+    let lines = String::from_utf8(lines).map_err(|e| ChainError::Storage {
+        message: e.to_string(),
+    })?;
+    Ok(event_records(
+        &first.stream,
+        first.seq as f64,
+        &hashes,
+        &lines,
+    ))
+}
