@@ -162,9 +162,10 @@ impl JsModel {
     /// The net as PNML 2009 (inhibitor, read and reset arcs, capacities and
     /// roles through petrichain's extension net type; see docs/formats.md).
     /// `Model.import(model.toPnml())` gives a model with the same id.
+    /// Throws `UNSUPPORTED` for a net with keyed places or parameters.
     #[wasm_bindgen(js_name = toPnml)]
-    pub fn to_pnml(&self) -> String {
-        formats::pnml::export_pnml(&self.model)
+    pub fn to_pnml(&self) -> Result<String, JsValue> {
+        formats::pnml::export_pnml(&self.model).map_err(|e| to_js_error(&e))
     }
 
     /// The net as pflow JSON-LD (pflow.xyz, go-pflow), with petrichain's
