@@ -273,3 +273,19 @@ fn two_spends_from_one_account_conflict_only_when_it_cannot_cover_both() {
         assert_eq!(b.count("bank", "balance", "bob").await.unwrap(), 60);
     });
 }
+
+#[test]
+fn state_spaces_of_keyed_nets_are_refused_not_wrong() {
+    use petrichain::analysis::{explore, find_marking, ExploreLimits, NoClock};
+    let model = bank();
+    let err = explore(&model, &ExploreLimits::default(), &NoClock).unwrap_err();
+    assert_eq!(err.code(), "INVALID_INPUT");
+    let err = find_marking(
+        &model,
+        &model.initial_marking(),
+        &ExploreLimits::default(),
+        &NoClock,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("keyed places"), "{err}");
+}

@@ -1395,3 +1395,33 @@ fn a_large_layout_follows_the_viewport_aspect_it_is_given() {
         );
     }
 }
+
+#[test]
+fn a_keyed_place_shows_its_number_of_keys_and_its_total() {
+    let model = load(include_str!("../../www/examples/bank.json"));
+    let mut marking = model.initial_marking();
+    let balance = model.place_index("balance").unwrap();
+    marking.0[balance] = 300;
+    let svg = render_svg(&model, &marking, &RenderOptions::new().keys("balance", 3));
+    let elems = parse(&svg);
+    let place = by_attr(&elems, "data-place", "balance");
+    assert_eq!(place.attr("data-keyed"), "true");
+    assert_eq!(place.attr("data-keys"), "3");
+    let inside = children(&elems, place);
+    let text = |class: &str| {
+        inside
+            .iter()
+            .find(|e| e.attr("class") == class || e.name == class)
+            .map(|e| e.text.clone())
+            .unwrap_or_else(|| panic!("no {class} in {svg}"))
+    };
+    assert_eq!(text("pc-tokens"), "300");
+    assert_eq!(text("pc-keys"), "3 keys");
+    assert!(text("title").contains("(keyed): 3 keys, total 300 tokens"));
+    assert!(inside.iter().any(|e| e.attr("class") == "pc-keyed-ring"));
+    // A total drawn as dots would read as one key's tokens: never dots.
+    assert!(!inside.iter().any(|e| e.attr("class") == "pc-token"));
+    // Without the count, the total alone.
+    let svg = render_svg(&model, &marking, &RenderOptions::new());
+    assert!(svg.contains("(keyed): total 300 tokens"), "{svg}");
+}

@@ -233,6 +233,31 @@ pub(crate) fn render_options_from_js(
             out = set(out, on);
         }
     }
+    let keys = option(options, "keys")?;
+    if !keys.is_undefined() && !keys.is_null() {
+        if !keys.is_object() || js_sys::Array::is_array(&keys) {
+            return Err(bad_argument(
+                "keys must be an object of keyed place -> number of keys",
+            ));
+        }
+        for entry in js_sys::Object::entries(&js_sys::Object::from(keys)).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let place = pair.get(0).as_string().unwrap_or_default();
+            let n = match pair.get(1).as_f64() {
+                Some(n)
+                    if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= MAX_TOKENS as f64 =>
+                {
+                    n as u64
+                }
+                _ => {
+                    return Err(bad_argument(format!(
+                        "keys.{place} must be a whole number from 0 to 2^53-1"
+                    )))
+                }
+            };
+            out = out.keys(place, n);
+        }
+    }
     let highlight = option(options, "highlight")?;
     if !highlight.is_undefined() {
         out = out.highlight(
