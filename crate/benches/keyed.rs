@@ -1,5 +1,5 @@
 //! Keyed places: a transfer among 100,000 accounts next to one among 3, for
-//! the firing with the commitment (`TipState::fire`: engine, key trie,
+//! the firing alone (`Model::fire_keyed_in_place`), the firing with the commitment (`TipState::fire`: engine, key trie,
 //! marking tree), the whole append (`Ledger::fire` on the memory store:
 //! firing, hashing, signing, storing) and the bytes of the stored event:
 //! `cargo bench --bench keyed`. BENCHMARKS.md, "Keyed places".
@@ -67,6 +67,37 @@ fn opened(model: &Model, accounts: usize) -> TipState {
     TipState::with_keys(model, marking, keyed)
 }
 
+fn engine(c: &mut Criterion) {
+    let model = bank();
+    let transfer = model.transition_index("transfer").unwrap();
+    let mut group = c.benchmark_group("keyed transfer: fire (engine)");
+    for accounts in SIZES {
+        let state = opened(&model, accounts);
+        let (mut marking, mut keyed) = (state.marking().clone(), state.keyed().clone());
+        drop(state);
+        let args = pairs(accounts, 4096);
+        let (mut changes, mut i) = (Vec::new(), 0);
+        group.bench_function(format!("{accounts} accounts"), |b| {
+            b.iter(|| {
+                let a = &args[i % args.len()];
+                i += 1;
+                model
+                    .fire_keyed_in_place(
+                        &mut marking,
+                        &mut keyed,
+                        transfer,
+                        1,
+                        &RoleSet::All,
+                        a,
+                        &mut changes,
+                    )
+                    .unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
 fn fire(c: &mut Criterion) {
     let model = bank();
     let transfer = model.transition_index("transfer").unwrap();
@@ -128,5 +159,5 @@ fn append(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fire, append);
+criterion_group!(benches, engine, fire, append);
 criterion_main!(benches);

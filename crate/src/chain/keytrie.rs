@@ -124,34 +124,43 @@ impl KeyTrie {
     }
 
     /// Sets `key` to `count` (0 removes it) and rehashes its path:
-    /// O(depth) hashes.
+    /// O(depth) hashes, no allocation unless a key comes or goes.
     pub fn set(&mut self, key: &str, count: u64) {
         let path = key_path(key);
-        let root = self.root.take();
-        self.root = if count == 0 {
-            root.and_then(|n| remove(n, &path))
-        } else {
-            let leaf = Node::Leaf {
-                path,
-                hash: leaf_hash(key, count),
-            };
-            Some(match root {
-                None => leaf,
-                Some(n) => insert(n, leaf),
-            })
+        if count == 0 {
+            if let Some(root) = &mut self.root {
+                if remove(root, &path) == Removed::Itself {
+                    self.root = None;
+                }
+            }
+            return;
+        }
+        let leaf = Node::Leaf {
+            path,
+            hash: leaf_hash(key, count),
         };
+        match &mut self.root {
+            None => self.root = Some(leaf),
+            Some(root) => insert(root, leaf),
+        }
     }
 }
 
-/// `node` with `leaf` put in (replacing the leaf of the same path).
-fn insert(node: Node, leaf: Node) -> Node {
+/// A node moved out of its slot for a moment (never hashed).
+const HOLE: Node = Node::Leaf {
+    path: ZERO,
+    hash: ZERO,
+};
+
+/// Puts `leaf` in under `node` (replacing the leaf of the same path).
+fn insert(node: &mut Node, leaf: Node) {
     let path = *leaf.path();
     match node {
-        Node::Leaf { path: p, .. } if p == path => leaf,
-        Node::Leaf { path: p, hash } => {
-            let d = first_difference(&p, &path);
-            let old = Node::Leaf { path: p, hash };
-            split(d, p, old, leaf)
+        Node::Leaf { path: p, .. } if *p == path => *node = leaf,
+        Node::Leaf { path: p, .. } => {
+            let (d, p) = (first_difference(p, &path), *p);
+            let old = std::mem::replace(node, HOLE);
+            *node = split(d, p, old, leaf);
         }
         Node::Branch {
             bit: b,
@@ -159,25 +168,16 @@ fn insert(node: Node, leaf: Node) -> Node {
             hash,
             children,
         } => {
-            let d = first_difference(&prefix, &path);
-            if d < b {
+            let d = first_difference(prefix, &path);
+            if d < *b {
                 // The new key leaves the common prefix above this branch.
-                let old = Node::Branch {
-                    bit: b,
-                    prefix,
-                    hash,
-                    children,
-                };
-                return split(d, prefix, old, leaf);
+                let p = *prefix;
+                let old = std::mem::replace(node, HOLE);
+                *node = split(d, p, old, leaf);
+                return;
             }
-            let side = bit(&path, b);
-            let [left, right] = *children;
-            let children = if side == 0 {
-                [insert(left, leaf), right]
-            } else {
-                [left, insert(right, leaf)]
-            };
-            branch(b, prefix, children)
+            insert(&mut children[bit(&path, *b)], leaf);
+            *hash = branch_hash(*b, children[0].hash(), children[1].hash());
         }
     }
 }
@@ -191,45 +191,50 @@ fn split(d: u16, old_path: Hash32, old: Node, new: Node) -> Node {
     }
 }
 
-/// `node` without the leaf of `path`; `None` if nothing is left.
-fn remove(node: Node, path: &Hash32) -> Option<Node> {
+#[derive(Debug, PartialEq, Eq)]
+enum Removed {
+    /// The path was not there.
+    Absent,
+    /// Removed below; `node` is rehashed.
+    Below,
+    /// `node` was the leaf: its parent drops it.
+    Itself,
+}
+
+/// Removes the leaf of `path` from under `node`.
+fn remove(node: &mut Node, path: &Hash32) -> Removed {
     match node {
-        Node::Leaf { path: p, .. } if &p == path => None,
-        leaf @ Node::Leaf { .. } => Some(leaf),
+        Node::Leaf { path: p, .. } => {
+            if p == path {
+                Removed::Itself
+            } else {
+                Removed::Absent
+            }
+        }
         Node::Branch {
             bit: b,
             prefix,
             hash,
             children,
         } => {
-            if first_difference(&prefix, path) < b {
-                return Some(Node::Branch {
-                    bit: b,
-                    prefix,
-                    hash,
-                    children,
-                });
+            if first_difference(prefix, path) < *b {
+                return Removed::Absent;
             }
-            let side = bit(path, b);
-            let [left, right] = *children;
-            let (changed, other) = if side == 0 {
-                (remove(left, path), right)
-            } else {
-                (remove(right, path), left)
-            };
-            Some(match changed {
-                // One child left: it takes the branch's place.
-                None => other,
-                Some(changed) => {
-                    let prefix = *other.path();
-                    let children = if side == 0 {
-                        [changed, other]
-                    } else {
-                        [other, changed]
-                    };
-                    branch(b, prefix, children)
+            let side = bit(path, *b);
+            match remove(&mut children[side], path) {
+                Removed::Absent => Removed::Absent,
+                Removed::Itself => {
+                    // One child left: it takes the branch's place.
+                    let other = std::mem::replace(&mut children[1 - side], HOLE);
+                    *node = other;
+                    Removed::Below
                 }
-            })
+                Removed::Below => {
+                    *prefix = *children[1 - side].path();
+                    *hash = branch_hash(*b, children[0].hash(), children[1].hash());
+                    Removed::Below
+                }
+            }
         }
     }
 }

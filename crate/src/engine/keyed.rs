@@ -6,17 +6,28 @@
 //! `place[param]` act on that key only. Firing costs O(arcs of the
 //! transition x log keys): only the keys the arguments name are read.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use super::{check, Marking, RoleSet};
 use crate::engine::FireError;
 use crate::model::{Model, PlaceIndex, TransitionIndex, MAX_KEY_BYTES, MAX_PARAMS, MAX_TOKENS};
 
 /// The counts of a net's keyed places: for each keyed place, key -> count,
-/// only keys with a count above 0. Unkeyed places have an empty map.
+/// only keys with a count above 0. Unkeyed places hold no keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyedMarking {
-    places: Vec<BTreeMap<String, u64>>,
+    places: Vec<PlaceKeys>,
+}
+
+/// One place's keys: a hash map for the firing's lookups (O(1), whatever
+/// the number of keys) and the keys in order for paging, which changes
+/// only when a key comes or goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct PlaceKeys {
+    counts: FxHashMap<String, u64>,
+    order: BTreeSet<String>,
 }
 
 /// One key a firing changed: `(place index, key, count after)`.
@@ -26,7 +37,7 @@ impl KeyedMarking {
     /// No keys anywhere, for a net of `places` places.
     pub fn empty(places: usize) -> Self {
         KeyedMarking {
-            places: vec![BTreeMap::new(); places],
+            places: vec![PlaceKeys::default(); places],
         }
     }
 
@@ -34,33 +45,36 @@ impl KeyedMarking {
     pub fn get(&self, place: PlaceIndex, key: &str) -> u64 {
         self.places
             .get(place)
-            .and_then(|m| m.get(key))
+            .and_then(|m| m.counts.get(key))
             .copied()
             .unwrap_or(0)
     }
 
     /// Sets a key's count; 0 removes the key. Out-of-range places are ignored.
     pub fn set(&mut self, place: PlaceIndex, key: &str, count: u64) {
-        let Some(map) = self.places.get_mut(place) else {
+        let Some(keys) = self.places.get_mut(place) else {
             return;
         };
         if count == 0 {
-            map.remove(key);
-        } else if let Some(slot) = map.get_mut(key) {
+            if keys.counts.remove(key).is_some() {
+                keys.order.remove(key);
+            }
+        } else if let Some(slot) = keys.counts.get_mut(key) {
             *slot = count;
         } else {
-            map.insert(key.to_string(), count);
+            keys.counts.insert(key.to_string(), count);
+            keys.order.insert(key.to_string());
         }
     }
 
     /// How many keys place `place` holds (with a count above 0).
     pub fn len(&self, place: PlaceIndex) -> usize {
-        self.places.get(place).map_or(0, BTreeMap::len)
+        self.places.get(place).map_or(0, |k| k.counts.len())
     }
 
     /// Whether no place holds any key.
     pub fn is_empty(&self) -> bool {
-        self.places.iter().all(BTreeMap::is_empty)
+        self.places.iter().all(|k| k.counts.is_empty())
     }
 
     /// The keys of `place` in byte order, from the first after `after`
@@ -68,25 +82,27 @@ impl KeyedMarking {
     /// O(log keys + limit).
     pub fn page(&self, place: PlaceIndex, after: Option<&str>, limit: usize) -> Vec<(String, u64)> {
         use std::ops::Bound;
-        let Some(map) = self.places.get(place) else {
+        let Some(keys) = self.places.get(place) else {
             return Vec::new();
         };
         let start = match after {
             Some(a) => Bound::Excluded(a),
             None => Bound::Unbounded,
         };
-        map.range::<str, _>((start, Bound::Unbounded))
+        keys.order
+            .range::<str, _>((start, Bound::Unbounded))
             .take(limit)
-            .map(|(k, &n)| (k.clone(), n))
+            .map(|k| (k.clone(), keys.counts.get(k).copied().unwrap_or(0)))
             .collect()
     }
 
     /// Every `(key, count)` of `place`, in byte order of the keys.
     pub fn iter(&self, place: PlaceIndex) -> impl Iterator<Item = (&str, u64)> + '_ {
-        self.places
-            .get(place)
-            .into_iter()
-            .flat_map(|m| m.iter().map(|(k, &n)| (k.as_str(), n)))
+        self.places.get(place).into_iter().flat_map(|keys| {
+            keys.order
+                .iter()
+                .map(|k| (k.as_str(), keys.counts.get(k).copied().unwrap_or(0)))
+        })
     }
 }
 
