@@ -8,6 +8,7 @@ import { wireImport } from "./import.js";
 import { openWorkspace } from "./ledger-view.js";
 import { createNetView } from "./net-view.js";
 import { renderLog, showDevice, verifyInto } from "./log-view.js";
+import { keyCounts, renderKeys } from "./keys-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
 import { createAnalysisPanel } from "./analysis-panel.js";
 import { registerServiceWorker } from "./offline.js";
@@ -46,9 +47,9 @@ const net = createNetView({
 async function fire(action) {
   const stream = ws.stream;
   if (!stream) return;
-  const { roles, actor, multiple } = net.options();
+  const { roles, actor, multiple, args } = net.options(action);
   try {
-    await stream.fire(action, { roles, actor, multiple });
+    await stream.fire(action, { roles, actor, multiple, args });
     last = action;
     showError(null);
   } catch (err) {
@@ -75,11 +76,12 @@ async function show() {
   $("model-id").title = model.id;
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
-  net.show(model, stream.marking, last);
+  net.show(model, stream.marking, last, await keyCounts(stream, model).catch(() => ({})));
   analysis.show(model);
   try {
     await Promise.all([
       renderLog(stream, ws.ledger.deviceKey),
+      renderKeys(stream, model),
       verifyInto(ws.ledger, stream.id),
       ws.renderList(),
       sync.refresh(),

@@ -3,6 +3,7 @@ import counter from "./examples/counter.json?raw";
 import order from "./examples/order.json?raw";
 import transfer from "./examples/transfer.json?raw";
 import tictactoe from "./examples/tictactoe.jsonld?raw";
+import bank from "./examples/bank.json?raw";
 import { h } from "./dom.js";
 
 export const examples = [
@@ -13,6 +14,12 @@ export const examples = [
     title: "Money transfer",
     blurb: "Three accounts; move any amount, the total stays 175.",
     text: transfer,
+  },
+  {
+    key: "bank",
+    title: "Bank",
+    blurb: "Open accounts with 100 each, transfer any amount between any two: no overdraft, the total is kept.",
+    text: bank,
   },
   {
     key: "tictactoe",

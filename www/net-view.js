@@ -21,6 +21,7 @@ export function createNetView({ onFire }) {
   let model = null;
   let marking = null;
   let highlight = null;
+  let keys = {}; // keyed place -> number of keys, drawn with its total
   let fit = null; // the drawing's own viewBox: [x, y, width, height]
   let view = null; // the one shown, null = fitted
 
@@ -200,12 +201,25 @@ export function createNetView({ onFire }) {
     role.value = [ALL, NONE, ...all].includes(wanted) ? wanted : ALL;
   }
 
+  /** One text input per parameter name of the net's transitions. */
+  function fillArgs(m) {
+    const names = [...new Set(m.transitions.flatMap((t) => t.params ?? []))].sort();
+    const box = $("fire-args");
+    box.hidden = names.length === 0;
+    box.replaceChildren(
+      box.querySelector("legend") ?? h("legend", {}, "Arguments"),
+      ...names.map((name) =>
+        h("label", {}, name, h("input", { autocomplete: "off", dataset: { arg: name }, name: `arg-${name}` })),
+      ),
+    );
+  }
+
   function draw() {
     if (!model) return;
     const who = roles();
     // A large net without positions is laid out for this frame's shape.
     const aspect = host.clientWidth && host.clientHeight ? host.clientWidth / host.clientHeight : undefined;
-    host.innerHTML = model.renderSvg(marking, { roles: who, highlight: highlight ?? undefined, aspect });
+    host.innerHTML = model.renderSvg(marking, { roles: who, highlight: highlight ?? undefined, aspect, keys });
     const svg = host.querySelector("svg");
     svg.setAttribute("focusable", "false");
     // Screen readers get each node by its <title> ("alice: 100 tokens",
@@ -258,7 +272,12 @@ export function createNetView({ onFire }) {
         return h(
           "tr",
           { dataset: { place: p.id } },
-          h("td", { title: p.id }, p.label || p.id),
+          h(
+            "td",
+            { title: p.id },
+            p.label || p.id,
+            p.keyed ? h("span", { className: "subtle" }, " (keyed: total)") : null,
+          ),
           h("td", { className: "num" }, String(n)),
           h("td", { className: "num subtle" }, p.capacity ? String(p.capacity) : "∞"),
         );
@@ -268,8 +287,9 @@ export function createNetView({ onFire }) {
   }
 
   return {
-    /** Shows `m` (a Model) in marking `mk`; `last` (a transition id) is highlighted. */
-    show(m, mk, last = null) {
+    /** Shows `m` (a Model) in marking `mk`; `last` (a transition id) is highlighted; `k`: keys per keyed place. */
+    show(m, mk, last = null, k = {}) {
+      keys = k;
       if (m !== model) {
         model = m;
         view = null;
@@ -281,18 +301,25 @@ export function createNetView({ onFire }) {
         );
         search.value = "";
         $("net-search-status").textContent = "";
+        fillArgs(m);
       }
       marking = mk;
       highlight = last;
       draw();
     },
-    /** The options of a firing as chosen in the form. */
-    options() {
-      return { roles: roles(), actor: actor.value.trim(), multiple: Number(amount.value) };
+    /** The options of a firing of `action` as chosen in the form (its `args`: the inputs of its parameters). */
+    options(action) {
+      const params = model?.transitions.find((t) => t.id === action)?.params ?? [];
+      const value = (p) =>
+        $("fire-args")
+          .querySelector(`[data-arg="${CSS.escape(p)}"]`)
+          ?.value.trim() ?? "";
+      const args = params.length ? Object.fromEntries(params.map((p) => [p, value(p)])) : undefined;
+      return { roles: roles(), actor: actor.value.trim(), multiple: Number(amount.value), args };
     },
     /** The drawing as a standalone SVG document (for export). */
     svgText() {
-      return model.renderSvg(marking, { roles: roles() });
+      return model.renderSvg(marking, { roles: roles(), keys });
     },
   };
 }

@@ -7,6 +7,7 @@ use petrichain::{Arc, ArcKind, Model, ModelData, Place, Transition};
 
 fn place(id: String, initial: u64) -> Place {
     Place {
+        keyed: false,
         id,
         label: String::new(),
         initial,
@@ -18,6 +19,8 @@ fn place(id: String, initial: u64) -> Place {
 
 fn transition(id: String) -> Transition {
     Transition {
+        distinct: Vec::new(),
+        params: Vec::new(),
         id,
         label: String::new(),
         roles: vec![],
@@ -28,6 +31,7 @@ fn transition(id: String) -> Transition {
 
 fn arc(source: &str, target: &str) -> Arc {
     Arc {
+        key: None,
         source: source.into(),
         target: target.into(),
         weight: 1,

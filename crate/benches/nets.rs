@@ -30,6 +30,7 @@ pub fn generated(nodes: usize, positions: bool) -> Model {
     };
     let places = (0..np)
         .map(|i| Place {
+            keyed: false,
             id: format!("p{i}"),
             label: format!("place {i}"),
             initial: rng.next(8) as u64,
@@ -40,6 +41,8 @@ pub fn generated(nodes: usize, positions: bool) -> Model {
         .collect();
     let transitions = (0..nt)
         .map(|i| Transition {
+            distinct: Vec::new(),
+            params: Vec::new(),
             id: format!("t{i}"),
             label: format!("step {i}"),
             roles: vec![],
@@ -58,6 +61,7 @@ pub fn generated(nodes: usize, positions: bool) -> Model {
                 .unwrap_or(ArcKind::Normal);
             if seen.insert((p, t, true, kind)) {
                 arcs.push(Arc {
+                    key: None,
                     source: format!("p{p}"),
                     target: format!("t{t}"),
                     weight: 1 + rng.next(3) as u64,
@@ -70,6 +74,7 @@ pub fn generated(nodes: usize, positions: bool) -> Model {
             let p = rng.next(np);
             if seen.insert((p, t, false, ArcKind::Normal)) {
                 arcs.push(Arc {
+                    key: None,
                     source: format!("t{t}"),
                     target: format!("p{p}"),
                     weight: 1,

@@ -43,7 +43,10 @@ pub mod sync;
 
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use error_codes::{is_error_code, ERROR_CODES, ERROR_CODE_TS};
-pub use model::{Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_TOKENS};
+pub use model::{
+    Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_KEY_BYTES,
+    MAX_PARAMS, MAX_TOKENS,
+};
 
 /// The Rust examples of docs/*.md, compiled and run by `cargo test --doc`
 /// (scripts/ci/doc-examples.mjs checks that every markdown file with a

@@ -21,6 +21,7 @@ fn build(np: usize, nt: usize, initial: &[u64], caps: &[u64], arcs: &[ArcSpec]) 
     let mut data = ModelData {
         places: (0..np)
             .map(|i| Place {
+                keyed: false,
                 id: format!("p{i}"),
                 label: String::new(),
                 initial: initial[i % initial.len()],
@@ -31,6 +32,8 @@ fn build(np: usize, nt: usize, initial: &[u64], caps: &[u64], arcs: &[ArcSpec]) 
             .collect(),
         transitions: (0..nt)
             .map(|i| Transition {
+                distinct: Vec::new(),
+                params: Vec::new(),
                 id: format!("t{i}"),
                 label: String::new(),
                 roles: if i % 3 == 2 {
@@ -63,6 +66,7 @@ fn build(np: usize, nt: usize, initial: &[u64], caps: &[u64], arcs: &[ArcSpec]) 
             continue;
         }
         data.arcs.push(Arc {
+            key: None,
             source,
             target,
             weight: w,

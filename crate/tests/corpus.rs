@@ -61,7 +61,7 @@ fn load(bytes: &[u8], expected: Counts) -> (Model, Vec<Warning>) {
         "roles"
     );
     // Round trip through PNML keeps everything the id covers.
-    let exported = pnml::export_pnml(&model);
+    let exported = pnml::export_pnml(&model).unwrap();
     let (again, again_warnings) = formats::import(exported.as_bytes()).unwrap();
     assert_eq!(again.id(), model.id(), "PNML round trip changed the model");
     assert!(again_warnings.is_empty(), "{again_warnings:?}");

@@ -179,6 +179,7 @@ fn generated(nodes: usize, seed: u64, positions: bool) -> Model {
     };
     let places: Vec<Place> = (0..np)
         .map(|i| Place {
+            keyed: false,
             id: format!("p{i}"),
             label: if i % 3 == 0 {
                 format!("place {i}")
@@ -193,6 +194,8 @@ fn generated(nodes: usize, seed: u64, positions: bool) -> Model {
         .collect();
     let transitions: Vec<Transition> = (0..nt)
         .map(|i| Transition {
+            distinct: Vec::new(),
+            params: Vec::new(),
             id: format!("t{i}"),
             label: String::new(),
             roles: if i % 5 == 0 {
@@ -218,6 +221,7 @@ fn generated(nodes: usize, seed: u64, positions: bool) -> Model {
                 };
                 if seen.insert((format!("p{p}"), format!("t{t}"), kind)) {
                     arcs.push(Arc {
+                        key: None,
                         source: format!("p{p}"),
                         target: format!("t{t}"),
                         weight: 1 + rng.next(3) as u64,
@@ -230,6 +234,7 @@ fn generated(nodes: usize, seed: u64, positions: bool) -> Model {
                 let p = rng.next(np);
                 if seen.insert((format!("t{t}"), format!("p{p}"), ArcKind::Normal)) {
                     arcs.push(Arc {
+                        key: None,
                         source: format!("t{t}"),
                         target: format!("p{p}"),
                         weight: 1,
@@ -719,6 +724,7 @@ fn hostile_labels_and_ids_stay_text() {
             .iter()
             .enumerate()
             .map(|(i, l)| Place {
+                keyed: false,
                 id: format!("p{i}"),
                 label: (*l).into(),
                 initial: 1,
@@ -728,6 +734,8 @@ fn hostile_labels_and_ids_stay_text() {
             })
             .collect(),
         transitions: vec![Transition {
+            distinct: Vec::new(),
+            params: Vec::new(),
             id: weird_id.into(),
             label: "bell\u{7} and \u{0} nul".into(),
             roles: vec!["<admin>".into()],
@@ -735,6 +743,7 @@ fn hostile_labels_and_ids_stay_text() {
             y: 150,
         }],
         arcs: vec![Arc {
+            key: None,
             source: "p0".into(),
             target: weird_id.into(),
             weight: 1,
@@ -973,7 +982,7 @@ mod any_model {
                  proptest::collection::vec((coord(), coord()), 0..3)),
                 0..20),
         ) -> Model {
-            let places: Vec<Place> = (0..np).map(|i| Place {
+            let places: Vec<Place> = (0..np).map(|i| Place { keyed: false,
                 id: format!("p{i}{}", labels[i].chars().take(2).collect::<String>()),
                 label: labels[i].clone(),
                 initial: counts[i],
@@ -981,7 +990,7 @@ mod any_model {
                 x: coords[i].0,
                 y: coords[i].1,
             }).collect();
-            let transitions: Vec<Transition> = (0..nt).map(|i| Transition {
+            let transitions: Vec<Transition> = (0..nt).map(|i| Transition { distinct: Vec::new(), params: Vec::new(),
                 id: format!("t{i}"),
                 label: labels[8 + i].clone(),
                 roles: if i % 2 == 0 { vec![labels[i].clone()] } else { vec![] },
@@ -1000,7 +1009,7 @@ mod any_model {
                     };
                     let (source, target) = if into_t { (p, t) } else { (t, p) };
                     if seen.insert((source.clone(), target.clone(), kind)) {
-                        list.push(Arc {
+                        list.push(Arc { key: None,
                             source: source.clone(),
                             target: target.clone(),
                             weight,
@@ -1385,4 +1394,34 @@ fn a_large_layout_follows_the_viewport_aspect_it_is_given() {
             vb[3]
         );
     }
+}
+
+#[test]
+fn a_keyed_place_shows_its_number_of_keys_and_its_total() {
+    let model = load(include_str!("../../www/examples/bank.json"));
+    let mut marking = model.initial_marking();
+    let balance = model.place_index("balance").unwrap();
+    marking.0[balance] = 300;
+    let svg = render_svg(&model, &marking, &RenderOptions::new().keys("balance", 3));
+    let elems = parse(&svg);
+    let place = by_attr(&elems, "data-place", "balance");
+    assert_eq!(place.attr("data-keyed"), "true");
+    assert_eq!(place.attr("data-keys"), "3");
+    let inside = children(&elems, place);
+    let text = |class: &str| {
+        inside
+            .iter()
+            .find(|e| e.attr("class") == class || e.name == class)
+            .map(|e| e.text.clone())
+            .unwrap_or_else(|| panic!("no {class} in {svg}"))
+    };
+    assert_eq!(text("pc-tokens"), "300");
+    assert_eq!(text("pc-keys"), "3 keys");
+    assert!(text("title").contains("(keyed): 3 keys, total 300 tokens"));
+    assert!(inside.iter().any(|e| e.attr("class") == "pc-keyed-ring"));
+    // A total drawn as dots would read as one key's tokens: never dots.
+    assert!(!inside.iter().any(|e| e.attr("class") == "pc-token"));
+    // Without the count, the total alone.
+    let svg = render_svg(&model, &marking, &RenderOptions::new());
+    assert!(svg.contains("(keyed): total 300 tokens"), "{svg}");
 }

@@ -744,7 +744,7 @@ fn the_same_firings_chained_on_two_devices_are_not_recorded_twice() {
             "till",
             &**b.device(),
             &Head::zero(),
-            &m.initial_marking(),
+            &petrichain::chain::TipState::new(&m, m.initial_marking()),
             &events,
         )
         .await

@@ -693,6 +693,16 @@ async fn put_model(
             message: problem,
         });
     }
+    if model.has_keyed_places() || model.transitions().iter().any(|t| !t.params.is_empty()) {
+        // Its events carry `args` and `keys`, which this server's storage
+        // does not keep yet (issue 14): refuse it rather than lose them.
+        let problem =
+            "keyed places and parameterized transitions are not supported by this server yet";
+        return Err(ApiError::InvalidModel {
+            problems: serde_json::json!([{ "code": "UNSUPPORTED", "message": problem }]),
+            message: problem.to_string(),
+        });
+    }
     let created = app.storage.put_model(&doc.id, &doc.json).await?;
     let status = if created {
         StatusCode::CREATED

@@ -117,6 +117,37 @@ pub(crate) fn roles_from_js(value: &JsValue) -> Result<Vec<String>, JsValue> {
     })
 }
 
+/// `args` of an action: an object of parameter name -> key (strings);
+/// undefined or null = none.
+pub(crate) fn args_from_js(value: &JsValue) -> Result<Vec<(String, String)>, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Err(bad_argument(
+            "args must be an object of parameter -> key, e.g. { from: \"alice\", to: \"bob\" }",
+        ));
+    }
+    let entries = js_sys::Object::entries(&js_sys::Object::from(value.clone()));
+    if entries.length() as usize > petrichain::MAX_PARAMS {
+        return Err(bad_argument(format!(
+            "args has {} entries, a transition has at most {} parameters",
+            entries.length(),
+            petrichain::MAX_PARAMS
+        )));
+    }
+    let mut out = Vec::with_capacity(entries.length() as usize);
+    for entry in entries.iter() {
+        let pair = js_sys::Array::from(&entry);
+        let name = pair.get(0).as_string().unwrap_or_default();
+        let key = pair.get(1).as_string().ok_or_else(|| {
+            bad_argument(format!("args.{name} must be a string (the key it binds)"))
+        })?;
+        out.push((name, key));
+    }
+    Ok(out)
+}
+
 /// An array of strings; `None` if `value` is anything else.
 pub(crate) fn strings_from_js(value: &JsValue) -> Option<Vec<String>> {
     if !js_sys::Array::is_array(value) {
@@ -200,6 +231,31 @@ pub(crate) fn render_options_from_js(
                 .as_bool()
                 .ok_or_else(|| bad_argument(format!("{key} must be true or false")))?;
             out = set(out, on);
+        }
+    }
+    let keys = option(options, "keys")?;
+    if !keys.is_undefined() && !keys.is_null() {
+        if !keys.is_object() || js_sys::Array::is_array(&keys) {
+            return Err(bad_argument(
+                "keys must be an object of keyed place -> number of keys",
+            ));
+        }
+        for entry in js_sys::Object::entries(&js_sys::Object::from(keys)).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let place = pair.get(0).as_string().unwrap_or_default();
+            let n = match pair.get(1).as_f64() {
+                Some(n)
+                    if n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= MAX_TOKENS as f64 =>
+                {
+                    n as u64
+                }
+                _ => {
+                    return Err(bad_argument(format!(
+                        "keys.{place} must be a whole number from 0 to 2^53-1"
+                    )))
+                }
+            };
+            out = out.keys(place, n);
         }
     }
     let highlight = option(options, "highlight")?;
@@ -320,6 +376,7 @@ pub(crate) fn action_from_js(action: &str, options: &JsValue) -> Result<Action, 
         actor: string_option(options, "actor")?,
         roles: roles_from_js(&option(options, "roles")?)?,
         payload,
+        args: args_from_js(&option(options, "args")?)?,
     })
 }
 

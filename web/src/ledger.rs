@@ -42,8 +42,12 @@ export interface Event {
   /** 128 random bits (32 hex digits): two firings are never the same event. */
   nonce: string;
   prev: string;
-  /** The counts the event changed, `[placeId, countAfter]`, in the model's place order. */
+  /** The counts the event changed, `[placeId, countAfter]`, in the model's place order (a keyed place: its total). */
   delta: [string, number][];
+  /** Arguments bound to the transition's parameters, `[param, key]` sorted by param; absent without parameters. */
+  args?: [string, string][];
+  /** Keys of keyed places the event changed, `[placeId, key, countAfter]`; absent when none. */
+  keys?: [string, string, number][];
   /** Merkle root (64 hex digits) of the whole marking after the event. */
   root: string;
   /** Ed25519 public key (64 hex digits) of the device that signed it. */
@@ -91,6 +95,25 @@ export interface AppendOptions {
   payloadText?: string;
   /** Time to record, ms since the epoch. Default Date.now(). */
   ts?: number;
+  /** Keys for the transition's parameters (keyed places), e.g. `{ from: "alice", to: "bob" }`: one per parameter. */
+  args?: Record<string, string>;
+}
+
+/** Options for `Stream.keys`. */
+export interface KeysOptions {
+  /** Keys after this one (byte order). Default: from the first. */
+  after?: string;
+  /** At most this many, 1 to 10000. Default 100. */
+  limit?: number;
+}
+
+/** A page of a keyed place's keys (`Stream.keys`). */
+export interface KeysPage {
+  keys: { key: string; count: number }[];
+  /** How many keys the place holds. */
+  count: number;
+  /** The place's total over all keys. */
+  total: number;
 }
 
 /** One action of `Stream.fireBatch`; its `ts` is its own (default: the batch's `ts`, else Date.now()). */

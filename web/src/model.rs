@@ -19,15 +19,27 @@ const TS_MODEL_TYPES: &'static str = r#"
 export type Marking = Record<string, number>;
 
 /** A place (see docs/model-format.md). */
-export interface Place { id: string; label: string; initial: number; capacity: number; x: number; y: number }
+export interface Place {
+  id: string; label: string; initial: number; capacity: number; x: number; y: number;
+  /** A keyed place: a count per key (`Stream.count`, `Stream.keys`); its marking entry is the total. */
+  keyed?: boolean;
+}
 
 /** A transition; `roles` empty means anyone may fire it. */
-export interface Transition { id: string; label: string; roles: string[]; x: number; y: number }
+export interface Transition {
+  id: string; label: string; roles: string[]; x: number; y: number;
+  /** Parameters, bound by `args` when it fires (absent: none). */
+  params?: string[];
+  /** Pairs of parameters that must be bound to different keys. */
+  distinct?: [string, string][];
+}
 
 /** An arc between a place and a transition. */
 export interface Arc {
   source: string; target: string; weight: number;
   kind: "normal" | "inhibitor" | "read" | "reset";
+  /** For an arc of a keyed place: the parameter whose argument is its key. */
+  key?: string;
   points?: { x: number; y: number }[];
 }
 
@@ -50,6 +62,8 @@ export interface RenderOptions {
   layout?: "auto" | "always" | "never";
   /** Width / height a large automatic layout aims at, e.g. the viewport's (clamped to 1/3 .. 3; default 1.6). */
   aspect?: number;
+  /** Number of keys per keyed place (e.g. `(await stream.keys("balance", { limit: 1 })).count`), drawn with its total. */
+  keys?: Record<string, number>;
 }
 
 /** Options for `Model.fire`. */
@@ -162,9 +176,10 @@ impl JsModel {
     /// The net as PNML 2009 (inhibitor, read and reset arcs, capacities and
     /// roles through petrichain's extension net type; see docs/formats.md).
     /// `Model.import(model.toPnml())` gives a model with the same id.
+    /// Throws `UNSUPPORTED` for a net with keyed places or parameters.
     #[wasm_bindgen(js_name = toPnml)]
-    pub fn to_pnml(&self) -> String {
-        formats::pnml::export_pnml(&self.model)
+    pub fn to_pnml(&self) -> Result<String, JsValue> {
+        formats::pnml::export_pnml(&self.model).map_err(|e| to_js_error(&e))
     }
 
     /// The net as pflow JSON-LD (pflow.xyz, go-pflow), with petrichain's

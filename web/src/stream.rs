@@ -320,6 +320,83 @@ impl JsStream {
         })
     }
 
+    /// The count of `key` in keyed place `place` (0 for a key never given
+    /// tokens). O(log keys) once this tab holds the stream's tip; the first
+    /// call after a reload rebuilds the keys from the stored events.
+    /// Throws `UNKNOWN_PLACE`, or `INVALID_INPUT` for an unkeyed place.
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn count(&self, place: String, key: String) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let id = self.id();
+        future_to_promise(async move {
+            let n = inner.count(&id, &place, &key).await.map_err(js_err)?;
+            Ok(JsValue::from_f64(n as f64))
+        })
+    }
+
+    /// A page of the keys of keyed place `place`, in byte order of the
+    /// keys: those after `options.after` (default: from the first), at most
+    /// `options.limit` (default 100, at most 10,000); with the number of
+    /// keys and the place's total.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeysPage>")]
+    pub fn keys(
+        &self,
+        place: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "KeysOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let parsed = (|| {
+            let after = option(&options, "after")?;
+            let after = if after.is_undefined() || after.is_null() {
+                None
+            } else {
+                Some(
+                    after
+                        .as_string()
+                        .ok_or_else(|| bad_argument("after must be a key (a string)"))?,
+                )
+            };
+            let limit = option(&options, "limit")?;
+            let limit = if limit.is_undefined() || limit.is_null() {
+                100
+            } else {
+                match limit.as_f64() {
+                    Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= 10_000.0 => {
+                        n as usize
+                    }
+                    _ => return Err(bad_argument("limit must be a whole number from 1 to 10000")),
+                }
+            };
+            Ok::<_, JsValue>((after, limit))
+        })();
+        let (after, limit) = match parsed {
+            Ok(p) => p,
+            Err(e) => return js_sys::Promise::reject(&e),
+        };
+        let inner = self.inner.clone();
+        let id = self.id();
+        future_to_promise(async move {
+            let page = inner
+                .keys(&id, &place, after.as_deref(), limit)
+                .await
+                .map_err(js_err)?;
+            let keys = js_sys::Array::new();
+            for (key, count) in &page.keys {
+                let entry = js_sys::Object::new();
+                js_sys::Reflect::set(&entry, &"key".into(), &key.into())?;
+                js_sys::Reflect::set(&entry, &"count".into(), &JsValue::from_f64(*count as f64))?;
+                keys.push(&entry);
+            }
+            let out = js_sys::Object::new();
+            js_sys::Reflect::set(&out, &"keys".into(), &keys)?;
+            js_sys::Reflect::set(&out, &"count".into(), &JsValue::from_f64(page.count as f64))?;
+            js_sys::Reflect::set(&out, &"total".into(), &JsValue::from_f64(page.total as f64))?;
+            Ok(out.into())
+        })
+    }
+
     /// Re-reads the head from the store now (`head` and `marking` also follow
     /// changes by themselves, a moment after they are announced).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]

@@ -478,6 +478,18 @@ pub(crate) fn search(
     Ok(s)
 }
 
+/// A state of a net with parameterized transitions is its keys too, and its
+/// firings range over every key: not a finite graph this explorer builds.
+pub(crate) fn refuse_parameters(model: &Model) -> Result<(), AnalysisError> {
+    if model.has_keyed_places() || model.transitions().iter().any(|t| !t.params.is_empty()) {
+        return Err(AnalysisError::InvalidInput {
+            field: "model".into(),
+            message: "state spaces of nets with keyed places or parameterized transitions are not explored".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Explores the state space of `model` from its initial marking within
 /// `limits`, timed by `clock`. Introduces ω (a coverability graph) when the
 /// net's invariants and capacities do not already bound every place and its
@@ -487,6 +499,7 @@ pub fn explore(
     limits: &ExploreLimits,
     clock: &dyn Clock,
 ) -> Result<StateSpace, AnalysisError> {
+    refuse_parameters(model)?;
     let c = super::incidence(model);
     let quick = super::farkas::FarkasLimits::quick();
     let bounded = match super::invariants::p_invariants_with(model, &c, &quick) {

@@ -54,6 +54,7 @@ pub fn find_marking(
     limits: &ExploreLimits,
     clock: &dyn Clock,
 ) -> Result<Reachability, AnalysisError> {
+    super::explore::refuse_parameters(model)?;
     let places = model.places();
     if target.0.len() != places.len() {
         return Err(AnalysisError::WrongMarkingSize {

@@ -9,7 +9,7 @@ use super::hash::{next_seq, seal};
 use super::sign::{signed_message, Device};
 use super::state::TipState;
 use super::{ChainError, Event, Head, FORMAT_VERSION};
-use crate::engine::FireError;
+use crate::engine::{FireError, KeyChange};
 use crate::model::Model;
 
 /// What to append: every field of an event that the chainer does not set
@@ -26,6 +26,9 @@ pub(crate) struct Draft<'a> {
     pub roles: &'a [String],
     /// Exact JSON text of the payload.
     pub payload: &'a str,
+    /// Arguments for the transition's parameters, `(param, key)` sorted by
+    /// param (empty for a transition without parameters).
+    pub args: &'a [(String, String)],
     /// Time to record.
     pub ts: u64,
     /// The nonce to keep (a rebased event keeps its own); `None` draws a
@@ -42,6 +45,7 @@ impl<'a> Draft<'a> {
             actor: &event.actor,
             roles: &event.roles,
             payload: &event.payload,
+            args: &event.args,
             ts: event.ts,
             nonce: Some(&event.nonce),
         }
@@ -59,6 +63,7 @@ pub(crate) struct Chainer<'m> {
     prev: String,
     buf: Vec<u8>,
     delta: Vec<(usize, u64)>,
+    keys: Vec<KeyChange>,
 }
 
 impl<'m> Chainer<'m> {
@@ -81,6 +86,7 @@ impl<'m> Chainer<'m> {
             prev: head.hash,
             buf: Vec::with_capacity(512),
             delta: Vec::new(),
+            keys: Vec::new(),
         }
     }
 
@@ -102,7 +108,14 @@ impl<'m> Chainer<'m> {
             Ok(seq) => seq,
             Err(full) => {
                 // The net's refusal comes first, as it always has.
-                model.check(self.state.marking(), t, draft.multiple, &roles)?;
+                model.check_keyed(
+                    self.state.marking(),
+                    self.state.keyed(),
+                    t,
+                    draft.multiple,
+                    &roles,
+                    draft.args,
+                )?;
                 return Err(full);
             }
         };
@@ -114,8 +127,15 @@ impl<'m> Chainer<'m> {
                 hex::encode(bytes)
             }
         };
-        self.state
-            .fire(model, t, draft.multiple, &roles, &mut self.delta)?;
+        self.state.fire(
+            model,
+            t,
+            draft.multiple,
+            &roles,
+            draft.args,
+            &mut self.delta,
+            &mut self.keys,
+        )?;
         self.seq = seq;
         let places = model.places();
         let mut e = Event {
@@ -126,6 +146,7 @@ impl<'m> Chainer<'m> {
             action: draft.action.to_string(),
             multiple: draft.multiple,
             actor: draft.actor.to_string(),
+            args: draft.args.to_vec(),
             roles: draft.roles.to_vec(),
             payload: draft.payload.to_string(),
             ts: draft.ts,
@@ -135,6 +156,11 @@ impl<'m> Chainer<'m> {
                 .delta
                 .iter()
                 .map(|&(p, n)| (places[p].id.clone(), n))
+                .collect(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(p, k, n)| (places[*p].id.clone(), k.clone(), *n))
                 .collect(),
             root: self.state.root_hex(),
             signer: self.signer.clone(),
@@ -207,6 +233,7 @@ mod tests {
             actor: "a",
             roles: &[],
             payload: "null",
+            args: &[],
             ts: 7,
             nonce: None,
         }

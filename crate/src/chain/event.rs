@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ChainError;
-use crate::model::MAX_TOKENS;
+use crate::model::{MAX_KEY_BYTES, MAX_PARAMS, MAX_TOKENS};
 
 /// `prev` of the first event of every stream: 64 zeros.
 pub const GENESIS_PREV: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -41,6 +41,10 @@ pub struct Event {
     pub multiple: u64,
     /// Who fired it (free text chosen by the application; may be empty).
     pub actor: String,
+    /// The arguments bound to the transition's parameters, `[param, key]`
+    /// sorted by param; absent (empty) for a transition without parameters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<(String, String)>,
     /// Roles the actor claimed, sorted and without duplicates when the ledger
     /// writes them.
     pub roles: Vec<String>,
@@ -57,6 +61,11 @@ pub struct Event {
     /// The counts the event changed, `[place, count after]`, in the model's
     /// place order; places it left as they were are absent.
     pub delta: Vec<(String, u64)>,
+    /// The keys of keyed places the event changed, `[place, key, count
+    /// after]` sorted by place order then key (0 = the key is gone); absent
+    /// when none changed. (The place's total, when it moves, is in `delta`.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<(String, String, u64)>,
     /// Root of the marking's Merkle tree after the event
     /// ([`crate::chain::MarkingTree`]), lowercase hex.
     pub root: String,
@@ -150,6 +159,23 @@ impl Event {
         }
         if let Some((p, n)) = self.delta.iter().find(|(_, n)| *n > MAX_TOKENS) {
             return Err(bad("delta", format!("count {n} of '{p}' is above 2^53-1")));
+        }
+        if let Some((p, k, n)) = self.keys.iter().find(|(_, _, n)| *n > MAX_TOKENS) {
+            return Err(bad(
+                "keys",
+                format!("count {n} of '{p}[{k}]' is above 2^53-1"),
+            ));
+        }
+        if self.args.len() > MAX_PARAMS {
+            return Err(bad("args", format!("more than {MAX_PARAMS} arguments")));
+        }
+        if self
+            .args
+            .iter()
+            .any(|(a, k)| a.len() > MAX_ID_BYTES || k.len() > MAX_KEY_BYTES)
+            || self.keys.iter().any(|(_, k, _)| k.len() > MAX_KEY_BYTES)
+        {
+            return Err(bad("args", format!("a key is above {MAX_KEY_BYTES} bytes")));
         }
         for (field, v, len) in [
             ("prev", &self.prev, 64),

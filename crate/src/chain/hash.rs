@@ -9,6 +9,11 @@
 //!  "signer":S,"stream":S,"ts":N,"v":2}
 //! ```
 //!
+//! An event of a net with keyed places may also carry `"args":[[S,S],...]`
+//! (after `actor`) and `"keys":[[S,S,N],...]` (after `delta`); each is
+//! written only when it is not empty, so events without them hash as they
+//! always have.
+//!
 //! (one line, no spaces). `S` is a JSON string escaped as `JSON.stringify`
 //! does (only `"`, `\` and control characters are escaped; `\b \t \n \f \r`
 //! short forms, other controls as `\u00xx` lowercase), `N` an integer in
@@ -31,6 +36,20 @@ pub fn encode(event: &Event, out: &mut Vec<u8>) {
     string(&event.action, out);
     out.extend_from_slice(b",\"actor\":");
     string(&event.actor, out);
+    if !event.args.is_empty() {
+        out.extend_from_slice(b",\"args\":[");
+        for (i, (name, value)) in event.args.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            string(name, out);
+            out.push(b',');
+            string(value, out);
+            out.push(b']');
+        }
+        out.push(b']');
+    }
     out.extend_from_slice(b",\"delta\":[");
     for (i, (place, n)) in event.delta.iter().enumerate() {
         if i > 0 {
@@ -42,7 +61,24 @@ pub fn encode(event: &Event, out: &mut Vec<u8>) {
         number(*n, out);
         out.push(b']');
     }
-    out.extend_from_slice(b"],\"model\":");
+    out.push(b']');
+    if !event.keys.is_empty() {
+        out.extend_from_slice(b",\"keys\":[");
+        for (i, (place, key, n)) in event.keys.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'[');
+            string(place, out);
+            out.push(b',');
+            string(key, out);
+            out.push(b',');
+            number(*n, out);
+            out.push(b']');
+        }
+        out.push(b']');
+    }
+    out.extend_from_slice(b",\"model\":");
     string(&event.model, out);
     out.extend_from_slice(b",\"multiple\":");
     number(event.multiple, out);
@@ -245,6 +281,7 @@ mod tests {
                 roles in proptest::collection::vec(text(), 0..3),
                 ints in proptest::collection::vec(int(), 3),
                 delta in proptest::collection::vec((text(), int()), 0..4),
+                keys in proptest::collection::vec((text(), text(), int()), 0..3),
             ) {
                 let event = Event {
                     v: 2,
@@ -254,12 +291,14 @@ mod tests {
                     action: strings[2].clone(),
                     multiple: ints[1],
                     actor: strings[3].clone(),
+                    args: keys.iter().map(|(a, b, _)| (a.clone(), b.clone())).collect(),
                     roles,
                     payload: strings[4].clone(),
                     ts: ints[2],
                     nonce: strings[6].clone(),
                     prev: strings[5].clone(),
                     delta,
+                    keys,
                     root: strings[7].clone(),
                     signer: strings[8].clone(),
                     hash: String::new(),

@@ -12,7 +12,9 @@
 //!
 //! Layout (docs/chain-format.md has the same in prose):
 //! - leaf `i` (place `i` in the model's place order) is
-//!   `SHA-256(0x00 || u32be(len(id)) || id || u64be(count))`;
+//!   `SHA-256(0x00 || u32be(len(id)) || id || u64be(count))`, or for a
+//!   keyed place `SHA-256(0x02 || u32be(len(id)) || id || keys)`, where
+//!   `keys` is the root of its [`KeyTrie`](super::KeyTrie);
 //! - a node is `SHA-256(0x01 || left || right)`, except that a node whose
 //!   two children are both 32 zero bytes is itself 32 zero bytes; missing
 //!   leaves (up to the next power of two) are 32 zero bytes;
@@ -41,6 +43,17 @@ pub fn leaf_hash(id: &str, count: u64) -> Hash32 {
     h.finalize().into()
 }
 
+/// The hash of keyed place `id` whose keys have the root `keys`
+/// ([`KeyTrie::root`](super::KeyTrie::root)).
+pub fn keyed_leaf_hash(id: &str, keys: &Hash32) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update([2u8]);
+    h.update(u32::try_from(id.len()).unwrap_or(u32::MAX).to_be_bytes());
+    h.update(id.as_bytes());
+    h.update(keys);
+    h.finalize().into()
+}
+
 fn node_hash(left: &Hash32, right: &Hash32) -> Hash32 {
     if left == &ZERO && right == &ZERO {
         return ZERO;
@@ -61,13 +74,20 @@ pub struct MarkingTree {
 }
 
 impl MarkingTree {
-    /// Builds the tree of `marking` (one count per place of `model`).
+    /// Builds the tree of `marking` (one count per place of `model`), its
+    /// keyed places holding no keys (see [`MarkingTree::set_keyed`]).
     pub fn new(model: &Model, marking: &Marking) -> Self {
         let leaves: Vec<Hash32> = model
             .places()
             .iter()
             .zip(&marking.0)
-            .map(|(p, &n)| leaf_hash(&p.id, n))
+            .map(|(p, &n)| {
+                if p.keyed {
+                    keyed_leaf_hash(&p.id, &ZERO)
+                } else {
+                    leaf_hash(&p.id, n)
+                }
+            })
             .collect();
         let mut levels = vec![leaves];
         while levels.last().is_some_and(|l| l.len() > 1) {
@@ -93,10 +113,19 @@ impl MarkingTree {
     /// Sets place `index` (named `id`) to `count` and rehashes its path.
     /// An index outside the tree is ignored (callers pass model indices).
     pub fn set(&mut self, index: usize, id: &str, count: u64) {
+        self.set_leaf(index, leaf_hash(id, count));
+    }
+
+    /// Sets keyed place `index` (named `id`) to the keys of root `keys`.
+    pub fn set_keyed(&mut self, index: usize, id: &str, keys: &Hash32) {
+        self.set_leaf(index, keyed_leaf_hash(id, keys));
+    }
+
+    fn set_leaf(&mut self, index: usize, hash: Hash32) {
         let Some(leaf) = self.levels.first_mut().and_then(|l| l.get_mut(index)) else {
             return;
         };
-        *leaf = leaf_hash(id, count);
+        *leaf = hash;
         let mut i = index;
         for k in 1..self.levels.len() {
             let below = &self.levels[k - 1];

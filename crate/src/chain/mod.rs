@@ -13,6 +13,7 @@ mod event;
 pub mod hash;
 mod head;
 pub mod jsonl;
+pub mod keytrie;
 mod merkle;
 mod sign;
 mod state;
@@ -24,7 +25,8 @@ pub use error::ChainError;
 pub(crate) use event::check_payload;
 pub use event::{check_id, Event, FORMAT_VERSION, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
 pub use head::Head;
-pub use merkle::{leaf_hash, Hash32, MarkingTree, PlaceProof};
+pub use keytrie::KeyTrie;
+pub use merkle::{keyed_leaf_hash, leaf_hash, Hash32, MarkingTree, PlaceProof};
 pub use sign::{
     signed_message, Device, DeviceFuture, SoftwareKey, SIGNED_MESSAGE_LEN, SIGNING_CONTEXT,
 };

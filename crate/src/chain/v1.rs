@@ -191,6 +191,7 @@ pub async fn upgrade(
             actor: &e.actor,
             roles: &e.roles,
             payload: &e.payload,
+            args: &[],
             ts: e.ts,
             nonce: Some(nonce),
         });

@@ -6,7 +6,7 @@ use super::event::GENESIS_PREV;
 use super::sign::{SignatureBatch, BATCH};
 use super::state::TipState;
 use super::{hash, ChainError, Event};
-use crate::engine::{Marking, RoleSet};
+use crate::engine::{KeyChange, Marking, RoleSet};
 use crate::model::Model;
 
 /// Checks events one at a time, in order, against a model.
@@ -38,6 +38,7 @@ pub struct Verifier<'m> {
     roles: Vec<String>,
     role_set: RoleSet,
     delta: Vec<(usize, u64)>,
+    keys: Vec<KeyChange>,
     signatures: SignatureBatch,
 }
 
@@ -73,6 +74,7 @@ impl<'m> Verifier<'m> {
             roles: Vec::new(),
             role_set: RoleSet::none(),
             delta: Vec::new(),
+            keys: Vec::new(),
             signatures: SignatureBatch::new(stream),
         }
     }
@@ -104,13 +106,6 @@ impl<'m> Verifier<'m> {
             field: "head".into(),
             message,
         };
-        let mut prev = [0u8; 32];
-        if !super::event::is_hash_hex(head) || hex::decode_to_slice(head, &mut prev).is_err() {
-            return Err(bad("hash must be 64 lowercase hex digits".into()));
-        }
-        if seq == 0 && head != GENESIS_PREV {
-            return Err(bad("hash of seq 0 must be 64 zeros".into()));
-        }
         if marking.0.len() != model.places().len() {
             return Err(bad(format!(
                 "marking has {} counts, the net has {} places",
@@ -118,7 +113,42 @@ impl<'m> Verifier<'m> {
                 model.places().len()
             )));
         }
-        let mut v = Verifier::at(model, stream, TipState::new(model, marking));
+        if model.has_keyed_places() && seq > 0 {
+            return Err(bad(
+                "a net with keyed places resumes from its keys too (Verifier::resume_state)".into(),
+            ));
+        }
+        Self::resume_state(model, stream, seq, head, TipState::new(model, marking))
+    }
+
+    /// [`Verifier::resume`] from a full state: the marking with the keys
+    /// of its keyed places (and its tree).
+    pub fn resume_state(
+        model: &'m Model,
+        stream: &str,
+        seq: u64,
+        head: &str,
+        state: TipState,
+    ) -> Result<Self, ChainError> {
+        let bad = |message: String| ChainError::InvalidInput {
+            field: "head".into(),
+            message,
+        };
+        let mut prev = [0u8; 32];
+        if !super::event::is_hash_hex(head) || hex::decode_to_slice(head, &mut prev).is_err() {
+            return Err(bad("hash must be 64 lowercase hex digits".into()));
+        }
+        if seq == 0 && head != GENESIS_PREV {
+            return Err(bad("hash of seq 0 must be 64 zeros".into()));
+        }
+        if state.marking().0.len() != model.places().len() || !state.keyed_totals_agree(model) {
+            return Err(bad(format!(
+                "the state does not fit the net ({} counts for {} places, or keyed totals that are not the sums of their keys)",
+                state.marking().0.len(),
+                model.places().len()
+            )));
+        }
+        let mut v = Verifier::at(model, stream, state);
         v.seq = seq;
         v.prev = prev;
         Ok(v)
@@ -216,9 +246,15 @@ impl<'m> Verifier<'m> {
             self.roles.clone_from(&e.roles);
         }
         let fired = match self.model.transition_index(&e.action) {
-            Some(t) => self
-                .state
-                .fire(self.model, t, e.multiple, &self.role_set, &mut self.delta),
+            Some(t) => self.state.fire(
+                self.model,
+                t,
+                e.multiple,
+                &self.role_set,
+                &e.args,
+                &mut self.delta,
+                &mut self.keys,
+            ),
             None => Err(crate::FireError::UnknownTransition {
                 transition: e.action.clone(),
             }),
@@ -244,6 +280,49 @@ impl<'m> Verifier<'m> {
                 place,
                 stored: e.delta.iter().map(|(_, n)| *n).collect(),
                 computed: self.delta.iter().map(|&(_, n)| n).collect(),
+            });
+        }
+        let same_keys = e.keys.len() == self.keys.len()
+            && e.keys
+                .iter()
+                .zip(&self.keys)
+                .all(|((id, k, n), (p, key, m))| n == m && k == key && *id == places[*p].id);
+        if !same_keys {
+            let (stored, computed) = e
+                .keys
+                .iter()
+                .map(|(id, k, n)| (format!("{id}[{k}]"), *n))
+                .zip(
+                    self.keys
+                        .iter()
+                        .map(|(p, k, n)| (format!("{}[{k}]", places[*p].id), *n)),
+                )
+                .find(|(a, b)| a != b)
+                .unwrap_or_else(|| {
+                    let n = e.keys.len().min(self.keys.len());
+                    let missing = (String::new(), 0);
+                    (
+                        e.keys
+                            .get(n)
+                            .map(|(id, k, c)| (format!("{id}[{k}]"), *c))
+                            .unwrap_or_else(|| missing.clone()),
+                        self.keys
+                            .get(n)
+                            .map(|(p, k, c)| (format!("{}[{k}]", places[*p].id), *c))
+                            .unwrap_or(missing),
+                    )
+                });
+            let place = if stored.0.is_empty() {
+                computed.0.clone()
+            } else {
+                stored.0.clone()
+            };
+            return Err(ChainError::StateMismatch {
+                stream: stream.clone(),
+                seq: e.seq,
+                place,
+                stored: vec![stored.1],
+                computed: vec![computed.1],
             });
         }
         let root = self.state.tree().root();

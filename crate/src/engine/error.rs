@@ -102,6 +102,17 @@ pub enum FireError {
         /// The transition.
         transition: String,
     },
+    /// An argument of a transition with parameters is missing, unknown,
+    /// given twice, not a valid key, or breaks a `distinct` constraint.
+    #[error("'{transition}': argument '{argument}' {message}")]
+    BadArgument {
+        /// The transition.
+        transition: String,
+        /// The parameter the argument is for.
+        argument: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The marking does not have one count per place.
     #[error("marking has {got} count(s), the model has {expected} place(s)")]
     WrongMarkingSize {
@@ -133,6 +144,7 @@ impl FireError {
             FireError::Overflow { .. } => "OVERFLOW",
             FireError::InvalidMultiple { .. } => "INVALID_MULTIPLE",
             FireError::WrongMarkingSize { .. } => "WRONG_MARKING_SIZE",
+            FireError::BadArgument { .. } => "BAD_ARGUMENT",
         }
     }
 }

@@ -9,10 +9,12 @@
 //! must not exceed the place's capacity (0 = unbounded) nor [`MAX_TOKENS`].
 
 mod error;
+mod keyed;
 
 use std::collections::BTreeMap;
 
 pub use error::FireError;
+pub use keyed::{KeyChange, KeyedMarking};
 
 use crate::model::{CompiledTransition, Guard, Model, PlaceIndex, TransitionIndex, MAX_TOKENS};
 
@@ -189,13 +191,19 @@ impl Model {
         if marking.0.len() != self.places().len() {
             return Vec::new();
         }
+        // A transition with parameters needs arguments: it is never enabled
+        // without them.
         (0..self.transitions().len())
-            .filter(|&t| check(&self.net().transitions[t], &marking.0, 1, roles).is_ok())
+            .filter(|&t| {
+                let c = &self.net().transitions[t];
+                c.params == 0 && check(c, &marking.0, 1, roles).is_ok()
+            })
             .collect()
     }
 
-    /// The places firing `t` can change (those of its normal and reset
-    /// arcs), in place order. O(arcs of `t`); empty for an unknown index.
+    /// The unkeyed places firing `t` can change (those of its normal and
+    /// reset arcs), in place order. O(arcs of `t`); empty for an unknown
+    /// index. See [`Model::changed_keyed_places`] for keyed places.
     pub fn changed_places(&self, t: TransitionIndex) -> impl Iterator<Item = PlaceIndex> + '_ {
         self.net()
             .transitions
@@ -204,6 +212,27 @@ impl Model {
             .unwrap_or_default()
             .iter()
             .map(|e| e.place as PlaceIndex)
+    }
+
+    /// The keyed places whose keys (and total) firing `t` can change, in
+    /// place order, each once.
+    pub fn changed_keyed_places(&self, t: TransitionIndex) -> Vec<PlaceIndex> {
+        let mut places: Vec<PlaceIndex> = self
+            .net()
+            .transitions
+            .get(t)
+            .map(|c| &c.keyed_effects[..])
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.place as PlaceIndex)
+            .collect();
+        places.dedup();
+        places
+    }
+
+    /// Whether place `p` is keyed.
+    pub fn is_keyed(&self, p: PlaceIndex) -> bool {
+        self.net().keyed.get(p).copied().unwrap_or(false)
     }
 
     /// A marking as a map from place id to tokens.
@@ -238,7 +267,23 @@ impl Model {
         Ok(marking)
     }
 
+    /// [`Model::check_size`], and no parameters: the plain path has no
+    /// arguments to bind them.
     fn check_shape(
+        &self,
+        marking: &Marking,
+        t: TransitionIndex,
+        multiple: u64,
+    ) -> Result<(), FireError> {
+        self.check_size(marking, t, multiple)?;
+        match keyed::missing_args(self, t) {
+            Some(missing) => Err(missing),
+            None => Ok(()),
+        }
+    }
+
+    /// One count per place, a transition that exists, a multiple >= 1.
+    fn check_size(
         &self,
         marking: &Marking,
         t: TransitionIndex,
@@ -397,3 +442,6 @@ fn apply(t: &CompiledTransition, m: &mut [u64], k: u64) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod keyed_tests;

@@ -102,7 +102,8 @@ pub const PFLOW_CONTEXT: &str = "https://pflow.xyz/schema";
 /// counts as one-element vectors, `inhibitTransition`, one `role`).
 /// What pflow cannot say is added in petrichain's own keys, which
 /// [`import_json`] reads: `label`, `roles` (a transition with more than one
-/// role), `kind` (read and reset arcs), `name` and `finalMarkings`. So a net
+/// role), `kind` (read and reset arcs), `keyed`, `params`, `distinct` and
+/// `key` (keyed places), `name` and `finalMarkings`. So a net
 /// sent to pflow and read back keeps its id:
 ///
 /// ```
@@ -125,6 +126,9 @@ pub fn export_pflow(model: &Model) -> String {
         o.insert("initial".into(), Value::Array(vec![p.initial.into()]));
         if p.capacity > 0 {
             o.insert("capacity".into(), Value::Array(vec![p.capacity.into()]));
+        }
+        if p.keyed {
+            o.insert("keyed".into(), true.into());
         }
         if !p.label.is_empty() {
             o.insert("label".into(), p.label.clone().into());
@@ -149,6 +153,15 @@ pub fn export_pflow(model: &Model) -> String {
         if !t.label.is_empty() {
             o.insert("label".into(), t.label.clone().into());
         }
+        if !t.params.is_empty() {
+            o.insert("params".into(), t.params.clone().into());
+        }
+        if !t.distinct.is_empty() {
+            o.insert(
+                "distinct".into(),
+                serde_json::to_value(&t.distinct).unwrap_or(Value::Null),
+            );
+        }
         o.insert("x".into(), t.x.into());
         o.insert("y".into(), t.y.into());
         transitions.insert(t.id.clone(), Value::Object(o));
@@ -168,6 +181,9 @@ pub fn export_pflow(model: &Model) -> String {
             );
             if matches!(a.kind, ArcKind::Read | ArcKind::Reset) {
                 o.insert("kind".into(), a.kind.as_str().into());
+            }
+            if let Some(key) = &a.key {
+                o.insert("key".into(), key.clone().into());
             }
             if !a.points.is_empty() {
                 let points = a
@@ -256,11 +272,14 @@ const MODEL_KEYS: &[&str] = &[
     "token",
 ];
 const PLACE_KEYS: &[&str] = &[
-    "id", "label", "initial", "capacity", "x", "y", "@type", "offset",
+    "id", "label", "initial", "capacity", "keyed", "x", "y", "@type", "offset",
 ];
-const TRANSITION_KEYS: &[&str] = &["id", "label", "role", "roles", "x", "y", "@type"];
+const TRANSITION_KEYS: &[&str] = &[
+    "id", "label", "role", "roles", "params", "distinct", "x", "y", "@type",
+];
 const ARC_KEYS: &[&str] = &[
     "source",
+    "key",
     "target",
     "weight",
     "kind",
@@ -355,6 +374,12 @@ impl Reader {
             label: opt_string(obj, "label", &id)?,
             initial: opt_count(obj, "initial", &id)?.unwrap_or(0),
             capacity: opt_count(obj, "capacity", &id)?.unwrap_or(0),
+            keyed: match obj.get("keyed") {
+                None | Some(Value::Null) => false,
+                Some(v) => v
+                    .as_bool()
+                    .ok_or_else(|| bad(&format!("{id}.keyed"), "expected true or false"))?,
+            },
             x: coordinate(obj, "x", &id)?,
             y: coordinate(obj, "y", &id)?,
             id,
@@ -379,9 +404,34 @@ impl Reader {
                 roles.push(string(role, &format!("{id}.roles"))?);
             }
         }
+        let params = match obj.get("params") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(list) => list
+                .as_array()
+                .ok_or_else(|| {
+                    bad(
+                        &format!("{id}.params"),
+                        "expected a list of parameter names",
+                    )
+                })?
+                .iter()
+                .map(|p| string(p, &format!("{id}.params")))
+                .collect::<Result<_, _>>()?,
+        };
+        let distinct = match obj.get("distinct") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => serde_json::from_value::<Vec<[String; 2]>>(v.clone()).map_err(|_| {
+                bad(
+                    &format!("{id}.distinct"),
+                    "expected a list of [param, param] pairs",
+                )
+            })?,
+        };
         Ok(Transition {
             label: opt_string(obj, "label", &id)?,
             roles,
+            params,
+            distinct,
             x: coordinate(obj, "x", &id)?,
             y: coordinate(obj, "y", &id)?,
             id,
@@ -421,9 +471,14 @@ impl Reader {
             Some(v) => serde_json::from_value::<Vec<Point>>(v.clone())
                 .map_err(|_| bad(&name, "points must be a list of {x, y} integer objects"))?,
         };
+        let key = match obj.get("key") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(string(v, &format!("{name}.key"))?),
+        };
         Ok(Arc {
             weight: opt_count(obj, "weight", &name)?.unwrap_or(1),
             kind,
+            key,
             points,
             source,
             target,

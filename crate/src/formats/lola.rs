@@ -303,6 +303,7 @@ impl<'a> Parser<'a> {
                     });
                 }
                 data.places.push(Place {
+                    keyed: false,
                     id: id.to_string(),
                     label: String::new(),
                     initial: 0,
@@ -369,6 +370,8 @@ impl<'a> Parser<'a> {
                         });
                     }
                     data.transitions.push(Transition {
+                        distinct: Vec::new(),
+                        params: Vec::new(),
                         id: id.to_string(),
                         label: String::new(),
                         roles: Vec::new(),
@@ -378,6 +381,7 @@ impl<'a> Parser<'a> {
                     self.keyword("CONSUME")?;
                     for (place, w) in self.multiset(id, &index)? {
                         data.arcs.push(Arc {
+                            key: None,
                             source: data.places[place].id.clone(),
                             target: id.to_string(),
                             weight: w,
@@ -389,6 +393,7 @@ impl<'a> Parser<'a> {
                     self.keyword("PRODUCE")?;
                     for (place, w) in self.multiset(id, &index)? {
                         data.arcs.push(Arc {
+                            key: None,
                             source: id.to_string(),
                             target: data.places[place].id.clone(),
                             weight: w,

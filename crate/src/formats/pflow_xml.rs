@@ -240,6 +240,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (x, y) = self.xy(id, el)?;
         let (x, y) = self.shift(id, el, offset, x, y)?;
         let mut place = Place {
+            keyed: false,
             id: id.to_string(),
             label: String::new(),
             initial: 0,
@@ -276,6 +277,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (x, y) = self.xy(id, el)?;
         let (x, y) = self.shift(id, el, offset, x, y)?;
         let mut t = Transition {
+            distinct: Vec::new(),
+            params: Vec::new(),
             id: id.to_string(),
             label: String::new(),
             roles: Vec::new(),
@@ -366,6 +369,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             };
             let Some(missing) = outside else { continue };
             self.data.places.push(Place {
+                keyed: false,
                 id: missing.to_string(),
                 label: String::new(),
                 initial: 0,
@@ -445,6 +449,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (source, _) = self.resolve(source, &format!("arc {name}"), el, false)?;
         let (target, _) = self.resolve(target, &format!("arc {name}"), el, false)?;
         let mut arc = Arc {
+            key: None,
             source: source.to_string(),
             target: target.to_string(),
             weight: 1,

@@ -269,6 +269,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         self.declare(id, el, true)?;
         let label = el.attr("name").filter(|n| *n != id).unwrap_or("");
         self.data.places.push(Place {
+            keyed: false,
             id: id.to_string(),
             label: label.to_string(),
             initial,
@@ -283,6 +284,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         self.declare(id, el, false)?;
         let label = el.attr("name").filter(|n| *n != id).unwrap_or("");
         self.data.transitions.push(Transition {
+            distinct: Vec::new(),
+            params: Vec::new(),
             id: id.to_string(),
             label: label.to_string(),
             roles: Vec::new(),
@@ -414,6 +417,7 @@ impl<'d, 'a> Reader<'d, 'a> {
             points.remove(0);
         }
         self.data.arcs.push(Arc {
+            key: None,
             source: s,
             target: t,
             weight,

@@ -39,6 +39,8 @@ struct CanonicalModel<'a> {
 
 #[derive(Serialize)]
 struct CanonicalArc<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
     kind: &'static str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     points: &'a [Point],
@@ -52,6 +54,8 @@ struct CanonicalPlace<'a> {
     capacity: u64,
     id: &'a str,
     initial: u64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    keyed: bool,
     label: &'a str,
     x: i32,
     y: i32,
@@ -59,8 +63,12 @@ struct CanonicalPlace<'a> {
 
 #[derive(Serialize)]
 struct CanonicalTransition<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    distinct: &'a [[String; 2]],
     id: &'a str,
     label: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    params: &'a [String],
     roles: &'a [String],
     x: i32,
     y: i32,
@@ -69,6 +77,7 @@ struct CanonicalTransition<'a> {
 impl<'a> From<&'a Arc> for CanonicalArc<'a> {
     fn from(a: &'a Arc) -> Self {
         CanonicalArc {
+            key: a.key.as_deref(),
             kind: a.kind.as_str(),
             points: &a.points,
             source: &a.source,
@@ -83,6 +92,7 @@ impl<'a> From<&'a Place> for CanonicalPlace<'a> {
             capacity: p.capacity,
             id: &p.id,
             initial: p.initial,
+            keyed: p.keyed,
             label: &p.label,
             x: p.x,
             y: p.y,
@@ -92,8 +102,10 @@ impl<'a> From<&'a Place> for CanonicalPlace<'a> {
 impl<'a> From<&'a Transition> for CanonicalTransition<'a> {
     fn from(t: &'a Transition) -> Self {
         CanonicalTransition {
+            distinct: &t.distinct,
             id: &t.id,
             label: &t.label,
+            params: &t.params,
             roles: &t.roles,
             x: t.x,
             y: t.y,
@@ -282,6 +294,7 @@ mod jcs_props {
     fn data() -> impl Strategy<Value = ModelData> {
         let place = (text(), text(), count(), count(), any::<i32>(), any::<i32>()).prop_map(
             |(id, label, initial, capacity, x, y)| Place {
+                keyed: false,
                 id,
                 label,
                 initial,
@@ -298,6 +311,8 @@ mod jcs_props {
             any::<i32>(),
         )
             .prop_map(|(id, label, roles, x, y)| Transition {
+                distinct: Vec::new(),
+                params: Vec::new(),
                 id,
                 label,
                 roles,
@@ -313,6 +328,7 @@ mod jcs_props {
             proptest::collection::vec(point, 0..3),
         )
             .prop_map(|(source, target, weight, kind, points)| Arc {
+                key: None,
                 source,
                 target,
                 weight,

@@ -29,6 +29,33 @@ pub(crate) enum Guard {
     Below { place: u32, n: u64 },
 }
 
+/// What firing a transition once does to the key a parameter names in a
+/// keyed place (the effect of the arcs `place[param]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyedEffect {
+    pub place: u32,
+    /// Index of the parameter in the transition's (sorted) `params`.
+    pub param: u8,
+    /// Tokens taken from the key.
+    pub consume: u64,
+    /// Tokens added to the key.
+    pub produce: u64,
+    /// Empty the key after consuming, before producing.
+    pub reset: bool,
+    /// Most tokens the key may hold after firing.
+    pub limit: u64,
+}
+
+/// A condition on the key a parameter names in a keyed place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyedGuard {
+    pub place: u32,
+    pub param: u8,
+    /// Read arc (`true`: at least `n`) or inhibitor arc (fewer than `n`).
+    pub at_least: bool,
+    pub n: u64,
+}
+
 /// One compiled transition.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CompiledTransition {
@@ -38,6 +65,14 @@ pub(crate) struct CompiledTransition {
     pub guards: Box<[Guard]>,
     /// Indices into [`CompiledNet::roles`]; empty = anyone may fire.
     pub roles: Box<[u32]>,
+    /// Sorted by (place, param); one entry per touched `place[param]`.
+    pub keyed_effects: Box<[KeyedEffect]>,
+    /// Sorted by (place, param).
+    pub keyed_guards: Box<[KeyedGuard]>,
+    /// How many parameters it declares.
+    pub params: u8,
+    /// Pairs of parameter indices that must be bound to different keys.
+    pub distinct: Box<[(u8, u8)]>,
 }
 
 /// The whole net in vector form.
@@ -46,6 +81,10 @@ pub(crate) struct CompiledNet {
     pub transitions: Box<[CompiledTransition]>,
     /// Every role name used by a transition, sorted; a role's index is its bit.
     pub roles: Box<[String]>,
+    /// Whether a place is keyed, by place index.
+    pub keyed: Box<[bool]>,
+    /// Whether any place is keyed.
+    pub has_keyed: bool,
 }
 
 impl CompiledNet {
@@ -65,6 +104,9 @@ impl CompiledNet {
 
         let mut effects: Vec<BTreeMap<u32, Effect>> = vec![BTreeMap::new(); data.transitions.len()];
         let mut guards: Vec<Vec<Guard>> = vec![Vec::new(); data.transitions.len()];
+        let mut keyed_effects: Vec<BTreeMap<(u32, u8), KeyedEffect>> =
+            vec![BTreeMap::new(); data.transitions.len()];
+        let mut keyed_guards: Vec<Vec<KeyedGuard>> = vec![Vec::new(); data.transitions.len()];
         for arc in &data.arcs {
             // Validation guarantees both ends exist and that guards run place -> transition.
             let (place, transition, produces) =
@@ -73,6 +115,46 @@ impl CompiledNet {
                     _ => (places[&arc.target], transitions[&arc.source], true),
                 };
             let capacity = data.places[place].capacity;
+            let limit = if capacity == 0 { MAX_TOKENS } else { capacity };
+            if let Some(key) = &arc.key {
+                // Validation guarantees the parameter is declared (at most
+                // MAX_PARAMS of them, so the index fits a u8).
+                let param = data.transitions[transition]
+                    .params
+                    .iter()
+                    .position(|p| p == key)
+                    .unwrap_or(0) as u8;
+                let place = place as u32;
+                let entry = || KeyedEffect {
+                    place,
+                    param,
+                    consume: 0,
+                    produce: 0,
+                    reset: false,
+                    limit,
+                };
+                let effects = &mut keyed_effects[transition];
+                match arc.kind {
+                    ArcKind::Normal if produces => {
+                        effects.entry((place, param)).or_insert_with(entry).produce = arc.weight
+                    }
+                    ArcKind::Normal => {
+                        effects.entry((place, param)).or_insert_with(entry).consume = arc.weight
+                    }
+                    ArcKind::Reset => {
+                        effects.entry((place, param)).or_insert_with(entry).reset = true
+                    }
+                    ArcKind::Read | ArcKind::Inhibitor => {
+                        keyed_guards[transition].push(KeyedGuard {
+                            place,
+                            param,
+                            at_least: arc.kind == ArcKind::Read,
+                            n: arc.weight,
+                        })
+                    }
+                }
+                continue;
+            }
             let place = place as u32;
             let effect = || Effect {
                 place,
@@ -115,24 +197,41 @@ impl CompiledNet {
             .transitions
             .iter()
             .zip(effects.into_iter().zip(guards))
-            .map(|(t, (effects, mut guards))| {
-                guards.sort_by_key(|g| match *g {
-                    Guard::AtLeast { place, .. } | Guard::Below { place, .. } => place,
-                });
-                CompiledTransition {
-                    effects: effects.into_values().collect(),
-                    guards: guards.into(),
-                    roles: t
-                        .roles
-                        .iter()
-                        .map(|r| roles.binary_search(r).expect("role interned") as u32)
-                        .collect(),
-                }
-            })
+            .zip(keyed_effects.into_iter().zip(keyed_guards))
+            .map(
+                |((t, (effects, mut guards)), (keyed_effects, mut keyed_guards))| {
+                    guards.sort_by_key(|g| match *g {
+                        Guard::AtLeast { place, .. } | Guard::Below { place, .. } => place,
+                    });
+                    keyed_guards.sort_by_key(|g| (g.place, g.param));
+                    let param =
+                        |name: &String| t.params.iter().position(|p| p == name).unwrap_or(0) as u8;
+                    CompiledTransition {
+                        keyed_effects: keyed_effects.into_values().collect(),
+                        keyed_guards: keyed_guards.into(),
+                        params: t.params.len().min(u8::MAX as usize) as u8,
+                        distinct: t
+                            .distinct
+                            .iter()
+                            .map(|[a, b]| (param(a), param(b)))
+                            .collect(),
+                        effects: effects.into_values().collect(),
+                        guards: guards.into(),
+                        roles: t
+                            .roles
+                            .iter()
+                            .map(|r| roles.binary_search(r).expect("role interned") as u32)
+                            .collect(),
+                    }
+                },
+            )
             .collect();
+        let keyed: Box<[bool]> = data.places.iter().map(|p| p.keyed).collect();
         CompiledNet {
             transitions: compiled,
             roles: roles.into(),
+            has_keyed: keyed.iter().any(|&k| k),
+            keyed,
         }
     }
 }

@@ -40,8 +40,15 @@ pub struct Place {
     #[serde(default)]
     pub initial: u64,
     /// Most tokens the place may hold after a firing; 0 means unbounded.
+    /// For a keyed place, the most each key may hold.
     #[serde(default)]
     pub capacity: u64,
+    /// A keyed place holds a count per key (a string, e.g. an account
+    /// name); keys never given tokens count 0. Its arcs name the key through
+    /// a parameter of their transition ([`Arc::key`]). A keyed place starts
+    /// empty (`initial` must be 0). docs/model-format.md, "Keyed places".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keyed: bool,
     /// Position for drawing.
     #[serde(default)]
     pub x: i32,
@@ -62,6 +69,16 @@ pub struct Transition {
     /// of them (the role `*` holds every role).
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Parameters, bound from the action's arguments when it fires: each
+    /// names a key of the keyed places its arcs touch (`balance[from]`).
+    /// At most [`MAX_PARAMS`]; names are 1 to 64 ASCII letters, digits,
+    /// `_` or `-`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<String>,
+    /// Pairs of parameters that must be bound to different keys
+    /// (`[["from", "to"]]`: no transfer to oneself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub distinct: Vec<[String; 2]>,
     /// Position for drawing.
     #[serde(default)]
     pub x: i32,
@@ -69,6 +86,12 @@ pub struct Transition {
     #[serde(default)]
     pub y: i32,
 }
+
+/// Most parameters a transition may declare.
+pub const MAX_PARAMS: usize = 16;
+
+/// Longest key of a keyed place (an argument's value), in bytes.
+pub const MAX_KEY_BYTES: usize = 256;
 
 /// What an arc does when its transition fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -119,6 +142,11 @@ pub struct Arc {
     /// Normal, inhibitor, read or reset.
     #[serde(default = "normal")]
     pub kind: ArcKind,
+    /// For an arc of a keyed place: the parameter of its transition whose
+    /// argument is the key (`"from"` makes the arc `balance[from]`). Arcs of
+    /// unkeyed places have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// Bend points between source and target, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub points: Vec<Point>,
@@ -169,9 +197,9 @@ pub type TransitionIndex = usize;
 /// ```
 /// use petrichain::{Model, ModelData, Place, Transition, Arc, ArcKind};
 /// let data = ModelData {
-///     places: vec![Place { id: "ready".into(), label: String::new(), initial: 1, capacity: 0, x: 0, y: 0 }],
-///     transitions: vec![Transition { id: "go".into(), label: String::new(), roles: vec![], x: 0, y: 0 }],
-///     arcs: vec![Arc { source: "ready".into(), target: "go".into(), weight: 1, kind: ArcKind::Normal, points: vec![] }],
+///     places: vec![Place { id: "ready".into(), label: String::new(), initial: 1, capacity: 0, keyed: false, x: 0, y: 0 }],
+///     transitions: vec![Transition { id: "go".into(), label: String::new(), roles: vec![], params: vec![], distinct: vec![], x: 0, y: 0 }],
+///     arcs: vec![Arc { source: "ready".into(), target: "go".into(), weight: 1, kind: ArcKind::Normal, key: None, points: vec![] }],
 ///     ..Default::default()
 /// };
 /// let model = Model::new(data).unwrap();
@@ -273,6 +301,11 @@ impl Model {
     pub(crate) fn net(&self) -> &CompiledNet {
         &self.net
     }
+
+    /// Whether any place is keyed (see [`Place::keyed`]).
+    pub fn has_keyed_places(&self) -> bool {
+        self.net.has_keyed
+    }
 }
 
 impl PartialEq for Model {
@@ -289,9 +322,18 @@ fn normalise(data: &mut ModelData) {
     for t in &mut data.transitions {
         t.roles.sort();
         t.roles.dedup();
+        // Parameters are bound by name: their order means nothing.
+        t.params.sort();
+        for pair in &mut t.distinct {
+            pair.sort();
+        }
+        t.distinct.sort();
+        t.distinct.dedup();
     }
-    data.arcs
-        .sort_by(|a, b| (&a.source, &a.target, a.kind).cmp(&(&b.source, &b.target, b.kind)));
+    // The key last: nets without keyed places keep the order (and id) they had.
+    data.arcs.sort_by(|a, b| {
+        (&a.source, &a.target, a.kind, &a.key).cmp(&(&b.source, &b.target, b.kind, &b.key))
+    });
 }
 
 #[cfg(test)]
@@ -304,6 +346,7 @@ pub(crate) mod tests {
             label: String::new(),
             initial,
             capacity: 0,
+            keyed: false,
             x: 0,
             y: 0,
         }
@@ -313,6 +356,8 @@ pub(crate) mod tests {
             id: id.into(),
             label: String::new(),
             roles: vec![],
+            params: vec![],
+            distinct: vec![],
             x: 0,
             y: 0,
         }
@@ -323,6 +368,7 @@ pub(crate) mod tests {
             target: target.into(),
             weight,
             kind,
+            key: None,
             points: vec![],
         }
     }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{ArcKind, ModelData, MAX_TOKENS};
+use super::{ArcKind, ModelData, MAX_PARAMS, MAX_TOKENS};
 
 /// Size caps applied when a model is built. Defaults are generous for real
 /// nets and stop a hostile file from exhausting memory.
@@ -59,6 +59,19 @@ pub enum ProblemKind {
     InitialAboveCapacity { initial: u64, capacity: u64 },
     /// The same (source, target, kind) arc appears twice.
     DuplicateArc,
+    /// An arc of a keyed place names no key, or an arc of an unkeyed place
+    /// names one.
+    KeyMismatch { keyed: bool },
+    /// An arc's key, or a `distinct` pair, names a parameter its
+    /// transition does not declare.
+    UnknownParam { param: String },
+    /// A parameter name is empty, too long (64 bytes), not made of ASCII
+    /// letters, digits, `_` and `-`, declared twice, or one of more than
+    /// [`MAX_PARAMS`](crate::MAX_PARAMS); or a `distinct` pair names one
+    /// parameter twice.
+    BadParam { param: String },
+    /// A keyed place declares initial tokens (it starts with no keys).
+    KeyedInitial { initial: u64 },
     /// The net has more elements than the limit.
     TooManyElements {
         what: &'static str,
@@ -110,6 +123,23 @@ impl fmt::Display for Problem {
                 )
             }
             ProblemKind::DuplicateArc => write!(f, "arc {e}: appears more than once"),
+            ProblemKind::KeyMismatch { keyed: true } => {
+                write!(f, "arc {e}: its place is keyed, the arc must name a key parameter")
+            }
+            ProblemKind::KeyMismatch { keyed: false } => {
+                write!(f, "arc {e}: its place is not keyed, the arc must not name a key")
+            }
+            ProblemKind::UnknownParam { param } => {
+                write!(f, "{e}: names parameter '{param}', which its transition does not declare")
+            }
+            ProblemKind::BadParam { param } => write!(
+                f,
+                "{e}: parameter '{param}' is invalid (1-64 ASCII letters, digits, '_' or '-', unique, at most {} per transition, a distinct pair names two)",
+                crate::model::MAX_PARAMS
+            ),
+            ProblemKind::KeyedInitial { initial } => {
+                write!(f, "{e}: a keyed place starts empty, initial is {initial}")
+            }
             ProblemKind::TooManyElements { what, count, limit } => {
                 write!(f, "{count} {what} is more than the limit of {limit}")
             }
@@ -217,6 +247,9 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
                 );
             }
         }
+        if p.keyed && p.initial != 0 {
+            push(&p.id, ProblemKind::KeyedInitial { initial: p.initial });
+        }
         if p.capacity > 0 && p.initial > p.capacity {
             push(
                 &p.id,
@@ -227,6 +260,7 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
             );
         }
     }
+    let mut params: HashMap<&str, &[String]> = HashMap::with_capacity(data.transitions.len());
     for t in &data.transitions {
         if t.roles.iter().any(|r| r.len() > limits.max_label_len) {
             push(
@@ -236,7 +270,45 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
                 },
             );
         }
+        let mut seen = HashSet::new();
+        for (i, param) in t.params.iter().enumerate() {
+            if !is_param_name(param) || !seen.insert(param.as_str()) || i >= MAX_PARAMS {
+                push(
+                    &t.id,
+                    ProblemKind::BadParam {
+                        param: short(param),
+                    },
+                );
+            }
+        }
+        if t.distinct.len() > MAX_PARAMS * MAX_PARAMS {
+            push(
+                &t.id,
+                ProblemKind::TooManyElements {
+                    what: "distinct pairs",
+                    count: t.distinct.len(),
+                    limit: MAX_PARAMS * MAX_PARAMS,
+                },
+            );
+        }
+        for [a, b] in t.distinct.iter().take(MAX_PARAMS * MAX_PARAMS) {
+            for p in [a, b] {
+                if !t.params.contains(p) {
+                    push(&t.id, ProblemKind::UnknownParam { param: short(p) });
+                }
+            }
+            if a == b {
+                push(&t.id, ProblemKind::BadParam { param: short(a) });
+            }
+        }
+        params.insert(t.id.as_str(), &t.params);
     }
+    let keyed: HashSet<&str> = data
+        .places
+        .iter()
+        .filter(|p| p.keyed)
+        .map(|p| p.id.as_str())
+        .collect();
 
     let mut seen_arcs = HashSet::with_capacity(data.arcs.len());
     for a in &data.arcs {
@@ -249,6 +321,20 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
             }
         }
         if let (Some(s), Some(t)) = (source, target) {
+            let (place, transition) = if s == NodeKind::Place {
+                (&a.source, &a.target)
+            } else {
+                (&a.target, &a.source)
+            };
+            let place_keyed = keyed.contains(place.as_str());
+            if s != t && place_keyed != a.key.is_some() {
+                push(&name, ProblemKind::KeyMismatch { keyed: place_keyed });
+            }
+            if let (Some(key), Some(declared)) = (&a.key, params.get(transition.as_str())) {
+                if !declared.contains(key) {
+                    push(&name, ProblemKind::UnknownParam { param: short(key) });
+                }
+            }
             if s == t {
                 push(&name, ProblemKind::SameKindEndpoints);
             } else if a.kind != ArcKind::Normal && s != NodeKind::Place {
@@ -269,7 +355,12 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
                 },
             );
         }
-        if !seen_arcs.insert((a.source.as_str(), a.target.as_str(), a.kind)) {
+        if !seen_arcs.insert((
+            a.source.as_str(),
+            a.target.as_str(),
+            a.kind,
+            a.key.as_deref(),
+        )) {
             push(&name, ProblemKind::DuplicateArc);
         }
     }
@@ -279,6 +370,19 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
     } else {
         Err(ModelError { problems })
     }
+}
+
+/// A parameter name: 1 to 64 ASCII letters, digits, `_` or `-`.
+fn is_param_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// A name quoted in a problem, cut to 64 bytes.
+fn short(name: &str) -> String {
+    name[..floor_char_boundary(name, 64)].to_string()
 }
 
 /// The largest char boundary <= `max` (so long ids can be shortened safely).

@@ -242,12 +242,31 @@ fn places(
         if place.capacity > 0 {
             w.attr_u64("data-capacity", place.capacity);
         }
+        let keys = options.keys.get(&place.id).copied().filter(|_| place.keyed);
+        if place.keyed {
+            w.attr("data-keyed", "true");
+        }
+        if let Some(k) = keys {
+            w.attr_u64("data-keys", k);
+        }
         w.start();
         let mut title = named(&place.id, &place.label);
-        title.push_str(&format!(
-            ": {tokens} token{}",
-            if tokens == 1 { "" } else { "s" }
-        ));
+        if place.keyed {
+            title.push_str(" (keyed)");
+            if let Some(k) = keys {
+                title.push_str(&format!(": {k} key{}", if k == 1 { "" } else { "s" }));
+            }
+            title.push_str(&format!(
+                "{} total {tokens} token{}",
+                if keys.is_some() { "," } else { ":" },
+                if tokens == 1 { "" } else { "s" }
+            ));
+        } else {
+            title.push_str(&format!(
+                ": {tokens} token{}",
+                if tokens == 1 { "" } else { "s" }
+            ));
+        }
         if place.capacity > 0 {
             title.push_str(&format!(", capacity {}", place.capacity));
         }
@@ -259,7 +278,40 @@ fn places(
             .attr_num("r", PLACE_RADIUS)
             .empty();
         bounds.add(c, PLACE_RADIUS, PLACE_RADIUS);
-        tokens_of(w, c, tokens);
+        if place.keyed {
+            // A keyed place: an inner ring, its total as a number (never
+            // dots: they would read as tokens of one key), its keys below.
+            // Styled inline: the default CSS (and every unkeyed drawing)
+            // stays as it was.
+            w.open("circle")
+                .attr("class", "pc-keyed-ring")
+                .attr_num("cx", c.x)
+                .attr_num("cy", c.y)
+                .attr_num("r", PLACE_RADIUS - 4.0)
+                .attr("fill", "none")
+                .attr("stroke", "#90a4ae")
+                .attr("stroke-dasharray", "2 2")
+                .empty();
+            keyed_total(w, c, tokens);
+            if let Some(k) = keys {
+                // Bottom right, as the capacity is top right.
+                let at = Pt::new(c.x + PLACE_RADIUS + 2.0, c.y + PLACE_RADIUS - 2.0);
+                let label = format!("{k} key{}", if k == 1 { "" } else { "s" });
+                let width = label.len() as f64 * CHAR_WIDTH * 0.8;
+                bounds.add(Pt::new(at.x + width / 2.0, at.y - 3.0), width / 2.0, 6.0);
+                w.open("text")
+                    .attr("class", "pc-keys")
+                    .attr_num("x", at.x)
+                    .attr_num("y", at.y)
+                    .attr("fill", "#78909c")
+                    .attr("font-size", "9")
+                    .start()
+                    .text(&label)
+                    .close("text");
+            }
+        } else {
+            tokens_of(w, c, tokens);
+        }
         if place.capacity > 0 {
             let at = Pt::new(c.x + PLACE_RADIUS + 2.0, c.y - PLACE_RADIUS + 4.0);
             let cap = format!("max {}", place.capacity);
@@ -339,6 +391,18 @@ fn named(id: &str, label: &str) -> String {
     } else {
         format!("{label} ({id})")
     }
+}
+
+/// The total of a keyed place, as a number.
+fn keyed_total(w: &mut Writer, c: Pt, tokens: u64) {
+    w.open("text")
+        .attr("class", "pc-tokens")
+        .attr_num("x", c.x)
+        .attr_num("y", c.y + 4.0)
+        .attr("text-anchor", "middle")
+        .start()
+        .text(&tokens.to_string())
+        .close("text");
 }
 
 /// Dots for a few tokens, a number beyond.

@@ -86,6 +86,9 @@ pub struct RenderOptions {
     /// Width / height an automatic layout of a large net aims at (the
     /// viewport's), clamped to 1:3 .. 3:1. Default [`TARGET_ASPECT`].
     pub aspect: f64,
+    /// How many keys each keyed place holds (place id -> keys), written
+    /// next to its total; a keyed place not listed shows its total alone.
+    pub keys: std::collections::BTreeMap<String, u64>,
 }
 
 impl Default for RenderOptions {
@@ -99,6 +102,7 @@ impl Default for RenderOptions {
             layout: LayoutMode::Auto,
             default_style: true,
             aspect: TARGET_ASPECT,
+            keys: Default::default(),
         }
     }
 }
@@ -107,6 +111,11 @@ impl RenderOptions {
     /// The defaults: every role, labels shown, ids hidden, scale 1.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Sets how many keys keyed place `place` holds (drawn with its total).
+    pub fn keys(mut self, place: impl Into<String>, keys: u64) -> Self {
+        self.keys.insert(place.into(), keys);
+        self
     }
     /// Sets the roles used to decide which transitions are enabled.
     pub fn roles(mut self, roles: RoleSet) -> Self {

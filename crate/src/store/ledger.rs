@@ -11,12 +11,42 @@ use crate::chain::{
     jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, PlaceProof, TipState,
     Verified, Verifier, GENESIS_PREV,
 };
-use crate::engine::{FireError, Marking};
+use crate::engine::{FireError, KeyedMarking, Marking};
 use crate::formats::json::import_json;
 use crate::model::{Model, MAX_TOKENS};
 
 /// Events read per request when a ledger walks a whole stream.
 const PAGE: u32 = 10_000;
+
+/// Most keys one [`Ledger::keys`] page returns.
+pub const MAX_KEYS_PAGE: usize = 10_000;
+
+/// A page of a keyed place's keys ([`Ledger::keys`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeysPage {
+    /// `(key, count)` in byte order of the keys.
+    pub keys: Vec<(String, u64)>,
+    /// How many keys the place holds in all.
+    pub count: u64,
+    /// The place's total over all keys.
+    pub total: u64,
+}
+
+/// The index of keyed place `place`, or why not.
+fn keyed_place(model: &Model, place: &str) -> Result<usize, ChainError> {
+    let p = model
+        .place_index(place)
+        .ok_or_else(|| FireError::UnknownPlace {
+            place: place.to_string(),
+        })?;
+    if !model.is_keyed(p) {
+        return Err(ChainError::InvalidInput {
+            field: "place".into(),
+            message: format!("'{place}' is not a keyed place"),
+        });
+    }
+    Ok(p)
+}
 
 /// Appends tried before giving up when other connections keep moving the
 /// head between an append's signing and its commit.
@@ -28,6 +58,8 @@ const APPEND_ATTEMPTS: u32 = 16;
 /// use petrichain::store::Action;
 /// let a = Action::new("pay").multiple(30).actor("alice").roles(["clerk"]).payload(r#"{"ref":"inv-7"}"#);
 /// assert_eq!(a.multiple, 30);
+/// let t = Action::new("transfer").arg("from", "alice").arg("to", "bob").multiple(30);
+/// assert_eq!(t.args.len(), 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Action {
@@ -44,6 +76,9 @@ pub struct Action {
     /// Time to record for this action (ms since the epoch); `None` takes
     /// the `ts` given to [`Ledger::fire_batch`].
     pub ts: Option<u64>,
+    /// Arguments for the transition's parameters, `(param, key)`, in any
+    /// order (recorded sorted by param).
+    pub args: Vec<(String, String)>,
 }
 
 impl Action {
@@ -56,7 +91,13 @@ impl Action {
             roles: Vec::new(),
             payload: None,
             ts: None,
+            args: Vec::new(),
         }
+    }
+    /// Binds parameter `param` of the transition to `key`.
+    pub fn arg(mut self, param: impl Into<String>, key: impl Into<String>) -> Self {
+        self.args.push((param.into(), key.into()));
+        self
     }
     /// Sets how many times to fire at once.
     pub fn multiple(mut self, multiple: u64) -> Self {
@@ -116,8 +157,18 @@ impl Action {
         let mut roles = self.roles.clone();
         roles.sort();
         roles.dedup();
+        if self.args.len() > crate::model::MAX_PARAMS {
+            return Err(ChainError::InvalidInput {
+                field: "args".into(),
+                message: format!("more than {} arguments", crate::model::MAX_PARAMS),
+            });
+        }
+        let mut args = self.args.clone();
+        // Stable: a parameter given twice stays twice, for the net to refuse.
+        args.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Action {
             roles,
+            args,
             ..self.clone()
         })
     }
@@ -403,6 +454,7 @@ impl<S: Store> Ledger<S> {
                     actor: &a.actor,
                     roles: &a.roles,
                     payload: a.payload.as_deref().unwrap_or("null"),
+                    args: &a.args,
                     ts: a.ts.unwrap_or(ts),
                     nonce: None,
                 });
@@ -502,13 +554,121 @@ impl<S: Store> Ledger<S> {
                 ),
             });
         }
-        Ok((
-            Head {
-                seq: head.seq,
-                hash: head.hash,
-            },
-            TipState::new(model, Marking(head.state)),
-        ))
+        let at = Head {
+            seq: head.seq,
+            hash: head.hash,
+        };
+        if model.has_keyed_places() {
+            // The head record keeps keyed places' totals, not their keys:
+            // those are the sum of the events' `keys` (O(events)).
+            let state = self.state_at(model, stream, head.seq).await?;
+            return Ok((at, state));
+        }
+        Ok((at, TipState::new(model, Marking(head.state))))
+    }
+
+    /// The state (marking, keys and tree) of `stream` after event `seq`,
+    /// from the counts its stored events say they changed (they were
+    /// verified when written); the root reached is checked against the
+    /// event's. O(seq).
+    pub(crate) async fn state_at(
+        &self,
+        model: &Model,
+        stream: &str,
+        seq: u64,
+    ) -> Result<TipState, ChainError> {
+        let mut marking = model.initial_marking();
+        let mut keyed = KeyedMarking::empty(model.places().len());
+        let mut at = 0;
+        let mut root = None;
+        while at < seq {
+            let limit = PAGE.min(u32::try_from(seq - at).unwrap_or(PAGE));
+            let page = self.store.events(stream, at, Some(limit)).await?;
+            if page.is_empty() {
+                break;
+            }
+            for e in &page {
+                apply_delta(model, &mut marking, e);
+                apply_keys(model, &mut keyed, e);
+                at = e.seq;
+                root = Some(e.root.clone());
+            }
+        }
+        let state = TipState::with_keys(model, marking, keyed);
+        if let Some(root) = root {
+            if root != state.root_hex() {
+                return Err(ChainError::CorruptRecord {
+                    store: "events".into(),
+                    key: format!("{stream}/{at}"),
+                    message: "the counts of the stored events do not reach the event's root".into(),
+                });
+            }
+        }
+        Ok(state)
+    }
+
+    /// [`Ledger::state_at`] for the model of `stream`.
+    pub(crate) async fn state_at_seq(
+        &self,
+        stream: &str,
+        seq: u64,
+    ) -> Result<TipState, ChainError> {
+        let model = self.stream_model(stream).await?;
+        self.state_at(&model, stream, seq).await
+    }
+
+    /// The tip of `stream` (from this ledger's cache, or rebuilt from the
+    /// store), to read from.
+    async fn with_tip<R>(
+        &self,
+        stream: &str,
+        read: impl FnOnce(&Model, &TipState) -> R,
+    ) -> Result<R, ChainError> {
+        let model = self.stream_model(stream).await?;
+        let head = self.stream(stream).await?;
+        {
+            let tips = self.tips.borrow();
+            if let Some((at, state)) = tips.get(stream) {
+                if at.seq == head.seq && at.hash == head.hash {
+                    return Ok(read(&model, state));
+                }
+            }
+        }
+        let tip = self.stored_tip(&model, stream).await?;
+        let out = read(&model, &tip.1);
+        self.tips.borrow_mut().insert(stream.to_string(), tip);
+        Ok(out)
+    }
+
+    /// The count of `key` in keyed place `place` of `stream` (0 if the key
+    /// holds nothing). O(log keys) once the ledger holds the stream's tip.
+    pub async fn count(&self, stream: &str, place: &str, key: &str) -> Result<u64, ChainError> {
+        self.with_tip(stream, |model, tip| {
+            let p = keyed_place(model, place)?;
+            Ok(tip.keyed().get(p, key))
+        })
+        .await?
+    }
+
+    /// The keys of keyed place `place` of `stream` with their counts, in
+    /// byte order, from the first after `after`, at most `limit` (capped at
+    /// [`MAX_KEYS_PAGE`]); also the number of keys and the place's total.
+    pub async fn keys(
+        &self,
+        stream: &str,
+        place: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<KeysPage, ChainError> {
+        self.with_tip(stream, |model, tip| {
+            let p = keyed_place(model, place)?;
+            Ok(KeysPage {
+                keys: tip.keyed().page(p, after, limit.min(MAX_KEYS_PAGE)),
+                count: tip.keyed().len(p) as u64,
+                total: tip.marking().0[p],
+            })
+        })
+        .await?
     }
 
     /// Forgets what this ledger knows of a stream's tip (another writer,
@@ -778,6 +938,12 @@ impl<S: Store> Ledger<S> {
             .ok_or_else(|| FireError::UnknownPlace {
                 place: place.to_string(),
             })?;
+        if model.is_keyed(index) {
+            return Err(ChainError::InvalidInput {
+                field: "place".into(),
+                message: format!("'{place}' is keyed: proofs of keys are not supported yet"),
+            });
+        }
         let mut verifier = Verifier::new(&model, stream);
         let mut last = None;
         while verifier.seq() < seq {
@@ -884,6 +1050,16 @@ pub fn apply_delta(model: &Model, marking: &mut Marking, event: &Event) {
             if let Some(slot) = marking.0.get_mut(i) {
                 *slot = *n;
             }
+        }
+    }
+}
+
+/// Moves `keyed` forward by the keys an event says it changed (events from
+/// the store, already verified). Unknown places are skipped.
+pub fn apply_keys(model: &Model, keyed: &mut KeyedMarking, event: &Event) {
+    for (place, key, n) in &event.keys {
+        if let Some(i) = model.place_index(place) {
+            keyed.set(i, key, *n);
         }
     }
 }

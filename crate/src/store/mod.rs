@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::chain::ChainError;
 use crate::chain::Event;
-pub use ledger::{apply_delta, block_on, Action, ImportReport, Ledger, Subscription};
+pub use ledger::{
+    apply_delta, apply_keys, block_on, Action, ImportReport, KeysPage, Ledger, Subscription,
+    MAX_KEYS_PAGE,
+};
 pub use memory::MemoryStore;
 pub use sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 

@@ -29,8 +29,7 @@ use super::error::SyncError;
 use super::protocol::{AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamList};
 use super::rebase::rebase;
 use super::state::{common_head, pending};
-use crate::chain::{ChainError, Event, Verifier};
-use crate::engine::Marking;
+use crate::chain::{ChainError, Event, TipState, Verifier};
 use crate::formats::json::import_json;
 use crate::model::Model;
 use crate::store::{Commit, Conflict, Ledger, StreamRecord, SyncCommit, SyncRecord, SyncStore};
@@ -371,9 +370,9 @@ struct Pulled {
     /// The model was fetched from the remote (not yet in the ledger).
     fetched: bool,
     events: Vec<Event>,
-    /// Head and marking after `events` (the common head if none).
+    /// Head and state after `events` (the common head if none).
     end: Head,
-    marking: Marking,
+    state: TipState,
 }
 
 /// One round. `Ok(true)`: done; `Ok(false)`: go again (409, local change).
@@ -401,7 +400,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
             let at = store.events(stream, common.seq - 1, Some(1)).await?;
             match at.first() {
                 Some(e) if e.seq == common.seq && e.hash == common.hash => {
-                    common_marking = Some(ledger.marking_at(stream, common.seq).await?);
+                    common_marking = Some(ledger.state_at_seq(stream, common.seq).await?);
                 }
                 _ => common = Head::zero(),
             }
@@ -468,7 +467,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
                     stream,
                     &**ledger.device(),
                     &pulled.end,
-                    &pulled.marking,
+                    &pulled.state,
                     local_rest,
                 )
                 .await?,
@@ -490,7 +489,11 @@ async fn sync_round<S: SyncStore, T: Transport>(
             .collect();
         let (head, marking, kept) = match &rebased {
             Some(r) => (r.head.clone(), r.marking.clone(), r.kept.clone()),
-            None => (pulled.end.clone(), pulled.marking.clone(), Vec::new()),
+            None => (
+                pulled.end.clone(),
+                pulled.state.marking().clone(),
+                Vec::new(),
+            ),
         };
         let mut events = remote_rest.to_vec();
         events.extend(kept.iter().cloned());
@@ -641,7 +644,7 @@ async fn pull_verified<S: SyncStore, T: Transport>(
     stream: &str,
     local: Option<&StreamRecord>,
     common: &Head,
-    common_marking: Option<Marking>,
+    common_marking: Option<TipState>,
     fetch: Fetch,
 ) -> Result<Pulled, SyncError> {
     let backend = transport.backend();
@@ -672,7 +675,7 @@ async fn pull_verified<S: SyncStore, T: Transport>(
         };
         return Ok(Pulled {
             exists: false,
-            marking: model.initial_marking(),
+            state: TipState::new(&model, model.initial_marking()),
             model,
             fetched: false,
             events: Vec::new(),
@@ -704,8 +707,8 @@ async fn pull_verified<S: SyncStore, T: Transport>(
             Err(e) => return Err(e.into()),
         },
     };
-    let start = common_marking.unwrap_or_else(|| model.initial_marking());
-    let mut verifier = Verifier::resume(&model, stream, common.seq, &common.hash, start)?;
+    let start = common_marking.unwrap_or_else(|| TipState::new(&model, model.initial_marking()));
+    let mut verifier = Verifier::resume_state(&model, stream, common.seq, &common.hash, start)?;
     let mut events: Vec<Event> = Vec::new();
     loop {
         for e in &page.events {
@@ -786,7 +789,7 @@ async fn pull_verified<S: SyncStore, T: Transport>(
         seq: verifier.seq(),
         hash: verifier.head(),
     };
-    let marking = verifier.marking().clone();
+    let state = verifier.state().clone();
     drop(verifier);
     Ok(Pulled {
         exists: true,
@@ -794,7 +797,7 @@ async fn pull_verified<S: SyncStore, T: Transport>(
         fetched,
         events,
         end,
-        marking,
+        state,
     })
 }
 

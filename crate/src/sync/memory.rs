@@ -218,10 +218,13 @@ impl Transport for MemoryBackend {
             return Ok(PushOutcome::Conflict(head));
         }
         let mut marking = model.initial_marking();
+        let mut keyed = crate::engine::KeyedMarking::empty(model.places().len());
         for e in &stored {
             crate::store::apply_delta(&model, &mut marking, e);
+            crate::store::apply_keys(&model, &mut keyed, e);
         }
-        let mut verifier = Verifier::resume(&model, stream, head.seq, &head.hash, marking)
+        let state = crate::chain::TipState::with_keys(&model, marking, keyed);
+        let mut verifier = Verifier::resume_state(&model, stream, head.seq, &head.hash, state)
             .map_err(|e| self.rejected(stream, e.code(), e.to_string(), None))?;
         for e in rest {
             verifier.push(e).map_err(|err| {

@@ -23,17 +23,18 @@ pub struct Rebased {
     pub marking: Marking,
 }
 
-/// Re-fires `pending` (in order) on `base` / `marking` and signs the kept
+/// Re-fires `pending` (in order, with their recorded arguments) on
+/// `base` / `state` and signs the kept
 /// events with `device`.
 pub async fn rebase(
     model: &Model,
     stream: &str,
     device: &dyn Device,
     base: &Head,
-    marking: &Marking,
+    state: &TipState,
     pending: &[Event],
 ) -> Result<Rebased, ChainError> {
-    let state = TipState::new(model, marking.clone());
+    let state = state.clone();
     let mut chainer = Chainer::new(model, stream, device, base.clone(), state);
     let mut kept = Vec::new();
     let mut refused = Vec::new();
@@ -98,7 +99,7 @@ mod tests {
                 "s",
                 &**local.device(),
                 &base,
-                &Marking(vec![1, 1]),
+                &TipState::new(&model, Marking(vec![1, 1])),
                 &pending,
             )
             .await

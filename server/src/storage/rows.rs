@@ -200,8 +200,10 @@ impl EventRow {
         Ok(Event {
             v: u8::try_from(v)
                 .map_err(|_| internal(&format!("corrupt event {stream}/{seq}: version"), v))?,
+            args: Vec::new(),
             roles: serde_json::from_str(&roles).map_err(corrupt)?,
             delta: serde_json::from_str(&delta).map_err(corrupt)?,
+            keys: Vec::new(),
             seq: from_db(seq, "seq")?,
             multiple: from_db(multiple, "multiple")?,
             ts: from_db(ts, "ts")?,

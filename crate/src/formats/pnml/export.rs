@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 use std::fmt::Write;
 
+use crate::formats::ImportError;
 use crate::model::{ArcKind, Model};
 
 /// The PNML 2009 P/T net type.
@@ -32,17 +33,29 @@ pub const EXTENDED_NET_TYPE: &str = "urn:petrichain:pnml:ptnet-extended:1";
 /// Writes `model` as a PNML 2009 document; [`super::import_pnml`] reads it
 /// back into a model with the same id.
 ///
+/// PNML place/transition nets have no keyed places nor parameterized
+/// transitions (a standard high-level form, a PNML symmetric net, would need
+/// sorts and terms this project does not read back): such a model is
+/// refused with `UNSUPPORTED` rather than written without them.
+///
 /// ```
 /// use petrichain::formats::{json::import_json, pnml::{export_pnml, import_pnml}};
 /// let (model, _) = import_json(r#"{"places": {"p": {"initial": 1}}, "transitions": {"t": {"role": "clerk"}},
 ///   "arcs": [{"source": "p", "target": "t", "inhibitTransition": true}]}"#).unwrap();
-/// let pnml = export_pnml(&model);
+/// let pnml = export_pnml(&model).unwrap();
 /// assert!(pnml.contains(r#"<type value="inhibitor"/>"#));
 /// let (again, warnings) = import_pnml(&pnml).unwrap();
 /// assert_eq!(again.id(), model.id());
 /// assert!(warnings.is_empty());
 /// ```
-pub fn export_pnml(model: &Model) -> String {
+pub fn export_pnml(model: &Model) -> Result<String, ImportError> {
+    if model.has_keyed_places() || model.transitions().iter().any(|t| !t.params.is_empty()) {
+        return Err(ImportError::Unsupported {
+            element: String::new(),
+            position: None,
+            message: "PNML export: keyed places and parameterized transitions have no place/transition-net form; export JSON instead".into(),
+        });
+    }
     let taken: HashSet<&str> = model
         .places()
         .iter()
@@ -154,7 +167,7 @@ pub fn export_pnml(model: &Model) -> String {
         out.push_str("    </finalmarkings>\n");
     }
     out.push_str("  </net>\n</pnml>\n");
-    out
+    Ok(out)
 }
 
 fn name(out: &mut String, label: &str) {

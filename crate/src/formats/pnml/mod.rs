@@ -321,6 +321,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let id = self.declare(el, Kind::Place, None)?;
         self.attributes(el, id, &["id"]);
         let mut place = Place {
+            keyed: false,
             id: id.to_string(),
             label: String::new(),
             initial: 0,
@@ -367,6 +368,8 @@ impl<'d, 'a> Reader<'d, 'a> {
         let id = self.declare(el, Kind::Transition, None)?;
         self.attributes(el, id, &["id"]);
         let mut t = Transition {
+            distinct: Vec::new(),
+            params: Vec::new(),
             id: id.to_string(),
             label: String::new(),
             roles: Vec::new(),
@@ -515,6 +518,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (target, _) = self.resolve(target, &name, el.offset(), None)?;
         let replaced = self.substituted.contains(&source) || self.substituted.contains(&target);
         let mut arc = Arc {
+            key: None,
             source: source.to_string(),
             target: target.to_string(),
             weight: 1,

@@ -242,7 +242,7 @@ fn export_keeps_every_arc_kind_capacity_roles_and_final_markings() {
            "finalMarkings": [{"s": 1}]}"#,
     )
     .unwrap();
-    let text = export_pnml(&model);
+    let text = export_pnml(&model).unwrap();
     assert!(text.contains(EXTENDED_NET_TYPE));
     let (again, warnings) = import_pnml(&text).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -252,7 +252,7 @@ fn export_keeps_every_arc_kind_capacity_roles_and_final_markings() {
 #[test]
 fn export_of_a_plain_net_is_a_plain_ptnet() {
     let (model, _) = pnml(PT).unwrap();
-    let text = export_pnml(&model);
+    let text = export_pnml(&model).unwrap();
     assert!(text.contains(&format!("type=\"{PTNET_TYPE}\"")));
     assert!(!text.contains("toolspecific"));
 }
@@ -307,6 +307,7 @@ mod round_trip {
                     .iter()
                     .zip(&attrs)
                     .map(|(id, (initial, cap, x, y, label))| Place {
+                        keyed: false,
                         id: id.clone(),
                         label: label.clone(),
                         // capacity 0 = unbounded, else >= initial
@@ -321,6 +322,8 @@ mod round_trip {
                     .zip(&attrs)
                     .enumerate()
                     .map(|(i, (id, (_, _, x, y, label)))| Transition {
+                        distinct: Vec::new(),
+                        params: Vec::new(),
                         id: id.clone(),
                         label: label.clone(),
                         roles: if i % 2 == 0 { roles.clone() } else { vec![] },
@@ -347,6 +350,7 @@ mod round_trip {
                     let (source, target) = if outgoing { (t, p) } else { (p, t) };
                     if seen.insert((source.clone(), target.clone(), kind)) {
                         out.push(Arc {
+                            key: None,
                             source: source.clone(),
                             target: target.clone(),
                             weight,
@@ -377,7 +381,7 @@ mod round_trip {
         #[test]
         fn pnml_export_then_import_keeps_the_id(data in model()) {
             let model = Model::new(data).unwrap();
-            let text = export_pnml(&model);
+            let text = export_pnml(&model).unwrap();
             let (again, warnings) = import_pnml(&text).unwrap();
             prop_assert!(warnings.is_empty(), "{:?}", warnings);
             prop_assert_eq!(again.canonical_json(), model.canonical_json());
@@ -445,7 +449,7 @@ fn pipe_positions_are_top_left_corners_and_arc_ends_are_dropped() {
     );
     // PNML export writes centres in the standard dialect; reading it back
     // does not move anything again.
-    let (again, _) = import_pnml(export_pnml(&model)).unwrap();
+    let (again, _) = import_pnml(export_pnml(&model).unwrap()).unwrap();
     assert_eq!(again.id(), model.id());
 }
 
@@ -620,4 +624,12 @@ fn woped_subprocesses_are_flattened_in_place_of_their_transition() {
 fn a_subprocess_node_clashing_with_an_outer_transition_is_a_duplicate() {
     let text = WOPED_SUBPROCESS.replace(r#"<transition id="sub_t1">"#, r#"<transition id="sub">"#);
     assert_eq!(import_pnml(text).unwrap_err().code(), "DUPLICATE_ID");
+}
+
+#[test]
+fn keyed_nets_are_refused_with_a_clear_message() {
+    let (model, _) = crate::formats::json::import_json(crate::engine::keyed_tests::BANK).unwrap();
+    let err = export_pnml(&model).unwrap_err();
+    assert_eq!(err.code(), "UNSUPPORTED");
+    assert!(err.to_string().contains("keyed places"), "{err}");
 }

@@ -1,0 +1,163 @@
+//! Keyed places: a transfer among 100,000 accounts next to one among 3, for
+//! the firing alone (`Model::fire_keyed_in_place`), the firing with the commitment (`TipState::fire`: engine, key trie,
+//! marking tree), the whole append (`Ledger::fire` on the memory store:
+//! firing, hashing, signing, storing) and the bytes of the stored event:
+//! `cargo bench --bench keyed`. BENCHMARKS.md, "Keyed places".
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use petrichain::chain::TipState;
+use petrichain::engine::{KeyedMarking, RoleSet};
+use petrichain::formats::json::import_json;
+use petrichain::store::{block_on, Action, Ledger};
+use petrichain::Model;
+
+const BANK: &str = include_str!("../../www/examples/bank.json");
+const SIZES: [usize; 2] = [3, 100_000];
+
+fn bank() -> Model {
+    import_json(BANK).unwrap().0
+}
+
+fn user(i: usize) -> String {
+    format!("user{i:06}")
+}
+
+/// Pairs (from, to) of different accounts, each followed by its reverse,
+/// so balances never run out however long the bench runs.
+fn pairs(accounts: usize, n: usize) -> Vec<[(String, String); 2]> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % m as u64) as usize
+    };
+    (0..n)
+        .flat_map(|_| {
+            let from = next(accounts);
+            let to = (from + 1 + next(accounts - 1)) % accounts;
+            let there = vec![
+                ("from".to_string(), user(from)),
+                ("to".to_string(), user(to)),
+            ];
+            let back = vec![
+                ("from".to_string(), user(to)),
+                ("to".to_string(), user(from)),
+            ];
+            [there, back]
+        })
+        .map(|args| [args[0].clone(), args[1].clone()])
+        .collect()
+}
+
+/// The state after `accounts` accounts opened with 100 each.
+fn opened(model: &Model, accounts: usize) -> TipState {
+    let mut keyed = KeyedMarking::empty(model.places().len());
+    let (balance, registered) = (
+        model.place_index("balance").unwrap(),
+        model.place_index("registered").unwrap(),
+    );
+    for i in 0..accounts {
+        keyed.set(balance, &user(i), 100);
+        keyed.set(registered, &user(i), 1);
+    }
+    let mut marking = model.initial_marking();
+    marking.0[balance] = 100 * accounts as u64;
+    marking.0[registered] = accounts as u64;
+    TipState::with_keys(model, marking, keyed)
+}
+
+fn engine(c: &mut Criterion) {
+    let model = bank();
+    let transfer = model.transition_index("transfer").unwrap();
+    let mut group = c.benchmark_group("keyed transfer: fire (engine)");
+    for accounts in SIZES {
+        let state = opened(&model, accounts);
+        let (mut marking, mut keyed) = (state.marking().clone(), state.keyed().clone());
+        drop(state);
+        let args = pairs(accounts, 4096);
+        let (mut changes, mut i) = (Vec::new(), 0);
+        group.bench_function(format!("{accounts} accounts"), |b| {
+            b.iter(|| {
+                let a = &args[i % args.len()];
+                i += 1;
+                model
+                    .fire_keyed_in_place(
+                        &mut marking,
+                        &mut keyed,
+                        transfer,
+                        1,
+                        &RoleSet::All,
+                        a,
+                        &mut changes,
+                    )
+                    .unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+fn fire(c: &mut Criterion) {
+    let model = bank();
+    let transfer = model.transition_index("transfer").unwrap();
+    let mut group = c.benchmark_group("keyed transfer: fire with the commitment");
+    for accounts in SIZES {
+        let mut state = opened(&model, accounts);
+        let args = pairs(accounts, 4096);
+        let (mut delta, mut keys, mut i) = (Vec::new(), Vec::new(), 0);
+        group.bench_function(format!("{accounts} accounts"), |b| {
+            b.iter(|| {
+                let a = &args[i % args.len()];
+                i += 1;
+                state
+                    .fire(&model, transfer, 1, &RoleSet::All, a, &mut delta, &mut keys)
+                    .unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+fn append(c: &mut Criterion) {
+    let model = bank();
+    let mut group = c.benchmark_group("keyed transfer: append (fire, hash, sign, store)");
+    group.sample_size(30);
+    for accounts in SIZES {
+        let ledger = Ledger::memory();
+        block_on(async {
+            let id = ledger.put_model(&model).await.unwrap();
+            ledger.create_stream("bank", &id).await.unwrap();
+            let opens: Vec<Action> = (0..accounts)
+                .map(|i| Action::new("open").arg("user", user(i)))
+                .collect();
+            for chunk in opens.chunks(5000) {
+                ledger.fire_batch("bank", chunk, 1).await.unwrap();
+            }
+        });
+        let args = pairs(accounts, 4096);
+        let mut i = 0;
+        let action = |a: &[(String, String); 2]| {
+            Action::new("transfer")
+                .arg(&a[0].0, &a[0].1)
+                .arg(&a[1].0, &a[1].1)
+        };
+        let e = block_on(ledger.fire("bank", &action(&args[0]), 2)).unwrap();
+        let bytes = serde_json::to_string(&e).unwrap().len();
+        println!(
+            "BENCH keyed transfer among {accounts} accounts: stored event {bytes} bytes (JSON)"
+        );
+        i += 1;
+        group.bench_function(format!("{accounts} accounts"), |b| {
+            b.iter(|| {
+                let a = &args[i % args.len()];
+                i += 1;
+                block_on(ledger.fire("bank", &action(a), 2)).unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, fire, append);
+criterion_main!(benches);

@@ -1,0 +1,67 @@
+// Keyed places from JavaScript (built package, Node, in-memory ledger):
+// fire with args, count, keys, the errors naming a key or an argument.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { initSync, Ledger, Model } from "../../pkg/petrichain.js";
+
+initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.meta.url)) });
+
+const bank = readFileSync(new URL("../../www/examples/bank.json", import.meta.url), "utf8");
+
+test("a bank: open, transfer with args, count and page the keys; refusals name the key", async () => {
+  const ledger = await Ledger.memory();
+  const model = Model.fromJson(bank);
+  assert.deepEqual(
+    model.transitions.map((t) => [t.id, t.params]),
+    [
+      ["open", ["user"]],
+      ["transfer", ["from", "to"]],
+    ],
+  );
+  assert.equal(model.places.find((p) => p.id === "balance").keyed, true);
+  const stream = await ledger.createStream("bank", await ledger.putModel(model));
+  await stream.fireBatch(["alice", "bob", "carol"].map((user) => ({ action: "open", args: { user } })));
+  const e = await stream.fire("transfer", { args: { from: "alice", to: "bob" }, multiple: 30 });
+  assert.deepEqual(e.args, [
+    ["from", "alice"],
+    ["to", "bob"],
+  ]);
+  assert.deepEqual(e.keys, [
+    ["balance", "alice", 70],
+    ["balance", "bob", 130],
+  ]);
+  assert.deepEqual(e.delta, [], "a transfer leaves the total alone");
+  assert.equal(await stream.count("balance", "alice"), 70);
+  assert.equal(await stream.count("balance", "zed"), 0);
+  assert.deepEqual(await stream.keys("balance", { after: "alice", limit: 1 }), {
+    keys: [{ key: "bob", count: 130 }],
+    count: 3,
+    total: 300,
+  });
+  assert.deepEqual(stream.marking, { balance: 300, registered: 3 });
+
+  await assert.rejects(stream.fire("transfer", { args: { from: "alice", to: "bob" }, multiple: 71 }), (err) => {
+    assert.equal(err.code, "NOT_ENABLED");
+    assert.equal(err.details.place, "balance[alice]");
+    assert.equal(err.message, "'transfer' is not enabled: place 'balance[alice]' has 70 token(s), needs 71");
+    return true;
+  });
+  await assert.rejects(stream.fire("transfer", { args: { from: "alice" } }), (err) => {
+    assert.equal(err.code, "BAD_ARGUMENT");
+    assert.equal(err.details.argument, "to");
+    return true;
+  });
+  await assert.rejects(stream.fire("transfer", { args: { from: "alice", to: "bob", memo: "x" } }), /'memo'/);
+  await assert.rejects(stream.fire("transfer", { args: { from: 1, to: "bob" } }), { code: "BAD_ARGUMENT" });
+  await assert.rejects(stream.keys("registered", { limit: 10001 }), { code: "BAD_ARGUMENT" });
+  await assert.rejects(stream.count("nowhere", "x"), { code: "UNKNOWN_PLACE" });
+  assert.equal(stream.head.seq, 4, "refusals store nothing");
+  assert.throws(() => model.toPnml(), { code: "UNSUPPORTED" });
+
+  const svg = model.renderSvg(stream.marking, { keys: { balance: 3 } });
+  assert.match(svg, /data-place="balance"[^>]*data-keyed="true"[^>]*data-keys="3"/);
+  assert.match(svg, />3 keys</);
+  const [verified] = await ledger.verify("bank");
+  assert.equal(verified.events, 4);
+});

@@ -1,0 +1,189 @@
+//! Keyed places from JavaScript, in headless Chromium
+//! (scripts/ci/wasm-browser.sh): `fire` with `args`, `count`, `keys`, the
+//! errors that name a key or an argument, and IndexedDB across a reopen
+//! (the keys rebuilt from the stored events).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Error, Object, Promise, Reflect, JSON};
+use petrichain_web::{JsLedger, JsModel, JsStream};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BANK: &str = include_str!("../../www/examples/bank.json");
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).unwrap()
+}
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap()
+}
+fn obj(text: &str) -> Option<Object> {
+    Some(js(text).unchecked_into())
+}
+async fn ok(p: Promise) -> JsValue {
+    JsFuture::from(p).await.unwrap()
+}
+async fn rejects(p: Promise, code: &str) -> JsValue {
+    let err = JsFuture::from(p).await.expect_err("expected a rejection");
+    assert!(err.is_instance_of::<Error>(), "not an Error: {err:?}");
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some(code),
+        "{err:?}"
+    );
+    err
+}
+fn stream_of(v: JsValue) -> JsStream {
+    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
+}
+fn ledger_of(v: JsValue) -> JsLedger {
+    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
+}
+
+async fn count(stream: &JsStream, key: &str) -> f64 {
+    ok(stream.count("balance".into(), key.into()))
+        .await
+        .as_f64()
+        .unwrap()
+}
+
+async fn exercise(ledger: &JsLedger) {
+    let model = JsModel::from_json(BANK.into()).unwrap();
+    let id = ok(ledger.put_model(&model)).await.as_string().unwrap();
+    let stream = stream_of(ok(ledger.create_stream("bank".into(), id)).await);
+    ok(stream.fire_batch(
+        js(r#"[{"action":"open","args":{"user":"alice"}},
+               {"action":"open","args":{"user":"bob"}},
+               {"action":"open","args":{"user":"carol"}}]"#),
+        Some(1.0),
+    ))
+    .await;
+    let e = ok(stream.fire(
+        "transfer".into(),
+        obj(r#"{"args":{"to":"bob","from":"alice"},"multiple":30}"#),
+    ))
+    .await;
+    assert_eq!(
+        JSON::stringify(&get(&e, "args")).unwrap(),
+        r#"[["from","alice"],["to","bob"]]"#
+    );
+    assert_eq!(
+        JSON::stringify(&get(&e, "keys")).unwrap(),
+        r#"[["balance","alice",70],["balance","bob",130]]"#
+    );
+    assert_eq!(count(&stream, "alice").await, 70.0);
+    assert_eq!(count(&stream, "nobody").await, 0.0);
+    // The marking shows the keyed places' totals.
+    assert_eq!(
+        JSON::stringify(&stream.marking().unwrap()).unwrap(),
+        r#"{"balance":300,"registered":3}"#
+    );
+
+    let page = ok(stream.keys("balance".into(), obj(r#"{"limit":2}"#))).await;
+    assert_eq!(
+        JSON::stringify(&page).unwrap(),
+        r#"{"keys":[{"key":"alice","count":70},{"key":"bob","count":130}],"count":3,"total":300}"#
+    );
+    let page = ok(stream.keys("balance".into(), obj(r#"{"after":"bob"}"#))).await;
+    assert_eq!(Array::from(&get(&page, "keys")).length(), 1);
+
+    // Refusals: typed, explained, nothing stored.
+    let err = rejects(
+        stream.fire(
+            "transfer".into(),
+            obj(r#"{"args":{"from":"alice","to":"bob"},"multiple":71}"#),
+        ),
+        "NOT_ENABLED",
+    )
+    .await;
+    let details = get(&err, "details");
+    assert_eq!(
+        get(&details, "place").as_string().as_deref(),
+        Some("balance[alice]")
+    );
+    assert_eq!(
+        (
+            get(&details, "has").as_f64(),
+            get(&details, "needs").as_f64()
+        ),
+        (Some(70.0), Some(71.0))
+    );
+    let err = rejects(
+        stream.fire("transfer".into(), obj(r#"{"args":{"from":"alice"}}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    assert_eq!(
+        get(&get(&err, "details"), "argument")
+            .as_string()
+            .as_deref(),
+        Some("to")
+    );
+    rejects(
+        stream.fire(
+            "transfer".into(),
+            obj(r#"{"args":{"from":"alice","to":"alice"}}"#),
+        ),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(
+        stream.fire(
+            "transfer".into(),
+            obj(r#"{"args":{"from":"alice","to":5}}"#),
+        ),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(
+        stream.fire("transfer".into(), obj(r#"{"args":["alice","bob"]}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(stream.fire("transfer".into(), None), "BAD_ARGUMENT").await;
+    rejects(
+        stream.keys("balance".into(), obj(r#"{"limit":0}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(stream.count("nowhere".into(), "x".into()), "UNKNOWN_PLACE").await;
+    assert_eq!(get(&stream.head().unwrap(), "seq").as_f64(), Some(4.0));
+
+    let verified = ok(ledger.verify(Some("bank".into()))).await;
+    assert_eq!(
+        get(&Array::from(&verified).get(0), "events").as_f64(),
+        Some(4.0)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn keyed_places_in_a_memory_ledger() {
+    exercise(&JsLedger::in_memory().await.unwrap()).await;
+}
+
+#[wasm_bindgen_test]
+async fn keyed_places_in_indexeddb_survive_a_reopen() {
+    let name = format!("keyed-{}", (js_sys::Math::random() * 1e12) as u64);
+    let ledger = ledger_of(ok(JsLedger::open(name.clone())).await);
+    exercise(&ledger).await;
+    ledger.close();
+    // A new connection has no tip cached: it rebuilds the keys from the
+    // stored events and goes on.
+    let ledger = ledger_of(ok(JsLedger::open(name)).await);
+    let stream = stream_of(ok(ledger.stream("bank".into())).await);
+    assert_eq!(count(&stream, "bob").await, 130.0);
+    ok(stream.fire(
+        "transfer".into(),
+        obj(r#"{"args":{"from":"bob","to":"carol"},"multiple":130}"#),
+    ))
+    .await;
+    assert_eq!(count(&stream, "bob").await, 0.0);
+    assert_eq!(count(&stream, "carol").await, 230.0);
+    let page = ok(stream.keys("balance".into(), None)).await;
+    // bob holds nothing now: his key is gone.
+    assert_eq!(get(&page, "count").as_f64(), Some(2.0));
+    ledger.close();
+}
