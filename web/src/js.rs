@@ -415,12 +415,14 @@ impl Serialize for JsEvent<'_> {
             action,
             multiple,
             actor,
+            args,
             roles,
             payload,
             ts,
             nonce,
             prev,
             delta,
+            keys,
             root,
             signer,
             hash,
@@ -428,7 +430,7 @@ impl Serialize for JsEvent<'_> {
         } = self.0;
         let payload: &serde_json::value::RawValue = serde_json::from_str(payload)
             .map_err(|e| S::Error::custom(format!("a stored payload is not JSON text: {e}")))?;
-        let mut m = s.serialize_struct("Event", 17)?;
+        let mut m = s.serialize_struct("Event", 19)?;
         m.serialize_field("v", v)?;
         m.serialize_field("stream", stream)?;
         m.serialize_field("seq", seq)?;
@@ -436,12 +438,23 @@ impl Serialize for JsEvent<'_> {
         m.serialize_field("action", action)?;
         m.serialize_field("multiple", multiple)?;
         m.serialize_field("actor", actor)?;
+        // As `Event` does: `args` and `keys` only when not empty.
+        if args.is_empty() {
+            m.skip_field("args")?;
+        } else {
+            m.serialize_field("args", args)?;
+        }
         m.serialize_field("roles", roles)?;
         m.serialize_field("payload", payload)?;
         m.serialize_field("ts", ts)?;
         m.serialize_field("nonce", nonce)?;
         m.serialize_field("prev", prev)?;
         m.serialize_field("delta", delta)?;
+        if keys.is_empty() {
+            m.skip_field("keys")?;
+        } else {
+            m.serialize_field("keys", keys)?;
+        }
         m.serialize_field("root", root)?;
         m.serialize_field("signer", signer)?;
         m.serialize_field("hash", hash)?;
