@@ -41,6 +41,25 @@ export function eventRecords(stream, first, hashes, lines) {
   return out;
 }
 
+/**
+ * The events of the records of `eventRecords` (just stored) as the API
+ * gives them: the lines parsed once, as one JSON text, then each payload
+ * turned into its value. Throws `{corrupt, message}` if one is not JSON
+ * (never for lines this module built from the ledger's own events).
+ */
+export function eventsFromRecords(records) {
+  const lines = new Array(records.length);
+  for (let i = 0; i < records.length; i++) lines[i] = records[i].json;
+  let events;
+  try {
+    events = JSON.parse(`[${lines.join(",")}]`);
+    for (const e of events) e.payload = JSON.parse(e.payload);
+  } catch (err) {
+    throw { corrupt: "the batch just stored", message: String(err) };
+  }
+  return events;
+}
+
 /** Closes a connection of openRaw. */
 export function closeRaw(db) {
   db.close();

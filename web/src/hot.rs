@@ -1,6 +1,8 @@
 //! Bindings of `hot.js`: the IndexedDB paths that cost less in JS than as
-//! per-event wasm <-> JS crossings (loads: one stored line parsed once, in
-//! JS, instead of decoded into wasm, parsed, re-encoded and parsed again).
+//! per-event wasm <-> JS crossings. Loads: each stored line parsed once, in
+//! JS, instead of decoded into wasm, parsed, re-encoded and parsed again.
+//! Appends: a batch's records built in one call, and the lines they store
+//! parsed once for the append's result instead of encoding the events again.
 
 use petrichain::chain::{ChainError, Event};
 use wasm_bindgen::prelude::*;
@@ -12,6 +14,8 @@ extern "C" {
     fn open_raw(name: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = eventRecords)]
     fn event_records(stream: &str, first: f64, hashes: &str, lines: &str) -> js_sys::Array;
+    #[wasm_bindgen(js_name = eventsFromRecords, catch)]
+    fn events_from_records_js(records: &js_sys::Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = closeRaw)]
     pub(crate) fn close_raw(db: &JsValue);
     #[wasm_bindgen(js_name = loadEvents)]
@@ -45,6 +49,11 @@ fn error(stream: &str, e: JsValue) -> ChainError {
         .or_else(|| get("message").as_string())
         .unwrap_or_else(|| "IndexedDB request failed".into());
     ChainError::Storage { message }
+}
+
+/// The events of records built by [`records`], as the JS API gives them.
+pub(crate) fn events_from_records(records: &js_sys::Array) -> Result<JsValue, ChainError> {
+    events_from_records_js(records).map_err(|e| error("", e))
 }
 
 /// A second connection to database `name` (created by the first).

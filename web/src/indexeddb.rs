@@ -135,6 +135,14 @@ impl Peers {
     }
 }
 
+/// The IndexedDB records of a commit's events, kept until the append that
+/// made them turns them into its result.
+struct Committed {
+    /// The events' hashes end to end: which events these are.
+    hashes: String,
+    records: js_sys::Array,
+}
+
 /// Sent on the channel by a connection that opens.
 const HELLO: &str = "hello";
 /// The answer of the connections already open.
@@ -164,6 +172,8 @@ pub struct IndexedDbStore {
     name: String,
     /// That connection (plain IndexedDB, `hot.js`), opened on the first load.
     raw: RefCell<Option<JsValue>>,
+    /// The records of the last commit, for [`IndexedDbStore::committed_js`].
+    committed: RefCell<Option<Committed>>,
     heads: HeadCache,
     channel: Option<web_sys::BroadcastChannel>,
     on_message: RefCell<Option<OnMessage>>,
@@ -187,6 +197,7 @@ impl IndexedDbStore {
             db: RefCell::new(Some(db)),
             name: database_name(name),
             raw: RefCell::new(None),
+            committed: RefCell::new(None),
             heads: HeadCache::default(),
             channel,
             on_message: RefCell::new(None),
@@ -630,10 +641,14 @@ impl Store for IndexedDbStore {
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
         let tx = self.transaction(&["streams", "events", "meta"], TransactionMode::ReadWrite)?;
         let result = commit_in(&tx, stream, plan, &self.heads).await;
-        let commit = settle(tx, result).await?;
+        let (commit, records) = settle(tx, result).await?;
         self.heads
             .borrow_mut()
             .insert(stream.to_string(), commit.record.clone());
+        *self.committed.borrow_mut() = Some(Committed {
+            hashes: commit.events.iter().map(|e| e.hash.as_str()).collect(),
+            records,
+        });
         Ok(commit)
     }
 
@@ -718,6 +733,29 @@ impl IndexedDbStore {
         }
     }
 
+    /// `events` (just committed by this connection) as the JS API gives
+    /// them, from the records the commit stored: their JSON lines, parsed
+    /// once in JS (`hot.js`), instead of encoding the events again. `None`
+    /// when the last commit was not of exactly these events (another commit
+    /// came in between): the caller encodes them itself then. The records
+    /// are handed out once.
+    pub fn committed_js(&self, events: &[Event]) -> Option<Result<JsValue, ChainError>> {
+        let mut kept = self.committed.borrow_mut();
+        let same = kept.as_ref().is_some_and(|c| {
+            c.records.length() as usize == events.len()
+                && c.hashes.len() == events.len() * 64
+                && events
+                    .iter()
+                    .enumerate()
+                    .all(|(i, e)| c.hashes.get(i * 64..i * 64 + 64) == Some(e.hash.as_str()))
+        });
+        if !same {
+            return None;
+        }
+        let records = kept.take()?.records;
+        Some(crate::hot::events_from_records(&records))
+    }
+
     /// The events of `stream` with seq > `after`, at most `limit`, straight
     /// as the JS API's values (payloads as values, or as their stored text
     /// with `text`): each stored line crosses once and is parsed once, in
@@ -786,7 +824,7 @@ async fn commit_in(
     stream: &str,
     plan: &mut Plan<'_>,
     heads: &HeadCache,
-) -> Result<Commit, ChainError> {
+) -> Result<(Commit, js_sys::Array), ChainError> {
     let events = tx.store("events").map_err(storage)?;
     let kept = read_head_kept(tx, stream, Some(heads)).await?;
     let head = kept.as_ref().map(|(h, _)| h.clone());
@@ -797,9 +835,9 @@ async fn commit_in(
             message: "plan wrote outside its stream".into(),
         });
     }
-    add_events(&events, &commit.events).await?;
+    let records = add_events(&events, &commit.events).await?;
     write_head(tx, &commit.record, chunked(&kept)).await?;
-    Ok(commit)
+    Ok((commit, records))
 }
 
 /// The body of [`Store::delete_stream`]'s transaction: the head, the events,
@@ -846,14 +884,16 @@ async fn delete_in(tx: &Transaction, stream: &str) -> Result<bool, ChainError> {
 }
 
 /// Adds `new` to the events store as [`event_record`]s, inside the caller's
-/// transaction. `add` (not `put`): an existing [stream, seq] fails the
-/// request and aborts the transaction instead of overwriting.
-async fn add_events(events: &rexie::Store, new: &[Event]) -> Result<(), ChainError> {
+/// transaction, and returns the records. `add` (not `put`): an existing
+/// [stream, seq] fails the request and aborts the transaction instead of
+/// overwriting.
+async fn add_events(events: &rexie::Store, new: &[Event]) -> Result<js_sys::Array, ChainError> {
     let records = crate::hot::records(new)?;
     events
         .add_all(records.iter().map(|v| (v, None)))
         .await
-        .map_err(storage)
+        .map_err(storage)?;
+    Ok(records)
 }
 
 impl SyncStore for IndexedDbStore {

@@ -121,6 +121,17 @@ impl JsStream {
                     follow.reread(last.hash.clone());
                 }
             }
+            // From IndexedDB: the lines the commit stored, parsed once.
+            if let AnyStore::IndexedDb(store) = inner.store() {
+                if let Some(value) = store.committed_js(&events) {
+                    let value = value.map_err(js_err)?;
+                    return Ok(if single {
+                        js_sys::Array::from(&value).pop()
+                    } else {
+                        value
+                    });
+                }
+            }
             match (single, events.pop()) {
                 (true, Some(event)) => event_to_js(&event),
                 (_, last) => {
