@@ -88,6 +88,25 @@ fn models_put_get_and_refusals(b: &Backend) {
     assert_eq!((r.status, body.code.as_str()), (422, "INVALID_MODEL"));
     assert_eq!(body.problems.unwrap()[0]["code"], "NOT_CANONICAL");
 
+    // A net with keyed places: its events carry args and keys, which this
+    // server does not store yet, so the model is refused, not half-kept.
+    let (keyed, _) =
+        petrichain::formats::json::import_json(include_str!("../../www/examples/bank.json"))
+            .unwrap();
+    let r = c
+        .send_json(
+            "PUT",
+            &format!("/v2/models/{}", keyed.id()),
+            &ModelDoc {
+                id: keyed.id().into(),
+                json: keyed.canonical_json(),
+            },
+        )
+        .unwrap();
+    let body = error(&r);
+    assert_eq!((r.status, body.code.as_str()), (422, "INVALID_MODEL"));
+    assert_eq!(body.problems.unwrap()[0]["code"], "UNSUPPORTED");
+
     let r = c
         .request("PUT", &format!("/v2/models/{id}"), &[], Some(b"{\"id\": 3"))
         .unwrap();
