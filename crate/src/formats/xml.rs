@@ -333,8 +333,10 @@ pub(crate) fn read_document<T>(
     read(&doc)
 }
 
-/// Most entries reserved up front in each arena (elements, attributes).
-const RESERVE_CAP: usize = 1 << 16;
+/// Most entries reserved up front in each arena (elements, attributes):
+/// 1 M elements are 72 MB natively (untouched pages cost nothing there),
+/// 44 MB in wasm, where a reservation is memory taken.
+const RESERVE_CAP: usize = 1 << 20;
 
 /// Parses `src` into a tree, applying `limits`.
 pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, ImportError> {
@@ -354,10 +356,12 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
 
     // Arena: nodes[0] is the root once it is seen; `stack` holds open elements.
     // Every element has a `<` and every attribute a `=`: the counts size the
-    // arenas, but only up to RESERVE_CAP entries each. Reserving the full
-    // upper bound asked 56 M elements (2.4 GB) of 56 MiB of `<` and trapped
-    // in wasm (a capacity above 32-bit memory); past the cap the arenas
-    // grow as they fill, and `max_xml_nodes` bounds what they can reach.
+    // arenas when the first element is read (growing them as they fill
+    // cost a tenth of a PNML import), but only up to RESERVE_CAP entries
+    // each. Reserving the full upper bound asked 56 M elements (2.4 GB) of
+    // 56 MiB of `<` and trapped in wasm (a capacity above 32-bit memory);
+    // such input now fails before any element, with nothing reserved. Past
+    // the cap the arenas grow, and `max_xml_nodes` bounds what they reach.
     // Byte-wide counters in chunks of 255 vectorise well.
     let count = |byte: u8| -> usize {
         src.as_bytes()
@@ -366,8 +370,8 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
             .sum()
     };
     let (tags, equals) = (count(b'<') + 1, count(b'='));
-    let mut nodes: Vec<Element<'a>> = Vec::with_capacity(tags.min(RESERVE_CAP));
-    let mut attrs: Vec<Attr<'a>> = Vec::with_capacity(equals.min(RESERVE_CAP));
+    let mut nodes: Vec<Element<'a>> = Vec::new();
+    let mut attrs: Vec<Attr<'a>> = Vec::new();
     let mut stack: Vec<u32> = Vec::new();
     let mut seen = HashSet::new();
     let mut root_closed = false;
@@ -400,6 +404,10 @@ pub(crate) fn parse<'a>(src: &'a str, limits: &ImportLimits) -> Result<Doc<'a>, 
                     bytes: src.len(),
                     limit: limits.max_bytes,
                 })?;
+                if nodes.is_empty() {
+                    nodes.reserve(tags.min(RESERVE_CAP));
+                    attrs.reserve(equals.min(RESERVE_CAP));
+                }
                 let el = element(src, start, before, &pos, &mut attrs, &mut seen)?;
                 if nodes.len().saturating_add(attrs.len()) >= limits.max_xml_nodes {
                     return Err(ImportError::TooManyNodes {
