@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: criterion natively, then the in-browser wasm harnesses
 # (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium).
-#   scripts/bench.sh [native|wasm]   (default: both)
+#   scripts/bench.sh [native|wasm|adapters]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -24,4 +24,11 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   RUSTC_WRAPPER="$WASM_RELEASE_WRAPPER" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
   $WASM_CARGO test -p petrichain-web --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS $WASM_RELEASE_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
     | tee /dev/stderr | grep -E '^BENCH' || true
+fi
+if [ "$what" = all ] || [ "$what" = adapters ]; then
+  # The sync adapters against their local servers, beside the reference server.
+  cargo build --release -p petrichain-server --quiet
+  bash scripts/ci/adapters.sh --install-only
+  [ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
+  node scripts/bench-adapters.mjs
 fi
