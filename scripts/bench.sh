@@ -3,8 +3,8 @@
 # (web/tests/bench_web_*.rs, the shipped wasm-release profile, headless Chromium),
 # then the peers page (bench/peers/: petrichain, Dexie, PouchDB, RxDB and a raw
 # IndexedDB loop in one page, on the pkg/ that scripts/build-wasm.sh built).
-#   scripts/bench.sh [native|wasm|editor|peers] [peers options: --n 10000 --singles 200 --rounds 3 --json FILE]
-#   (default: all four)
+#   scripts/bench.sh [native|wasm|editor|peers|adapters] [peers options: --n 10000 --singles 200 --rounds 3 --json FILE]
+#   (default: all five)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -37,4 +37,11 @@ if [ "$what" = all ] || [ "$what" = peers ]; then
   cargo build --release -p petrichain-server --quiet
   [ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
   node bench/peers/run.mjs "$@"
+fi
+if [ "$what" = all ] || [ "$what" = adapters ]; then
+  # The sync adapters against their local servers, beside the reference server.
+  cargo build --release -p petrichain-server --quiet
+  bash scripts/ci/adapters.sh --install-only
+  [ -f pkg/petrichain_bg.wasm ] || bash scripts/build-wasm.sh
+  node scripts/bench-adapters.mjs
 fi

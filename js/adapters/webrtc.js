@@ -10,6 +10,8 @@ import { createOnlyTransport, MAX_PAGE, TransportError } from "./create-only.js"
 const FRAME_CHARS = 60000;
 /** Frames of one message, at most (about 60 MB). */
 const MAX_FRAMES = 1000;
+/** Messages being reassembled at once; past it the oldest is dropped (a peer cannot grow it without bound). */
+const MAX_PARTIAL = 64;
 /** Milliseconds a call may wait for its answer. */
 const CALL_TIMEOUT_MS = 30000;
 
@@ -38,6 +40,7 @@ function receiveFramed(channel, onMessage) {
     chunks[part] = data;
     if (chunks.filter((c) => c !== undefined).length < parts) {
       partial.set(id, chunks);
+      if (partial.size > MAX_PARTIAL) partial.delete(partial.keys().next().value);
       return;
     }
     partial.delete(id);

@@ -3,6 +3,7 @@
 # on loopback by the tests: json-server and PouchDB-server (npm
 # devDependencies) and moto's S3 server (PyPI, into a project-local venv in
 # .tools/, installed here once). Needs the wasm build (pkg/).
+#   scripts/ci/adapters.sh [--install-only]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=.tools/adapters-venv
@@ -16,4 +17,5 @@ if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto,sys;
 else
   echo "adapters: moto $moto_version present in $venv"
 fi
+[ "${1:-}" = "--install-only" ] && exit 0
 node --test tests/adapters/
