@@ -813,13 +813,15 @@ fn big_model(bytes: usize, salt: usize) -> petrichain::Model {
 fn hostile_clients_at_once_keep_the_server_under_256_mb() {
     use petrichain::sync::protocol::{EventPage, Head};
     let b = Backend::sqlite("hostile_load");
+    // Timeouts long enough that a 4 MB upload arrives on a loaded CI
+    // machine; the slow bodies below still meet them.
     let server = b.start(&[
         "--synchronous",
         "normal",
         "--header-timeout",
         "4",
         "--body-timeout",
-        "4",
+        "12",
         "--max-connections",
         "300",
     ]);
