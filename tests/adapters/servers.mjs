@@ -93,12 +93,20 @@ export async function startPouchServer() {
   return { url, stop: server.stop };
 }
 
-/** moto's S3 server as a child process on a free loopback port. */
-export async function startMoto() {
+/**
+ * moto's S3 server as a child process on a free loopback port. With
+ * `{auth: true}` it checks credentials against its (empty) IAM: every
+ * request is refused, 403 InvalidAccessKeyId.
+ */
+export async function startMoto({ auth = false } = {}) {
   const bin = process.env.MOTO_SERVER ?? `${repo}.tools/adapters-venv/bin/moto_server`;
   if (!existsSync(bin)) throw new Error(`${bin} missing: bash scripts/ci/adapters.sh installs it`);
   const port = await freePort();
-  const server = spawnServer(bin, ["-H", "127.0.0.1", "-p", String(port)]);
+  const server = spawnServer(
+    bin,
+    ["-H", "127.0.0.1", "-p", String(port)],
+    auth ? { INITIAL_NO_AUTH_ACTION_COUNT: "0" } : {},
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(url, server.child, server.log);
   return { url, stop: server.stop };
