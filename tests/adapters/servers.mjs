@@ -3,7 +3,9 @@
 // moto's S3 server (from the project-local venv scripts/ci/adapters.sh
 // installs; MOTO_SERVER overrides the path).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
 
@@ -37,15 +39,18 @@ async function waitHttp(url, child, log, ms = 60000) {
 }
 
 function spawnServer(command, args, env = {}) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  // A folder of its own: PouchDB-server writes config.json and log.txt where it runs.
+  const cwd = mkdtempSync(join(tmpdir(), "petrichain-backend-"));
+  const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   const log = [];
   child.stdout.on("data", (c) => log.push(String(c)));
   child.stderr.on("data", (c) => log.push(String(c)));
   const stop = async () => {
-    if (child.exitCode !== null) return;
+    if (child.exitCode !== null) return rmSync(cwd, { recursive: true, force: true });
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
+    rmSync(cwd, { recursive: true, force: true });
   };
   return { child, log, stop };
 }
