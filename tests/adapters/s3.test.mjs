@@ -7,12 +7,13 @@ import { startMoto } from "./servers.mjs";
 import { sha256Hex, uriEncode } from "../../js/adapters/sigv4.js";
 
 let server;
+let guarded;
 let used = 0;
 const credentials = { accessKeyId: "test", secretAccessKey: "test", region: "us-east-1" };
 before(async () => {
-  server = await startMoto();
+  [server, guarded] = await Promise.all([startMoto(), startMoto({ auth: true })]);
 });
-after(() => server.stop());
+after(() => Promise.all([server.stop(), guarded.stop()]));
 
 /** A signed request as any S3 client sends it (bucket creation, tampering). */
 async function s3(method, path, body = "") {
@@ -37,6 +38,12 @@ scenarios("s3 (moto)", async () => {
         status: 404,
         remoteCode: "NoSuchBucket",
         transport: s3Transport({ ...options, bucket: "no-such-bucket" }),
+      },
+      {
+        what: "403 of unknown credentials",
+        status: 403,
+        remoteCode: "InvalidAccessKeyId",
+        transport: s3Transport({ ...options, endpoint: guarded.url }),
       },
     ],
   };

@@ -3,7 +3,9 @@
 // moto's S3 server (from the project-local venv scripts/ci/adapters.sh
 // installs; MOTO_SERVER overrides the path).
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:net";
 import { createRequire } from "node:module";
 
@@ -37,15 +39,18 @@ async function waitHttp(url, child, log, ms = 60000) {
 }
 
 function spawnServer(command, args, env = {}) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  // A folder of its own: PouchDB-server writes config.json and log.txt where it runs.
+  const cwd = mkdtempSync(join(tmpdir(), "petrichain-backend-"));
+  const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   const log = [];
   child.stdout.on("data", (c) => log.push(String(c)));
   child.stderr.on("data", (c) => log.push(String(c)));
   const stop = async () => {
-    if (child.exitCode !== null) return;
+    if (child.exitCode !== null) return rmSync(cwd, { recursive: true, force: true });
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
+    rmSync(cwd, { recursive: true, force: true });
   };
   return { child, log, stop };
 }
@@ -64,9 +69,10 @@ export async function startJsonServer(token = "good-token") {
     if (req.headers.authorization !== `Bearer ${token}`) res.status(403).json({ error: "FORBIDDEN" });
     else next();
   });
+  // json-server refuses a taken id by throwing: a 500, and its router logs
+  // "Error: Insert failed, duplicate id" (expected in the test output: the
+  // adapter reads the key back and sees it taken).
   app.use(router);
-  // json-server refuses a taken id by throwing (500); answer it without a stack trace on stderr.
-  app.use((err, _req, res, _next) => res.status(500).json({ error: String(err?.message ?? err) }));
   const server = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
@@ -92,12 +98,20 @@ export async function startPouchServer() {
   return { url, stop: server.stop };
 }
 
-/** moto's S3 server as a child process on a free loopback port. */
-export async function startMoto() {
+/**
+ * moto's S3 server as a child process on a free loopback port. With
+ * `{auth: true}` it checks credentials against its (empty) IAM: every
+ * request is refused, 403 InvalidAccessKeyId.
+ */
+export async function startMoto({ auth = false } = {}) {
   const bin = process.env.MOTO_SERVER ?? `${repo}.tools/adapters-venv/bin/moto_server`;
   if (!existsSync(bin)) throw new Error(`${bin} missing: bash scripts/ci/adapters.sh installs it`);
   const port = await freePort();
-  const server = spawnServer(bin, ["-H", "127.0.0.1", "-p", String(port)]);
+  const server = spawnServer(
+    bin,
+    ["-H", "127.0.0.1", "-p", String(port)],
+    auth ? { INITIAL_NO_AUTH_ACTION_COUNT: "0" } : {},
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitHttp(url, server.child, server.log);
   return { url, stop: server.stop };
