@@ -1,0 +1,32 @@
+// Compiled with `tsc --noEmit` against the generated declarations: keyed
+// places and parameterized transitions (fire args, count, keys, the new
+// fields of events, places, transitions and arcs), without casts.
+import type { Event, KeysPage, Model, Stream } from "../../pkg/petrichain.js";
+
+export async function bankDemo(model: Model, stream: Stream): Promise<number> {
+  const keyed: boolean = model.places.some((p) => p.keyed === true);
+  const params: string[] = model.transitions.flatMap((t) => t.params ?? []);
+  const distinct: [string, string][] = model.transitions.flatMap((t) => t.distinct ?? []);
+  const keys: (string | undefined)[] = model.arcs.map((a) => a.key);
+  const e: Event = await stream.fire("transfer", { args: { from: "alice", to: "bob" }, multiple: 30 });
+  const args: [string, string][] = e.args ?? [];
+  const changed: [string, string, number][] = e.keys ?? [];
+  const alice: number = await stream.count("balance", "alice");
+  const page: KeysPage = await stream.keys("balance", { after: "alice", limit: 10 });
+  const first: { key: string; count: number } | undefined = page.keys[0];
+  // @ts-expect-error args are keys (strings), not numbers
+  await stream.fire("transfer", { args: { from: 1 } });
+  const svg: string = model.renderSvg(stream.marking, { keys: { balance: page.count } });
+  return (
+    Number(keyed) +
+    params.length +
+    distinct.length +
+    keys.length +
+    args.length +
+    changed.length +
+    alice +
+    page.total +
+    (first?.count ?? 0) +
+    svg.length
+  );
+}
