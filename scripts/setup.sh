@@ -87,9 +87,13 @@ if [ "$want_test" = 1 ]; then
 fi
 
 # 5. npm packages (vite, playwright-core, ...). Never downloads a browser.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+# Installed packages are stamped with the lock file's hash (mtimes are not
+# enough: `npm install --package-lock-only` or a checkout can reorder them).
+lock_sum=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -c1-64)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.petrichain-lock 2>/dev/null)" != "$lock_sum" ]; then
   say "installing npm packages"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  echo "$lock_sum" > node_modules/.petrichain-lock
 else
   say "npm packages up to date"
 fi
