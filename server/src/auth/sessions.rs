@@ -10,10 +10,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::operators::digest;
 
-/// What a device signs to sign in: this prefix, then the challenge's nonce
-/// in hex. Distinct from the event signatures' `petrichain:event:v2:`, so
-/// a sign-in signature is never a valid event signature, nor the reverse.
-pub const AUTH_CONTEXT: &str = "petrichain:auth:v1:";
+pub use petrichain::sync::protocol::{auth_message, AUTH_CONTEXT};
 
 /// How long a challenge may be answered.
 pub const CHALLENGE_TTL: Duration = Duration::from_secs(60);
@@ -26,14 +23,6 @@ pub const MAX_CHALLENGES: usize = 10_000;
 
 /// Most device tokens valid at once (more: `503 OVERLOADED`).
 pub const MAX_TOKENS: usize = 100_000;
-
-/// The bytes a device signs for the challenge `nonce_hex`.
-pub fn auth_message(nonce_hex: &str) -> Vec<u8> {
-    let mut m = Vec::with_capacity(AUTH_CONTEXT.len() + nonce_hex.len());
-    m.extend_from_slice(AUTH_CONTEXT.as_bytes());
-    m.extend_from_slice(nonce_hex.as_bytes());
-    m
-}
 
 /// Why a sign-in failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
