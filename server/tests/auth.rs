@@ -432,7 +432,43 @@ fn secrets_stay_out_of_the_log(backend: &Backend) {
     }
 }
 
+fn an_empty_stream_is_open_until_its_first_event(backend: &Backend) {
+    let server = start(backend, &[]);
+    let mut c = server.client();
+    let alice = bearer(&sign_in(&mut c, &device_key()));
+    let bob = bearer(&sign_in(&mut c, &other_key()));
+    put_model_as(&mut c, &alice);
+    // The sync client creates a stream by an append of no events, then
+    // reads it back: no owner yet, so not refused.
+    let r = push(&mut c, Some(&alice), "empty", Head::zero(), &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send(
+        &mut c,
+        "GET",
+        &v2("/streams/empty/events"),
+        Some(&alice),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(listed(&mut c, &bob).is_empty(), "not listed to keys");
+    // Its first event makes alice the owner: bob is refused from then on.
+    let events = chain_by(ALICE, "empty", &ticks(1));
+    assert_eq!(
+        push(&mut c, Some(&alice), "empty", Head::zero(), &events).status,
+        200
+    );
+    let r = send(
+        &mut c,
+        "GET",
+        &v2("/streams/empty/events"),
+        Some(&bob),
+        None,
+    );
+    assert_eq!((r.status, error(&r).code.as_str()), (403, "FORBIDDEN"));
+}
+
 on_both_backends!(
+    an_empty_stream_is_open_until_its_first_event,
     no_credentials_is_401_with_a_challenge,
     unknown_and_expired_tokens_are_401,
     keys_read_and_append_only_their_streams,

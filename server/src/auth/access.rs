@@ -32,6 +32,15 @@ impl Members {
     pub fn has(&self, key: &str) -> bool {
         self.keys.contains(key)
     }
+
+    /// Whether `key` may read and append: a member, or anyone while the
+    /// stream has no event (no owner yet: the sync client creates a stream
+    /// on the server by an append of no events, then reads it back; the
+    /// first key to append seq 1 becomes its owner). Such a stream is still
+    /// listed only to operators.
+    pub fn admits(&self, key: &str) -> bool {
+        self.seq == 0 || self.has(key)
+    }
 }
 
 /// The members cache.

@@ -142,7 +142,7 @@ impl Auth {
             return Ok(());
         };
         match self.access.members(storage, stream).await? {
-            Some(m) if !m.has(key) => Err(ApiError::Forbidden(format!(
+            Some(m) if !m.admits(key) => Err(ApiError::Forbidden(format!(
                 "key {} is not a member of stream '{stream}'",
                 short(key)
             ))),
@@ -203,7 +203,7 @@ impl Auth {
             )));
         }
         match self.access.members(storage, stream).await? {
-            Some(m) if !m.has(key) => Err(ApiError::Forbidden(format!(
+            Some(m) if !m.admits(key) => Err(ApiError::Forbidden(format!(
                 "key {} is not a member of stream '{stream}'",
                 short(key)
             ))),
