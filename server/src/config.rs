@@ -181,6 +181,17 @@ pub struct Config {
     pub model_uploads: bool,
     /// What is checked of storage before the server serves.
     pub check_storage: crate::verify::StartCheck,
+    /// The operator credentials file (`--auth-file`); without it, the
+    /// [`crate::auth::operators::CREDENTIALS_ENV`] variable.
+    pub auth_file: Option<PathBuf>,
+    /// Authentication on even with no operator credential (device keys only).
+    pub require_auth: bool,
+    /// Anyone may read and list (auth on).
+    pub public_read: bool,
+    /// Serve a non-loopback address with authentication off.
+    pub insecure: bool,
+    /// How long a device's bearer token is valid.
+    pub token_ttl: Duration,
 }
 
 impl Default for Config {
@@ -203,6 +214,11 @@ impl Default for Config {
             model_cache_bytes: crate::model_cache::DEFAULT_CAPACITY,
             model_uploads: true,
             check_storage: crate::verify::StartCheck::Heads,
+            auth_file: None,
+            require_auth: false,
+            public_read: false,
+            insecure: false,
+            token_ttl: crate::auth::sessions::DEFAULT_TOKEN_TTL,
         }
     }
 }
@@ -380,6 +396,45 @@ struct Args {
                 event), full (replay every chain) or off; an altered stream is not served"
     )]
     check_storage: crate::verify::StartCheck,
+
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "operator credentials, one `token NAME sha256:HEX` or `user NAME sha256:HEX` a \
+                line (hashes only; see docs/server.md); turns authentication on [default: \
+                the PETRICHAIN_SERVER_CREDENTIALS variable, if set]"
+    )]
+    auth_file: Option<PathBuf>,
+
+    #[arg(
+        long,
+        help = "turn authentication on even without operator credentials (devices sign in \
+                with their key)"
+    )]
+    require_auth: bool,
+
+    #[arg(
+        long,
+        help = "with authentication on, let anyone read and list streams (writes still \
+                need a credential)"
+    )]
+    public_read: bool,
+
+    #[arg(
+        long,
+        help = "allow a non-loopback --addr with authentication off (anyone who can reach \
+                the port may read and write everything)"
+    )]
+    insecure: bool,
+
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = crate::auth::sessions::DEFAULT_TOKEN_TTL.as_secs(),
+        value_parser = parse_secs("--token-ttl"),
+        help = "how long the bearer token a device gets by signing a challenge is valid"
+    )]
+    token_ttl: u64,
 }
 
 fn parse_check_storage(v: &str) -> Result<crate::verify::StartCheck, String> {
@@ -496,6 +551,11 @@ impl Args {
             model_cache_bytes: self.model_cache_bytes,
             model_uploads: !self.no_model_uploads,
             check_storage: self.check_storage,
+            auth_file: self.auth_file,
+            require_auth: self.require_auth,
+            public_read: self.public_read,
+            insecure: self.insecure,
+            token_ttl: Duration::from_secs(self.token_ttl),
             hosts: if self.allowed_host.is_empty() {
                 Hosts::default_for(self.addr)
             } else if self.allowed_host.iter().any(|h| h == "*") {

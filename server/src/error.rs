@@ -53,6 +53,12 @@ pub enum ApiError {
     ModelUploadsClosed(String),
     /// 403: a write from a page of an origin not in the CORS list.
     ForbiddenOrigin(String),
+    /// 401: no valid credential, and this request needs one (sent with
+    /// `WWW-Authenticate: Bearer`).
+    Unauthenticated(String),
+    /// 403: the authenticated caller may not do this (docs/server.md,
+    /// "Authentication").
+    Forbidden(String),
     /// 415: a write whose body is not declared `application/json`.
     UnsupportedMediaType(String),
     /// 421: a `Host` this server does not answer for (DNS rebinding).
@@ -93,6 +99,8 @@ impl ApiError {
             ApiError::InvalidEvent { .. } => "INVALID_EVENT",
             ApiError::InvalidModel { .. } => "INVALID_MODEL",
             ApiError::ForbiddenOrigin(_) => "FORBIDDEN_ORIGIN",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::ModelUploadsClosed(_) => "MODEL_UPLOADS_CLOSED",
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::MisdirectedHost(_) => "MISDIRECTED_HOST",
@@ -119,7 +127,10 @@ impl ApiError {
             ApiError::InvalidEvent { .. } | ApiError::InvalidModel { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::ForbiddenOrigin(_) | ApiError::ModelUploadsClosed(_) => StatusCode::FORBIDDEN,
+            ApiError::ForbiddenOrigin(_)
+            | ApiError::ModelUploadsClosed(_)
+            | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MisdirectedHost(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::Timeout(_) => StatusCode::REQUEST_TIMEOUT,
@@ -148,6 +159,8 @@ impl ApiError {
             | ApiError::TooLarge(m)
             | ApiError::Timeout(m)
             | ApiError::ForbiddenOrigin(m)
+            | ApiError::Unauthenticated(m)
+            | ApiError::Forbidden(m)
             | ApiError::ModelUploadsClosed(m)
             | ApiError::UnsupportedMediaType(m)
             | ApiError::MisdirectedHost(m)
@@ -260,7 +273,17 @@ impl IntoResponse for ApiError {
         if let ApiError::StorageAltered { stream, reason } = &self {
             tracing::error!("stream {stream}: storage altered: {reason}");
         }
-        (self.status(), Json(self.body())).into_response()
+        let challenge = matches!(self, ApiError::Unauthenticated(_));
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if challenge {
+            // Bearer, not Basic: Basic would make a browser pop up its own
+            // password dialog over the app.
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"petrichain\""),
+            );
+        }
+        response
     }
 }
 

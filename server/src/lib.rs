@@ -14,7 +14,7 @@
 //! PostgreSQL backends), [`append`] (the conditional, idempotent append, backend
 //! independent), [`routes`] (HTTP handlers), [`live`] (server-sent events),
 //! [`static_files`] (the app), [`conn`] (hyper's own error answers made
-//! JSON).
+//! JSON), [`auth`] (who is asking, what they may read and append).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod append;
+pub mod auth;
 pub mod config;
 pub mod conn;
 pub mod error;
@@ -74,6 +75,9 @@ pub enum StartError {
     Bind(std::io::Error),
     /// An option is unusable (e.g. a missing static directory).
     Config(String),
+    /// A non-loopback address with authentication off, without
+    /// `--insecure`.
+    Insecure(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -81,7 +85,7 @@ impl std::fmt::Display for StartError {
         match self {
             StartError::Storage(m) => write!(f, "cannot open the database: {m}"),
             StartError::Bind(e) => write!(f, "cannot listen: {e}"),
-            StartError::Config(m) => write!(f, "{m}"),
+            StartError::Config(m) | StartError::Insecure(m) => write!(f, "{m}"),
         }
     }
 }
@@ -100,6 +104,7 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
             )));
         }
     }
+    let auth = load_auth(config)?;
     let storage = storage::open(config)
         .await
         .map_err(|e| StartError::Storage(e.to_string()))?;
@@ -107,6 +112,7 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
     state.models = model_cache::ModelCache::new(config.model_cache_bytes);
     state.model_uploads = config.model_uploads;
     state.live = live::Live::with_caps(config.max_live, config.max_live_per_stream);
+    state.auth = auth;
     let state = Arc::new(state);
     check_storage(&state, config.check_storage).await?;
     let router = routes::router(state.clone(), config);
@@ -125,6 +131,71 @@ pub async fn bind(config: &Config) -> Result<Bound, StartError> {
             shutdown_timeout: config.shutdown_timeout,
         },
     })
+}
+
+/// The authentication settings: operator credentials from `--auth-file`
+/// or the credentials variable (read here, never from the command line);
+/// refuses a non-loopback address with authentication off unless
+/// `--insecure`. Says once, in the log, which it is.
+fn load_auth(config: &Config) -> Result<auth::Auth, StartError> {
+    use auth::operators::{Operators, CREDENTIALS_ENV};
+    let text = match &config.auth_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| StartError::Config(format!("--auth-file {}: {e}", path.display())))?,
+        ),
+        None => std::env::var(CREDENTIALS_ENV).ok(),
+    };
+    let operators = match &text {
+        Some(t) => Operators::parse(t).map_err(|e| {
+            let source = match &config.auth_file {
+                Some(p) => format!("--auth-file {}", p.display()),
+                None => CREDENTIALS_ENV.to_string(),
+            };
+            StartError::Config(format!("{source}: {e}"))
+        })?,
+        None => Operators::default(),
+    };
+    let enabled = config.require_auth || !operators.is_empty();
+    if text.is_some() && operators.is_empty() && !config.require_auth {
+        return Err(StartError::Config(
+            "the operator credentials hold no credential: add one, or give --require-auth \
+             for device keys only"
+                .into(),
+        ));
+    }
+    if !enabled {
+        if !config.addr.ip().is_loopback() && !config.insecure {
+            return Err(StartError::Insecure(format!(
+                "refusing to listen on {} with authentication off: anyone who reaches it could \
+                 read and write every stream. Configure credentials (--auth-file, \
+                 {CREDENTIALS_ENV}) or --require-auth, or give --insecure to do it anyway",
+                config.addr
+            )));
+        }
+        tracing::warn!(
+            "authentication is off: anyone who can reach {} may read and write every stream",
+            config.addr
+        );
+    } else {
+        tracing::info!(
+            "authentication on: {:?}, device keys by challenge{}",
+            operators,
+            if config.public_read {
+                ", reads open to all (--public-read)"
+            } else {
+                ""
+            }
+        );
+    }
+    let mut auth = auth::Auth {
+        enabled,
+        public_read: config.public_read,
+        operators,
+        ..auth::Auth::default()
+    };
+    auth.sessions.token_ttl = config.token_ttl;
+    Ok(auth)
 }
 
 /// `--check-storage`: checks the stored streams before anything is served

@@ -85,6 +85,10 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let server = match petrichain_server::bind(&config).await {
             Ok(s) => s,
+            Err(e @ petrichain_server::StartError::Insecure(_)) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;

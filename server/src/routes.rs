@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, RawQuery, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::append::plan_append;
+use crate::auth::Principal;
 use crate::config::{Config, Cors, Hosts};
 use crate::error::ApiError;
 use crate::live::Live;
@@ -73,6 +74,8 @@ pub struct AppState {
     altered: std::sync::Mutex<std::collections::HashMap<String, String>>,
     /// The live-update hub.
     pub live: Live,
+    /// Authentication and per-stream access ([`crate::auth`]).
+    pub auth: crate::auth::Auth,
 }
 
 impl AppState {
@@ -85,6 +88,7 @@ impl AppState {
             checked_heads: Default::default(),
             altered: Default::default(),
             live: Live::new(),
+            auth: crate::auth::Auth::default(),
         }
     }
 
@@ -284,6 +288,14 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
             get(pull).post(append),
         )
         .route(&format!("/{v}/streams/{{id}}/live"), get(live))
+        .route(
+            &format!("/{v}/auth/challenge"),
+            axum::routing::post(crate::auth::challenge),
+        )
+        .route(
+            &format!("/{v}/auth/token"),
+            axum::routing::post(crate::auth::token),
+        )
         .route(&format!("/{v}"), get(not_found))
         .route(
             &format!("/{v}/{{*rest}}"),
@@ -296,6 +308,10 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         .route("/v1/{*rest}", any(protocol_gone))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ))
         .with_state(state);
     let app = match &config.static_dir {
         Some(dir) => api.fallback_service(crate::static_files::service(dir)),
@@ -412,7 +428,7 @@ async fn guard_request(guard: Arc<Guard>, req: Request, next: Next) -> Response 
 /// A write's body must be declared JSON: a page of any site may send a
 /// `text/plain` POST without asking (no CORS preflight), never an
 /// `application/json` one. `415 UNSUPPORTED_MEDIA_TYPE` otherwise.
-fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
     let declared = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -543,7 +559,9 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-fn json_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
     let bytes = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge("request body is above this server's limit".into())
@@ -577,6 +595,7 @@ struct StreamsQuery {
 /// follow.
 async fn list_streams(
     State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     query: Result<Query<StreamsQuery>, QueryRejection>,
 ) -> Result<Json<StreamList>, ApiError> {
     let Query(q) =
@@ -591,17 +610,23 @@ async fn list_streams(
             "after must be a stream id, at most {MAX_ID_BYTES} bytes"
         )));
     }
-    // One more than asked for says whether more follow.
-    let mut heads = app
-        .storage
-        .streams(&q.after, limit.saturating_add(1))
-        .await?;
-    let keep = usize::try_from(limit).unwrap_or(usize::MAX);
-    let next = if heads.len() > keep {
-        heads.truncate(keep);
-        heads.last().map(|h| h.id.clone())
+    let (heads, next) = if app.auth.reads_all(&who)? {
+        // One more than asked for says whether more follow.
+        let mut heads = app
+            .storage
+            .streams(&q.after, limit.saturating_add(1))
+            .await?;
+        let keep = usize::try_from(limit).unwrap_or(usize::MAX);
+        let next = if heads.len() > keep {
+            heads.truncate(keep);
+            heads.last().map(|h| h.id.clone())
+        } else {
+            None
+        };
+        (heads, next)
     } else {
-        None
+        // A key sees only the streams it is a member of.
+        visible_streams(&app, &who, &q.after, limit).await?
     };
     Ok(Json(StreamList {
         streams: heads
@@ -618,9 +643,15 @@ async fn list_streams(
 
 async fn get_model(
     State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ModelDoc>, ApiError> {
     let id = path_id(path, "model")?;
+    // Models are content-addressed and shared by streams: any
+    // authenticated caller may read them.
+    if !app.auth.reads_all(&who)? {
+        app.auth.check_writer(&who)?;
+    }
     match app.storage.model(&id).await? {
         Some(json) => Ok(Json(ModelDoc { id, json })),
         None => Err(ApiError::ModelNotFound(id)),
@@ -629,11 +660,13 @@ async fn get_model(
 
 async fn put_model(
     State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     path: Result<Path<String>, PathRejection>,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let id = path_id(path, "model")?;
+    app.auth.check_writer(&who)?;
     require_json(&headers)?;
     let doc: ModelDoc = json_body(body)?;
     if doc.id != id {
@@ -712,6 +745,50 @@ async fn put_model(
     Ok((status, Json(serde_json::json!({ "id": id }))).into_response())
 }
 
+/// Most streams one listing by a key looks at to find the ones it may
+/// see; past it the page ends early, `next` saying where to go on.
+pub const MAX_STREAMS_SCANNED: u64 = 10 * MAX_STREAM_PAGE;
+
+/// The streams after `after` that `who` (a key) is a member of, up to
+/// `limit`, and the id to list after for the next page. Others' streams
+/// are never shown, not even as a cursor; so a listing that looks at
+/// [`MAX_STREAMS_SCANNED`] streams without filling its page or reaching
+/// the end is refused (`503 OVERLOADED`) rather than cut at a private id.
+async fn visible_streams(
+    app: &AppState,
+    who: &Principal,
+    after: &str,
+    limit: u64,
+) -> Result<(Vec<petrichain::store::StreamRecord>, Option<String>), ApiError> {
+    let want = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut found: Vec<petrichain::store::StreamRecord> = Vec::new();
+    let mut cursor = after.to_string();
+    let mut scanned = 0u64;
+    while scanned < MAX_STREAMS_SCANNED {
+        let batch = app.storage.streams(&cursor, MAX_STREAM_PAGE).await?;
+        let full = batch.len() as u64 == MAX_STREAM_PAGE;
+        for h in batch {
+            scanned = scanned.saturating_add(1);
+            cursor = h.id.clone();
+            if app.auth.lists(app.storage.as_ref(), who, &h.id).await? {
+                if found.len() >= want {
+                    // One more visible: the page is full, more follow.
+                    let next = found.last().map(|h| h.id.clone());
+                    return Ok((found, next));
+                }
+                found.push(h);
+            }
+        }
+        if !full {
+            return Ok((found, None));
+        }
+    }
+    Err(ApiError::Overloaded(format!(
+        "listing looked at {MAX_STREAMS_SCANNED} streams without reaching the end; \
+         list with a later `after` (the last id returned) or ask the operator"
+    )))
+}
+
 /// `after` and `limit` of a pull.
 fn page_query(query: Option<&str>) -> Result<(u64, u64), ApiError> {
     let (mut after, mut limit) = (0u64, DEFAULT_PAGE);
@@ -738,10 +815,14 @@ fn page_query(query: Option<&str>) -> Result<(u64, u64), ApiError> {
 
 async fn pull(
     State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     path: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<EventPage>, ApiError> {
     let stream = path_id(path, "stream")?;
+    app.auth
+        .check_read(app.storage.as_ref(), &who, &stream)
+        .await?;
     app.refuse_altered(&stream)?;
     let (after, limit) = page_query(query.as_deref())?;
     let page = app
@@ -760,14 +841,19 @@ async fn pull(
 
 async fn append(
     State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     path: Result<Path<String>, PathRejection>,
     headers: axum::http::HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<AppendOk>, ApiError> {
     let stream = path_id(path, "stream")?;
+    app.auth.check_writer(&who)?;
     require_json(&headers)?;
     let req: AppendRequest = json_body(body)?;
     check_push_shape(&req)?;
+    app.auth
+        .check_append(app.storage.as_ref(), &who, &stream, &req.events)
+        .await?;
     let model = app.model(&req.model).await?;
     app.check_head(&stream, &model).await?;
     let mut answer = None;
@@ -848,9 +934,13 @@ fn json_depth(text: &str) -> usize {
 
 async fn live(
     State(app): State<Arc<AppState>>,
+    Extension(who): Extension<Principal>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let stream = path_id(path, "stream")?;
+    app.auth
+        .check_read(app.storage.as_ref(), &who, &stream)
+        .await?;
     app.refuse_altered(&stream)?;
     if app.storage.head(&stream).await?.is_none() {
         return Err(ApiError::StreamNotFound(stream));

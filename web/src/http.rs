@@ -1,5 +1,8 @@
 //! The HTTP transport: the protocol's requests through the
-//! browser's `fetch`, with the headers the app configured on every request.
+//! browser's `fetch`, with the headers the app configured on every request
+//! and, with a `getAuth` callback, the credentials it gives: asked before
+//! the first request and again once when a request is answered `401`
+//! (then the request is sent again; a second `401` is `UNAUTHENTICATED`).
 //! Works in windows and workers (uses the global `fetch`).
 
 use js_sys::{Function, Promise, Reflect};
@@ -23,6 +26,20 @@ const TIMEOUT_MS: u32 = 30_000;
 pub struct HttpTransport {
     base: String,
     headers: Vec<(String, String)>,
+    /// `getAuth({ reason })`, if given.
+    get_auth: Option<Function>,
+    /// The headers `getAuth` last gave (none asked yet: `None`).
+    auth: std::cell::RefCell<Option<Vec<(String, String)>>>,
+}
+
+/// Why `getAuth` is called: `"initial"` before the first request,
+/// `"unauthorized"` after a `401`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthReason {
+    /// Before the first request.
+    Initial,
+    /// The server answered `401` with the previous credentials.
+    Unauthorized,
 }
 
 /// A raw answer: status and body text.
@@ -38,7 +55,74 @@ impl HttpTransport {
         HttpTransport {
             base: base.trim_end_matches('/').to_string(),
             headers,
+            get_auth: None,
+            auth: Default::default(),
         }
+    }
+
+    /// The same, asking `get_auth({ reason })` for credentials: it returns
+    /// (or resolves to) `{ headers }` or `{ token }` (sent as
+    /// `Authorization: Bearer TOKEN`).
+    pub fn with_auth(mut self, get_auth: Function) -> Self {
+        self.get_auth = Some(get_auth);
+        self
+    }
+
+    /// Whether requests carry credentials (a `getAuth`, or an
+    /// `Authorization` header): live updates then need fetch, not
+    /// `EventSource`, which cannot send headers.
+    pub fn has_auth(&self) -> bool {
+        self.get_auth.is_some()
+            || self
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    }
+
+    /// The headers of a request: the configured ones, then those of
+    /// `getAuth` (asked first if never asked).
+    pub async fn request_headers(&self) -> Result<Vec<(String, String)>, SyncError> {
+        let mut all = self.headers.clone();
+        if self.get_auth.is_some() {
+            let cached = self.auth.borrow().clone();
+            let auth = match cached {
+                Some(h) => h,
+                None => self.refresh_auth(AuthReason::Initial).await?,
+            };
+            all.extend(auth);
+        }
+        Ok(all)
+    }
+
+    /// Asks `getAuth` again and keeps its answer.
+    pub async fn refresh_auth(
+        &self,
+        reason: AuthReason,
+    ) -> Result<Vec<(String, String)>, SyncError> {
+        let Some(f) = &self.get_auth else {
+            return Ok(Vec::new());
+        };
+        let arg = js_sys::Object::new();
+        let reason_text = match reason {
+            AuthReason::Initial => "initial",
+            AuthReason::Unauthorized => "unauthorized",
+        };
+        let _ = Reflect::set(&arg, &"reason".into(), &reason_text.into());
+        let failed = |m: String| SyncError::Unauthenticated {
+            backend: self.base.clone(),
+            message: format!("getAuth failed: {m}"),
+        };
+        let mut value = f
+            .call1(&JsValue::NULL, &arg)
+            .map_err(|e| failed(describe(&e)))?;
+        if let Some(p) = value.dyn_ref::<Promise>() {
+            value = JsFuture::from(p.clone())
+                .await
+                .map_err(|e| failed(describe(&e)))?;
+        }
+        let headers = auth_headers(&value).map_err(failed)?;
+        *self.auth.borrow_mut() = Some(headers.clone());
+        Ok(headers)
     }
 
     /// URL of the live updates of `stream` (`GET /v2/streams/{id}/live`,
@@ -66,11 +150,44 @@ impl HttpTransport {
         }
     }
 
+    /// One request with the current credentials; on `401` with a
+    /// `getAuth`, asks it again and sends the request once more. A `401`
+    /// left is [`SyncError::Unauthenticated`], a `403 FORBIDDEN`
+    /// [`SyncError::Forbidden`].
     async fn request(
         &self,
         method: &str,
         url: &str,
         body: Option<String>,
+    ) -> Result<Answer, SyncError> {
+        let headers = self.request_headers().await?;
+        let mut answer = self.send(method, url, body.clone(), &headers).await?;
+        if answer.status == 401 && self.get_auth.is_some() {
+            let mut headers = self.headers.clone();
+            headers.extend(self.refresh_auth(AuthReason::Unauthorized).await?);
+            answer = self.send(method, url, body, &headers).await?;
+        }
+        match answer.status {
+            401 => Err(SyncError::Unauthenticated {
+                backend: self.base.clone(),
+                message: error_message(&answer),
+            }),
+            403 if Self::error_code(&answer).as_deref() == Some("FORBIDDEN") => {
+                Err(SyncError::Forbidden {
+                    backend: self.base.clone(),
+                    message: error_message(&answer),
+                })
+            }
+            _ => Ok(answer),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<String>,
+        extra: &[(String, String)],
     ) -> Result<Answer, SyncError> {
         let js_err = |v: JsValue| self.network(describe(&v));
         let init = web_sys::RequestInit::new();
@@ -83,7 +200,7 @@ impl HttpTransport {
                 .map_err(js_err)?;
             init.set_body(&JsValue::from_str(body));
         }
-        for (k, v) in &self.headers {
+        for (k, v) in extra {
             headers.set(k, v).map_err(js_err)?;
         }
         init.set_headers(&headers);
@@ -127,6 +244,20 @@ impl HttpTransport {
         Ok(Answer { status, body })
     }
 
+    /// `POST url` with `body` (JSON text, if any), its JSON answer; an
+    /// error status as the error it stands for.
+    pub async fn post_json<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<T, SyncError> {
+        let answer = self.request("POST", url, body).await?;
+        if !ok(answer.status) {
+            return Err(self.remote_error(&answer));
+        }
+        self.parse(url, &answer)
+    }
+
     fn parse<T: DeserializeOwned>(&self, what: &str, answer: &Answer) -> Result<T, SyncError> {
         serde_json::from_str(&answer.body).map_err(|e| {
             self.bad(
@@ -155,6 +286,47 @@ impl HttpTransport {
             .ok()
             .map(|b| b.code)
     }
+}
+
+/// The message of an error answer (its JSON `message`, else the start of
+/// the body).
+fn error_message(answer: &Answer) -> String {
+    match serde_json::from_str::<ErrorBody>(&answer.body) {
+        Ok(b) => b.message,
+        Err(_) => answer.body.chars().take(200).collect(),
+    }
+}
+
+/// Most headers one `getAuth` answer may give.
+const MAX_AUTH_HEADERS: u32 = 32;
+
+/// The headers of a `getAuth` answer: `{ token }` or `{ headers }`.
+fn auth_headers(value: &JsValue) -> Result<Vec<(String, String)>, String> {
+    if !value.is_object() {
+        return Err("it must return { headers } or { token }".into());
+    }
+    let token = Reflect::get(value, &"token".into()).unwrap_or(JsValue::UNDEFINED);
+    if let Some(t) = token.as_string() {
+        return Ok(vec![("Authorization".into(), format!("Bearer {t}"))]);
+    }
+    let headers = Reflect::get(value, &"headers".into()).unwrap_or(JsValue::UNDEFINED);
+    if !headers.is_object() {
+        return Err("it must return { headers } (an object of strings) or { token }".into());
+    }
+    let keys = js_sys::Object::keys(headers.unchecked_ref::<js_sys::Object>());
+    if keys.length() > MAX_AUTH_HEADERS {
+        return Err(format!("more than {MAX_AUTH_HEADERS} headers"));
+    }
+    let mut out = Vec::new();
+    for k in keys.iter() {
+        let name = k.as_string().unwrap_or_default();
+        let v = Reflect::get(&headers, &k)
+            .ok()
+            .and_then(|v| v.as_string())
+            .ok_or_else(|| format!("header {name} is not a string"))?;
+        out.push((name, v));
+    }
+    Ok(out)
 }
 
 fn ok(status: u16) -> bool {

@@ -18,6 +18,7 @@
 #![allow(clippy::result_large_err)]
 
 mod analysis;
+mod auth;
 mod browser;
 pub mod device;
 mod error;

@@ -6,6 +6,7 @@ use petrichain::sync::{
     Backoff, PushOutcome, Schedule, Scheduler, SyncError, SyncOptions, Transport,
 };
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::browser::Browser;
 use crate::error::bad_argument;
@@ -62,6 +63,17 @@ export interface SyncOptions {
   /** Headers sent with every request (e.g. `{ Authorization: "Bearer ..." }`). */
   headers?: Record<string, string>;
   /**
+   * With `url`: credentials asked for before the first request
+   * (`reason: "initial"`) and again when the server answers 401
+   * (`reason: "unauthorized"`, then the request is sent once more; a second
+   * 401 rejects with code `UNAUTHENTICATED`). Return `{ token }` (sent as
+   * `Authorization: Bearer TOKEN`) or `{ headers }`. With the reference
+   * server: `getAuth: () => ledger.authenticate(url)` signs in with the
+   * device key.
+   */
+  getAuth?: (info: { reason: "initial" | "unauthorized" }) =>
+    Promise<{ token: string } | { headers: Record<string, string> }> | { token: string } | { headers: Record<string, string> };
+  /**
    * Streams to sync, exactly these. Default: every local stream (as it is at
    * each sync, empty ones included) plus those of `follow`; the backend's
    * other streams are not downloaded.
@@ -91,8 +103,9 @@ export interface SyncOptions {
   /**
    * With `url` and `start()`: also listen to the server's live updates
    * (server-sent events on `/v2/streams/{id}/live`) and sync as soon as a
-   * stream moves. EventSource cannot send `headers`: use it with cookie or
-   * no authentication. Default false.
+   * stream moves. Without credentials through `EventSource`; with `getAuth`
+   * or an `Authorization` header through a `fetch` stream that sends them
+   * (EventSource cannot send headers). Default false.
    */
   live?: boolean;
 }
@@ -241,7 +254,16 @@ pub(crate) fn parse_options(ledger: &Inner, options: &JsValue) -> Result<Parsed,
                     "url must be an http(s) URL or a path, e.g. \"https://api.example.com/ledger\"",
                 ));
             }
-            AnyTransport::Http(HttpTransport::new(&url, headers))
+            let get_auth = option(options, "getAuth")?;
+            let http = HttpTransport::new(&url, headers);
+            if get_auth.is_undefined() || get_auth.is_null() {
+                AnyTransport::Http(http)
+            } else {
+                let f = get_auth
+                    .dyn_into::<js_sys::Function>()
+                    .map_err(|_| bad_argument("getAuth must be a function"))?;
+                AnyTransport::Http(http.with_auth(f))
+            }
         }
         (None, true) => AnyTransport::Js(JsTransport::new(transport).map_err(bad_argument)?),
         (Some(_), true) => return Err(bad_argument("give url or transport, not both")),

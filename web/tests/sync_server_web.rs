@@ -707,3 +707,182 @@ async fn an_empty_stream_syncs_through_the_server_and_is_followed_not_downloaded
     a.close();
     b.close();
 }
+
+fn auth_server() -> &'static str {
+    option_env!("PETRICHAIN_TEST_AUTH_SERVER").expect(
+        "PETRICHAIN_TEST_AUTH_SERVER is not set: run these tests through scripts/ci/sync.sh",
+    )
+}
+
+fn operator_token() -> &'static str {
+    option_env!("PETRICHAIN_TEST_AUTH_OPERATOR_TOKEN")
+        .expect("PETRICHAIN_TEST_AUTH_OPERATOR_TOKEN is not set: run through scripts/ci/sync.sh")
+}
+
+/// A `getAuth` that records its reasons in `holder.calls` and answers
+/// `{token: holder.tokens[i]}` (the last one once they run out).
+fn recording_get_auth(holder: &JsValue) -> Function {
+    let f = Function::new_with_args(
+        "info",
+        "this.calls.push(info.reason); \
+         const t = this.tokens[Math.min(this.calls.length, this.tokens.length) - 1]; \
+         return Promise.resolve({ token: t });",
+    );
+    f.bind0(holder)
+}
+
+fn with(options: &JsValue, key: &str, value: &JsValue) {
+    js_sys::Reflect::set(options, &key.into(), value).unwrap();
+}
+
+/// Issue 13: against a server with authentication on, `getAuth` is asked
+/// before the first request and again on a 401 (the request then goes
+/// through); a second 401 rejects with UNAUTHENTICATED; another device's
+/// key is refused the stream (FORBIDDEN); `ledger.authenticate` signs in
+/// with the WebCrypto device key.
+#[wasm_bindgen_test]
+async fn get_auth_is_asked_again_on_401_and_device_keys_sign_in() {
+    let id = unique("auth");
+    let a = JsLedger::in_memory().await.unwrap();
+    let sa = new_stream(&a, SHOP, &id).await;
+    fire(&sa, "sell", r#"{"roles":["clerk"]}"#).await;
+
+    // No credentials: UNAUTHENTICATED, not retried as a network error.
+    rejects(
+        handle(&a, url_options(auth_server(), &[&id])).now(),
+        "UNAUTHENTICATED",
+    )
+    .await;
+
+    let signed_in = ok(a.authenticate(auth_server().into()).unwrap()).await;
+    let token = get(&signed_in, "token").as_string().unwrap();
+    assert_eq!(token.len(), 64);
+    assert_eq!(get(&signed_in, "key").as_string().unwrap(), a.device_key());
+    assert!(num(&signed_in, "expiresIn") > 0.0);
+
+    // A stale token first, then the good one: asked twice, synced.
+    let holder = js(&format!(
+        r#"{{"calls": [], "tokens": ["stale-token", "{token}"]}}"#
+    ));
+    let options = url_options(auth_server(), &[&id]);
+    with(&options, "getAuth", &recording_get_auth(&holder));
+    let r = ok(handle(&a, options).now()).await;
+    assert_eq!(num(&get(&get(&r, "streams"), "0"), "pushed"), 1.0);
+    assert_eq!(
+        json(&get(&holder, "calls")),
+        r#"["initial","unauthorized"]"#
+    );
+
+    // Always stale: each request asks once more after its 401, then the
+    // sync rejects with UNAUTHENTICATED (one request per stream step, so a
+    // few asks, never a loop).
+    let holder = js(r#"{"calls": [], "tokens": ["stale-token"]}"#);
+    let options = url_options(auth_server(), &[&id]);
+    with(&options, "getAuth", &recording_get_auth(&holder));
+    rejects(handle(&a, options).now(), "UNAUTHENTICATED").await;
+    let calls: Vec<String> = Array::from(&get(&holder, "calls"))
+        .iter()
+        .map(|c| c.as_string().unwrap())
+        .collect();
+    assert_eq!(calls[0], "initial", "{calls:?}");
+    assert!(
+        calls.len() >= 2 && calls.len() <= 4 && calls[1..].iter().all(|c| c == "unauthorized"),
+        "{calls:?}"
+    );
+    // Another device, signed in with its own key: the stream is not its.
+    let b = JsLedger::in_memory().await.unwrap();
+    let tb = get(
+        &ok(b.authenticate(auth_server().into()).unwrap()).await,
+        "token",
+    )
+    .as_string()
+    .unwrap();
+    let http = HttpTransport::new(
+        auth_server(),
+        vec![("Authorization".into(), format!("Bearer {tb}"))],
+    );
+    match http.pull(&id, 0, 10).await {
+        Err(e) => assert_eq!(e.code(), "FORBIDDEN", "{e}"),
+        Ok(page) => panic!("another key pulled the stream: {page:?}"),
+    }
+    let listed = http.list_streams().await.unwrap().unwrap();
+    assert!(
+        listed.streams.iter().all(|s| s.id != id),
+        "another key's stream is listed"
+    );
+    a.close();
+    b.close();
+}
+
+/// Issue 13: live updates with credentials go through a fetch stream that
+/// sends them (EventSource cannot): another client's append (an operator
+/// script here, `headers` with its bearer token) wakes the sync at once.
+#[wasm_bindgen_test]
+async fn live_updates_work_with_auth() {
+    let id = unique("live-auth");
+    let a = JsLedger::in_memory().await.unwrap();
+    let sa = new_stream(&a, SHOP, &id).await;
+    fire(&sa, "sell", r#"{"roles":["clerk"]}"#).await;
+    let token = get(
+        &ok(a.authenticate(auth_server().into()).unwrap()).await,
+        "token",
+    )
+    .as_string()
+    .unwrap();
+    let holder = js(&format!(r#"{{"calls": [], "tokens": ["{token}"]}}"#));
+    let options = url_options(auth_server(), &[&id]);
+    with(&options, "getAuth", &recording_get_auth(&holder));
+    with(&options, "interval", &600_000.into());
+    with(&options, "live", &true.into());
+    let ha = handle(&a, options);
+    ha.start();
+
+    // The operator's client pulls the stream (after a's first push), fires, pushes.
+    let b = JsLedger::in_memory().await.unwrap();
+    let ob = url_options(auth_server(), &[&id]);
+    with(
+        &ob,
+        "headers",
+        &js(&format!(
+            r#"{{"Authorization": "Bearer {}"}}"#,
+            operator_token()
+        )),
+    );
+    let hb = handle(&b, ob);
+    let mut waited = 0;
+    loop {
+        let r = wasm_bindgen_futures::JsFuture::from(hb.now()).await;
+        if let Ok(r) = r {
+            if num(&get(&get(&r, "streams"), "0"), "pulled") >= 1.0 {
+                break;
+            }
+        }
+        assert!(waited < 5_000, "a's first push did not reach the server");
+        sleep(100).await;
+        waited += 100;
+    }
+    // Let the live stream connect (its first try may have come before the
+    // stream existed: a retry after 1 s).
+    sleep(2_500).await;
+    let sb = stream_of(ok(b.stream(id.clone())).await);
+    fire(&sb, "sell", r#"{"roles":["clerk"]}"#).await;
+    ok(hb.now()).await;
+    let mut waited = 0;
+    loop {
+        let events = Array::from(&ok(stream_of(ok(a.stream(id.clone())).await).events(None)).await);
+        if events.length() == 2 {
+            break;
+        }
+        assert!(
+            waited < 5_000,
+            "the live update (with auth) did not wake the sync"
+        );
+        sleep(50).await;
+        waited += 50;
+    }
+    ha.stop();
+    assert_eq!(chain(&a, &id).await, chain(&b, &id).await);
+    assert_eq!(json(&get(&holder, "calls")), r#"["initial"]"#);
+    a.close();
+    b.close();
+}

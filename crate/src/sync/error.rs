@@ -39,6 +39,24 @@ pub enum SyncError {
         /// Its `message`, or the start of the body.
         message: String,
     },
+    /// The backend wants a credential (`401`) and none worked: none was
+    /// given, or `getAuth` was asked again and its answer was refused too.
+    #[error("{backend} needs authentication: {message}")]
+    Unauthenticated {
+        /// The backend.
+        backend: String,
+        /// What the backend said.
+        message: String,
+    },
+    /// The backend knows who is asking and refuses (`403 FORBIDDEN`): e.g.
+    /// a stream this key is not a member of, or events signed by another key.
+    #[error("{backend} refused access: {message}")]
+    Forbidden {
+        /// The backend.
+        backend: String,
+        /// What the backend said.
+        message: String,
+    },
     /// The backend's answer is not what the protocol says (not JSON, wrong
     /// shape, a page of another stream, a head that contradicts its events).
     #[error("bad response from {backend} ({what}): {message}")]
@@ -129,6 +147,8 @@ impl SyncError {
         match self {
             SyncError::Network { .. } => "NETWORK",
             SyncError::RemoteError { .. } => "REMOTE_ERROR",
+            SyncError::Unauthenticated { .. } => "UNAUTHENTICATED",
+            SyncError::Forbidden { .. } => "FORBIDDEN",
             SyncError::BadResponse { .. } => "BAD_RESPONSE",
             SyncError::RemoteChainInvalid { .. } => "REMOTE_CHAIN_INVALID",
             SyncError::RemoteForked { .. } => "REMOTE_FORKED",

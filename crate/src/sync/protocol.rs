@@ -118,6 +118,22 @@ pub struct LiveAppend {
     pub head: Head,
 }
 
+/// What a device signs to sign in to a server (`POST /v2/auth/token`,
+/// docs/sync-protocol.md): this prefix, then the server's challenge nonce
+/// (64 hex digits). Distinct from the event signatures'
+/// `petrichain:event:v2:`, so that a sign-in signature is never an event
+/// signature nor the reverse; a client signs only this prefix and a nonce
+/// it checked is 64 hex digits, never text a server chose.
+pub const AUTH_CONTEXT: &str = "petrichain:auth:v1:";
+
+/// The bytes a device signs for the challenge `nonce` (hex).
+pub fn auth_message(nonce: &str) -> Vec<u8> {
+    let mut m = Vec::with_capacity(AUTH_CONTEXT.len() + nonce.len());
+    m.extend_from_slice(AUTH_CONTEXT.as_bytes());
+    m.extend_from_slice(nonce.as_bytes());
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
