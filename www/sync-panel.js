@@ -129,7 +129,7 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
           showLast();
         }
         refresh();
-        if (s === "idle") listRemote();
+        if (s === "idle" || s === "error") listRemote();
         onSync(handle);
       }),
       handle.on("error", (err) => {
@@ -160,6 +160,12 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
       const here = new Set(local.map((s) => s.id));
       const follows = new Set(followed(target));
       const others = streams.filter((s) => !here.has(s.id));
+      // A followed stream whose net neither this browser nor the server has (MODEL_UNAVAILABLE).
+      const missingNet = new Map(
+        (handle?.lastReport?.errors ?? [])
+          .filter((e) => e.error.code === "MODEL_UNAVAILABLE")
+          .map((e) => [e.stream, String(e.error.model ?? "")]),
+      );
       $("remote-streams").replaceChildren(
         ...others.map((s) =>
           h(
@@ -176,6 +182,15 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
               }),
               h("span", {}, h("code", {}, s.id), ` · ${s.seq} event${s.seq === 1 ? "" : "s"}`),
             ),
+            missingNet.has(s.id) && follows.has(s.id)
+              ? h(
+                  "p",
+                  { className: "small-print remote-problem", dataset: { code: "MODEL_UNAVAILABLE" } },
+                  "Not brought here: its net (model ",
+                  h("code", { title: missingNet.get(s.id) }, missingNet.get(s.id).slice(0, 12)),
+                  ") is neither in this browser nor on the server. Import that net (the same file gives the same model id), then sync again; or unfollow it.",
+                )
+              : null,
           ),
         ),
       );

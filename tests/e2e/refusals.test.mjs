@@ -4,6 +4,8 @@
 // - PUSH_REJECTED: the proxy answers the server's own 422 shape to pushes;
 //   the app shows the reason and lets the user discard the refused events
 //   (taking the server's copy), keep them as a fork or download them;
+// - MODEL_UNAVAILABLE: the proxy says it has no model; the followed
+//   stream is not brought here and the sync panel explains what to do;
 // - REMOTE_CHAIN_INVALID: the proxy alters an event's hash on the way; the
 //   app says so, stops syncing that stream (no more pulls of it) and syncs
 //   it again when asked.
@@ -24,7 +26,7 @@ import {
 let app;
 let browser;
 let proxy;
-let mode = "pass"; // "pass" | "reject" (pushes) | "tamper" (pulled events)
+let mode = "pass"; // "pass" | "reject" (pushes) | "tamper" (pulled events) | "nomodel" (GET models: 404)
 const pulls = []; // GET .../events paths seen by the proxy
 
 before(async () => {
@@ -57,6 +59,11 @@ before(async () => {
       );
       return;
     }
+    if (mode === "nomodel" && req.method === "GET" && req.url.startsWith("/v2/models/")) {
+      res.writeHead(404, { ...cors, "Content-Type": "application/json" });
+      res.end(JSON.stringify({ code: "MODEL_NOT_FOUND", message: "no such model" }));
+      return;
+    }
     const upstream = await fetch(new URL(req.url.slice(1), app.url), {
       method: req.method,
       headers: req.headers["content-type"] ? { "Content-Type": req.headers["content-type"] } : {},
@@ -81,8 +88,8 @@ after(async () => {
   await app?.close();
 });
 
-// Chromium logs the proxy's refusal (422) as a console error: expected here.
-const realErrors = (errors) => errors.filter((e) => !/^Failed to load resource: .*status of 422/.test(e));
+// Chromium logs the proxy's refusals (422, the missing model's 404) as console errors: expected here.
+const realErrors = (errors) => errors.filter((e) => !/^Failed to load resource: .*status of (422|404)/.test(e));
 
 async function syncNow(page) {
   await page.click("#sync-now");
@@ -172,6 +179,34 @@ test("a server chain that does not verify stops the stream's sync until asked ag
   await a.page.click("#fork-resume");
   await waitForEvents(a.page, 2);
   await a.page.waitForSelector("#fork-box", { state: "hidden" });
+  assert.deepEqual(realErrors(a.errors), []);
+  assert.deepEqual(realErrors(b.errors), []);
+  for (const { context } of [a, b]) await context.close();
+});
+
+test("a followed stream whose net the server lacks is explained in the sync panel, and can be unfollowed", async () => {
+  mode = "pass";
+  const a = await openApp(browser, app.url);
+  const stream = await startExample(a.page, "order");
+  await syncNow(a.page);
+  const b = await openApp(browser, app.url);
+  await useBackend(b.page, proxy.url);
+  mode = "nomodel";
+  await syncNow(b.page);
+  await b.page.locator(`#remote-streams [data-follow="${stream}"]`).click();
+  const note = b.page.locator("#remote-streams .remote-problem");
+  await note.waitFor();
+  assert.match(await note.textContent(), /its net \(model [0-9a-f]{12}\) is neither in this browser nor on the server/);
+  assert.equal(await b.page.getAttribute("#remote-streams .remote-problem", "data-code"), "MODEL_UNAVAILABLE");
+  assert.equal(await b.page.locator(`#streams [data-stream="${stream}"]`).count(), 0, "not brought here");
+  await b.page.locator("#sync-panel").screenshot({ path: `${artifacts}refusal-model-unavailable.png` });
+  assert.deepEqual(await seriousA11yViolations(b.page), [], "the follow list with the note");
+  // Unfollowed: the next sync leaves it alone, the note goes.
+  await b.page.locator(`#remote-streams [data-follow="${stream}"]`).click();
+  await syncNow(b.page);
+  await b.page.waitForSelector("#remote-streams .remote-problem", { state: "detached" });
+  assert.equal(await b.page.isChecked(`#remote-streams [data-follow="${stream}"]`), false);
+  mode = "pass";
   assert.deepEqual(realErrors(a.errors), []);
   assert.deepEqual(realErrors(b.errors), []);
   for (const { context } of [a, b]) await context.close();
