@@ -36,7 +36,10 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
     badge.textContent = online ? "● Online" : "○ Offline";
     $("sync-online").textContent = online ? "online" : "offline: new events wait here";
   };
-  addEventListener("online", showOnline);
+  addEventListener("online", () => {
+    showOnline();
+    listRemote();
+  });
   addEventListener("offline", showOnline);
   showOnline();
   $("sync-form").addEventListener("submit", (e) => e.preventDefault());
@@ -154,6 +157,11 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
       return;
     }
     const mine = ++listing;
+    // Offline, asking would only fail (and log it): listed again when back online.
+    if (!navigator.onLine) {
+      note.textContent = "The server's streams are listed when back online.";
+      return;
+    }
     try {
       const [{ streams, more }, local] = await Promise.all([listRemoteStreams(target), ledger.streams()]);
       if (mine !== listing) return;
