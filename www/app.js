@@ -17,6 +17,7 @@ import { createStreamsPanel } from "./streams-panel.js";
 import { createRecovery } from "./recovery.js";
 import { createHistory } from "./history.js";
 import { createStoragePanel } from "./storage-panel.js";
+import { keepTabOrderVisual } from "./narrow-order.js";
 
 const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   // No IndexedDB (some private modes), or the browser refused it: say so.
@@ -151,13 +152,15 @@ $("export-svg").addEventListener("click", () => download(`${ws.stream.id}.svg`, 
 
 createEditor({ ws }); // the net editor: #new-net, #edit-net (www/editor.js)
 // Stream management, sync recovery, history and storage (one module each).
-const streamsPanel = createStreamsPanel(ws, { onError: showError });
+// A deleted stream is unfollowed, so that the next sync does not bring it back.
+const streamsPanel = createStreamsPanel(ws, { onError: showError, onDeleted: (id) => sync.follow(id, false) });
 ws.setListView(streamsPanel.render);
 let recovery = null; // set below; a sync may report before
 const sync = wireSyncPanel(ws, { onSync: (handle) => recovery?.synced(handle).catch(showError) });
 recovery = createRecovery(ws, { sync, onError: showError });
 const historyView = createHistory(ws, { onError: showError });
 createStoragePanel(ws, { onError: showError }).show().catch(showError);
+keepTabOrderVisual();
 const analysis = createAnalysisPanel(ws, { onReplayed: () => show(), onError: showError });
 await ws.restore();
 await show();

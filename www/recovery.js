@@ -10,12 +10,20 @@
 // another name" re-fires its actions (action, amount, actor, roles, exact
 // payload, time) on a new stream, signed by this device; the exact original
 // chain is what "Download my chain" saves.
+// - a push the server refused (PUSH_REJECTED), with the server's reason:
+//   keep the local chain as a fork and take the server's, discard the local
+//   events (take the server's), or download them;
+// - a server chain that does not verify (REMOTE_CHAIN_INVALID): nothing of
+//   it was stored; syncing of the stream stops (until resumed), and the
+//   local chain can be downloaded.
 import { $, h, describe, download } from "./dom.js";
 import { ask } from "./dialog.js";
 import { labels } from "./stream-labels.js";
 
 /** Sync error codes that only the user can resolve, per stream. */
 const FORKS = new Set(["REMOTE_FORKED", "DIVERGED"]);
+/** The server refused this stream's events; its chain did not verify. */
+const REFUSALS = new Set(["PUSH_REJECTED", "REMOTE_CHAIN_INVALID"]);
 /** Events re-fired per transaction when copying a chain. */
 const PAGE = 500;
 
@@ -52,22 +60,28 @@ export function createRecovery(ws, { sync, onError }) {
   const problems = new Map(); // stream id -> the sync error that needs the user
 
   /** Takes in what the last sync said, stream by stream. */
-  function noteSync(handle) {
+  async function noteSync(handle) {
     const report = handle?.lastReport;
     if (!report) return;
     for (const s of report.streams) problems.delete(s.stream);
     for (const { stream, error } of report.errors) {
-      if (FORKS.has(error.code)) problems.set(stream, error);
+      if (FORKS.has(error.code) || REFUSALS.has(error.code)) problems.set(stream, error);
       else problems.delete(stream);
+      // A server whose chain does not verify is not asked again for this stream.
+      if (error.code === "REMOTE_CHAIN_INVALID") await sync.stop(stream, true);
     }
   }
 
   function showFork(id) {
     const box = $("fork-box");
-    const problem = problems.get(id);
+    const problem = problems.get(id) ?? (sync.stopped(id) ? { code: "SYNC_STOPPED" } : null);
     box.hidden = !problem;
     if (!problem) {
       box.replaceChildren();
+      return;
+    }
+    if (!FORKS.has(problem.code)) {
+      box.replaceChildren(...refusal(problem));
       return;
     }
     const what =
@@ -108,6 +122,94 @@ export function createRecovery(ws, { sync, onError }) {
     );
   }
 
+  const downloadButton = () =>
+    h(
+      "button",
+      { type: "button", className: "button secondary small", id: "fork-download" },
+      "Download my chain (.jsonl)",
+    );
+
+  /** The box for a refused push, a server chain that does not verify, or a stream whose sync is stopped. */
+  function refusal(problem) {
+    const status = h("p", { id: "fork-status", className: "small-print", role: "status" });
+    if (problem.code === "PUSH_REJECTED") {
+      // A report's error is a flat record ({code, remote_code, message, seq, ...}); a thrown one has `details`.
+      const d = { ...problem.details, ...problem };
+      return [
+        h("h3", {}, "The server refused this stream's new events"),
+        h(
+          "p",
+          { className: "refusal-reason" },
+          "Its reason: ",
+          h("code", {}, String(d.remote_code ?? d.remoteCode ?? problem.code)),
+          `: ${d.message}`,
+          Number.isInteger(d.seq) ? ` (seq ${d.seq})` : "",
+        ),
+        h("p", { className: "small-print" }, "Until you choose, they stay here and every sync offers them again."),
+        h(
+          "div",
+          { className: "inline-buttons" },
+          downloadButton(),
+          h(
+            "button",
+            { type: "button", className: "button small", id: "fork-keep" },
+            "Keep mine as a fork, take the server's",
+          ),
+          h(
+            "button",
+            { type: "button", className: "button secondary small danger", id: "fork-discard" },
+            "Discard my unsynced events…",
+          ),
+        ),
+        status,
+      ];
+    }
+    const error = problem.error ?? problem.details?.error;
+    return [
+      h(
+        "h3",
+        {},
+        problem.code === "SYNC_STOPPED" ? "Syncing of this stream is stopped" : "The server's copy does not verify",
+      ),
+      problem.code === "SYNC_STOPPED"
+        ? h("p", {}, "You stopped it after the server sent events of this stream that did not verify.")
+        : h(
+            "p",
+            {},
+            "The server sent events of this stream that do not verify",
+            error?.code ? [": ", h("code", {}, error.code)] : "",
+            Number.isInteger(error?.seq) ? ` at seq ${error.seq}` : "",
+            ". None of them was stored here; this browser stopped syncing the stream. ",
+            h("code", {}, problem.code),
+          ),
+      h("p", { className: "small-print" }, "Your chain here is intact. Ask the server's operator to check its copy."),
+      h(
+        "div",
+        { className: "inline-buttons" },
+        downloadButton(),
+        h("button", { type: "button", className: "button secondary small", id: "fork-resume" }, "Sync it again"),
+      ),
+      status,
+    ];
+  }
+
+  async function discardLocal(id) {
+    const { choice } = await ask({
+      title: `Discard your unsynced events of ${labels.name(id)}?`,
+      body: [
+        "The events the server refused (and any after them) are removed from this browser, and the server's copy of the stream is taken instead (none, if the server never had it). Download your chain first to keep a copy.",
+      ],
+      actions: [{ value: "discard", label: "Discard and take the server's", danger: true }],
+    });
+    if (choice !== "discard") return;
+    const status = $("fork-status");
+    status.textContent = `Taking the server's ${id}…`;
+    problems.delete(id);
+    await ws.remove(id);
+    await sync.follow(id, true);
+    if ((await ws.ledger.streams()).some((s) => s.id === id)) await ws.open(id);
+  }
+
   /** Moves the local chain of `id` to `newId`, then lets the server's `id` replace it here. */
   async function moveAside(id, newId, label) {
     const status = $("fork-status");
@@ -117,13 +219,14 @@ export function createRecovery(ws, { sync, onError }) {
     status.textContent = `Taking the server's ${id}…`;
     problems.delete(id);
     await ws.remove(id);
-    await sync.now();
+    // Follow the server's `id`, so that the sync pulls it back here.
+    await sync.follow(id, true);
   }
 
   async function keepFork(id) {
     const forkId = `${id}-fork-${suffix()}`;
     await moveAside(id, forkId, `${labels.name(id)} (my fork)`);
-    // The server's copy, pulled by the sync (the app follows every stream of the server).
+    // The server's copy, pulled by the sync (moveAside follows it).
     const there = (await ws.ledger.streams()).some((s) => s.id === id);
     await ws.open(there ? id : forkId);
   }
@@ -145,7 +248,7 @@ export function createRecovery(ws, { sync, onError }) {
 
   const forkButtons = (e) => {
     const id = ws.stream?.id;
-    if (!id || !problems.has(id)) return;
+    if (!id || !(problems.has(id) || sync.stopped(id))) return;
     const run = (f) =>
       f().catch((err) => {
         const status = document.getElementById("fork-status");
@@ -156,6 +259,13 @@ export function createRecovery(ws, { sync, onError }) {
       run(async () => download(`${id}.jsonl`, await ws.ledger.exportJsonl(id), "application/x-ndjson"));
     else if (e.target.closest("#fork-keep")) run(() => keepFork(id));
     else if (e.target.closest("#fork-push")) run(() => pushNew(id));
+    else if (e.target.closest("#fork-discard")) run(() => discardLocal(id));
+    else if (e.target.closest("#fork-resume"))
+      run(async () => {
+        problems.delete(id);
+        await sync.stop(id, false);
+        showFork(id);
+      });
   };
   $("fork-box").addEventListener("click", forkButtons);
 
@@ -264,7 +374,7 @@ export function createRecovery(ws, { sync, onError }) {
   return {
     /** After a sync: record what it said and redraw. */
     async synced(handle) {
-      noteSync(handle);
+      await noteSync(handle);
       await this.show();
     },
     /** Redraws the alerts of the open stream. */

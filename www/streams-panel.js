@@ -8,8 +8,11 @@ import { labels } from "./stream-labels.js";
 
 const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** `ws` is the workspace (ledger-view.js); `onError(err)` shows a failure. */
-export function createStreamsPanel(ws, { onError }) {
+/**
+ * `ws` is the workspace (ledger-view.js); `onError(err)` shows a failure;
+ * `onDeleted(id)` runs after a stream was deleted here (the app unfollows it).
+ */
+export function createStreamsPanel(ws, { onError, onDeleted = async () => {} }) {
   const filter = $("stream-filter");
   const show = $("stream-show");
   show.value = localStorage.getItem("petrichain.streamShow") ?? "active";
@@ -115,7 +118,7 @@ export function createStreamsPanel(ws, { onError }) {
     const { choice } = await ask({
       title: `Delete ${labels.name(id)} from this browser?`,
       body: [
-        `Its ${plural(ws.stream.head.seq, "event")}, sync state and conflicts are removed from this browser. A sync server keeps its own copy (and syncing brings it back here while the app follows every stream of the server).`,
+        `Its ${plural(ws.stream.head.seq, "event")}, sync state and conflicts are removed from this browser. A sync server keeps its own copy; this browser stops following it, so syncing does not bring it back (follow it again in the sync panel to get it back).`,
         h(
           "p",
           {},
@@ -132,6 +135,7 @@ export function createStreamsPanel(ws, { onError }) {
     if (choice !== "delete") return;
     await ws.remove(id);
     labels.forget(id);
+    await onDeleted(id);
   }
 
   const guard = (f) => () => f().catch(onError);

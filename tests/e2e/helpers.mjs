@@ -185,3 +185,13 @@ export async function seriousA11yViolations(page) {
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id}: ${v.targets.slice(0, 5).join(", ")} (${v.summary.split("\n").slice(0, 2).join(" ")})`);
 }
+
+/**
+ * Follows server stream `id` from the sync panel (a browser syncs its own
+ * streams and the followed ones) and waits until it is in the stream list.
+ */
+export async function followStream(page, id) {
+  await page.click("#sync-now"); // the panel lists the server's streams after each sync
+  await page.locator(`#remote-streams [data-follow="${id}"]`).click();
+  await page.waitForSelector(`#streams [data-stream="${id}"]`);
+}

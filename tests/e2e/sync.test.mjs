@@ -12,6 +12,7 @@ import {
   startExample,
   waitForEvents,
   tokens,
+  followStream,
 } from "./helpers.mjs";
 
 let app;
@@ -90,9 +91,8 @@ test("two browsers sync one stream through the server; a double spend becomes a 
   await waitForEvents(a.page, 2);
   await pending(a.page, 0);
 
-  // B learns of the stream through the server and opens it.
-  await b.page.click("#sync-now");
-  await b.page.waitForSelector(`#streams [data-stream="${stream}"]`);
+  // B sees the stream in the server's list, follows it and opens it.
+  await followStream(b.page, stream);
   await b.page.click(`#streams [data-stream="${stream}"]`);
   await b.page.waitForFunction((id) => document.body.dataset.stream === id, stream);
   await waitForEvents(b.page, 2);
