@@ -304,7 +304,7 @@ fn refuses_a_newer_schema(b: &Backend) {
 fn a_v1_database_is_moved_aside_and_not_served(b: &Backend) {
     write_v1_database(b);
     let db = open(b);
-    assert_eq!(schema_version(b), 2);
+    assert_eq!(schema_version(b), 3);
     assert!(db.streams().unwrap().is_empty(), "no v1 stream is served");
     assert_eq!(db.head(V1_STREAM).unwrap(), None);
     assert!(db.page(V1_STREAM, 0, 10).unwrap().is_none());
@@ -340,7 +340,7 @@ fn a_v1_database_is_moved_aside_and_not_served(b: &Backend) {
     );
     drop(db);
 
-    // Opened again: version 2 now, nothing moved twice.
+    // Opened again: the current version now, nothing moved twice.
     let db = open(b);
     assert_eq!(db.streams().unwrap(), vec![commit.record.clone()]);
     assert_eq!(count_rows(b, "streams_v1"), 2);

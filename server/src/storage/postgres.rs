@@ -106,6 +106,8 @@ CREATE TABLE IF NOT EXISTS events (
     signer   TEXT NOT NULL,
     hash     TEXT NOT NULL,
     sig      TEXT NOT NULL,
+    args     TEXT NOT NULL DEFAULT '[]',
+    keys     TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (stream, seq)
 );
 CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
@@ -149,20 +151,20 @@ const INSERT_EVENTS: &str = concat!(
     event_columns!(),
     ") SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
         $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::TEXT[], $12::TEXT[],
-        $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])"
+        $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[], $18::TEXT[], $19::TEXT[])"
 );
 /// The usual append to an existing stream in one round trip: the head
 /// update and the event inserts in one statement (the events are joined to
 /// the updated row, so a missing row would write nothing and be caught).
 const UPDATE_AND_INSERT_EVENTS: &str = concat!(
     "WITH head AS (
-        UPDATE streams SET seq = $18, hash = $19, state = $20 WHERE id = $21 RETURNING id
+        UPDATE streams SET seq = $20, hash = $21, state = $22 WHERE id = $23 RETURNING id
     )
     INSERT INTO events (",
     event_columns!(),
     ") SELECT u.* FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[],
         $6::BIGINT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::TEXT[], $12::TEXT[],
-        $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[])
+        $13::TEXT[], $14::TEXT[], $15::TEXT[], $16::TEXT[], $17::TEXT[], $18::TEXT[], $19::TEXT[])
         AS u (",
     event_columns!(),
     ") CROSS JOIN head"
@@ -286,6 +288,8 @@ fn event_row(row: &Row) -> Result<EventRow, tokio_postgres::Error> {
         signer: row.try_get(14)?,
         hash: row.try_get(15)?,
         sig: row.try_get(16)?,
+        args: row.try_get(17)?,
+        keys: row.try_get(18)?,
     })
 }
 
@@ -503,6 +507,10 @@ async fn migrate_once(
             return Ok(Ok(()));
         }
         Ok(Migration::Create) => None,
+        Ok(Migration::AddKeyColumns) => {
+            tx.batch_execute(rows::ADD_KEY_COLUMNS).await?;
+            None
+        }
         Ok(Migration::ArchiveV1) => {
             let streams: i64 = tx
                 .query_one("SELECT count(*) FROM streams", &[])
@@ -605,6 +613,8 @@ struct EventColumns<'a> {
     signer: Vec<&'a str>,
     hash: Vec<&'a str>,
     sig: Vec<&'a str>,
+    args: Vec<String>,
+    keys: Vec<String>,
 }
 
 impl<'a> EventColumns<'a> {
@@ -629,11 +639,13 @@ impl<'a> EventColumns<'a> {
             c.signer.push(&e.signer);
             c.hash.push(&e.hash);
             c.sig.push(&e.sig);
+            c.args.push(cells.args);
+            c.keys.push(cells.keys);
         }
         Ok(c)
     }
 
-    fn params(&self) -> [&(dyn ToSql + Sync); 17] {
+    fn params(&self) -> [&(dyn ToSql + Sync); 19] {
         [
             &self.stream,
             &self.seq,
@@ -652,6 +664,8 @@ impl<'a> EventColumns<'a> {
             &self.signer,
             &self.hash,
             &self.sig,
+            &self.args,
+            &self.keys,
         ]
     }
 }

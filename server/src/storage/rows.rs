@@ -17,9 +17,22 @@ use petrichain::store::StreamRecord;
 use super::Page;
 use crate::error::ApiError;
 
-/// The schema version this build writes and reads (both backends): 2,
-/// events of chain format v2 (docs/chain-format.md).
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this build writes and reads (both backends): 3,
+/// events of chain format v2 (docs/chain-format.md) with their `args` and
+/// `keys` (keyed places, issue 14).
+pub const SCHEMA_VERSION: i64 = 3;
+
+/// The schema version before `args` and `keys` were stored: its `events`
+/// table gains the two columns ([`Migration::AddKeyColumns`]); every event
+/// it holds has neither (keyed models were refused), so `'[]'` is exact.
+pub const SCHEMA_V2: i64 = 2;
+
+/// The statements that bring a version 2 `events` table to version 3
+/// (the same SQL on SQLite and PostgreSQL).
+pub const ADD_KEY_COLUMNS: &str = "
+ALTER TABLE events ADD COLUMN args TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE events ADD COLUMN keys TEXT NOT NULL DEFAULT '[]';
+";
 
 /// The schema version of the previous server (chain format v1 events, with
 /// the whole marking in each): found at start, its tables are moved aside
@@ -43,7 +56,7 @@ macro_rules! head_columns {
 /// selects them.
 macro_rules! event_columns {
     () => {
-        "stream, seq, v, model, action, multiple, actor, roles, payload, ts, nonce, prev, delta, root, signer, hash, sig"
+        "stream, seq, v, model, action, multiple, actor, roles, payload, ts, nonce, prev, delta, root, signer, hash, sig, args, keys"
     };
 }
 pub(crate) use {event_columns, head_columns};
@@ -172,6 +185,10 @@ pub struct EventRow {
     pub hash: String,
     /// `sig`.
     pub sig: String,
+    /// `args`, a JSON array of `[param, value]` pairs.
+    pub args: String,
+    /// `keys`, a JSON array of `[place, key, count]` triples.
+    pub keys: String,
 }
 
 impl EventRow {
@@ -195,15 +212,17 @@ impl EventRow {
             signer,
             hash,
             sig,
+            args,
+            keys,
         } = self;
         let corrupt = |e: serde_json::Error| internal(&format!("corrupt event {stream}/{seq}"), e);
         Ok(Event {
             v: u8::try_from(v)
                 .map_err(|_| internal(&format!("corrupt event {stream}/{seq}: version"), v))?,
-            args: Vec::new(),
+            args: serde_json::from_str(&args).map_err(corrupt)?,
             roles: serde_json::from_str(&roles).map_err(corrupt)?,
             delta: serde_json::from_str(&delta).map_err(corrupt)?,
-            keys: Vec::new(),
+            keys: serde_json::from_str(&keys).map_err(corrupt)?,
             seq: from_db(seq, "seq")?,
             multiple: from_db(multiple, "multiple")?,
             ts: from_db(ts, "ts")?,
@@ -237,6 +256,10 @@ pub struct EventCells {
     pub roles: String,
     /// `delta` as JSON text.
     pub delta: String,
+    /// `args` as JSON text.
+    pub args: String,
+    /// `keys` as JSON text.
+    pub keys: String,
 }
 
 impl EventCells {
@@ -249,6 +272,8 @@ impl EventCells {
             ts: to_db(e.ts, "ts")?,
             roles: json_text(&e.roles)?,
             delta: json_text(&e.delta)?,
+            args: json_text(&e.args)?,
+            keys: json_text(&e.keys)?,
         })
     }
 }
@@ -348,6 +373,8 @@ fn row_bytes(row: &EventRow) -> usize {
         &row.signer,
         &row.hash,
         &row.sig,
+        &row.args,
+        &row.keys,
     ]
     .iter()
     .fold(EVENT_OVERHEAD_BYTES, |n, s| n.saturating_add(s.len()))
@@ -365,6 +392,9 @@ pub enum Migration {
     /// tables as for [`Migration::Create`]. The v1 events are never served
     /// as v2 ones; clients push their upgraded (re-signed) chains again.
     ArchiveV1,
+    /// Written before `args` and `keys` were stored ([`SCHEMA_V2`]): add
+    /// the two columns ([`ADD_KEY_COLUMNS`]), keeping every row.
+    AddKeyColumns,
 }
 
 /// Decides the migration from the stored version (`None`: no schema yet);
@@ -374,6 +404,7 @@ pub fn migration(found: Option<i64>) -> Result<Migration, ApiError> {
         None => Ok(Migration::Create),
         Some(SCHEMA_VERSION) => Ok(Migration::Current),
         Some(SCHEMA_V1) => Ok(Migration::ArchiveV1),
+        Some(SCHEMA_V2) => Ok(Migration::AddKeyColumns),
         Some(v) => Err(internal(
             "schema",
             format!("the database has schema version {v}; this server reads {SCHEMA_VERSION}"),
@@ -424,6 +455,8 @@ mod tests {
             signer: "k".into(),
             hash: "h".into(),
             sig: "s".into(),
+            args: "[[\"from\",\"alice\"]]".into(),
+            keys: "[[\"balance\",\"alice\",7]]".into(),
         }
     }
 
@@ -452,6 +485,12 @@ mod tests {
         assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
         let mut r = row(1);
         r.delta = "[3]".into();
+        assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
+        let mut r = row(1);
+        r.keys = "[[\"balance\",\"alice\",-1]]".into();
+        assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
+        let mut r = row(1);
+        r.args = "{}".into();
         assert_eq!(r.decode().unwrap_err().code(), "INTERNAL");
         let mut r = row(1);
         r.v = 300;
@@ -490,6 +529,15 @@ mod tests {
         assert_eq!(
             (c.roles.as_str(), c.delta.as_str()),
             ("[\"r\"]", "[[\"q\",3]]")
+        );
+        assert_eq!(e.args, vec![("from".to_string(), "alice".to_string())]);
+        assert_eq!(
+            e.keys,
+            vec![("balance".to_string(), "alice".to_string(), 7)]
+        );
+        assert_eq!(
+            (c.args.as_str(), c.keys.as_str()),
+            ("[[\"from\",\"alice\"]]", "[[\"balance\",\"alice\",7]]")
         );
     }
 
@@ -531,7 +579,8 @@ mod tests {
     #[test]
     fn migrations_refuse_a_newer_schema() {
         assert_eq!(migration(None).unwrap(), Migration::Create);
-        assert_eq!(migration(Some(2)).unwrap(), Migration::Current);
+        assert_eq!(migration(Some(3)).unwrap(), Migration::Current);
+        assert_eq!(migration(Some(2)).unwrap(), Migration::AddKeyColumns);
         assert_eq!(migration(Some(1)).unwrap(), Migration::ArchiveV1);
         let line = archived_v1_message(3, 40);
         assert!(
@@ -546,6 +595,6 @@ mod tests {
     #[test]
     fn column_lists_match_the_row_types() {
         assert_eq!(HEAD_COLUMNS.split(", ").count(), 5);
-        assert_eq!(EVENT_COLUMNS.split(", ").count(), 17);
+        assert_eq!(EVENT_COLUMNS.split(", ").count(), 19);
     }
 }

@@ -76,6 +76,8 @@ CREATE TABLE IF NOT EXISTS events (
     signer   TEXT NOT NULL,
     hash     TEXT NOT NULL,
     sig      TEXT NOT NULL,
+    args     TEXT NOT NULL DEFAULT '[]',
+    keys     TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (stream, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_hash ON events (hash);
@@ -97,7 +99,7 @@ const HASH_AT: &str = "SELECT hash FROM events WHERE stream = ?1 AND seq = ?2";
 const INSERT_EVENT: &str = concat!(
     "INSERT INTO events (",
     event_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
 );
 const SELECT_EVENTS: &str = concat!(
     "SELECT ",
@@ -283,6 +285,10 @@ fn migrate(conn: &mut Connection) -> Result<(), ApiError> {
     let archived = match rows::migration(version)? {
         Migration::Current => None,
         Migration::Create => Some(None),
+        Migration::AddKeyColumns => {
+            tx.execute_batch(rows::ADD_KEY_COLUMNS)?;
+            Some(None)
+        }
         Migration::ArchiveV1 => {
             let count = |table: &str| -> Result<i64, ApiError> {
                 Ok(tx.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
@@ -341,6 +347,8 @@ fn event_row(r: &Row<'_>) -> rusqlite::Result<EventRow> {
         signer: r.get(14)?,
         hash: r.get(15)?,
         sig: r.get(16)?,
+        args: r.get(17)?,
+        keys: r.get(18)?,
     })
 }
 
@@ -398,7 +406,7 @@ fn write_commit(
         let c = EventCells::of(e)?;
         insert.execute(params![
             e.stream, c.seq, c.v, e.model, e.action, c.multiple, e.actor, c.roles, e.payload, c.ts,
-            e.nonce, e.prev, c.delta, e.root, e.signer, e.hash, e.sig,
+            e.nonce, e.prev, c.delta, e.root, e.signer, e.hash, e.sig, c.args, c.keys,
         ])?;
     }
     Ok(())
@@ -481,7 +489,10 @@ mod tests {
         let db = SqliteStorage::open(&path).unwrap();
         assert!(db.put_model("m", "{}").unwrap());
         assert!(!db.put_model("m", "{}").unwrap());
-        let events = vec![event(1, GENESIS_PREV, "h1"), event(2, "h1", "h2")];
+        let mut keyed = event(2, "h1", "h2");
+        keyed.args = vec![("from".into(), "alice".into())];
+        keyed.keys = vec![("balance".into(), "alice".into(), 3)];
+        let events = vec![event(1, GENESIS_PREV, "h1"), keyed];
         let commit = Commit {
             record: StreamRecord {
                 id: "s".into(),
@@ -519,6 +530,42 @@ mod tests {
             Ok(None)
         })
         .unwrap();
+        let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn a_version_2_database_gains_the_args_and_keys_columns() {
+        let path = temp_db("v2");
+        let db = SqliteStorage::open(&path).unwrap();
+        db.put_model("m", "{}").unwrap();
+        let e = event(1, GENESIS_PREV, "h1");
+        let commit = Commit {
+            record: StreamRecord {
+                id: "s".into(),
+                model: "m".into(),
+                seq: 1,
+                hash: "h1".into(),
+                state: vec![1, 1],
+            },
+            events: vec![e.clone()],
+        };
+        db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+        drop(db);
+        // Back to what a version 2 server wrote: no args / keys columns.
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE events DROP COLUMN args; ALTER TABLE events DROP COLUMN keys;
+             UPDATE schema_version SET version = 2;",
+        )
+        .unwrap();
+        drop(conn);
+        let db = SqliteStorage::open(&path).unwrap();
+        let page = db.page("s", 0, 10, usize::MAX).unwrap().unwrap();
+        assert_eq!(page.events, vec![e]);
+        let version: i64 = db
+            .read(|c| Ok(c.query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
         let _ = std::fs::remove_dir_all(path.parent().unwrap().parent().unwrap());
     }
 
