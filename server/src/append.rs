@@ -21,12 +21,13 @@
 //! 4. The new head (seq, hash, the full marking) and events are written, or
 //!    nothing.
 
-use petrichain::chain::Verifier;
+use petrichain::chain::{TipState, Verifier};
 use petrichain::engine::Marking;
 use petrichain::model::Model;
 use petrichain::sync::protocol::{AppendOk, AppendRequest, Head};
 
 use crate::error::ApiError;
+use crate::keyed_state::KeyedHead;
 use crate::storage::{head_of, AppendTx, Commit, StreamRecord};
 
 /// What the append decided: what to write (if anything) and the answer.
@@ -36,14 +37,20 @@ pub struct Decision {
     pub commit: Option<Commit>,
     /// The `200` answer.
     pub answer: AppendOk,
+    /// For a net with keyed places, the state the new head reaches.
+    pub state: Option<TipState>,
 }
 
 /// Decides an append of `req` to `stream`, whose model is `model` (already
 /// looked up from `req.model`), reading the stored state through `tx`.
+/// For a net with keyed places, `keyed` is the state of the stored head
+/// ([`crate::keyed_state`]); a `keyed` that is not at the stored head is
+/// an internal error (the caller rebuilds it and runs the plan again).
 pub fn plan_append(
     model: &Model,
     stream: &str,
     req: &AppendRequest,
+    keyed: Option<&KeyedHead>,
     tx: &mut dyn AppendTx,
 ) -> Result<Decision, ApiError> {
     let stored = tx.head()?;
@@ -96,6 +103,7 @@ pub fn plan_append(
                 stored: 0,
                 duplicates: duplicates as u64,
             },
+            state: None,
         });
     }
 
@@ -112,14 +120,25 @@ pub fn plan_append(
     }
 
     // 3. Verify every new event on top of the stored head.
-    let mut verifier = Verifier::resume(
-        model,
-        stream,
-        current.seq,
-        &current.hash,
-        Marking(current.state.clone()),
-    )
-    .map_err(|e| ApiError::Internal(format!("stored head of '{stream}' is unusable: {e}")))?;
+    let is_keyed = model.has_keyed_places();
+    let resumed = if is_keyed {
+        let state = match keyed {
+            Some(k) if k.seq == current.seq && k.hash == current.hash => k.state.clone(),
+            None if current.seq == 0 => TipState::new(model, Marking(current.state.clone())),
+            _ => return Err(ApiError::Internal(STALE_KEYED_STATE.into())),
+        };
+        Verifier::resume_state(model, stream, current.seq, &current.hash, state)
+    } else {
+        Verifier::resume(
+            model,
+            stream,
+            current.seq,
+            &current.hash,
+            Marking(current.state.clone()),
+        )
+    };
+    let mut verifier = resumed
+        .map_err(|e| ApiError::Internal(format!("stored head of '{stream}' is unusable: {e}")))?;
     for e in fresh {
         verifier
             .push(e)
@@ -127,6 +146,10 @@ pub fn plan_append(
     }
     // The signatures still queued: nothing is decided before they verify.
     let last_seq = fresh.last().map_or(current.seq, |e| e.seq);
+    verifier
+        .flush()
+        .map_err(|err| ApiError::invalid_event(&err, last_seq))?;
+    let state = is_keyed.then(|| verifier.state().clone());
     let verified = verifier
         .finish()
         .map_err(|err| ApiError::invalid_event(&err, last_seq))?;
@@ -156,5 +179,10 @@ pub fn plan_append(
             stored: fresh.len() as u64,
             duplicates: duplicates as u64,
         },
+        state,
     })
 }
+
+/// The message of the internal error [`plan_append`] returns when the keyed
+/// state it was given is not at the stored head (another process appended).
+pub const STALE_KEYED_STATE: &str = "the keyed state is not at the stored head";

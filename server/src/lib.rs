@@ -31,6 +31,7 @@ pub mod auth;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod keyed_state;
 pub mod live;
 pub mod model_cache;
 pub mod routes;

@@ -26,10 +26,11 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::append::plan_append;
+use crate::append::{plan_append, STALE_KEYED_STATE};
 use crate::auth::Principal;
 use crate::config::{Config, Cors, Hosts};
 use crate::error::ApiError;
+use crate::keyed_state::{KeyedHead, KeyedStates};
 use crate::live::Live;
 use crate::model_cache::ModelCache;
 use crate::storage::{head_of, Storage};
@@ -72,6 +73,8 @@ pub struct AppState {
     /// Streams whose storage was found altered (by stream, what was
     /// found): refused with `500 STORAGE_ALTERED` until a restart.
     altered: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    /// The keyed states of stream heads (nets with keyed places).
+    pub keyed: KeyedStates,
     /// The live-update hub.
     pub live: Live,
     /// Authentication and per-stream access ([`crate::auth`]).
@@ -87,6 +90,7 @@ impl AppState {
             model_uploads: true,
             checked_heads: Default::default(),
             altered: Default::default(),
+            keyed: KeyedStates::default(),
             live: Live::new(),
             auth: crate::auth::Auth::default(),
         }
@@ -188,6 +192,19 @@ impl AppState {
                     "event {}'s stored fields hash to {computed}, not to its hash {}",
                     head.seq, last.hash
                 )));
+            }
+            if model.has_keyed_places() {
+                // The root covers the keys too, which the stored head does
+                // not hold: rebuild them by replaying the chain (verified).
+                if let Err(problem) = self
+                    .keyed
+                    .at_head(self.storage.as_ref(), model, stream)
+                    .await?
+                {
+                    return Ok(Some(problem));
+                }
+                self.mark_checked(stream, &head.hash);
+                return Ok(None);
             }
             let marking = petrichain::engine::Marking(head.state.clone());
             let root = hex::encode(petrichain::chain::MarkingTree::new(model, &marking).root());
@@ -726,16 +743,6 @@ async fn put_model(
             message: problem,
         });
     }
-    if model.has_keyed_places() || model.transitions().iter().any(|t| !t.params.is_empty()) {
-        // Its events carry `args` and `keys`, which this server's storage
-        // does not keep yet (issue 14): refuse it rather than lose them.
-        let problem =
-            "keyed places and parameterized transitions are not supported by this server yet";
-        return Err(ApiError::InvalidModel {
-            problems: serde_json::json!([{ "code": "UNSUPPORTED", "message": problem }]),
-            message: problem.to_string(),
-        });
-    }
     let created = app.storage.put_model(&doc.id, &doc.json).await?;
     let status = if created {
         StatusCode::CREATED
@@ -856,20 +863,71 @@ async fn append(
         .await?;
     let model = app.model(&req.model).await?;
     app.check_head(&stream, &model).await?;
-    let mut answer = None;
-    app.storage
-        .append(&stream, &mut |tx| {
-            let d = plan_append(&model, &stream, &req, tx)?;
-            answer = Some(d.answer);
-            Ok(d.commit)
-        })
-        .await?;
-    let decision = answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))?;
+    let mut tries = 0;
+    let (decision, state) = loop {
+        tries += 1;
+        let base = if model.has_keyed_places() {
+            keyed_base(&app, &model, &stream).await?
+        } else {
+            None
+        };
+        let mut answer = None;
+        let appended = app
+            .storage
+            .append(&stream, &mut |tx| {
+                let d = plan_append(&model, &stream, &req, base.as_ref(), tx)?;
+                answer = Some((d.answer, d.state));
+                Ok(d.commit)
+            })
+            .await;
+        match appended {
+            // Another process appended since the keyed state was read:
+            // read it again (a few times; then the client retries).
+            Err(ApiError::Internal(m)) if m == STALE_KEYED_STATE && tries < 3 => continue,
+            Err(e) => return Err(e),
+            Ok(_) => {
+                break answer.ok_or_else(|| ApiError::Internal("append decided nothing".into()))?
+            }
+        }
+    };
+    if let (Some(state), true) = (state, decision.stored > 0) {
+        app.keyed.remember(
+            &stream,
+            KeyedHead {
+                seq: decision.head.seq,
+                hash: decision.head.hash.clone(),
+                state,
+            },
+        );
+    }
     if decision.stored > 0 {
         app.mark_checked(&stream, &decision.head.hash);
         app.live.publish(&stream, decision.head.clone());
     }
     Ok(Json(decision))
+}
+
+/// The keyed state of `stream`'s stored head (`None`: no such stream); a
+/// stored chain that does not verify is `500 STORAGE_ALTERED`.
+async fn keyed_base(
+    app: &AppState,
+    model: &Model,
+    stream: &str,
+) -> Result<Option<KeyedHead>, ApiError> {
+    match app
+        .keyed
+        .at_head(app.storage.as_ref(), model, stream)
+        .await?
+    {
+        Ok(found) => Ok(found.map(|(_, k)| k)),
+        Err(reason) => {
+            app.mark_altered(stream, &reason);
+            Err(ApiError::StorageAltered {
+                stream: stream.to_string(),
+                reason,
+            })
+        }
+    }
 }
 
 /// The caps a push must fit before anything is looked up: at most

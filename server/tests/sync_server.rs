@@ -3,11 +3,13 @@
 
 #[macro_use]
 mod common;
+mod keyed;
 
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 use common::*;
+use keyed::*;
 use petrichain::chain::{verify_events, Device, Event};
 use petrichain::formats::json::import_json;
 use petrichain::store::{block_on, Action, Ledger, SyncStore};
@@ -87,25 +89,6 @@ fn models_put_get_and_refusals(b: &Backend) {
     let body = error(&r);
     assert_eq!((r.status, body.code.as_str()), (422, "INVALID_MODEL"));
     assert_eq!(body.problems.unwrap()[0]["code"], "NOT_CANONICAL");
-
-    // A net with keyed places: its events carry args and keys, which this
-    // server does not store yet, so the model is refused, not half-kept.
-    let (keyed, _) =
-        petrichain::formats::json::import_json(include_str!("../../www/examples/bank.json"))
-            .unwrap();
-    let r = c
-        .send_json(
-            "PUT",
-            &format!("/v2/models/{}", keyed.id()),
-            &ModelDoc {
-                id: keyed.id().into(),
-                json: keyed.canonical_json(),
-            },
-        )
-        .unwrap();
-    let body = error(&r);
-    assert_eq!((r.status, body.code.as_str()), (422, "INVALID_MODEL"));
-    assert_eq!(body.problems.unwrap()[0]["code"], "UNSUPPORTED");
 
     let r = c
         .request("PUT", &format!("/v2/models/{id}"), &[], Some(b"{\"id\": 3"))
@@ -1283,6 +1266,8 @@ on_both_backends!(
     live_updates_arrive_as_server_sent_events,
     restart_keeps_everything,
     bounded_load_two_processes_no_fork_no_lost_acknowledged_event,
+    keyed_round_trip_and_forged_key_count,
+    two_devices_transferring_from_different_accounts_never_conflict,
 );
 
 /// The database drops every connection (a restart, a failover, an admin):
