@@ -60,7 +60,9 @@ impl KeyedStates {
     /// by replaying (and verifying) the stored events after it, or all of
     /// them. `Ok(Err(problem))`: the stored events do not verify or do not
     /// end at the stored head (the storage was altered); `Ok(Ok(None))`:
-    /// no such stream.
+    /// no such stream. A cached state that does not lead to the stored
+    /// head is dropped and the chain replayed from its start: the cache
+    /// only saves work, it never decides.
     pub async fn at_head(
         &self,
         storage: &dyn Storage,
@@ -71,75 +73,82 @@ impl KeyedStates {
             let heads = self.heads.lock().unwrap_or_else(|e| e.into_inner());
             heads.get(stream).cloned()
         };
-        let mut verifier = match &cached {
-            Some(c) => match Verifier::resume_state(model, stream, c.seq, &c.hash, c.state.clone())
-            {
-                Ok(v) => v,
-                Err(_) => Verifier::new(model, stream),
-            },
-            None => Verifier::new(model, stream),
-        };
-        let mut after = verifier.seq();
-        let head = loop {
-            let Some(page) = storage
-                .page(stream, after, MAX_PAGE, MAX_PAGE_BYTES)
-                .await?
-            else {
-                return Ok(Ok(None));
-            };
-            if page.head.seq < verifier.seq() {
-                // The cached head is not on this stream's stored chain.
-                self.forget(stream);
-                return Ok(Err(format!(
-                    "the stored head is seq {}, behind a head this server wrote (seq {})",
-                    page.head.seq,
-                    verifier.seq()
-                )));
-            }
-            for e in &page.events {
-                if let Err(err) = verifier.push(e) {
-                    self.forget(stream);
-                    return Ok(Err(format!("event {}: {} ({err})", e.seq, err.code())));
-                }
-            }
-            match page.events.last() {
-                Some(last) if page.more => after = last.seq,
-                _ => break page.head,
-            }
-        };
-        if let Err(err) = verifier.flush() {
-            self.forget(stream);
-            return Ok(Err(format!("{} ({err})", err.code())));
+        let mut found = replay(storage, model, stream, cached.as_ref()).await?;
+        if found.is_err() && cached.is_some() {
+            found = replay(storage, model, stream, None).await?;
         }
-        if verifier.seq() != head.seq || verifier.head() != head.hash {
-            self.forget(stream);
-            return Ok(Err(format!(
-                "the stored head is seq {} {}, the chain ends at seq {} {}",
-                head.seq,
-                head.hash,
-                verifier.seq(),
-                verifier.head()
-            )));
+        match &found {
+            Ok(Some((_, keyed))) => self.remember(stream, keyed.clone()),
+            _ => self.forget(stream),
         }
-        if verifier.marking().0 != head.state {
-            self.forget(stream);
-            return Ok(Err(format!(
-                "the stored head marking {:?} is not the marking the chain reaches {:?}",
-                head.state,
-                verifier.marking().0
-            )));
-        }
-        let keyed = KeyedHead {
-            seq: head.seq,
-            hash: head.hash.clone(),
-            state: verifier.state().clone(),
-        };
-        self.remember(stream, keyed.clone());
-        Ok(Ok(Some((head, keyed))))
+        Ok(found)
     }
 
     fn forget(&self, stream: &str) {
         let mut heads = self.heads.lock().unwrap_or_else(|e| e.into_inner());
         heads.remove(stream);
     }
+}
+
+/// Replays the stored events of `stream` after `from` (from its start when
+/// `None`), verifying them, up to the stored head.
+async fn replay(
+    storage: &dyn Storage,
+    model: &Model,
+    stream: &str,
+    from: Option<&KeyedHead>,
+) -> Result<Result<Option<(StreamRecord, KeyedHead)>, String>, ApiError> {
+    let resumed = from
+        .and_then(|c| Verifier::resume_state(model, stream, c.seq, &c.hash, c.state.clone()).ok());
+    let mut verifier = resumed.unwrap_or_else(|| Verifier::new(model, stream));
+    let mut after = verifier.seq();
+    let head = loop {
+        let Some(page) = storage
+            .page(stream, after, MAX_PAGE, MAX_PAGE_BYTES)
+            .await?
+        else {
+            return Ok(Ok(None));
+        };
+        if page.head.seq < verifier.seq() {
+            return Ok(Err(format!(
+                "the stored head is seq {}, behind seq {} replayed",
+                page.head.seq,
+                verifier.seq()
+            )));
+        }
+        for e in &page.events {
+            if let Err(err) = verifier.push(e) {
+                return Ok(Err(format!("event {}: {} ({err})", e.seq, err.code())));
+            }
+        }
+        match page.events.last() {
+            Some(last) if page.more => after = last.seq,
+            _ => break page.head,
+        }
+    };
+    if let Err(err) = verifier.flush() {
+        return Ok(Err(format!("{} ({err})", err.code())));
+    }
+    if verifier.seq() != head.seq || verifier.head() != head.hash {
+        return Ok(Err(format!(
+            "the stored head is seq {} {}, the chain ends at seq {} {}",
+            head.seq,
+            head.hash,
+            verifier.seq(),
+            verifier.head()
+        )));
+    }
+    if verifier.marking().0 != head.state {
+        return Ok(Err(format!(
+            "the stored head marking {:?} is not the marking the chain reaches {:?}",
+            head.state,
+            verifier.marking().0
+        )));
+    }
+    let keyed = KeyedHead {
+        seq: head.seq,
+        hash: head.hash.clone(),
+        state: verifier.state().clone(),
+    };
+    Ok(Ok(Some((head, keyed))))
 }

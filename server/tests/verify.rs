@@ -352,3 +352,135 @@ fn the_check_on_start_refuses_a_stream_whose_head_marking_was_changed() {
     );
     stop(server);
 }
+
+/// A stream of the keyed Bank net (www/examples/bank.json): its head
+/// holds only the marking, so the check on start (and an append after a
+/// restart) rebuilds the keys by replaying the chain, verified. An altered
+/// key count anywhere in the chain, or an altered head marking, is found
+/// even by the default (heads) check; `verify` replays it too.
+#[test]
+fn the_storage_check_covers_keyed_streams() {
+    use petrichain::store::Action;
+    let b = Backend::sqlite("start_check_keyed");
+    let (m, _) =
+        petrichain::formats::json::import_json(include_str!("../../www/examples/bank.json"))
+            .unwrap();
+    let pay = |from: &str, to: &str| Action::new("transfer").arg("from", from).arg("to", to);
+    let events = chain(
+        &m,
+        "bank",
+        &[
+            Action::new("open").arg("user", "alice"),
+            Action::new("open").arg("user", "bob"),
+            pay("alice", "bob"),
+            pay("bob", "alice"),
+            pay("alice", "bob"),
+        ],
+    );
+    {
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(put_model(&mut c, &m).status, 201);
+        let r = append(&mut c, "bank", &request(&m, Head::zero(), &events[..4]));
+        assert_eq!(r.status, 200, "{}", r.text());
+        stop(server);
+    }
+    {
+        // Restarted: served, and an append builds on the rebuilt keys.
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(
+            status_code(&mut c, "/streams/bank/events"),
+            (200, String::new())
+        );
+        let r = append(
+            &mut c,
+            "bank",
+            &request(&m, head_of(&events[3]), &events[4..]),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        let log = server.log_text();
+        assert!(log.contains("0 altered"), "{log}");
+        stop(server);
+    }
+    {
+        let server = b.start(&["--check-storage", "full"]);
+        let log = server.log_text();
+        assert!(
+            log.contains("storage check (full): 1 streams, 5 events replayed, 0 altered"),
+            "{log}"
+        );
+        stop(server);
+    }
+    let (code, text) = verify(&b.db);
+    assert_eq!(code, 0, "{text}");
+
+    // An earlier event's key counts changed: found by the heads check.
+    let conn = rusqlite::Connection::open(&b.db).unwrap();
+    let keys: String = conn
+        .query_row(
+            "SELECT keys FROM events WHERE stream = 'bank' AND seq = 3",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(keys.contains("alice"), "{keys}");
+    conn.execute(
+        "UPDATE events SET keys = replace(keys, '\"alice\",', '\"carol\",') WHERE stream = 'bank' AND seq = 3",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    assert_eq!(
+        status_code(&mut c, "/streams/bank/events"),
+        (500, "STORAGE_ALTERED".into())
+    );
+    let r = c.get(&v2("/streams/bank/events")).unwrap();
+    assert!(error(&r).message.contains("event 3"), "{}", r.text());
+    stop(server);
+    let (code, text) = verify(&b.db);
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("event 3"), "{text}");
+}
+
+/// The head marking of a keyed stream changed: the heads check finds it
+/// (the marking the replayed chain reaches differs).
+#[test]
+fn an_altered_keyed_head_marking_is_found_on_start() {
+    use petrichain::store::Action;
+    let b = Backend::sqlite("start_check_keyed_marking");
+    let (m, _) =
+        petrichain::formats::json::import_json(include_str!("../../www/examples/bank.json"))
+            .unwrap();
+    let events = chain(
+        &m,
+        "bank",
+        &[
+            Action::new("open").arg("user", "alice"),
+            Action::new("open").arg("user", "bob"),
+        ],
+    );
+    {
+        let server = b.start(&[]);
+        let mut c = server.client();
+        assert_eq!(put_model(&mut c, &m).status, 201);
+        let r = append(&mut c, "bank", &request(&m, Head::zero(), &events));
+        assert_eq!(r.status, 200, "{}", r.text());
+        stop(server);
+    }
+    let conn = rusqlite::Connection::open(&b.db).unwrap();
+    conn.execute("UPDATE streams SET state = '[300,2]' WHERE id = 'bank'", [])
+        .unwrap();
+    drop(conn);
+    let server = b.start(&[]);
+    let mut c = server.client();
+    assert_eq!(
+        status_code(&mut c, "/streams/bank/events"),
+        (500, "STORAGE_ALTERED".into())
+    );
+    let r = c.get(&v2("/streams/bank/events")).unwrap();
+    assert!(error(&r).message.contains("marking"), "{}", r.text());
+    stop(server);
+}
