@@ -152,3 +152,98 @@ async fn replay(
     };
     Ok(Ok(Some((head, keyed))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use petrichain::chain::verify_events;
+    use petrichain::formats::json::import_json;
+    use petrichain::store::{block_on, Action, Commit, Ledger};
+
+    use crate::storage::sqlite::SqliteStorage;
+
+    fn bank() -> Model {
+        import_json(include_str!("../../www/examples/bank.json"))
+            .unwrap()
+            .0
+    }
+
+    /// A fresh SQLite file holding the Bank stream "s" of `n` opens.
+    fn stored(name: &str, model: &Model, n: usize) -> (SqliteStorage, std::path::PathBuf) {
+        let events = block_on(async {
+            let ledger = Ledger::memory();
+            let id = ledger.put_model(model).await.unwrap();
+            ledger.create_stream("s", &id).await.unwrap();
+            for i in 0..n {
+                let open = Action::new("open").arg("user", format!("u{i}"));
+                ledger.fire("s", &open, i as u64).await.unwrap();
+            }
+            ledger.all_events("s").await.unwrap()
+        });
+        let v = verify_events(model, "s", &events).unwrap();
+        let dir = std::env::temp_dir().join(format!(
+            "petrichain-keyed-unit-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = SqliteStorage::open(&dir.join("db.sqlite")).unwrap();
+        db.put_model(model.id(), &model.canonical_json()).unwrap();
+        let commit = Commit {
+            record: StreamRecord {
+                id: "s".into(),
+                model: model.id().into(),
+                seq: v.events,
+                hash: v.head,
+                state: v.marking,
+            },
+            events,
+        };
+        db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+        (db, dir)
+    }
+
+    #[test]
+    fn a_cached_state_off_the_stored_chain_is_replaced_by_a_full_replay() {
+        let model = bank();
+        let (db, dir) = stored("off_chain", &model, 3);
+        let states = KeyedStates::default();
+        let (head, right) = block_on(states.at_head(&db, &model, "s"))
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!((head.seq, right.seq), (3, 3));
+        // A state this stream never had (seq 3, another hash, no keys).
+        let wrong = KeyedHead {
+            seq: 3,
+            hash: "ab".repeat(32),
+            state: TipState::new(&model, model.initial_marking()),
+        };
+        states.remember("s", wrong);
+        let (_, again) = block_on(states.at_head(&db, &model, "s"))
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(again, right, "rebuilt from the chain, not from the cache");
+        assert!(block_on(states.at_head(&db, &model, "none"))
+            .unwrap()
+            .unwrap()
+            .is_none());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn the_cache_is_bounded() {
+        let model = bank();
+        let states = KeyedStates::default();
+        let head = KeyedHead {
+            seq: 0,
+            hash: "00".repeat(32),
+            state: TipState::new(&model, model.initial_marking()),
+        };
+        for i in 0..=MAX_KEYED_STATES {
+            states.remember(&format!("s{i}"), head.clone());
+        }
+        let len = states.heads.lock().unwrap().len();
+        assert!((1..=MAX_KEYED_STATES).contains(&len), "{len}");
+    }
+}
