@@ -297,6 +297,52 @@ fn refuses_a_newer_schema(b: &Backend) {
     assert!(err.to_string().contains("schema version 99"), "{err}");
 }
 
+/// Events carry `args` and `keys` (keyed places) back exactly; a database
+/// of schema version 2 (no such columns) gains them on open, its rows
+/// kept, read back with neither.
+fn args_and_keys_round_trip_and_a_version_2_database_gains_them(b: &Backend) {
+    let db = open(b);
+    db.put_model("m", "{}").unwrap();
+    let plain = event("s", 1, GENESIS_PREV, "h1");
+    let mut keyed = event("s", 2, "h1", "h2");
+    keyed.args = vec![("from".into(), "alice".into()), ("to".into(), "bob".into())];
+    keyed.keys = vec![
+        ("balance".into(), "alice".into(), 70),
+        ("balance".into(), "bob".into(), u64::from(u32::MAX) + 1),
+    ];
+    let commit = Commit {
+        record: head("s", 2, "h2"),
+        events: vec![plain.clone(), keyed.clone()],
+    };
+    db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+    assert_eq!(db.page("s", 0, 10).unwrap().unwrap().events, commit.events);
+    drop(db);
+
+    // Back to what a version 2 server wrote: only unkeyed events, no
+    // args / keys columns.
+    let downgrade = "DELETE FROM events WHERE seq = 2; \
+        UPDATE streams SET seq = 1, hash = 'h1'; \
+        ALTER TABLE events DROP COLUMN args; ALTER TABLE events DROP COLUMN keys; \
+        UPDATE schema_version SET version = 2;";
+    match &b.pg {
+        Some(pg) => pg.execute(downgrade),
+        None => rusqlite::Connection::open(&b.db)
+            .unwrap()
+            .execute_batch(downgrade)
+            .unwrap(),
+    }
+    assert_eq!(schema_version(b), 2);
+    let db = open(b);
+    assert_eq!(schema_version(b), 3);
+    assert_eq!(db.page("s", 0, 10).unwrap().unwrap().events, vec![plain]);
+    let commit = Commit {
+        record: head("s", 2, "h2"),
+        events: vec![keyed.clone()],
+    };
+    db.append("s", &mut |_| Ok(Some(commit.clone()))).unwrap();
+    assert_eq!(db.page("s", 1, 10).unwrap().unwrap().events, vec![keyed]);
+}
+
 /// A database the previous server (schema 1, chain format v1) wrote: on
 /// open its streams and events are moved to `streams_v1` / `events_v1`
 /// (rows kept), none of them is served, the model stays, the stream ids
@@ -477,6 +523,7 @@ on_both_backends!(
     every_stored_hash_is_readable_in_the_transaction,
     refuses_a_newer_schema,
     a_v1_database_is_moved_aside_and_not_served,
+    args_and_keys_round_trip_and_a_version_2_database_gains_them,
     concurrent_appends_from_two_instances_never_fork,
 );
 
