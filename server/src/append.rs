@@ -10,7 +10,8 @@
 //!    when there is none) must be the stored head, and the first new event
 //!    must follow it (next seq, `prev` = head hash): `409` otherwise.
 //! 3. Each new event is checked by the engine's [`Verifier`], resumed at the
-//!    stored head and marking: stream, model, seq, fields, `prev` link,
+//!    stored head and marking (for a net with keyed places, and its keys:
+//!    [`crate::keyed_state`]): stream, model, seq, fields, `prev` link,
 //!    hash, the net allows the action, `delta` is exactly the counts the
 //!    firing changed, `root` is the Merkle commitment of the marking
 //!    reached, and `sig` is `signer`'s Ed25519 signature of the hash. The

@@ -60,7 +60,7 @@ impl KeyedStates {
     /// by replaying (and verifying) the stored events after it, or all of
     /// them. `Ok(Err(problem))`: the stored events do not verify or do not
     /// end at the stored head (the storage was altered); `Ok(Ok(None))`:
-    /// no such stream. A cached state that does not lead to the stored
+    /// no such stream, or one of another model. A cached state that does not lead to the stored
     /// head is dropped and the chain replayed from its start: the cache
     /// only saves work, it never decides.
     pub async fn at_head(
@@ -109,6 +109,11 @@ async fn replay(
         else {
             return Ok(Ok(None));
         };
+        if page.head.model != model.id() {
+            // A request naming another model than the stream's: the append
+            // refuses it with its own answer (400), nothing to rebuild.
+            return Ok(Ok(None));
+        }
         if page.head.seq < verifier.seq() {
             return Ok(Err(format!(
                 "the stored head is seq {}, behind seq {} replayed",

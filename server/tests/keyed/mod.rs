@@ -66,6 +66,30 @@ pub fn keyed_round_trip_and_forged_key_count(b: &Backend) {
     assert_eq!(all, events, "args and keys come back exactly as sent");
     assert_eq!(head, head_of(&events[3]));
     assert_eq!(verify_events(&m, "bank", &all).unwrap().events, 4);
+    // A request naming the keyed model for a stream of another model (and
+    // the other way round) is the client's mistake: 400, the streams are
+    // still served.
+    let plain = model();
+    assert_eq!(put_model(&mut c, &plain).status, 201);
+    let order = chain(&plain, "order", &spends(1));
+    let r = append(&mut c, "order", &request(&plain, Head::zero(), &order));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = append(
+        &mut c,
+        "order",
+        &request(&m, head_of(&order[0]), &all_events[4..]),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = append(
+        &mut c,
+        "bank",
+        &request(&plain, head_of(&events[3]), &order),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    for s in ["order", "bank"] {
+        let r = c.get(&format!("/v2/streams/{s}/events")).unwrap();
+        assert_eq!(r.status, 200, "{s}: {}", r.text());
+    }
     drop(c);
     drop(server);
     // A restarted server (empty cache) rebuilds the keyed state to append.
