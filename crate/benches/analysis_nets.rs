@@ -20,6 +20,7 @@ fn place(id: String, initial: u64) -> Place {
 fn transition(id: String) -> Transition {
     Transition {
         distinct: Vec::new(),
+        signer: Vec::new(),
         params: Vec::new(),
         id,
         label: String::new(),

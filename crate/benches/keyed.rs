@@ -89,6 +89,7 @@ fn engine(c: &mut Criterion) {
                         1,
                         &RoleSet::All,
                         a,
+                        None,
                         &mut changes,
                     )
                     .unwrap();
@@ -111,7 +112,16 @@ fn fire(c: &mut Criterion) {
                 let a = &args[i % args.len()];
                 i += 1;
                 state
-                    .fire(&model, transfer, 1, &RoleSet::All, a, &mut delta, &mut keys)
+                    .fire(
+                        &model,
+                        transfer,
+                        1,
+                        &RoleSet::All,
+                        a,
+                        "",
+                        &mut delta,
+                        &mut keys,
+                    )
                     .unwrap();
             })
         });

@@ -42,6 +42,7 @@ pub fn generated(nodes: usize, positions: bool) -> Model {
     let transitions = (0..nt)
         .map(|i| Transition {
             distinct: Vec::new(),
+            signer: Vec::new(),
             params: Vec::new(),
             id: format!("t{i}"),
             label: format!("step {i}"),

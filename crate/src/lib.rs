@@ -44,7 +44,7 @@ pub mod sync;
 pub use engine::{FireError, FireOptions, Marking, RoleSet};
 pub use error_codes::{is_error_code, ERROR_CODES, ERROR_CODE_TS};
 pub use model::{
-    Arc, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_KEY_BYTES,
+    Arc, ArcKey, ArcKind, Model, ModelData, ModelError, Place, Point, Transition, MAX_KEY_BYTES,
     MAX_PARAMS, MAX_TOKENS,
 };
 

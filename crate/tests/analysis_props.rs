@@ -33,6 +33,7 @@ fn build(np: usize, nt: usize, initial: &[u64], caps: &[u64], arcs: &[ArcSpec]) 
         transitions: (0..nt)
             .map(|i| Transition {
                 distinct: Vec::new(),
+                signer: Vec::new(),
                 params: Vec::new(),
                 id: format!("t{i}"),
                 label: String::new(),

@@ -195,6 +195,7 @@ fn generated(nodes: usize, seed: u64, positions: bool) -> Model {
     let transitions: Vec<Transition> = (0..nt)
         .map(|i| Transition {
             distinct: Vec::new(),
+            signer: Vec::new(),
             params: Vec::new(),
             id: format!("t{i}"),
             label: String::new(),
@@ -735,6 +736,7 @@ fn hostile_labels_and_ids_stay_text() {
             .collect(),
         transitions: vec![Transition {
             distinct: Vec::new(),
+            signer: Vec::new(),
             params: Vec::new(),
             id: weird_id.into(),
             label: "bell\u{7} and \u{0} nul".into(),
@@ -990,7 +992,7 @@ mod any_model {
                 x: coords[i].0,
                 y: coords[i].1,
             }).collect();
-            let transitions: Vec<Transition> = (0..nt).map(|i| Transition { distinct: Vec::new(), params: Vec::new(),
+            let transitions: Vec<Transition> = (0..nt).map(|i| Transition { distinct: Vec::new(), signer: Vec::new(), params: Vec::new(),
                 id: format!("t{i}"),
                 label: labels[8 + i].clone(),
                 roles: if i % 2 == 0 { vec![labels[i].clone()] } else { vec![] },

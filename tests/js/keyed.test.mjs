@@ -3,11 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { initSync, Ledger, Model } from "../../pkg/petrichain.js";
+import { initSync, Ledger, Model, verifyKeyProof } from "../../pkg/petrichain.js";
 
 initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.meta.url)) });
 
 const bank = readFileSync(new URL("../../www/examples/bank.json", import.meta.url), "utf8");
+const ownedBank = readFileSync(new URL("../fixtures/owned-bank.json", import.meta.url), "utf8");
 
 test("a bank: open, transfer with args, count and page the keys; refusals name the key", async () => {
   const ledger = await Ledger.memory();
@@ -64,4 +65,50 @@ test("a bank: open, transfer with args, count and page the keys; refusals name t
   assert.match(svg, />3 keys</);
   const [verified] = await ledger.verify("bank");
   assert.equal(verified.events, 4);
+});
+
+test("accounts keyed by public keys: the signer is bound, a constant key funds them, one key is proven", async () => {
+  const ledger = await Ledger.memory();
+  const model = Model.fromJson(ownedBank);
+  assert.deepEqual(
+    model.transitions.map((t) => [t.id, t.signer ?? []]),
+    [
+      ["mint", []],
+      ["open", ["user"]],
+      ["transfer", ["from"]],
+    ],
+  );
+  assert.deepEqual(model.arcs.find((a) => a.target === "open").key, { const: "bank" });
+  const stream = await ledger.createStream("owned", await ledger.putModel(model));
+  await assert.rejects(stream.fire("open"), (e) => e.code === "NOT_ENABLED" && e.details.place === "balance[bank]");
+  await stream.fire("mint", { roles: ["banker"] });
+  // `user` left out: bound to this device's key.
+  const opened = await stream.fire("open");
+  const me = opened.signer;
+  assert.deepEqual(opened.args, [["user", me]]);
+  await assert.rejects(
+    stream.fire("transfer", { args: { from: "b0".repeat(32), to: me } }),
+    (e) => e.code === "BAD_ARGUMENT" && e.details.argument === "from",
+  );
+  const paid = await stream.fire("transfer", { args: { to: "carol" }, multiple: 40 });
+  assert.deepEqual(paid.args, [
+    ["from", me],
+    ["to", "carol"],
+  ]);
+  const { event, proof } = await stream.prove("balance", { key: me });
+  assert.equal(proof.count, 60);
+  assert.equal(verifyKeyProof(proof, event.root), true);
+  assert.equal(verifyKeyProof({ ...proof, count: 61 }, event.root), false);
+  const absent = (await stream.prove("balance", { key: "dave" })).proof;
+  assert.equal(absent.count, 0);
+  assert.equal(verifyKeyProof(absent, event.root), true);
+  const before = await stream.prove("balance", { key: "bank", seq: 1 });
+  assert.equal(before.proof.count, 1000);
+  assert.equal(verifyKeyProof(before.proof, before.event.root), true);
+  assert.equal(verifyKeyProof(before.proof, event.root), false);
+  await assert.rejects(stream.prove("balance"), (e) => e.code === "INVALID_INPUT");
+  assert.throws(
+    () => verifyKeyProof({ place: "balance" }, event.root),
+    (e) => e.code === "BAD_ARGUMENT",
+  );
 });

@@ -1,13 +1,29 @@
 // Compiled with `tsc --noEmit` against the generated declarations: keyed
 // places and parameterized transitions (fire args, count, keys, the new
 // fields of events, places, transitions and arcs), without casts.
-import type { Event, KeysPage, Model, Stream } from "../../pkg/petrichain.js";
+import {
+  type Event,
+  type KeyProof,
+  type KeysPage,
+  type Model,
+  type PlaceProof,
+  type Stream,
+  verifyKeyProof,
+} from "../../pkg/petrichain.js";
 
 export async function bankDemo(model: Model, stream: Stream): Promise<number> {
   const keyed: boolean = model.places.some((p) => p.keyed === true);
   const params: string[] = model.transitions.flatMap((t) => t.params ?? []);
   const distinct: [string, string][] = model.transitions.flatMap((t) => t.distinct ?? []);
-  const keys: (string | undefined)[] = model.arcs.map((a) => a.key);
+  const keys: (string | { const: string } | undefined)[] = model.arcs.map((a) => a.key);
+  const signer: string[] = model.transitions.flatMap((t) => t.signer ?? []);
+  const { event: at, proof }: { event: Event; proof: KeyProof } = await stream.prove("balance", {
+    key: "alice",
+    seq: 2,
+  });
+  const held: boolean = verifyKeyProof(proof, at.root);
+  const nearest: [string, number] | undefined = proof.nearest;
+  const unkeyed: PlaceProof = (await stream.prove("registered", 1)).proof;
   const e: Event = await stream.fire("transfer", { args: { from: "alice", to: "bob" }, multiple: 30 });
   const args: [string, string][] = e.args ?? [];
   const changed: [string, string, number][] = e.keys ?? [];
@@ -22,6 +38,10 @@ export async function bankDemo(model: Model, stream: Stream): Promise<number> {
     params.length +
     distinct.length +
     keys.length +
+    signer.length +
+    Number(held) +
+    (nearest?.[1] ?? 0) +
+    unkeyed.count +
     args.length +
     changed.length +
     alice +

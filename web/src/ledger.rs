@@ -75,6 +75,41 @@ export interface PlaceProof {
 /** What `Stream.prove` gives: the event whose signed `root` the proof leads to. */
 export interface PlaceProofAt { event: Event; proof: PlaceProof }
 
+/**
+ * A proof of one key's count in a keyed place (`Stream.prove(place, { key })`;
+ * check with `verifyKeyProof`): the key trie's branches, the place's leaf
+ * and the marking tree's siblings (docs/chain-format.md, "Proofs of one key").
+ */
+export interface KeyProof {
+  place: string; key: string;
+  /** The key's count; 0 = the place does not hold it (a proof of absence). */
+  count: number;
+  /** The place's index in the model's place order. */
+  index: number;
+  /** Key trie branches from the leaf up: `[bit, siblingHash]`. */
+  trie: [number, string][];
+  /** For count 0 in a place holding keys: the key whose leaf the key's path ends at, and its count. */
+  nearest?: [string, number];
+  /** Marking tree sibling hashes (64 hex digits each), from the place's leaf up. */
+  path: string[];
+}
+
+/** What `Stream.prove(place, { key })` gives. */
+export interface KeyProofAt { event: Event; proof: KeyProof }
+
+/** `Stream.prove` of one key of a keyed place (merged into the class `Stream`). */
+export interface Stream {
+  prove(place: string, options: ProveOptions & { key: string }): Promise<KeyProofAt>;
+}
+
+/** Options for `Stream.prove`. */
+export interface ProveOptions {
+  /** Prove the marking after this event. Default: the head. */
+  seq?: number;
+  /** For a keyed place: the key whose count to prove (required there, refused for an unkeyed place). */
+  key?: string;
+}
+
 /** Where a stream's chain ends. */
 export interface Head { seq: number; hash: string }
 
@@ -370,6 +405,20 @@ impl JsLedger {
     pub fn close(&self) {
         self.inner.close();
     }
+}
+
+/// Whether `proof` (from `Stream.prove(place, { key })`) shows that its key
+/// held its count (0: was absent) in the keyed place, in the marking whose
+/// Merkle root is `root` (an event's `root`). A proof that is not even well
+/// formed is `BAD_ARGUMENT`.
+#[wasm_bindgen(js_name = verifyKeyProof)]
+pub fn verify_key_proof(
+    #[wasm_bindgen(unchecked_param_type = "KeyProof")] proof: JsValue,
+    root: String,
+) -> Result<bool, JsValue> {
+    let proof: petrichain::chain::KeyProof = crate::js::from_json(&proof)
+        .map_err(|e| crate::error::bad_argument(format!("not a key proof: {e}")))?;
+    Ok(proof.verify(&root))
 }
 
 /// Whether `proof` (from `Stream.prove`) shows that its place held its count

@@ -36,7 +36,7 @@ mod sync;
 mod sync_options;
 
 pub use error::{is_petrichain_error, JsErrorSource};
-pub use ledger::{verify_place_proof, JsLedger};
+pub use ledger::{verify_key_proof, verify_place_proof, JsLedger};
 pub use model::JsModel;
 pub use store::AnyStore;
 pub use stream::JsStream;

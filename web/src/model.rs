@@ -32,14 +32,16 @@ export interface Transition {
   params?: string[];
   /** Pairs of parameters that must be bound to different keys. */
   distinct?: [string, string][];
+  /** Parameters bound to the signer: each argument must be the signing device's public key (64 lowercase hex digits); an append that leaves one out gets the device's key. */
+  signer?: string[];
 }
 
 /** An arc between a place and a transition. */
 export interface Arc {
   source: string; target: string; weight: number;
   kind: "normal" | "inhibitor" | "read" | "reset";
-  /** For an arc of a keyed place: the parameter whose argument is its key. */
-  key?: string;
+  /** For an arc of a keyed place: the parameter whose argument is its key, or a constant key `{ const: "bank" }`. */
+  key?: string | { const: string };
   points?: { x: number; y: number }[];
 }
 

@@ -304,29 +304,51 @@ impl JsStream {
     /// resolves to `{event, proof}`, where `proof` leads from the place's
     /// count to `event.root`, the signed Merkle root of the marking. Anyone
     /// holding only the event (and trusting its signer) checks it with
-    /// `verifyPlaceProof(proof, event.root)`. Replays and verifies the stream
-    /// up to `seq`; throws `UNKNOWN_PLACE`, `INVALID_INPUT` (seq out of
-    /// range), or what verification finds.
+    /// `verifyPlaceProof(proof, event.root)`. For a keyed place, name the
+    /// key: `prove("balance", { key: "alice" })` gives a `KeyProof` of that
+    /// key's count (0 and a proof of absence for a key the place does not
+    /// hold), checked with `verifyKeyProof`. The second argument is the
+    /// options, or `seq` alone. Replays and verifies the stream up to
+    /// `seq`; throws `UNKNOWN_PLACE`, `INVALID_INPUT` (seq out of range, a
+    /// key for an unkeyed place or none for a keyed one), or what
+    /// verification finds.
+    // With a `key` the result is a `KeyProofAt`: the overload in
+    // TS_LEDGER_TYPES (web/src/ledger.rs) says so.
     #[wasm_bindgen(unchecked_return_type = "Promise<PlaceProofAt>")]
-    pub fn prove(&self, place: String, seq: Option<f64>) -> js_sys::Promise {
-        let seq = match seq {
-            None => None,
-            Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= MAX_TOKENS as f64 => {
-                Some(n as u64)
-            }
-            Some(_) => {
-                return js_sys::Promise::reject(&bad_argument(
-                    "seq must be a whole number from 1 to 2^53-1",
-                ))
-            }
+    pub fn prove(
+        &self,
+        place: String,
+        // A number arrives as a plain handle too (no type check on the way
+        // in); `prove_options` tells the two apart.
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "number | (ProveOptions & { key?: undefined })"
+        )]
+        options: Option<js_sys::Object>,
+    ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let (seq, key) = match prove_options(&options) {
+            Ok(parsed) => parsed,
+            Err(e) => return js_sys::Promise::reject(&e),
         };
         let inner = self.inner.clone();
         let id = self.id();
         future_to_promise(async move {
-            let (event, proof) = inner.prove(&id, &place, seq).await.map_err(js_err)?;
             let at = js_sys::Object::new();
+            let (event, proof) = match key {
+                None => {
+                    let (event, proof) = inner.prove(&id, &place, seq).await.map_err(js_err)?;
+                    (event, to_js(&proof)?)
+                }
+                Some(key) => {
+                    let (event, proof) = inner
+                        .prove_key(&id, &place, &key, seq)
+                        .await
+                        .map_err(js_err)?;
+                    (event, to_js(&proof)?)
+                }
+            };
             js_sys::Reflect::set(&at, &"event".into(), &event_to_js(&event)?)?;
-            js_sys::Reflect::set(&at, &"proof".into(), &to_js(&proof)?)?;
+            js_sys::Reflect::set(&at, &"proof".into(), &proof)?;
             Ok(at.into())
         })
     }
@@ -420,4 +442,33 @@ impl JsStream {
             Ok(JsValue::UNDEFINED)
         })
     }
+}
+
+/// `seq` and `key` of `Stream.prove`'s second argument: nothing, a seq, or
+/// `{ seq?, key? }`.
+fn prove_options(options: &JsValue) -> Result<(Option<u64>, Option<String>), JsValue> {
+    let seq_of = |v: &JsValue| -> Result<Option<u64>, JsValue> {
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        match v.as_f64() {
+            Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= MAX_TOKENS as f64 => {
+                Ok(Some(n as u64))
+            }
+            _ => Err(bad_argument("seq must be a whole number from 1 to 2^53-1")),
+        }
+    };
+    if !options.is_object() {
+        return Ok((seq_of(options)?, None));
+    }
+    let key = option(options, "key")?;
+    let key = if key.is_undefined() || key.is_null() {
+        None
+    } else {
+        Some(
+            key.as_string()
+                .ok_or_else(|| bad_argument("key must be a string"))?,
+        )
+    };
+    Ok((seq_of(&option(options, "seq")?)?, key))
 }

@@ -5,7 +5,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Error, Object, Promise, Reflect, JSON};
-use petrichain_web::{JsLedger, JsModel, JsStream};
+use petrichain_web::{verify_key_proof, verify_place_proof, JsLedger, JsModel, JsStream};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -157,6 +157,61 @@ async fn exercise(ledger: &JsLedger) {
         get(&Array::from(&verified).get(0), "events").as_f64(),
         Some(4.0)
     );
+    prove_keys(&stream).await;
+}
+
+/// `prove(place, { key, seq })` and `verifyKeyProof`: a key present, a key
+/// absent, an earlier seq, and lies that do not verify.
+async fn prove_keys(stream: &JsStream) {
+    let at = ok(stream.prove("balance".into(), obj(r#"{"key":"alice"}"#))).await;
+    let (event, proof) = (get(&at, "event"), get(&at, "proof"));
+    let root = get(&event, "root").as_string().unwrap();
+    assert_eq!(get(&event, "seq").as_f64(), Some(4.0));
+    assert_eq!(get(&proof, "count").as_f64(), Some(70.0));
+    assert!(verify_key_proof(proof.clone(), root.clone()).unwrap());
+    let lie = js(&JSON::stringify(&proof).unwrap().as_string().unwrap());
+    Reflect::set(&lie, &"count".into(), &JsValue::from_f64(71.0)).unwrap();
+    assert!(!verify_key_proof(lie.clone(), root.clone()).unwrap());
+    Reflect::set(&lie, &"count".into(), &JsValue::from_f64(70.0)).unwrap();
+    Reflect::set(&lie, &"key".into(), &"bob".into()).unwrap();
+    assert!(!verify_key_proof(lie, root.clone()).unwrap());
+    // Absent: count 0, with the key its path ends at.
+    let absent = get(
+        &ok(stream.prove("balance".into(), obj(r#"{"key":"zoe"}"#))).await,
+        "proof",
+    );
+    assert_eq!(get(&absent, "count").as_f64(), Some(0.0));
+    assert!(Array::is_array(&get(&absent, "nearest")));
+    assert!(verify_key_proof(absent, root.clone()).unwrap());
+    // After seq 3 (before the transfer) alice held 100, under that root.
+    let at3 = ok(stream.prove("balance".into(), obj(r#"{"key":"alice","seq":3}"#))).await;
+    let root3 = get(&get(&at3, "event"), "root").as_string().unwrap();
+    let proof3 = get(&at3, "proof");
+    assert_eq!(get(&proof3, "count").as_f64(), Some(100.0));
+    assert!(verify_key_proof(proof3.clone(), root3).unwrap());
+    assert!(!verify_key_proof(proof3, root.clone()).unwrap());
+    // A keyed place needs a key; an unkeyed proof is not a key proof.
+    rejects(stream.prove("balance".into(), None), "INVALID_INPUT").await;
+    rejects(
+        stream.prove("balance".into(), obj(r#"{"key":5}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(
+        stream.prove("balance".into(), obj(r#"{"key":"alice","seq":9}"#)),
+        "INVALID_INPUT",
+    )
+    .await;
+    let err = verify_key_proof(js(r#"{"place":"balance"}"#), root.clone()).unwrap_err();
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("BAD_ARGUMENT")
+    );
+    assert!(verify_place_proof(
+        js(r#"{"place":"balance","count":1,"index":0,"path":[]}"#),
+        root
+    )
+    .is_ok());
 }
 
 #[wasm_bindgen_test]

@@ -104,6 +104,7 @@ impl<'m> Chainer<'m> {
                 })?;
         let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
         let roles = model.roles(&names);
+        let args = with_signer_args(model, t, draft.args, &self.signer);
         let seq = match next_seq(self.seq) {
             Ok(seq) => seq,
             Err(full) => {
@@ -114,7 +115,8 @@ impl<'m> Chainer<'m> {
                     t,
                     draft.multiple,
                     &roles,
-                    draft.args,
+                    &args,
+                    Some(&self.signer),
                 )?;
                 return Err(full);
             }
@@ -132,7 +134,8 @@ impl<'m> Chainer<'m> {
             t,
             draft.multiple,
             &roles,
-            draft.args,
+            &args,
+            &self.signer,
             &mut self.delta,
             &mut self.keys,
         )?;
@@ -146,7 +149,7 @@ impl<'m> Chainer<'m> {
             action: draft.action.to_string(),
             multiple: draft.multiple,
             actor: draft.actor.to_string(),
-            args: draft.args.to_vec(),
+            args: args.into_owned(),
             roles: draft.roles.to_vec(),
             payload: draft.payload.to_string(),
             ts: draft.ts,
@@ -182,6 +185,29 @@ impl<'m> Chainer<'m> {
             self.state,
         )
     }
+}
+
+/// `args` with the signer's key for each signer-bound parameter of `t`
+/// the caller left out (`args` sorted by param, and so is the result):
+/// an append binds them, the event records them, the verifier checks them.
+fn with_signer_args<'a>(
+    model: &Model,
+    t: usize,
+    args: &'a [(String, String)],
+    signer: &str,
+) -> std::borrow::Cow<'a, [(String, String)]> {
+    let bound = &model.transitions()[t].signer;
+    if bound.iter().all(|p| args.iter().any(|(a, _)| a == p)) {
+        return std::borrow::Cow::Borrowed(args);
+    }
+    let mut all = args.to_vec();
+    for p in bound {
+        if !args.iter().any(|(a, _)| a == p) {
+            all.push((p.clone(), signer.to_string()));
+        }
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    std::borrow::Cow::Owned(all)
 }
 
 /// Signs sealed events with `device`, all in one request to it.

@@ -64,7 +64,7 @@ pub struct KeyTrie {
 }
 
 /// Bit `i` of a path (0 = most significant bit of byte 0).
-fn bit(path: &Hash32, i: u16) -> usize {
+pub(crate) fn bit(path: &Hash32, i: u16) -> usize {
     usize::from(path[usize::from(i / 8)] >> (7 - i % 8) & 1)
 }
 
@@ -79,7 +79,7 @@ fn first_difference(a: &Hash32, b: &Hash32) -> u16 {
     256
 }
 
-fn branch_hash(bit: u16, left: &Hash32, right: &Hash32) -> Hash32 {
+pub(crate) fn branch_hash(bit: u16, left: &Hash32, right: &Hash32) -> Hash32 {
     let mut h = Sha256::new();
     h.update([3u8]);
     h.update(bit.to_be_bytes());
@@ -142,6 +142,46 @@ impl KeyTrie {
         match &mut self.root {
             None => self.root = Some(leaf),
             Some(root) => insert(root, leaf),
+        }
+    }
+}
+
+/// Where a key's path leads in a trie: the branches passed, from the
+/// bottom up, as `(bit, hash of the other child)`, and the path of the
+/// leaf reached (`None` for a trie of no keys). Following a key's bits
+/// always ends at a leaf; it is the key's own leaf exactly when the key is
+/// present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Walk {
+    pub steps: Vec<(u16, Hash32)>,
+    pub end: Option<Hash32>,
+}
+
+impl KeyTrie {
+    /// The walk of `path` from the root: O(depth).
+    pub(crate) fn walk(&self, path: &Hash32) -> Walk {
+        let mut steps = Vec::new();
+        let mut node = match &self.root {
+            None => return Walk { steps, end: None },
+            Some(n) => n,
+        };
+        loop {
+            match node {
+                Node::Leaf { path: p, .. } => {
+                    steps.reverse();
+                    return Walk {
+                        steps,
+                        end: Some(*p),
+                    };
+                }
+                Node::Branch {
+                    bit: b, children, ..
+                } => {
+                    let side = bit(path, *b);
+                    steps.push((*b, *children[1 - side].hash()));
+                    node = &children[side];
+                }
+            }
         }
     }
 }

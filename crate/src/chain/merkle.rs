@@ -187,28 +187,33 @@ pub struct PlaceProof {
 /// Longest proof path accepted: a tree of 2^64 places.
 const MAX_PATH: usize = 64;
 
+/// The root reached from leaf `leaf` at `index` with the sibling hashes
+/// `path` (lowercase hex, from the leaf's level up), or `None` if a sibling
+/// is not 64 hex digits or the index lies beyond the path.
+pub(crate) fn climb(leaf: Hash32, index: u64, path: &[String]) -> Option<Hash32> {
+    if path.len() > MAX_PATH || (path.len() < 64 && index >> path.len() != 0) {
+        return None;
+    }
+    let mut h = leaf;
+    let mut i = index;
+    for sibling in path {
+        let mut s = ZERO;
+        hex::decode_to_slice(sibling, &mut s).ok()?;
+        h = if i & 1 == 0 {
+            node_hash(&h, &s)
+        } else {
+            node_hash(&s, &h)
+        };
+        i >>= 1;
+    }
+    Some(h)
+}
+
 impl PlaceProof {
     /// The root this proof leads to, or `None` if it is malformed (a sibling
     /// that is not 64 hex digits, an index beyond its path).
     pub fn root(&self) -> Option<Hash32> {
-        if self.path.len() > MAX_PATH
-            || (self.path.len() < 64 && self.index >> self.path.len() != 0)
-        {
-            return None;
-        }
-        let mut h = leaf_hash(&self.place, self.count);
-        let mut i = self.index;
-        for sibling in &self.path {
-            let mut s = ZERO;
-            hex::decode_to_slice(sibling, &mut s).ok()?;
-            h = if i & 1 == 0 {
-                node_hash(&h, &s)
-            } else {
-                node_hash(&s, &h)
-            };
-            i >>= 1;
-        }
-        Some(h)
+        climb(leaf_hash(&self.place, self.count), self.index, &self.path)
     }
 
     /// Whether the proof leads to `root` (64 lowercase hex digits, as in an

@@ -13,6 +13,7 @@ mod event;
 pub mod hash;
 mod head;
 pub mod jsonl;
+mod keyproof;
 pub mod keytrie;
 mod merkle;
 mod sign;
@@ -25,6 +26,7 @@ pub use error::ChainError;
 pub(crate) use event::check_payload;
 pub use event::{check_id, Event, FORMAT_VERSION, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
 pub use head::Head;
+pub use keyproof::KeyProof;
 pub use keytrie::KeyTrie;
 pub use merkle::{keyed_leaf_hash, leaf_hash, Hash32, MarkingTree, PlaceProof};
 pub use sign::{

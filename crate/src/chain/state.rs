@@ -78,6 +78,11 @@ impl TipState {
         &self.tree
     }
 
+    /// The key tries, one per place (empty for unkeyed places).
+    pub(crate) fn tries(&self) -> &[KeyTrie] {
+        &self.tries
+    }
+
     /// The commitment, as an event's `root`.
     pub fn root_hex(&self) -> String {
         hex::encode(self.tree.root())
@@ -91,7 +96,9 @@ impl TipState {
     /// Fires `t` with `args` and returns the counts it changed: `delta`
     /// gets `[place, count]` in place order (unkeyed places, and the totals
     /// of keyed places that moved), `keys` gets `[place, key, count]` sorted
-    /// by place and key. A refusal changes nothing.
+    /// by place and key. `signer` is the event's signer (lowercase hex),
+    /// which the transition's signer-bound parameters must be bound to. A
+    /// refusal changes nothing.
     #[allow(clippy::too_many_arguments)]
     pub fn fire(
         &mut self,
@@ -100,6 +107,7 @@ impl TipState {
         multiple: u64,
         roles: &RoleSet,
         args: &[(String, String)],
+        signer: &str,
         delta: &mut Vec<(usize, u64)>,
         keys: &mut Vec<KeyChange>,
     ) -> Result<(), FireError> {
@@ -112,11 +120,7 @@ impl TipState {
                 .chain(model.changed_keyed_places(t))
                 .map(|p| (p, self.marking.0.get(p).copied().unwrap_or(0))),
         );
-        let plain = args.is_empty()
-            && model
-                .transitions()
-                .get(t)
-                .is_some_and(|tr| tr.params.is_empty());
+        let plain = args.is_empty() && model.is_plain(t);
         if plain {
             model.fire_in_place(&mut self.marking, t, multiple, roles)?;
         } else {
@@ -127,6 +131,7 @@ impl TipState {
                 multiple,
                 roles,
                 args,
+                Some(signer),
                 keys,
             )?;
         }

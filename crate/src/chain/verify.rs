@@ -252,6 +252,7 @@ impl<'m> Verifier<'m> {
                 e.multiple,
                 &self.role_set,
                 &e.args,
+                &e.signer,
                 &mut self.delta,
                 &mut self.keys,
             ),

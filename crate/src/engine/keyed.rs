@@ -12,7 +12,9 @@ use rustc_hash::FxHashMap;
 
 use super::{check, Marking, RoleSet};
 use crate::engine::FireError;
-use crate::model::{Model, PlaceIndex, TransitionIndex, MAX_KEY_BYTES, MAX_PARAMS, MAX_TOKENS};
+use crate::model::{
+    KeySource, Model, PlaceIndex, TransitionIndex, MAX_KEY_BYTES, MAX_PARAMS, MAX_TOKENS,
+};
 
 /// The counts of a net's keyed places: for each keyed place, key -> count,
 /// only keys with a count above 0. Unkeyed places hold no keys.
@@ -117,7 +119,9 @@ struct Plan<'a> {
 
 impl Model {
     /// Fires `transition` (by id) with `args` on copies of `marking` and
-    /// `keyed` and returns them. See [`Model::fire_keyed_in_place`].
+    /// `keyed` and returns them, for an actor holding every role and no
+    /// signer (a transition with signer-bound parameters is refused). See
+    /// [`Model::fire_keyed_in_place`].
     ///
     /// ```
     /// # use petrichain::{formats, engine::KeyedMarking};
@@ -159,6 +163,7 @@ impl Model {
             multiple,
             &RoleSet::All,
             args,
+            None,
             &mut changes,
         )?;
         Ok((m, k))
@@ -166,10 +171,14 @@ impl Model {
 
     /// Fires transition `t` with `args` (`(param, key)` pairs, exactly one
     /// per parameter, in any order) on `marking` (unkeyed counts and keyed
-    /// totals) and `keyed` (the keys). `changes` receives the keys whose
-    /// count changed, sorted by (place, key). On error nothing changes.
+    /// totals) and `keyed` (the keys). `signer` is the key (lowercase hex)
+    /// of the device signing the firing's event: each parameter of the
+    /// transition's `signer` list must be bound to it, and with `None`
+    /// such a transition is refused (`BAD_ARGUMENT`). `changes` receives
+    /// the keys whose count changed, sorted by (place, key). On error
+    /// nothing changes.
     ///
-    /// Costs O(arcs of `t` x log keys), whatever the number of keys.
+    /// Costs O(arcs of `t`), whatever the number of keys.
     #[allow(clippy::too_many_arguments)]
     pub fn fire_keyed_in_place(
         &self,
@@ -179,10 +188,11 @@ impl Model {
         multiple: u64,
         roles: &RoleSet,
         args: &[(String, String)],
+        signer: Option<&str>,
         changes: &mut Vec<KeyChange>,
     ) -> Result<(), FireError> {
         changes.clear();
-        let plan = self.plan_keyed(marking, keyed, t, multiple, roles, args)?;
+        let plan = self.plan_keyed(marking, keyed, t, multiple, roles, args, signer)?;
         super::apply(&self.net().transitions[t], &mut marking.0, multiple);
         for &(place, total) in &plan.totals {
             marking.0[place as usize] = total;
@@ -196,7 +206,9 @@ impl Model {
         Ok(())
     }
 
-    /// Why `t` may not fire with `args` (or `Ok` if it may), changing nothing.
+    /// Why `t` may not fire with `args` for `signer` (or `Ok` if it may),
+    /// changing nothing.
+    #[allow(clippy::too_many_arguments)]
     pub fn check_keyed(
         &self,
         marking: &Marking,
@@ -205,28 +217,38 @@ impl Model {
         multiple: u64,
         roles: &RoleSet,
         args: &[(String, String)],
+        signer: Option<&str>,
     ) -> Result<(), FireError> {
-        self.plan_keyed(marking, keyed, t, multiple, roles, args)
+        self.plan_keyed(marking, keyed, t, multiple, roles, args, signer)
             .map(|_| ())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn plan_keyed<'a>(
-        &self,
+        &'a self,
         marking: &Marking,
         keyed: &KeyedMarking,
         t: TransitionIndex,
         multiple: u64,
         roles: &RoleSet,
         args: &'a [(String, String)],
+        signer: Option<&str>,
     ) -> Result<Plan<'a>, FireError> {
         self.check_size(marking, t, multiple)?;
         let compiled = &self.net().transitions[t];
-        let bound = self.bind(t, args)?;
+        let bound = self.bind(t, args, signer)?;
+        let consts = &self.net().consts;
+        let key_of = |k: KeySource| -> &'a str {
+            match k {
+                KeySource::Param(i) => bound[i as usize],
+                KeySource::Const(c) => consts[c as usize].as_str(),
+            }
+        };
         check(compiled, &marking.0, multiple, roles).map_err(|r| self.explain(t, r, roles))?;
         let named = |place: u32, key: &str| format!("{}[{key}]", self.places()[place as usize].id);
         let transition = || self.transitions()[t].id.clone();
         for g in compiled.keyed_guards.iter() {
-            let key = bound[g.param as usize];
+            let key = key_of(g.key);
             let has = keyed.get(g.place as usize, key);
             if g.at_least && has < g.n {
                 return Err(FireError::ReadArcUnmet {
@@ -255,7 +277,7 @@ impl Model {
             place: named(place, key),
         };
         for e in compiled.keyed_effects.iter() {
-            let key = bound[e.param as usize];
+            let key = key_of(e.key);
             let consume = e
                 .consume
                 .checked_mul(multiple)
@@ -329,12 +351,14 @@ impl Model {
     }
 
     /// Binds `args` to the parameters of `t`: exactly one argument per
-    /// parameter, each a key of 1 to [`MAX_KEY_BYTES`] bytes, and the
-    /// `distinct` pairs bound to different keys.
+    /// parameter, each a key of 1 to [`MAX_KEY_BYTES`] bytes, the
+    /// `distinct` pairs bound to different keys and the `signer`
+    /// parameters bound to `signer`.
     fn bind<'a>(
         &self,
         t: TransitionIndex,
         args: &'a [(String, String)],
+        signer: Option<&str>,
     ) -> Result<[&'a str; MAX_PARAMS], FireError> {
         let transition = &self.transitions()[t];
         let bad = |argument: &str, message: String| FireError::BadArgument {
@@ -374,17 +398,47 @@ impl Model {
                 ));
             }
         }
+        for &i in self.net().transitions[t].signer.iter() {
+            let (name, value) = (&transition.params[i as usize], bound[i as usize]);
+            let problem = match signer {
+                Some(s) if s == value => continue,
+                Some(s) => format!(
+                    "is bound to the signer: it must be the signing device's key {}, not '{}'",
+                    short(s),
+                    short(value)
+                ),
+                None => "is bound to the signer, and this firing has none (fire it on a stream)"
+                    .to_string(),
+            };
+            return Err(bad(name, problem));
+        }
         Ok(bound)
     }
 }
 
+/// A key quoted in a message, cut to 64 characters.
+fn short(key: &str) -> String {
+    key.chars().take(64).collect()
+}
+
 /// The plain firing path of a transition with parameters: it has no
-/// arguments, so the first parameter is missing.
+/// arguments, so the first parameter is missing. One on constant keys
+/// alone has no keys to fire on.
 pub(super) fn missing_args(model: &Model, t: TransitionIndex) -> Option<FireError> {
     let transition = &model.transitions()[t];
-    transition.params.first().map(|p| FireError::BadArgument {
-        transition: transition.id.clone(),
-        argument: p.clone(),
-        message: "is missing".into(),
-    })
+    if let Some(p) = transition.params.first() {
+        return Some(FireError::BadArgument {
+            transition: transition.id.clone(),
+            argument: p.clone(),
+            message: "is missing".into(),
+        });
+    }
+    model.net().transitions[t]
+        .touches_keyed()
+        .then(|| FireError::BadArgument {
+            transition: transition.id.clone(),
+            argument: String::new(),
+            message: "touches keyed places: fire it with its keys (fire_keyed, or on a stream)"
+                .into(),
+        })
 }

@@ -65,6 +65,7 @@ impl State {
             multiple,
             &RoleSet::none(),
             &args(a),
+            None,
             &mut changes,
         )?;
         Ok(changes)
@@ -286,4 +287,176 @@ proptest! {
             prop_assert_eq!(s.m.0[0], opened);
         }
     }
+}
+
+/// A bank whose accounts are keyed by their holders' public keys: `open`
+/// and `transfer` bind `user` / `from` to the signer, and opening draws
+/// 100 from the constant key `balance["bank"]`, which `mint` fills.
+pub(crate) const OWNED_BANK: &str = include_str!("../../../tests/fixtures/owned-bank.json");
+
+const ALICE: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+const BOB: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+
+impl State {
+    fn fire_as(
+        &mut self,
+        model: &Model,
+        t: &str,
+        multiple: u64,
+        a: &[(&str, &str)],
+        signer: Option<&str>,
+    ) -> Result<Vec<KeyChange>, FireError> {
+        let t = model.transition_index(t).unwrap();
+        let mut changes = Vec::new();
+        model.fire_keyed_in_place(
+            &mut self.m,
+            &mut self.k,
+            t,
+            multiple,
+            &RoleSet::All,
+            &args(a),
+            signer,
+            &mut changes,
+        )?;
+        Ok(changes)
+    }
+}
+
+#[test]
+fn constant_keys_act_on_their_key_whatever_the_arguments() {
+    let model = import_json(OWNED_BANK).unwrap().0;
+    let mut s = State::new(&model);
+    // The reserve is empty: opening names the constant key.
+    let err = s
+        .fire_as(&model, "open", 1, &[("user", ALICE)], Some(ALICE))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "'open' is not enabled: place 'balance[bank]' has 0 token(s), needs 100"
+    );
+    let changes = s.fire_as(&model, "mint", 1, &[], None).unwrap();
+    assert_eq!(changes, vec![(0, "bank".into(), 1000)]);
+    let changes = s
+        .fire_as(&model, "open", 1, &[("user", ALICE)], Some(ALICE))
+        .unwrap();
+    assert_eq!(
+        changes,
+        vec![(0, ALICE.into(), 100), (0, "bank".into(), 900)]
+    );
+    assert_eq!(s.m.0[0], 1000);
+    // `mint` has no parameters, but touches a keyed place: the plain path
+    // cannot fire it and never lists it as enabled.
+    let err = model
+        .fire(
+            &s.m,
+            "mint",
+            &FireOptions {
+                multiple: 1,
+                roles: &["*"],
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_ARGUMENT");
+    assert!(err.to_string().contains("keyed"), "{err}");
+    assert!(model.enabled(&s.m, &RoleSet::All).is_empty());
+    // A constant key and a parameter bound to the same key act together.
+    let err = s
+        .fire_as(&model, "open", 10, &[("user", "bank")], Some("bank"))
+        .unwrap_err();
+    assert_eq!(err.code(), "NOT_ENABLED");
+    let changes = s
+        .fire_as(&model, "open", 1, &[("user", "bank")], Some("bank"))
+        .unwrap();
+    assert!(changes.is_empty(), "{changes:?}");
+}
+
+#[test]
+fn signer_bound_parameters_must_be_the_signer() {
+    let model = import_json(OWNED_BANK).unwrap().0;
+    let mut s = State::new(&model);
+    s.fire_as(&model, "mint", 1, &[], None).unwrap();
+    for user in [ALICE, BOB] {
+        s.fire_as(&model, "open", 1, &[("user", user)], Some(user))
+            .unwrap();
+    }
+    // Alice moves her own tokens.
+    s.fire_as(
+        &model,
+        "transfer",
+        30,
+        &[("from", ALICE), ("to", BOB)],
+        Some(ALICE),
+    )
+    .unwrap();
+    let before = (s.m.clone(), s.k.clone());
+    // Bob may not move Alice's, nor may anyone without a signer.
+    let err = s
+        .fire_as(
+            &model,
+            "transfer",
+            1,
+            &[("from", ALICE), ("to", BOB)],
+            Some(BOB),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_ARGUMENT");
+    assert_eq!(
+        err.to_string(),
+        format!("'transfer': argument 'from' is bound to the signer: it must be the signing device's key {BOB}, not '{ALICE}'")
+    );
+    let err = s
+        .fire_as(&model, "transfer", 1, &[("from", ALICE), ("to", BOB)], None)
+        .unwrap_err();
+    assert_eq!(err.code(), "BAD_ARGUMENT");
+    assert!(
+        err.to_string()
+            .contains("argument 'from' is bound to the signer"),
+        "{err}"
+    );
+    // `to` is not bound: anyone may be paid.
+    assert_eq!((s.m.clone(), s.k.clone()), before);
+    assert_eq!((s.k.get(0, ALICE), s.k.get(0, BOB)), (70, 130));
+    // The checks come after binding: a missing argument is still missing.
+    let err = s
+        .fire_as(&model, "transfer", 1, &[("to", BOB)], Some(ALICE))
+        .unwrap_err();
+    assert_eq!(err.to_string(), "'transfer': argument 'from' is missing");
+}
+
+#[test]
+fn constant_keys_and_signer_lists_are_validated_with_their_element() {
+    let problems = |net: &str| -> Vec<String> {
+        match import_json(net) {
+            Err(crate::formats::ImportError::Invalid(e)) => {
+                e.problems.iter().map(|p| p.to_string()).collect()
+            }
+            other => panic!("expected an invalid model, got {other:?}"),
+        }
+    };
+    let long = "k".repeat(crate::MAX_KEY_BYTES + 1);
+    let found = problems(&format!(
+        r#"{{"places":[{{"id":"b","keyed":true}},{{"id":"p"}}],
+            "transitions":[{{"id":"t","params":["u"],"signer":["u","u","v"]}}],
+            "arcs":[{{"source":"t","target":"b","key":{{"const":""}}}},
+                    {{"source":"b","target":"t","key":{{"const":"{long}"}}}},
+                    {{"source":"t","target":"p","key":{{"const":"x"}}}}]}}"#
+    ));
+    assert_eq!(
+        found,
+        vec![
+            "t: parameter 'u' is invalid (1-64 ASCII letters, digits, '_' or '-', unique, at most 16 per transition, a distinct pair names two)".to_string(),
+            "t: names parameter 'v', which its transition does not declare".into(),
+            "arc t->b: constant key \"\" must be 1 to 256 bytes".into(),
+            "arc b->t: constant key \"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk\" must be 1 to 256 bytes".into(),
+            "arc t->p: its place is not keyed, the arc must not name a key".into(),
+        ]
+    );
+    // A key that is neither a name nor {"const": ...} is a bad value.
+    let err = import_json(
+        r#"{"places":[{"id":"b","keyed":true}],"transitions":[{"id":"t"}],
+            "arcs":[{"source":"t","target":"b","key":{"constant":"x"}}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "BAD_VALUE");
+    assert!(err.to_string().contains("{\"const\": key}"), "{err}");
 }

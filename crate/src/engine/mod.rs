@@ -196,7 +196,7 @@ impl Model {
         (0..self.transitions().len())
             .filter(|&t| {
                 let c = &self.net().transitions[t];
-                c.params == 0 && check(c, &marking.0, 1, roles).is_ok()
+                c.params == 0 && !c.touches_keyed() && check(c, &marking.0, 1, roles).is_ok()
             })
             .collect()
     }
@@ -228,6 +228,16 @@ impl Model {
             .collect();
         places.dedup();
         places
+    }
+
+    /// Whether transition `t` fires without arguments on the plain path
+    /// ([`Model::fire_in_place`]): no parameters and no keyed place touched
+    /// (false for an unknown index).
+    pub fn is_plain(&self, t: TransitionIndex) -> bool {
+        self.net()
+            .transitions
+            .get(t)
+            .is_some_and(|c| c.params == 0 && !c.touches_keyed())
     }
 
     /// Whether place `p` is keyed.

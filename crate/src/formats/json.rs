@@ -12,7 +12,7 @@ mod stream;
 
 use super::{ImportError, ImportLimits, Imported, Position, Warning};
 use crate::model::{
-    Arc, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition, MAX_TOKENS,
+    Arc, ArcKey, ArcKind, FinalMarking, Model, ModelData, Place, Point, Transition, MAX_TOKENS,
 };
 
 /// Reads a JSON model with default limits.
@@ -162,6 +162,9 @@ pub fn export_pflow(model: &Model) -> String {
                 serde_json::to_value(&t.distinct).unwrap_or(Value::Null),
             );
         }
+        if !t.signer.is_empty() {
+            o.insert("signer".into(), t.signer.clone().into());
+        }
         o.insert("x".into(), t.x.into());
         o.insert("y".into(), t.y.into());
         transitions.insert(t.id.clone(), Value::Object(o));
@@ -183,7 +186,10 @@ pub fn export_pflow(model: &Model) -> String {
                 o.insert("kind".into(), a.kind.as_str().into());
             }
             if let Some(key) = &a.key {
-                o.insert("key".into(), key.clone().into());
+                o.insert(
+                    "key".into(),
+                    serde_json::to_value(key).unwrap_or(Value::Null),
+                );
             }
             if !a.points.is_empty() {
                 let points = a
@@ -275,7 +281,7 @@ const PLACE_KEYS: &[&str] = &[
     "id", "label", "initial", "capacity", "keyed", "x", "y", "@type", "offset",
 ];
 const TRANSITION_KEYS: &[&str] = &[
-    "id", "label", "role", "roles", "params", "distinct", "x", "y", "@type",
+    "id", "label", "role", "roles", "params", "distinct", "signer", "x", "y", "@type",
 ];
 const ARC_KEYS: &[&str] = &[
     "source",
@@ -427,11 +433,26 @@ impl Reader {
                 )
             })?,
         };
+        let signer = match obj.get("signer") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(list) => list
+                .as_array()
+                .ok_or_else(|| {
+                    bad(
+                        &format!("{id}.signer"),
+                        "expected a list of parameter names",
+                    )
+                })?
+                .iter()
+                .map(|p| string(p, &format!("{id}.signer")))
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Transition {
             label: opt_string(obj, "label", &id)?,
             roles,
             params,
             distinct,
+            signer,
             x: coordinate(obj, "x", &id)?,
             y: coordinate(obj, "y", &id)?,
             id,
@@ -473,7 +494,12 @@ impl Reader {
         };
         let key = match obj.get("key") {
             None | Some(Value::Null) => None,
-            Some(v) => Some(string(v, &format!("{name}.key"))?),
+            Some(v) => Some(serde_json::from_value::<ArcKey>(v.clone()).map_err(|_| {
+                bad(
+                    &format!("{name}.key"),
+                    "expected a parameter name or {\"const\": key}",
+                )
+            })?),
         };
         Ok(Arc {
             weight: opt_count(obj, "weight", &name)?.unwrap_or(1),

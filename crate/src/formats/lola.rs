@@ -371,6 +371,7 @@ impl<'a> Parser<'a> {
                     }
                     data.transitions.push(Transition {
                         distinct: Vec::new(),
+                        signer: Vec::new(),
                         params: Vec::new(),
                         id: id.to_string(),
                         label: String::new(),

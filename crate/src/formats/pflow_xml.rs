@@ -278,6 +278,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let (x, y) = self.shift(id, el, offset, x, y)?;
         let mut t = Transition {
             distinct: Vec::new(),
+            signer: Vec::new(),
             params: Vec::new(),
             id: id.to_string(),
             label: String::new(),

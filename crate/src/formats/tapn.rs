@@ -285,6 +285,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         let label = el.attr("name").filter(|n| *n != id).unwrap_or("");
         self.data.transitions.push(Transition {
             distinct: Vec::new(),
+            signer: Vec::new(),
             params: Vec::new(),
             id: id.to_string(),
             label: label.to_string(),

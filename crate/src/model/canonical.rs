@@ -17,7 +17,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
-use super::{Arc, FinalMarking, ModelData, Place, Point, Transition};
+use super::{Arc, ArcKey, FinalMarking, ModelData, Place, Point, Transition};
 
 /// Format version written in every canonical document.
 pub const CANONICAL_VERSION: u32 = 1;
@@ -39,8 +39,9 @@ struct CanonicalModel<'a> {
 
 #[derive(Serialize)]
 struct CanonicalArc<'a> {
+    /// A parameter's name, or `{"const": key}` (see [`ArcKey`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<&'a str>,
+    key: Option<&'a ArcKey>,
     kind: &'static str,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     points: &'a [Point],
@@ -70,6 +71,8 @@ struct CanonicalTransition<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     params: &'a [String],
     roles: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    signer: &'a [String],
     x: i32,
     y: i32,
 }
@@ -77,7 +80,7 @@ struct CanonicalTransition<'a> {
 impl<'a> From<&'a Arc> for CanonicalArc<'a> {
     fn from(a: &'a Arc) -> Self {
         CanonicalArc {
-            key: a.key.as_deref(),
+            key: a.key.as_ref(),
             kind: a.kind.as_str(),
             points: &a.points,
             source: &a.source,
@@ -107,6 +110,7 @@ impl<'a> From<&'a Transition> for CanonicalTransition<'a> {
             label: &t.label,
             params: &t.params,
             roles: &t.roles,
+            signer: &t.signer,
             x: t.x,
             y: t.y,
         }
@@ -256,7 +260,7 @@ mod jcs_props {
     use proptest::prelude::*;
 
     use super::super::{
-        Arc, ArcKind, FinalMarking, ModelData, Place, Point, Transition, MAX_TOKENS,
+        Arc, ArcKey, ArcKind, FinalMarking, ModelData, Place, Point, Transition, MAX_TOKENS,
     };
     use super::canonical_json;
 
@@ -307,12 +311,14 @@ mod jcs_props {
             text(),
             text(),
             proptest::collection::vec(text(), 0..3),
+            proptest::collection::vec(text(), 0..2),
             any::<i32>(),
             any::<i32>(),
         )
-            .prop_map(|(id, label, roles, x, y)| Transition {
+            .prop_map(|(id, label, roles, signer, x, y)| Transition {
                 distinct: Vec::new(),
-                params: Vec::new(),
+                params: signer.clone(),
+                signer,
                 id,
                 label,
                 roles,
@@ -320,15 +326,21 @@ mod jcs_props {
                 y,
             });
         let point = (any::<i32>(), any::<i32>()).prop_map(|(x, y)| Point { x, y });
+        let key = prop_oneof![
+            Just(None),
+            text().prop_map(|k| Some(ArcKey::Param(k))),
+            text().prop_map(|k| Some(ArcKey::Const(k))),
+        ];
         let arc = (
             text(),
             text(),
             count(),
             kind(),
             proptest::collection::vec(point, 0..3),
+            key,
         )
-            .prop_map(|(source, target, weight, kind, points)| Arc {
-                key: None,
+            .prop_map(|(source, target, weight, kind, points, key)| Arc {
+                key,
                 source,
                 target,
                 weight,

@@ -4,7 +4,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{ArcKind, ModelData, PlaceIndex, TransitionIndex, MAX_TOKENS};
+use super::{ArcKey, ArcKind, ModelData, PlaceIndex, TransitionIndex, MAX_TOKENS};
+
+/// Where a keyed arc's key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum KeySource {
+    /// The argument of this parameter (index in the transition's sorted
+    /// `params`).
+    Param(u8),
+    /// This constant (index in [`CompiledNet::consts`]).
+    Const(u32),
+}
 
 /// What firing a transition once does to one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +44,8 @@ pub(crate) enum Guard {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyedEffect {
     pub place: u32,
-    /// Index of the parameter in the transition's (sorted) `params`.
-    pub param: u8,
+    /// The key it acts on.
+    pub key: KeySource,
     /// Tokens taken from the key.
     pub consume: u64,
     /// Tokens added to the key.
@@ -50,7 +60,7 @@ pub(crate) struct KeyedEffect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct KeyedGuard {
     pub place: u32,
-    pub param: u8,
+    pub key: KeySource,
     /// Read arc (`true`: at least `n`) or inhibitor arc (fewer than `n`).
     pub at_least: bool,
     pub n: u64,
@@ -65,14 +75,24 @@ pub(crate) struct CompiledTransition {
     pub guards: Box<[Guard]>,
     /// Indices into [`CompiledNet::roles`]; empty = anyone may fire.
     pub roles: Box<[u32]>,
-    /// Sorted by (place, param); one entry per touched `place[param]`.
+    /// Sorted by (place, key); one entry per touched `place[key]`.
     pub keyed_effects: Box<[KeyedEffect]>,
-    /// Sorted by (place, param).
+    /// Sorted by (place, key).
     pub keyed_guards: Box<[KeyedGuard]>,
     /// How many parameters it declares.
     pub params: u8,
     /// Pairs of parameter indices that must be bound to different keys.
     pub distinct: Box<[(u8, u8)]>,
+    /// Indices of the parameters bound to the event's signer.
+    pub signer: Box<[u8]>,
+}
+
+impl CompiledTransition {
+    /// Whether it reads or changes a keyed place (then only the keyed
+    /// firing path, with its arguments, fires it).
+    pub(crate) fn touches_keyed(&self) -> bool {
+        !self.keyed_effects.is_empty() || !self.keyed_guards.is_empty()
+    }
 }
 
 /// The whole net in vector form.
@@ -85,6 +105,8 @@ pub(crate) struct CompiledNet {
     pub keyed: Box<[bool]>,
     /// Whether any place is keyed.
     pub has_keyed: bool,
+    /// The constant keys arcs name (`balance["bank"]`), sorted, each once.
+    pub consts: Box<[String]>,
 }
 
 impl CompiledNet {
@@ -102,9 +124,20 @@ impl CompiledNet {
         roles.sort();
         roles.dedup();
 
+        let mut consts: Vec<String> = data
+            .arcs
+            .iter()
+            .filter_map(|a| match &a.key {
+                Some(ArcKey::Const(k)) => Some(k.clone()),
+                _ => None,
+            })
+            .collect();
+        consts.sort();
+        consts.dedup();
+
         let mut effects: Vec<BTreeMap<u32, Effect>> = vec![BTreeMap::new(); data.transitions.len()];
         let mut guards: Vec<Vec<Guard>> = vec![Vec::new(); data.transitions.len()];
-        let mut keyed_effects: Vec<BTreeMap<(u32, u8), KeyedEffect>> =
+        let mut keyed_effects: Vec<BTreeMap<(u32, KeySource), KeyedEffect>> =
             vec![BTreeMap::new(); data.transitions.len()];
         let mut keyed_guards: Vec<Vec<KeyedGuard>> = vec![Vec::new(); data.transitions.len()];
         for arc in &data.arcs {
@@ -117,17 +150,25 @@ impl CompiledNet {
             let capacity = data.places[place].capacity;
             let limit = if capacity == 0 { MAX_TOKENS } else { capacity };
             if let Some(key) = &arc.key {
-                // Validation guarantees the parameter is declared (at most
-                // MAX_PARAMS of them, so the index fits a u8).
-                let param = data.transitions[transition]
-                    .params
-                    .iter()
-                    .position(|p| p == key)
-                    .unwrap_or(0) as u8;
+                let param = match key {
+                    // Validation guarantees the parameter is declared (at
+                    // most MAX_PARAMS of them, so the index fits a u8).
+                    ArcKey::Param(name) => KeySource::Param(
+                        data.transitions[transition]
+                            .params
+                            .iter()
+                            .position(|p| p == name)
+                            .unwrap_or(0) as u8,
+                    ),
+                    // Interned just above; fewer constants than arcs.
+                    ArcKey::Const(k) => {
+                        KeySource::Const(consts.binary_search(k).unwrap_or(0) as u32)
+                    }
+                };
                 let place = place as u32;
                 let entry = || KeyedEffect {
                     place,
-                    param,
+                    key: param,
                     consume: 0,
                     produce: 0,
                     reset: false,
@@ -147,7 +188,7 @@ impl CompiledNet {
                     ArcKind::Read | ArcKind::Inhibitor => {
                         keyed_guards[transition].push(KeyedGuard {
                             place,
-                            param,
+                            key: param,
                             at_least: arc.kind == ArcKind::Read,
                             n: arc.weight,
                         })
@@ -203,7 +244,7 @@ impl CompiledNet {
                     guards.sort_by_key(|g| match *g {
                         Guard::AtLeast { place, .. } | Guard::Below { place, .. } => place,
                     });
-                    keyed_guards.sort_by_key(|g| (g.place, g.param));
+                    keyed_guards.sort_by_key(|g| (g.place, g.key));
                     let param =
                         |name: &String| t.params.iter().position(|p| p == name).unwrap_or(0) as u8;
                     CompiledTransition {
@@ -215,6 +256,7 @@ impl CompiledNet {
                             .iter()
                             .map(|[a, b]| (param(a), param(b)))
                             .collect(),
+                        signer: t.signer.iter().map(param).collect(),
                         effects: effects.into_values().collect(),
                         guards: guards.into(),
                         roles: t
@@ -232,6 +274,7 @@ impl CompiledNet {
             roles: roles.into(),
             has_keyed: keyed.iter().any(|&k| k),
             keyed,
+            consts: consts.into(),
         }
     }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 pub use canonical::{canonical_json, model_id};
-pub(crate) use compiled::{CompiledNet, CompiledTransition, Guard};
+pub(crate) use compiled::{CompiledNet, CompiledTransition, Guard, KeySource};
 pub use validate::{Limits, ModelError, Problem, ProblemKind};
 
 /// The largest token count (and arc weight) petrichain stores: 2^53 - 1.
@@ -79,6 +79,13 @@ pub struct Transition {
     /// (`[["from", "to"]]`: no transfer to oneself).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub distinct: Vec<[String; 2]>,
+    /// Parameters bound to the signer: the argument of each must be the
+    /// `signer` of the event that fires it (the device's Ed25519 public
+    /// key, 64 lowercase hex digits), so that only the holder of a key
+    /// moves its tokens (`["from"]` on a transfer). An append that leaves
+    /// such an argument out gets the device's key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signer: Vec<String>,
     /// Position for drawing.
     #[serde(default)]
     pub x: i32,
@@ -142,14 +149,83 @@ pub struct Arc {
     /// Normal, inhibitor, read or reset.
     #[serde(default = "normal")]
     pub kind: ArcKind,
-    /// For an arc of a keyed place: the parameter of its transition whose
-    /// argument is the key (`"from"` makes the arc `balance[from]`). Arcs of
-    /// unkeyed places have none.
+    /// For an arc of a keyed place: which key it acts on, a parameter of
+    /// its transition (`"from"` makes the arc `balance[from]`) or a
+    /// constant (`{"const": "bank"}`: `balance["bank"]`). Arcs of unkeyed
+    /// places have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<ArcKey>,
     /// Bend points between source and target, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub points: Vec<Point>,
+}
+
+/// The key an arc of a keyed place acts on.
+///
+/// In JSON a parameter is its name (`"from"`), a constant an object
+/// (`{"const": "bank"}`); parameter names cannot hold the constant's
+/// quotes, so the two never read alike. Ordered parameters first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArcKey {
+    /// The argument bound to this parameter of the arc's transition.
+    Param(String),
+    /// This key, whatever the arguments (1 to [`MAX_KEY_BYTES`] bytes).
+    Const(String),
+}
+
+impl ArcKey {
+    /// The parameter's name, for a parameter key.
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            ArcKey::Param(p) => Some(p),
+            ArcKey::Const(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ArcKey {
+    /// `from` for a parameter, `"bank"` for a constant (as in `balance["bank"]`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArcKey::Param(p) => f.write_str(p),
+            ArcKey::Const(k) => write!(f, "{k:?}"),
+        }
+    }
+}
+
+impl Serialize for ArcKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            ArcKey::Param(p) => serializer.serialize_str(p),
+            ArcKey::Const(k) => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("const", k)?;
+                map.end()
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ArcKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ConstKey {
+            #[serde(rename = "const")]
+            value: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Param(String),
+            Const(ConstKey),
+        }
+        Ok(match Repr::deserialize(deserializer)? {
+            Repr::Param(p) => ArcKey::Param(p),
+            Repr::Const(c) => ArcKey::Const(c.value),
+        })
+    }
 }
 
 fn one() -> u64 {
@@ -198,7 +274,7 @@ pub type TransitionIndex = usize;
 /// use petrichain::{Model, ModelData, Place, Transition, Arc, ArcKind};
 /// let data = ModelData {
 ///     places: vec![Place { id: "ready".into(), label: String::new(), initial: 1, capacity: 0, keyed: false, x: 0, y: 0 }],
-///     transitions: vec![Transition { id: "go".into(), label: String::new(), roles: vec![], params: vec![], distinct: vec![], x: 0, y: 0 }],
+///     transitions: vec![Transition { id: "go".into(), label: String::new(), roles: vec![], params: vec![], distinct: vec![], signer: vec![], x: 0, y: 0 }],
 ///     arcs: vec![Arc { source: "ready".into(), target: "go".into(), weight: 1, kind: ArcKind::Normal, key: None, points: vec![] }],
 ///     ..Default::default()
 /// };
@@ -324,6 +400,8 @@ fn normalise(data: &mut ModelData) {
         t.roles.dedup();
         // Parameters are bound by name: their order means nothing.
         t.params.sort();
+        t.signer.sort();
+        t.signer.dedup();
         for pair in &mut t.distinct {
             pair.sort();
         }
@@ -358,6 +436,7 @@ pub(crate) mod tests {
             roles: vec![],
             params: vec![],
             distinct: vec![],
+            signer: vec![],
             x: 0,
             y: 0,
         }

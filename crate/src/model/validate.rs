@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{ArcKind, ModelData, MAX_PARAMS, MAX_TOKENS};
+use super::{ArcKey, ArcKind, ModelData, MAX_KEY_BYTES, MAX_PARAMS, MAX_TOKENS};
 
 /// Size caps applied when a model is built. Defaults are generous for real
 /// nets and stop a hostile file from exhausting memory.
@@ -62,16 +62,19 @@ pub enum ProblemKind {
     /// An arc of a keyed place names no key, or an arc of an unkeyed place
     /// names one.
     KeyMismatch { keyed: bool },
-    /// An arc's key, or a `distinct` pair, names a parameter its
-    /// transition does not declare.
+    /// An arc's key, a `distinct` pair or a `signer` entry names a
+    /// parameter its transition does not declare.
     UnknownParam { param: String },
     /// A parameter name is empty, too long (64 bytes), not made of ASCII
     /// letters, digits, `_` and `-`, declared twice, or one of more than
     /// [`MAX_PARAMS`](crate::MAX_PARAMS); or a `distinct` pair names one
-    /// parameter twice.
+    /// parameter twice; or `signer` names one twice.
     BadParam { param: String },
     /// A keyed place declares initial tokens (it starts with no keys).
     KeyedInitial { initial: u64 },
+    /// A constant key (`{"const": ...}`) is empty or longer than
+    /// [`MAX_KEY_BYTES`](crate::MAX_KEY_BYTES).
+    BadKey { key: String, limit: usize },
     /// The net has more elements than the limit.
     TooManyElements {
         what: &'static str,
@@ -124,7 +127,7 @@ impl fmt::Display for Problem {
             }
             ProblemKind::DuplicateArc => write!(f, "arc {e}: appears more than once"),
             ProblemKind::KeyMismatch { keyed: true } => {
-                write!(f, "arc {e}: its place is keyed, the arc must name a key parameter")
+                write!(f, "arc {e}: its place is keyed, the arc must name its key (a parameter, or {{\"const\": key}})")
             }
             ProblemKind::KeyMismatch { keyed: false } => {
                 write!(f, "arc {e}: its place is not keyed, the arc must not name a key")
@@ -139,6 +142,9 @@ impl fmt::Display for Problem {
             ),
             ProblemKind::KeyedInitial { initial } => {
                 write!(f, "{e}: a keyed place starts empty, initial is {initial}")
+            }
+            ProblemKind::BadKey { key, limit } => {
+                write!(f, "arc {e}: constant key {key:?} must be 1 to {limit} bytes")
             }
             ProblemKind::TooManyElements { what, count, limit } => {
                 write!(f, "{count} {what} is more than the limit of {limit}")
@@ -301,6 +307,14 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
                 push(&t.id, ProblemKind::BadParam { param: short(a) });
             }
         }
+        let mut bound = HashSet::new();
+        for p in t.signer.iter().take(MAX_PARAMS + 1) {
+            if !t.params.contains(p) {
+                push(&t.id, ProblemKind::UnknownParam { param: short(p) });
+            } else if !bound.insert(p.as_str()) {
+                push(&t.id, ProblemKind::BadParam { param: short(p) });
+            }
+        }
         params.insert(t.id.as_str(), &t.params);
     }
     let keyed: HashSet<&str> = data
@@ -330,10 +344,20 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
             if s != t && place_keyed != a.key.is_some() {
                 push(&name, ProblemKind::KeyMismatch { keyed: place_keyed });
             }
-            if let (Some(key), Some(declared)) = (&a.key, params.get(transition.as_str())) {
-                if !declared.contains(key) {
+            match (&a.key, params.get(transition.as_str())) {
+                (Some(ArcKey::Param(key)), Some(declared)) if !declared.contains(key) => {
                     push(&name, ProblemKind::UnknownParam { param: short(key) });
                 }
+                (Some(ArcKey::Const(key)), _) if key.is_empty() || key.len() > MAX_KEY_BYTES => {
+                    push(
+                        &name,
+                        ProblemKind::BadKey {
+                            key: short(key),
+                            limit: MAX_KEY_BYTES,
+                        },
+                    );
+                }
+                _ => {}
             }
             if s == t {
                 push(&name, ProblemKind::SameKindEndpoints);
@@ -355,12 +379,7 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
                 },
             );
         }
-        if !seen_arcs.insert((
-            a.source.as_str(),
-            a.target.as_str(),
-            a.kind,
-            a.key.as_deref(),
-        )) {
+        if !seen_arcs.insert((a.source.as_str(), a.target.as_str(), a.kind, a.key.as_ref())) {
             push(&name, ProblemKind::DuplicateArc);
         }
     }

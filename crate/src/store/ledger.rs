@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
-    jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, PlaceProof, TipState,
-    Verified, Verifier, GENESIS_PREV,
+    jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, KeyProof, PlaceProof,
+    TipState, Verified, Verifier, GENESIS_PREV,
 };
 use crate::engine::{FireError, KeyedMarking, Marking};
 use crate::formats::json::import_json;
@@ -917,13 +917,95 @@ impl<S: Store> Ledger<S> {
 
     /// Proves the count of `place` after event `seq` of `stream` (the head
     /// if `None`): the event (whose signed `root` the proof leads to) and a
-    /// [`PlaceProof`]. Replays and verifies the stream up to `seq`.
+    /// [`PlaceProof`]. Replays and verifies the stream up to `seq`. A keyed
+    /// place is proven one key at a time ([`Ledger::prove_key`]).
     pub async fn prove(
         &self,
         stream: &str,
         place: &str,
         seq: Option<u64>,
     ) -> Result<(Event, PlaceProof), ChainError> {
+        self.proven(stream, place, seq, |model, index, state| {
+            if model.is_keyed(index) {
+                return Err(ChainError::InvalidInput {
+                    field: "place".into(),
+                    message: format!("'{place}' is keyed: prove one of its keys (with a key)"),
+                });
+            }
+            let count = state.marking().0[index];
+            state
+                .tree()
+                .prove(index, place, count)
+                .ok_or_else(|| ChainError::InvalidInput {
+                    field: "place".into(),
+                    message: format!("'{place}' is not in the tree"),
+                })
+        })
+        .await
+    }
+
+    /// Proves the count of `key` in keyed place `place` after event `seq`
+    /// of `stream` (the head if `None`), 0 for a key the place does not
+    /// hold: the event and a [`KeyProof`] leading to its signed `root`.
+    /// Replays and verifies the stream up to `seq`.
+    ///
+    /// ```
+    /// # use petrichain::store::{block_on, Action, Ledger};
+    /// # block_on(async {
+    /// let (bank, _) = petrichain::formats::json::import_json(
+    ///     include_str!("../../../www/examples/bank.json")).unwrap();
+    /// let ledger = Ledger::memory();
+    /// let id = ledger.put_model(&bank).await.unwrap();
+    /// ledger.create_stream("bank", &id).await.unwrap();
+    /// ledger.fire("bank", &Action::new("open").arg("user", "alice"), 1).await.unwrap();
+    /// let (event, proof) = ledger.prove_key("bank", "balance", "alice", None).await.unwrap();
+    /// assert_eq!(proof.count, 100);
+    /// assert!(proof.verify(&event.root));
+    /// let (_, absent) = ledger.prove_key("bank", "balance", "bob", None).await.unwrap();
+    /// assert_eq!(absent.count, 0);
+    /// assert!(absent.verify(&event.root));
+    /// # });
+    /// ```
+    pub async fn prove_key(
+        &self,
+        stream: &str,
+        place: &str,
+        key: &str,
+        seq: Option<u64>,
+    ) -> Result<(Event, KeyProof), ChainError> {
+        if key.is_empty() || key.len() > crate::model::MAX_KEY_BYTES {
+            return Err(ChainError::InvalidInput {
+                field: "key".into(),
+                message: format!("must be 1 to {} bytes", crate::model::MAX_KEY_BYTES),
+            });
+        }
+        self.proven(stream, place, seq, |model, index, state| {
+            if !model.is_keyed(index) {
+                return Err(ChainError::InvalidInput {
+                    field: "place".into(),
+                    message: format!("'{place}' is not keyed: prove it without a key"),
+                });
+            }
+            state
+                .prove_key(model, index, key)
+                .ok_or_else(|| ChainError::InvalidInput {
+                    field: "place".into(),
+                    message: format!("'{place}' is not in the tree"),
+                })
+        })
+        .await
+    }
+
+    /// Replays and verifies `stream` up to `seq` (the head if `None`) and
+    /// gives the event there with what `prove` makes of the state reached
+    /// (for the place `place`, by index).
+    async fn proven<T>(
+        &self,
+        stream: &str,
+        place: &str,
+        seq: Option<u64>,
+        prove: impl FnOnce(&Model, usize, &TipState) -> Result<T, ChainError>,
+    ) -> Result<(Event, T), ChainError> {
         let head = self.stream(stream).await?;
         let model = self.model(&head.model).await?;
         let seq = seq.unwrap_or(head.seq);
@@ -938,12 +1020,6 @@ impl<S: Store> Ledger<S> {
             .ok_or_else(|| FireError::UnknownPlace {
                 place: place.to_string(),
             })?;
-        if model.is_keyed(index) {
-            return Err(ChainError::InvalidInput {
-                field: "place".into(),
-                message: format!("'{place}' is keyed: proofs of keys are not supported yet"),
-            });
-        }
         let mut verifier = Verifier::new(&model, stream);
         let mut last = None;
         while verifier.seq() < seq {
@@ -964,15 +1040,7 @@ impl<S: Store> Ledger<S> {
         let event = last.ok_or_else(|| ChainError::UnknownStream {
             stream: stream.into(),
         })?;
-        let count = verifier.marking().0[index];
-        let proof = verifier
-            .state()
-            .tree()
-            .prove(index, place, count)
-            .ok_or_else(|| ChainError::InvalidInput {
-                field: "place".into(),
-                message: format!("'{place}' is not in the tree"),
-            })?;
+        let proof = prove(&model, index, verifier.state())?;
         Ok((event, proof))
     }
 

@@ -369,6 +369,7 @@ impl<'d, 'a> Reader<'d, 'a> {
         self.attributes(el, id, &["id"]);
         let mut t = Transition {
             distinct: Vec::new(),
+            signer: Vec::new(),
             params: Vec::new(),
             id: id.to_string(),
             label: String::new(),

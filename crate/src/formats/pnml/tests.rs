@@ -323,6 +323,7 @@ mod round_trip {
                     .enumerate()
                     .map(|(i, (id, (_, _, x, y, label)))| Transition {
                         distinct: Vec::new(),
+                        signer: Vec::new(),
                         params: Vec::new(),
                         id: id.clone(),
                         label: label.clone(),
