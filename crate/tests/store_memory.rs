@@ -89,6 +89,8 @@ suite!(
     payloads_survive_byte_for_byte,
     subscribers_hear_of_changes_from_every_connection,
     deleting_a_stream_removes_it_and_nothing_else,
+    key_records_follow_every_commit,
+    a_pull_and_a_rebase_keep_the_key_records_in_step,
 );
 
 #[test]

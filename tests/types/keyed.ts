@@ -4,10 +4,12 @@
 import {
   type Event,
   type KeyProof,
+  type KeysOptions,
   type KeysPage,
   type Model,
   type PlaceProof,
   type Stream,
+  type TopOptions,
   verifyKeyProof,
 } from "../../pkg/petrichain.js";
 
@@ -30,6 +32,12 @@ export async function bankDemo(model: Model, stream: Stream): Promise<number> {
   const alice: number = await stream.count("balance", "alice");
   const page: KeysPage = await stream.keys("balance", { after: "alice", limit: 10 });
   const first: { key: string; count: number } | undefined = page.keys[0];
+  const search: KeysOptions = { prefix: "al", after: "alice", limit: 20 };
+  const found: KeysPage = await stream.keys("balance", search);
+  const options: TopOptions = { limit: 20 };
+  const top: KeysPage = await stream.top("balance", options);
+  // @ts-expect-error a prefix is a string
+  await stream.keys("balance", { prefix: 1 });
   // @ts-expect-error args are keys (strings), not numbers
   await stream.fire("transfer", { args: { from: 1 } });
   const svg: string = model.renderSvg(stream.marking, { keys: { balance: page.count } });
@@ -46,6 +54,8 @@ export async function bankDemo(model: Model, stream: Stream): Promise<number> {
     changed.length +
     alice +
     page.total +
+    found.count +
+    (top.keys[0]?.count ?? 0) +
     (first?.count ?? 0) +
     svg.length
   );

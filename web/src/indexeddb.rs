@@ -10,12 +10,15 @@
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
-//! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}`; `{id: "marking\0<stream>\0<k>", counts}` (chunk k of a long marking, 1,024 counts as JSON text) |
+//! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}`; `{id: "keys", version: 1}`; `{id: "marking\0<stream>\0<k>", counts}` (chunk k of a long marking, 1,024 counts as JSON text) |
+//! | `keys`      | `[stream, place, k]` | `{stream, place, k, key, count, rank}`: one key of a keyed place (`idb_keys`); index `top` |
 //!
 //! Schema version 2 added `meta` (the device key, chain format version 2).
 //! A database written by the previous release (schema 1: events of chain
 //! format version 1, with `state` and no signature) is upgraded when it is
-//! first opened by this code: see [`IndexedDbStore::upgrade_v1`].
+//! first opened by this code: see [`IndexedDbStore::upgrade_v1`]. Schema
+//! version 3 added `keys`; a version 2 database gets its key records filled
+//! from its events after the open ([`IndexedDbStore::fill_keys`]).
 //!
 //! [`Store::commit`] is ONE readwrite transaction over `streams` and
 //! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
@@ -50,8 +53,8 @@ use wasm_bindgen::JsCast;
 
 use petrichain::chain::{v1, Device, Event};
 use petrichain::store::{
-    check_sync_commit, ChainError, Change, ChangeSink, Commit, Conflict, ModelRecord, Plan, Store,
-    StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
+    check_sync_commit, ChainError, Change, ChangeSink, Commit, Conflict, KeyCount, KeyQuery,
+    KeysPage, ModelRecord, Plan, Store, StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
 };
 use petrichain::MAX_TOKENS;
 
@@ -62,14 +65,19 @@ use crate::device::WebCryptoDevice;
 /// new version adds stores without touching the data already there.
 /// Version 2 added `meta`; the data of a version 1 database is upgraded
 /// after the open ([`IndexedDbStore::upgrade_v1`]: signing is async, so it
-/// cannot run in the `versionchange` transaction).
-pub const SCHEMA_VERSION: u32 = 2;
+/// cannot run in the `versionchange` transaction). Version 3 added `keys`,
+/// the key records of keyed places (`idb_keys`), filled from the events of
+/// an older database after the open ([`IndexedDbStore::fill_keys`]).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Key of the device key pair's record in `meta`.
 const DEVICE_ID: &str = "device";
 /// Key of the chain format record in `meta`: `{id, version: 2}` once every
 /// stream is version 2.
 const FORMAT_ID: &str = "format";
+/// Key of the key records' marker in `meta`: `{id, version: 1}` once every
+/// stream's key records are complete ([`IndexedDbStore::fill_keys`]).
+const KEYS_ID: &str = "keys";
 
 /// The IndexedDB database name for a ledger name.
 pub fn database_name(ledger: &str) -> String {
@@ -93,6 +101,7 @@ fn schema(ledger: &str) -> rexie::RexieBuilder {
                 .add_index(Index::new("stream", "stream")),
         )
         .add_object_store(ObjectStore::new("meta").key_path("id"))
+        .add_object_store(crate::idb_keys::object_store())
 }
 
 /// Opens the raw database of a ledger (same schema) for tools and tests that
@@ -179,6 +188,9 @@ pub struct IndexedDbStore {
     on_message: RefCell<Option<OnMessage>>,
     peers: Rc<Peers>,
     persisted: Rc<Cell<bool>>,
+    /// Whether the key records are complete (after [`IndexedDbStore::fill_keys`]):
+    /// only then are they read instead of replaying the events.
+    keys_ready: Cell<bool>,
 }
 
 impl IndexedDbStore {
@@ -203,6 +215,7 @@ impl IndexedDbStore {
             on_message: RefCell::new(None),
             peers: Rc::default(),
             persisted,
+            keys_ready: Cell::new(false),
         })
     }
 
@@ -238,7 +251,7 @@ async fn ask_persistence() -> bool {
 }
 
 /// Maps a rexie error to ours; the browser's quota error gets its own code.
-fn storage(e: rexie::Error) -> ChainError {
+pub(crate) fn storage(e: rexie::Error) -> ChainError {
     let message = match &e {
         rexie::Error::IdbError(inner) => inner.to_string(),
         other => other.to_string(),
@@ -639,7 +652,10 @@ impl Store for IndexedDbStore {
     }
 
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
-        let tx = self.transaction(&["streams", "events", "meta"], TransactionMode::ReadWrite)?;
+        let tx = self.transaction(
+            &["streams", "events", "meta", crate::idb_keys::STORE],
+            TransactionMode::ReadWrite,
+        )?;
         let result = commit_in(&tx, stream, plan, &self.heads).await;
         let (commit, records) = settle(tx, result).await?;
         self.heads
@@ -654,13 +670,59 @@ impl Store for IndexedDbStore {
 
     async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
         let tx = self.transaction(
-            &["streams", "events", "sync", "conflicts", "meta"],
+            &[
+                "streams",
+                "events",
+                "sync",
+                "conflicts",
+                "meta",
+                crate::idb_keys::STORE,
+            ],
             TransactionMode::ReadWrite,
         )?;
         let result = delete_in(&tx, id).await;
         let existed = settle(tx, result).await?;
         self.heads.borrow_mut().remove(id);
         Ok(existed)
+    }
+
+    async fn stream_keys(&self, stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+        if !self.keys_ready.get() {
+            return Ok(None);
+        }
+        let tx = self.transaction(&[crate::idb_keys::STORE], TransactionMode::ReadOnly)?;
+        crate::idb_keys::all(&tx, stream).await.map(Some)
+    }
+
+    async fn key_count(
+        &self,
+        stream: &str,
+        place: &str,
+        key: &str,
+    ) -> Result<Option<u64>, ChainError> {
+        if !self.keys_ready.get() {
+            return Ok(None);
+        }
+        let tx = self.transaction(&[crate::idb_keys::STORE], TransactionMode::ReadOnly)?;
+        crate::idb_keys::count(&tx, stream, place, key)
+            .await
+            .map(Some)
+    }
+
+    async fn key_page(
+        &self,
+        stream: &str,
+        query: &KeyQuery<'_>,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        self.read_keys(stream, query, false).await
+    }
+
+    async fn key_top(
+        &self,
+        stream: &str,
+        query: &KeyQuery<'_>,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        self.read_keys(stream, query, true).await
     }
 
     fn broadcast(&self, change: &Change) {
@@ -715,6 +777,138 @@ impl Store for IndexedDbStore {
 }
 
 impl IndexedDbStore {
+    /// A page (`top`: the top list) of a keyed place's key records with the
+    /// head's total, in one readonly transaction (one snapshot).
+    async fn read_keys(
+        &self,
+        stream: &str,
+        query: &KeyQuery<'_>,
+        top: bool,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        if !self.keys_ready.get() {
+            return Ok(None);
+        }
+        let tx = self.transaction(
+            &["streams", "meta", crate::idb_keys::STORE],
+            TransactionMode::ReadOnly,
+        )?;
+        let head = read_head(&tx, stream, Some(&self.heads))
+            .await?
+            .ok_or_else(|| ChainError::UnknownStream {
+                stream: stream.into(),
+            })?;
+        let (keys, count) = if top {
+            crate::idb_keys::top(&tx, stream, query).await?
+        } else {
+            crate::idb_keys::page(&tx, stream, query).await?
+        };
+        Ok(Some(KeysPage {
+            keys,
+            count,
+            total: head.state.get(query.index).copied().unwrap_or(0),
+        }))
+    }
+
+    /// Completes the key records of a database written before schema
+    /// version 3 (which kept none), once: for each stream, the keys its
+    /// events' `keys` end at, read in pages of 1,000 events, then
+    /// written in ONE readwrite transaction (in batches of requests) that
+    /// first checks the head is still the one the events ended at (another
+    /// tab may append meanwhile: then it reads again, at most
+    /// 16 times) and replaces whatever records the stream
+    /// had. Then `meta` says so (`{id: "keys", version: 1}`) and later opens
+    /// skip this. Until then, or if a stream's events cannot be read (that
+    /// stream is named in the report; the next open tries again), this
+    /// connection reads no key records and the ledger replays events as
+    /// before.
+    pub async fn fill_keys(&self) -> Result<FillReport, ChainError> {
+        let mut report = FillReport::default();
+        let done = self
+            .meta(KEYS_ID)
+            .await?
+            .and_then(|v| js_sys::Reflect::get(&v, &"version".into()).ok())
+            .and_then(|v| v.as_f64());
+        if done == Some(1.0) {
+            self.keys_ready.set(true);
+            return Ok(report);
+        }
+        for head in self.streams().await? {
+            if head.seq == 0 {
+                continue;
+            }
+            match self.fill_stream(&head.id).await {
+                Ok(true) => report.filled.push(head.id.clone()),
+                Ok(false) => {}
+                Err(e) => report.failed.push((head.id.clone(), e)),
+            }
+        }
+        if report.failed.is_empty() {
+            let record = js_sys::Object::new();
+            set(&record, "id", &KEYS_ID.into())?;
+            set(&record, "version", &JsValue::from_f64(1.0))?;
+            let tx = self.transaction(&["meta"], TransactionMode::ReadWrite)?;
+            let store = tx.store("meta").map_err(storage)?;
+            store.put(&record.into(), None).await.map_err(storage)?;
+            finish(tx).await?;
+            self.keys_ready.set(true);
+        }
+        Ok(report)
+    }
+
+    /// Fills the key records of one stream; `Ok(false)` if its events
+    /// change no keys (nothing written).
+    async fn fill_stream(&self, stream: &str) -> Result<bool, ChainError> {
+        for _ in 0..FILL_ATTEMPTS {
+            let mut counts: std::collections::BTreeMap<(String, String), u64> =
+                std::collections::BTreeMap::new();
+            let mut end = (0, petrichain::chain::GENESIS_PREV.to_string());
+            loop {
+                let page = self.events(stream, end.0, Some(FILL_PAGE)).await?;
+                for e in &page {
+                    for (place, key, n) in &e.keys {
+                        counts.insert((place.clone(), key.clone()), *n);
+                    }
+                    end = (e.seq, e.hash.clone());
+                }
+                if page.len() < FILL_PAGE as usize {
+                    break;
+                }
+            }
+            let changes: std::collections::BTreeMap<(&str, &str), u64> = counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|((p, k), n)| ((p.as_str(), k.as_str()), *n))
+                .collect();
+            let tx = self.transaction(
+                &["streams", "meta", crate::idb_keys::STORE],
+                TransactionMode::ReadWrite,
+            )?;
+            let result = async {
+                let head = read_head(&tx, stream, None).await?;
+                match head {
+                    // Deleted meanwhile: nothing to fill.
+                    None => Ok(Some(false)),
+                    Some(h) if h.seq == end.0 && h.hash == end.1 => {
+                        crate::idb_keys::remove_stream(&tx, stream).await?;
+                        crate::idb_keys::write(&tx, stream, &changes).await?;
+                        Ok(Some(!changes.is_empty()))
+                    }
+                    // It moved: read again.
+                    Some(_) => Ok(None),
+                }
+            }
+            .await;
+            if let Some(filled) = settle(tx, result).await? {
+                return Ok(filled);
+            }
+        }
+        Err(ChainError::Storage {
+            message: format!(
+                "stream '{stream}' kept changing under {FILL_ATTEMPTS} attempts to fill its key records"
+            ),
+        })
+    }
+
     /// Uninstalls the channel's handler before its closure is dropped (a
     /// message to a dropped closure throws `closure invoked recursively or
     /// after being dropped` in the page), closes the channel and the
@@ -836,6 +1030,11 @@ async fn commit_in(
         });
     }
     let records = add_events(&events, &commit.events).await?;
+    if kept.is_none() {
+        // A new stream starts with no keys.
+        crate::idb_keys::remove_stream(tx, stream).await?;
+    }
+    crate::idb_keys::write_events(tx, stream, &commit.events).await?;
     write_head(tx, &commit.record, chunked(&kept)).await?;
     Ok((commit, records))
 }
@@ -880,6 +1079,7 @@ async fn delete_in(tx: &Transaction, stream: &str) -> Result<bool, ChainError> {
     for k in keys {
         conflicts.delete(k).await.map_err(storage)?;
     }
+    crate::idb_keys::remove_stream(tx, stream).await?;
     Ok(true)
 }
 
@@ -977,7 +1177,14 @@ impl SyncStore for IndexedDbStore {
         plan: &mut SyncPlan<'_>,
     ) -> Result<SyncCommit, ChainError> {
         let tx = self.transaction(
-            &["streams", "events", "sync", "conflicts", "meta"],
+            &[
+                "streams",
+                "events",
+                "sync",
+                "conflicts",
+                "meta",
+                crate::idb_keys::STORE,
+            ],
             TransactionMode::ReadWrite,
         )?;
         let result = commit_sync_in(&tx, stream, plan, &self.heads).await;
@@ -1024,6 +1231,12 @@ async fn commit_sync_in(
         events.delete(range.into()).await.map_err(storage)?;
     }
     add_events(&events, &commit.events).await?;
+    if kept.is_none() {
+        crate::idb_keys::remove_stream(tx, stream).await?;
+    }
+    // The replaced tail's keys at the new head, then the new events' keys.
+    crate::idb_keys::write_counts(tx, stream, &commit.restored).await?;
+    crate::idb_keys::write_events(tx, stream, &commit.events).await?;
     write_head(tx, &commit.record, chunked(&kept)).await?;
     sync.put(&to_js(&commit.sync)?, None)
         .await
@@ -1042,7 +1255,23 @@ pub async fn open_with_device(name: &str) -> Result<(IndexedDbStore, WebCryptoDe
     let store = IndexedDbStore::open(name).await?;
     let device = store.device().await?;
     store.upgrade_v1(&device).await?;
+    store.fill_keys().await?;
     Ok((store, device))
+}
+
+/// Events read per request while filling key records ([`IndexedDbStore::fill_keys`]).
+const FILL_PAGE: u32 = 1_000;
+/// Fills of one stream tried before giving up when other tabs keep appending.
+const FILL_ATTEMPTS: u32 = 16;
+
+/// What [`IndexedDbStore::fill_keys`] did.
+#[derive(Debug, Default)]
+pub struct FillReport {
+    /// Streams whose key records were written from their events.
+    pub filled: Vec<String>,
+    /// Streams whose events could not be read, with why: no key records
+    /// are read until a later open fills them.
+    pub failed: Vec<(String, ChainError)>,
 }
 
 /// What [`IndexedDbStore::upgrade_v1`] did.

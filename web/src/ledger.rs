@@ -138,11 +138,19 @@ export interface AppendOptions {
 export interface KeysOptions {
   /** Keys after this one (byte order). Default: from the first. */
   after?: string;
+  /** Only keys that start with this (a search box). Default: every key. */
+  prefix?: string;
   /** At most this many, 1 to 10000. Default 100. */
   limit?: number;
 }
 
-/** A page of a keyed place's keys (`Stream.keys`). */
+/** Options for `Stream.top`. */
+export interface TopOptions {
+  /** At most this many, 1 to 1000. Default 20. */
+  limit?: number;
+}
+
+/** A page of a keyed place's keys (`Stream.keys`), or its top list (`Stream.top`: highest counts first, ties by key). */
 export interface KeysPage {
   keys: { key: string; count: number }[];
   /** How many keys the place holds. */

@@ -24,6 +24,7 @@ pub mod device;
 mod error;
 mod hot;
 pub mod http;
+mod idb_keys;
 pub mod indexeddb;
 pub mod js;
 pub mod js_transport;

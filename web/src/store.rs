@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use petrichain::chain::{ChainError, Event};
 use petrichain::store::{
-    Change, ChangeSink, Commit, Conflict, Ledger, MemoryStore, ModelRecord, Plan, Store,
-    StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
+    Change, ChangeSink, Commit, Conflict, KeyCount, KeyQuery, KeysPage, Ledger, MemoryStore,
+    ModelRecord, Plan, Store, StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
 };
 
 use crate::indexeddb::IndexedDbStore;
@@ -57,6 +57,31 @@ impl Store for AnyStore {
     }
     async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
         each!(self, s => s.delete_stream(id).await)
+    }
+    async fn stream_keys(&self, stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+        each!(self, s => s.stream_keys(stream).await)
+    }
+    async fn key_count(
+        &self,
+        stream: &str,
+        place: &str,
+        key: &str,
+    ) -> Result<Option<u64>, ChainError> {
+        each!(self, s => s.key_count(stream, place, key).await)
+    }
+    async fn key_page(
+        &self,
+        stream: &str,
+        query: &KeyQuery<'_>,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        each!(self, s => s.key_page(stream, query).await)
+    }
+    async fn key_top(
+        &self,
+        stream: &str,
+        query: &KeyQuery<'_>,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        each!(self, s => s.key_top(stream, query).await)
     }
     fn broadcast(&self, change: &Change) {
         each!(self, s => s.broadcast(change))

@@ -4,7 +4,9 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use petrichain::engine::Marking;
-use petrichain::store::{apply_delta, Action, Ledger, StreamRecord, Subscription};
+use petrichain::store::{
+    apply_delta, Action, KeysPage, Ledger, StreamRecord, Subscription, MAX_KEYS_PAGE, MAX_TOP_KEYS,
+};
 use petrichain::MAX_TOKENS;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
@@ -354,9 +356,10 @@ impl JsStream {
     }
 
     /// The count of `key` in keyed place `place` (0 for a key never given
-    /// tokens). O(log keys) once this tab holds the stream's tip; the first
-    /// call after a reload rebuilds the keys from the stored events.
-    /// Throws `UNKNOWN_PLACE`, or `INVALID_INPUT` for an unkeyed place.
+    /// tokens). From this tab's tip of the stream when it holds it (O(log
+    /// keys)), else one key record read from IndexedDB (schema 3, one
+    /// request, whatever the number of keys). Throws `UNKNOWN_PLACE`, or
+    /// `INVALID_INPUT` for an unkeyed place.
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn count(&self, place: String, key: String) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -368,9 +371,10 @@ impl JsStream {
     }
 
     /// A page of the keys of keyed place `place`, in byte order of the
-    /// keys: those after `options.after` (default: from the first), at most
-    /// `options.limit` (default 100, at most 10,000); with the number of
-    /// keys and the place's total.
+    /// keys: those after `options.after` (default: from the first) that
+    /// start with `options.prefix` (default: all), at most `options.limit`
+    /// (default 100, at most 10,000); with the number of keys and the
+    /// place's total. O(log keys + limit), from the tip or the key records.
     #[wasm_bindgen(unchecked_return_type = "Promise<KeysPage>")]
     pub fn keys(
         &self,
@@ -381,30 +385,12 @@ impl JsStream {
     ) -> js_sys::Promise {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let parsed = (|| {
-            let after = option(&options, "after")?;
-            let after = if after.is_undefined() || after.is_null() {
-                None
-            } else {
-                Some(
-                    after
-                        .as_string()
-                        .ok_or_else(|| bad_argument("after must be a key (a string)"))?,
-                )
-            };
-            let limit = option(&options, "limit")?;
-            let limit = if limit.is_undefined() || limit.is_null() {
-                100
-            } else {
-                match limit.as_f64() {
-                    Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= 10_000.0 => {
-                        n as usize
-                    }
-                    _ => return Err(bad_argument("limit must be a whole number from 1 to 10000")),
-                }
-            };
-            Ok::<_, JsValue>((after, limit))
+            let after = text_option(&options, "after")?;
+            let prefix = text_option(&options, "prefix")?.unwrap_or_default();
+            let limit = limit_option(&options, 100, MAX_KEYS_PAGE)?;
+            Ok::<_, JsValue>((after, prefix, limit))
         })();
-        let (after, limit) = match parsed {
+        let (after, prefix, limit) = match parsed {
             Ok(p) => p,
             Err(e) => return js_sys::Promise::reject(&e),
         };
@@ -412,21 +398,36 @@ impl JsStream {
         let id = self.id();
         future_to_promise(async move {
             let page = inner
-                .keys(&id, &place, after.as_deref(), limit)
+                .find_keys(&id, &place, &prefix, after.as_deref(), limit)
                 .await
                 .map_err(js_err)?;
-            let keys = js_sys::Array::new();
-            for (key, count) in &page.keys {
-                let entry = js_sys::Object::new();
-                js_sys::Reflect::set(&entry, &"key".into(), &key.into())?;
-                js_sys::Reflect::set(&entry, &"count".into(), &JsValue::from_f64(*count as f64))?;
-                keys.push(&entry);
-            }
-            let out = js_sys::Object::new();
-            js_sys::Reflect::set(&out, &"keys".into(), &keys)?;
-            js_sys::Reflect::set(&out, &"count".into(), &JsValue::from_f64(page.count as f64))?;
-            js_sys::Reflect::set(&out, &"total".into(), &JsValue::from_f64(page.total as f64))?;
-            Ok(out.into())
+            keys_page_to_js(&page)
+        })
+    }
+
+    /// The keys of keyed place `place` with the highest counts, highest
+    /// first, ties by key (byte order): at most `options.limit` (default
+    /// 20, at most 1,000); with the number of keys and the place's total,
+    /// as a `KeysPage`. From IndexedDB's index of the key records by count
+    /// (O(log keys + limit)); a memory ledger ranks its own records.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeysPage>")]
+    pub fn top(
+        &self,
+        place: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "TopOptions")] options: Option<
+            js_sys::Object,
+        >,
+    ) -> js_sys::Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let limit = match limit_option(&options, 20, MAX_TOP_KEYS) {
+            Ok(n) => n,
+            Err(e) => return js_sys::Promise::reject(&e),
+        };
+        let inner = self.inner.clone();
+        let id = self.id();
+        future_to_promise(async move {
+            let page = inner.top(&id, &place, limit).await.map_err(js_err)?;
+            keys_page_to_js(&page)
         })
     }
 
@@ -461,14 +462,49 @@ fn prove_options(options: &JsValue) -> Result<(Option<u64>, Option<String>), JsV
     if !options.is_object() {
         return Ok((seq_of(options)?, None));
     }
-    let key = option(options, "key")?;
-    let key = if key.is_undefined() || key.is_null() {
-        None
-    } else {
-        Some(
-            key.as_string()
-                .ok_or_else(|| bad_argument("key must be a string"))?,
-        )
-    };
+    let key = text_option(options, "key")?;
     Ok((seq_of(&option(options, "seq")?)?, key))
+}
+
+/// An optional string option (`undefined` / `null`: `None`).
+fn text_option(options: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
+    let v = option(options, key)?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| bad_argument(format!("{key} must be a string (a key)")))
+}
+
+/// The `limit` option: a whole number from 1 to `max`, `default` if absent.
+fn limit_option(options: &JsValue, default: usize, max: usize) -> Result<usize, JsValue> {
+    let v = option(options, "limit")?;
+    if v.is_undefined() || v.is_null() {
+        return Ok(default);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 1.0 && n.fract() == 0.0 && n <= max as f64 => {
+            Ok(n as usize)
+        }
+        _ => Err(bad_argument(format!(
+            "limit must be a whole number from 1 to {max}"
+        ))),
+    }
+}
+
+/// A [`KeysPage`] as the JS API's `{keys: [{key, count}], count, total}`.
+fn keys_page_to_js(page: &KeysPage) -> Result<JsValue, JsValue> {
+    let keys = js_sys::Array::new();
+    for (key, count) in &page.keys {
+        let entry = js_sys::Object::new();
+        js_sys::Reflect::set(&entry, &"key".into(), &key.into())?;
+        js_sys::Reflect::set(&entry, &"count".into(), &JsValue::from_f64(*count as f64))?;
+        keys.push(&entry);
+    }
+    let out = js_sys::Object::new();
+    js_sys::Reflect::set(&out, &"keys".into(), &keys)?;
+    js_sys::Reflect::set(&out, &"count".into(), &JsValue::from_f64(page.count as f64))?;
+    js_sys::Reflect::set(&out, &"total".into(), &JsValue::from_f64(page.total as f64))?;
+    Ok(out.into())
 }

@@ -1,7 +1,7 @@
 //! Keyed places from JavaScript, in headless Chromium
 //! (scripts/ci/wasm-browser.sh): `fire` with `args`, `count`, `keys`, the
-//! errors that name a key or an argument, and IndexedDB across a reopen
-//! (the keys rebuilt from the stored events).
+//! `top`, a prefix search, the errors that name a key or an argument, and
+//! IndexedDB across a reopen (the keys read from their key records).
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Error, Object, Promise, Reflect, JSON};
@@ -89,6 +89,34 @@ async fn exercise(ledger: &JsLedger) {
     );
     let page = ok(stream.keys("balance".into(), obj(r#"{"after":"bob"}"#))).await;
     assert_eq!(Array::from(&get(&page, "keys")).length(), 1);
+    // A search: the keys that start with a prefix.
+    let found = ok(stream.keys("balance".into(), obj(r#"{"prefix":"b"}"#))).await;
+    assert_eq!(
+        JSON::stringify(&found).unwrap(),
+        r#"{"keys":[{"key":"bob","count":130}],"count":3,"total":300}"#
+    );
+    let found = ok(stream.keys("balance".into(), obj(r#"{"prefix":"zed"}"#))).await;
+    assert_eq!(Array::from(&get(&found, "keys")).length(), 0);
+    // The highest counts first (ties by key).
+    let top = ok(stream.top("balance".into(), obj(r#"{"limit":2}"#))).await;
+    assert_eq!(
+        JSON::stringify(&top).unwrap(),
+        r#"{"keys":[{"key":"bob","count":130},{"key":"carol","count":100}],"count":3,"total":300}"#
+    );
+    let top = ok(stream.top("registered".into(), None)).await;
+    assert_eq!(
+        JSON::stringify(&get(&top, "keys")).unwrap(),
+        r#"[{"key":"alice","count":1},{"key":"bob","count":1},{"key":"carol","count":1}]"#
+    );
+    for bad in [r#"{"limit":0}"#, r#"{"limit":1001}"#, r#"{"limit":2.5}"#] {
+        rejects(stream.top("balance".into(), obj(bad)), "BAD_ARGUMENT").await;
+    }
+    rejects(
+        stream.keys("balance".into(), obj(r#"{"prefix":5}"#)),
+        "BAD_ARGUMENT",
+    )
+    .await;
+    rejects(stream.top("nowhere".into(), None), "UNKNOWN_PLACE").await;
 
     // Refusals: typed, explained, nothing stored.
     let err = rejects(
@@ -225,9 +253,9 @@ async fn keyed_places_in_indexeddb_survive_a_reopen() {
     let ledger = ledger_of(ok(JsLedger::open(name.clone())).await);
     exercise(&ledger).await;
     ledger.close();
-    // A new connection has no tip cached: it rebuilds the keys from the
-    // stored events and goes on.
-    let ledger = ledger_of(ok(JsLedger::open(name)).await);
+    // A new connection has no tip cached: it rebuilds the tip from the key
+    // records and goes on.
+    let ledger = ledger_of(ok(JsLedger::open(name.clone())).await);
     let stream = stream_of(ok(ledger.stream("bank".into())).await);
     assert_eq!(count(&stream, "bob").await, 130.0);
     ok(stream.fire(
@@ -240,5 +268,18 @@ async fn keyed_places_in_indexeddb_survive_a_reopen() {
     let page = ok(stream.keys("balance".into(), None)).await;
     // bob holds nothing now: his key is gone.
     assert_eq!(get(&page, "count").as_f64(), Some(2.0));
+    ledger.close();
+    // Another new connection reads count, keys and top from the key
+    // records, in step with that append.
+    let ledger = ledger_of(ok(JsLedger::open(name)).await);
+    let stream = stream_of(ok(ledger.stream("bank".into())).await);
+    assert_eq!(count(&stream, "carol").await, 230.0);
+    let top = ok(stream.top("balance".into(), None)).await;
+    assert_eq!(
+        JSON::stringify(&top).unwrap(),
+        r#"{"keys":[{"key":"carol","count":230},{"key":"alice","count":70}],"count":2,"total":300}"#
+    );
+    let found = ok(stream.keys("balance".into(), obj(r#"{"prefix":"a"}"#))).await;
+    assert_eq!(Array::from(&get(&found, "keys")).length(), 1);
     ledger.close();
 }

@@ -122,6 +122,8 @@ suite!(
     payloads_survive_byte_for_byte,
     subscribers_hear_of_changes_from_every_connection,
     deleting_a_stream_removes_it_and_nothing_else,
+    key_records_follow_every_commit,
+    a_pull_and_a_rebase_keep_the_key_records_in_step,
 );
 
 /// 30 rounds of two connections racing 8 appends each for 8 tokens, back
@@ -184,7 +186,15 @@ async fn the_layout_is_the_documented_one() {
     names.sort();
     assert_eq!(
         names,
-        ["conflicts", "events", "meta", "models", "streams", "sync"]
+        [
+            "conflicts",
+            "events",
+            "keys",
+            "meta",
+            "models",
+            "streams",
+            "sync"
+        ]
     );
     assert_eq!(db.version(), Ok(indexeddb::SCHEMA_VERSION));
     assert!(db.name().starts_with("petrichain-"));
@@ -514,6 +524,294 @@ mod v1_database {
         );
         ledger.close();
     }
+}
+
+mod v2_database {
+    //! A database written by the previous schema (version 2: no key
+    //! records), with a keyed stream as that code stored it, then opened by
+    //! this code: the upgrade fills the key records from the events.
+    use super::*;
+    use petrichain::store::{Action, MemoryStore, Store};
+    use petrichain_web::device::WebCryptoDevice;
+    use rexie::{Index, ObjectStore, Rexie};
+
+    fn set(o: &js_sys::Object, k: &str, v: &JsValue) {
+        js_sys::Reflect::set(o, &k.into(), v).unwrap();
+    }
+
+    /// A bank of 40 accounts and 41 transfers (u1 emptied),
+    /// chained in memory: the events as a version 2 ledger stored them.
+    async fn bank_chain() -> Ledger<MemoryStore> {
+        let l = Ledger::new(
+            MemoryStore::new(),
+            Rc::new(WebCryptoDevice::generate().await.unwrap().0),
+        );
+        let id = l.put_model(&suite::keys::bank()).await.unwrap();
+        l.create_stream("bank", &id).await.unwrap();
+        let opens: Vec<Action> = (0..40)
+            .map(|i| suite::keys::open(&format!("u{i}")))
+            .collect();
+        l.fire_batch("bank", &opens, suite::TS).await.unwrap();
+        for i in 0..40u64 {
+            let (from, to) = (format!("u{i}"), format!("u{}", (i * 7 + 3) % 40));
+            l.fire(
+                "bank",
+                &suite::keys::transfer(&from, &to, 1 + i % 9),
+                suite::TS,
+            )
+            .await
+            .unwrap();
+        }
+        // u1 emptied: its record goes.
+        let left = l.count("bank", "balance", "u1").await.unwrap();
+        l.fire("bank", &suite::keys::transfer("u1", "u2", left), suite::TS)
+            .await
+            .unwrap();
+        l
+    }
+
+    /// Writes `chain`'s models, heads and events as schema 2 did.
+    async fn write_v2(name: &str, chain: &Ledger<MemoryStore>) {
+        let db = Rexie::builder(&indexeddb::database_name(name))
+            .version(2)
+            .add_object_store(ObjectStore::new("models").key_path("id"))
+            .add_object_store(ObjectStore::new("streams").key_path("id"))
+            .add_object_store(
+                ObjectStore::new("events")
+                    .key_path_array(["stream", "seq"])
+                    .add_index(Index::new("hash", "hash")),
+            )
+            .add_object_store(ObjectStore::new("sync").key_path("stream"))
+            .add_object_store(
+                ObjectStore::new("conflicts")
+                    .auto_increment(true)
+                    .add_index(Index::new("stream", "stream")),
+            )
+            .add_object_store(ObjectStore::new("meta").key_path("id"))
+            .build()
+            .await
+            .unwrap();
+        let tx = db
+            .transaction(
+                &["models", "streams", "events", "meta"],
+                TransactionMode::ReadWrite,
+            )
+            .unwrap();
+        for head in chain.streams().await.unwrap() {
+            let model = chain.store().model(&head.model).await.unwrap().unwrap();
+            let m = js_sys::Object::new();
+            set(&m, "id", &model.id.as_str().into());
+            set(&m, "json", &model.json.as_str().into());
+            tx.store("models")
+                .unwrap()
+                .put(&m.into(), None)
+                .await
+                .unwrap();
+            let h = js_sys::Object::new();
+            set(&h, "id", &head.id.as_str().into());
+            set(&h, "model", &head.model.as_str().into());
+            set(&h, "seq", &(head.seq as f64).into());
+            set(&h, "hash", &head.hash.as_str().into());
+            set(
+                &h,
+                "state",
+                &serde_json::to_string(&head.state).unwrap().into(),
+            );
+            tx.store("streams")
+                .unwrap()
+                .put(&h.into(), None)
+                .await
+                .unwrap();
+            for e in chain.all_events(&head.id).await.unwrap() {
+                tx.store("events")
+                    .unwrap()
+                    .add(&indexeddb::event_record(&e).unwrap(), None)
+                    .await
+                    .unwrap();
+            }
+        }
+        let f = js_sys::Object::new();
+        set(&f, "id", &"format".into());
+        set(&f, "version", &2.into());
+        tx.store("meta")
+            .unwrap()
+            .put(&f.into(), None)
+            .await
+            .unwrap();
+        tx.done().await.unwrap();
+        db.close();
+    }
+
+    async fn same_keys<S: Store, T: Store>(a: &Ledger<S>, b: &Ledger<T>) {
+        let records = a.store().stream_keys("bank").await.unwrap();
+        assert!(records.is_some(), "the key records are read");
+        assert_eq!(records, b.store().stream_keys("bank").await.unwrap());
+        for i in 0..41 {
+            let k = format!("u{i}");
+            assert_eq!(
+                a.count("bank", "balance", &k).await.unwrap(),
+                b.count("bank", "balance", &k).await.unwrap(),
+                "{k}"
+            );
+        }
+        for (prefix, after) in [
+            ("", None),
+            ("u1", None),
+            ("u", Some("u25")),
+            ("u3", Some("u3")),
+        ] {
+            assert_eq!(
+                a.find_keys("bank", "balance", prefix, after, 7)
+                    .await
+                    .unwrap(),
+                b.find_keys("bank", "balance", prefix, after, 7)
+                    .await
+                    .unwrap()
+            );
+        }
+        for place in ["balance", "registered"] {
+            assert_eq!(
+                a.top("bank", place, 20).await.unwrap(),
+                b.top("bank", place, 20).await.unwrap()
+            );
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn gains_key_records_filled_from_its_events() {
+        let b = Idb::new();
+        let chain = bank_chain().await;
+        write_v2(&b.name("v2"), &chain).await;
+
+        let ledger = b.open("v2").await;
+        same_keys(&ledger, &chain).await;
+        let top = ledger.top("bank", "balance", 3).await.unwrap();
+        assert_eq!((top.count, top.total), (39, 4000), "u1 emptied, total kept");
+        // Filled once: the marker is there, a second fill does nothing.
+        let again = ledger.store().fill_keys().await.unwrap();
+        assert!(again.filled.is_empty() && again.failed.is_empty());
+        // The upgraded stream goes on, its records in step.
+        let e = ledger
+            .fire("bank", &suite::keys::transfer("u2", "u1", 7), suite::TS)
+            .await
+            .unwrap();
+        chain
+            .fire("bank", &suite::keys::transfer("u2", "u1", 7), suite::TS)
+            .await
+            .unwrap();
+        assert_eq!(
+            e.keys,
+            chain.all_events("bank").await.unwrap().last().unwrap().keys
+        );
+        assert_eq!(ledger.verify(None).await.unwrap()[0].events, e.seq);
+        ledger.close();
+        let cold = b.open("v2").await;
+        same_keys(&cold, &chain).await;
+        cold.close();
+
+        let db = indexeddb::open_raw(&b.name("v2")).await.unwrap();
+        assert_eq!(db.version(), Ok(indexeddb::SCHEMA_VERSION));
+        let tx = db
+            .transaction(&["meta"], TransactionMode::ReadOnly)
+            .unwrap();
+        let marker = tx
+            .store("meta")
+            .unwrap()
+            .get("keys".into())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(js_sys::Reflect::get(&marker, &"version".into()).unwrap(), 1);
+        db.close();
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_connection_that_did_not_fill_replays_the_events() {
+        let b = Idb::new();
+        let chain = bank_chain().await;
+        write_v2(&b.name("v2-replay"), &chain).await;
+        // Opened without the fill step: no key records are read, the
+        // answers come from a replay, the same.
+        let store = IndexedDbStore::open(&b.name("v2-replay")).await.unwrap();
+        let ledger = Ledger::new(store, Rc::new(WebCryptoDevice::generate().await.unwrap().0));
+        assert_eq!(ledger.store().stream_keys("bank").await.unwrap(), None);
+        assert_eq!(
+            ledger.count("bank", "balance", "u2").await.unwrap(),
+            chain.count("bank", "balance", "u2").await.unwrap()
+        );
+        assert_eq!(
+            ledger.top("bank", "balance", 5).await.unwrap(),
+            chain.top("bank", "balance", 5).await.unwrap()
+        );
+        let report = ledger.store().fill_keys().await.unwrap();
+        assert_eq!(report.filled, ["bank"]);
+        same_keys(&ledger, &chain).await;
+        ledger.close();
+    }
+}
+
+/// A key record edited by hand: the tip rebuilt from the records is
+/// `CORRUPT_RECORD` naming the stream and place; one record that is not a
+/// key record is named too.
+#[wasm_bindgen_test]
+async fn a_key_record_edited_by_hand_is_corrupt() {
+    let b = Idb::new();
+    let ledger = b.open("keys-corrupt").await;
+    let id = ledger.put_model(&suite::keys::bank()).await.unwrap();
+    ledger.create_stream("bank", &id).await.unwrap();
+    ledger
+        .fire_batch(
+            "bank",
+            &[suite::keys::open("alice"), suite::keys::open("bob")],
+            suite::TS,
+        )
+        .await
+        .unwrap();
+    ledger.close();
+    let edit = |count: f64, rank: f64| {
+        let name = b.name("keys-corrupt");
+        async move {
+            let db = indexeddb::open_raw(&name).await.unwrap();
+            let tx = db
+                .transaction(&["keys"], TransactionMode::ReadWrite)
+                .unwrap();
+            let keys = tx.store("keys").unwrap();
+            let k: JsValue = js_sys::Uint8Array::from(&b"alice"[..]).into();
+            let id: JsValue = js_sys::Array::of3(&"bank".into(), &"balance".into(), &k).into();
+            let record = keys.get(id).await.unwrap().unwrap();
+            js_sys::Reflect::set(&record, &"count".into(), &count.into()).unwrap();
+            js_sys::Reflect::set(&record, &"rank".into(), &rank.into()).unwrap();
+            keys.put(&record, None).await.unwrap();
+            tx.done().await.unwrap();
+            db.close();
+        }
+    };
+    let max = petrichain::MAX_TOKENS as f64;
+    edit(90.0, max - 90.0).await;
+    let cold = b.open("keys-corrupt").await;
+    assert_eq!(cold.count("bank", "balance", "alice").await.unwrap(), 90);
+    let err = cold
+        .fire("bank", &suite::keys::open("carol"), suite::TS)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "CORRUPT_RECORD");
+    assert!(err.to_string().contains("bank/balance"), "{err}");
+    cold.close();
+    // Count and rank disagree: not a key record.
+    edit(100.0, 5.0).await;
+    let cold = b.open("keys-corrupt").await;
+    let err = cold.count("bank", "balance", "alice").await.unwrap_err();
+    assert_eq!(err.code(), "CORRUPT_RECORD");
+    assert!(err.to_string().contains("bank/balance"), "{err}");
+    // Put right: the stream goes on.
+    cold.close();
+    edit(100.0, max - 100.0).await;
+    let cold = b.open("keys-corrupt").await;
+    cold.fire("bank", &suite::keys::open("carol"), suite::TS)
+        .await
+        .unwrap();
+    assert_eq!(cold.top("bank", "balance", 5).await.unwrap().count, 3);
+    cold.close();
 }
 
 /// A net of 3,000 places (three 1,024-count chunks): the head keeps

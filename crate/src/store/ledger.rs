@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::keys::{page_of, tip_from_records, top_of, KeyQuery, MAX_TOP_KEYS};
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
     jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, KeyProof, PlaceProof,
@@ -560,8 +561,16 @@ impl<S: Store> Ledger<S> {
         };
         if model.has_keyed_places() {
             // The head record keeps keyed places' totals, not their keys:
-            // those are the sum of the events' `keys` (O(events)).
-            let state = self.state_at(model, stream, head.seq).await?;
+            // those are in the store's key records (O(keys)), or else the
+            // sum of the events' `keys` (O(events)).
+            let state = match self.store.stream_keys(stream).await? {
+                Some(records) => {
+                    let state = tip_from_records(model, stream, Marking(head.state), records)?;
+                    self.check_root(stream, at.seq, &state).await?;
+                    state
+                }
+                None => self.state_at(model, stream, head.seq).await?,
+            };
             return Ok((at, state));
         }
         Ok((at, TipState::new(model, Marking(head.state))))
@@ -614,6 +623,11 @@ impl<S: Store> Ledger<S> {
         seq: u64,
     ) -> Result<TipState, ChainError> {
         let model = self.stream_model(stream).await?;
+        if model.has_keyed_places() && self.stream(stream).await?.seq == seq {
+            // At the head: from the key records (O(keys), root checked)
+            // when the store keeps them, not a replay of every event.
+            return Ok(self.stored_tip(&model, stream).await?.1);
+        }
         self.state_at(&model, stream, seq).await
     }
 
@@ -640,14 +654,60 @@ impl<S: Store> Ledger<S> {
         Ok(out)
     }
 
+    /// Checks a tip rebuilt from key records against the signed `root` of
+    /// event `seq` (the head): the records are the state that event
+    /// committed to, or they are `CORRUPT_RECORD`.
+    async fn check_root(&self, stream: &str, seq: u64, state: &TipState) -> Result<(), ChainError> {
+        if seq == 0 {
+            return Ok(());
+        }
+        let last = self.store.events(stream, seq - 1, Some(1)).await?;
+        match last.first() {
+            Some(e) if e.seq == seq && e.root == state.root_hex() => Ok(()),
+            _ => Err(ChainError::CorruptRecord {
+                store: "keys".into(),
+                key: stream.into(),
+                message: format!("the key records do not reach the root of event {seq}"),
+            }),
+        }
+    }
+
+    /// Reads from this ledger's tip of `stream` if it holds one that is the
+    /// stored head (`None` otherwise: the caller asks the store).
+    async fn current_tip<R>(
+        &self,
+        stream: &str,
+        read: impl FnOnce(&TipState) -> R,
+    ) -> Result<Option<R>, ChainError> {
+        if !self.tips.borrow().contains_key(stream) {
+            return Ok(None);
+        }
+        let head = self.stream(stream).await?;
+        let tips = self.tips.borrow();
+        Ok(tips
+            .get(stream)
+            .filter(|(at, _)| at.seq == head.seq && at.hash == head.hash)
+            .map(|(_, state)| read(state)))
+    }
+
     /// The count of `key` in keyed place `place` of `stream` (0 if the key
-    /// holds nothing). O(log keys) once the ledger holds the stream's tip.
+    /// holds nothing). O(log keys) from the tip this ledger holds; else one
+    /// key record read from the store; else (a store without key records)
+    /// the tip rebuilt once.
     pub async fn count(&self, stream: &str, place: &str, key: &str) -> Result<u64, ChainError> {
-        self.with_tip(stream, |model, tip| {
-            let p = keyed_place(model, place)?;
-            Ok(tip.keyed().get(p, key))
-        })
-        .await?
+        let model = self.stream_model(stream).await?;
+        let p = keyed_place(&model, place)?;
+        if let Some(n) = self
+            .current_tip(stream, |tip| tip.keyed().get(p, key))
+            .await?
+        {
+            return Ok(n);
+        }
+        if let Some(n) = self.store.key_count(stream, place, key).await? {
+            return Ok(n);
+        }
+        self.with_tip(stream, |_, tip| tip.keyed().get(p, key))
+            .await
     }
 
     /// The keys of keyed place `place` of `stream` with their counts, in
@@ -660,15 +720,74 @@ impl<S: Store> Ledger<S> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<KeysPage, ChainError> {
-        self.with_tip(stream, |model, tip| {
-            let p = keyed_place(model, place)?;
-            Ok(KeysPage {
-                keys: tip.keyed().page(p, after, limit.min(MAX_KEYS_PAGE)),
-                count: tip.keyed().len(p) as u64,
-                total: tip.marking().0[p],
-            })
+        self.find_keys(stream, place, "", after, limit).await
+    }
+
+    /// [`Ledger::keys`] of only the keys that start with `prefix` (a
+    /// search box): O(log keys + limit) whatever the number of keys, from
+    /// the tip this ledger holds or from the store's key records.
+    pub async fn find_keys(
+        &self,
+        stream: &str,
+        place: &str,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<KeysPage, ChainError> {
+        let model = self.stream_model(stream).await?;
+        let p = keyed_place(&model, place)?;
+        let limit = limit.min(MAX_KEYS_PAGE);
+        let from_tip = |tip: &TipState| KeysPage {
+            keys: page_of(tip.keyed(), p, prefix, after, limit),
+            count: tip.keyed().len(p) as u64,
+            total: tip.marking().0[p],
+        };
+        if let Some(page) = self.current_tip(stream, from_tip).await? {
+            return Ok(page);
+        }
+        let query = KeyQuery {
+            place,
+            index: p,
+            after,
+            prefix,
+            limit,
+        };
+        if let Some(page) = self.store.key_page(stream, &query).await? {
+            return Ok(page);
+        }
+        self.with_tip(stream, |_, tip| from_tip(tip)).await
+    }
+
+    /// The `limit` keys of keyed place `place` of `stream` with the highest
+    /// counts, highest first, ties by key (byte order); `limit` is capped
+    /// at [`MAX_TOP_KEYS`]. With the number of keys and the place's total.
+    /// From the store's key records (ranked by count: O(log keys + limit));
+    /// a store without them works it out from the tip (O(keys)).
+    pub async fn top(
+        &self,
+        stream: &str,
+        place: &str,
+        limit: usize,
+    ) -> Result<KeysPage, ChainError> {
+        let model = self.stream_model(stream).await?;
+        let p = keyed_place(&model, place)?;
+        let limit = limit.min(MAX_TOP_KEYS);
+        let query = KeyQuery {
+            place,
+            index: p,
+            after: None,
+            prefix: "",
+            limit,
+        };
+        if let Some(page) = self.store.key_top(stream, &query).await? {
+            return Ok(page);
+        }
+        self.with_tip(stream, |_, tip| KeysPage {
+            keys: top_of(tip.keyed(), p, limit),
+            count: tip.keyed().len(p) as u64,
+            total: tip.marking().0[p],
         })
-        .await?
+        .await
     }
 
     /// Forgets what this ledger knows of a stream's tip (another writer,

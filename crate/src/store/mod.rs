@@ -11,6 +11,7 @@
 //! transaction, which the browser serialises against every other one on the
 //! same stores, in this tab or another: two appends can never fork a stream.
 
+mod keys;
 mod ledger;
 mod memory;
 pub mod sync_state;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::chain::ChainError;
 use crate::chain::Event;
+pub use keys::{key_changes, page_of, tip_from_records, top_of, KeyCount, KeyQuery, MAX_TOP_KEYS};
 pub use ledger::{
     apply_delta, apply_keys, block_on, Action, ImportReport, KeysPage, Ledger, Subscription,
     MAX_KEYS_PAGE,
@@ -108,6 +110,47 @@ pub trait Store {
     /// its events, and (for a [`SyncStore`]) its sync record and conflicts.
     /// `Ok(false)` when there is no such stream (nothing written).
     async fn delete_stream(&self, id: &str) -> Result<bool, ChainError>;
+    /// Every key record of `stream` ([`KeyCount`]: `(place, key, count)`,
+    /// counts above 0), to rebuild a keyed stream's tip in O(keys). `None`:
+    /// this store keeps no key records for it (the ledger then replays the
+    /// events). Stores that keep them write them in [`Store::commit`] and
+    /// [`SyncStore::commit_sync`] with the events (only the keys the events
+    /// change; a count of 0 removes the record) and remove them with the
+    /// stream.
+    async fn stream_keys(&self, _stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+        Ok(None)
+    }
+    /// The stored count of `key` in keyed place `place` (0 if no record),
+    /// reading that one record; `None` as for [`Store::stream_keys`].
+    async fn key_count(
+        &self,
+        _stream: &str,
+        _place: &str,
+        _key: &str,
+    ) -> Result<Option<u64>, ChainError> {
+        Ok(None)
+    }
+    /// A page of the stored keys of a keyed place, in byte order of the
+    /// keys ([`KeyQuery`]: after, prefix, limit), with the number of keys
+    /// and the place's total at the head, read together; `None` as for
+    /// [`Store::stream_keys`]. O(log keys + limit) for the page.
+    async fn key_page(
+        &self,
+        _stream: &str,
+        _query: &KeyQuery<'_>,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        Ok(None)
+    }
+    /// The `query.limit` stored keys of a keyed place with the highest
+    /// counts (ties by key, byte order), with the number of keys and the
+    /// total; `None` as for [`Store::stream_keys`].
+    async fn key_top(
+        &self,
+        _stream: &str,
+        _query: &KeyQuery<'_>,
+    ) -> Result<Option<KeysPage>, ChainError> {
+        Ok(None)
+    }
     /// Tells other connections (other tabs) about a committed change.
     fn broadcast(&self, _change: &Change) {}
     /// Registers the function to call when another connection reports a change.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ChainError, Store, StreamRecord};
+use super::{ChainError, KeyCount, Store, StreamRecord};
 use crate::chain::{Event, Head};
 
 /// Sync state of one stream: for each backend, the last event this ledger
@@ -69,6 +69,11 @@ pub struct SyncCommit {
     pub keep: u64,
     /// ...then these are added (seq `keep + 1`, `keep + 2`, ... in order).
     pub events: Vec<Event>,
+    /// For stores that keep key records ([`Store::stream_keys`]): the
+    /// count at the new head of every key that the removed local events
+    /// (after `keep`) changed, `(place, key, count)` (0: no record). The new
+    /// events' own keys are written from their `keys`, as in a commit.
+    pub restored: Vec<KeyCount>,
     /// The stream's new sync record.
     pub sync: SyncRecord,
     /// Conflicts to record.

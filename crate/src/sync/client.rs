@@ -32,7 +32,10 @@ use super::state::{common_head, pending};
 use crate::chain::{ChainError, Event, TipState, Verifier};
 use crate::formats::json::import_json;
 use crate::model::Model;
-use crate::store::{Commit, Conflict, Ledger, StreamRecord, SyncCommit, SyncRecord, SyncStore};
+use crate::store::{
+    key_changes, Commit, Conflict, KeyCount, Ledger, StreamRecord, SyncCommit, SyncRecord,
+    SyncStore,
+};
 
 /// The answer to a conditional append.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -495,6 +498,8 @@ async fn sync_round<S: SyncStore, T: Transport>(
                 Vec::new(),
             ),
         };
+        // Every local event after the agreed head is replaced (copies too).
+        let restored = restored_keys(&model, &pulled.state, &local_pending[shared..], &kept);
         let mut events = remote_rest.to_vec();
         events.extend(kept.iter().cloned());
         if pulled.fetched {
@@ -515,6 +520,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
             agreed.seq,
             record,
             events,
+            restored,
             pulled.end.clone(),
             conflicts.clone(),
         )
@@ -853,6 +859,7 @@ async fn commit_if_unchanged<S: SyncStore>(
     keep: u64,
     record: StreamRecord,
     events: Vec<Event>,
+    restored: Vec<KeyCount>,
     common: Head,
     conflicts: Vec<Conflict>,
 ) -> Result<bool, SyncError> {
@@ -870,6 +877,7 @@ async fn commit_if_unchanged<S: SyncStore>(
                 record: record.clone(),
                 keep,
                 events: events.clone(),
+                restored: restored.clone(),
                 sync: with_common(sync, stream, backend, &common),
                 conflicts: conflicts.clone(),
             })
@@ -886,6 +894,30 @@ async fn commit_if_unchanged<S: SyncStore>(
         Err(_) if moved => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The count at the new head of every key that the replaced local events
+/// `removed` changed (for the store's key records, [`SyncCommit::restored`]):
+/// the last count the `kept` (rebased) events give it, else its count in
+/// `base`, the state the kept events were chained on.
+fn restored_keys(
+    model: &Model,
+    base: &TipState,
+    removed: &[Event],
+    kept: &[Event],
+) -> Vec<KeyCount> {
+    let after = key_changes(kept);
+    let mut out: Vec<KeyCount> = Vec::new();
+    for ((place, key), _) in key_changes(removed) {
+        let n = match after.get(&(place, key)) {
+            Some(n) => *n,
+            None => model
+                .place_index(place)
+                .map_or(0, |p| base.keyed().get(p, key)),
+        };
+        out.push((place.to_string(), key.to_string(), n));
+    }
+    out
 }
 
 /// Moves the sync point of `backend` to `common` (an event the local chain has).
@@ -913,6 +945,7 @@ async fn save_common<S: SyncStore>(
                 record: head.clone(),
                 keep: head.seq,
                 events: Vec::new(),
+                restored: Vec::new(),
                 sync: with_common(sync, stream, backend, common),
                 conflicts: Vec::new(),
             })

@@ -3,6 +3,9 @@
 //! Chromium (web/tests/web_store.rs, which includes this file by `#[path]`). Each check uses its own ledger name.
 #![allow(dead_code)]
 
+pub mod keys;
+pub use keys::{a_pull_and_a_rebase_keep_the_key_records_in_step, key_records_follow_every_commit};
+
 use petrichain::chain::{Event, GENESIS_PREV};
 use petrichain::formats::json::import_json;
 use petrichain::store::{Action, ChainError, Ledger, Store};

@@ -1,0 +1,166 @@
+//! Key records in IndexedDB (headless Chromium, the shipped wasm-release
+//! profile; `npm run bench -- wasm`, BENCHMARKS.md "Keyed places (issue
+//! 14)", "Key records in IndexedDB"): a Bank stream of 10,000 accounts
+//! opened (10,000 events, 10,000 keys in each of its two keyed places).
+//! Opening its tip in a new connection (the first firing after a reload: a
+//! refused transfer, so nothing is written) by replaying the events, as
+//! before schema 3, against reading the key records; then, from the
+//! records with no tip held, the count of one key, a page of 100 keys, a
+//! prefix search and the top 20. Figures are printed as `BENCH ...` lines.
+#![cfg(target_arch = "wasm32")]
+
+use std::rc::Rc;
+
+use js_sys::Reflect;
+use petrichain::formats::json::import_json;
+use petrichain::store::{Action, Ledger, Store};
+use petrichain_web::indexeddb::{self, IndexedDbStore};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const BANK: &str = include_str!("../../www/examples/bank.json");
+const ACCOUNTS: usize = 10_000;
+
+fn now() -> f64 {
+    let performance = Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let f: js_sys::Function = Reflect::get(&performance, &"now".into())
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    f.call0(&performance).unwrap().as_f64().unwrap()
+}
+
+fn user(i: usize) -> String {
+    format!("user{i:05}")
+}
+
+/// Median of `runs` (sorted in place).
+fn median(runs: &mut [f64]) -> f64 {
+    runs.sort_by(f64::total_cmp);
+    runs[runs.len() / 2]
+}
+
+/// A transfer the net refuses (more than any balance): opens the tip,
+/// writes nothing.
+fn refused() -> Action {
+    Action::new("transfer")
+        .arg("from", user(1))
+        .arg("to", user(2))
+        .multiple(1_000)
+}
+
+#[wasm_bindgen_test]
+async fn bench_key_records_against_a_replay() {
+    let name = format!("bench-keys-{}", (js_sys::Math::random() * 1e12) as u64);
+    let (model, _) = import_json(BANK).unwrap();
+    {
+        let (store, device) = indexeddb::open_with_device(&name).await.unwrap();
+        let ledger = Ledger::new(store, Rc::new(device));
+        let id = ledger.put_model(&model).await.unwrap();
+        ledger.create_stream("bank", &id).await.unwrap();
+        let opens: Vec<Action> = (0..ACCOUNTS)
+            .map(|i| Action::new("open").arg("user", user(i)))
+            .collect();
+        for chunk in opens.chunks(1000) {
+            ledger.fire_batch("bank", chunk, 1).await.unwrap();
+        }
+        ledger.close();
+    }
+
+    // Opening the tip in a new connection, 3 times each way.
+    let (mut replay, mut records) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        // Without the fill step the connection reads no key records: the
+        // tip is rebuilt from the 10,000 events (schema 2's way).
+        let store = IndexedDbStore::open(&name).await.unwrap();
+        let device = store.device().await.unwrap();
+        let ledger = Ledger::new(store, Rc::new(device));
+        assert_eq!(ledger.store().stream_keys("bank").await.unwrap(), None);
+        let t0 = now();
+        let err = ledger.fire("bank", &refused(), 2).await.unwrap_err();
+        replay.push(now() - t0);
+        assert_eq!(err.code(), "NOT_ENABLED");
+        ledger.close();
+
+        let (store, device) = indexeddb::open_with_device(&name).await.unwrap();
+        let ledger = Ledger::new(store, Rc::new(device));
+        let t0 = now();
+        let err = ledger.fire("bank", &refused(), 2).await.unwrap_err();
+        records.push(now() - t0);
+        assert_eq!(err.code(), "NOT_ENABLED");
+        ledger.close();
+    }
+    let (replay, records) = (median(&mut replay), median(&mut records));
+    console_log!(
+        "BENCH key records: open a keyed tip ({ACCOUNTS} events, {ACCOUNTS} keys per place) by replay: {replay:.1} ms; from the key records: {records:.1} ms ({:.1}x), median of 3",
+        replay / records
+    );
+
+    // Reads from the records, no tip held (a fresh connection, the model
+    // cached by a first read).
+    let (store, device) = indexeddb::open_with_device(&name).await.unwrap();
+    let ledger = Ledger::new(store, Rc::new(device));
+    assert_eq!(
+        ledger.count("bank", "balance", &user(0)).await.unwrap(),
+        100
+    );
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut pick = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % ACCOUNTS as u64) as usize
+    };
+    let mut runs = Vec::new();
+    for _ in 0..200 {
+        let k = user(pick());
+        let t0 = now();
+        let n = ledger.count("bank", "balance", &k).await.unwrap();
+        runs.push(now() - t0);
+        assert_eq!(n, 100);
+    }
+    let count = median(&mut runs);
+    let mut runs = Vec::new();
+    for _ in 0..50 {
+        let after = user(pick());
+        let t0 = now();
+        let page = ledger
+            .keys("bank", "balance", Some(&after), 100)
+            .await
+            .unwrap();
+        runs.push(now() - t0);
+        assert_eq!(page.count, ACCOUNTS as u64);
+        assert!(
+            page.keys.len() <= 100 && page.keys.first().map(|(k, _)| k > &after) != Some(false)
+        );
+    }
+    let page = median(&mut runs);
+    let mut runs = Vec::new();
+    for i in 0..50 {
+        let prefix = format!("user0{:02}", (i * 7) % 100);
+        let t0 = now();
+        let found = ledger
+            .find_keys("bank", "balance", &prefix, None, 100)
+            .await
+            .unwrap();
+        runs.push(now() - t0);
+        assert_eq!(found.keys.len(), 100);
+    }
+    let search = median(&mut runs);
+    let mut runs = Vec::new();
+    for _ in 0..50 {
+        let t0 = now();
+        let top = ledger.top("bank", "balance", 20).await.unwrap();
+        runs.push(now() - t0);
+        assert_eq!(top.keys.len(), 20);
+        assert_eq!(top.keys[0], (user(0), 100), "all tied: key order");
+    }
+    let top = median(&mut runs);
+    console_log!(
+        "BENCH key records, no tip held ({ACCOUNTS} keys): count of one key {count:.2} ms; a page of 100 keys {page:.2} ms; a prefix search of 100 keys {search:.2} ms; top 20 {top:.2} ms (medians)"
+    );
+    ledger.close();
+    indexeddb::delete(&name).await.unwrap();
+}
