@@ -8,7 +8,8 @@
 #    HTTP suite, the two-process load test, the fault tests that kill the
 #    servers and crash this cluster) with its URL in
 #    PETRICHAIN_TEST_POSTGRES_URL and PETRICHAIN_TEST_POSTGRES_REQUIRED=1, so
-#    a missing URL fails them instead of skipping them;
+#    a missing URL fails them instead of skipping them; then the transfers
+#    load tool at a small size (server/examples/transfers);
 # 4. stops the cluster and removes its directory on exit, whatever happened.
 # Anything that keeps PostgreSQL from starting fails this step loudly.
 #
@@ -140,3 +141,9 @@ set -e
 passed=$(awk '/^test result: ok\./ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) s += $i } END { print s + 0 }' "$out")
 echo "PostgreSQL tests passed: $passed"
 [ "${passed:-0}" -ge 25 ] || fail "only ${passed:-0} PostgreSQL tests ran (expected at least 25)"
+
+# The load tool of issue 14 at a small size on a fresh database of this
+# cluster: its exit code is its checks (sum of balances, acknowledged
+# transfers, verification).
+cargo run -p petrichain-server --example transfers --quiet -- --db postgres -c 4 -t 200 -u 20 --timeout 300 ||
+  fail "the transfers load tool failed on PostgreSQL"

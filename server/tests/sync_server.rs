@@ -1268,6 +1268,8 @@ on_both_backends!(
     bounded_load_two_processes_no_fork_no_lost_acknowledged_event,
     keyed_round_trip_and_forged_key_count,
     two_devices_transferring_from_different_accounts_never_conflict,
+    two_spends_from_one_account_that_fit_both_land,
+    two_spends_from_one_account_that_exceed_it_conflict,
 );
 
 /// The database drops every connection (a restart, a failover, an admin):

@@ -27,10 +27,16 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     pub fn new(addr: SocketAddr) -> HttpTransport {
-        HttpTransport {
+        HttpTransport::try_new(addr).expect("connects")
+    }
+
+    /// [`HttpTransport::new`], with a connection failure as an error (the
+    /// load tool's clients report it instead of panicking).
+    pub fn try_new(addr: SocketAddr) -> std::io::Result<HttpTransport> {
+        Ok(HttpTransport {
             name: format!("http://{addr}"),
-            client: RefCell::new(Client::connect(addr).expect("connects")),
-        }
+            client: RefCell::new(Client::connect(addr)?),
+        })
     }
 
     fn call(&self, method: &str, path: &str, body: Option<String>) -> Result<Response, SyncError> {

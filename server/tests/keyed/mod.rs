@@ -162,3 +162,149 @@ pub fn two_devices_transferring_from_different_accounts_never_conflict(b: &Backe
     let verified = verify_events(&m, stream, &events).unwrap();
     assert_eq!(verified.events, 5);
 }
+
+/// Two devices, offline on the same head (alice, bob and carol opened with
+/// 100 each), spend from the SAME account: alice pays bob `first` on device
+/// A, carol `second` on device B; A syncs first, then B. Returns both
+/// ledgers (synced again) and B's sync report.
+fn two_spends_from_alice(
+    b: &Backend,
+    stream: &str,
+    first: u64,
+    second: u64,
+) -> (
+    Ledger<petrichain::store::MemoryStore>,
+    Ledger<petrichain::store::MemoryStore>,
+    petrichain::sync::StreamReport,
+    Server,
+) {
+    let server = b.start(&[]);
+    let m = bank();
+    let options = SyncOptions {
+        now: 42,
+        ..SyncOptions::default()
+    };
+    let (a, dev_b, report) = block_on(async {
+        let (ta, tb) = (
+            transport::HttpTransport::new(server.addr),
+            transport::HttpTransport::new(server.addr),
+        );
+        let run = |ledger, t| sync_stream(ledger, t, stream, &options, &|_| {});
+        let a = Ledger::memory();
+        let id = a.put_model(&m).await.unwrap();
+        a.create_stream(stream, &id).await.unwrap();
+        for (i, user) in ["alice", "bob", "carol"].iter().enumerate() {
+            let open = Action::new("open").arg("user", *user);
+            a.fire(stream, &open, 1 + i as u64).await.unwrap();
+        }
+        run(&a, &ta).await.unwrap();
+        let dev_b = Ledger::memory();
+        run(&dev_b, &tb).await.unwrap();
+        assert_eq!(dev_b.count(stream, "balance", "alice").await.unwrap(), 100);
+
+        let pay = |to: &str, n| {
+            Action::new("transfer")
+                .arg("from", "alice")
+                .arg("to", to)
+                .multiple(n)
+        };
+        // Each spend fits the balance each device sees.
+        a.fire(stream, &pay("bob", first), 100).await.unwrap();
+        dev_b
+            .fire(stream, &pay("carol", second), 101)
+            .await
+            .unwrap();
+        let r = run(&a, &ta).await.unwrap();
+        assert_eq!((r.pushed, r.rebased, r.conflicts), (1, 0, 0), "{r:?}");
+        let report = run(&dev_b, &tb).await.unwrap();
+        run(&a, &ta).await.unwrap();
+        (a, dev_b, report)
+    });
+    (a, dev_b, report, server)
+}
+
+/// The balances of alice, bob and carol on `ledger`.
+fn balances(ledger: &Ledger<petrichain::store::MemoryStore>, stream: &str) -> [u64; 3] {
+    block_on(async {
+        let mut out = [0; 3];
+        for (i, user) in ["alice", "bob", "carol"].iter().enumerate() {
+            out[i] = ledger.count(stream, "balance", user).await.unwrap();
+        }
+        out
+    })
+}
+
+/// (a) Both spends fit alice's balance together (30 + 50 <= 100): the
+/// second is rebased onto the first and both land, no conflict, the total
+/// is kept.
+pub fn two_spends_from_one_account_that_fit_both_land(b: &Backend) {
+    let stream = "bank-fit";
+    let (a, dev_b, report, server) = two_spends_from_alice(b, stream, 30, 50);
+    assert_eq!(
+        (report.rebased, report.conflicts, report.pushed),
+        (1, 0, 1),
+        "{report:?}"
+    );
+    for ledger in [&a, &dev_b] {
+        assert_eq!(balances(ledger, stream), [20, 130, 150]);
+        assert!(block_on(ledger.store().conflicts(stream))
+            .unwrap()
+            .is_empty());
+    }
+    let chain_a = block_on(a.all_events(stream)).unwrap();
+    assert_eq!(chain_a, block_on(dev_b.all_events(stream)).unwrap());
+    let (head, events) = pull_all(&mut server.client(), stream);
+    assert_eq!((head.seq, &events), (5, &chain_a));
+    assert_eq!(verify_events(&bank(), stream, &events).unwrap().events, 5);
+}
+
+/// (b) Together they exceed it (70 + 50 > 100): the first spend stands;
+/// the second device gets a recorded conflict naming `balance[alice]`
+/// (`NOT_ENABLED`, has 30, needs 50) with its transfer kept in it, and
+/// nothing else is lost: both ledgers and the server hold the same 4
+/// events, the total is kept.
+pub fn two_spends_from_one_account_that_exceed_it_conflict(b: &Backend) {
+    let stream = "bank-over";
+    let (a, dev_b, report, server) = two_spends_from_alice(b, stream, 70, 50);
+    assert_eq!(
+        (report.rebased, report.conflicts, report.pushed),
+        (0, 1, 0),
+        "{report:?}"
+    );
+    for ledger in [&a, &dev_b] {
+        assert_eq!(balances(ledger, stream), [30, 170, 100]);
+    }
+    assert!(block_on(a.store().conflicts(stream)).unwrap().is_empty());
+    let conflicts = block_on(dev_b.store().conflicts(stream)).unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    let c = &conflicts[0];
+    assert_eq!(c.code, "NOT_ENABLED");
+    assert!(c.message.contains("balance[alice]"), "{}", c.message);
+    let reason: serde_json::Value = serde_json::from_str(&c.reason).unwrap();
+    assert_eq!(
+        (&reason["place"], &reason["has"], &reason["needs"]),
+        (
+            &serde_json::json!("balance[alice]"),
+            &serde_json::json!(30),
+            &serde_json::json!(50)
+        ),
+        "{reason}"
+    );
+    // The refused transfer is kept in the conflict, as it was fired.
+    assert_eq!(c.event.action, "transfer");
+    assert_eq!(c.event.multiple, 50);
+    assert_eq!(
+        c.event.args,
+        vec![
+            ("from".to_string(), "alice".to_string()),
+            ("to".to_string(), "carol".to_string())
+        ]
+    );
+    assert_eq!(c.remote.seq, 4);
+    let chain_a = block_on(a.all_events(stream)).unwrap();
+    assert_eq!(chain_a, block_on(dev_b.all_events(stream)).unwrap());
+    let (head, events) = pull_all(&mut server.client(), stream);
+    assert_eq!((head.seq, &events), (4, &chain_a));
+    assert_eq!(events[3].signer, a.device_key(), "the first spend stands");
+    assert_eq!(verify_events(&bank(), stream, &events).unwrap().events, 4);
+}
