@@ -96,25 +96,48 @@ impl<'m> Chainer<'m> {
     /// refusal is [`ChainError::Fire`].
     pub fn append(&mut self, draft: Draft<'_>) -> Result<Event, ChainError> {
         let model = self.model;
-        let t =
-            model
-                .transition_index(draft.action)
-                .ok_or_else(|| FireError::UnknownTransition {
+        // Who may: the same admission as the verifier's, on the same policy.
+        let entry = self.state.policy().admit(
+            model,
+            self.stream,
+            self.seq.saturating_add(1),
+            &self.signer,
+            draft.action,
+            draft.roles,
+            draft.multiple,
+            draft.args,
+            draft.payload,
+        )?;
+        if entry.is_some() {
+            // A policy entry changes no count.
+            self.delta.clear();
+            self.keys.clear();
+        }
+        let t = if entry.is_some() {
+            None
+        } else {
+            Some(model.transition_index(draft.action).ok_or_else(|| {
+                FireError::UnknownTransition {
                     transition: draft.action.to_string(),
-                })?;
-        let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
-        let roles = model.roles(&names);
-        let args = with_signer_args(model, t, draft.args, &self.signer);
-        let seq = match next_seq(self.seq) {
-            Ok(seq) => seq,
-            Err(full) => {
+                }
+            })?)
+        };
+        let args = match t {
+            Some(t) => with_signer_args(model, t, draft.args, &self.signer),
+            None => std::borrow::Cow::Borrowed(draft.args),
+        };
+        let seq = match (next_seq(self.seq), t) {
+            (Ok(seq), _) => seq,
+            (Err(full), None) => return Err(full),
+            (Err(full), Some(t)) => {
                 // The net's refusal comes first, as it always has.
+                let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
                 model.check_keyed(
                     self.state.marking(),
                     self.state.keyed(),
                     t,
                     draft.multiple,
-                    &roles,
+                    &model.roles(&names),
                     &args,
                     Some(&self.signer),
                 )?;
@@ -129,16 +152,48 @@ impl<'m> Chainer<'m> {
                 hex::encode(bytes)
             }
         };
+        match t {
+            Some(t) => self.fire(t, draft, &args, seq)?,
+            None => self.state.policy_mut().apply(seq, &self.signer, entry),
+        }
+        Ok(self.seal(draft, args.into_owned(), seq, nonce))
+    }
+
+    /// Fires `t` for `draft` as event `seq` (a refusal changes nothing).
+    fn fire(
+        &mut self,
+        t: usize,
+        draft: Draft<'_>,
+        args: &[(String, String)],
+        seq: u64,
+    ) -> Result<(), ChainError> {
+        let model = self.model;
+        let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
+        let roles = model.roles(&names);
         self.state.fire(
             model,
             t,
             draft.multiple,
             &roles,
-            &args,
+            args,
             &self.signer,
             &mut self.delta,
             &mut self.keys,
         )?;
+        self.state.policy_mut().apply(seq, &self.signer, None);
+        Ok(())
+    }
+
+    /// The event of `draft` as `seq`, chained after the previous one and
+    /// sealed, with the counts the firing changed.
+    fn seal(
+        &mut self,
+        draft: Draft<'_>,
+        args: Vec<(String, String)>,
+        seq: u64,
+        nonce: String,
+    ) -> Event {
+        let model = self.model;
         self.seq = seq;
         let places = model.places();
         let mut e = Event {
@@ -149,7 +204,7 @@ impl<'m> Chainer<'m> {
             action: draft.action.to_string(),
             multiple: draft.multiple,
             actor: draft.actor.to_string(),
-            args: args.into_owned(),
+            args,
             roles: draft.roles.to_vec(),
             payload: draft.payload.to_string(),
             ts: draft.ts,
@@ -172,7 +227,7 @@ impl<'m> Chainer<'m> {
         };
         seal(&mut e, &mut self.buf);
         self.prev.clone_from(&e.hash);
-        Ok(e)
+        e
     }
 
     /// Where the chain ends now and the state there.

@@ -16,6 +16,7 @@ pub mod jsonl;
 mod keyproof;
 pub mod keytrie;
 mod merkle;
+pub mod policy;
 mod sign;
 mod state;
 pub mod v1;
@@ -29,6 +30,7 @@ pub use head::Head;
 pub use keyproof::KeyProof;
 pub use keytrie::KeyTrie;
 pub use merkle::{keyed_leaf_hash, leaf_hash, Hash32, MarkingTree, PlaceProof};
+pub use policy::{fingerprint, Policy, PolicyView};
 pub use sign::{
     signed_message, Device, DeviceFuture, SoftwareKey, SIGNED_MESSAGE_LEN, SIGNING_CONTEXT,
 };

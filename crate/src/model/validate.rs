@@ -75,6 +75,9 @@ pub enum ProblemKind {
     /// A constant key (`{"const": ...}`) is empty or longer than
     /// [`MAX_KEY_BYTES`](crate::MAX_KEY_BYTES).
     BadKey { key: String, limit: usize },
+    /// A transition id or a role begins with `$`, which the chain keeps
+    /// for its policy entries (`$grant`, `$revoke`, `$profile`, `$admin`).
+    Reserved { name: String },
     /// The net has more elements than the limit.
     TooManyElements {
         what: &'static str,
@@ -146,6 +149,10 @@ impl fmt::Display for Problem {
             ProblemKind::BadKey { key, limit } => {
                 write!(f, "arc {e}: constant key {key:?} must be 1 to {limit} bytes")
             }
+            ProblemKind::Reserved { name } => write!(
+                f,
+                "{e}: '{name}' begins with '$', kept for the chain's policy entries ($grant, $revoke, $profile, $admin)"
+            ),
             ProblemKind::TooManyElements { what, count, limit } => {
                 write!(f, "{count} {what} is more than the limit of {limit}")
             }
@@ -268,6 +275,11 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
     }
     let mut params: HashMap<&str, &[String]> = HashMap::with_capacity(data.transitions.len());
     for t in &data.transitions {
+        for name in std::iter::once(&t.id).chain(&t.roles) {
+            if name.starts_with('$') {
+                push(&t.id, ProblemKind::Reserved { name: name.clone() });
+            }
+        }
         if t.roles.iter().any(|r| r.len() > limits.max_label_len) {
             push(
                 &t.id,

@@ -10,6 +10,7 @@ use super::keys::{page_of, tip_from_records, top_of, KeyQuery, MAX_TOP_KEYS};
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
     jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, KeyProof, PlaceProof,
+    Policy,
     TipState, Verified, Verifier, GENESIS_PREV,
 };
 use crate::engine::{FireError, KeyedMarking, Marking};
@@ -352,6 +353,7 @@ impl<S: Store> Ledger<S> {
             seq: 0,
             hash: GENESIS_PREV.to_string(),
             state: model.initial_marking().0,
+            policy: Some(Policy::default()),
         };
         let commit = self
             .store
@@ -480,6 +482,7 @@ impl<S: Store> Ledger<S> {
                 seq: end.seq,
                 hash: end.hash.clone(),
                 state: state.marking().0.clone(),
+                policy: Some(state.policy().clone()),
             };
             let mut moved = false;
             let committed = self
@@ -559,6 +562,13 @@ impl<S: Store> Ledger<S> {
             seq: head.seq,
             hash: head.hash,
         };
+        let policy = match head.policy {
+            Some(p) => p,
+            None if head.seq == 0 => Policy::default(),
+            // Not recorded (a head written before grants existed, or after
+            // an import): rebuilt from the events, like keyed places' keys.
+            None => return Ok((at, self.state_at(model, stream, head.seq).await?)),
+        };
         if model.has_keyed_places() {
             // The head record keeps keyed places' totals, not their keys:
             // those are in the store's key records (O(keys)), or else the
@@ -573,7 +583,10 @@ impl<S: Store> Ledger<S> {
             };
             return Ok((at, state));
         }
-        Ok((at, TipState::new(model, Marking(head.state))))
+        Ok((
+            at,
+            TipState::new(model, Marking(head.state)).with_policy(policy),
+        ))
     }
 
     /// The state (marking, keys and tree) of `stream` after event `seq`,
@@ -590,6 +603,7 @@ impl<S: Store> Ledger<S> {
         let mut keyed = KeyedMarking::empty(model.places().len());
         let mut at = 0;
         let mut root = None;
+        let mut policy = Policy::default();
         while at < seq {
             let limit = PAGE.min(u32::try_from(seq - at).unwrap_or(PAGE));
             let page = self.store.events(stream, at, Some(limit)).await?;
@@ -599,11 +613,18 @@ impl<S: Store> Ledger<S> {
             for e in &page {
                 apply_delta(model, &mut marking, e);
                 apply_keys(model, &mut keyed, e);
+                policy
+                    .follow(model, e)
+                    .map_err(|err| ChainError::CorruptRecord {
+                        store: "events".into(),
+                        key: format!("{stream}/{}", e.seq),
+                        message: format!("a stored event breaks the stream's policy: {err}"),
+                    })?;
                 at = e.seq;
                 root = Some(e.root.clone());
             }
         }
-        let state = TipState::with_keys(model, marking, keyed);
+        let state = TipState::with_keys(model, marking, keyed).with_policy(policy);
         if let Some(root) = root {
             if root != state.root_hex() {
                 return Err(ChainError::CorruptRecord {
@@ -614,6 +635,14 @@ impl<S: Store> Ledger<S> {
             }
         }
         Ok(state)
+    }
+
+    /// The policy of `stream` at its head: owner, grants, revocations and
+    /// display names (docs/chain-format.md, "Grants, revocations and
+    /// profiles").
+    pub async fn policy(&self, stream: &str) -> Result<Policy, ChainError> {
+        self.with_tip(stream, |_, state| state.policy().clone())
+            .await
     }
 
     /// [`Ledger::state_at`] for the model of `stream`.
@@ -984,6 +1013,8 @@ impl<S: Store> Ledger<S> {
                         seq: verified.events,
                         hash: verified.head.clone(),
                         state: verified.marking.clone(),
+                        // Rebuilt from the events when next needed.
+                        policy: None,
                     },
                     events: new,
                 })
