@@ -64,6 +64,8 @@ error_codes!(
     "REMOTE_ERROR",
     "REMOTE_FORKED",
     "ROLE_DENIED",
+    "ROLE_NOT_GRANTED",
+    "ROLE_REVOKED",
     "SEQ_GAP",
     "STATE_MISMATCH",
     "STORAGE",

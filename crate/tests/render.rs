@@ -993,7 +993,8 @@ mod any_model {
             let transitions: Vec<Transition> = (0..nt).map(|i| Transition { distinct: Vec::new(), params: Vec::new(),
                 id: format!("t{i}"),
                 label: labels[8 + i].clone(),
-                roles: if i % 2 == 0 { vec![labels[i].clone()] } else { vec![] },
+                // (A role may not begin with `$`: kept for the chain's policy.)
+                roles: if i % 2 == 0 { vec![format!("r{}", labels[i])] } else { vec![] },
                 x: coords[8 + i].0,
                 y: coords[8 + i].1,
             }).collect();

@@ -45,6 +45,19 @@ fn sell(actor: &str) -> Action {
         .payload(format!(r#"{{"by":"{actor}"}}"#))
 }
 
+/// `owner` grants `roles` to `to`'s device key on `stream`: a role another
+/// device claims must be granted to it (docs/chain-format.md, "Grants,
+/// revocations and profiles").
+async fn grant(owner: &L, stream: &str, to: &str, roles: &[&str]) {
+    for role in roles {
+        let payload = format!(r#"{{"key":"{to}","role":"{role}"}}"#);
+        owner
+            .fire(stream, &Action::new("$grant").payload(payload), 0)
+            .await
+            .unwrap();
+    }
+}
+
 fn opts() -> SyncOptions {
     SyncOptions {
         now: 42,
@@ -256,24 +269,25 @@ fn both_moved_offline_rebase_keeps_allowed_actions_and_chains_converge() {
         let backend = MemoryBackend::new("mem://b");
         let a = ledger_with(SHOP, "till").await;
         let b = ledger_with(SHOP, "till").await;
+        grant(&a, "till", &b.device_key(), &["clerk"]).await;
         a.fire("till", &sell("ann"), 100).await.unwrap();
         let offline = b.fire("till", &sell("bob"), 200).await.unwrap();
         run(&a, &backend, "till").await.unwrap();
         let r = run(&b, &backend, "till").await.unwrap();
-        assert_eq!((r.pulled, r.rebased, r.conflicts, r.pushed), (1, 1, 0, 1));
+        assert_eq!((r.pulled, r.rebased, r.conflicts, r.pushed), (2, 1, 0, 1));
         run(&a, &backend, "till").await.unwrap();
         let (ca, cb) = (chain(&a, "till").await, chain(&b, "till").await);
         assert_eq!(ca, cb);
         assert_eq!(ca, backend.events("till"));
         // bob's action kept: same action, actor, roles, payload, ts; new seq, prev, hash.
-        let moved = &cb[1];
-        assert_eq!((moved.seq, moved.ts, moved.actor.as_str()), (2, 200, "bob"));
+        let moved = &cb[2];
+        assert_eq!((moved.seq, moved.ts, moved.actor.as_str()), (3, 200, "bob"));
         assert_eq!(moved.payload, offline.payload);
-        assert_eq!(moved.prev, ca[0].hash);
+        assert_eq!(moved.prev, ca[1].hash);
         assert_ne!(moved.hash, offline.hash);
         assert_eq!(moved.hash, hash::event_hash(moved));
         assert!(b.event_by_hash(&offline.hash).await.unwrap().is_none());
-        assert_eq!(b.verify(None).await.unwrap()[0].events, 2);
+        assert_eq!(b.verify(None).await.unwrap()[0].events, 3);
         assert!(conflicts(&b, "till").await.unwrap().is_empty());
     });
 }
@@ -355,6 +369,7 @@ fn rebase_keeps_what_still_fits_and_records_the_rest_in_order() {
         let backend = MemoryBackend::new("mem://c");
         let a = ledger_with(SHOP, "till").await;
         let b = ledger_with(SHOP, "till").await;
+        grant(&a, "till", &b.device_key(), &["clerk", "manager"]).await;
         a.fire_batch("till", &[sell("ann"), sell("ann")], 1)
             .await
             .unwrap();
@@ -375,6 +390,8 @@ fn rebase_keeps_what_still_fits_and_records_the_rest_in_order() {
         assert_eq!(
             actions,
             [
+                ("$grant", 0),
+                ("$grant", 0),
                 ("sell", 1),
                 ("sell", 1),
                 ("sell", 2),
@@ -657,22 +674,24 @@ fn re_pushing_an_acknowledged_batch_is_idempotent() {
         assert_eq!(backend.events("till"), chain(&c, "till").await);
         // Same again after someone else appended: the backend is ahead of the
         // re-sent batch, which is still recognised.
+        let copy = c.export_jsonl("till").await.unwrap();
         let d = Ledger::memory();
+        grant(&c, "till", &d.device_key(), &["clerk"]).await;
+        run(&c, &backend, "till").await.unwrap();
         run(&d, &backend, "till").await.unwrap();
         d.fire("till", &sell("d"), 3).await.unwrap();
         run(&d, &backend, "till").await.unwrap();
         // e holds a copy of c's two events (restored from c's export) and
         // sees a stale pull, so it re-sends them.
         let e = Ledger::memory();
-        let copy = c.export_jsonl("till").await.unwrap();
         e.import_jsonl(&copy).await.unwrap();
-        assert_eq!(chain(&e, "till").await, chain(&c, "till").await);
+        assert_eq!(chain(&e, "till").await, chain(&c, "till").await[..2]);
         let r = run(&e, &Faulty::with(&backend, Fault::StalePull), "till")
             .await
             .unwrap();
         assert_eq!((r.pushed, r.duplicates), (0, 2));
         let r = run(&e, &backend, "till").await.unwrap();
-        assert_eq!(r.pulled, 1);
+        assert_eq!(r.pulled, 2);
         assert_eq!(chain(&e, "till").await, backend.events("till"));
     });
 }
@@ -687,9 +706,10 @@ fn the_same_offline_action_on_two_devices_is_kept_twice() {
         for action in [sell("ann"), Action::new("sell").roles(["clerk"])] {
             let backend = MemoryBackend::new("mem://twins");
             let a = ledger_with(SHOP, "till").await;
-            a.fire("till", &sell("first"), 1).await.unwrap();
-            run(&a, &backend, "till").await.unwrap();
             let b = Ledger::memory();
+            a.fire("till", &sell("first"), 1).await.unwrap();
+            grant(&a, "till", &b.device_key(), &["clerk"]).await;
+            run(&a, &backend, "till").await.unwrap();
             run(&b, &backend, "till").await.unwrap();
             a.fire("till", &action, 1_700_000_000_000).await.unwrap();
             b.fire("till", &action, 1_700_000_000_000).await.unwrap();
@@ -699,11 +719,11 @@ fn the_same_offline_action_on_two_devices_is_kept_twice() {
             run(&a, &backend, "till").await.unwrap();
             for ledger in [&a, &b] {
                 let head = ledger.stream("till").await.unwrap();
-                assert_eq!(head.seq, 3);
+                assert_eq!(head.seq, 4);
                 assert_eq!(head.state, vec![3, 0], "sold 3 of 3 (places sold, stock)");
             }
             assert_eq!(chain(&a, "till").await, chain(&b, "till").await);
-            assert_eq!(backend.events("till").len(), 3);
+            assert_eq!(backend.events("till").len(), 4);
             let signers: Vec<String> = chain(&a, "till")
                 .await
                 .into_iter()
@@ -711,7 +731,12 @@ fn the_same_offline_action_on_two_devices_is_kept_twice() {
                 .collect();
             assert_eq!(
                 signers,
-                vec![a.device_key(), a.device_key(), b.device_key()]
+                vec![
+                    a.device_key(),
+                    a.device_key(),
+                    a.device_key(),
+                    b.device_key()
+                ]
             );
         }
     });
@@ -770,13 +795,16 @@ fn a_409_pulls_rebases_and_retries_and_retries_are_bounded() {
         let a = Rc::new(ledger_with(SHOP, "till").await);
         let b = ledger_with(SHOP, "till").await;
         b.fire("till", &sell("bob"), 2).await.unwrap();
-        // Just before b's first push, a appends to the backend.
+        let bob = b.device_key();
+        // Just before b's first push, a appends to the backend (granting b
+        // its role first).
         let t = Faulty::new(&backend);
         let (a2, inner, done) = (a.clone(), backend.clone(), Rc::new(Cell::new(false)));
         let once = done.clone();
         *t.before_push.borrow_mut() = Some(Box::new(move || {
             if !once.replace(true) {
                 block_on(async {
+                    grant(&a2, "till", &bob, &["clerk"]).await;
                     a2.fire("till", &sell("ann"), 1).await.unwrap();
                     run(&a2, &inner, "till").await.unwrap();
                 });
@@ -786,7 +814,7 @@ fn a_409_pulls_rebases_and_retries_and_retries_are_bounded() {
         assert_eq!((r.rounds, r.rebased, r.pushed), (2, 1, 1));
         run(&a, &backend, "till").await.unwrap();
         assert_eq!(chain(&a, "till").await, chain(&b, "till").await);
-        assert_eq!(chain(&b, "till").await[0].actor, "ann");
+        assert_eq!(chain(&b, "till").await[1].actor, "ann");
 
         b.fire("till", &sell("bob"), 3).await.unwrap();
         let stuck = Faulty::with(&backend, Fault::AlwaysConflict);
@@ -802,9 +830,10 @@ fn a_local_append_during_the_sync_is_not_lost() {
     block_on(async {
         let backend = MemoryBackend::new("mem://k");
         let a = ledger_with(SHOP, "till").await;
+        let b = Rc::new(ledger_with(SHOP, "till").await);
+        grant(&a, "till", &b.device_key(), &["clerk"]).await;
         a.fire("till", &sell("ann"), 1).await.unwrap();
         run(&a, &backend, "till").await.unwrap();
-        let b = Rc::new(ledger_with(SHOP, "till").await);
         b.fire("till", &sell("bob"), 2).await.unwrap();
         // After b pulls (before it commits the rebase), b's user fires again.
         let t = Faulty::new(&backend);
@@ -819,9 +848,9 @@ fn a_local_append_during_the_sync_is_not_lost() {
         assert!(r.rounds >= 2, "the commit must notice the local change");
         let cb = chain(&b, "till").await;
         let actors: Vec<&str> = cb.iter().map(|e| e.actor.as_str()).collect();
-        assert_eq!(actors, ["ann", "bob", "bob-later"]);
+        assert_eq!(actors, ["", "ann", "bob", "bob-later"]);
         assert_eq!(backend.events("till"), cb);
-        assert_eq!(b.verify(None).await.unwrap()[0].events, 3);
+        assert_eq!(b.verify(None).await.unwrap()[0].events, 4);
     });
 }
 
@@ -949,5 +978,59 @@ fn empty_streams_sync_and_the_local_scope_leaves_other_remote_streams_alone() {
             .await
             .unwrap();
         assert_eq!(chain(&a, "empty").await, chain(&b, "empty").await);
+    });
+}
+
+/// Issue 13: b fires offline with a role the owner revoked meanwhile
+/// upstream. At rebase b's event is refused by the new tip's policy: a
+/// recorded conflict `ROLE_REVOKED` (who revoked, at which seq), in the
+/// chain on neither side, still listed.
+#[test]
+fn an_offline_event_after_an_upstream_revocation_is_a_role_revoked_conflict() {
+    block_on(async {
+        let backend = MemoryBackend::new("mem://revoked");
+        let a = ledger_with(SHOP, "till").await;
+        let b = Ledger::memory();
+        grant(&a, "till", &b.device_key(), &["clerk"]).await;
+        run(&a, &backend, "till").await.unwrap();
+        run(&b, &backend, "till").await.unwrap();
+        b.fire("till", &sell("bob"), 10).await.unwrap();
+        run(&b, &backend, "till").await.unwrap();
+        run(&a, &backend, "till").await.unwrap();
+        let revoke = format!(r#"{{"key":"{}","role":"clerk"}}"#, b.device_key());
+        let at = a
+            .fire("till", &Action::new("$revoke").payload(revoke), 20)
+            .await
+            .unwrap()
+            .seq;
+        run(&a, &backend, "till").await.unwrap();
+        // b, offline, still sees its grant and fires.
+        let offline = b.fire("till", &sell("bob"), 30).await.unwrap();
+        let r = run(&b, &backend, "till").await.unwrap();
+        assert_eq!((r.pulled, r.rebased, r.conflicts, r.pushed), (1, 0, 1, 0));
+        let c = conflicts(&b, "till").await.unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(
+            (c[0].code.as_str(), c[0].event.hash.as_str()),
+            ("ROLE_REVOKED", offline.hash.as_str())
+        );
+        let reason: serde_json::Value = serde_json::from_str(&c[0].reason).unwrap();
+        assert_eq!(reason["role"], "clerk");
+        assert_eq!(reason["key"], b.device_key());
+        assert_eq!(reason["by"], a.device_key());
+        assert_eq!(reason["at"], at);
+        assert_eq!(reason["seq"], at + 1);
+        for events in [
+            chain(&b, "till").await,
+            backend.events("till"),
+            chain(&a, "till").await,
+        ] {
+            assert_eq!(events.len() as u64, at);
+            assert!(events.iter().all(|e| e.nonce != offline.nonce));
+        }
+        assert_eq!(b.verify(None).await.unwrap()[0].events, at);
+        // Refused locally too now, with the same reason.
+        let err = b.fire("till", &sell("bob"), 40).await.unwrap_err();
+        assert_eq!(err.code(), "ROLE_REVOKED");
     });
 }

@@ -70,6 +70,7 @@ fn main() -> Result<(), String> {
             seq: verified.events,
             hash: verified.head.clone(),
             state: verified.marking.clone(),
+            policy: None,
         },
         events,
     };

@@ -10,9 +10,11 @@
 //!    when there is none) must be the stored head, and the first new event
 //!    must follow it (next seq, `prev` = head hash): `409` otherwise.
 //! 3. Each new event is checked by the engine's [`Verifier`], resumed at the
-//!    stored head and marking (for a net with keyed places, and its keys:
-//!    [`crate::keyed_state`]): stream, model, seq, fields, `prev` link,
-//!    hash, the net allows the action, `delta` is exactly the counts the
+//!    stored head and marking (for a net with keyed places, and its keys;
+//!    for a batch with policy entries or claimed roles, and the stream's
+//!    policy: [`crate::keyed_state`]): stream, model, seq, fields, `prev`
+//!    link, hash, the signer holds the roles it claims (`ROLE_NOT_GRANTED`,
+//!    `ROLE_REVOKED`), the net allows the action, `delta` is exactly the counts the
 //!    firing changed, `root` is the Merkle commitment of the marking
 //!    reached, and `sig` is `signer`'s Ed25519 signature of the hash. The
 //!    signatures are checked in batches, the last of them by
@@ -72,6 +74,7 @@ pub fn plan_append(
             seq: 0,
             hash: Head::zero().hash,
             state: model.initial_marking().0,
+            policy: None,
         },
     };
     let current_head = head_of(&current);
@@ -121,7 +124,9 @@ pub fn plan_append(
     }
 
     // 3. Verify every new event on top of the stored head.
-    let is_keyed = model.has_keyed_places();
+    // A full state (keys, policy) when the net has keyed places or the
+    // caller rebuilt one for events that need the stream's policy.
+    let is_keyed = model.has_keyed_places() || keyed.is_some();
     let resumed = if is_keyed {
         let state = match keyed {
             Some(k) if k.seq == current.seq && k.hash == current.hash => k.state.clone(),
@@ -169,6 +174,7 @@ pub fn plan_append(
                 seq: verified.events,
                 hash: verified.head,
                 state: verified.marking,
+                policy: None,
             },
             events: fresh.to_vec(),
         })

@@ -1,6 +1,8 @@
-//! The keyed state (marking, the keys' counts and their tries) of a
-//! stream's head, which an append to a net with keyed places resumes its
-//! [`Verifier`] from: the stored head holds only the marking.
+//! The full state (marking, the keys' counts and their tries, the
+//! stream's policy: owner, grants, revocations) of a stream's head, which
+//! an append to a net with keyed places, or of events that claim roles or
+//! are policy entries, resumes its [`Verifier`] from: the stored head
+//! holds only the marking.
 //!
 //! Why replay and not a table of keyed counts: the stored events already
 //! say everything (the replay re-verifies them, so a stream altered in the
@@ -200,6 +202,7 @@ mod tests {
                 seq: v.events,
                 hash: v.head,
                 state: v.marking,
+                policy: None,
             },
             events,
         };

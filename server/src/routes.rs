@@ -866,7 +866,7 @@ async fn append(
     let mut tries = 0;
     let (decision, state) = loop {
         tries += 1;
-        let base = if model.has_keyed_places() {
+        let base = if model.has_keyed_places() || needs_policy(&req.events) {
             keyed_base(&app, &model, &stream).await?
         } else {
             None
@@ -905,6 +905,16 @@ async fn append(
         app.live.publish(&stream, decision.head.clone());
     }
     Ok(Json(decision))
+}
+
+/// Whether checking `events` needs the stream's policy (who holds which
+/// role), which the stored head does not keep: a policy entry, or an event
+/// claiming roles. Other events never consult it, so they resume from the
+/// stored marking alone (docs/server.md, "Grants").
+fn needs_policy(events: &[petrichain::chain::Event]) -> bool {
+    events
+        .iter()
+        .any(|e| !e.roles.is_empty() || petrichain::chain::policy::is_reserved(&e.action))
 }
 
 /// The keyed state of `stream`'s stored head (`None`: no such stream); a

@@ -467,7 +467,201 @@ fn an_empty_stream_is_open_until_its_first_event(backend: &Backend) {
     assert_eq!((r.status, error(&r).code.as_str()), (403, "FORBIDDEN"));
 }
 
+/// The event after `prev` that changes no count (a policy entry, or
+/// `audit`, which puts back the token it takes), signed by `key`: built
+/// from the format's public pieces, past any client-side check.
+fn unchanged_after(
+    prev: &Event,
+    key: &SoftwareKey,
+    action: &str,
+    roles: &[&str],
+    payload: &str,
+) -> Event {
+    let mut nonce = [0u8; 16];
+    key.random(&mut nonce).unwrap();
+    resign(
+        Event {
+            v: petrichain::chain::FORMAT_VERSION,
+            stream: prev.stream.clone(),
+            seq: prev.seq + 1,
+            model: prev.model.clone(),
+            action: action.into(),
+            multiple: 1,
+            args: Vec::new(),
+            actor: String::new(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            payload: payload.into(),
+            ts: 1_700_000_000_000,
+            nonce: hex::encode(nonce),
+            prev: prev.hash.clone(),
+            delta: Vec::new(),
+            keys: Vec::new(),
+            root: prev.root.clone(),
+            signer: String::new(),
+            hash: String::new(),
+            sig: String::new(),
+        },
+        key,
+    )
+}
+
+/// The chain error a `422 INVALID_EVENT` gives as its reason.
+fn reason(r: &Response) -> serde_json::Value {
+    assert_eq!(
+        (r.status, error(r).code.as_str()),
+        (422, "INVALID_EVENT"),
+        "{}",
+        r.text()
+    );
+    error(r).reason.expect("a reason")
+}
+
+fn grants_decide_roles_and_membership(backend: &Backend) {
+    let server = start(backend, &[]);
+    let mut c = server.client();
+    let (alice, bob) = (device_key(), other_key());
+    let alice_token = bearer(&sign_in(&mut c, &alice));
+    let bob_token = bearer(&sign_in(&mut c, &bob));
+    let op = bearer(OPERATOR_TOKEN);
+    put_model_as(&mut c, &alice_token);
+    let bob_hex = hex::encode(bob.public_key());
+    let grant = serde_json::json!({ "key": bob_hex, "role": "auditor" }).to_string();
+
+    let first = chain_by(ALICE, "till", &[Action::new("spend")]).remove(0);
+    assert_eq!(
+        push(
+            &mut c,
+            Some(&alice_token),
+            "till",
+            Head::zero(),
+            std::slice::from_ref(&first)
+        )
+        .status,
+        200
+    );
+    // Bob is no member yet; even pushed by an operator, his claim of a
+    // role never granted is refused by the chain's check.
+    let claim = unchanged_after(&first, &bob, "audit", &["auditor"], "null");
+    let r = push(
+        &mut c,
+        Some(&bob_token),
+        "till",
+        head_of(&first),
+        std::slice::from_ref(&claim),
+    );
+    assert_eq!((r.status, error(&r).code.as_str()), (403, "FORBIDDEN"));
+    let r = push(
+        &mut c,
+        Some(&op),
+        "till",
+        head_of(&first),
+        std::slice::from_ref(&claim),
+    );
+    let why = reason(&r);
+    assert_eq!(why["code"], "ROLE_NOT_GRANTED", "{why}");
+    assert_eq!(
+        (
+            why["key"].as_str(),
+            why["role"].as_str(),
+            why["seq"].as_u64()
+        ),
+        (Some(&*bob_hex), Some("auditor"), Some(2))
+    );
+    // A grant signed by Bob (no `$admin`) is refused too.
+    let self_grant = unchanged_after(&first, &bob, "$grant", &[], &grant);
+    let why = reason(&push(
+        &mut c,
+        Some(&op),
+        "till",
+        head_of(&first),
+        std::slice::from_ref(&self_grant),
+    ));
+    assert_eq!(
+        (why["code"].as_str(), why["role"].as_str()),
+        (Some("ROLE_NOT_GRANTED"), Some("$admin"))
+    );
+
+    // Alice grants: Bob, who never signed, is now a member and may act.
+    let granted = unchanged_after(&first, &alice, "$grant", &[], &grant);
+    assert_eq!(
+        push(
+            &mut c,
+            Some(&alice_token),
+            "till",
+            head_of(&first),
+            std::slice::from_ref(&granted)
+        )
+        .status,
+        200
+    );
+    let r = send(
+        &mut c,
+        "GET",
+        &v2("/streams/till/events"),
+        Some(&bob_token),
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let audit = unchanged_after(&granted, &bob, "audit", &["auditor"], "null");
+    let r = push(
+        &mut c,
+        Some(&bob_token),
+        "till",
+        head_of(&granted),
+        std::slice::from_ref(&audit),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // A restarted server resumes from its stored head and rebuilds the
+    // policy from the chain: the revocation holds.
+    drop(server);
+    let server = start(backend, &[]);
+    let mut c = server.client();
+    let alice_token = bearer(&sign_in(&mut c, &alice));
+    let revoked = unchanged_after(&audit, &alice, "$revoke", &[], &grant);
+    let r = push(
+        &mut c,
+        Some(&alice_token),
+        "till",
+        head_of(&audit),
+        std::slice::from_ref(&revoked),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    drop(server);
+    let server = start(backend, &[]);
+    let mut c = server.client();
+    let bob_token = bearer(&sign_in(&mut c, &bob));
+    let late = unchanged_after(&revoked, &bob, "audit", &["auditor"], "null");
+    let why = reason(&push(
+        &mut c,
+        Some(&bob_token),
+        "till",
+        head_of(&revoked),
+        std::slice::from_ref(&late),
+    ));
+    assert_eq!(why["code"], "ROLE_REVOKED", "{why}");
+    let alice_hex = hex::encode(alice.public_key());
+    assert_eq!(
+        (why["by"].as_str(), why["at"].as_u64(), why["seq"].as_u64()),
+        (Some(&*alice_hex), Some(4), Some(5))
+    );
+    // A profile needs a grant held now.
+    let profile = unchanged_after(&revoked, &bob, "$profile", &[], r#"{"name":"Bob"}"#);
+    let why = reason(&push(
+        &mut c,
+        Some(&bob_token),
+        "till",
+        head_of(&revoked),
+        std::slice::from_ref(&profile),
+    ));
+    assert_eq!(
+        (why["code"].as_str(), why["role"].as_str()),
+        (Some("ROLE_NOT_GRANTED"), Some("$profile"))
+    );
+}
+
 on_both_backends!(
+    grants_decide_roles_and_membership,
     an_empty_stream_is_open_until_its_first_event,
     no_credentials_is_401_with_a_challenge,
     unknown_and_expired_tokens_are_401,

@@ -97,6 +97,7 @@ fn head(stream: &str, seq: u64, hash: &str) -> StreamRecord {
         seq,
         hash: hash.into(),
         state: vec![seq, 2],
+        policy: None,
     }
 }
 

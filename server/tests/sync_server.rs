@@ -597,10 +597,15 @@ fn the_same_offline_action_on_two_devices_is_kept_twice(b: &Backend) {
             let id = a.put_model(&shop).await.unwrap();
             a.create_stream(&stream, &id).await.unwrap();
             a.fire(&stream, &sell("first"), 1).await.unwrap();
-            run(&a, &ta).await.unwrap();
             let b = Ledger::memory();
+            // b's role, granted by the owner (docs/chain-format.md).
+            let grant = format!(r#"{{"key":"{}","role":"clerk"}}"#, b.device_key());
+            a.fire(&stream, &Action::new("$grant").payload(grant), 1)
+                .await
+                .unwrap();
+            run(&a, &ta).await.unwrap();
             run(&b, &tb).await.unwrap();
-            assert_eq!(b.stream(&stream).await.unwrap().seq, 1);
+            assert_eq!(b.stream(&stream).await.unwrap().seq, 2);
 
             // Offline, the same action on the same head at the same ms.
             let ea = a.fire(&stream, action, 1_700_000_000_000).await.unwrap();
@@ -617,7 +622,7 @@ fn the_same_offline_action_on_two_devices_is_kept_twice(b: &Backend) {
             run(&a, &ta).await.unwrap();
             for ledger in [&a, &b] {
                 let head = ledger.stream(&stream).await.unwrap();
-                assert_eq!(head.seq, 3);
+                assert_eq!(head.seq, 4);
                 assert_eq!(head.state[sold], 3, "sold 3 of 3");
                 assert!(ledger.store().conflicts(&stream).await.unwrap().is_empty());
             }
@@ -625,16 +630,19 @@ fn the_same_offline_action_on_two_devices_is_kept_twice(b: &Backend) {
             assert_eq!(chain_a, b.all_events(&stream).await.unwrap());
             let signers: Vec<&str> = chain_a.iter().map(|e| e.signer.as_str()).collect();
             let (ka, kb) = (a.device_key(), b.device_key());
-            assert_eq!(signers, [ka.as_str(), ka.as_str(), kb.as_str()]);
+            assert_eq!(
+                signers,
+                [ka.as_str(), ka.as_str(), ka.as_str(), kb.as_str()]
+            );
             // b's rebased sale keeps its nonce, payload and ts.
             assert_eq!(
-                (chain_a[2].nonce.as_str(), chain_a[2].ts),
+                (chain_a[3].nonce.as_str(), chain_a[3].ts),
                 (eb.nonce.as_str(), eb.ts)
             );
-            assert_eq!(chain_a[2].payload, eb.payload);
+            assert_eq!(chain_a[3].payload, eb.payload);
         });
         let (head, events) = pull_all(&mut server.client(), &stream);
-        assert_eq!(head.seq, 3);
+        assert_eq!(head.seq, 4);
         assert_eq!(
             verify_events(&shop, &stream, &events).unwrap().marking[sold],
             3

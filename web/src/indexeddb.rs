@@ -6,7 +6,7 @@
 //! | store       | key                  | value                                   |
 //! |-------------|----------------------|-----------------------------------------|
 //! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
-//! | `streams`   | `id`                 | `{id, model, seq, hash, state}` (head; `state`: the marking as JSON text), or past 1,024 places `{id, model, seq, hash, places}` with the marking in chunks in `meta` |
+//! | `streams`   | `id`                 | `{id, model, seq, hash, state, policy}` (head; `state`: the marking as JSON text; `policy`: owner, grants and names as JSON text, absent in heads of earlier releases), or past 1,024 places `{id, model, seq, hash, places, policy}` with the marking in chunks in `meta` |
 //! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
@@ -301,6 +301,14 @@ fn head_to_js(record: &StreamRecord) -> Result<JsValue, ChainError> {
     } else {
         set(&object, "state", &json_text(&record.state)?.into())?;
     }
+    if let Some(policy) = &record.policy {
+        // The stream's grants and names, so that a reopened ledger resumes
+        // without replaying the chain (JSON text, like `state`).
+        let text = serde_json::to_string(policy).map_err(|e| ChainError::Storage {
+            message: format!("cannot encode a head's policy: {e}"),
+        })?;
+        set(&object, "policy", &text.into())?;
+    }
     Ok(object.into())
 }
 
@@ -462,12 +470,20 @@ fn head_fields(key: &str, value: &JsValue) -> Result<StreamRecord, ChainError> {
         .as_f64()
         .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_TOKENS as f64)
         .ok_or_else(|| corrupt("seq is not a whole number".into()))?;
+    // Absent in heads written before grants existed: rebuilt by the ledger.
+    let policy = match field("policy").as_string() {
+        Some(text) => {
+            Some(serde_json::from_str(&text).map_err(|e| corrupt(format!("policy: {e}")))?)
+        }
+        None => None,
+    };
     Ok(StreamRecord {
         id: string("id")?,
         model: string("model")?,
         seq: seq as u64,
         hash: string("hash")?,
         state: Vec::new(),
+        policy,
     })
 }
 
@@ -1236,6 +1252,8 @@ impl IndexedDbStore {
             seq: verified.events,
             hash: verified.head,
             state: verified.marking,
+            // Rebuilt from the events (all signed by this device).
+            policy: None,
         };
         let tx = self.transaction(
             &["streams", "events", "sync", "conflicts", "meta"],

@@ -71,6 +71,11 @@ impl Drop for JsStream {
 }
 
 impl JsStream {
+    /// The ledger this handle reads and appends through.
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
     pub(crate) async fn load(inner: Inner, record: StreamRecord) -> Result<JsStream, JsValue> {
         let model = inner.model(&record.model).await.map_err(js_err)?;
         let id = record.id.clone();
@@ -96,7 +101,12 @@ impl JsStream {
 
     /// Fires and stores `actions`; resolves to the events (or only the last
     /// one when `single`).
-    fn fire_actions(&self, actions: Vec<Action>, ts: u64, single: bool) -> js_sys::Promise {
+    pub(crate) fn fire_actions(
+        &self,
+        actions: Vec<Action>,
+        ts: u64,
+        single: bool,
+    ) -> js_sys::Promise {
         let (inner, record) = (self.inner.clone(), self.record.clone());
         let model = self.model.clone();
         let follow = self.follow.clone();

@@ -96,24 +96,44 @@ impl<'m> Chainer<'m> {
     /// refusal is [`ChainError::Fire`].
     pub fn append(&mut self, draft: Draft<'_>) -> Result<Event, ChainError> {
         let model = self.model;
-        let t =
-            model
-                .transition_index(draft.action)
-                .ok_or_else(|| FireError::UnknownTransition {
+        // Who may: the same admission as the verifier's, on the same policy.
+        let entry = self.state.policy().admit(
+            model,
+            self.stream,
+            self.seq.saturating_add(1),
+            &self.signer,
+            draft.action,
+            draft.roles,
+            draft.multiple,
+            draft.args,
+            draft.payload,
+        )?;
+        if entry.is_some() {
+            // A policy entry changes no count.
+            self.delta.clear();
+            self.keys.clear();
+        }
+        let t = if entry.is_some() {
+            None
+        } else {
+            Some(model.transition_index(draft.action).ok_or_else(|| {
+                FireError::UnknownTransition {
                     transition: draft.action.to_string(),
-                })?;
-        let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
-        let roles = model.roles(&names);
-        let seq = match next_seq(self.seq) {
-            Ok(seq) => seq,
-            Err(full) => {
+                }
+            })?)
+        };
+        let seq = match (next_seq(self.seq), t) {
+            (Ok(seq), _) => seq,
+            (Err(full), None) => return Err(full),
+            (Err(full), Some(t)) => {
                 // The net's refusal comes first, as it always has.
+                let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
                 model.check_keyed(
                     self.state.marking(),
                     self.state.keyed(),
                     t,
                     draft.multiple,
-                    &roles,
+                    &model.roles(&names),
                     draft.args,
                 )?;
                 return Err(full);
@@ -127,6 +147,18 @@ impl<'m> Chainer<'m> {
                 hex::encode(bytes)
             }
         };
+        match t {
+            Some(t) => self.fire(t, draft, seq)?,
+            None => self.state.policy_mut().apply(seq, &self.signer, entry),
+        }
+        Ok(self.seal(draft, seq, nonce))
+    }
+
+    /// Fires `t` for `draft` as event `seq` (a refusal changes nothing).
+    fn fire(&mut self, t: usize, draft: Draft<'_>, seq: u64) -> Result<(), ChainError> {
+        let model = self.model;
+        let names: Vec<&str> = draft.roles.iter().map(String::as_str).collect();
+        let roles = model.roles(&names);
         self.state.fire(
             model,
             t,
@@ -136,6 +168,14 @@ impl<'m> Chainer<'m> {
             &mut self.delta,
             &mut self.keys,
         )?;
+        self.state.policy_mut().apply(seq, &self.signer, None);
+        Ok(())
+    }
+
+    /// The event of `draft` as `seq`, chained after the previous one and
+    /// sealed, with the counts the firing changed.
+    fn seal(&mut self, draft: Draft<'_>, seq: u64, nonce: String) -> Event {
+        let model = self.model;
         self.seq = seq;
         let places = model.places();
         let mut e = Event {
@@ -169,7 +209,7 @@ impl<'m> Chainer<'m> {
         };
         seal(&mut e, &mut self.buf);
         self.prev.clone_from(&e.hash);
-        Ok(e)
+        e
     }
 
     /// Where the chain ends now and the state there.

@@ -131,6 +131,40 @@ pub enum ChainError {
         /// The model id in the event.
         found: String,
     },
+    /// The signer claimed a role (or made a policy entry needing one:
+    /// `$admin` for `$grant` / `$revoke`, `$profile` for a profile) it was
+    /// never granted (docs/chain-format.md, "Grants, revocations and
+    /// profiles").
+    #[error("stream '{stream}', seq {seq}: key {key} was not granted role '{role}'")]
+    RoleNotGranted {
+        /// The stream.
+        stream: String,
+        /// The event (or the seq it would have had).
+        seq: u64,
+        /// The signer.
+        key: String,
+        /// The role it lacks.
+        role: String,
+    },
+    /// The signer claimed a role that had been granted to it and was
+    /// revoked since (the grant of the role, or of `*`).
+    #[error(
+        "stream '{stream}', seq {seq}: role '{role}' of key {key} was revoked by {by} at seq {at}"
+    )]
+    RoleRevoked {
+        /// The stream.
+        stream: String,
+        /// The event (or the seq it would have had).
+        seq: u64,
+        /// The signer.
+        key: String,
+        /// The role claimed.
+        role: String,
+        /// Key that signed the revocation.
+        by: String,
+        /// Seq of the revocation.
+        at: u64,
+    },
     /// The stored head (seq, hash, marking) does not match the last event.
     #[error("stream '{stream}': head says seq {head_seq} ({head_hash}), events end at seq {last_seq} ({last_hash})")]
     HeadMismatch {
@@ -271,6 +305,8 @@ impl ChainError {
             ChainError::WrongStream { .. } => "WRONG_STREAM",
             ChainError::WrongModel { .. } => "WRONG_MODEL",
             ChainError::HeadMismatch { .. } => "HEAD_MISMATCH",
+            ChainError::RoleNotGranted { .. } => "ROLE_NOT_GRANTED",
+            ChainError::RoleRevoked { .. } => "ROLE_REVOKED",
             ChainError::InvalidEvent { .. } => "INVALID_EVENT",
             ChainError::Fire(e) => e.code(),
             ChainError::InvalidPayload { .. } => "INVALID_PAYLOAD",
@@ -301,6 +337,8 @@ impl ChainError {
             | ChainError::WrongStream { seq, .. }
             | ChainError::WrongModel { seq, .. }
             | ChainError::InvalidEvent { seq, .. }
+            | ChainError::RoleNotGranted { seq, .. }
+            | ChainError::RoleRevoked { seq, .. }
             | ChainError::Diverged { seq, .. } => Some(*seq),
             ChainError::SeqGap { expected, .. } => Some(*expected),
             _ => None,

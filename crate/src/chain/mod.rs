@@ -15,6 +15,7 @@ mod head;
 pub mod jsonl;
 pub mod keytrie;
 mod merkle;
+pub mod policy;
 mod sign;
 mod state;
 pub mod v1;
@@ -27,6 +28,7 @@ pub use event::{check_id, Event, FORMAT_VERSION, GENESIS_PREV, MAX_ID_BYTES, MAX
 pub use head::Head;
 pub use keytrie::KeyTrie;
 pub use merkle::{keyed_leaf_hash, leaf_hash, Hash32, MarkingTree, PlaceProof};
+pub use policy::{fingerprint, Policy, PolicyView};
 pub use sign::{
     signed_message, Device, DeviceFuture, SoftwareKey, SIGNED_MESSAGE_LEN, SIGNING_CONTEXT,
 };

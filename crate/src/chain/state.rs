@@ -4,6 +4,7 @@
 
 use super::keytrie::KeyTrie;
 use super::merkle::MarkingTree;
+use super::policy::Policy;
 use crate::engine::{FireError, KeyChange, KeyedMarking, Marking, RoleSet};
 use crate::model::{Model, TransitionIndex};
 
@@ -16,6 +17,8 @@ pub struct TipState {
     /// One per place; only keyed places' tries hold anything.
     tries: Vec<KeyTrie>,
     tree: MarkingTree,
+    /// Who may do what at this point of the chain (grants, owner, names).
+    policy: Policy,
 }
 
 impl TipState {
@@ -44,7 +47,23 @@ impl TipState {
             keyed,
             tries,
             tree,
+            policy: Policy::default(),
         }
+    }
+
+    /// The same state with `policy` (a stored head's).
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The policy at this point of the chain.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub(crate) fn policy_mut(&mut self) -> &mut Policy {
+        &mut self.policy
     }
 
     /// Whether each keyed place's count in the marking is the sum of its keys.

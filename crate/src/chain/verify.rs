@@ -3,6 +3,7 @@
 //! and marking root, and check every signature.
 
 use super::event::GENESIS_PREV;
+use super::policy::Entry;
 use super::sign::{SignatureBatch, BATCH};
 use super::state::TipState;
 use super::{hash, ChainError, Event};
@@ -13,8 +14,10 @@ use crate::model::Model;
 ///
 /// For each event, in this order: it names the right stream and model; its
 /// fields are well formed; `seq` is the next one; `prev` is the hash of the
-/// event before; `hash` is the hash of its fields; the net allows the action
-/// (for the recorded roles and multiple) in the replayed marking; `delta` is
+/// event before; `hash` is the hash of its fields; the signer holds every
+/// role it claims (and may make its policy entry: [`super::policy`]); the
+/// net allows the action (for the recorded roles and multiple) in the
+/// replayed marking; `delta` is
 /// exactly the counts that firing changed and `root` the commitment of the
 /// marking reached; `sig` is `signer`'s signature of the hash.
 ///
@@ -240,6 +243,13 @@ impl<'m> Verifier<'m> {
                 computed: hex::encode(computed),
             });
         }
+        let entry = self.state.policy().admit(
+            self.model, stream, e.seq, &e.signer, &e.action, &e.roles, e.multiple, &e.args,
+            &e.payload,
+        )?;
+        if let Some(entry) = entry {
+            return self.accept_entry(e, stored, entry);
+        }
         if e.roles != self.roles {
             let names: Vec<&str> = e.roles.iter().map(String::as_str).collect();
             self.role_set = self.model.roles(&names);
@@ -335,8 +345,36 @@ impl<'m> Verifier<'m> {
                 computed: hex::encode(root),
             });
         }
+        self.state.policy_mut().apply(e.seq, &e.signer, None);
         self.seq = e.seq;
         self.prev = stored;
+        Ok(())
+    }
+
+    /// The rest of the checks of an admitted policy entry: it changes no
+    /// count and its root is the marking's, unchanged.
+    fn accept_entry(&mut self, e: &Event, hash: [u8; 32], entry: Entry) -> Result<(), ChainError> {
+        if !e.delta.is_empty() || !e.keys.is_empty() {
+            return Err(ChainError::InvalidEvent {
+                stream: self.stream.clone(),
+                seq: e.seq,
+                field: if e.delta.is_empty() { "keys" } else { "delta" }.into(),
+                message: "a policy entry changes no count".into(),
+            });
+        }
+        let root = self.state.tree().root();
+        let mut claimed = [0u8; 32];
+        if hex::decode_to_slice(&e.root, &mut claimed).is_err() || claimed != root {
+            return Err(ChainError::CommitmentMismatch {
+                stream: self.stream.clone(),
+                seq: e.seq,
+                stored: e.root.clone(),
+                computed: hex::encode(root),
+            });
+        }
+        self.state.policy_mut().apply(e.seq, &e.signer, Some(entry));
+        self.seq = e.seq;
+        self.prev = hash;
         Ok(())
     }
 

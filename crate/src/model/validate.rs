@@ -72,6 +72,9 @@ pub enum ProblemKind {
     BadParam { param: String },
     /// A keyed place declares initial tokens (it starts with no keys).
     KeyedInitial { initial: u64 },
+    /// A transition id or a role begins with `$`, which the chain keeps
+    /// for its policy entries (`$grant`, `$revoke`, `$profile`, `$admin`).
+    Reserved { name: String },
     /// The net has more elements than the limit.
     TooManyElements {
         what: &'static str,
@@ -140,6 +143,10 @@ impl fmt::Display for Problem {
             ProblemKind::KeyedInitial { initial } => {
                 write!(f, "{e}: a keyed place starts empty, initial is {initial}")
             }
+            ProblemKind::Reserved { name } => write!(
+                f,
+                "{e}: '{name}' begins with '$', kept for the chain's policy entries ($grant, $revoke, $profile, $admin)"
+            ),
             ProblemKind::TooManyElements { what, count, limit } => {
                 write!(f, "{count} {what} is more than the limit of {limit}")
             }
@@ -262,6 +269,11 @@ pub(super) fn validate(data: &ModelData, limits: &Limits) -> Result<(), ModelErr
     }
     let mut params: HashMap<&str, &[String]> = HashMap::with_capacity(data.transitions.len());
     for t in &data.transitions {
+        for name in std::iter::once(&t.id).chain(&t.roles) {
+            if name.starts_with('$') {
+                push(&t.id, ProblemKind::Reserved { name: name.clone() });
+            }
+        }
         if t.roles.iter().any(|r| r.len() > limits.max_label_len) {
             push(
                 &t.id,

@@ -8,8 +8,8 @@ use std::rc::Rc;
 
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
-    jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, PlaceProof, TipState,
-    Verified, Verifier, GENESIS_PREV,
+    jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, PlaceProof, Policy,
+    TipState, Verified, Verifier, GENESIS_PREV,
 };
 use crate::engine::{FireError, KeyedMarking, Marking};
 use crate::formats::json::import_json;
@@ -351,6 +351,7 @@ impl<S: Store> Ledger<S> {
             seq: 0,
             hash: GENESIS_PREV.to_string(),
             state: model.initial_marking().0,
+            policy: Some(Policy::default()),
         };
         let commit = self
             .store
@@ -479,6 +480,7 @@ impl<S: Store> Ledger<S> {
                 seq: end.seq,
                 hash: end.hash.clone(),
                 state: state.marking().0.clone(),
+                policy: Some(state.policy().clone()),
             };
             let mut moved = false;
             let committed = self
@@ -558,13 +560,23 @@ impl<S: Store> Ledger<S> {
             seq: head.seq,
             hash: head.hash,
         };
+        let policy = match head.policy {
+            Some(p) => p,
+            None if head.seq == 0 => Policy::default(),
+            // Not recorded (a head written before grants existed, or after
+            // an import): rebuilt from the events, like keyed places' keys.
+            None => return Ok((at, self.state_at(model, stream, head.seq).await?)),
+        };
         if model.has_keyed_places() {
             // The head record keeps keyed places' totals, not their keys:
             // those are the sum of the events' `keys` (O(events)).
             let state = self.state_at(model, stream, head.seq).await?;
             return Ok((at, state));
         }
-        Ok((at, TipState::new(model, Marking(head.state))))
+        Ok((
+            at,
+            TipState::new(model, Marking(head.state)).with_policy(policy),
+        ))
     }
 
     /// The state (marking, keys and tree) of `stream` after event `seq`,
@@ -581,6 +593,7 @@ impl<S: Store> Ledger<S> {
         let mut keyed = KeyedMarking::empty(model.places().len());
         let mut at = 0;
         let mut root = None;
+        let mut policy = Policy::default();
         while at < seq {
             let limit = PAGE.min(u32::try_from(seq - at).unwrap_or(PAGE));
             let page = self.store.events(stream, at, Some(limit)).await?;
@@ -590,11 +603,18 @@ impl<S: Store> Ledger<S> {
             for e in &page {
                 apply_delta(model, &mut marking, e);
                 apply_keys(model, &mut keyed, e);
+                policy
+                    .follow(model, e)
+                    .map_err(|err| ChainError::CorruptRecord {
+                        store: "events".into(),
+                        key: format!("{stream}/{}", e.seq),
+                        message: format!("a stored event breaks the stream's policy: {err}"),
+                    })?;
                 at = e.seq;
                 root = Some(e.root.clone());
             }
         }
-        let state = TipState::with_keys(model, marking, keyed);
+        let state = TipState::with_keys(model, marking, keyed).with_policy(policy);
         if let Some(root) = root {
             if root != state.root_hex() {
                 return Err(ChainError::CorruptRecord {
@@ -605,6 +625,14 @@ impl<S: Store> Ledger<S> {
             }
         }
         Ok(state)
+    }
+
+    /// The policy of `stream` at its head: owner, grants, revocations and
+    /// display names (docs/chain-format.md, "Grants, revocations and
+    /// profiles").
+    pub async fn policy(&self, stream: &str) -> Result<Policy, ChainError> {
+        self.with_tip(stream, |_, state| state.policy().clone())
+            .await
     }
 
     /// [`Ledger::state_at`] for the model of `stream`.
@@ -865,6 +893,8 @@ impl<S: Store> Ledger<S> {
                         seq: verified.events,
                         hash: verified.head.clone(),
                         state: verified.marking.clone(),
+                        // Rebuilt from the events when next needed.
+                        policy: None,
                     },
                     events: new,
                 })

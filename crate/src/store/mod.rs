@@ -48,6 +48,12 @@ pub struct StreamRecord {
     pub hash: String,
     /// Marking after the last event, in the model's place order.
     pub state: Vec<u64>,
+    /// The stream's policy (owner, grants, names) after the last event,
+    /// where the store keeps it; `None` when it was not recorded (a head
+    /// written before grants existed, or by a store that does not keep it):
+    /// the ledger then rebuilds it from the events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::chain::Policy>,
 }
 
 /// What a [`Store::commit`] writes: the new head and the events leading to it.

@@ -487,11 +487,17 @@ async fn sync_round<S: SyncStore, T: Transport>(
                 detected: options.now,
             })
             .collect();
-        let (head, marking, kept) = match &rebased {
-            Some(r) => (r.head.clone(), r.marking.clone(), r.kept.clone()),
+        let (head, marking, policy, kept) = match &rebased {
+            Some(r) => (
+                r.head.clone(),
+                r.marking.clone(),
+                r.policy.clone(),
+                r.kept.clone(),
+            ),
             None => (
                 pulled.end.clone(),
                 pulled.state.marking().clone(),
+                pulled.state.policy().clone(),
                 Vec::new(),
             ),
         };
@@ -506,6 +512,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
             seq: head.seq,
             hash: head.hash.clone(),
             state: marking.0,
+            policy: Some(policy),
         };
         let written = commit_if_unchanged(
             ledger,

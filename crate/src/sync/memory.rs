@@ -219,11 +219,15 @@ impl Transport for MemoryBackend {
         }
         let mut marking = model.initial_marking();
         let mut keyed = crate::engine::KeyedMarking::empty(model.places().len());
+        let mut policy = crate::chain::Policy::default();
         for e in &stored {
             crate::store::apply_delta(&model, &mut marking, e);
             crate::store::apply_keys(&model, &mut keyed, e);
+            policy
+                .follow(&model, e)
+                .map_err(|err| self.rejected(stream, err.code(), err.to_string(), err.seq()))?;
         }
-        let state = crate::chain::TipState::with_keys(&model, marking, keyed);
+        let state = crate::chain::TipState::with_keys(&model, marking, keyed).with_policy(policy);
         let mut verifier = Verifier::resume_state(&model, stream, head.seq, &head.hash, state)
             .map_err(|e| self.rejected(stream, e.code(), e.to_string(), None))?;
         for e in rest {

@@ -4,10 +4,14 @@
 //! local events recorded since the last common event, it returns the events
 //! to keep (re-chained: new seq, prev, delta, root and hash, signed again by
 //! this device; same action, multiple, actor, roles, payload, ts and nonce)
-//! and the actions the net now refuses, each with the engine's reason.
+//! and the actions now refused, each with the reason: the net's
+//! ([`ChainError::Fire`]) or the stream's policy (`ROLE_NOT_GRANTED`,
+//! `ROLE_REVOKED`: a role revoked upstream meanwhile).
 
-use crate::chain::{sign_events, ChainError, Chainer, Device, Draft, Event, Head, TipState};
-use crate::engine::{FireError, Marking};
+use crate::chain::{
+    sign_events, ChainError, Chainer, Device, Draft, Event, Head, Policy, TipState,
+};
+use crate::engine::Marking;
 use crate::model::Model;
 
 /// What [`rebase`] produced.
@@ -15,12 +19,16 @@ use crate::model::Model;
 pub struct Rebased {
     /// Events kept, chained after the base head.
     pub kept: Vec<Event>,
-    /// Local events the net refused on the new base, with why.
-    pub refused: Vec<(Event, FireError)>,
+    /// Local events refused on the new base, with why: the net's refusal
+    /// ([`ChainError::Fire`]), [`ChainError::RoleNotGranted`] or
+    /// [`ChainError::RoleRevoked`].
+    pub refused: Vec<(Event, ChainError)>,
     /// Head after the kept events.
     pub head: Head,
     /// Marking after the kept events.
     pub marking: Marking,
+    /// Policy after the kept events.
+    pub policy: Policy,
 }
 
 /// Re-fires `pending` (in order, with their recorded arguments) on
@@ -41,19 +49,25 @@ pub async fn rebase(
     for old in pending {
         match chainer.append(Draft::of(old)) {
             Ok(e) => kept.push(e),
-            // A refusal leaves the chainer (and its marking) unchanged.
-            Err(ChainError::Fire(reason)) => refused.push((old.clone(), reason)),
+            // A refusal leaves the chainer (its marking, its policy) unchanged.
+            Err(
+                reason @ (ChainError::Fire(_)
+                | ChainError::RoleNotGranted { .. }
+                | ChainError::RoleRevoked { .. }),
+            ) => refused.push((old.clone(), reason)),
             Err(e) => return Err(e),
         }
     }
     sign_events(device, &mut kept).await?;
     let (head, state) = chainer.finish();
+    let policy = state.policy().clone();
     let marking = state.into_marking();
     Ok(Rebased {
         kept,
         refused,
         head,
         marking,
+        policy,
     })
 }
 

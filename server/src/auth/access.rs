@@ -1,13 +1,17 @@
-//! Who may read and append a stream, derived from its chain alone so that
-//! role grants carried by the chain can extend it later: the owner is the
-//! signer of seq 1, the members are the owner and every key that signed
-//! one of its events. (A later version adds the keys granted a role by a
-//! signed grant entry; [`Members::keys`] is where they will join.)
+//! Who may read and append a stream, derived from its chain alone: the
+//! owner is the signer of seq 1, the members are the owner, every key that
+//! signed one of its events, and every key that holds a role granted by a
+//! signed `$grant` entry (and not revoked since) — so a device invited by
+//! a grant may push its first event (docs/server.md, "Who may read and
+//! append"). The chain's verification decides which roles an event may
+//! claim; this rule only decides who is let in.
 //!
 //! The signers of each stream are kept in a bounded cache, brought up to
 //! date by reading only the events appended since (by any process).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use petrichain::chain::policy::{GrantPayload, GRANT, REVOKE};
 use std::sync::Mutex;
 
 use crate::error::ApiError;
@@ -25,12 +29,38 @@ pub struct Members {
     pub owner: Option<String>,
     /// Every signer (hex), the owner included.
     pub keys: HashSet<String>,
+    /// Grants held now: (key, role).
+    pub grants: BTreeSet<(String, String)>,
 }
 
 impl Members {
     /// Whether `key` (hex) is a member.
     pub fn has(&self, key: &str) -> bool {
         self.keys.contains(key)
+            || self
+                .grants
+                .range((key.to_string(), String::new())..)
+                .next()
+                .is_some_and(|(k, _)| k == key)
+    }
+
+    /// Takes in one stored (verified) event: its signer, and its grant or
+    /// revocation.
+    fn read(&mut self, e: &petrichain::chain::Event) {
+        if e.seq == 1 {
+            self.owner = Some(e.signer.clone());
+        }
+        self.keys.insert(e.signer.clone());
+        if e.action == GRANT || e.action == REVOKE {
+            // Verified when it was stored: its payload is well formed.
+            if let Ok(p) = serde_json::from_str::<GrantPayload>(&e.payload) {
+                if e.action == GRANT {
+                    self.grants.insert((p.key, p.role));
+                } else {
+                    self.grants.remove(&(p.key, p.role));
+                }
+            }
+        }
     }
 
     /// Whether `key` may read and append: a member, or anyone while the
@@ -84,10 +114,7 @@ impl Access {
             };
             members.seq = last.seq;
             for e in &page.events {
-                if e.seq == 1 {
-                    members.owner = Some(e.signer.clone());
-                }
-                members.keys.insert(e.signer.clone());
+                members.read(e);
             }
             if !page.more {
                 break;

@@ -127,6 +127,7 @@ impl HeadRow {
             id,
             model,
             hash,
+            policy: None,
         })
     }
 }
@@ -433,6 +434,7 @@ mod tests {
             seq,
             hash: "h".into(),
             state: vec![1, u64::MAX],
+            policy: None,
         }
     }
 

@@ -500,6 +500,7 @@ mod tests {
                 seq: 2,
                 hash: "h2".into(),
                 state: vec![2, 2],
+                policy: None,
             },
             events: events.clone(),
         };
@@ -546,6 +547,7 @@ mod tests {
                 seq: 1,
                 hash: "h1".into(),
                 state: vec![1, 1],
+                policy: None,
             },
             events: vec![e.clone()],
         };
@@ -580,6 +582,7 @@ mod tests {
             seq: 2,
             hash: "h2".into(),
             state: vec![],
+            policy: None,
         };
         // Two events with the same seq: the second insert fails, the head
         // written before it is rolled back too.
