@@ -45,11 +45,92 @@ impl Device for TestDevice {
 }
 
 fn test_device() -> TestDevice {
+    device_of(TEST_SECRET, 0)
+}
+
+fn device_of(secret: &str, first_nonce: u8) -> TestDevice {
     let mut seed = [0u8; 32];
-    hex::decode_to_slice(TEST_SECRET, &mut seed).unwrap();
+    hex::decode_to_slice(secret, &mut seed).unwrap();
     TestDevice {
         key: SoftwareKey::from_seed(&seed),
-        next: Cell::new(0),
+        next: Cell::new(first_nonce),
+    }
+}
+
+/// RFC 8032, section 7.1, TEST 2: the key granted a role in the grant vectors.
+const TEST2_SECRET: &str = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+const TEST2_PUBLIC: &str = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+
+/// Stream `book-2` (docs/chain-format.md, "Grants, revocations and
+/// profiles"): TEST 1 grants `clerk` to TEST 2, which pays once.
+fn grant_vectors() -> (petrichain::Model, Vec<Event>) {
+    let (model, _) = import_json(NET).unwrap();
+    let events = block_on(async {
+        let owner = Ledger::new(MemoryStore::new(), Rc::new(test_device()));
+        let id = owner.put_model(&model).await.unwrap();
+        owner.create_stream("book-2", &id).await.unwrap();
+        let grant = format!(r#"{{"key":"{TEST2_PUBLIC}","role":"clerk"}}"#);
+        owner
+            .fire(
+                "book-2",
+                &Action::new("$grant").payload(grant),
+                1_700_000_000_000,
+            )
+            .await
+            .unwrap();
+        let clerk = Ledger::new(MemoryStore::new(), Rc::new(device_of(TEST2_SECRET, 0x10)));
+        clerk
+            .import_jsonl(&owner.export_jsonl("book-2").await.unwrap())
+            .await
+            .unwrap();
+        clerk
+            .fire(
+                "book-2",
+                &Action::new("pay").roles(["clerk"]),
+                1_700_000_000_001,
+            )
+            .await
+            .unwrap();
+        clerk.all_events("book-2").await.unwrap()
+    });
+    (model, events)
+}
+
+#[test]
+fn the_documented_grant_vectors_hold_and_are_shown() {
+    let (model, events) = grant_vectors();
+    assert_eq!(events[0].action, "$grant");
+    assert_eq!(
+        (events[0].signer.as_str(), events[1].signer.as_str()),
+        (TEST_PUBLIC, TEST2_PUBLIC)
+    );
+    verify_events(&model, "book-2", &events).unwrap();
+    let doc = include_str!("../../docs/chain-format.md");
+    for e in &events {
+        let line = serde_json::to_string(e).unwrap();
+        assert!(
+            doc.contains(&line),
+            "docs/chain-format.md lacks the JSON line {line}"
+        );
+    }
+    // Without the grant (a verifier that knows nothing of seq 1's entry),
+    // TEST 2's event is refused.
+    let mut v = petrichain::chain::Verifier::resume(
+        &model,
+        "book-2",
+        1,
+        &events[0].hash,
+        model.initial_marking(),
+    )
+    .unwrap();
+    assert_eq!(v.push(&events[1]).unwrap_err().code(), "ROLE_NOT_GRANTED");
+}
+
+/// Prints the grant vectors: `cargo test --test chain_vectors -- --nocapture print_grant`.
+#[test]
+fn print_grant_vectors() {
+    for e in &grant_vectors().1 {
+        println!("json line: {}", serde_json::to_string(e).unwrap());
     }
 }
 

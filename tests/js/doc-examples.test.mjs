@@ -143,3 +143,107 @@ test("the portable verifier of docs/chain-format.md accepts an export and reject
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the portable verifier of docs/chain-format.md checks grants: a role without a grant and a grant by a non-admin are refused", async () => {
+  const { createHash, generateKeyPairSync, sign } = await import("node:crypto");
+  const model = Model.fromJson({
+    places: [{ id: "stock", initial: 5 }, { id: "sold" }],
+    transitions: [{ id: "sell", roles: ["clerk"] }],
+    arcs: [
+      { source: "stock", target: "sell" },
+      { source: "sell", target: "sold" },
+    ],
+  });
+  const owner = await Ledger.memory();
+  const clerk = await Ledger.memory();
+  await owner.putModel(model);
+  const till = await owner.createStream("till-2", model.id);
+  await till.grant(clerk.deviceKey, "clerk");
+  await till.setProfile("Owner");
+  await clerk.importJsonl(await owner.exportJsonl("till-2"));
+  const theirs = await clerk.stream("till-2");
+  await theirs.fire("sell", { roles: ["clerk"] });
+  await theirs.setProfile("Clerk");
+  await owner.importJsonl(await clerk.exportJsonl("till-2"));
+  await (await owner.stream("till-2")).revoke(clerk.deviceKey, "clerk");
+  const jsonl = await owner.exportJsonl("till-2");
+  const [header, ...events] = jsonl
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    events.map((e) => [e.action, e.signer === owner.deviceKey]),
+    [
+      ["$grant", true],
+      ["$profile", true],
+      ["sell", false],
+      ["$profile", false],
+      ["$revoke", true],
+    ],
+  );
+
+  // A key of nobody's: it signs what it forges.
+  const stranger = generateKeyPairSync("ed25519");
+  const strangerKey = Buffer.from(stranger.publicKey.export({ format: "jwk" }).x, "base64url").toString("hex");
+  const jcs = (v) =>
+    Array.isArray(v)
+      ? `[${v.map(jcs).join(",")}]`
+      : typeof v === "object" && v !== null
+        ? `{${Object.keys(v)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`)
+            .join(",")}}`
+        : JSON.stringify(v);
+  const signedBy = (e) => {
+    const { hash: _h, sig: _s, ...fields } = { ...e, signer: strangerKey };
+    const hash = createHash("sha256").update(jcs(fields), "utf8").digest("hex");
+    const sig = sign(null, Buffer.from(`petrichain:event:v2:${hash}`), stranger.privateKey).toString("hex");
+    return { ...fields, hash, sig };
+  };
+  const lines = (...list) => `${[header, ...list].map((e) => JSON.stringify(e)).join("\n")}\n`;
+
+  const dir = mkdtempSync(join(tmpdir(), "petrichain-grants-"));
+  try {
+    const script = join(dir, "verify.mjs");
+    writeFileSync(script, portableVerifier());
+    const run = (name, text) => {
+      writeFileSync(join(dir, name), text);
+      return spawnSync(process.execPath, [script, join(dir, name)], { encoding: "utf8" });
+    };
+    const good = run("good.jsonl", jsonl);
+    assert.equal(good.status, 0, good.stderr);
+    assert.equal(good.stdout.trim().split("\n").length, 5);
+
+    // The clerk's sale, signed instead by a key never granted `clerk`.
+    const sale = signedBy(events[2]);
+    const noGrant = run("no-grant.jsonl", lines(events[0], events[1], sale));
+    assert.notEqual(noGrant.status, 0);
+    assert.match(noGrant.stderr, new RegExp(`ROLE_NOT_GRANTED at seq 3: key ${strangerKey}, role clerk`));
+    // The same, through the ledger's own import: refused with the code.
+    await assert.rejects(
+      (await Ledger.memory()).importJsonl(lines(events[0], events[1], sale)),
+      (e) => e.code === "ROLE_NOT_GRANTED" && e.details.seq === 3 && e.details.role === "clerk",
+    );
+
+    // A grant of `clerk` to itself, by a key holding no `$admin`.
+    const selfGrant = signedBy({
+      ...events[2],
+      action: "$grant",
+      roles: [],
+      delta: [],
+      root: events[1].root,
+      payload: JSON.stringify({ key: strangerKey, role: "clerk" }),
+    });
+    const notAdmin = run("not-admin.jsonl", lines(events[0], events[1], selfGrant));
+    assert.notEqual(notAdmin.status, 0);
+    assert.match(notAdmin.stderr, new RegExp(`ROLE_NOT_GRANTED at seq 3: key ${strangerKey}, role \\$admin`));
+    await assert.rejects(
+      (await Ledger.memory()).importJsonl(lines(events[0], events[1], selfGrant)),
+      (e) => e.code === "ROLE_NOT_GRANTED" && e.details.role === "$admin",
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    owner.close();
+    clerk.close();
+  }
+});

@@ -38,6 +38,9 @@ async fn two_indexeddb_ledgers_record_offline_then_converge_through_the_server()
     let (a, b) = (open(&unique("srv-a")).await, open(&unique("srv-b")).await);
     let sa = new_stream(&a, SHOP, &id).await;
     let sb = new_stream(&b, SHOP, &id).await;
+    // b's roles, granted by the owner (docs/chain-format.md).
+    grant(&sa, &b.device_key(), "clerk").await;
+    grant(&sa, &b.device_key(), "manager").await;
     for ts in 1..=3 {
         fire(
             &sa,
@@ -61,7 +64,7 @@ async fn two_indexeddb_ledgers_record_offline_then_converge_through_the_server()
     let ha = handle(&a, url_options(server(), &[&id]));
     let hb = handle(&b, url_options(server(), &[&id]));
     let r = ok(ha.now()).await;
-    assert_eq!(num(&get(&get(&r, "streams"), "0"), "pushed"), 3.0);
+    assert_eq!(num(&get(&get(&r, "streams"), "0"), "pushed"), 5.0);
     let r = ok(hb.now()).await;
     let sr = get(&get(&r, "streams"), "0");
     assert_eq!(
@@ -71,12 +74,12 @@ async fn two_indexeddb_ledgers_record_offline_then_converge_through_the_server()
             num(&sr, "pushed"),
             num(&sr, "conflicts")
         ),
-        (3.0, 2.0, 2.0, 0.0)
+        (5.0, 2.0, 2.0, 0.0)
     );
     ok(ha.now()).await;
     let ca = chain(&a, &id).await;
     assert_eq!(ca, chain(&b, &id).await);
-    assert_eq!(Array::from(&js(&ca)).length(), 5);
+    assert_eq!(Array::from(&js(&ca)).length(), 7);
     // The big-number payload went through the server byte for byte.
     assert!(ca.contains(r#"{\"n\":12345678901234567890}"#), "{ca}");
     assert_eq!(ok(ha.pending(None)).await.as_f64(), Some(0.0));
@@ -188,6 +191,7 @@ async fn a_js_transport_over_the_server_survives_a_409() {
     )
     .await;
     let ha = handle(&a, url_options(server(), &[&id]));
+    grant(&sa, &b.device_key(), "clerk").await;
     fire(&sa, "sell", r#"{"actor":"ann","roles":["clerk"]}"#).await;
     // Before the transport's first push, a syncs (its promise is awaited).
     let interject = Closure::<dyn FnMut() -> js_sys::Promise>::new(move || ha.now());
@@ -251,7 +255,11 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
     assert_eq!(t.pull(&id, 0, 10).await.unwrap(), None);
     let ledger = JsLedger::in_memory().await.unwrap();
     let stream = new_stream(&ledger, SHOP, &id).await;
-    fire(&stream, "sell", r#"{"roles":["clerk"],"ts":1}"#).await;
+    // The forger below holds `clerk` (event 1): its forgeries are refused
+    // for what they forge, not for a missing grant.
+    let forger = petrichain::chain::SoftwareKey::from_seed(&[42; 32]);
+    let forger_key = hex::encode(petrichain::chain::Device::public_key(&forger));
+    grant(&stream, &forger_key, "clerk").await;
     fire(&stream, "sell", r#"{"roles":["clerk"],"ts":2}"#).await;
     let events: Vec<petrichain::chain::Event> =
         serde_json::from_str(&chain(&ledger, &id).await).unwrap();
@@ -308,7 +316,6 @@ async fn the_fetch_transport_speaks_the_protocol_with_the_server() {
     // replayed, no signature, another key's signature under this device's
     // name, a lying marking root (signed by the forger's own key). The
     // server verifies with the same core and names the code and the seq.
-    let forger = petrichain::chain::SoftwareKey::from_seed(&[42; 32]);
     let sign = |e: &mut petrichain::chain::Event| {
         e.hash = petrichain::chain::hash::event_hash(e);
         e.sig = hex::encode(forger.sign_now(&petrichain::chain::signed_message(&e.hash)));
@@ -619,6 +626,7 @@ async fn the_same_action_on_two_devices_is_two_events_through_the_server() {
         );
         let sa = new_stream(&a, SHOP, &id).await;
         let sb = new_stream(&b, SHOP, &id).await;
+        grant(&sa, &b.device_key(), "clerk").await;
         fire(&sa, "sell", options).await;
         fire(&sb, "sell", options).await;
         ok(handle(&a, url_options(server(), &[&id])).now()).await;
@@ -626,7 +634,7 @@ async fn the_same_action_on_two_devices_is_two_events_through_the_server() {
         let sr = get(&get(&r, "streams"), "0");
         assert_eq!(
             (num(&sr, "pulled"), num(&sr, "rebased"), num(&sr, "pushed")),
-            (1.0, 1.0, 1.0),
+            (2.0, 1.0, 1.0),
             "{options}"
         );
         ok(handle(&a, url_options(server(), &[&id])).now()).await;
@@ -641,13 +649,13 @@ async fn the_same_action_on_two_devices_is_two_events_through_the_server() {
         let ca = chain(&a, &id).await;
         assert_eq!(ca, chain(&b, &id).await);
         let events = Array::from(&js(&ca));
-        assert_eq!(events.length(), 2);
+        assert_eq!(events.length(), 3);
         assert_eq!(
-            get(&events.get(0), "signer").as_string().unwrap(),
+            get(&events.get(1), "signer").as_string().unwrap(),
             a.device_key()
         );
         assert_eq!(
-            get(&events.get(1), "signer").as_string().unwrap(),
+            get(&events.get(2), "signer").as_string().unwrap(),
             b.device_key()
         );
         a.close();
@@ -821,7 +829,9 @@ async fn get_auth_is_asked_again_on_401_and_device_keys_sign_in() {
 async fn live_updates_work_with_auth() {
     let id = unique("live-auth");
     let a = JsLedger::in_memory().await.unwrap();
+    let b = JsLedger::in_memory().await.unwrap();
     let sa = new_stream(&a, SHOP, &id).await;
+    grant(&sa, &b.device_key(), "clerk").await;
     fire(&sa, "sell", r#"{"roles":["clerk"]}"#).await;
     let token = get(
         &ok(a.authenticate(auth_server().into()).unwrap()).await,
@@ -838,7 +848,6 @@ async fn live_updates_work_with_auth() {
     ha.start();
 
     // The operator's client pulls the stream (after a's first push), fires, pushes.
-    let b = JsLedger::in_memory().await.unwrap();
     let ob = url_options(auth_server(), &[&id]);
     with(
         &ob,
@@ -853,7 +862,7 @@ async fn live_updates_work_with_auth() {
     loop {
         let r = wasm_bindgen_futures::JsFuture::from(hb.now()).await;
         if let Ok(r) = r {
-            if num(&get(&get(&r, "streams"), "0"), "pulled") >= 1.0 {
+            if num(&get(&get(&r, "streams"), "0"), "pulled") >= 2.0 {
                 break;
             }
         }
@@ -870,7 +879,7 @@ async fn live_updates_work_with_auth() {
     let mut waited = 0;
     loop {
         let events = Array::from(&ok(stream_of(ok(a.stream(id.clone())).await).events(None)).await);
-        if events.length() == 2 {
+        if events.length() == 3 {
             break;
         }
         assert!(

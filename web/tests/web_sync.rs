@@ -23,6 +23,7 @@ async fn two_indexeddb_ledgers_sync_through_a_js_transport_and_converge() {
     let (a, b) = (open(&unique("jt-a")).await, open(&unique("jt-b")).await);
     let sa = new_stream(&a, SHOP, "till").await;
     let sb = new_stream(&b, SHOP, "till").await;
+    grant(&sa, &b.device_key(), "clerk").await;
     // Offline: both record.
     fire(&sa, "sell", r#"{"actor":"ann","roles":["clerk"],"ts":1}"#).await;
     fire(&sa, "sell", r#"{"actor":"ann","roles":["clerk"],"ts":2}"#).await;
@@ -35,14 +36,14 @@ async fn two_indexeddb_ledgers_sync_through_a_js_transport_and_converge() {
     let ha = handle(&a, transport_options(&backend, &[]));
     let hb = handle(&b, transport_options(&backend, &[]));
     assert_eq!(ha.backend(), "js-backend");
-    assert_eq!(ok(ha.pending(None)).await.as_f64(), Some(2.0));
+    assert_eq!(ok(ha.pending(None)).await.as_f64(), Some(3.0));
     let ra = ok(ha.now()).await;
-    assert_eq!(num(&get(&get(&ra, "streams"), "0"), "pushed"), 2.0);
+    assert_eq!(num(&get(&get(&ra, "streams"), "0"), "pushed"), 3.0);
     let rb = ok(hb.now()).await;
     let sr = get(&get(&rb, "streams"), "0");
     assert_eq!(
         (num(&sr, "pulled"), num(&sr, "rebased"), num(&sr, "pushed")),
-        (2.0, 1.0, 1.0)
+        (3.0, 1.0, 1.0)
     );
     ok(ha.now()).await;
     assert_eq!(chain(&a, "till").await, chain(&b, "till").await);
@@ -52,7 +53,7 @@ async fn two_indexeddb_ledgers_sync_through_a_js_transport_and_converge() {
     );
     assert_eq!(Array::from(&ok(a.verify(None)).await).length(), 1);
     let events = ok(stream_of(ok(b.stream("till".into())).await).events(None)).await;
-    let third = Array::from(&events).get(2);
+    let third = Array::from(&events).get(3);
     assert_eq!(get(&third, "actor").as_string().unwrap(), "bob");
     assert_eq!(
         js_sys::JSON::stringify(&get(&third, "payload")).unwrap(),
@@ -158,12 +159,13 @@ async fn a_js_transport_that_throws_returns_garbage_or_tampers_is_refused_and_no
     let backend = js_backend();
     let a = open(&unique("bad-a")).await;
     let sa = new_stream(&a, SHOP, "till").await;
+    let b = open(&unique("bad-b")).await;
+    grant(&sa, &b.device_key(), "manager").await;
     for n in 1..=3 {
         fire(&sa, "sell", &format!(r#"{{"roles":["clerk"],"ts":{n}}}"#)).await;
     }
     ok(handle(&a, transport_options(&backend, &[])).now()).await;
 
-    let b = open(&unique("bad-b")).await;
     let sb = new_stream(&b, SHOP, "till").await;
     fire(&sb, "restock", r#"{"roles":["manager"],"ts":9}"#).await;
     let fresh = JsLedger::in_memory().await.unwrap();
@@ -201,13 +203,14 @@ async fn a_js_transport_that_throws_returns_garbage_or_tampers_is_refused_and_no
     }
     Reflect::set(&backend, &"fault".into(), &JsValue::NULL).unwrap();
     ok(handle(&b, transport_options(&backend, &[])).now()).await;
-    // Healed: b has a's three events, then its own restock rebased on them.
+    // Healed: b has a's four events (its grant, three sales), then its own
+    // restock rebased on them.
     let (ca, cb) = (chain(&a, "till").await, chain(&b, "till").await);
     assert!(cb.starts_with(&ca[..ca.len() - 1]), "{cb}");
     let events = Array::from(&js(&cb));
-    assert_eq!(events.length(), 4);
+    assert_eq!(events.length(), 5);
     assert_eq!(
-        get(&events.get(3), "action").as_string().unwrap(),
+        get(&events.get(4), "action").as_string().unwrap(),
         "restock"
     );
     assert_eq!(Array::from(&ok(b.verify(None)).await).length(), 1);
@@ -372,6 +375,7 @@ async fn the_same_action_on_two_devices_is_two_events_after_sync() {
         assert_ne!(a.device_key(), b.device_key());
         let sa = new_stream(&a, SHOP, "till").await;
         let sb = new_stream(&b, SHOP, "till").await;
+        grant(&sa, &b.device_key(), "clerk").await;
         for _ in 0..2 {
             let (ea, eb) = (
                 fire(&sa, "sell", options).await,
@@ -389,7 +393,7 @@ async fn the_same_action_on_two_devices_is_two_events_after_sync() {
                 num(&sr, "pushed"),
                 num(&sr, "conflicts")
             ),
-            (2.0, 2.0, 2.0, 0.0),
+            (3.0, 2.0, 2.0, 0.0),
             "{label}"
         );
         ok(handle(&a, transport_options(&backend, &[])).now()).await;
@@ -401,7 +405,7 @@ async fn the_same_action_on_two_devices_is_two_events_after_sync() {
                 "{label}"
             );
             let events = Array::from(&ok(s.events(None)).await);
-            assert_eq!(events.length(), 4, "{label}");
+            assert_eq!(events.length(), 5, "{label}");
             let signers: Vec<String> = events
                 .iter()
                 .map(|e| get(&e, "signer").as_string().unwrap())
@@ -409,6 +413,7 @@ async fn the_same_action_on_two_devices_is_two_events_after_sync() {
             assert_eq!(
                 signers,
                 [
+                    a.device_key(),
                     a.device_key(),
                     a.device_key(),
                     b.device_key(),
@@ -435,13 +440,17 @@ async fn forged_remote_events_are_refused_with_their_code_and_seq() {
     let backend = js_backend();
     let a = JsLedger::in_memory().await.unwrap();
     let sa = new_stream(&a, SHOP, "till").await;
+    // The forger's key holds `clerk`: what it signs is refused for what it
+    // forged, not for a missing grant.
+    let forger = SoftwareKey::from_seed(&[42; 32]);
+    let forger_key = hex::encode(petrichain::chain::Device::public_key(&forger));
+    grant(&sa, &forger_key, "clerk").await;
     for n in 1..=3 {
         fire(&sa, "sell", &format!(r#"{{"roles":["clerk"],"ts":{n}}}"#)).await;
     }
     ok(handle(&a, transport_options(&backend, &[])).now()).await;
     let honest: Vec<Event> =
         serde_json::from_str(&chain(&a, "till").await).expect("events parse as v2");
-    let forger = SoftwareKey::from_seed(&[42; 32]);
     let sign = |e: &mut Event, key: &SoftwareKey| {
         e.hash = event_hash(e);
         e.sig = hex::encode(key.sign_now(&signed_message(&e.hash)));

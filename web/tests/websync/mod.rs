@@ -82,6 +82,12 @@ pub async fn new_stream(ledger: &JsLedger, net: &str, id: &str) -> JsStream {
     stream_of(ok(ledger.create_stream(id.into(), model_id)).await)
 }
 
+/// Grants `role` to `key` on `stream` (a role another device claims must be
+/// granted: docs/chain-format.md, "Grants, revocations and profiles").
+pub async fn grant(stream: &JsStream, key: &str, role: &str) -> JsValue {
+    ok(stream.grant(key.into(), role.into())).await
+}
+
 pub async fn fire(stream: &JsStream, action: &str, options: &str) -> JsValue {
     ok(stream.fire(action.into(), Some(js(options).unchecked_into()))).await
 }
