@@ -195,3 +195,17 @@ export async function followStream(page, id) {
   await page.locator(`#remote-streams [data-follow="${id}"]`).click();
   await page.waitForSelector(`#streams [data-stream="${id}"]`);
 }
+
+/**
+ * The owner's page grants `role` to the device of page `member` the way a
+ * user does: the member's join code pasted in the owner's Members panel
+ * (www/members.js). Resolves once the grant is stored and synced.
+ */
+export async function grantRole(owner, member, role) {
+  await owner.fill("#grant-code", await member.inputValue("#join-code"));
+  await owner.selectOption("#grant-role", role);
+  await owner.click('#grant-form button[type="submit"]');
+  await owner.waitForFunction(() =>
+    /; give them the invite link\.$/.test(document.getElementById("members-status").textContent),
+  );
+}

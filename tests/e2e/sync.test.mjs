@@ -13,6 +13,7 @@ import {
   waitForEvents,
   tokens,
   followStream,
+  grantRole,
 } from "./helpers.mjs";
 
 let app;
@@ -85,26 +86,28 @@ test("two browsers sync one stream through the server; a double spend becomes a 
   await keepSyncing(a.page);
   await keepSyncing(b.page);
   const stream = await startExample(a.page, "order");
+  // B may fire any role of A's stream: A grants it `*` from B's join code (seq 1).
+  await grantRole(a.page, b.page, "*");
   await a.page.click('#net [data-transition="place_order"]');
-  await waitForEvents(a.page, 1);
-  await a.page.click('#net [data-transition="pay"]');
   await waitForEvents(a.page, 2);
+  await a.page.click('#net [data-transition="pay"]');
+  await waitForEvents(a.page, 3);
   await pending(a.page, 0);
 
   // B sees the stream in the server's list, follows it and opens it.
   await followStream(b.page, stream);
   await b.page.click(`#streams [data-stream="${stream}"]`);
   await b.page.waitForFunction((id) => document.body.dataset.stream === id, stream);
-  await waitForEvents(b.page, 2);
+  await waitForEvents(b.page, 3);
   assert.equal(await tokens(b.page, "paid"), 1);
 
   // Both ship the one paid order while offline.
   await a.context.setOffline(true);
   await b.context.setOffline(true);
   await a.page.click('#net [data-transition="ship"]');
-  await waitForEvents(a.page, 3);
+  await waitForEvents(a.page, 4);
   await b.page.click('#net [data-transition="ship"]');
-  await waitForEvents(b.page, 3);
+  await waitForEvents(b.page, 4);
   await a.context.setOffline(false);
   await pending(a.page, 0);
   await b.context.setOffline(false);
@@ -117,12 +120,12 @@ test("two browsers sync one stream through the server; a double spend becomes a 
   );
   await b.page.screenshot({ path: `${artifacts}app-sync-conflict.png`, fullPage: true });
   await pending(b.page, 0);
-  await waitForEvents(b.page, 3);
+  await waitForEvents(b.page, 4);
   const hashesA = await a.page.locator("#log tbody td:nth-child(5)").evaluateAll((tds) => tds.map((td) => td.title));
   const hashesB = await b.page.locator("#log tbody td:nth-child(5)").evaluateAll((tds) => tds.map((td) => td.title));
   assert.deepEqual(hashesB, hashesA, "both browsers hold the same chain");
   assert.equal(await tokens(b.page, "stock"), 1, "one ship, not two");
-  assert.equal((await remote(stream)).head.seq, 3);
+  assert.equal((await remote(stream)).head.seq, 4);
 
   await b.page.click("#sync-clear");
   await b.page.waitForSelector("#sync-conflicts-box", { state: "hidden" });
