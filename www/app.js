@@ -7,7 +7,7 @@ import { renderGallery } from "./examples.js";
 import { wireImport } from "./import.js";
 import { openWorkspace } from "./ledger-view.js";
 import { createNetView } from "./net-view.js";
-import { renderLog, showDevice, verifyInto } from "./log-view.js";
+import { renderLog, verifyInto } from "./log-view.js";
 import { keyCounts, renderKeys } from "./keys-view.js";
 import { wireSyncPanel } from "./sync-panel.js";
 import { createAnalysisPanel } from "./analysis-panel.js";
@@ -18,6 +18,10 @@ import { createRecovery } from "./recovery.js";
 import { createHistory } from "./history.js";
 import { createStoragePanel } from "./storage-panel.js";
 import { keepTabOrderVisual } from "./narrow-order.js";
+import { createIdentity } from "./identity.js";
+import { createMembers } from "./members.js";
+import { createInvites } from "./invite.js";
+import { policyFields, policySentence } from "./signers.js";
 
 const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   // No IndexedDB (some private modes), or the browser refused it: say so.
@@ -28,14 +32,17 @@ const ws = await openWorkspace("app", (err) => showError(err)).catch((err) => {
   document.body.dataset.ready = "failed";
   throw err;
 });
-showDevice(ws.ledger);
+// This device's key, name and join code; the open stream's policy (who holds which role).
+const identity = createIdentity(ws, { onError: (err) => showError(err), onPublished: () => show() });
 let last = null; // the transition fired last in this view, highlighted
 let queue = Promise.resolve(); // firings run one after another, in click order
 
 function showError(err) {
   const box = $("error");
   box.hidden = !err;
-  box.textContent = err ? describe(err) : "";
+  // A refusal for lack of a grant says which role and whom to ask.
+  box.replaceChildren(...(err ? (identity.explain(err) ?? [describe(err)]) : []));
+  box.dataset.code = err?.code ?? "";
 }
 
 const net = createNetView({
@@ -48,7 +55,10 @@ const net = createNetView({
 async function fire(action) {
   const stream = ws.stream;
   if (!stream) return;
-  const { roles, actor, multiple, args } = net.options(action);
+  const { roles: chosen, actor, multiple, args } = net.options(action);
+  // A transition open to every role needs none: claiming one would need a grant of it.
+  const open = ws.model.transitions.find((t) => t.id === action)?.roles.length === 0;
+  const roles = open ? [] : chosen;
   try {
     await stream.fire(action, { roles, actor, multiple, args });
     last = action;
@@ -80,8 +90,11 @@ async function show() {
   net.show(model, stream.marking, last, await keyCounts(stream, model).catch(() => ({})));
   analysis.show(model);
   try {
+    const { who, policy } = await identity.refresh(stream);
+    members?.show();
+    invites?.update(stream, policy);
     await Promise.all([
-      renderLog(stream, ws.ledger.deviceKey),
+      renderLog(stream, who, (e) => policySentence(e, policyFields(e), who)),
       renderKeys(stream, model),
       verifyInto(ws.ledger, stream.id),
       ws.renderList(),
@@ -93,15 +106,27 @@ async function show() {
   }
 }
 
+/** Signs this device's display name on the open stream if it is due there (identity.js), then redraws. */
+async function publishName() {
+  try {
+    if (await identity.publishOn(ws.stream)) await show();
+  } catch (err) {
+    showError(err);
+  }
+}
+
 ws.onSwitch(async () => {
   last = null;
   showError(null);
   historyView.reset();
+  members?.reset();
   await show();
+  await publishName();
 });
-ws.onRemoteChange(() => {
+ws.onRemoteChange(async () => {
   last = null; // the stream moved elsewhere (another tab, a sync): nothing of ours to highlight
-  return show();
+  await show();
+  await publishName(); // a grant may have arrived
 });
 
 renderGallery($("gallery"), async (example) => {
@@ -156,8 +181,12 @@ createEditor({ ws }); // the net editor: #new-net, #edit-net (www/editor.js)
 const streamsPanel = createStreamsPanel(ws, { onError: showError, onDeleted: (id) => sync.follow(id, false) });
 ws.setListView(streamsPanel.render);
 let recovery = null; // set below; a sync may report before
+let members = null; // set below, once the sync panel exists
+let invites = null;
 const sync = wireSyncPanel(ws, { onSync: (handle) => recovery?.synced(handle).catch(showError) });
-recovery = createRecovery(ws, { sync, onError: showError });
+recovery = createRecovery(ws, { sync, onError: showError, explain: (c) => identity.explainConflict(c) });
+members = createMembers(ws, { identity, sync, onChanged: () => show() });
+invites = createInvites(ws, { sync, onError: showError });
 const historyView = createHistory(ws, { onError: showError });
 createStoragePanel(ws, { onError: showError }).show().catch(showError);
 keepTabOrderVisual();
@@ -165,4 +194,5 @@ const analysis = createAnalysisPanel(ws, { onReplayed: () => show(), onError: sh
 await ws.restore();
 await show();
 document.body.dataset.ready = "true";
+await invites.check(); // an invite link (#invite=...) opened here
 registerServiceWorker();

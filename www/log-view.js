@@ -10,15 +10,12 @@ function time(ts) {
   return today ? d.toLocaleTimeString() : d.toLocaleString();
 }
 
-/** Shows the device key's fingerprint (the first 16 hex digits). */
-export function showDevice(ledger) {
-  const key = $("device-key");
-  key.textContent = short(ledger.deviceKey, 16);
-  key.title = `Ed25519 public key of this browser's ledger: ${ledger.deviceKey} (its private half cannot leave the browser)`;
-}
-
-/** Fills the log table with the last events of `stream`; `deviceKey` marks this device's events. */
-export async function renderLog(stream, deviceKey) {
+/**
+ * Fills the log table with the last events of `stream`. `who(key)` names a
+ * signer (`{ text, title, kind }`, www/signers.js: "you", its signed name or
+ * its fingerprint); `sentence(event)` reads a policy entry as words, or null.
+ */
+export async function renderLog(stream, who, sentence = () => null) {
   const head = stream.head.seq;
   const events = await stream.events({ after: Math.max(0, head - SHOWN) });
   const rows = events.reverse().map((e) =>
@@ -44,21 +41,21 @@ export async function renderLog(stream, deviceKey) {
         {},
         h("code", {}, e.action),
         e.multiple > 1 ? h("span", { className: "times" }, ` ×${e.multiple}`) : null,
+        policyText(e, sentence),
       ),
+      // The free-text actor: a note, not an identity (the signer is).
       h(
         "td",
-        { title: e.roles.length ? `roles: ${e.roles.join(", ")}` : "no roles" },
-        e.actor || h("span", { className: "subtle" }, "—"),
+        {
+          className: "subtle",
+          title: `unverified note${e.roles.length ? `; roles claimed: ${e.roles.join(", ")}` : ""}`,
+        },
+        e.actor || "—",
       ),
       h("td", { title: new Date(e.ts).toISOString() }, time(e.ts)),
       h("td", { title: e.hash }, h("code", { className: "hash" }, short(e.hash))),
       h("td", { title: e.prev }, h("code", { className: "hash subtle" }, short(e.prev))),
-      h(
-        "td",
-        { title: `signed by ${e.signer}`, dataset: { signer: e.signer } },
-        h("code", { className: "hash" }, short(e.signer)),
-        e.signer === deviceKey ? h("span", { className: "subtle" }, " (this device)") : null,
-      ),
+      signedBy(who(e.signer), e.signer),
     ),
   );
   $("log").tBodies[0].replaceChildren(
@@ -72,6 +69,19 @@ export async function renderLog(stream, deviceKey) {
       : head > SHOWN
         ? `${head} events; the last ${SHOWN} shown, newest first.`
         : `${head} event${head > 1 ? "s" : ""}, newest first.`;
+}
+
+function policyText(event, sentence) {
+  const text = sentence(event);
+  return text ? h("span", { className: "policy-sentence" }, ` ${text}`) : null;
+}
+
+function signedBy(label, key) {
+  return h(
+    "td",
+    { title: `signed by ${key}: ${label.title}`, dataset: { signer: key, signerKind: label.kind } },
+    label.kind === "key" ? h("code", { className: "hash" }, label.text) : label.text,
+  );
 }
 
 /** Sets the badge from a verification of one stream; returns whether it passed. */

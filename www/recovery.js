@@ -55,8 +55,12 @@ export async function copyChain(ledger, from, to) {
   return target;
 }
 
-/** `ws`: the workspace; `sync`: the sync panel (`now`, `handle`); `fire(action, options)`: fires on the open stream. */
-export function createRecovery(ws, { sync, onError }) {
+/**
+ * `ws`: the workspace; `sync`: the sync panel (`now`, `handle`);
+ * `explain(conflict)`: more words on a conflict's reason (who revoked a
+ * role, identity.js), or null.
+ */
+export function createRecovery(ws, { sync, onError, explain = () => null }) {
   const problems = new Map(); // stream id -> the sync error that needs the user
 
   /** Takes in what the last sync said, stream by stream. */
@@ -269,6 +273,11 @@ export function createRecovery(ws, { sync, onError }) {
   };
   $("fork-box").addEventListener("click", forkButtons);
 
+  const explainOrNull = (c) => {
+    const nodes = explain(c);
+    return nodes ? h("p", { className: "c-reason", dataset: { code: c.code } }, ...nodes) : null;
+  };
+
   // Conflicts.
   let shown = []; // the conflicts listed, in order
   async function showConflicts(id) {
@@ -290,6 +299,7 @@ export function createRecovery(ws, { sync, onError }) {
             c.event.actor ? ` by ${c.event.actor}` : "",
             ` was refused: ${c.code}: ${c.message}`,
           ),
+          explainOrNull(c),
           h(
             "div",
             { className: "c-actions" },

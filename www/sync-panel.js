@@ -265,6 +265,14 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
     handle: () => handle,
     follow,
     stop,
+    /** The backend URL ("" for none). */
+    url: () => url.value.trim(),
+    /** Syncs with backend `u` from now on (an invite link names one), kept like a typed URL. */
+    setUrl(u) {
+      url.value = u;
+      localStorage.setItem(URL_KEY, u);
+      connect();
+    },
     /** Whether syncing of stream `id` with this backend is stopped. */
     stopped: (id) => stoppedStreams(url.value.trim()).includes(id),
   };

@@ -57,11 +57,13 @@ test("an example fires by clicking the drawing; the log grows, the marking chang
   const first = await page.locator("#log tbody tr").nth(1).locator("td").allTextContents();
   assert.equal(cells[5], first[4], "prev of event 2 is the hash of event 1");
   assert.equal(first[5], "0000000000", "prev of the first event is zeros");
-  // Each event names its signer: this browser's device key, shown above the log.
+  // Each event names its signer: this browser's device key ("you"), whose
+  // fingerprint is shown above the log.
   const device = await page.getAttribute("#device-key", "title");
   const key = device.match(/[0-9a-f]{64}/)[0];
-  assert.equal(await page.textContent("#device-key"), key.slice(0, 16));
-  assert.equal(cells[6], `${key.slice(0, 10)} (this device)`);
+  assert.equal(await page.textContent("#device-key"), await page.textContent("#device-fingerprint"));
+  assert.match(await page.textContent("#device-key"), /^[0-9a-f]{4}(-[0-9a-f]{4}){3}$/);
+  assert.equal(cells[6], "you");
   assert.equal(await row.locator("td").nth(6).getAttribute("data-signer"), key);
   assert.match(await page.getAttribute("#verify-badge", "class"), /good/);
   await page.screenshot({ path: `${artifacts}app-main.png`, fullPage: true });

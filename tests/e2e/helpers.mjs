@@ -2,7 +2,7 @@
 // launch the system's Chromium through playwright-core (never a download).
 import { build, preview } from "vite";
 import { chromium } from "playwright-core";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
@@ -33,9 +33,6 @@ export async function serveAppWithServer() {
     join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
   if (!existsSync(binary)) throw new Error(`${binary} missing: cargo build --release -p petrichain-server`);
   const outDir = await buildApp();
-  // The package beside the app, for test steps the app has no control for
-  // yet (grantInApp below): /_test/js/browser.js.
-  for (const d of ["js", "pkg"]) cpSync(join(repo, d), join(outDir, "_test", d), { recursive: true });
   const dirs = [];
   const log = [];
   let child;
@@ -200,36 +197,15 @@ export async function followStream(page, id) {
 }
 
 /**
- * In a page of the app served by `serveAppWithServer`: `role` granted to
- * `key` on `stream` by this browser's device (the stream's owner), through
- * the package opened on the app's own ledger ("app") in a second
- * connection; the app hears of it as of another tab's change. For test
- * steps the app has no control for yet. Resolves to the grant event's seq.
+ * The owner's page grants `role` to the device of page `member` the way a
+ * user does: the member's join code pasted in the owner's Members panel
+ * (www/members.js). Resolves once the grant is stored and synced.
  */
-export async function grantInApp(page, stream, key, role) {
-  return page.evaluate(
-    async ({ stream, key, role }) => {
-      const { Ledger } = await import("/_test/js/browser.js");
-      const ledger = await Ledger.open("app");
-      try {
-        return (await (await ledger.stream(stream)).grant(key, role)).seq;
-      } finally {
-        ledger.close();
-      }
-    },
-    { stream, key, role },
+export async function grantRole(owner, member, role) {
+  await owner.fill("#grant-code", await member.inputValue("#join-code"));
+  await owner.selectOption("#grant-role", role);
+  await owner.click('#grant-form button[type="submit"]');
+  await owner.waitForFunction(() =>
+    /; give them the invite link\.$/.test(document.getElementById("members-status").textContent),
   );
-}
-
-/** The device key of the app's ledger in `page` (shown in the log panel). */
-export async function deviceKeyInApp(page) {
-  return page.evaluate(async () => {
-    const { Ledger } = await import("/_test/js/browser.js");
-    const ledger = await Ledger.open("app");
-    try {
-      return ledger.deviceKey;
-    } finally {
-      ledger.close();
-    }
-  });
 }

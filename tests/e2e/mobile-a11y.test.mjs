@@ -99,9 +99,9 @@ test("accessibility: no serious axe violations, every control reachable by keybo
   }
   assert.ok(names.some(([, n]) => /^placed: 1 token$/.test(n) || /: 1 token/.test(n)));
 
-  // Tab through the page: every visible button, input, select and link is reached.
+  // Tab through the page: every visible button, input, select, text area, summary and link is reached.
   const controls = await page.evaluate(() =>
-    [...document.querySelectorAll("button, input, select, a[href], label.button")]
+    [...document.querySelectorAll("button, input, select, textarea, summary, a[href], label.button")]
       .filter((e) => e.getClientRects().length && !e.closest("[hidden]") && !e.disabled)
       .map((e) => (e.matches("label.button") ? document.getElementById(e.htmlFor) : e))
       .map(
