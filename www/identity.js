@@ -214,6 +214,7 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
       }
       if (err?.code !== "ROLE_NOT_GRANTED") return null;
       const owner = current.policy?.owner;
+      const mine = current.policy ? accessOf(current.policy, me).roles : [];
       const button = h("button", { type: "button", className: "button secondary small" }, "Show my join code");
       button.addEventListener("click", () => {
         const code = $("join-code");
@@ -230,6 +231,10 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
           ? `Ask the stream's owner, ${current.who(owner).text}, to grant it to you`
           : "Ask the stream's owner to grant it to you",
         ": give them your join code. ",
+        // Claiming every role needs a grant of `*`; the roles held here are enough for their transitions.
+        d.role === "*" && mine.length
+          ? `You hold ${mine.map(roleText).join(", ")} here: choose ${mine.length === 1 ? "it" : "one"} under “Acting as role”. `
+          : "",
         button,
       ];
     },

@@ -16,6 +16,7 @@ import {
   waitForEvents,
   tokens,
   seriousA11yViolations,
+  watchErrors,
 } from "./helpers.mjs";
 
 let app;
@@ -179,10 +180,18 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   assert.equal((await logRow(b.page, 2)).action, "$grant Alice granted clerk to you");
   await shot(b.page, "3-joined");
 
+  // Claiming every role (the default) needs a grant of `*`: refused, naming the role B does hold.
+  assert.equal(await b.page.inputValue("#role"), "*");
+  await b.page.click('#transitions [data-transition="file"]');
+  await b.page.waitForSelector('#error[data-code="ROLE_NOT_GRANTED"]');
+  assert.match(
+    await b.page.textContent("#error"),
+    /^ROLE_NOT_GRANTED: this device does not hold the role \* \(every role\) \(checked at seq 4\)\. .*You hold clerk here: choose it under “Acting as role”\./,
+  );
   // A role B was never granted: refused, explained, with its join code at hand.
   await b.page.selectOption("#role", "supervisor");
   await b.page.click('#transitions [data-transition="review"]');
-  await b.page.waitForSelector('#error[data-code="ROLE_NOT_GRANTED"]');
+  await b.page.waitForFunction(() => document.getElementById("error").textContent.includes("role supervisor"));
   assert.match(
     await b.page.textContent("#error"),
     /^ROLE_NOT_GRANTED: this device does not hold the role supervisor \(checked at seq 4\)\. Ask the stream's owner, Alice, to grant it to you: give them your join code\./,
@@ -264,6 +273,45 @@ test("an invite link that cannot be read says why and does nothing", async () =>
     /This invite link cannot be read.*INVALID_INPUT: the invite's server is not an http\(s\) URL/,
   );
   assert.equal(await page.inputValue("#sync-url"), app.url, "the backend is untouched");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("at 390 px the identity panel, Members and the invite link fit the screen", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(app.url);
+  await page.waitForSelector("body[data-ready=true]");
+  await setName(page, "Zoë on a phone");
+  await page.setInputFiles("#file-input", {
+    name: "desk.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(DESK),
+  });
+  await waitForEvents(page, 1);
+  // Another device's join code (RFC 8032's first test key, a valid Ed25519 point).
+  const key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+  const code = Buffer.from(JSON.stringify({ v: 1, key, name: "Test key" })).toString("base64url");
+  await page.fill("#grant-code", code);
+  assert.match(await page.textContent("#grant-who"), /^Key 21fe-31df-a154-a261, calling itself “Test key”$/);
+  await page.selectOption("#grant-role", "$admin");
+  await page.tap('#grant-form button[type="submit"]');
+  await waitForEvents(page, 2);
+  await page.waitForSelector("#invite-out:not([hidden])");
+  assert.equal((await logRow(page, 2)).action, "$grant You granted admin to 21fe-31df-a154-a261");
+  assert.match(await page.textContent(`#members tr[data-member="${key}"]`), /admin/);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 390, `nothing wider than the screen (${wide} px)`);
+  for (const id of ["identity-panel", "members-section", "invite-link", "join-code"]) {
+    const box = await page.locator(`#${id}`).boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `#${id} within the screen: ${JSON.stringify(box)}`);
+  }
+  await page.locator("#members-section").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${artifacts}identity-390-members.png` });
+  await page.locator("#identity-panel").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${artifacts}identity-390-device.png` });
+  assert.deepEqual(await seriousA11yViolations(page), [], "identity and members at 390 px");
   assert.deepEqual(errors, []);
   await context.close();
 });
