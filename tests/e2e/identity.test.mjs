@@ -107,6 +107,10 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   const joinCode = await b.page.inputValue("#join-code");
   const decoded = JSON.parse(Buffer.from(joinCode, "base64url").toString("utf8"));
   assert.deepEqual(decoded, { v: 1, key: keyB, name: "Bob" });
+  await b.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(app.url).origin });
+  await b.page.click("#copy-join-code");
+  await b.page.waitForFunction(() => document.getElementById("join-copy-status").textContent === "Copied.");
+  assert.equal(await b.page.evaluate(() => navigator.clipboard.readText()), joinCode);
   await b.page.locator("#identity-panel").scrollIntoViewIfNeeded();
   await shot(b.page, "1-join-code");
   assert.deepEqual(await seriousA11yViolations(b.page), [], "identity panel");
@@ -236,7 +240,10 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   await b.page.waitForSelector('#online-badge[data-state="online"]');
   await syncNow(b.page);
   await b.page.waitForSelector("#sync-conflicts li");
-  assert.match(await b.page.textContent("#sync-conflicts li .c-text"), /^file by me was refused: ROLE_REVOKED: /);
+  assert.match(
+    await b.page.textContent("#sync-conflicts li .c-text"),
+    /^file \(note “me”\) was refused: ROLE_REVOKED: /,
+  );
   assert.equal(
     await b.page.textContent("#sync-conflicts li .c-reason"),
     "Alice revoked clerk from you at seq 5, before this event (seq 6). It was fired offline and is kept here, not in the chain: discard it, copy it, or ask for the role again.",
@@ -301,6 +308,11 @@ test("at 390 px the identity panel, Members and the invite link fit the screen",
   await page.waitForSelector("#invite-out:not([hidden])");
   assert.equal((await logRow(page, 2)).action, "$grant You granted admin to 21fe-31df-a154-a261");
   assert.match(await page.textContent(`#members tr[data-member="${key}"]`), /admin/);
+  // A new name is signed at once on the streams this device owns.
+  await setName(page, "Zoë");
+  await page.waitForFunction(() => /signed on 1 stream/.test(document.getElementById("name-status").textContent));
+  await waitForEvents(page, 3);
+  assert.equal((await logRow(page, 3)).action, "$profile You signed the name “Zoë”");
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 390, `nothing wider than the screen (${wide} px)`);
   for (const id of ["identity-panel", "members-section", "invite-link", "join-code"]) {
