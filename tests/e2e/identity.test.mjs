@@ -270,7 +270,7 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   for (const { context } of [a, b]) await context.close();
 });
 
-test("an invite link that cannot be read says why and does nothing", async () => {
+test("an invite link that cannot be read says why; one for another key warns; a stream the server lacks is said", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   const bad = Buffer.from(JSON.stringify({ v: 1, server: "javascript:alert(1)" })).toString("base64url");
   await page.goto(`${app.url}#invite=${bad}`);
@@ -280,6 +280,30 @@ test("an invite link that cannot be read says why and does nothing", async () =>
     /This invite link cannot be read.*INVALID_INPUT: the invite's server is not an http\(s\) URL/,
   );
   assert.equal(await page.inputValue("#sync-url"), app.url, "the backend is untouched");
+
+  // A readable invite made for another key, of a stream the server does not have.
+  const other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+  const invite = { v: 1, server: app.url, stream: "nowhere-1", model: "ab".repeat(32), roles: ["clerk"], for: other };
+  const link = `${app.url}#invite=${Buffer.from(JSON.stringify(invite)).toString("base64url")}`;
+  // Cancelled: nothing followed.
+  await page.goto(link);
+  await page.waitForSelector("dialog[open] [data-choice=join]");
+  assert.match(await page.textContent("dialog[open]"), /made for another device \(key 21fe-31df-a154-a261\)/);
+  await page.click("dialog[open] button[value='']");
+  await page.waitForSelector("dialog[open]", { state: "detached" });
+  assert.equal(await page.evaluate((url) => localStorage.getItem(`petrichain.follow:${url}`), app.url), null);
+  // Joined anyway: followed, and the box says the server has no such stream.
+  await page.goto(link);
+  await page.click("dialog[open] [data-choice=join]");
+  await page.waitForSelector('#invite-box[data-state="bad"]');
+  assert.match(
+    await page.textContent("#invite-box"),
+    /^nowhere-1 was not brought here.*The server has no stream nowhere-1 yet/,
+  );
+  assert.deepEqual(
+    await page.evaluate((url) => JSON.parse(localStorage.getItem(`petrichain.follow:${url}`)), app.url),
+    ["nowhere-1"],
+  );
   assert.deepEqual(errors, []);
   await context.close();
 });
