@@ -261,7 +261,16 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   await b.page.click('#transitions [data-transition="file"]');
   await b.page.waitForSelector('#error[data-code="ROLE_REVOKED"]');
   assert.match(await b.page.textContent("#error"), /^ROLE_REVOKED: Alice revoked your role clerk at seq 5\./);
-  // The ways out: discard.
+  // The ways out: copy (the conflict as JSON, with who revoked the role), discard.
+  await b.page.click('#sync-conflicts li [data-do="copy"]');
+  await b.page.waitForFunction(() =>
+    document.querySelector("#sync-conflicts .c-status").textContent.startsWith("Copied"),
+  );
+  const copied = JSON.parse(await b.page.evaluate(() => navigator.clipboard.readText()));
+  assert.deepEqual(
+    [copied.action, copied.refused.code, copied.refused.role, copied.refused.by, copied.refused.at],
+    ["file", "ROLE_REVOKED", "clerk", keyA, 5],
+  );
   await b.page.click('#sync-conflicts li [data-do="discard"]');
   await b.page.waitForSelector("#sync-conflicts-box", { state: "hidden" });
 
