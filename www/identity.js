@@ -32,10 +32,12 @@ export function accessOf(policy, me) {
 }
 
 /**
- * `ws`: the workspace. Returns `refresh(stream)` (reads the open stream's
- * policy: `{ policy, who }` for the other views), `publishOn(stream)`
- * (publishes the saved name there if due; true if it appended), `who` and
- * `explain(err)` (nodes explaining a ROLE_NOT_GRANTED refusal, or null).
+ * `ws`: the workspace; `onPublished()` redraws after the name was signed on
+ * streams. Returns `refresh(stream)` (reads the open stream's policy:
+ * `{ policy, who }` for the other views), `publishOn(stream)` (publishes
+ * the saved name there if due; true if it appended), `who`, `policy`,
+ * `explain(err)` (a ROLE_NOT_GRANTED or ROLE_REVOKED refusal in words, or
+ * null) and `explainConflict(conflict)` (a ROLE_REVOKED conflict in words).
  */
 export function createIdentity(ws, { onError, onPublished = async () => {} }) {
   const me = ws.ledger.deviceKey;
@@ -60,6 +62,8 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
     $("join-code").value = encodeJoinCode(me, name);
   }
   showName();
+  // A name saved in another tab of this app.
+  addEventListener("storage", (e) => e.key === NAME_KEY && showName());
 
   const copy = async (text, done) => {
     try {
@@ -96,19 +100,28 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
     }
   }
 
-  /** Publishes the saved name on every stream of this ledger where it is due; returns how many. */
+  /**
+   * Publishes the saved name on every stream of this ledger where it is
+   * due, one after another; a stream that refuses does not stop the others.
+   * Returns `{ n, failures }` (how many signed it; `[streamId, error]`).
+   */
   async function publishEverywhere() {
     let n = 0;
+    const failures = [];
     for (const info of await ws.ledger.streams()) {
       const open = ws.stream?.id === info.id;
-      const stream = open ? ws.stream : await ws.ledger.stream(info.id);
       try {
-        if (await publishOn(stream)) n++;
-      } finally {
-        if (!open) stream.free();
+        const stream = open ? ws.stream : await ws.ledger.stream(info.id);
+        try {
+          if (await publishOn(stream)) n++;
+        } finally {
+          if (!open) stream.free();
+        }
+      } catch (err) {
+        failures.push([info.id, err]);
       }
     }
-    return n;
+    return { n, failures };
   }
 
   $("name-form").addEventListener("submit", async (e) => {
@@ -128,10 +141,15 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
     status.className = "note";
     status.textContent = `Saved. Publishing “${name}” on your streams…`;
     try {
-      const n = await publishEverywhere();
+      const { n, failures } = await publishEverywhere();
       status.textContent = n
         ? `Saved, and signed on ${n} stream${n === 1 ? "" : "s"}: it reaches other devices with the next sync.`
         : "Saved. It is signed on each stream you own or hold a role on as you use it.";
+      if (failures.length) {
+        const [id, err] = failures[0];
+        status.textContent += ` Not signed on ${failures.length} stream${failures.length === 1 ? "" : "s"} (${id}: ${describe(err)}).`;
+        status.className = "note bad";
+      }
       if (n) await onPublished();
     } catch (err) {
       status.textContent = `Saved here, but not published: ${describe(err)}`;
@@ -214,6 +232,7 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
       }
       if (err?.code !== "ROLE_NOT_GRANTED") return null;
       const owner = current.policy?.owner;
+      const mine = current.policy ? accessOf(current.policy, me).roles : [];
       const button = h("button", { type: "button", className: "button secondary small" }, "Show my join code");
       button.addEventListener("click", () => {
         const code = $("join-code");
@@ -230,6 +249,10 @@ export function createIdentity(ws, { onError, onPublished = async () => {} }) {
           ? `Ask the stream's owner, ${current.who(owner).text}, to grant it to you`
           : "Ask the stream's owner to grant it to you",
         ": give them your join code. ",
+        // Claiming every role needs a grant of `*`; the roles held here are enough for their transitions.
+        d.role === "*" && mine.length
+          ? `You hold ${mine.map(roleText).join(", ")} here: choose ${mine.length === 1 ? "it" : "one"} under “Acting as role”. `
+          : "",
         button,
       ];
     },

@@ -61,9 +61,9 @@ export function createInvites(ws, { sync, onError }) {
         h(
           "p",
           {},
-          failure
-            ? `The sync said ${failure.code}${failure.message ? `: ${failure.message}` : ""}.`
-            : `The server has no stream ${invite.stream} yet: ask its owner to sync it, then sync here (it stays followed).`,
+          !failure || failure.code === "UNKNOWN_STREAM"
+            ? `The server has no stream ${invite.stream} yet: ask its owner to sync it, then sync here (it stays followed).`
+            : `The sync said ${failure.code}${failure.message ? `: ${failure.message}` : ""}.`,
         ),
       );
       return;

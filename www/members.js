@@ -141,7 +141,7 @@ export function createMembers(ws, { identity, sync, onChanged }) {
       "td",
       { title: who.title, dataset: { key } },
       who.kind === "key" ? h("code", {}, who.text) : who.text,
-      who.kind === "name" ? h("span", { className: "subtle" }, ` · ${key.slice(0, 8)}…`) : null,
+      who.kind === "name" ? h("span", { className: "subtle" }, ` · ${fingerprint(key)}`) : null,
     );
   };
 

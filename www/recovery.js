@@ -296,7 +296,8 @@ export function createRecovery(ws, { sync, onError, explain = () => null }) {
             { className: "c-text" },
             h("code", {}, c.event.action),
             c.event.multiple > 1 ? ` ×${c.event.multiple}` : "",
-            c.event.actor ? ` by ${c.event.actor}` : "",
+            // The actor is free text, not who fired (this device did): a note.
+            c.event.actor ? ` (note “${c.event.actor}”)` : "",
             ` was refused: ${c.code}: ${c.message}`,
           ),
           explainOrNull(c),

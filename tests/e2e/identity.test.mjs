@@ -16,6 +16,7 @@ import {
   waitForEvents,
   tokens,
   seriousA11yViolations,
+  watchErrors,
 } from "./helpers.mjs";
 
 let app;
@@ -106,6 +107,10 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   const joinCode = await b.page.inputValue("#join-code");
   const decoded = JSON.parse(Buffer.from(joinCode, "base64url").toString("utf8"));
   assert.deepEqual(decoded, { v: 1, key: keyB, name: "Bob" });
+  await b.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(app.url).origin });
+  await b.page.click("#copy-join-code");
+  await b.page.waitForFunction(() => document.getElementById("join-copy-status").textContent === "Copied.");
+  assert.equal(await b.page.evaluate(() => navigator.clipboard.readText()), joinCode);
   await b.page.locator("#identity-panel").scrollIntoViewIfNeeded();
   await shot(b.page, "1-join-code");
   assert.deepEqual(await seriousA11yViolations(b.page), [], "identity panel");
@@ -179,10 +184,18 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   assert.equal((await logRow(b.page, 2)).action, "$grant Alice granted clerk to you");
   await shot(b.page, "3-joined");
 
+  // Claiming every role (the default) needs a grant of `*`: refused, naming the role B does hold.
+  assert.equal(await b.page.inputValue("#role"), "*");
+  await b.page.click('#transitions [data-transition="file"]');
+  await b.page.waitForSelector('#error[data-code="ROLE_NOT_GRANTED"]');
+  assert.match(
+    await b.page.textContent("#error"),
+    /^ROLE_NOT_GRANTED: this device does not hold the role \* \(every role\) \(checked at seq 4\)\. .*You hold clerk here: choose it under “Acting as role”\./,
+  );
   // A role B was never granted: refused, explained, with its join code at hand.
   await b.page.selectOption("#role", "supervisor");
   await b.page.click('#transitions [data-transition="review"]');
-  await b.page.waitForSelector('#error[data-code="ROLE_NOT_GRANTED"]');
+  await b.page.waitForFunction(() => document.getElementById("error").textContent.includes("role supervisor"));
   assert.match(
     await b.page.textContent("#error"),
     /^ROLE_NOT_GRANTED: this device does not hold the role supervisor \(checked at seq 4\)\. Ask the stream's owner, Alice, to grant it to you: give them your join code\./,
@@ -227,7 +240,10 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   await b.page.waitForSelector('#online-badge[data-state="online"]');
   await syncNow(b.page);
   await b.page.waitForSelector("#sync-conflicts li");
-  assert.match(await b.page.textContent("#sync-conflicts li .c-text"), /^file by me was refused: ROLE_REVOKED: /);
+  assert.match(
+    await b.page.textContent("#sync-conflicts li .c-text"),
+    /^file \(note “me”\) was refused: ROLE_REVOKED: /,
+  );
   assert.equal(
     await b.page.textContent("#sync-conflicts li .c-reason"),
     "Alice revoked clerk from you at seq 5, before this event (seq 6). It was fired offline and is kept here, not in the chain: discard it, copy it, or ask for the role again.",
@@ -245,7 +261,16 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   await b.page.click('#transitions [data-transition="file"]');
   await b.page.waitForSelector('#error[data-code="ROLE_REVOKED"]');
   assert.match(await b.page.textContent("#error"), /^ROLE_REVOKED: Alice revoked your role clerk at seq 5\./);
-  // The ways out: discard.
+  // The ways out: copy (the conflict as JSON, with who revoked the role), discard.
+  await b.page.click('#sync-conflicts li [data-do="copy"]');
+  await b.page.waitForFunction(() =>
+    document.querySelector("#sync-conflicts .c-status").textContent.startsWith("Copied"),
+  );
+  const copied = JSON.parse(await b.page.evaluate(() => navigator.clipboard.readText()));
+  assert.deepEqual(
+    [copied.action, copied.refused.code, copied.refused.role, copied.refused.by, copied.refused.at],
+    ["file", "ROLE_REVOKED", "clerk", keyA, 5],
+  );
   await b.page.click('#sync-conflicts li [data-do="discard"]');
   await b.page.waitForSelector("#sync-conflicts-box", { state: "hidden" });
 
@@ -254,7 +279,7 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   for (const { context } of [a, b]) await context.close();
 });
 
-test("an invite link that cannot be read says why and does nothing", async () => {
+test("an invite link that cannot be read says why; one for another key warns; a stream the server lacks is said", async () => {
   const { context, page, errors } = await openApp(browser, app.url);
   const bad = Buffer.from(JSON.stringify({ v: 1, server: "javascript:alert(1)" })).toString("base64url");
   await page.goto(`${app.url}#invite=${bad}`);
@@ -264,6 +289,74 @@ test("an invite link that cannot be read says why and does nothing", async () =>
     /This invite link cannot be read.*INVALID_INPUT: the invite's server is not an http\(s\) URL/,
   );
   assert.equal(await page.inputValue("#sync-url"), app.url, "the backend is untouched");
+
+  // A readable invite made for another key, of a stream the server does not have.
+  const other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+  const invite = { v: 1, server: app.url, stream: "nowhere-1", model: "ab".repeat(32), roles: ["clerk"], for: other };
+  const link = `${app.url}#invite=${Buffer.from(JSON.stringify(invite)).toString("base64url")}`;
+  // Cancelled: nothing followed.
+  await page.goto(link);
+  await page.waitForSelector("dialog[open] [data-choice=join]");
+  assert.match(await page.textContent("dialog[open]"), /made for another device \(key 21fe-31df-a154-a261\)/);
+  await page.click("dialog[open] button[value='']");
+  await page.waitForSelector("dialog[open]", { state: "detached" });
+  assert.equal(await page.evaluate((url) => localStorage.getItem(`petrichain.follow:${url}`), app.url), null);
+  // Joined anyway: followed, and the box says the server has no such stream.
+  await page.goto(link);
+  await page.click("dialog[open] [data-choice=join]");
+  await page.waitForSelector('#invite-box[data-state="bad"]');
+  assert.match(
+    await page.textContent("#invite-box"),
+    /^nowhere-1 was not brought here.*The server has no stream nowhere-1 yet/,
+  );
+  assert.deepEqual(
+    await page.evaluate((url) => JSON.parse(localStorage.getItem(`petrichain.follow:${url}`)), app.url),
+    ["nowhere-1"],
+  );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("at 390 px the identity panel, Members and the invite link fit the screen", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(app.url);
+  await page.waitForSelector("body[data-ready=true]");
+  await setName(page, "Zoë on a phone");
+  await page.setInputFiles("#file-input", {
+    name: "desk.json",
+    mimeType: "application/json",
+    buffer: Buffer.from(DESK),
+  });
+  await waitForEvents(page, 1);
+  // Another device's join code (RFC 8032's first test key, a valid Ed25519 point).
+  const key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+  const code = Buffer.from(JSON.stringify({ v: 1, key, name: "Test key" })).toString("base64url");
+  await page.fill("#grant-code", code);
+  assert.match(await page.textContent("#grant-who"), /^Key 21fe-31df-a154-a261, calling itself “Test key”$/);
+  await page.selectOption("#grant-role", "$admin");
+  await page.tap('#grant-form button[type="submit"]');
+  await waitForEvents(page, 2);
+  await page.waitForSelector("#invite-out:not([hidden])");
+  assert.equal((await logRow(page, 2)).action, "$grant You granted admin to 21fe-31df-a154-a261");
+  assert.match(await page.textContent(`#members tr[data-member="${key}"]`), /admin/);
+  // A new name is signed at once on the streams this device owns.
+  await setName(page, "Zoë");
+  await page.waitForFunction(() => /signed on 1 stream/.test(document.getElementById("name-status").textContent));
+  await waitForEvents(page, 3);
+  assert.equal((await logRow(page, 3)).action, "$profile You signed the name “Zoë”");
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 390, `nothing wider than the screen (${wide} px)`);
+  for (const id of ["identity-panel", "members-section", "invite-link", "join-code"]) {
+    const box = await page.locator(`#${id}`).boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 390, `#${id} within the screen: ${JSON.stringify(box)}`);
+  }
+  await page.locator("#members-section").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${artifacts}identity-390-members.png` });
+  await page.locator("#identity-panel").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${artifacts}identity-390-device.png` });
+  assert.deepEqual(await seriousA11yViolations(page), [], "identity and members at 390 px");
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -83,7 +83,7 @@ test("a conflict is shown at the top of the stream, re-fired with another amount
   assert.ok(box.y < options.y, "the conflicts come before the firing options");
   assert.match(
     await b.page.textContent("#sync-conflicts li .c-text"),
-    /^alice_to_bob ×70 by me was refused: NOT_ENABLED: .*'alice' has 30 token\(s\), needs 70/,
+    /^alice_to_bob ×70 \(note “me”\) was refused: NOT_ENABLED: .*'alice' has 30 token\(s\), needs 70/,
   );
   assert.equal(await b.page.textContent("#conflicts-h"), "Conflicts (1)");
   await b.page.screenshot({ path: `${artifacts}recovery-conflict.png`, fullPage: true });

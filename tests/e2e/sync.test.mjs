@@ -116,7 +116,7 @@ test("two browsers sync one stream through the server; a double spend becomes a 
   await b.page.waitForSelector("#sync-conflicts li");
   assert.match(
     await b.page.textContent("#sync-conflicts li .c-text"),
-    /^ship by me was refused: NOT_ENABLED: .*'paid' has 0/,
+    /^ship \(note “me”\) was refused: NOT_ENABLED: .*'paid' has 0/,
   );
   await b.page.screenshot({ path: `${artifacts}app-sync-conflict.png`, fullPage: true });
   await pending(b.page, 0);

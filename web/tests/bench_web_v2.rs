@@ -2,7 +2,9 @@
 //! signed appends against the same appends with a no-op signer, the core's
 //! batch verifier against WebCrypto `verify` per event (awaited one by one,
 //! and all at once), pull + verify + store through a JS transport, and
-//! appends on a 10,000-place net against a 3-place one. Not part of the test
+//! appends on a 10,000-place net against a 3-place one, and verification of
+//! a chain written by several signers holding granted roles (issue 13)
+//! against one signer's chain without roles. Not part of the test
 //! suite (not a web_*.rs file); run with `bash scripts/bench.sh wasm` or the
 //! command in BENCHMARKS.md ("Chain format v2"). Figures are printed as
 //! `BENCH ...` lines.
@@ -341,5 +343,75 @@ async fn bench_wide_net_appends() {
     report(
         "append on a 10,000-place net vs a 3-place net",
         lines.join("; "),
+    );
+}
+
+/// `TWO` with both transitions restricted to `clerk`.
+const ROLED: &str = r#"{"places":[{"id":"a","initial":1},{"id":"b"},{"id":"c"}],"transitions":[{"id":"go","roles":["clerk"]},{"id":"back","roles":["clerk"]}],
+"arcs":[{"source":"a","target":"go"},{"source":"go","target":"b"},{"source":"b","target":"back"},{"source":"back","target":"a"}]}"#;
+
+/// `n` events on `ROLED` after the owner's grants: 4 signers, each granted
+/// `clerk` by the owner, append in turns of 500 events claiming `clerk`
+/// (ledgers on one memory store, each with its own key).
+async fn granted_chain(model: &petrichain::Model, n: usize) -> Vec<Event> {
+    let store = MemoryStore::new();
+    let device = || async { Rc::new(WebCryptoDevice::generate().await.unwrap().0) };
+    let owner = Ledger::new(store.connect(), device().await);
+    let id = owner.put_model(model).await.unwrap();
+    owner.create_stream("s", &id).await.unwrap();
+    let mut signers = Vec::new();
+    for _ in 0..4 {
+        signers.push(Ledger::new(store.connect(), device().await));
+    }
+    for s in &signers {
+        let grant = format!(r#"{{"key":"{}","role":"clerk"}}"#, s.device_key());
+        owner
+            .fire("s", &Action::new("$grant").payload(grant), TS)
+            .await
+            .unwrap();
+    }
+    let actions: Vec<Action> = actions(n).into_iter().map(|a| a.roles(["clerk"])).collect();
+    for (k, chunk) in actions.chunks(500).enumerate() {
+        signers[k % signers.len()]
+            .fire_batch("s", chunk, TS)
+            .await
+            .unwrap();
+    }
+    owner.all_events("s").await.unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn bench_verify_with_grants() {
+    let (plain, _) = import_json(TWO).unwrap();
+    let (roled, _) = import_json(ROLED).unwrap();
+    let alone = signed_chain(&plain, N).await;
+    let granted = granted_chain(&roled, N).await;
+    let signers: std::collections::BTreeSet<&str> =
+        granted.iter().map(|e| e.signer.as_str()).collect();
+    assert_eq!(signers.len(), 5, "the owner and four granted signers");
+    let mut figures = Vec::new();
+    for (model, events) in [(&plain, &alone), (&roled, &granted)] {
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let t0 = now();
+            assert_eq!(
+                verify_events(model, "s", events).unwrap().events,
+                events.len() as u64
+            );
+            runs.push(now() - t0);
+        }
+        figures.push(median(runs));
+    }
+    report(
+        "verify with grants, median of 3",
+        format!(
+            "{} events by 4 signers holding granted roles (+4 grants by the owner): {:.0} events/s ({:.0} ms); \
+             {N} events by one signer, no roles, same run: {:.0} events/s ({:.0} ms)",
+            granted.len(),
+            granted.len() as f64 / figures[1] * 1000.0,
+            figures[1],
+            N as f64 / figures[0] * 1000.0,
+            figures[0]
+        ),
     );
 }

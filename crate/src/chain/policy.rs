@@ -5,10 +5,9 @@
 //! revocations and profiles").
 //!
 //! A [`Policy`] moves forward with the chain's tip ([`super::TipState`]
-//! carries one): the verifier and the one append path ([`super::Chainer`])
-//! ask it to [`admit`](Policy::admit) each event, then
-//! [`apply`](Policy::apply) it once the event is accepted, so both decide
-//! alike. Lookups are O(log grants) per event; an event that claims no
+//! carries one): the verifier and the one append path (the chainer) ask it
+//! to admit each event, then apply it once the event is accepted, so both
+//! decide alike ([`Policy::follow`] does both for a stored event). Lookups are O(log grants) per event; an event that claims no
 //! role and is no policy entry costs one branch.
 
 use std::collections::{BTreeMap, BTreeSet};
