@@ -90,10 +90,12 @@ impl<'m> Chainer<'m> {
         }
     }
 
-    /// Fires `draft` with the net and returns its event, chained after the
-    /// previous one and sealed (its `sig` empty until [`sign_events`]). A
-    /// refusal (of the net, or a full stream) changes nothing; the net's
-    /// refusal is [`ChainError::Fire`].
+    /// Fires `draft` with the net (or, for a policy entry, applies it) and
+    /// returns its event, chained after the previous one and sealed (its
+    /// `sig` empty until [`sign_events`]). A refusal (of the stream's
+    /// policy, of the net, or a full stream) changes nothing; the policy's
+    /// is [`ChainError::RoleNotGranted`] / [`ChainError::RoleRevoked`] (or
+    /// `InvalidEvent` for a malformed entry), the net's [`ChainError::Fire`].
     pub fn append(&mut self, draft: Draft<'_>) -> Result<Event, ChainError> {
         let model = self.model;
         // Who may: the same admission as the verifier's, on the same policy.
