@@ -137,6 +137,19 @@ impl WebCryptoDevice {
     }
 }
 
+/// Seeds the keyed places' hashing (petrichain::engine::seed_key_hashing)
+/// from `crypto.getRandomValues`: wasm32 has no other secure source, and
+/// keys from remote events must not be choosable to collide. Once per
+/// module; later calls change nothing.
+pub(crate) fn seed_key_hashing() -> Result<(), ChainError> {
+    let mut seed = [0u8; 16];
+    global_crypto()?
+        .get_random_values_with_u8_array(&mut seed)
+        .map_err(|e| device_error("getRandomValues", &e))?;
+    petrichain::engine::seed_key_hashing(seed);
+    Ok(())
+}
+
 /// `getRandomValues` fills at most 65,536 bytes per call.
 const RANDOM_CHUNK: usize = 65_536;
 

@@ -225,6 +225,7 @@ pub struct JsLedger {
 impl JsLedger {
     /// `Ledger.memory()` for Rust callers (the wasm-bindgen tests).
     pub async fn in_memory() -> Result<JsLedger, JsValue> {
+        crate::device::seed_key_hashing().map_err(js_err)?;
         let (device, _) = WebCryptoDevice::generate().await.map_err(js_err)?;
         Ok(JsLedger {
             inner: Rc::new(Ledger::new(
@@ -245,6 +246,7 @@ impl JsLedger {
     #[wasm_bindgen(unchecked_return_type = "Promise<Ledger>")]
     pub fn open(name: String) -> js_sys::Promise {
         future_to_promise(async move {
+            crate::device::seed_key_hashing().map_err(js_err)?;
             let (store, device) = crate::indexeddb::open_with_device(&name)
                 .await
                 .map_err(js_err)?;

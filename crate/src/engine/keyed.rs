@@ -8,8 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap;
+use std::collections::HashMap;
 
+use super::keyhash::KeyHashing;
 use super::{check, Marking, RoleSet};
 use crate::engine::FireError;
 use crate::model::{
@@ -24,11 +25,12 @@ pub struct KeyedMarking {
 }
 
 /// One place's keys: a hash map for the firing's lookups (O(1), whatever
-/// the number of keys) and the keys in order for paging, which changes
-/// only when a key comes or goes.
+/// the number of keys; keyed SipHash, so remote keys cannot be chosen to
+/// collide: see `keyhash.rs`) and the keys in order for paging, which
+/// changes only when a key comes or goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct PlaceKeys {
-    counts: FxHashMap<String, u64>,
+    counts: HashMap<String, u64, KeyHashing>,
     order: BTreeSet<String>,
 }
 

@@ -10,11 +10,13 @@
 
 mod error;
 mod keyed;
+mod keyhash;
 
 use std::collections::BTreeMap;
 
 pub use error::FireError;
 pub use keyed::{KeyChange, KeyedMarking};
+pub use keyhash::seed_key_hashing;
 
 use crate::model::{CompiledTransition, Guard, Model, PlaceIndex, TransitionIndex, MAX_TOKENS};
 
@@ -215,19 +217,23 @@ impl Model {
     }
 
     /// The keyed places whose keys (and total) firing `t` can change, in
-    /// place order, each once.
-    pub fn changed_keyed_places(&self, t: TransitionIndex) -> Vec<PlaceIndex> {
-        let mut places: Vec<PlaceIndex> = self
+    /// place order, each once. O(arcs of `t`), no allocation.
+    pub fn changed_keyed_places(
+        &self,
+        t: TransitionIndex,
+    ) -> impl Iterator<Item = PlaceIndex> + '_ {
+        let effects = self
             .net()
             .transitions
             .get(t)
             .map(|c| &c.keyed_effects[..])
-            .unwrap_or_default()
+            .unwrap_or_default();
+        // Sorted by place: a place is new when it differs from the one before.
+        effects
             .iter()
-            .map(|e| e.place as PlaceIndex)
-            .collect();
-        places.dedup();
-        places
+            .enumerate()
+            .filter(move |&(i, e)| i == 0 || effects[i - 1].place != e.place)
+            .map(|(_, e)| e.place as PlaceIndex)
     }
 
     /// Whether transition `t` fires without arguments on the plain path
