@@ -6,14 +6,16 @@
 //! refused transfer, so nothing is written) by replaying the events, as
 //! before schema 3, against reading the key records; then, from the
 //! records with no tip held, the count of one key, a page of 100 keys, a
-//! prefix search and the top 20. Figures are printed as `BENCH ...` lines.
+//! prefix search and the top 20; and the schema upgrade's fill of the
+//! records from the events. Figures are printed as `BENCH ...` lines.
 #![cfg(target_arch = "wasm32")]
 
 use std::rc::Rc;
 
 use js_sys::Reflect;
+use petrichain::engine::Marking;
 use petrichain::formats::json::import_json;
-use petrichain::store::{Action, Ledger, Store};
+use petrichain::store::{tip_from_records, Action, Ledger, Store};
 use petrichain_web::indexeddb::{self, IndexedDbStore};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -98,6 +100,39 @@ async fn bench_key_records_against_a_replay() {
         replay / records
     );
 
+    // Where the time goes: reading the records (with the head and its
+    // root, one transaction) against reading the 10,000 events; building
+    // the tip (key tries and marking tree) from the records.
+    let (store, _) = indexeddb::open_with_device(&name).await.unwrap();
+    let (mut read, mut build, mut events) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let t0 = now();
+        let stored = store.stream_keys("bank").await.unwrap().unwrap();
+        read.push(now() - t0);
+        let t0 = now();
+        let tip = tip_from_records(
+            &model,
+            "bank",
+            Marking(stored.head.state.clone()),
+            stored.keys,
+        )
+        .unwrap();
+        build.push(now() - t0);
+        assert_eq!(Some(tip.root_hex()), stored.root);
+        let t0 = now();
+        let all = store.events("bank", 0, None).await.unwrap();
+        events.push(now() - t0);
+        assert_eq!(all.len(), ACCOUNTS);
+    }
+    store.close();
+    console_log!(
+        "BENCH key records, breakdown: read {} records with head and root {:.1} ms; build the tip from them {:.1} ms; read the {ACCOUNTS} events (what a replay reads) {:.1} ms (medians of 3)",
+        2 * ACCOUNTS,
+        median(&mut read),
+        median(&mut build),
+        median(&mut events)
+    );
+
     // Reads from the records, no tip held (a fresh connection, the model
     // cached by a first read).
     let (store, device) = indexeddb::open_with_device(&name).await.unwrap();
@@ -162,5 +197,34 @@ async fn bench_key_records_against_a_replay() {
         "BENCH key records, no tip held ({ACCOUNTS} keys): count of one key {count:.2} ms; a page of 100 keys {page:.2} ms; a prefix search of 100 keys {search:.2} ms; top 20 {top:.2} ms (medians)"
     );
     ledger.close();
+
+    // The schema 2 -> 3 upgrade's fill of this stream: the marker and the
+    // records removed by hand, then filled again from the 10,000 events.
+    let db = indexeddb::open_raw(&name).await.unwrap();
+    let tx = db
+        .transaction(&["meta", "keys"], rexie::TransactionMode::ReadWrite)
+        .unwrap();
+    tx.store("meta")
+        .unwrap()
+        .delete("keys".into())
+        .await
+        .unwrap();
+    tx.store("keys").unwrap().clear().await.unwrap();
+    tx.done().await.unwrap();
+    db.close();
+    let store = IndexedDbStore::open(&name).await.unwrap();
+    let t0 = now();
+    let report = store.fill_keys().await.unwrap();
+    let fill = now() - t0;
+    assert_eq!(report.filled, ["bank"]);
+    assert_eq!(
+        store.stream_keys("bank").await.unwrap().unwrap().keys.len(),
+        2 * ACCOUNTS
+    );
+    store.close();
+    console_log!(
+        "BENCH key records: the upgrade's fill of a {ACCOUNTS}-event stream ({} records): {fill:.0} ms",
+        2 * ACCOUNTS
+    );
     indexeddb::delete(&name).await.unwrap();
 }
