@@ -759,6 +759,78 @@ mod v2_database {
     }
 }
 
+mod v2_database_broken {
+    //! A schema 2 database whose keyed stream has an unreadable event: the
+    //! fill reports it and writes no marker; the stream's reads say why.
+    use super::*;
+    use petrichain::store::Store;
+
+    #[wasm_bindgen_test]
+    async fn a_stream_that_cannot_be_read_is_reported_and_left_to_replay() {
+        let b = Idb::new();
+        let name = b.name("v2-broken");
+        let ledger = b.open("v2-broken").await;
+        let id = ledger.put_model(&suite::keys::bank()).await.unwrap();
+        ledger.create_stream("bank", &id).await.unwrap();
+        ledger
+            .fire_batch(
+                "bank",
+                &[suite::keys::open("alice"), suite::keys::open("bob")],
+                suite::TS,
+            )
+            .await
+            .unwrap();
+        ledger.close();
+        // As if written before schema 3: no marker, no records; and event 2
+        // is no longer JSON.
+        let db = indexeddb::open_raw(&name).await.unwrap();
+        let tx = db
+            .transaction(&["meta", "keys", "events"], TransactionMode::ReadWrite)
+            .unwrap();
+        tx.store("meta")
+            .unwrap()
+            .delete("keys".into())
+            .await
+            .unwrap();
+        tx.store("keys").unwrap().clear().await.unwrap();
+        let events = tx.store("events").unwrap();
+        let raw = events.get(key("bank", 2)).await.unwrap().unwrap();
+        js_sys::Reflect::set(&raw, &"json".into(), &"{not json".into()).unwrap();
+        events.put(&raw, None).await.unwrap();
+        tx.done().await.unwrap();
+        db.close();
+
+        let ledger = b.open("v2-broken").await;
+        assert_eq!(ledger.store().stream_keys("bank").await.unwrap(), None);
+        let report = ledger.store().fill_keys().await.unwrap();
+        assert!(report.filled.is_empty());
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(
+            (report.failed[0].0.as_str(), report.failed[0].1.code()),
+            ("bank", "CORRUPT_RECORD")
+        );
+        // Reads fall back to the replay, which finds the bad record.
+        let err = ledger.count("bank", "balance", "alice").await.unwrap_err();
+        assert_eq!(err.code(), "CORRUPT_RECORD", "{err}");
+        ledger.close();
+        let db = indexeddb::open_raw(&name).await.unwrap();
+        let tx = db
+            .transaction(&["meta"], TransactionMode::ReadOnly)
+            .unwrap();
+        assert!(
+            tx.store("meta")
+                .unwrap()
+                .get("keys".into())
+                .await
+                .unwrap()
+                .filter(|v| !v.is_undefined())
+                .is_none(),
+            "no marker"
+        );
+        db.close();
+    }
+}
+
 /// A key record edited by hand: the tip rebuilt from the records is
 /// `CORRUPT_RECORD` naming the stream and place; one record that is not a
 /// key record is named too.
