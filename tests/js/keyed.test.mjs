@@ -112,3 +112,32 @@ test("accounts keyed by public keys: the signer is bound, a constant key funds t
     (e) => e.code === "BAD_ARGUMENT",
   );
 });
+
+test("a bank's entries: top by count (ties by key), a prefix search paged with after", async () => {
+  const ledger = await Ledger.memory();
+  const stream = await ledger.createStream("bank", await ledger.putModel(Model.fromJson(bank)));
+  const users = ["al", "alice", "alma", "bob", "carol", "dave"];
+  await stream.fireBatch(users.map((user) => ({ action: "open", args: { user } })));
+  await stream.fire("transfer", { args: { from: "carol", to: "alma" }, multiple: 100 });
+  await stream.fire("transfer", { args: { from: "bob", to: "dave" }, multiple: 40 });
+  assert.deepEqual(await stream.top("balance", { limit: 3 }), {
+    keys: [
+      { key: "alma", count: 200 },
+      { key: "dave", count: 140 },
+      { key: "al", count: 100 },
+    ],
+    count: 5,
+    total: 600,
+  });
+  assert.equal((await stream.top("balance")).keys.length, 5, "default 20: all of them");
+  const first = await stream.keys("balance", { prefix: "al", limit: 2 });
+  assert.deepEqual(
+    first.keys.map((e) => e.key),
+    ["al", "alice"],
+  );
+  const next = await stream.keys("balance", { prefix: "al", after: "alice", limit: 2 });
+  assert.deepEqual(next.keys, [{ key: "alma", count: 200 }]);
+  assert.deepEqual((await stream.keys("balance", { prefix: "c" })).keys, [], "carol holds nothing");
+  await assert.rejects(stream.top("balance", { limit: 1001 }), { code: "BAD_ARGUMENT" });
+  await assert.rejects(stream.keys("balance", { prefix: 7 }), { code: "BAD_ARGUMENT" });
+});

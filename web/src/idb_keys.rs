@@ -8,7 +8,10 @@
 //! `[stream, place, rank]` lists the highest counts first, ties by key.
 //! A commit writes only the keys its events changed, in its own
 //! transaction (a count of 0 deletes the record); deleting a stream deletes
-//! its records.
+//! its records. The number of keys of each place is kept in `meta`
+//! (`{id: "keys\0<stream>", sizes}`, `sizes` the JSON text of
+//! `{place: keys}`), moved by the commits that add or remove a key, so a
+//! page or a top list says how many keys there are without counting them.
 //!
 //! Every function here runs inside the caller's transaction and awaits only
 //! IndexedDB requests, so the transaction stays alive.
@@ -98,8 +101,53 @@ fn page_range(
     range(&id(stream, place, bytes(lower)), &upper, open, true)
 }
 
-fn place_range(stream: &str, place: &str) -> Result<KeyRange, ChainError> {
-    page_range(stream, place, "", None)
+/// The `meta` id of a stream's numbers of keys.
+fn sizes_id(stream: &str) -> String {
+    format!("keys\u{0}{stream}")
+}
+
+/// The number of keys of each keyed place of `stream` (none: 0).
+async fn read_sizes(tx: &Transaction, stream: &str) -> Result<BTreeMap<String, u64>, ChainError> {
+    let meta = tx.store("meta").map_err(storage)?;
+    let Some(record) = meta
+        .get(JsValue::from_str(&sizes_id(stream)))
+        .await
+        .map_err(storage)?
+        .filter(|v| !v.is_undefined())
+    else {
+        return Ok(BTreeMap::new());
+    };
+    let text = js_sys::Reflect::get(&record, &"sizes".into())
+        .ok()
+        .and_then(|t| t.as_string());
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| ChainError::CorruptRecord {
+            store: "meta".into(),
+            key: format!("keys/{stream}"),
+            message: "the numbers of keys are not a JSON object of counts".into(),
+        })
+}
+
+async fn write_sizes(
+    tx: &Transaction,
+    stream: &str,
+    sizes: &BTreeMap<String, u64>,
+) -> Result<(), ChainError> {
+    let text = serde_json::to_string(sizes).map_err(|e| ChainError::Storage {
+        message: format!("cannot encode the numbers of keys: {e}"),
+    })?;
+    let record = js_sys::Object::new();
+    for (k, v) in [
+        ("id", JsValue::from_str(&sizes_id(stream))),
+        ("sizes", text.into()),
+    ] {
+        js_sys::Reflect::set(&record, &k.into(), &v).map_err(|_| ChainError::Storage {
+            message: "cannot build the numbers of keys".into(),
+        })?;
+    }
+    let meta = tx.store("meta").map_err(storage)?;
+    meta.put(&record.into(), None).await.map_err(storage)?;
+    Ok(())
 }
 
 /// What `keys.js` threw, as a [`ChainError`].
@@ -126,26 +174,71 @@ fn rows(stream: &str, records: Vec<JsValue>) -> Result<Vec<KeyCount>, ChainError
 }
 
 /// Writes the counts `changes` gives, `(place, key) -> count`: a record
-/// per key with a count, a delete per key at 0.
+/// per key with a count, a delete per key at 0, and the numbers of keys
+/// moved by the keys that came or went. The requests of each step are
+/// issued together (one round trip per step, whatever the number of keys).
 pub(crate) async fn write(
     tx: &Transaction,
     stream: &str,
     changes: &BTreeMap<(&str, &str), u64>,
 ) -> Result<(), ChainError> {
+    write_checked(tx, stream, changes, true).await
+}
+
+/// [`write`]; `check: false` when the stream is known to have no records
+/// (the fill, after [`remove_stream`]): no key is asked about.
+async fn write_checked(
+    tx: &Transaction,
+    stream: &str,
+    changes: &BTreeMap<(&str, &str), u64>,
+    check: bool,
+) -> Result<(), ChainError> {
+    use futures_util::future::try_join_all;
     if changes.is_empty() {
         return Ok(());
     }
     let keys = tx.store(STORE).map_err(storage)?;
+    let ids: Vec<JsValue> = changes
+        .keys()
+        .map(|(place, key)| id(stream, place, bytes(key.as_bytes())))
+        .collect();
+    let existed = if check {
+        try_join_all(ids.iter().map(|i| keys.key_exists(i.clone())))
+            .await
+            .map_err(storage)?
+    } else {
+        vec![false; ids.len()]
+    };
+    let mut moved: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     let mut puts: Vec<(&str, &str, u64)> = Vec::new();
-    for (&(place, key), &n) in changes {
+    let mut deletes = Vec::new();
+    for (((&(place, key), &n), had), i) in changes.iter().zip(&existed).zip(&ids) {
+        let (came, went) = moved.entry(place).or_default();
+        match (*had, n > 0) {
+            (false, true) => *came += 1,
+            (true, false) => *went += 1,
+            _ => {}
+        }
         if n == 0 {
-            keys.delete(id(stream, place, bytes(key.as_bytes())))
-                .await
-                .map_err(storage)?;
+            if *had {
+                deletes.push(keys.delete(i.clone()));
+            }
         } else {
             puts.push((place, key, n));
         }
     }
+    if moved.values().any(|(came, went)| came != went) {
+        let mut sizes = read_sizes(tx, stream).await?;
+        for (place, (came, went)) in moved {
+            let n = sizes.entry(place.to_string()).or_default();
+            *n = n.saturating_add(came).saturating_sub(went);
+            if *n == 0 {
+                sizes.remove(place);
+            }
+        }
+        write_sizes(tx, stream, &sizes).await?;
+    }
+    try_join_all(deletes).await.map_err(storage)?;
     for batch in puts.chunks(BATCH) {
         let text = serde_json::to_string(batch).map_err(|e| ChainError::Storage {
             message: format!("cannot encode key records: {e}"),
@@ -180,10 +273,25 @@ pub(crate) async fn write_counts(
     write(tx, stream, &changes).await
 }
 
-/// Deletes every record of `stream`.
+/// Replaces every record of `stream` by `changes` (counts above 0): the
+/// fill of a database written before the key records.
+pub(crate) async fn replace_stream(
+    tx: &Transaction,
+    stream: &str,
+    changes: &BTreeMap<(&str, &str), u64>,
+) -> Result<(), ChainError> {
+    remove_stream(tx, stream).await?;
+    write_checked(tx, stream, changes, false).await
+}
+
+/// Deletes every record of `stream` and its numbers of keys.
 pub(crate) async fn remove_stream(tx: &Transaction, stream: &str) -> Result<(), ChainError> {
     let keys = tx.store(STORE).map_err(storage)?;
     keys.delete(stream_range(stream)?.into())
+        .await
+        .map_err(storage)?;
+    let meta = tx.store("meta").map_err(storage)?;
+    meta.delete(JsValue::from_str(&sizes_id(stream)))
         .await
         .map_err(storage)
 }
@@ -225,14 +333,13 @@ pub(crate) async fn count(
     }
 }
 
-/// How many keys `place` holds (a count of its range).
+/// How many keys `place` holds (one `meta` record).
 async fn size(tx: &Transaction, stream: &str, place: &str) -> Result<u64, ChainError> {
-    let keys = tx.store(STORE).map_err(storage)?;
-    let n = keys
-        .count(Some(place_range(stream, place)?))
-        .await
-        .map_err(storage)?;
-    Ok(u64::from(n))
+    Ok(read_sizes(tx, stream)
+        .await?
+        .get(place)
+        .copied()
+        .unwrap_or(0))
 }
 
 fn of_place(

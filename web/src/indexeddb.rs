@@ -53,8 +53,9 @@ use wasm_bindgen::JsCast;
 
 use petrichain::chain::{v1, Device, Event};
 use petrichain::store::{
-    check_sync_commit, ChainError, Change, ChangeSink, Commit, Conflict, KeyCount, KeyQuery,
-    KeysPage, ModelRecord, Plan, Store, StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
+    check_sync_commit, ChainError, Change, ChangeSink, Commit, Conflict, KeyQuery, KeysPage,
+    ModelRecord, Plan, Store, StoredKeys, StreamRecord, SyncCommit, SyncPlan, SyncRecord,
+    SyncStore,
 };
 use petrichain::MAX_TOKENS;
 
@@ -702,12 +703,36 @@ impl Store for IndexedDbStore {
         Ok(existed)
     }
 
-    async fn stream_keys(&self, stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+    async fn stream_keys(&self, stream: &str) -> Result<Option<StoredKeys>, ChainError> {
         if !self.keys_ready.get() {
             return Ok(None);
         }
-        let tx = self.transaction(&[crate::idb_keys::STORE], TransactionMode::ReadOnly)?;
-        crate::idb_keys::all(&tx, stream).await.map(Some)
+        // One snapshot: the head, its event's root and the records.
+        let tx = self.transaction(
+            &["streams", "meta", "events", crate::idb_keys::STORE],
+            TransactionMode::ReadOnly,
+        )?;
+        let head = read_head(&tx, stream, Some(&self.heads))
+            .await?
+            .ok_or_else(|| ChainError::UnknownStream {
+                stream: stream.into(),
+            })?;
+        let root = if head.seq == 0 {
+            None
+        } else {
+            let events = tx.store("events").map_err(storage)?;
+            let last = events
+                .get(event_key(stream, head.seq))
+                .await
+                .map_err(storage)?
+                .filter(|v| !v.is_undefined());
+            match last {
+                Some(v) => Some(event_from_js(stream, v)?.root),
+                None => None,
+            }
+        };
+        let keys = crate::idb_keys::all(&tx, stream).await?;
+        Ok(Some(StoredKeys { head, keys, root }))
     }
 
     async fn key_count(
@@ -905,8 +930,7 @@ impl IndexedDbStore {
                     // Deleted meanwhile: nothing to fill.
                     None => Ok(Some(false)),
                     Some(h) if h.seq == end.0 && h.hash == end.1 => {
-                        crate::idb_keys::remove_stream(&tx, stream).await?;
-                        crate::idb_keys::write(&tx, stream, &changes).await?;
+                        crate::idb_keys::replace_stream(&tx, stream, &changes).await?;
                         Ok(Some(!changes.is_empty()))
                     }
                     // It moved: read again.

@@ -5,8 +5,8 @@ use std::rc::Rc;
 
 use petrichain::chain::{ChainError, Event};
 use petrichain::store::{
-    Change, ChangeSink, Commit, Conflict, KeyCount, KeyQuery, KeysPage, Ledger, MemoryStore,
-    ModelRecord, Plan, Store, StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
+    Change, ChangeSink, Commit, Conflict, KeyQuery, KeysPage, Ledger, MemoryStore, ModelRecord,
+    Plan, Store, StoredKeys, StreamRecord, SyncCommit, SyncPlan, SyncRecord, SyncStore,
 };
 
 use crate::indexeddb::IndexedDbStore;
@@ -58,7 +58,7 @@ impl Store for AnyStore {
     async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
         each!(self, s => s.delete_stream(id).await)
     }
-    async fn stream_keys(&self, stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+    async fn stream_keys(&self, stream: &str) -> Result<Option<StoredKeys>, ChainError> {
         each!(self, s => s.stream_keys(stream).await)
     }
     async fn key_count(

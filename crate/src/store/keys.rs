@@ -12,12 +12,25 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
+use super::StreamRecord;
 use crate::chain::{ChainError, Event, TipState};
 use crate::engine::{KeyedMarking, Marking};
 use crate::model::{Model, PlaceIndex, MAX_TOKENS};
 
 /// One key record: `(place id, key, count)`, count above 0.
 pub type KeyCount = (String, String, u64);
+
+/// A keyed stream's key records with the head and the signed root they go
+/// with, read together (one snapshot: [`Store::stream_keys`](super::Store::stream_keys)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKeys {
+    /// The stream's head.
+    pub head: StreamRecord,
+    /// Every key record of the stream.
+    pub keys: Vec<KeyCount>,
+    /// The `root` of the head's event (`None` for a stream with no events).
+    pub root: Option<String>,
+}
 
 /// Most keys one [`Ledger::top`](super::Ledger::top) list returns.
 pub const MAX_TOP_KEYS: usize = 1_000;

@@ -573,15 +573,10 @@ impl<S: Store> Ledger<S> {
             // The head record keeps keyed places' totals, not their keys:
             // those are in the store's key records (O(keys)), or else the
             // sum of the events' `keys` (O(events)).
-            let state = match self.store.stream_keys(stream).await? {
-                Some(records) => {
-                    let state = tip_from_records(model, stream, Marking(head.state), records)?;
-                    self.check_root(stream, at.seq, &state).await?;
-                    state
-                }
-                None => self.state_at(model, stream, head.seq).await?,
+            return match self.store.stream_keys(stream).await? {
+                Some(stored) => tip_of_records(model, stream, stored),
+                None => Ok((at, self.state_at(model, stream, head.seq).await?)),
             };
-            return Ok((at, state));
         }
         Ok((
             at,
@@ -655,7 +650,11 @@ impl<S: Store> Ledger<S> {
         if model.has_keyed_places() && self.stream(stream).await?.seq == seq {
             // At the head: from the key records (O(keys), root checked)
             // when the store keeps them, not a replay of every event.
-            return Ok(self.stored_tip(&model, stream).await?.1);
+            let (at, state) = self.stored_tip(&model, stream).await?;
+            // (Unless the head moved in between.)
+            if at.seq == seq {
+                return Ok(state);
+            }
         }
         self.state_at(&model, stream, seq).await
     }
@@ -681,24 +680,6 @@ impl<S: Store> Ledger<S> {
         let out = read(&model, &tip.1);
         self.tips.borrow_mut().insert(stream.to_string(), tip);
         Ok(out)
-    }
-
-    /// Checks a tip rebuilt from key records against the signed `root` of
-    /// event `seq` (the head): the records are the state that event
-    /// committed to, or they are `CORRUPT_RECORD`.
-    async fn check_root(&self, stream: &str, seq: u64, state: &TipState) -> Result<(), ChainError> {
-        if seq == 0 {
-            return Ok(());
-        }
-        let last = self.store.events(stream, seq - 1, Some(1)).await?;
-        match last.first() {
-            Some(e) if e.seq == seq && e.root == state.root_hex() => Ok(()),
-            _ => Err(ChainError::CorruptRecord {
-                store: "keys".into(),
-                key: stream.into(),
-                message: format!("the key records do not reach the root of event {seq}"),
-            }),
-        }
     }
 
     /// Reads from this ledger's tip of `stream` if it holds one that is the
@@ -1257,6 +1238,41 @@ async fn check_same_chain<S: Store>(
         }
     }
     Ok(())
+}
+
+/// The tip of a keyed stream from its key records and the head read with
+/// them: checked against the head (the net, the number of places, each keyed
+/// place's total) and against the signed `root` of the head's event (else
+/// `CORRUPT_RECORD`).
+fn tip_of_records(
+    model: &Model,
+    stream: &str,
+    stored: super::StoredKeys,
+) -> Result<(Head, TipState), ChainError> {
+    let corrupt = |message: String| ChainError::CorruptRecord {
+        store: "keys".into(),
+        key: stream.into(),
+        message,
+    };
+    let head = stored.head;
+    if head.model != model.id() || head.state.len() != model.places().len() {
+        return Err(corrupt(format!(
+            "the head read with the key records is of another net ({})",
+            head.model
+        )));
+    }
+    let at = Head {
+        seq: head.seq,
+        hash: head.hash,
+    };
+    let state = tip_from_records(model, stream, Marking(head.state), stored.keys)?;
+    if at.seq > 0 && stored.root.as_deref() != Some(state.root_hex().as_str()) {
+        return Err(corrupt(format!(
+            "the key records do not reach the root of event {}",
+            at.seq
+        )));
+    }
+    Ok((at, state))
 }
 
 /// Moves `marking` forward by the counts an event says it changed (events

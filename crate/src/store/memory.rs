@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::rc::Rc;
 
-use super::keys::{key_changes, KeyCount, KeyQuery};
+use super::keys::{key_changes, KeyCount, KeyQuery, StoredKeys};
 use super::sync_state::{check_sync_commit, Conflict, SyncCommit, SyncPlan, SyncRecord, SyncStore};
 use super::{
     ChainError, Change, ChangeSink, Commit, KeysPage, ModelRecord, Plan, Store, StreamRecord,
@@ -272,9 +272,25 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn stream_keys(&self, stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+    async fn stream_keys(&self, stream: &str) -> Result<Option<StoredKeys>, ChainError> {
         self.open()?;
-        Ok(Some(self.data.borrow().keys.of_stream(stream)))
+        let data = self.data.borrow();
+        let head = data
+            .streams
+            .get(stream)
+            .cloned()
+            .ok_or_else(|| ChainError::UnknownStream {
+                stream: stream.into(),
+            })?;
+        let root = data
+            .events
+            .get(&(stream.to_string(), head.seq))
+            .map(|e| e.root.clone());
+        Ok(Some(StoredKeys {
+            keys: data.keys.of_stream(stream),
+            head,
+            root,
+        }))
     }
 
     async fn key_count(

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::chain::ChainError;
 use crate::chain::Event;
-pub use keys::{key_changes, page_of, tip_from_records, top_of, KeyCount, KeyQuery, MAX_TOP_KEYS};
+pub use keys::{
+    key_changes, page_of, tip_from_records, top_of, KeyCount, KeyQuery, StoredKeys, MAX_TOP_KEYS,
+};
 pub use ledger::{
     apply_delta, apply_keys, block_on, Action, ImportReport, KeysPage, Ledger, Subscription,
     MAX_KEYS_PAGE,
@@ -117,13 +119,15 @@ pub trait Store {
     /// `Ok(false)` when there is no such stream (nothing written).
     async fn delete_stream(&self, id: &str) -> Result<bool, ChainError>;
     /// Every key record of `stream` ([`KeyCount`]: `(place, key, count)`,
-    /// counts above 0), to rebuild a keyed stream's tip in O(keys). `None`:
-    /// this store keeps no key records for it (the ledger then replays the
-    /// events). Stores that keep them write them in [`Store::commit`] and
+    /// counts above 0) with the head and its event's root, read together
+    /// ([`StoredKeys`]), to rebuild a keyed stream's tip in O(keys);
+    /// `UNKNOWN_STREAM` if there is no such stream. `None`: this store
+    /// keeps no key records (the ledger then replays the events). Stores
+    /// that keep them write them in [`Store::commit`] and
     /// [`SyncStore::commit_sync`] with the events (only the keys the events
     /// change; a count of 0 removes the record) and remove them with the
     /// stream.
-    async fn stream_keys(&self, _stream: &str) -> Result<Option<Vec<KeyCount>>, ChainError> {
+    async fn stream_keys(&self, _stream: &str) -> Result<Option<StoredKeys>, ChainError> {
         Ok(None)
     }
     /// The stored count of `key` in keyed place `place` (0 if no record),
