@@ -10,8 +10,7 @@ use super::keys::{page_of, tip_from_records, top_of, KeyQuery, MAX_TOP_KEYS};
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
     jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, KeyProof, PlaceProof,
-    Policy,
-    TipState, Verified, Verifier, GENESIS_PREV,
+    Policy, TipState, Verified, Verifier, GENESIS_PREV,
 };
 use crate::engine::{FireError, KeyedMarking, Marking};
 use crate::formats::json::import_json;
