@@ -1,6 +1,6 @@
 //! Signer-bound parameters and constant keys through the append path and
 //! the verifier: accounts keyed by their holders' public keys
-//! (tests/fixtures/owned-bank.json), where only the holder of `from` may
+//! (tests/models/owned-bank.json), where only the holder of `from` may
 //! move its tokens, an append binds a left-out `from` to its device's key,
 //! and a forged event (signed by one key, naming another as `from`) is
 //! refused by replay.
@@ -16,7 +16,7 @@ use petrichain::store::{block_on, Action, Ledger, MemoryStore};
 use petrichain::Model;
 use proptest::prelude::*;
 
-const OWNED_BANK: &str = include_str!("../../tests/fixtures/owned-bank.json");
+const OWNED_BANK: &str = include_str!("../../tests/models/owned-bank.json");
 
 fn bank() -> Model {
     import_json(OWNED_BANK).unwrap().0

@@ -8,7 +8,7 @@ import { initSync, Ledger, Model, verifyKeyProof } from "../../pkg/petrichain.js
 initSync({ module: readFileSync(new URL("../../pkg/petrichain_bg.wasm", import.meta.url)) });
 
 const bank = readFileSync(new URL("../../www/examples/bank.json", import.meta.url), "utf8");
-const ownedBank = readFileSync(new URL("../fixtures/owned-bank.json", import.meta.url), "utf8");
+const ownedBank = readFileSync(new URL("../models/owned-bank.json", import.meta.url), "utf8");
 
 test("a bank: open, transfer with args, count and page the keys; refusals name the key", async () => {
   const ledger = await Ledger.memory();

@@ -292,7 +292,7 @@ proptest! {
 /// A bank whose accounts are keyed by their holders' public keys: `open`
 /// and `transfer` bind `user` / `from` to the signer, and opening draws
 /// 100 from the constant key `balance["bank"]`, which `mint` fills.
-pub(crate) const OWNED_BANK: &str = include_str!("../../../tests/fixtures/owned-bank.json");
+pub(crate) const OWNED_BANK: &str = include_str!("../../../tests/models/owned-bank.json");
 
 const ALICE: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
 const BOB: &str = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
