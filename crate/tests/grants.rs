@@ -104,3 +104,40 @@ fn a_stored_head_keeps_the_policy_and_a_reopened_ledger_resumes_from_it() {
         assert_eq!(v.state().policy().names()[&owner.device_key()], "Owner");
     });
 }
+
+#[test]
+fn verify_finds_a_stored_policy_that_its_events_do_not_reach() {
+    block_on(async {
+        let store = MemoryStore::new();
+        let owner = Ledger::new(store.connect(), Rc::new(SoftwareKey::from_seed(&[1; 32])));
+        let model = import_json(SHOP).unwrap().0;
+        let id = owner.put_model(&model).await.unwrap();
+        owner.create_stream("till", &id).await.unwrap();
+        owner
+            .fire("till", &Action::new("sell").roles(["clerk"]), 1)
+            .await
+            .unwrap();
+        assert_eq!(owner.verify(Some("till")).await.unwrap()[0].events, 1);
+        // A head whose policy grants a key that no `$grant` names.
+        let intruder = hex::encode(petrichain::chain::Device::public_key(
+            &SoftwareKey::from_seed(&[9; 32]),
+        ));
+        let mut forged: StreamRecord = store.stream("till").await.unwrap().unwrap();
+        let mut json: serde_json::Value =
+            serde_json::to_value(forged.policy.as_ref().unwrap()).unwrap();
+        json["grants"] = serde_json::json!({ intruder: ["clerk"] });
+        forged.policy = Some(serde_json::from_value(json).unwrap());
+        store
+            .commit("till", &mut |_| {
+                Ok(Commit {
+                    record: forged.clone(),
+                    events: Vec::new(),
+                })
+            })
+            .await
+            .unwrap();
+        let fresh = Ledger::new(store.connect(), Rc::new(SoftwareKey::from_seed(&[3; 32])));
+        let err = fresh.verify(Some("till")).await.unwrap_err();
+        assert_eq!(err.code(), "CORRUPT_RECORD", "{err}");
+    });
+}

@@ -877,6 +877,8 @@ impl<S: Store> Ledger<S> {
                     break;
                 }
             }
+            verifier.flush()?;
+            let policy = verifier.state().policy().clone();
             let verified = verifier.finish()?;
             if verified.events != head.seq || verified.head != head.hash {
                 return Err(ChainError::HeadMismatch {
@@ -900,6 +902,16 @@ impl<S: Store> Ledger<S> {
                         .unwrap_or_default(),
                     stored: head.state,
                     computed: verified.marking,
+                });
+            }
+            if head.policy.as_ref().is_some_and(|stored| *stored != policy) {
+                // The append path trusts the stored policy: one edited by
+                // hand would let this device write events no one accepts.
+                return Err(ChainError::CorruptRecord {
+                    store: "streams".into(),
+                    key: head.id,
+                    message: "the head's policy (grants, names) is not the one its events reach"
+                        .into(),
                 });
             }
             out.push(verified);
