@@ -56,10 +56,8 @@ async function fire(action) {
   const stream = ws.stream;
   if (!stream) return;
   const { roles: chosen, actor, multiple, args } = net.options(action);
-  // A transition open to every role needs none: claiming one would need a grant of it.
-  const open = ws.model.transitions.find((t) => t.id === action)?.roles.length === 0;
-  const roles = open ? [] : chosen;
   try {
+    const roles = await claimedRoles(stream, action, chosen);
     await stream.fire(action, { roles, actor, multiple, args });
     last = action;
     showError(null);
@@ -67,6 +65,26 @@ async function fire(action) {
     showError(err);
   }
   await show();
+}
+
+/**
+ * The roles a firing claims. A transition open to every role needs none
+ * (claiming one would need a grant of it). "Every role (*)" claims `*` only
+ * where this device holds it (the owner, or a grant of `*`); elsewhere it
+ * claims the transition's roles this device was granted, so that a member
+ * granted `clerk` fires a clerk transition without choosing the role. If it
+ * holds none of them, it claims them all and the refusal names the one to ask for.
+ */
+async function claimedRoles(stream, action, chosen) {
+  const needed = ws.model.transitions.find((t) => t.id === action)?.roles ?? [];
+  if (needed.length === 0) return [];
+  if (chosen.length !== 1 || chosen[0] !== "*") return chosen;
+  const { owner, members } = await stream.policy();
+  if (owner === null) return chosen; // the first event makes this device the owner
+  const held = members.find((m) => m.key === ws.ledger.deviceKey)?.roles ?? [];
+  if (held.includes("*")) return chosen;
+  const mine = needed.filter((r) => held.includes(r));
+  return mine.length ? mine : needed;
 }
 
 /** Redraws everything that depends on the open stream. */
