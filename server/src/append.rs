@@ -44,6 +44,27 @@ pub struct Decision {
     pub state: Option<TipState>,
 }
 
+/// The head to answer `409 HEAD_MISMATCH` with, before any keyed state is
+/// read or copied (O(keys)), when `stored` (the stream's head, read outside
+/// the append's transaction) shows the request lost the race: its first
+/// event is past the stored head (so none can be a duplicate) and the
+/// request does not build on it. This is [`plan_append`]'s answer for
+/// such a request; heads only move forward, so a later read answers the
+/// same. `None`: [`plan_append`] decides (duplicates, another model, a
+/// new stream, an empty batch, or a request that may fit).
+pub fn lost_race(req: &AppendRequest, stored: Option<&StreamRecord>) -> Option<Head> {
+    let current = stored?;
+    let first = req.events.first()?;
+    if current.model != req.model || first.seq <= current.seq {
+        return None;
+    }
+    let head = head_of(current);
+    let builds_on_head = req.expected == head
+        && first.seq == current.seq.saturating_add(1)
+        && first.prev == current.hash;
+    (!builds_on_head).then_some(head)
+}
+
 /// Decides an append of `req` to `stream`, whose model is `model` (already
 /// looked up from `req.model`), reading the stored state through `tx`.
 /// For a net with keyed places, `keyed` is the state of the stored head
@@ -193,3 +214,78 @@ pub fn plan_append(
 /// The message of the internal error [`plan_append`] returns when the keyed
 /// state it was given is not at the stored head (another process appended).
 pub const STALE_KEYED_STATE: &str = "the keyed state is not at the stored head";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use petrichain::chain::Event;
+    use petrichain::formats::json::import_json;
+    use petrichain::store::{block_on, Action, Ledger};
+
+    const BANK: &str = include_str!("../../www/examples/bank.json");
+
+    #[test]
+    fn lost_race_answers_only_when_plan_append_would_answer_409() {
+        block_on(async {
+            let ledger = Ledger::memory();
+            let id = ledger
+                .put_model(&import_json(BANK).unwrap().0)
+                .await
+                .unwrap();
+            ledger.create_stream("s", &id).await.unwrap();
+            let open = |u: &str| Action::new("open").arg("user", u);
+            let e1 = ledger.fire("s", &open("a"), 1).await.unwrap();
+            let e2 = ledger.fire("s", &open("b"), 1).await.unwrap();
+            let at = |seq: u64, hash: &str| StreamRecord {
+                id: "s".into(),
+                model: id.clone(),
+                seq,
+                hash: hash.into(),
+                state: vec![0, 0],
+                policy: None,
+            };
+            let req = |expected: Head, events: &[&Event]| AppendRequest {
+                model: id.clone(),
+                expected,
+                events: events.iter().map(|e| (*e).clone()).collect(),
+            };
+            let h1 = Head {
+                seq: 1,
+                hash: e1.hash.clone(),
+            };
+            let on_e1 = at(1, &e1.hash);
+            // Builds on the stored head: plan_append decides.
+            assert_eq!(lost_race(&req(h1.clone(), &[&e2]), Some(&on_e1)), None);
+            // The head is past the first event (a duplicate, perhaps).
+            let on_e2 = at(2, &e2.hash);
+            assert_eq!(lost_race(&req(h1.clone(), &[&e2]), Some(&on_e2)), None);
+            assert_eq!(lost_race(&req(h1.clone(), &[&e1, &e2]), Some(&on_e1)), None);
+            // Expects another head, or links to another event: 409 now.
+            let zero = at(0, &Head::zero().hash);
+            assert_eq!(
+                lost_race(&req(h1.clone(), &[&e2]), Some(&zero)),
+                Some(Head::zero())
+            );
+            assert_eq!(
+                lost_race(&req(Head::zero(), &[&e2]), Some(&on_e1)),
+                Some(h1.clone())
+            );
+            let other = "f".repeat(64);
+            let forked = at(1, &other);
+            let on_forked = Head {
+                seq: 1,
+                hash: other.clone(),
+            };
+            assert_eq!(
+                lost_race(&req(on_forked.clone(), &[&e2]), Some(&forked)),
+                Some(on_forked.clone())
+            );
+            // No stream, no events, another model: plan_append decides.
+            assert_eq!(lost_race(&req(Head::zero(), &[&e2]), None), None);
+            assert_eq!(lost_race(&req(Head::zero(), &[]), Some(&on_e1)), None);
+            let mut wrong_model = req(Head::zero(), &[&e2]);
+            wrong_model.model = "0".repeat(64);
+            assert_eq!(lost_race(&wrong_model, Some(&on_e1)), None);
+        });
+    }
+}

@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
-use crate::append::{plan_append, STALE_KEYED_STATE};
+use crate::append::{lost_race, plan_append, STALE_KEYED_STATE};
 use crate::auth::Principal;
 use crate::config::{Config, Cors, Hosts};
 use crate::error::ApiError;
@@ -867,6 +867,11 @@ async fn append(
     let (decision, state) = loop {
         tries += 1;
         let base = if model.has_keyed_places() || needs_policy(&req.events) {
+            // A lost race is a 409 before the keyed head is read and copied.
+            let stored = app.storage.head(&stream).await?;
+            if let Some(head) = lost_race(&req, stored.as_ref()) {
+                return Err(ApiError::HeadMismatch(head));
+            }
             keyed_base(&app, &model, &stream).await?
         } else {
             None

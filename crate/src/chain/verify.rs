@@ -177,6 +177,12 @@ impl<'m> Verifier<'m> {
         &self.state
     }
 
+    /// The state replay has reached, without a copy (after
+    /// [`flush`](Verifier::flush), so that every signature was checked).
+    pub fn into_state(self) -> TipState {
+        self.state
+    }
+
     /// Checks the next event (its signature perhaps later, see the type).
     pub fn push(&mut self, e: &Event) -> Result<(), ChainError> {
         match self.check(e) {

@@ -258,6 +258,11 @@ pub struct Ledger<S: Store> {
     /// the marking's tree, so an append costs O(change) and not
     /// O(places). Checked against the stored head in every commit.
     tips: RefCell<HashMap<String, (Head, TipState)>>,
+    /// The state at the last sync point of each stream (the sync client's
+    /// common head with a backend), so the next round resumes from it
+    /// without a replay while local events pile up on top. One per stream,
+    /// used only when its seq AND hash match, evicted with the tip.
+    sync_points: RefCell<HashMap<String, (Head, TipState)>>,
 }
 
 #[cfg(feature = "os-rng")]
@@ -284,6 +289,7 @@ impl<S: Store> Ledger<S> {
             listeners,
             device,
             tips: RefCell::default(),
+            sync_points: RefCell::default(),
         }
     }
 
@@ -573,7 +579,11 @@ impl<S: Store> Ledger<S> {
             // those are in the store's key records (O(keys)), or else the
             // sum of the events' `keys` (O(events)).
             return match self.store.stream_keys(stream).await? {
-                Some(stored) => tip_of_records(model, stream, stored),
+                Some(stored) => match tip_of_records(model, stream, stored)? {
+                    Some(tip) => Ok(tip),
+                    // (A head read again with the keys that has no policy.)
+                    None => Ok((at, self.state_at(model, stream, head.seq).await?)),
+                },
                 None => Ok((at, self.state_at(model, stream, head.seq).await?)),
             };
         }
@@ -656,6 +666,68 @@ impl<S: Store> Ledger<S> {
             }
         }
         self.state_at(&model, stream, seq).await
+    }
+
+    /// The state of `stream` after its event `at` (a head of the local
+    /// chain the caller has checked): a copy of the cached sync point or
+    /// tip when one is at exactly `at` (seq and hash; no hashing), else
+    /// [`Ledger::state_at_seq`].
+    pub(crate) async fn state_at_head(
+        &self,
+        stream: &str,
+        at: &Head,
+    ) -> Result<TipState, ChainError> {
+        for cache in [&self.sync_points, &self.tips] {
+            if let Some((head, state)) = cache.borrow().get(stream) {
+                if head == at {
+                    return Ok(state.clone());
+                }
+            }
+        }
+        self.state_at_seq(stream, at.seq).await
+    }
+
+    /// Remembers `state` as the state after event `at` of `stream`, the
+    /// new sync point (replacing the previous one).
+    pub(crate) fn remember_sync_point(&self, stream: &str, at: Head, state: TipState) {
+        self.sync_points
+            .borrow_mut()
+            .insert(stream.to_string(), (at, state));
+    }
+
+    /// Makes a copy of the cached tip the sync point if the tip is at
+    /// exactly `at` (a memory copy, no hashing); nothing otherwise, or if
+    /// the sync point already is `at`.
+    pub(crate) fn remember_sync_point_from_tip(&self, stream: &str, at: &Head) {
+        if self
+            .sync_points
+            .borrow()
+            .get(stream)
+            .is_some_and(|(head, _)| head == at)
+        {
+            return;
+        }
+        let copy = self
+            .tips
+            .borrow()
+            .get(stream)
+            .filter(|(head, _)| head == at)
+            .map(|(_, state)| state.clone());
+        match copy {
+            Some(state) => self.remember_sync_point(stream, at.clone(), state),
+            // Keep no sync point that is not the current one.
+            None => {
+                self.sync_points.borrow_mut().remove(stream);
+            }
+        }
+    }
+
+    /// Sets this ledger's tip of `stream` (after a commit that moved the
+    /// head to `at`, whose state is `state`).
+    pub(crate) fn set_tip(&self, stream: &str, at: Head, state: TipState) {
+        self.tips
+            .borrow_mut()
+            .insert(stream.to_string(), (at, state));
     }
 
     /// The tip of `stream` (from this ledger's cache, or rebuilt from the
@@ -803,6 +875,7 @@ impl<S: Store> Ledger<S> {
     /// e.g. sync, changed it).
     pub(crate) fn forget_tip(&self, stream: &str) {
         self.tips.borrow_mut().remove(stream);
+        self.sync_points.borrow_mut().remove(stream);
     }
 
     /// The model of a stream (its id cached: it never changes).
@@ -1255,11 +1328,14 @@ async fn check_same_chain<S: Store>(
 /// them: checked against the head (the net, the number of places, each keyed
 /// place's total) and against the signed `root` of the head's event (else
 /// `CORRUPT_RECORD`).
+/// The head and its state from the key records read with it, with the
+/// head's recorded policy; `None` if the head records no policy (the
+/// caller replays the events).
 fn tip_of_records(
     model: &Model,
     stream: &str,
     stored: super::StoredKeys,
-) -> Result<(Head, TipState), ChainError> {
+) -> Result<Option<(Head, TipState)>, ChainError> {
     let corrupt = |message: String| ChainError::CorruptRecord {
         store: "keys".into(),
         key: stream.into(),
@@ -1272,18 +1348,24 @@ fn tip_of_records(
             head.model
         )));
     }
+    let policy = match head.policy {
+        Some(p) => p,
+        None if head.seq == 0 => Policy::default(),
+        None => return Ok(None),
+    };
     let at = Head {
         seq: head.seq,
         hash: head.hash,
     };
-    let state = tip_from_records(model, stream, Marking(head.state), stored.keys)?;
+    let state =
+        tip_from_records(model, stream, Marking(head.state), stored.keys)?.with_policy(policy);
     if at.seq > 0 && stored.root.as_deref() != Some(state.root_hex().as_str()) {
         return Err(corrupt(format!(
             "the key records do not reach the root of event {}",
             at.seq
         )));
     }
-    Ok((at, state))
+    Ok(Some((at, state)))
 }
 
 /// Moves `marking` forward by the counts an event says it changed (events

@@ -403,7 +403,9 @@ async fn sync_round<S: SyncStore, T: Transport>(
             let at = store.events(stream, common.seq - 1, Some(1)).await?;
             match at.first() {
                 Some(e) if e.seq == common.seq && e.hash == common.hash => {
-                    common_marking = Some(ledger.state_at_seq(stream, common.seq).await?);
+                    // The sync point kept from the last round (or the tip)
+                    // when it is this event: no replay, no rebuild.
+                    common_marking = Some(ledger.state_at_head(stream, &common).await?);
                 }
                 _ => common = Head::zero(),
             }
@@ -535,6 +537,13 @@ async fn sync_round<S: SyncStore, T: Transport>(
         if !written {
             return Ok(false);
         }
+        // The states just computed: the remote head's is the new sync
+        // point, the rebased one (or the same) the new local tip.
+        match rebased {
+            Some(r) => ledger.set_tip(stream, r.head, r.state),
+            None => ledger.set_tip(stream, pulled.end.clone(), pulled.state.clone()),
+        }
+        ledger.remember_sync_point(stream, pulled.end.clone(), pulled.state);
         report.pulled = report.pulled.saturating_add(remote_rest.len() as u64);
         report.rebased = report.rebased.saturating_add(kept.len() as u64);
         report.conflicts = report.conflicts.saturating_add(conflicts.len() as u64);
@@ -571,6 +580,7 @@ async fn sync_round<S: SyncStore, T: Transport>(
 
     // 5. Push.
     if to_push.is_empty() && (pulled.exists || local.is_none()) {
+        ledger.remember_sync_point_from_tip(stream, &expected);
         return Ok(true);
     }
     if !pulled.exists {
@@ -638,6 +648,8 @@ async fn sync_round<S: SyncStore, T: Transport>(
             }
         }
     }
+    // Everything pushed: the local tip is the new sync point.
+    ledger.remember_sync_point_from_tip(stream, &expected);
     Ok(true)
 }
 
@@ -802,8 +814,7 @@ async fn pull_verified<S: SyncStore, T: Transport>(
         seq: verifier.seq(),
         hash: verifier.head(),
     };
-    let state = verifier.state().clone();
-    drop(verifier);
+    let state = verifier.into_state();
     Ok(Pulled {
         exists: true,
         model,

@@ -29,6 +29,9 @@ pub struct Rebased {
     pub marking: Marking,
     /// Policy after the kept events.
     pub policy: Policy,
+    /// The whole state after the kept events (marking, keys, tree, policy):
+    /// the new local tip, so the next firing need not rebuild it.
+    pub state: TipState,
 }
 
 /// Re-fires `pending` (in order, with their recorded arguments) on
@@ -61,13 +64,14 @@ pub async fn rebase(
     sign_events(device, &mut kept).await?;
     let (head, state) = chainer.finish();
     let policy = state.policy().clone();
-    let marking = state.into_marking();
+    let marking = state.marking().clone();
     Ok(Rebased {
         kept,
         refused,
         head,
         marking,
         policy,
+        state,
     })
 }
 
