@@ -884,13 +884,7 @@ impl IndexedDbStore {
             }
         }
         if report.failed.is_empty() {
-            let record = js_sys::Object::new();
-            set(&record, "id", &KEYS_ID.into())?;
-            set(&record, "version", &JsValue::from_f64(1.0))?;
-            let tx = self.transaction(&["meta"], TransactionMode::ReadWrite)?;
-            let store = tx.store("meta").map_err(storage)?;
-            store.put(&record.into(), None).await.map_err(storage)?;
-            finish(tx).await?;
+            self.put_version(KEYS_ID, 1.0).await?;
             self.keys_ready.set(true);
         }
         Ok(report)
@@ -1353,6 +1347,18 @@ impl IndexedDbStore {
         Ok(value.filter(|v| !v.is_undefined()))
     }
 
+    /// Records in `meta` that a one-time step (an upgrade, a fill) is done:
+    /// `{id, version}`.
+    async fn put_version(&self, id: &str, version: f64) -> Result<(), ChainError> {
+        let record = js_sys::Object::new();
+        set(&record, "id", &id.into())?;
+        set(&record, "version", &JsValue::from_f64(version))?;
+        let tx = self.transaction(&["meta"], TransactionMode::ReadWrite)?;
+        let store = tx.store("meta").map_err(storage)?;
+        store.put(&record.into(), None).await.map_err(storage)?;
+        finish(tx).await
+    }
+
     /// The ledger's device key: the non-extractable Ed25519 key pair kept in
     /// `meta`, made (and kept) on the first open. When two tabs make one at
     /// once, the first stored wins and both use it.
@@ -1428,13 +1434,7 @@ impl IndexedDbStore {
             }
         }
         if report.failed.is_empty() {
-            let record = js_sys::Object::new();
-            set(&record, "id", &FORMAT_ID.into())?;
-            set(&record, "version", &JsValue::from_f64(2.0))?;
-            let tx = self.transaction(&["meta"], TransactionMode::ReadWrite)?;
-            let store = tx.store("meta").map_err(storage)?;
-            store.put(&record.into(), None).await.map_err(storage)?;
-            finish(tx).await?;
+            self.put_version(FORMAT_ID, 2.0).await?;
         }
         Ok(report)
     }

@@ -30,6 +30,20 @@ struct Data {
     keys: Keys,
 }
 
+impl Data {
+    /// The count of place `index` at the head of `stream` (for a keyed
+    /// place, its total over all keys).
+    fn total(&self, stream: &str, index: usize) -> Result<u64, ChainError> {
+        let head = self
+            .streams
+            .get(stream)
+            .ok_or_else(|| ChainError::UnknownStream {
+                stream: stream.into(),
+            })?;
+        Ok(head.state.get(index).copied().unwrap_or(0))
+    }
+}
+
 /// The key records of keyed places, as IndexedDB keeps them: by
 /// `(stream, place, key)`, and ranked by count for the top lists.
 #[derive(Default)]
@@ -319,11 +333,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<KeysPage>, ChainError> {
         self.open()?;
         let data = self.data.borrow();
-        let Some(head) = data.streams.get(stream) else {
-            return Err(ChainError::UnknownStream {
-                stream: stream.into(),
-            });
-        };
+        let total = data.total(stream, q.index)?;
         let at = |k: &str| (stream.to_string(), q.place.to_string(), k.to_string());
         let from_prefix = !q.prefix.is_empty() && q.after.map_or(true, |a| a < q.prefix);
         let lower = match q.after {
@@ -342,7 +352,7 @@ impl Store for MemoryStore {
         Ok(Some(KeysPage {
             keys,
             count: data.keys.size(stream, q.place),
-            total: head.state.get(q.index).copied().unwrap_or(0),
+            total,
         }))
     }
 
@@ -353,11 +363,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<KeysPage>, ChainError> {
         self.open()?;
         let data = self.data.borrow();
-        let Some(head) = data.streams.get(stream) else {
-            return Err(ChainError::UnknownStream {
-                stream: stream.into(),
-            });
-        };
+        let total = data.total(stream, q.index)?;
         let from = (
             stream.to_string(),
             q.place.to_string(),
@@ -375,7 +381,7 @@ impl Store for MemoryStore {
         Ok(Some(KeysPage {
             keys,
             count: data.keys.size(stream, q.place),
-            total: head.state.get(q.index).copied().unwrap_or(0),
+            total,
         }))
     }
 
