@@ -32,9 +32,20 @@ const shipped = [
   "js/adapters/sigv4.js",
   "js/adapters/webrtc.js",
   "js/browser.js",
+  "js/core/browser.js",
+  "js/core/index.d.ts",
+  "js/core/node.js",
+  "js/dispose.d.ts",
   "js/index.d.ts",
   "js/node.js",
   "package.json",
+  "pkg/core/petrichain.d.ts",
+  "pkg/core/petrichain.js",
+  "pkg/core/petrichain_bg.wasm",
+  "pkg/core/petrichain_bg.wasm.d.ts",
+  ...readdirSync(join(repo, "pkg/core/snippets"), { recursive: true })
+    .filter((f) => f.endsWith(".js"))
+    .map((f) => `pkg/core/snippets/${f}`),
   "pkg/petrichain.d.ts",
   "pkg/petrichain.js",
   "pkg/petrichain_bg.wasm",
@@ -101,6 +112,31 @@ test("works from Node with a bare import: a PNML net, an in-memory ledger, verif
   assert.equal(out.code, "UNKNOWN_TRANSITION");
   assert.equal(out.verified.length, 1);
   assert.equal(out.verified[0].events, 1);
+});
+
+test("petrichain/core from Node: the store without formats, rendering or analysis, in a smaller wasm", () => {
+  writeFileSync(
+    join(project, "core.mjs"),
+    `
+    import { Model, Ledger } from "petrichain/core";
+    const model = Model.fromJson({ places: [{ id: "a", initial: 2 }], transitions: [{ id: "t" }], arcs: [{ source: "a", target: "t" }] });
+    const ledger = await Ledger.memory();
+    const stream = await ledger.createStream("s", await ledger.putModel(model));
+    const events = await stream.fireBatch([{ action: "t" }, { action: "t" }]);
+    let code = null;
+    try { await stream.fire("t"); } catch (e) { code = e.code; }
+    const verified = await ledger.verify("s");
+    console.log(JSON.stringify({ seq: events.at(-1).seq, code, verified: verified[0].events,
+      lean: [typeof Model.import, typeof Model.fromPnml, typeof model.renderSvg, typeof model.invariants, typeof model.toPnml] }));
+  `,
+  );
+  const out = JSON.parse(execFileSync("node", ["core.mjs"], { cwd: project, encoding: "utf8" }));
+  assert.equal(out.seq, 2);
+  assert.equal(out.code, "NOT_ENABLED");
+  assert.equal(out.verified, 2);
+  assert.deepEqual(out.lean, ["undefined", "undefined", "undefined", "undefined", "undefined"]);
+  const size = (f) => readFileSync(join(project, "node_modules/petrichain", f)).length;
+  assert.ok(size("pkg/core/petrichain_bg.wasm") < size("pkg/petrichain_bg.wasm"), "the core wasm is the smaller one");
 });
 
 test("works in a page built with Vite, in Chromium", async () => {

@@ -17,11 +17,14 @@
 // hashes, marking): rare and worth the size.
 #![allow(clippy::result_large_err)]
 
+#[cfg(feature = "analysis")]
 mod analysis;
 mod auth;
 mod browser;
 pub mod device;
 mod error;
+#[cfg(feature = "formats")]
+mod formats;
 mod hot;
 pub mod http;
 mod idb_keys;
@@ -32,6 +35,8 @@ mod ledger;
 mod live;
 mod model;
 mod policy;
+#[cfg(feature = "render")]
+mod render;
 mod store;
 mod stream;
 mod sync;

@@ -5,12 +5,11 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use petrichain::formats::json::import_json;
-use petrichain::formats::{self, ImportError, Imported, Warning};
+use petrichain::formats::{ImportError, Imported, Warning};
 
-use crate::error::{bad_argument, to_js_error};
+use crate::error::to_js_error;
 use crate::js::{
-    bytes_from_js, marking_from_js, marking_to_js, multiple_from_js, option,
-    render_options_from_js, roles_from_js, text_or_json, to_js,
+    marking_from_js, marking_to_js, multiple_from_js, option, roles_from_js, text_or_json, to_js,
 };
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -101,7 +100,7 @@ pub struct JsModel {
 
 impl JsModel {
     /// Wraps an import result, keeping its warnings for `model.warnings`.
-    fn imported(result: Result<Imported, ImportError>) -> Result<JsModel, JsValue> {
+    pub(crate) fn imported(result: Result<Imported, ImportError>) -> Result<JsModel, JsValue> {
         let (model, warnings) = result.map_err(|e| to_js_error(&e))?;
         Ok(JsModel {
             model: Rc::new(model),
@@ -129,75 +128,6 @@ impl JsModel {
     ) -> Result<JsModel, JsValue> {
         let text = text_or_json(&input)?;
         JsModel::imported(import_json(&text))
-    }
-
-    /// Reads a net from any supported file, detecting the format from the
-    /// content: PNML (2009, PIPE, ProM / pm4py, WoPeD), TAPAAL `.tapn`, LoLA,
-    /// PNEditor `.pflow` /
-    /// `.pflowx`, petrichain JSON, pflow JSON / JSON-LD. Anything read but not
-    /// understood is listed in `model.warnings`. Throws a `PetrichainError`
-    /// with line:column and element id (`SYNTAX`, `DTD_REFUSED`, `TRUNCATED`,
-    /// `WRONG_ROOT`, `DUPLICATE_ID`, `MISSING_NODE`, `UNKNOWN_FORMAT`, ...).
-    ///
-    /// @example
-    /// ```ts
-    /// const text = await file.text();
-    /// const model = Model.import(text);
-    /// for (const w of model.warnings) console.warn(w.element, w.message);
-    /// ```
-    #[wasm_bindgen(js_name = import)]
-    pub fn import(
-        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
-    ) -> Result<JsModel, JsValue> {
-        JsModel::imported(formats::import(&bytes_from_js(&input)?))
-    }
-
-    /// Reads a PNML file (any of the dialects `Model.import` reads).
-    #[wasm_bindgen(js_name = fromPnml)]
-    pub fn from_pnml(
-        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
-    ) -> Result<JsModel, JsValue> {
-        JsModel::imported(formats::pnml::import_pnml(bytes_from_js(&input)?))
-    }
-
-    /// Reads a PNEditor `.pflow` / `.pflowx` XML file.
-    #[wasm_bindgen(js_name = fromPflow)]
-    pub fn from_pflow(
-        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] input: JsValue,
-    ) -> Result<JsModel, JsValue> {
-        JsModel::imported(formats::pflow_xml::import_pflow(bytes_from_js(&input)?))
-    }
-
-    /// What the import read but did not use (unknown elements, tool-specific
-    /// data), each with its element and position; empty for clean files.
-    #[wasm_bindgen(getter, unchecked_return_type = "ImportWarning[]")]
-    pub fn warnings(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.warnings)
-    }
-
-    /// The net as PNML 2009 (inhibitor, read and reset arcs, capacities and
-    /// roles through petrichain's extension net type; see docs/formats.md).
-    /// `Model.import(model.toPnml())` gives a model with the same id.
-    /// Throws `UNSUPPORTED` for a net with keyed places or parameters.
-    #[wasm_bindgen(js_name = toPnml)]
-    pub fn to_pnml(&self) -> Result<String, JsValue> {
-        formats::pnml::export_pnml(&self.model).map_err(|e| to_js_error(&e))
-    }
-
-    /// The net as pflow JSON-LD (pflow.xyz, go-pflow), with petrichain's
-    /// own keys for what pflow cannot say (labels, several roles, read and
-    /// reset arcs, the name, final markings):
-    /// `Model.import(model.toPflow())` gives a model with the same id.
-    #[wasm_bindgen(js_name = toPflow)]
-    pub fn to_pflow(&self) -> String {
-        formats::json::export_pflow(&self.model)
-    }
-
-    /// The net as a Graphviz DOT `digraph` (places as circles, transitions
-    /// as boxes, a style per arc kind; positions as `pos` when it has them).
-    #[wasm_bindgen(js_name = toDot)]
-    pub fn to_dot(&self) -> String {
-        formats::dot::export_dot(&self.model)
     }
 
     /// The model id: lowercase hex SHA-256 of the canonical JSON.
@@ -283,30 +213,11 @@ impl JsModel {
         marking_to_js(&self.model, &next)
     }
 
-    /// The net drawn as an SVG document for `marking`: places with their
-    /// tokens, transitions coloured enabled / disabled, arcs by kind. Every
-    /// element has `data-place` / `data-transition` / `data-arc` attributes and
-    /// a `<title>`, and `pc-*` classes for CSS (see docs/rendering.md).
-    #[wasm_bindgen(js_name = renderSvg)]
-    pub fn render_svg(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Marking")] marking: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "RenderOptions")] options: JsValue,
-    ) -> Result<String, JsValue> {
-        let marking = marking_from_js(&self.model, &marking)?;
-        let aspect = option(&options, "aspect")?;
-        let mut options = render_options_from_js(&self.model, &options)?;
-        if !aspect.is_undefined() {
-            match aspect.as_f64() {
-                Some(a) if a.is_finite() && a > 0.0 => options.aspect = a,
-                _ => return Err(bad_argument("aspect must be a positive number")),
-            }
-        }
-        Ok(petrichain::render::render_svg(
-            &self.model,
-            &marking,
-            &options,
-        ))
+    /// What the import read but did not use (unknown elements, tool-specific
+    /// data), each with its element and position; empty for clean files.
+    #[wasm_bindgen(getter, unchecked_return_type = "ImportWarning[]")]
+    pub fn warnings(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.warnings)
     }
 
     /// The canonical JSON text (its SHA-256 is `id`).
