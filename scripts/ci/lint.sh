@@ -11,3 +11,6 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 case "$WASM_CARGO" in /*) PATH="$(dirname "$WASM_CARGO"):$PATH" ;; esac
 # shellcheck disable=SC2086
 $WASM_CARGO clippy -p petrichain-web --all-targets --target wasm32-unknown-unknown $WASM_CARGO_FLAGS --quiet -- -D warnings
+# ... and the `petrichain/core` build (pkg/core/: no formats, render, analysis).
+# shellcheck disable=SC2086
+$WASM_CARGO clippy -p petrichain-web --lib --no-default-features --target wasm32-unknown-unknown $WASM_CARGO_FLAGS --quiet -- -D warnings
