@@ -18,7 +18,7 @@ import { createRecovery } from "./recovery.js";
 import { createHistory } from "./history.js";
 import { createStoragePanel } from "./storage-panel.js";
 import { keepTabOrderVisual } from "./narrow-order.js";
-import { createIdentity } from "./identity.js";
+import { accessOf, createIdentity } from "./identity.js";
 import { createMembers } from "./members.js";
 import { createInvites } from "./invite.js";
 import { policyFields, policySentence } from "./signers.js";
@@ -79,12 +79,21 @@ async function claimedRoles(stream, action, chosen) {
   const needed = ws.model.transitions.find((t) => t.id === action)?.roles ?? [];
   if (needed.length === 0) return [];
   if (chosen.length !== 1 || chosen[0] !== "*") return chosen;
-  const { owner, members } = await stream.policy();
-  if (owner === null) return chosen; // the first event makes this device the owner
-  const held = members.find((m) => m.key === ws.ledger.deviceKey)?.roles ?? [];
-  if (held.includes("*")) return chosen;
+  const held = await heldHere(stream);
+  if (held === null) return chosen;
   const mine = needed.filter((r) => held.includes(r));
   return mine.length ? mine : needed;
+}
+
+/**
+ * The roles this device holds on `stream` for the drawing: null where it may
+ * claim every role (its own stream, a new one, a grant of `*`).
+ */
+async function heldHere(stream) {
+  const policy = await stream.policy().catch(() => null);
+  if (!policy || policy.owner === null) return null;
+  const { roles } = accessOf(policy, ws.ledger.deviceKey);
+  return roles.includes("*") ? null : roles;
 }
 
 /** Redraws everything that depends on the open stream. */
@@ -105,7 +114,7 @@ async function show() {
   $("model-id").title = model.id;
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
-  net.show(model, stream.marking, last, await keyCounts(stream, model).catch(() => ({})));
+  net.show(model, stream.marking, last, await keyCounts(stream, model).catch(() => ({})), await heldHere(stream));
   analysis.show(model);
   try {
     const { who, policy } = await identity.refresh(stream);

@@ -22,6 +22,7 @@ export function createNetView({ onFire }) {
   let marking = null;
   let highlight = null;
   let keys = {}; // keyed place -> number of keys, drawn with its total
+  let held = null; // roles this device holds on another owner's stream (see shownRoles)
   let fit = null; // the drawing's own viewBox: [x, y, width, height]
   let view = null; // the one shown, null = fitted
 
@@ -189,6 +190,12 @@ export function createNetView({ onFire }) {
 
   /** The roles the chosen actor holds: every role, none, or one. */
   const roles = () => (role.value === ALL ? [ALL] : role.value === NONE ? [] : [role.value]);
+  /**
+   * The roles the drawing and the list mark transitions enabled for: the
+   * chosen ones, except that "every role" on another owner's stream is the
+   * roles this device holds there (`held`; null: the owner, or a grant of `*`).
+   */
+  const shownRoles = () => (role.value === ALL && held ? held : roles());
 
   function fillRoles() {
     const all = [...new Set(model.transitions.flatMap((t) => t.roles))].sort();
@@ -216,7 +223,7 @@ export function createNetView({ onFire }) {
 
   function draw() {
     if (!model) return;
-    const who = roles();
+    const who = shownRoles();
     // A large net without positions is laid out for this frame's shape.
     const aspect = host.clientWidth && host.clientHeight ? host.clientWidth / host.clientHeight : undefined;
     host.innerHTML = model.renderSvg(marking, { roles: who, highlight: highlight ?? undefined, aspect, keys });
@@ -287,9 +294,14 @@ export function createNetView({ onFire }) {
   }
 
   return {
-    /** Shows `m` (a Model) in marking `mk`; `last` (a transition id) is highlighted; `k`: keys per keyed place. */
-    show(m, mk, last = null, k = {}) {
+    /**
+     * Shows `m` (a Model) in marking `mk`; `last` (a transition id) is
+     * highlighted; `k`: keys per keyed place; `mine`: the roles this device
+     * holds on the stream (null when it may claim every role).
+     */
+    show(m, mk, last = null, k = {}, mine = null) {
       keys = k;
+      held = mine;
       if (m !== model) {
         model = m;
         view = null;
@@ -319,7 +331,7 @@ export function createNetView({ onFire }) {
     },
     /** The drawing as a standalone SVG document (for export). */
     svgText() {
-      return model.renderSvg(marking, { roles: roles(), keys });
+      return model.renderSvg(marking, { roles: shownRoles(), keys });
     },
   };
 }

@@ -188,6 +188,17 @@ test("two devices: join code, grant, invite link, signed names, ROLE_NOT_GRANTED
   // (The default "every role" claims, on another owner's stream, the
   // transition's roles this device holds, or else all of them.)
   assert.equal(await b.page.inputValue("#role"), "*");
+  // The list and the drawing mark enabled what B may fire: clerk's "file",
+  // not the supervisor's "review" (firing it still says why).
+  const listed = await b.page
+    .locator("#transitions [data-transition]")
+    .evaluateAll((ns) => Object.fromEntries(ns.map((n) => [n.dataset.transition, n.dataset.enabled])));
+  assert.deepEqual(listed, { file: "true", review: "false" });
+  const drawn = await b.page
+    .locator("#net svg [data-transition]")
+    .evaluateAll((ns) => Object.fromEntries(ns.map((n) => [n.dataset.transition, n.getAttribute("class")])));
+  assert.match(drawn.file, /enabled/);
+  assert.doesNotMatch(drawn.review, /\benabled/);
   await b.page.click('#transitions [data-transition="review"]');
   await b.page.waitForFunction(() => document.getElementById("error").textContent.includes("role supervisor"));
   assert.match(
