@@ -818,6 +818,11 @@ async fn get_auth_is_asked_again_on_401_and_device_keys_sign_in() {
         listed.streams.iter().all(|s| s.id != id),
         "another key's stream is listed"
     );
+    // Following it through the scheduler says why it cannot be read.
+    let holder = js(&format!(r#"{{"calls": [], "tokens": ["{tb}"]}}"#));
+    let options = url_options(auth_server(), &[&id]);
+    with(&options, "getAuth", &recording_get_auth(&holder));
+    rejects(handle(&b, options).now(), "FORBIDDEN").await;
     a.close();
     b.close();
 }

@@ -420,7 +420,10 @@ async fn sync_round<S: SyncStore, T: Transport>(
         local.as_ref(),
         &common,
         common_marking,
-        if absent && common.seq == 0 {
+        // Not listed and nothing here to push: still ask, so that the
+        // remote says why (FORBIDDEN for a stream this key may not read,
+        // or nothing: UNKNOWN_STREAM).
+        if absent && common.seq == 0 && local.is_some() {
             Fetch::KnownAbsent
         } else {
             Fetch::Pages(options.page)
