@@ -414,3 +414,100 @@ fn an_export_goes_out_fully_signed_and_proofs_want_a_signed_event() {
         assert!(proof.verify(&event.root));
     });
 }
+
+/// A chain of single fires by two signers (one store, two ledgers), each
+/// event signed.
+fn two_signer_chain(signers: &[bool]) -> Vec<Event> {
+    block_on(async {
+        let store = MemoryStore::new();
+        let a = ledger_on(store.connect(), key(1), true).await;
+        let b = ledger_on(store.connect(), key(2), false).await;
+        for (i, by_b) in signers.iter().enumerate() {
+            let l = if *by_b { &b } else { &a };
+            l.fire("s", &Action::new("t"), i as u64).await.unwrap();
+        }
+        a.all_events("s").await.unwrap()
+    })
+}
+
+/// The first seq of the first run of `events` that no later signature of
+/// its own signer closes (the format's rule), if any.
+fn first_open_run(events: &[Event]) -> Option<u64> {
+    let mut from: Option<usize> = None;
+    for (i, e) in events.iter().enumerate() {
+        if let Some(f) = from {
+            if events[f].signer != e.signer {
+                return Some(events[f].seq);
+            }
+        }
+        if e.sig.is_empty() {
+            from.get_or_insert(i);
+        } else {
+            from = None;
+        }
+    }
+    from.map(|f| events[f].seq)
+}
+
+proptest::proptest! {
+    // (Each case signs and checks a few dozen Ed25519 signatures.)
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// The verifier accepts exactly the chains where every unsigned event
+    /// is closed by its own signer's later signature in the same run, and
+    /// otherwise names the run's first seq; a strict verifier accepts only
+    /// fully signed chains.
+    #[test]
+    fn the_verifier_accepts_exactly_the_closed_runs(
+        shape in proptest::collection::vec((proptest::bool::ANY, proptest::bool::ANY), 1..16)
+    ) {
+        let signers: Vec<bool> = shape.iter().map(|(b, _)| *b).collect();
+        let mut events = two_signer_chain(&signers);
+        for (e, (_, keep)) in events.iter_mut().zip(&shape) {
+            if !keep {
+                e.sig.clear();
+            }
+        }
+        let m = model();
+        let got = verify_events(&m, "s", &events);
+        match first_open_run(&events) {
+            None => proptest::prop_assert_eq!(got.unwrap().events, events.len() as u64),
+            Some(seq) => {
+                let err = got.unwrap_err();
+                proptest::prop_assert_eq!(bad_signature(&err).0, seq);
+                proptest::prop_assert_eq!(bad_signature(&err).1, Some(seq));
+            }
+        }
+        let mut strict = Verifier::new(&m, "s");
+        let all_signed = events.iter().all(|e| !e.sig.is_empty());
+        let strict_ok = events.iter().all(|e| strict.push(e).is_ok()) && strict.finish().is_ok();
+        proptest::prop_assert_eq!(strict_ok, all_signed);
+    }
+
+    /// Batches by two signers on one stream: the ledger signs each batch's
+    /// last event only, and its verify (and the format's rule) agree.
+    #[test]
+    fn the_append_path_and_the_verifier_agree(
+        batches in proptest::collection::vec((proptest::bool::ANY, 1usize..6), 1..8)
+    ) {
+        let (events, ends) = block_on(async {
+            let store = MemoryStore::new();
+            let a = ledger_on(store.connect(), key(1), true).await;
+            let b = ledger_on(store.connect(), key(2), false).await;
+            let mut ends = Vec::new();
+            let mut seq = 0;
+            for (by_b, n) in &batches {
+                let l = if *by_b { &b } else { &a };
+                l.fire_batch("s", &ts(*n), 1).await.unwrap();
+                seq += *n as u64;
+                ends.push(seq);
+            }
+            assert_eq!(a.verify(Some("s")).await.unwrap()[0].events, seq);
+            assert_eq!(b.verify(Some("s")).await.unwrap()[0].events, seq);
+            (a.all_events("s").await.unwrap(), ends)
+        });
+        proptest::prop_assert_eq!(signed_seqs(&events), ends);
+        proptest::prop_assert_eq!(first_open_run(&events), None);
+        proptest::prop_assert!(verify_events(&model(), "s", &events).is_ok());
+    }
+}
