@@ -87,7 +87,12 @@ async function pullInto(label, options) {
   if (head.seq !== N) throw new Error(`${label}: the pulled stream ends at seq ${head.seq}`);
 }
 
+const appendStart = performance.now();
 const ledger = await source();
+const appendMs = performance.now() - appendStart;
+console.log(
+  `BENCH memory-ledger fireBatch-1000 ${appendMs.toFixed(0)} ms ${Math.round((N / appendMs) * 1000)} events/s`,
+);
 console.log(`# ${N} events of a 1-place net with a small JSON payload each, memory ledgers, Node ${process.version}`);
 
 const reference = await referenceServer();

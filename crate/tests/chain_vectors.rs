@@ -298,3 +298,50 @@ const PROOF_2: &str = r#"{"place":"paid","count":35,"index":1,"path":["9d8f4712f
 const V1_HASH_1: &str = "2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f";
 const V1_LINE_1: &str = r#"{"stream":"book-1","seq":1,"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","action":"pay","multiple":30,"actor":"Zoë \"Z\" \\ \n","roles":["auditor","clerk"],"payload":"{\"ref\":\"inv-7\",\"amount\":123456789012345678901234567890,\"note\":\"\\u00e9 é 😀\"}","ts":1700000000000,"prev":"0000000000000000000000000000000000000000000000000000000000000000","state":[70,30],"hash":"2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f"}"#;
 const V1_LINE_2: &str = r#"{"stream":"book-1","seq":2,"model":"ee2094d5fec194368e18fea75bb5e0c650d8538b890d2d68031c37febea0a342","action":"pay","multiple":5,"actor":"","roles":["*"],"payload":"null","ts":1700000000001,"prev":"2c472fd8e5bb279ed899cc5c762d4b782db97c367756b064ac5450726ced504f","state":[65,35],"hash":"00b90a8def752fdd4ff756413801ae3bc262d1fab0639d528b2345cff0fbbea3"}"#;
+
+/// Stream `book-3` (docs/chain-format.md, "Signature runs"): one batch of
+/// three `pay` by TEST 1, a signature run: only event 3 carries `sig`.
+fn run_vectors() -> (petrichain::Model, Vec<Event>) {
+    let (model, _) = import_json(NET).unwrap();
+    let events = block_on(async {
+        let ledger = Ledger::new(MemoryStore::new(), Rc::new(test_device()));
+        let id = ledger.put_model(&model).await.unwrap();
+        ledger.create_stream("book-3", &id).await.unwrap();
+        let pay = |n: u64| Action::new("pay").multiple(n).roles(["clerk"]);
+        ledger
+            .fire_batch("book-3", &[pay(1), pay(2), pay(3)], 1_700_000_000_002)
+            .await
+            .unwrap();
+        ledger.all_events("book-3").await.unwrap()
+    });
+    (model, events)
+}
+
+#[test]
+fn the_documented_signature_run_holds_and_is_shown() {
+    let (model, events) = run_vectors();
+    let signed: Vec<bool> = events.iter().map(|e| !e.sig.is_empty()).collect();
+    assert_eq!(signed, vec![false, false, true]);
+    assert_eq!(verify_events(&model, "book-3", &events).unwrap().events, 3);
+    let doc = include_str!("../../docs/chain-format.md");
+    for e in &events {
+        let line = serde_json::to_string(e).unwrap();
+        assert!(
+            doc.contains(&line),
+            "docs/chain-format.md lacks the JSON line {line}"
+        );
+    }
+    // Its run refused by a strict reader (a remote's), and when cut short.
+    let mut strict = petrichain::chain::Verifier::new(&model, "book-3");
+    assert_eq!(strict.push(&events[0]).unwrap_err().code(), "BAD_SIGNATURE");
+    let err = verify_events(&model, "book-3", &events[..2]).unwrap_err();
+    assert_eq!((err.code(), err.seq()), ("BAD_SIGNATURE", Some(1)));
+}
+
+/// Prints the run vectors: `cargo test --test chain_vectors -- --nocapture print_run`.
+#[test]
+fn print_run_vectors() {
+    for e in &run_vectors().1 {
+        println!("json line: {}", serde_json::to_string(e).unwrap());
+    }
+}

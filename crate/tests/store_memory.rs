@@ -91,6 +91,7 @@ suite!(
     deleting_a_stream_removes_it_and_nothing_else,
     key_records_follow_every_commit,
     a_pull_and_a_rebase_keep_the_key_records_in_step,
+    a_batch_is_one_signature_run_and_an_unsigned_head_is_refused,
 );
 
 #[test]

@@ -144,6 +144,71 @@ test("the portable verifier of docs/chain-format.md accepts an export and reject
   }
 });
 
+test("the portable verifier of docs/chain-format.md accepts signature runs and refuses an unsigned tail and a broken run", async () => {
+  const { createHash, generateKeyPairSync, sign } = await import("node:crypto");
+  const ledger = await Ledger.memory();
+  const model = Model.fromJson({
+    places: [{ id: "stock", initial: 9 }, { id: "sold" }],
+    transitions: [{ id: "sell" }],
+    arcs: [
+      { source: "stock", target: "sell" },
+      { source: "sell", target: "sold" },
+    ],
+  });
+  await ledger.putModel(model);
+  const stream = await ledger.createStream("till-r", model.id);
+  const fired = await stream.fireBatch([{ action: "sell" }, { action: "sell" }, { action: "sell" }]);
+  assert.deepEqual(
+    fired.map((e) => typeof e.sig),
+    ["undefined", "undefined", "string"],
+    "a batch signs its last event only",
+  );
+  // The export is fully signed; the runs a ledger stores are made from it
+  // by dropping the first two signatures (the hashes do not cover `sig`).
+  const [header, e1, e2, e3] = (await ledger.exportJsonl("till-r"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  assert.ok(e1.sig && e2.sig && e3.sig, "an export goes out fully signed");
+  const bare = ({ sig: _s, ...e }) => e;
+  const dir = mkdtempSync(join(tmpdir(), "petrichain-runs-"));
+  try {
+    const script = join(dir, "verify.mjs");
+    writeFileSync(script, portableVerifier());
+    const run = (name, ...events) => {
+      writeFileSync(join(dir, name), `${[header, ...events].map((e) => JSON.stringify(e)).join("\n")}\n`);
+      return spawnSync(process.execPath, [script, join(dir, name)], { encoding: "utf8" });
+    };
+    const runOfThree = run("run.jsonl", bare(e1), bare(e2), e3);
+    assert.equal(runOfThree.status, 0, runOfThree.stderr);
+    assert.match(runOfThree.stdout, /^1 [0-9a-f]{64} \(signed later in its run\)$/m);
+    const tail = run("tail.jsonl", e1, bare(e2));
+    assert.notEqual(tail.status, 0);
+    assert.match(tail.stderr, /bad signature at seq 2: unsigned tail/);
+    // Event 3 by another key (rehashed, signed by it): it cannot close the
+    // run of events 1 and 2.
+    const other = generateKeyPairSync("ed25519");
+    const signer = other.publicKey.export({ format: "jwk" }).x;
+    const jcs = (v) =>
+      Array.isArray(v)
+        ? `[${v.map(jcs).join(",")}]`
+        : typeof v === "object" && v !== null
+          ? `{${Object.keys(v)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`)
+              .join(",")}}`
+          : JSON.stringify(v);
+    const { hash: _h, sig: _s, ...fields } = { ...e3, signer: Buffer.from(signer, "base64url").toString("hex") };
+    const hash = createHash("sha256").update(jcs(fields), "utf8").digest("hex");
+    const sig = sign(null, Buffer.from(`petrichain:event:v2:${hash}`), other.privateKey).toString("hex");
+    const broken = run("broken.jsonl", bare(e1), bare(e2), { ...fields, hash, sig });
+    assert.notEqual(broken.status, 0);
+    assert.match(broken.stderr, /bad signature at seq 1: run broken by another signer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("the portable verifier of docs/chain-format.md checks grants: a role without a grant and a grant by a non-admin are refused", async () => {
   const { createHash, generateKeyPairSync, sign } = await import("node:crypto");
   const model = Model.fromJson({

@@ -360,7 +360,12 @@ impl Serialize for JsEvent<'_> {
         m.serialize_field("root", root)?;
         m.serialize_field("signer", signer)?;
         m.serialize_field("hash", hash)?;
-        m.serialize_field("sig", sig)?;
+        // As `Event` does: no `sig` inside a signature run.
+        if sig.is_empty() {
+            m.skip_field("sig")?;
+        } else {
+            m.serialize_field("sig", sig)?;
+        }
         m.end()
     }
 }

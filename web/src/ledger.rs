@@ -53,8 +53,14 @@ export interface Event {
   /** Ed25519 public key (64 hex digits) of the device that signed it. */
   signer: string;
   hash: string;
-  /** Ed25519 signature (128 hex digits) by `signer` of the event's hash. */
-  sig: string;
+  /**
+   * Ed25519 signature (128 hex digits) by `signer` of the event's hash.
+   * Absent inside a signature run (docs/chain-format.md, "Signature runs"):
+   * `fireBatch` signs its last event (and every 1,000th), whose signature
+   * covers the events before it through `prev`; what a sync push or
+   * `exportJsonl` sends out is signed event by event.
+   */
+  sig?: string;
 }
 
 /** An event with its payload as the exact stored JSON text: what the chain hashes, what the sync protocol carries. */

@@ -2,11 +2,13 @@
 //! chain its event. The ledger's appends and the sync rebase both go through
 //! a [`Chainer`], so an event is put together in exactly one place. Events
 //! come out sealed (hashed) but not signed: signing may wait on the
-//! platform (WebCrypto), so [`sign_events`] runs after, outside any storage
-//! transaction.
+//! platform (WebCrypto), so [`sign_runs`] runs after, outside any storage
+//! transaction. A batch is signed as signature runs: its last event and
+//! every [`MAX_RUN`]-th carry `sig`, the others are covered by the next
+//! signature through `prev` (docs/chain-format.md, "Signature runs").
 
-use super::hash::{next_seq, seal};
-use super::sign::{signed_message, Device};
+use super::hash::{self, next_seq, seal};
+use super::sign::{signed_message, Device, SignatureBatch, MAX_RUN};
 use super::state::TipState;
 use super::{ChainError, Event, Head, FORMAT_VERSION};
 use crate::engine::{FireError, KeyChange};
@@ -267,27 +269,126 @@ fn with_signer_args<'a>(
     std::borrow::Cow::Owned(all)
 }
 
-/// Signs sealed events with `device`, all in one request to it.
+/// Signs, in one request to `device`, the events of a batch chained after
+/// a signed head that close its signature runs: the last one and every
+/// [`MAX_RUN`]-th. The others are left without `sig`.
+pub(crate) async fn sign_runs(device: &dyn Device, events: &mut [Event]) -> Result<(), ChainError> {
+    let last = events.len().saturating_sub(1);
+    let ends = (0..events.len()).filter(|&i| i == last || (i as u64 + 1) % MAX_RUN == 0);
+    sign_at(device, events, ends.collect()).await
+}
+
+/// Signs freshly sealed events, every one, in one request to `device`.
 pub(crate) async fn sign_events(
     device: &dyn Device,
     events: &mut [Event],
 ) -> Result<(), ChainError> {
-    if events.is_empty() {
+    sign_at(device, events, (0..events.len()).collect()).await
+}
+
+/// Signs, in one request to `device`, every stored event without `sig`
+/// (the hash does not change: each stays the same event). What leaves the
+/// device (a sync push) goes fully signed.
+///
+/// Only what this device has already signed through a run: each unsigned
+/// event must be `device`'s, hash to its `hash`, and be linked by `prev`
+/// to the next one, up to an event of the run whose signature (checked
+/// here) is `device`'s. Anything else, such as unsigned events written
+/// into the local store by someone else, is `CORRUPT_RECORD` (another
+/// device's run: `BAD_SIGNATURE`, reason `"not-this-device"`) and nothing
+/// is signed: the device never lends its key to events it did not sign.
+pub(crate) async fn sign_unsigned(
+    device: &dyn Device,
+    events: &mut [Event],
+) -> Result<(), ChainError> {
+    let unsigned: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].sig.is_empty())
+        .collect();
+    if !unsigned.is_empty() {
+        check_covered(device, events)?;
+    }
+    sign_at(device, events, unsigned).await
+}
+
+/// Checks that every event without `sig` in `events` is covered by a later
+/// valid signature of `device` (see [`sign_unsigned`]).
+fn check_covered(device: &dyn Device, events: &[Event]) -> Result<(), ChainError> {
+    let me = hex::encode(device.public_key());
+    let stream = events.first().map_or("", |e| e.stream.as_str());
+    let corrupt = |e: &Event, message: String| ChainError::CorruptRecord {
+        store: "events".into(),
+        key: format!("{}/{}", e.stream, e.seq),
+        message,
+    };
+    let mut batch = SignatureBatch::new(stream);
+    let mut buf = Vec::new();
+    let mut open = false;
+    for (i, e) in events.iter().enumerate() {
+        if !e.sig.is_empty() && !open {
+            continue;
+        }
+        if e.signer != me {
+            // Someone else's run (an import of a file that kept one): only
+            // its signer can sign its events one by one.
+            return Err(ChainError::BadSignature {
+                stream: e.stream.clone(),
+                seq: e.seq,
+                signer: e.signer.clone(),
+                message: "the event carries no signature of its own and is another device's: it cannot go out signed".into(),
+                unsigned_from: Some(e.seq),
+                reason: Some("not-this-device"),
+            });
+        }
+        if hex::encode(hash::digest_with(e, &mut buf)) != e.hash {
+            return Err(corrupt(e, "the event does not hash to its hash".into()));
+        }
+        if !e.sig.is_empty() {
+            batch.push(e).map_err(|err| corrupt(e, err.to_string()))?;
+            open = false;
+            continue;
+        }
+        match events.get(i + 1) {
+            Some(next) if next.prev == e.hash => open = true,
+            _ => {
+                return Err(corrupt(
+                    e,
+                    "no signature of this device covers the event (its run is not closed)".into(),
+                ))
+            }
+        }
+    }
+    batch.check().map_err(|err| ChainError::CorruptRecord {
+        store: "events".into(),
+        key: stream.to_string(),
+        message: err.to_string(),
+    })
+}
+
+/// Signs `events[i]` for each `i` of `at`, in one request to `device`.
+async fn sign_at(
+    device: &dyn Device,
+    events: &mut [Event],
+    at: Vec<usize>,
+) -> Result<(), ChainError> {
+    if at.is_empty() {
         return Ok(());
     }
-    let messages: Vec<Vec<u8>> = events.iter().map(|e| signed_message(&e.hash)).collect();
+    let messages: Vec<Vec<u8>> = at
+        .iter()
+        .map(|&i| signed_message(&events[i].hash))
+        .collect();
     let sigs = device.sign(&messages).await?;
-    if sigs.len() != events.len() {
+    if sigs.len() != at.len() {
         return Err(ChainError::Device {
             message: format!(
                 "the device returned {} signatures for {} events",
                 sigs.len(),
-                events.len()
+                at.len()
             ),
         });
     }
-    for (e, sig) in events.iter_mut().zip(sigs) {
-        e.sig = hex::encode(sig);
+    for (i, sig) in at.into_iter().zip(sigs) {
+        events[i].sig = hex::encode(sig);
     }
     Ok(())
 }

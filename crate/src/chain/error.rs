@@ -106,6 +106,15 @@ pub enum ChainError {
         signer: String,
         /// What is wrong.
         message: String,
+        /// For a signature run that is never closed (docs/chain-format.md,
+        /// "Signature runs"): its first unsigned seq (= `seq`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        unsigned_from: Option<u64>,
+        /// For such a run, why it is refused: `"unsigned-tail"` (the
+        /// events end before the run's signature), `"run-broken"`
+        /// (another signer's event follows it) or `"run-too-long"`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
     },
     /// Verification: an event names another stream than the one verified.
     #[error("seq {seq}: event belongs to stream '{found}', expected '{expected}'")]

@@ -75,9 +75,12 @@ pub struct Event {
     /// but `sig` (see [`crate::chain::hash`]).
     pub hash: String,
     /// Ed25519 signature by `signer` of the hash (see
-    /// [`crate::chain::signed_message`]), lowercase hex. A missing `sig`
-    /// reads as empty, so that verification names it `BAD_SIGNATURE`.
-    #[serde(default)]
+    /// [`crate::chain::signed_message`]), lowercase hex. Empty (absent when
+    /// serialised) inside a signature run, where the next event of the same
+    /// signer covers it (docs/chain-format.md, "Signature runs"); a missing
+    /// `sig` reads as empty, and verification names one that no later
+    /// signature covers `BAD_SIGNATURE`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sig: String,
 }
 

@@ -22,7 +22,7 @@ mod state;
 pub mod v1;
 mod verify;
 
-pub(crate) use append::{sign_events, Chainer, Draft};
+pub(crate) use append::{sign_events, sign_runs, sign_unsigned, Chainer, Draft};
 pub use error::ChainError;
 pub(crate) use event::check_payload;
 pub use event::{check_id, Event, FORMAT_VERSION, GENESIS_PREV, MAX_ID_BYTES, MAX_PAYLOAD_BYTES};
@@ -31,8 +31,9 @@ pub use keyproof::KeyProof;
 pub use keytrie::KeyTrie;
 pub use merkle::{keyed_leaf_hash, leaf_hash, Hash32, MarkingTree, PlaceProof};
 pub use policy::{fingerprint, Policy, PolicyView};
+pub(crate) use sign::check_signature;
 pub use sign::{
-    signed_message, Device, DeviceFuture, SoftwareKey, SIGNED_MESSAGE_LEN, SIGNING_CONTEXT,
+    signed_message, Device, DeviceFuture, SoftwareKey, MAX_RUN, SIGNED_MESSAGE_LEN, SIGNING_CONTEXT,
 };
 pub use state::TipState;
 pub use verify::{verify_events, Verified, Verifier};

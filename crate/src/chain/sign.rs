@@ -6,7 +6,9 @@
 //! prefix keeps a device's event signatures from being taken for anything
 //! else it signs. The hash covers every field but `hash` and `sig`
 //! (stream, seq, prev and nonce included), so a signature never fits
-//! another event.
+//! another event. An event may go without `sig` when the next event has
+//! the same signer: the next signature covers it through `prev` (a
+//! signature run, at most [`MAX_RUN`] events; see [`super::Verifier`]).
 //!
 //! Where keys live is the edge's business: [`Device`] is what the ledger
 //! needs (a public key, random bytes, signatures). [`SoftwareKey`] is the
@@ -31,6 +33,13 @@ pub const SIGNING_CONTEXT: &str = "petrichain:event:v2:";
 
 /// Length of [`signed_message`]: the prefix and 64 hex digits.
 pub const SIGNED_MESSAGE_LEN: usize = SIGNING_CONTEXT.len() + 64;
+
+/// Most events in one signature run: consecutive events of one signer of
+/// which only the last carries `sig` (docs/chain-format.md, "Signature
+/// runs"). A ledger's batch of appends signs its last event and every
+/// 1,000th, so its runs never exceed this; a verifier refuses longer ones,
+/// which bounds what anyone has to hold before a signature settles it.
+pub const MAX_RUN: u64 = 1000;
 
 /// The bytes a signer signs for an event whose hash is `hash` (hex).
 pub fn signed_message(hash: &str) -> Vec<u8> {
@@ -126,6 +135,14 @@ impl Device for SoftwareKey {
     }
 }
 
+/// Checks `e`'s own signature now (strict RFC 8032 check): `BAD_SIGNATURE`
+/// if it is missing, malformed or not `signer`'s signature of the hash.
+pub(crate) fn check_signature(e: &Event) -> Result<(), ChainError> {
+    let mut one = SignatureBatch::new(&e.stream);
+    one.push(e)?;
+    one.check()
+}
+
 /// Signatures waiting to be checked together.
 #[derive(Default)]
 pub(crate) struct SignatureBatch {
@@ -159,6 +176,8 @@ impl SignatureBatch {
             seq,
             signer: signer.to_string(),
             message: message.to_string(),
+            unsigned_from: None,
+            reason: None,
         }
     }
 

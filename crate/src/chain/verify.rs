@@ -4,7 +4,7 @@
 
 use super::event::GENESIS_PREV;
 use super::policy::Entry;
-use super::sign::{SignatureBatch, BATCH};
+use super::sign::{SignatureBatch, BATCH, MAX_RUN};
 use super::state::TipState;
 use super::{hash, ChainError, Event};
 use crate::engine::{KeyChange, Marking, RoleSet};
@@ -20,6 +20,18 @@ use crate::model::Model;
 /// replayed marking; `delta` is
 /// exactly the counts that firing changed and `root` the commitment of the
 /// marking reached; `sig` is `signer`'s signature of the hash.
+///
+/// By default every event must carry its own `sig` (strict: what a server
+/// or a pull requires of remote input). [`accept_runs`](Verifier::accept_runs)
+/// also accepts signature runs (docs/chain-format.md, "Signature runs"): an
+/// event without `sig` whose next event has the same signer, up to the
+/// first of them that is signed, at most [`MAX_RUN`](super::MAX_RUN)
+/// events in all. Every hash covers `prev`, so the run's last signature
+/// authenticates all of it; a run that another signer's event breaks, that
+/// is too long, or that the events end in, is `BAD_SIGNATURE` at its first
+/// seq (with `unsignedFrom` and `reason`). [`flush`](Verifier::flush) and
+/// [`finish`](Verifier::finish) refuse an open run: nothing counts as
+/// verified past the last signature.
 ///
 /// Signatures are checked in batches (one multi-scalar multiplication for
 /// up to 2,048), so [`push`](Verifier::push) may accept an event whose
@@ -43,6 +55,10 @@ pub struct Verifier<'m> {
     delta: Vec<(usize, u64)>,
     keys: Vec<KeyChange>,
     signatures: SignatureBatch,
+    /// Whether events without `sig` may wait for a later signature.
+    runs: bool,
+    /// The open signature run: its first seq and its signer.
+    run: Option<(u64, String)>,
 }
 
 /// What a successful verification saw.
@@ -79,7 +95,23 @@ impl<'m> Verifier<'m> {
             delta: Vec::new(),
             keys: Vec::new(),
             signatures: SignatureBatch::new(stream),
+            runs: false,
+            run: None,
         }
+    }
+
+    /// Also accepts signature runs (see the type): for a chain kept by a
+    /// ledger or read from an export, not for remote input.
+    ///
+    /// ```
+    /// # use petrichain::chain::Verifier;
+    /// # let (model, _) = petrichain::formats::json::import_json(r#"{"places":[{"id":"p","initial":1}],"transitions":[{"id":"t"}],"arcs":[{"source":"p","target":"t"}]}"#).unwrap();
+    /// let v = Verifier::new(&model, "s").accept_runs();
+    /// assert!(v.finish().is_ok());
+    /// ```
+    pub fn accept_runs(mut self) -> Self {
+        self.runs = true;
+        self
     }
 
     /// Resumes a stream from a stored head: the event with `seq` has hash
@@ -185,10 +217,12 @@ impl<'m> Verifier<'m> {
 
     /// Checks the next event (its signature perhaps later, see the type).
     pub fn push(&mut self, e: &Event) -> Result<(), ChainError> {
-        match self.check(e) {
+        let checked = self.check(e).and_then(|()| self.check_run(e));
+        match checked {
             // An earlier bad signature is the first failure.
             Err(err) => Err(self.signatures.check().err().unwrap_or(err)),
-            Ok(()) => {
+            Ok(false) => Ok(()),
+            Ok(true) => {
                 if let Err(unsigned) = self.signatures.push(e) {
                     return Err(self.signatures.check().err().unwrap_or(unsigned));
                 }
@@ -197,6 +231,69 @@ impl<'m> Verifier<'m> {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// The signature-run rule for `e` (checked otherwise): `Ok(true)` if
+    /// its own `sig` is to be checked, `Ok(false)` if a later signature of
+    /// its signer must cover it.
+    fn check_run(&mut self, e: &Event) -> Result<bool, ChainError> {
+        if let Some((from, signer)) = &self.run {
+            if *signer != e.signer {
+                return Err(self.open_run(
+                    "run-broken",
+                    format!(
+                        "events {from} to {} carry no signature and the next event has another signer",
+                        e.seq - 1
+                    ),
+                ));
+            }
+        }
+        if !e.sig.is_empty() || !self.runs {
+            // Closes the run, if any; the signature check says the rest.
+            self.run = None;
+            return Ok(true);
+        }
+        match &self.run {
+            Some((from, _)) if e.seq - from >= MAX_RUN - 1 => Err(self.open_run(
+                "run-too-long",
+                format!(
+                    "more than {} events in a row carry no signature (a run has at most {MAX_RUN} events)",
+                    MAX_RUN - 1
+                ),
+            )),
+            Some(_) => Ok(false),
+            None => {
+                self.run = Some((e.seq, e.signer.clone()));
+                Ok(false)
+            }
+        }
+    }
+
+    /// `BAD_SIGNATURE` at the first event of the open run.
+    fn open_run(&self, reason: &'static str, message: String) -> ChainError {
+        let (from, signer) = self.run.clone().unwrap_or_default();
+        ChainError::BadSignature {
+            stream: self.stream.clone(),
+            seq: from,
+            signer,
+            message,
+            unsigned_from: Some(from),
+            reason: Some(reason),
+        }
+    }
+
+    /// Fails if the events pushed end inside a signature run.
+    fn check_closed(&self) -> Result<(), ChainError> {
+        match &self.run {
+            None => Ok(()),
+            Some((from, _)) => Err(self.open_run(
+                "unsigned-tail",
+                format!(
+                    "the events end at seq {} inside a signature run: events {from} to {} carry no signature",
+                    self.seq, self.seq
+                ),
+            )),
         }
     }
 
@@ -386,14 +483,22 @@ impl<'m> Verifier<'m> {
     }
 
     /// Checks the signatures still waiting; after `Ok`, everything pushed
-    /// so far is verified.
+    /// so far is verified. Events pushed that end inside a signature run
+    /// are `BAD_SIGNATURE` (reason `"unsigned-tail"`).
     pub fn flush(&mut self) -> Result<(), ChainError> {
-        self.signatures.check()
+        self.signatures.check()?;
+        self.check_closed()
+    }
+
+    /// Whether the last event pushed waits for a later signature (it is
+    /// inside a signature run).
+    pub fn in_run(&self) -> bool {
+        self.run.is_some()
     }
 
     /// Checks the signatures still waiting and returns what was verified.
     pub fn finish(mut self) -> Result<Verified, ChainError> {
-        self.signatures.check()?;
+        self.flush()?;
         Ok(Verified {
             head: self.head(),
             root: self.state.root_hex(),
@@ -428,7 +533,8 @@ fn first_difference(stored: &[(String, u64)], computed: &[(usize, u64)], model: 
         .to_string()
 }
 
-/// Verifies a whole stream from seq 1.
+/// Verifies a whole stream from seq 1, signature runs accepted (the
+/// format's rule; remote input is checked with a strict [`Verifier`]).
 ///
 /// ```
 /// # use petrichain::chain::{verify_events, ChainError};
@@ -441,7 +547,7 @@ pub fn verify_events<'a>(
     stream: &str,
     events: impl IntoIterator<Item = &'a Event>,
 ) -> Result<Verified, ChainError> {
-    let mut v = Verifier::new(model, stream);
+    let mut v = Verifier::new(model, stream).accept_runs();
     for e in events {
         v.push(e)?;
     }

@@ -9,8 +9,8 @@ use std::rc::Rc;
 use super::keys::{page_of, tip_from_records, top_of, KeyQuery, MAX_TOP_KEYS};
 use super::{Change, ChangeSink, Commit, ModelRecord, Store, StreamRecord};
 use crate::chain::{
-    jsonl, sign_events, v1, ChainError, Chainer, Device, Draft, Event, Head, KeyProof, PlaceProof,
-    Policy, TipState, Verified, Verifier, GENESIS_PREV,
+    check_signature, jsonl, sign_runs, sign_unsigned, v1, ChainError, Chainer, Device, Draft,
+    Event, Head, KeyProof, PlaceProof, Policy, TipState, Verified, Verifier, GENESIS_PREV,
 };
 use crate::engine::{FireError, KeyedMarking, Marking};
 use crate::formats::json::import_json;
@@ -424,6 +424,13 @@ impl<S: Store> Ledger<S> {
     /// Fires actions in order and stores all their events in one atomic
     /// commit, or none of them if any is refused. Each event records its
     /// action's own [`Action::ts`], or `ts`.
+    ///
+    /// The events form signature runs (docs/chain-format.md): the last one
+    /// and every [`MAX_RUN`](crate::chain::MAX_RUN)-th carry `sig`, so a
+    /// batch of up to 1,000 costs one signature. The batch never builds on
+    /// a stored head event without `sig` (`CORRUPT_RECORD`): a ledger only
+    /// ever leaves signed heads, and a signature on top of unsigned events
+    /// written by someone else would vouch for them.
     pub async fn fire_batch(
         &self,
         stream: &str,
@@ -479,7 +486,9 @@ impl<S: Store> Ledger<S> {
                     }
                 }
             }
-            sign_events(&*self.device, &mut events).await?;
+            // One signature per run (the batch's last event and every
+            // MAX_RUN-th): the chained hashes let it cover the rest.
+            sign_runs(&*self.device, &mut events).await?;
             let (end, state) = chainer.finish();
             let record = StreamRecord {
                 id: stream.to_string(),
@@ -563,6 +572,7 @@ impl<S: Store> Ledger<S> {
                 ),
             });
         }
+        self.check_signed_head(stream, head.seq, &head.hash).await?;
         let at = Head {
             seq: head.seq,
             hash: head.hash,
@@ -591,6 +601,44 @@ impl<S: Store> Ledger<S> {
             at,
             TipState::new(model, Marking(head.state)).with_policy(policy),
         ))
+    }
+
+    /// Refuses to build on a stored head whose event does not carry its own
+    /// valid signature (or is not the head's event; one signature check,
+    /// only when the tip is read from the store): the ledger's own appends
+    /// always end signed, so an unsigned head was written by someone else,
+    /// and this device's next signature would cover it (its hash is in the
+    /// next `prev`). `CORRUPT_RECORD`, store `events`.
+    async fn check_signed_head(
+        &self,
+        stream: &str,
+        seq: u64,
+        hash: &str,
+    ) -> Result<(), ChainError> {
+        if seq == 0 {
+            return Ok(());
+        }
+        let corrupt = |message: String| ChainError::CorruptRecord {
+            store: "events".into(),
+            key: format!("{stream}/{seq}"),
+            message,
+        };
+        let page = self.store.events(stream, seq - 1, Some(1)).await?;
+        match page.first() {
+            Some(e) if e.seq == seq && e.hash == hash => {
+                if e.sig.is_empty() {
+                    return Err(corrupt(format!(
+                        "the head event (seq {seq}) carries no signature: this ledger never leaves one so, and will not sign on top of it"
+                    )));
+                }
+                // (Its hash is not recomputed: the new event's prev is this
+                // hash, and a signature of it covers only what it hashes.)
+                check_signature(e).map_err(|bad| corrupt(format!("the head event: {bad}")))
+            }
+            _ => Err(corrupt(format!(
+                "the head's event (seq {seq}, hash {hash}) is not stored"
+            ))),
+        }
     }
 
     /// The state (marking, keys and tree) of `stream` after event `seq`,
@@ -937,7 +985,7 @@ impl<S: Store> Ledger<S> {
         let mut out = Vec::with_capacity(heads.len());
         for head in heads {
             let model = self.model(&head.model).await?;
-            let mut verifier = Verifier::new(&model, &head.id);
+            let mut verifier = Verifier::new(&model, &head.id).accept_runs();
             loop {
                 let page = self
                     .store
@@ -1008,10 +1056,18 @@ impl<S: Store> Ledger<S> {
 
     /// The stream as JSON lines (see [`crate::chain::jsonl`]): a header with its net,
     /// then one event per line.
+    ///
+    /// Every event goes out with its own signature: the events of this
+    /// device's signature runs are signed on the way out (one request to the
+    /// device; their hashes, and so the chain, stay the same), so a file
+    /// leaves no run for its reader to close, and a ledger that imports it
+    /// can push it to a remote. An unsigned event that no signature of this
+    /// device covers is refused (`CORRUPT_RECORD` / `BAD_SIGNATURE`).
     pub async fn export_jsonl(&self, stream: &str) -> Result<String, ChainError> {
         let head = self.stream(stream).await?;
         let model = self.model(&head.model).await?;
-        let events = self.all_events(stream).await?;
+        let mut events = self.all_events(stream).await?;
+        sign_unsigned(&*self.device, &mut events).await?;
         let mut out = String::new();
         jsonl::write(&model, stream, &events, &mut out);
         Ok(out)
@@ -1235,7 +1291,7 @@ impl<S: Store> Ledger<S> {
             .ok_or_else(|| FireError::UnknownPlace {
                 place: place.to_string(),
             })?;
-        let mut verifier = Verifier::new(&model, stream);
+        let mut verifier = Verifier::new(&model, stream).accept_runs();
         let mut last = None;
         while verifier.seq() < seq {
             let limit = PAGE.min(u32::try_from(seq - verifier.seq()).unwrap_or(PAGE));
@@ -1250,6 +1306,15 @@ impl<S: Store> Ledger<S> {
                 verifier.push(&e)?;
                 last = Some(e);
             }
+        }
+        if verifier.in_run() && verifier.seq() == seq {
+            // A proof rests on the event's own signature of its root.
+            return Err(ChainError::InvalidInput {
+                field: "seq".into(),
+                message: format!(
+                    "event {seq} carries no signature of its own (a later event of its signature run signs it): prove at a signed event, such as the head"
+                ),
+            });
         }
         verifier.flush()?;
         let event = last.ok_or_else(|| ChainError::UnknownStream {

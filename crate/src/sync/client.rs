@@ -29,7 +29,7 @@ use super::error::SyncError;
 use super::protocol::{AppendOk, AppendRequest, EventPage, Head, ModelDoc, StreamList};
 use super::rebase::rebase;
 use super::state::{common_head, pending};
-use crate::chain::{ChainError, Event, TipState, Verifier};
+use crate::chain::{sign_unsigned, ChainError, Event, TipState, Verifier};
 use crate::formats::json::import_json;
 use crate::model::Model;
 use crate::store::{
@@ -402,7 +402,9 @@ async fn sync_round<S: SyncStore, T: Transport>(
         Some(_) => {
             let at = store.events(stream, common.seq - 1, Some(1)).await?;
             match at.first() {
-                Some(e) if e.seq == common.seq && e.hash == common.hash => {
+                // Signed here too: the tail a round replaces starts after
+                // it, and must not leave a signature run open before it.
+                Some(e) if e.seq == common.seq && e.hash == common.hash && !e.sig.is_empty() => {
                     // The sync point kept from the last round (or the tip)
                     // when it is this event: no replay, no rebuild.
                     common_marking = Some(ledger.state_at_head(stream, &common).await?);
@@ -437,11 +439,18 @@ async fn sync_round<S: SyncStore, T: Transport>(
         Some(l) if l.seq > common.seq => store.events(stream, common.seq, None).await?,
         _ => Vec::new(),
     };
-    let shared = local_pending
+    let same = local_pending
         .iter()
         .zip(&pulled.events)
         .take_while(|(a, b)| a.hash == b.hash)
         .count();
+    // Shared up to the last event signed here: a tail replaced after a
+    // point inside a local signature run would leave that run unclosed;
+    // the remote's (signed) copies of the rest replace ours below.
+    let shared = local_pending[..same]
+        .iter()
+        .rposition(|e| !e.sig.is_empty())
+        .map_or(0, |i| i + 1);
     let agreed = match shared {
         0 => common.clone(),
         n => head_of(&pulled.events[n - 1]),
@@ -614,7 +623,15 @@ async fn sync_round<S: SyncStore, T: Transport>(
             }
         };
     }
-    for batch in to_push.chunks(options.push_batch.max(1)) {
+    // What leaves the device is fully signed (remotes accept no signature
+    // runs: a push can stop between batches, and adapters between events):
+    // one request to the device for every event of a run, whose hash, and
+    // so whose stored copy, stays the same.
+    let signed_here: Vec<bool> = to_push.iter().map(|e| !e.sig.is_empty()).collect();
+    let mut to_push = to_push;
+    sign_unsigned(&**ledger.device(), &mut to_push).await?;
+    let size = options.push_batch.max(1);
+    for (batch, signed_here) in to_push.chunks(size).zip(signed_here.chunks(size)) {
         let request = AppendRequest {
             model: model.id().to_string(),
             expected: expected.clone(),
@@ -639,7 +656,11 @@ async fn sync_round<S: SyncStore, T: Transport>(
                         ),
                     ));
                 }
-                save_common(ledger, stream, &backend, &ours).await?;
+                if signed_here.last() == Some(&true) {
+                    // (A sync point is only kept where the local copy is
+                    // signed too; see step 1.)
+                    save_common(ledger, stream, &backend, &ours).await?;
+                }
                 report.pushed = report.pushed.saturating_add(ok.stored);
                 report.duplicates = report.duplicates.saturating_add(ok.duplicates);
                 on_event(&SyncEvent::Pushed {

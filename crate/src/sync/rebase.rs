@@ -3,14 +3,12 @@
 //! Pure (no I/O): given the model, the remote head with its marking, and the
 //! local events recorded since the last common event, it returns the events
 //! to keep (re-chained: new seq, prev, delta, root and hash, signed again by
-//! this device; same action, multiple, actor, roles, payload, ts and nonce)
+//! this device as signature runs; same action, multiple, actor, roles, payload, ts and nonce)
 //! and the actions now refused, each with the reason: the net's
 //! ([`ChainError::Fire`]) or the stream's policy (`ROLE_NOT_GRANTED`,
 //! `ROLE_REVOKED`: a role revoked upstream meanwhile).
 
-use crate::chain::{
-    sign_events, ChainError, Chainer, Device, Draft, Event, Head, Policy, TipState,
-};
+use crate::chain::{sign_runs, ChainError, Chainer, Device, Draft, Event, Head, Policy, TipState};
 use crate::engine::Marking;
 use crate::model::Model;
 
@@ -61,7 +59,8 @@ pub async fn rebase(
             Err(e) => return Err(e),
         }
     }
-    sign_events(device, &mut kept).await?;
+    // A new batch on the remote's (signed) head: signature runs.
+    sign_runs(device, &mut kept).await?;
     let (head, state) = chainer.finish();
     let policy = state.policy().clone();
     let marking = state.marking().clone();

@@ -5,6 +5,8 @@
 
 pub mod keys;
 pub use keys::{a_pull_and_a_rebase_keep_the_key_records_in_step, key_records_follow_every_commit};
+pub mod runs;
+pub use runs::a_batch_is_one_signature_run_and_an_unsigned_head_is_refused;
 
 use petrichain::chain::{Event, GENESIS_PREV};
 use petrichain::formats::json::import_json;

@@ -113,6 +113,22 @@ pub async fn chain(ledger: &JsLedger, stream: &str) -> String {
     json(&ok(s.events(Some(raw))).await)
 }
 
+/// A stream's events as `seq hash` lines: the same chain on two ledgers
+/// even where one keeps a signature run and the other got it signed.
+pub async fn chain_hashes(ledger: &JsLedger, stream: &str) -> Vec<String> {
+    let s = stream_of(ok(ledger.stream(stream.into())).await);
+    Array::from(&ok(s.events(None)).await)
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                num(&e, "seq"),
+                get(&e, "hash").as_string().unwrap()
+            )
+        })
+        .collect()
+}
+
 pub fn handle(ledger: &JsLedger, options: JsValue) -> JsSyncHandle {
     ledger.sync(options).unwrap()
 }
