@@ -60,6 +60,64 @@ export function eventsFromRecords(records) {
   return events;
 }
 
+/** The fields of a head record that say which head it is, all compared. */
+const HEAD_FIELDS = ["id", "model", "seq", "hash", "state", "places", "policy"];
+
+/**
+ * A commit in ONE round trip, for a head this connection wrote or read
+ * last (`expected`, a head record as web/src/indexeddb.rs stores it): in one
+ * readwrite transaction over `streams`, `events` and `meta`, it asks for
+ * the stored head and, without waiting for the answer, adds `records`
+ * (built on `expected`), puts `head` and the marking chunks `chunks`. The
+ * requests run in order, so the answer is the head before these writes:
+ * if it is not exactly `expected` the transaction is aborted (nothing
+ * written) and the promise resolves to false, so the caller commits the
+ * slow way (read, then plan, then write); else it commits and resolves to
+ * true. Rejects with `{name, message}` if the transaction fails otherwise
+ * (a record that exists, the quota), nothing written either way. The browser
+ * serialises readwrite transactions on these stores across connections and
+ * tabs, so a head cannot change between the read and the writes: no fork.
+ */
+export function commitOnHead(db, expected, records, head, chunks) {
+  return new Promise((resolve, reject) => {
+    let tx;
+    try {
+      tx = db.transaction(["streams", "events", "meta"], "readwrite");
+    } catch {
+      // This connection was closed (an upgrade elsewhere): the slow way reports.
+      resolve(false);
+      return;
+    }
+    const streams = tx.objectStore("streams");
+    const read = streams.get(expected.id);
+    const events = tx.objectStore("events");
+    for (let i = 0; i < records.length; i++) events.add(records[i]);
+    streams.put(head);
+    if (chunks.length > 0) {
+      const meta = tx.objectStore("meta");
+      for (let i = 0; i < chunks.length; i++) meta.put(chunks[i]);
+    }
+    let same = false;
+    read.onsuccess = () => {
+      const stored = read.result;
+      same = stored !== undefined && HEAD_FIELDS.every((k) => stored[k] === expected[k]);
+      if (!same) tx.abort();
+      else if (typeof tx.commit === "function") tx.commit();
+    };
+    tx.oncomplete = () => resolve(true);
+    tx.onabort = () => {
+      if (!same) resolve(false);
+      else {
+        const e = tx.error;
+        reject({ name: e?.name ?? "AbortError", message: e?.message ?? "the browser aborted the transaction" });
+      }
+    };
+    // A failed request aborts the transaction (onabort says why): not an
+    // uncaught error of the page.
+    tx.onerror = (event) => event.stopPropagation();
+  });
+}
+
 /** Closes a connection of openRaw. */
 export function closeRaw(db) {
   db.close();

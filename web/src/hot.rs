@@ -16,6 +16,14 @@ extern "C" {
     fn event_records(stream: &str, first: f64, hashes: &str, lines: &str) -> js_sys::Array;
     #[wasm_bindgen(js_name = eventsFromRecords, catch)]
     fn events_from_records_js(records: &js_sys::Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = commitOnHead)]
+    fn commit_on_head_js(
+        db: &JsValue,
+        expected: &JsValue,
+        records: &js_sys::Array,
+        head: &JsValue,
+        chunks: &js_sys::Array,
+    ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = closeRaw)]
     pub(crate) fn close_raw(db: &JsValue);
     #[wasm_bindgen(js_name = loadEvents)]
@@ -34,6 +42,11 @@ fn error(stream: &str, e: JsValue) -> ChainError {
     if get("unknown").is_truthy() {
         return ChainError::UnknownStream {
             stream: stream.into(),
+        };
+    }
+    if get("name").as_string().as_deref() == Some("QuotaExceededError") {
+        return ChainError::QuotaExceeded {
+            message: get("message").as_string().unwrap_or_default(),
         };
     }
     if let Some(key) = get("corrupt").as_string() {
@@ -61,6 +74,23 @@ pub(crate) async fn open(name: &str) -> Result<JsValue, ChainError> {
     JsFuture::from(open_raw(name))
         .await
         .map_err(|e| error(name, e))
+}
+
+/// `commitOnHead` of `hot.js`: in one readwrite transaction of connection
+/// `db`, reads the stored head and writes `records`, `head` and `chunks`
+/// (the marking chunks that changed) without waiting for it; commits if the
+/// stored head is exactly `expected`, else aborts. `Ok(false)`: it was not
+/// (or the connection is gone), nothing written.
+pub(crate) async fn commit_on_head(
+    db: &JsValue,
+    expected: &JsValue,
+    records: &js_sys::Array,
+    head: &JsValue,
+    chunks: &js_sys::Array,
+) -> Result<bool, ChainError> {
+    let promise = commit_on_head_js(db, expected, records, head, chunks);
+    let done = JsFuture::from(promise).await.map_err(|e| error("", e))?;
+    Ok(done.as_bool() == Some(true))
 }
 
 /// `loadEvents` of `hot.js`: the events of `stream` after `after`, at most

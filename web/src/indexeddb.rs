@@ -192,6 +192,31 @@ pub struct IndexedDbStore {
     /// Whether the key records are complete (after [`IndexedDbStore::fill_keys`]):
     /// only then are they read instead of replaying the events.
     keys_ready: Cell<bool>,
+    paths: CommitCounters,
+}
+
+/// How this connection's commits ran ([`IndexedDbStore::commit_paths`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CommitPaths {
+    /// Committed in one round trip, on the head this connection knew.
+    pub one_trip: u64,
+    /// Tried in one round trip, found another head stored, done the slow way.
+    pub fell_back: u64,
+    /// Done the slow way from the start (no head known, a refusal on the
+    /// known head, or keyed places whose records need reads first).
+    pub slow: u64,
+}
+
+/// [`CommitPaths`] as counters.
+#[derive(Default)]
+struct CommitCounters {
+    one_trip: Cell<u64>,
+    fell_back: Cell<u64>,
+    slow: Cell<u64>,
+}
+
+fn bump(c: &Cell<u64>) {
+    c.set(c.get().saturating_add(1));
 }
 
 impl IndexedDbStore {
@@ -217,7 +242,18 @@ impl IndexedDbStore {
             peers: Rc::default(),
             persisted,
             keys_ready: Cell::new(false),
+            paths: CommitCounters::default(),
         })
+    }
+
+    /// How this connection's commits ran so far: in one round trip, or the
+    /// slow way (read the head, then write).
+    pub fn commit_paths(&self) -> CommitPaths {
+        CommitPaths {
+            one_trip: self.paths.one_trip.get(),
+            fell_back: self.paths.fell_back.get(),
+            slow: self.paths.slow.get(),
+        }
     }
 
     /// Whether the browser has granted persistent storage (false until it
@@ -349,6 +385,22 @@ async fn write_head(
         return Ok(());
     }
     let meta = tx.store("meta").map_err(storage)?;
+    for object in chunk_records(record, before)? {
+        meta.put(&object, None).await.map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// The `meta` records of the chunks of `record`'s marking that differ from
+/// `before` (all of them if `None`); none for a marking kept inline.
+fn chunk_records(
+    record: &StreamRecord,
+    before: Option<&[u64]>,
+) -> Result<Vec<JsValue>, ChainError> {
+    let mut out = Vec::new();
+    if record.state.len() <= CHUNK {
+        return Ok(out);
+    }
     for (k, chunk) in record.state.chunks(CHUNK).enumerate() {
         let old = before
             .filter(|b| b.len() == record.state.len())
@@ -359,9 +411,9 @@ async fn write_head(
         let object = js_sys::Object::new();
         set(&object, "id", &chunk_id(&record.id, k).into())?;
         set(&object, "counts", &json_text(chunk)?.into())?;
-        meta.put(&object.into(), None).await.map_err(storage)?;
+        out.push(object.into());
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Reads the head of `stream` in `tx` (over `streams` and `meta`), its
@@ -394,6 +446,11 @@ async fn read_head_kept(
                 .map(|p| p.as_f64().is_some())
                 .unwrap_or(false);
             let head = head_with_marking(tx, stream, v, cache).await?;
+            if let (Some(c), false) = (cache, in_chunks) {
+                // The head a commit of this connection expects next
+                // ([`IndexedDbStore::commit`]'s one-round-trip path).
+                c.borrow_mut().insert(head.id.clone(), head.clone());
+            }
             Ok(Some((head, in_chunks)))
         }
     }
@@ -668,21 +725,46 @@ impl Store for IndexedDbStore {
             .transpose()
     }
 
+    /// One round trip when this connection knows the head (it wrote or
+    /// read it last, [`HeadCache`]): `plan` runs on that head first, and
+    /// `hot.js`'s `commitOnHead` writes its result in the transaction that
+    /// reads the stored head, committing only if that is exactly the head
+    /// the plan ran on. Otherwise (another tab appended, or the events
+    /// change keyed places, whose records need reads first) the slow way:
+    /// one transaction that reads the head, runs the plan, then writes.
+    /// There the first result is reused if the stored head is on the same
+    /// chain (same model, seq and hash), else `plan` runs again on it (the
+    /// contract of [`Store::commit`] allows both).
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
-        let tx = self.transaction(
-            &["streams", "events", "meta", crate::idb_keys::STORE],
-            TransactionMode::ReadWrite,
-        )?;
-        let result = commit_in(&tx, stream, plan, &self.heads).await;
-        let (commit, records) = settle(tx, result).await?;
-        self.heads
-            .borrow_mut()
-            .insert(stream.to_string(), commit.record.clone());
-        *self.committed.borrow_mut() = Some(Committed {
-            hashes: commit.events.iter().map(|e| e.hash.as_str()).collect(),
-            records,
-        });
-        Ok(commit)
+        let cached = self.heads.borrow().get(stream).cloned();
+        let Some(cached) = cached else {
+            bump(&self.paths.slow);
+            return self.commit_slow(stream, plan, None).await;
+        };
+        let Ok(first) = plan(Some(&cached)) else {
+            // Refused on the head this connection knew: ask the stored one.
+            bump(&self.paths.slow);
+            return self.commit_slow(stream, plan, None).await;
+        };
+        check_plan(stream, &first)?;
+        let records = crate::hot::records(&first.events)?;
+        if first.events.iter().all(|e| e.keys.is_empty()) {
+            let raw = self.raw_connection().await?;
+            let before = (cached.state.len() > CHUNK).then_some(cached.state.as_slice());
+            let chunks: js_sys::Array = chunk_records(&first.record, before)?.into_iter().collect();
+            let head = head_to_js(&first.record)?;
+            let expected = head_to_js(&cached)?;
+            if crate::hot::commit_on_head(&raw, &expected, &records, &head, &chunks).await? {
+                bump(&self.paths.one_trip);
+                self.committed_now(&first, records);
+                return Ok(first);
+            }
+            bump(&self.paths.fell_back);
+        } else {
+            bump(&self.paths.slow);
+        }
+        self.commit_slow(stream, plan, Some((cached, first, records)))
+            .await
     }
 
     async fn delete_stream(&self, id: &str) -> Result<bool, ChainError> {
@@ -1012,29 +1094,84 @@ impl IndexedDbStore {
                 }),
             };
         }
-        let raw = self.raw.borrow().clone();
-        let raw = match raw {
-            Some(raw) => raw,
-            None => {
-                let raw = crate::hot::open(&self.name).await?;
-                if self.db.borrow().is_none() {
-                    // Closed while it opened.
-                    crate::hot::close_raw(&raw);
-                    return Err(ChainError::Closed);
-                }
-                let mut kept = self.raw.borrow_mut();
-                if let Some(first) = kept.as_ref() {
-                    // Another load opened one meanwhile: keep that one.
-                    crate::hot::close_raw(&raw);
-                    first.clone()
-                } else {
-                    *kept = Some(raw.clone());
-                    raw
-                }
-            }
-        };
+        let raw = self.raw_connection().await?;
         crate::hot::events(&raw, stream, after, limit, text).await
     }
+}
+
+impl IndexedDbStore {
+    /// [`Store::commit`] the slow way: one readwrite transaction reads the
+    /// head, runs `plan` (or reuses `first`, a result of `plan` with its
+    /// records, when the stored head is on the chain of `first`'s head), then
+    /// writes.
+    async fn commit_slow(
+        &self,
+        stream: &str,
+        plan: &mut Plan<'_>,
+        first: Option<(StreamRecord, Commit, js_sys::Array)>,
+    ) -> Result<Commit, ChainError> {
+        let tx = self.transaction(
+            &["streams", "events", "meta", crate::idb_keys::STORE],
+            TransactionMode::ReadWrite,
+        )?;
+        let mut first = first;
+        let result = commit_in(&tx, stream, &self.heads, &mut |current| {
+            let same = matches!((current, &first), (Some(c), Some((on, _, _)))
+                if c.model == on.model && c.seq == on.seq && c.hash == on.hash);
+            match first.take() {
+                Some((_, commit, records)) if same => Ok((commit, Some(records))),
+                _ => plan(current).map(|c| (c, None)),
+            }
+        })
+        .await;
+        let (commit, records) = settle(tx, result).await?;
+        self.committed_now(&commit, records);
+        Ok(commit)
+    }
+
+    /// After a commit: its head is the one the next commit expects, and its
+    /// records make the append's result ([`IndexedDbStore::committed_js`]).
+    fn committed_now(&self, commit: &Commit, records: js_sys::Array) {
+        self.heads
+            .borrow_mut()
+            .insert(commit.record.id.clone(), commit.record.clone());
+        *self.committed.borrow_mut() = Some(Committed {
+            hashes: commit.events.iter().map(|e| e.hash.as_str()).collect(),
+            records,
+        });
+    }
+
+    /// The second, plain connection of `hot.js` (opened on first use).
+    async fn raw_connection(&self) -> Result<JsValue, ChainError> {
+        if let Some(raw) = self.raw.borrow().clone() {
+            return Ok(raw);
+        }
+        let raw = crate::hot::open(&self.name).await?;
+        if self.db.borrow().is_none() {
+            // Closed while it opened.
+            crate::hot::close_raw(&raw);
+            return Err(ChainError::Closed);
+        }
+        let mut kept = self.raw.borrow_mut();
+        if let Some(first) = kept.as_ref() {
+            // Another call opened one meanwhile: keep that one.
+            crate::hot::close_raw(&raw);
+            Ok(first.clone())
+        } else {
+            *kept = Some(raw.clone());
+            Ok(raw)
+        }
+    }
+}
+
+/// What a plan may return: a head and events of its own stream.
+fn check_plan(stream: &str, commit: &Commit) -> Result<(), ChainError> {
+    if commit.record.id != stream || commit.events.iter().any(|e| e.stream != stream) {
+        return Err(ChainError::Storage {
+            message: "plan wrote outside its stream".into(),
+        });
+    }
+    Ok(())
 }
 
 /// A ledger freed without `close()` (`free()`, or garbage-collected through
@@ -1046,24 +1183,33 @@ impl Drop for IndexedDbStore {
     }
 }
 
-/// The body of the commit transaction: read head, plan, write.
+/// A plan of [`commit_in`]: the commit and, if it has them already, its records.
+type PlanWithRecords<'a> =
+    dyn FnMut(Option<&StreamRecord>) -> Result<(Commit, Option<js_sys::Array>), ChainError> + 'a;
+
+/// The body of the slow commit transaction: read head, plan, write.
 async fn commit_in(
     tx: &Transaction,
     stream: &str,
-    plan: &mut Plan<'_>,
     heads: &HeadCache,
+    plan: &mut PlanWithRecords<'_>,
 ) -> Result<(Commit, js_sys::Array), ChainError> {
     let events = tx.store("events").map_err(storage)?;
     let kept = read_head_kept(tx, stream, Some(heads)).await?;
     let head = kept.as_ref().map(|(h, _)| h.clone());
     // Synchronous: the engine and SHA-256 run here, inside the transaction.
-    let commit = plan(head.as_ref())?;
-    if commit.record.id != stream || commit.events.iter().any(|e| e.stream != stream) {
-        return Err(ChainError::Storage {
-            message: "plan wrote outside its stream".into(),
-        });
-    }
-    let records = add_events(&events, &commit.events).await?;
+    let (commit, records) = plan(head.as_ref())?;
+    check_plan(stream, &commit)?;
+    let records = match records {
+        Some(records) => {
+            events
+                .add_all(records.iter().map(|v| (v, None)))
+                .await
+                .map_err(storage)?;
+            records
+        }
+        None => add_events(&events, &commit.events).await?,
+    };
     if kept.is_none() {
         // A new stream starts with no keys.
         crate::idb_keys::remove_stream(tx, stream).await?;

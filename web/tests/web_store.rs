@@ -177,6 +177,57 @@ async fn two_connections_interleaving_never_fork() {
     c.close();
 }
 
+/// The one-round-trip commit (`IndexedDbStore::commit`): alone, every
+/// append after the first commit takes it; with two ledgers on one database
+/// appending in turn, each finds the other's head stored, falls back, and
+/// the chain stays one: every acknowledged event is the stored one, seqs
+/// run 1..n, the chain verifies.
+#[wasm_bindgen_test]
+async fn one_round_trip_commits_fall_back_when_another_ledger_appended() {
+    const ROUNDS: u64 = 6;
+    let b = Idb::new();
+    let (a, c) = (b.open("one-trip").await, b.open("one-trip").await);
+    let id = a.put_model(&suite::shop(4 * ROUNDS + 8)).await.unwrap();
+    a.create_stream("s", &id).await.unwrap();
+    let take = |who: &str| petrichain::store::Action::new("take").actor(who);
+    let mut acked = Vec::new();
+    for _ in 0..4 {
+        acked.push(a.fire("s", &take("a"), suite::TS).await.unwrap());
+    }
+    let alone = a.store().commit_paths();
+    assert_eq!(alone.one_trip, 4, "{alone:?}");
+    assert_eq!(alone.fell_back, 0, "{alone:?}");
+    for _ in 0..ROUNDS {
+        acked.push(c.fire("s", &take("c"), suite::TS).await.unwrap());
+        acked.push(a.fire("s", &take("a"), suite::TS).await.unwrap());
+        // A batch too, on a head the other ledger moved.
+        let batch = [take("c"), take("c")];
+        acked.extend(c.fire_batch("s", &batch, suite::TS).await.unwrap());
+    }
+    let (pa, pc) = (a.store().commit_paths(), c.store().commit_paths());
+    assert!(pa.fell_back >= ROUNDS - 1, "{pa:?}");
+    assert!(pc.fell_back >= ROUNDS - 1, "{pc:?}");
+    let stored = a.all_events("s").await.unwrap();
+    assert_eq!(stored.len(), acked.len());
+    for (i, e) in stored.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+    }
+    for e in &acked {
+        assert_eq!(&stored[(e.seq - 1) as usize], e, "acknowledged event lost");
+    }
+    assert_eq!(
+        c.verify(Some("s")).await.unwrap()[0].events,
+        acked.len() as u64
+    );
+    // And back alone: one round trip again once the head is known.
+    let before = c.store().commit_paths().one_trip;
+    c.fire("s", &take("c"), suite::TS).await.unwrap();
+    c.fire("s", &take("c"), suite::TS).await.unwrap();
+    assert!(c.store().commit_paths().one_trip > before);
+    a.close();
+    c.close();
+}
+
 #[wasm_bindgen_test]
 async fn the_layout_is_the_documented_one() {
     let b = Idb::new();

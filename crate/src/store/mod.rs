@@ -113,6 +113,13 @@ pub trait Store {
     async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError>;
     /// Atomically: reads the head of `stream`, runs `plan` on it, writes the
     /// returned head and events (events must not exist yet). All or nothing.
+    ///
+    /// `plan` may run more than once, each time on a head it must treat as
+    /// the current one: a store may run it first on the head it expects
+    /// (the last it wrote or read) to write in the same round trip as it
+    /// reads the stored head. What it writes is always the result of a run
+    /// on the stored head, or on one with the same model, seq and hash
+    /// (they fix the chain, so the marking and policy too).
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError>;
     /// Atomically removes stream `id` and everything kept about it: its head,
     /// its events, and (for a [`SyncStore`]) its sync record and conflicts.
