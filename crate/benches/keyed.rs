@@ -129,6 +129,40 @@ fn fire(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a server does per append attempt and a sync client per round: a
+/// copy of the head's state, one transfer fired on the copy.
+fn copy(c: &mut Criterion) {
+    let model = bank();
+    let transfer = model.transition_index("transfer").unwrap();
+    let mut group = c.benchmark_group("keyed state: copy, then fire on the copy");
+    group.sample_size(20);
+    for accounts in SIZES {
+        let state = opened(&model, accounts);
+        let args = pairs(accounts, 4096);
+        let (mut delta, mut keys, mut i) = (Vec::new(), Vec::new(), 0);
+        group.bench_function(format!("{accounts} accounts"), |b| {
+            b.iter(|| {
+                let a = &args[i % args.len()];
+                i += 1;
+                let mut copy = state.clone();
+                copy.fire(
+                    &model,
+                    transfer,
+                    1,
+                    &RoleSet::All,
+                    a,
+                    "",
+                    &mut delta,
+                    &mut keys,
+                )
+                .unwrap();
+                copy
+            })
+        });
+    }
+    group.finish();
+}
+
 fn append(c: &mut Criterion) {
     let model = bank();
     let mut group = c.benchmark_group("keyed transfer: append (fire, hash, sign, store)");
@@ -228,5 +262,5 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, engine, fire, append, verify);
+criterion_group!(benches, engine, fire, copy, append, verify);
 criterion_main!(benches);

@@ -8,4 +8,4 @@ cargo test --workspace
 # 8 clients, 400 transfers among 50 users through the in-process server;
 # exits non-zero when a check fails (sum of balances, acknowledged
 # transfers in the chain exactly once, refused ones absent, verification).
-cargo run -p petrichain-server --example transfers --quiet -- -c 8 -t 400 -u 50 --timeout 300
+cargo run -p petrichain-server --example transfers --quiet -- -c 8 -t 400 -u 50 --pending 5 --timeout 300

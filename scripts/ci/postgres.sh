@@ -145,5 +145,5 @@ echo "PostgreSQL tests passed: $passed"
 # The load tool of issue 14 at a small size on a fresh database of this
 # cluster: its exit code is its checks (sum of balances, acknowledged
 # transfers, verification).
-cargo run -p petrichain-server --example transfers --quiet -- --db postgres -c 4 -t 200 -u 20 --timeout 300 ||
+cargo run -p petrichain-server --example transfers --quiet -- --db postgres -c 4 -t 200 -u 20 --pending 5 --timeout 300 ||
   fail "the transfers load tool failed on PostgreSQL"

@@ -390,7 +390,7 @@ impl Transport for HttpTransport {
                         next: None,
                     }))
                 }
-                Some(next) if after.as_ref().map_or(true, |a| next > *a) => after = Some(next),
+                Some(next) if after.as_ref().is_none_or(|a| next > *a) => after = Some(next),
                 Some(next) => {
                     return Err(self.bad(
                         "GET /streams",

@@ -85,7 +85,7 @@ fn page_range(
     prefix: &str,
     after: Option<&str>,
 ) -> Result<KeyRange, ChainError> {
-    let from_prefix = !prefix.is_empty() && after.map_or(true, |a| a < prefix);
+    let from_prefix = !prefix.is_empty() && after.is_none_or(|a| a < prefix);
     let (lower, open) = match after {
         _ if from_prefix => (prefix.as_bytes(), false),
         Some(a) => (a.as_bytes(), true),

@@ -19,6 +19,16 @@
 //!
 //! Keys with count 0 are absent. Depth is about log2(keys): paths are
 //! uniformly distributed.
+//!
+//! Persistent: a branch's children sit behind an [`Arc`], so a copy of a
+//! trie shares every node with the original (O(1), whatever the number
+//! of keys), and a write copies only the nodes on its key's path, and only
+//! while they are shared ([`Arc::make_mut`]). Why: a server resumes each
+//! append attempt from a copy of a stream's head state, and a sync client
+//! keeps the state at its sync point beside its tip; with owned children
+//! every such copy was O(keys) (BENCHMARKS.md, "Keyed places (issue 14)").
+
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -38,7 +48,8 @@ enum Node {
         /// The path of one key below: the bits before `bit` are every key's.
         prefix: Hash32,
         hash: Hash32,
-        children: Box<[Node; 2]>,
+        /// Shared between copies of the trie until one of them writes.
+        children: Arc<[Node; 2]>,
     },
 }
 
@@ -94,7 +105,7 @@ fn branch(bit: u16, prefix: Hash32, children: [Node; 2]) -> Node {
         bit,
         prefix,
         hash,
-        children: Box::new(children),
+        children: Arc::new(children),
     }
 }
 
@@ -216,6 +227,7 @@ fn insert(node: &mut Node, leaf: Node) {
                 *node = split(d, p, old, leaf);
                 return;
             }
+            let children = Arc::make_mut(children);
             insert(&mut children[bit(&path, *b)], leaf);
             *hash = branch_hash(*b, children[0].hash(), children[1].hash());
         }
@@ -261,6 +273,7 @@ fn remove(node: &mut Node, path: &Hash32) -> Removed {
                 return Removed::Absent;
             }
             let side = bit(path, *b);
+            let children = Arc::make_mut(children);
             match remove(&mut children[side], path) {
                 Removed::Absent => Removed::Absent,
                 Removed::Itself => {
@@ -347,6 +360,36 @@ mod tests {
             prop_assert_eq!(trie.root(), reference(&counts));
             let rebuilt = KeyTrie::from_counts(counts.iter().rev().map(|(k, &n)| (k.as_str(), n)));
             prop_assert_eq!(rebuilt.root(), trie.root());
+        }
+
+        /// A copy shares the original's nodes: writes to either (keys
+        /// set, changed, removed) never show in the other.
+        #[test]
+        fn a_copy_and_its_original_move_apart(
+            first in proptest::collection::vec(("[a-f]{1,3}", 0u64..4), 0..40),
+            second in proptest::collection::vec(("[a-f]{1,3}", 0u64..4), 0..40),
+        ) {
+            let mut trie = KeyTrie::new();
+            let mut counts = BTreeMap::new();
+            for (k, n) in &first {
+                trie.set(k, *n);
+                counts.insert(k.clone(), *n);
+            }
+            let (kept, kept_root) = (counts.clone(), trie.root());
+            let mut copy = trie.clone();
+            for (k, n) in &second {
+                copy.set(k, *n);
+                counts.insert(k.clone(), *n);
+            }
+            prop_assert_eq!(trie.root(), kept_root);
+            prop_assert_eq!(trie.root(), reference(&kept));
+            prop_assert_eq!(copy.root(), reference(&counts));
+            // And the other way round: the original written, the copy kept.
+            let copy_root = copy.root();
+            for (k, n) in &second {
+                trie.set(k, n.saturating_add(1));
+            }
+            prop_assert_eq!(copy.root(), copy_root);
         }
     }
 }

@@ -1,10 +1,18 @@
 //! The marking at the end of a chain together with its commitment, moved
 //! forward one firing at a time in O(changed places x log places), and for
 //! keyed places O(changed keys x log keys).
+//!
+//! A copy is O(places), whatever the number of keys: the key maps and
+//! tries are persistent (structurally shared until written, see
+//! `engine/keyed.rs` and `keytrie.rs`) and the policy is shared until a
+//! policy entry changes it. Servers and sync clients copy a state per
+//! append attempt and per sync round; they can afford to.
+
+use std::sync::Arc;
 
 use super::keytrie::KeyTrie;
 use super::merkle::MarkingTree;
-use super::policy::Policy;
+use super::policy::{Entry, Policy};
 use crate::engine::{FireError, KeyChange, KeyedMarking, Marking, RoleSet};
 use crate::model::{Model, TransitionIndex};
 
@@ -17,8 +25,14 @@ pub struct TipState {
     /// One per place; only keyed places' tries hold anything.
     tries: Vec<KeyTrie>,
     tree: MarkingTree,
-    /// Who may do what at this point of the chain (grants, owner, names).
-    policy: Policy,
+    /// Who may do what at this point of the chain (grants, owner, names);
+    /// copied only when an event changes it.
+    policy: Arc<Policy>,
+    /// The id of the model whose keyed totals were found to be the sums
+    /// of their keys when the state was built (empty: they were not).
+    /// Firing keeps them so, so [`TipState::totals_agree_for`] answers in
+    /// O(1) each time a verifier resumes from the state.
+    totals_agree_for: Arc<str>,
 }
 
 impl TipState {
@@ -32,7 +46,8 @@ impl TipState {
 
     /// The state of `marking` whose keyed places hold `keyed`
     /// (O(places + keys)). The totals of `marking` are the caller's to keep
-    /// right (see [`TipState::keyed_totals_agree`]).
+    /// right (see [`TipState::keyed_totals_agree`]; checked here once, in
+    /// the same pass, and remembered for [`TipState::totals_agree_for`]).
     pub fn with_keys(model: &Model, marking: Marking, keyed: KeyedMarking) -> Self {
         let mut tree = MarkingTree::new(model, &marking);
         let mut tries = vec![KeyTrie::new(); model.places().len()];
@@ -42,19 +57,35 @@ impl TipState {
                 tree.set_keyed(p, &place.id, &tries[p].root());
             }
         }
-        TipState {
+        let mut state = TipState {
             marking,
             keyed,
             tries,
             tree,
-            policy: Policy::default(),
+            policy: Arc::default(),
+            totals_agree_for: Arc::from(""),
+        };
+        if state.marking.0.len() == model.places().len() && state.keyed_totals_agree(model) {
+            state.totals_agree_for = Arc::from(model.id());
         }
+        state
     }
 
     /// The same state with `policy` (a stored head's).
     pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
+        self.policy = Arc::new(policy);
         self
+    }
+
+    /// Whether this state fits `model`: one count per place, and each
+    /// keyed place's count the sum of its keys. O(1): the sums were
+    /// checked when the state was built ([`TipState::with_keys`]), and
+    /// [`TipState::fire`] keeps them (the engine moves a keyed place's
+    /// total with its keys).
+    pub fn totals_agree_for(&self, model: &Model) -> bool {
+        !self.totals_agree_for.is_empty()
+            && *self.totals_agree_for == *model.id()
+            && self.marking.0.len() == model.places().len()
     }
 
     /// The policy at this point of the chain.
@@ -62,8 +93,19 @@ impl TipState {
         &self.policy
     }
 
+    /// The policy to change: a copy of it first if another state shares
+    /// it (O(grants)).
     pub(crate) fn policy_mut(&mut self) -> &mut Policy {
-        &mut self.policy
+        Arc::make_mut(&mut self.policy)
+    }
+
+    /// [`Policy::apply`] of event `seq` by `signer`, copying a shared
+    /// policy only when the event changes it (the first event names the
+    /// owner; a policy entry): the other events leave it shared.
+    pub(crate) fn apply_policy(&mut self, seq: u64, signer: &str, entry: Option<Entry>) {
+        if entry.is_some() || (seq == 1 && self.policy.owner().is_none()) {
+            self.policy_mut().apply(seq, signer, entry);
+        }
     }
 
     /// Whether each keyed place's count in the marking is the sum of its keys.
@@ -181,5 +223,93 @@ impl TipState {
                 .set_keyed(l, &model.places()[l].id, &self.tries[l].root());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::json::import_json;
+
+    fn bank() -> Model {
+        import_json(include_str!("../../../www/examples/bank.json"))
+            .unwrap()
+            .0
+    }
+
+    /// The state of `users` accounts u0.. holding 100 each, built from
+    /// scratch (`with_keys`), with balances changed by `moved`.
+    fn built(model: &Model, users: usize, moved: &[(usize, u64)]) -> TipState {
+        let (b, r) = (
+            model.place_index("balance").unwrap(),
+            model.place_index("registered").unwrap(),
+        );
+        let mut keyed = KeyedMarking::empty(model.places().len());
+        let mut marking = model.initial_marking();
+        for u in 0..users {
+            let n = moved
+                .iter()
+                .rev()
+                .find(|(v, _)| *v == u)
+                .map_or(100, |(_, n)| *n);
+            keyed.set(b, &format!("u{u}"), n);
+            keyed.set(r, &format!("u{u}"), 1);
+            marking.0[b] += n;
+            marking.0[r] += 1;
+        }
+        TipState::with_keys(model, marking, keyed)
+    }
+
+    fn transfer(state: &mut TipState, model: &Model, from: usize, to: usize, n: u64) -> bool {
+        let t = model.transition_index("transfer").unwrap();
+        let args = vec![
+            ("from".to_string(), format!("u{from}")),
+            ("to".to_string(), format!("u{to}")),
+        ];
+        let (mut delta, mut keys) = (Vec::new(), Vec::new());
+        state
+            .fire(model, t, n, &RoleSet::All, &args, "", &mut delta, &mut keys)
+            .is_ok()
+    }
+
+    #[test]
+    fn a_copy_shares_nothing_that_a_firing_changes() {
+        let model = bank();
+        let original = built(&model, 50, &[]);
+        let mut copy = original.clone();
+        assert!(transfer(&mut copy, &model, 1, 2, 30));
+        assert!(transfer(&mut copy, &model, 2, 3, 130));
+        assert!(!transfer(&mut copy, &model, 4, 5, 101), "overdraft");
+        // The original is the state it was, keys, tries and root.
+        assert_eq!(original, built(&model, 50, &[]));
+        // The copy is the state of its own keys, built from scratch.
+        let expected = built(&model, 50, &[(1, 70), (2, 0), (3, 230)]);
+        assert_eq!(copy.root_hex(), expected.root_hex());
+        assert_eq!(copy.keyed(), expected.keyed());
+        // And firing the original leaves the copy alone.
+        let mut original = original;
+        assert!(transfer(&mut original, &model, 7, 8, 1));
+        assert_eq!(copy.root_hex(), expected.root_hex());
+    }
+
+    #[test]
+    fn totals_are_checked_once_when_built_and_kept_by_firing() {
+        let model = bank();
+        let mut state = built(&model, 5, &[]);
+        assert!(state.totals_agree_for(&model));
+        assert!(transfer(&mut state, &model, 0, 1, 40));
+        assert!(state.totals_agree_for(&model) && state.keyed_totals_agree(&model));
+        // A total that is not the sum of its keys.
+        let mut keyed = KeyedMarking::empty(model.places().len());
+        keyed.set(model.place_index("balance").unwrap(), "a", 5);
+        let wrong = TipState::with_keys(&model, model.initial_marking(), keyed);
+        assert!(!wrong.totals_agree_for(&model));
+        // Another model (one place): the state does not fit it.
+        let (other, _) = import_json(
+            r#"{"places":[{"id":"p","initial":1}],"transitions":[{"id":"t"}],"arcs":[{"source":"p","target":"t"}]}"#,
+        )
+        .unwrap();
+        assert!(!state.totals_agree_for(&other));
+        assert!(TipState::new(&other, other.initial_marking()).totals_agree_for(&other));
     }
 }

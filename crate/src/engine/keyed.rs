@@ -6,9 +6,8 @@
 //! `place[param]` act on that key only. Firing costs O(arcs of the
 //! transition x log keys): only the keys the arguments name are read.
 
-use std::collections::BTreeSet;
-
-use std::collections::HashMap;
+use imbl::shared_ptr::DefaultSharedPtr;
+use imbl::{GenericHashMap, OrdSet};
 
 use super::keyhash::KeyHashing;
 use super::{check, Marking, RoleSet};
@@ -28,10 +27,19 @@ pub struct KeyedMarking {
 /// the number of keys; keyed SipHash, so remote keys cannot be chosen to
 /// collide: see `keyhash.rs`) and the keys in order for paging, which
 /// changes only when a key comes or goes.
+///
+/// Both are persistent (imbl's hash array mapped trie and B-tree): a copy
+/// shares their nodes, O(1) whatever the number of keys, and a write
+/// copies only the nodes on its path that are still shared. Why not std's
+/// maps: a server resumes every append attempt from a copy of a stream's
+/// head state, and a sync client keeps the state of its sync point beside
+/// its tip; with std's maps each copy was O(keys), measured to dominate
+/// the load tool at 10,000 accounts (BENCHMARKS.md, "Keyed places (issue
+/// 14)", which also gives the cost of a lookup against std's map).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct PlaceKeys {
-    counts: HashMap<String, u64, KeyHashing>,
-    order: BTreeSet<String>,
+    counts: GenericHashMap<String, u64, KeyHashing, DefaultSharedPtr>,
+    order: OrdSet<String>,
 }
 
 /// One key a firing changed: `(place index, key, count after)`.
@@ -94,7 +102,7 @@ impl KeyedMarking {
             None => Bound::Unbounded,
         };
         keys.order
-            .range::<str, _>((start, Bound::Unbounded))
+            .range::<_, str>((start, Bound::Unbounded))
             .take(limit)
             .map(|k| (k.clone(), keys.counts.get(k).copied().unwrap_or(0)))
             .collect()

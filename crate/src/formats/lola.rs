@@ -82,7 +82,7 @@ pub(crate) fn looks_like_lola(text: &[u8]) -> bool {
             return text[i..].starts_with(b"PLACE")
                 && text
                     .get(i + 5)
-                    .map_or(true, |b| b.is_ascii_whitespace() || *b == b'{');
+                    .is_none_or(|b| b.is_ascii_whitespace() || *b == b'{');
         }
     }
 }

@@ -606,7 +606,7 @@ fn place(layers: &[Vec<usize>], g: &Layered, label: &[usize], target: f64) -> Ge
                 let a = bw as f64 / bh.max(1) as f64;
                 // Close to the target, and compact.
                 let score = (a / target).ln().abs() + 0.15 * ((bw * bh) as f64).ln();
-                if best.as_ref().map_or(true, |b| score < b.0) {
+                if best.as_ref().is_none_or(|b| score < b.0) {
                     best = Some((score, cap, br));
                 }
             }

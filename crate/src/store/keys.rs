@@ -123,7 +123,7 @@ pub fn page_of(
     limit: usize,
 ) -> Vec<(String, u64)> {
     let mut out = Vec::new();
-    let from_prefix = !prefix.is_empty() && after.map_or(true, |a| a < prefix);
+    let from_prefix = !prefix.is_empty() && after.is_none_or(|a| a < prefix);
     let start = if from_prefix {
         // `page` starts after a key: the prefix itself may be a key.
         let n = keyed.get(p, prefix);

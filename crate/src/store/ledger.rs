@@ -215,7 +215,7 @@ fn dispatch(listeners: &RefCell<Listeners>, change: &Change) {
         .borrow()
         .list
         .iter()
-        .filter(|(_, s, _)| s.as_deref().map_or(true, |s| s == change.stream))
+        .filter(|(_, s, _)| s.as_deref().is_none_or(|s| s == change.stream))
         .map(|(_, _, f)| f.clone())
         .collect();
     for f in targets {
@@ -1460,13 +1460,8 @@ pub fn apply_keys(model: &Model, keyed: &mut KeyedMarking, event: &Event) {
 /// futures never wait, so this is all native code needs; IndexedDB code runs
 /// on the browser's event loop instead.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Noop;
-    impl Wake for Noop {
-        fn wake(self: std::sync::Arc<Self>) {}
-    }
-    let waker = Waker::from(std::sync::Arc::new(Noop));
-    let mut cx = Context::from_waker(&waker);
+    use std::task::{Context, Poll, Waker};
+    let mut cx = Context::from_waker(Waker::noop());
     let mut future = std::pin::pin!(future);
     loop {
         if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {

@@ -335,7 +335,7 @@ impl Store for MemoryStore {
         let data = self.data.borrow();
         let total = data.total(stream, q.index)?;
         let at = |k: &str| (stream.to_string(), q.place.to_string(), k.to_string());
-        let from_prefix = !q.prefix.is_empty() && q.after.map_or(true, |a| a < q.prefix);
+        let from_prefix = !q.prefix.is_empty() && q.after.is_none_or(|a| a < q.prefix);
         let lower = match q.after {
             _ if from_prefix => Bound::Included(at(q.prefix)),
             Some(a) => Bound::Excluded(at(a)),

@@ -1,16 +1,18 @@
 //! One load client: a device of its own (`Ledger::memory()`, its own
 //! Ed25519 key) that fires transfers on its local copy of the Bank stream
-//! and syncs each one with the core's sync client, as the app does: pull
-//! and verify what others appended, rebase the pending transfer on the new
-//! head (the net refusing it if the balance no longer covers it: a
-//! recorded conflict), conditional append, again on a 409.
+//! and syncs them with the core's sync client, as the app does: pull and
+//! verify what others appended, rebase the pending transfers on the new
+//! head (the net refusing one if the balance no longer covers it: a
+//! recorded conflict), conditional append of them all as one batch, again
+//! on a 409. At most [`Job::pending`] transfers wait for one sync.
 //!
-//! Bounded: at most [`MAX_SYNC_ATTEMPTS`] syncs per transfer (each at most
+//! Bounded: at most [`MAX_SYNC_ATTEMPTS`] syncs per batch (each at most
 //! [`SYNC_ROUNDS`] rounds), and nothing starts after the run's deadline.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use petrichain::store::{block_on, Action, Ledger, MemoryStore};
@@ -71,9 +73,14 @@ pub struct Job<'a> {
     pub users: u64,
     pub max_amount: u64,
     pub seed: u64,
+    /// Most transfers fired and not yet acknowledged (one sync's batch).
+    pub pending: usize,
     pub deadline: Instant,
-    /// Set by any client that fails: the others stop at their next transfer.
+    /// Set by any client that fails (or by the memory monitor): the
+    /// others stop at their next batch.
     pub abort: &'a AtomicBool,
+    /// Transfers acknowledged by all clients so far (progress lines).
+    pub acked: &'a AtomicU64,
 }
 
 fn now_ms() -> u64 {
@@ -82,8 +89,24 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// A transfer fired on the client's copy and not yet acknowledged.
+struct Pending {
+    nonce: String,
+    /// When it was fired (the latency runs to its acknowledgement).
+    fired: Instant,
+}
+
 /// Runs one client to the end of its transfers; `Err` says why it could
 /// not (a timeout, an error other than the net's refusal, a remote error).
+///
+/// An offline-first client does not wait for one transfer's sync before
+/// the next: its user goes on transferring while a sync is in flight, and
+/// the next sync pushes everything pending as one batch (rebased on the
+/// new head first, if the head moved). The client here is one thread that
+/// blocks on its HTTP calls, so it models that user as always having the
+/// next transfer ready: it fires up to `job.pending` transfers on its
+/// copy, then syncs them all, and so on (`--pending 1`: one transfer per
+/// sync, as the tool did first).
 pub fn run(job: &Job<'_>) -> Result<Tally, String> {
     let who = format!("client {}", job.id);
     let transport = HttpTransport::try_new(job.addr)
@@ -96,39 +119,45 @@ pub fn run(job: &Job<'_>) -> Result<Tally, String> {
     block_on(async {
         // The Bank stream as registration left it.
         sync(job, &ledger, &transport, &conflicts, &mut rng, &mut tally).await?;
-        for k in 0..job.transfers {
+        let mut k = 0;
+        while k < job.transfers {
             if job.abort.load(Ordering::Relaxed) {
-                return Err(format!("{who}: stopped, another client failed"));
+                return Err(format!(
+                    "{who}: stopped (another client failed, or the memory cap)"
+                ));
             }
             if Instant::now() >= job.deadline {
                 return Err(format!(
                     "{who}: the run's deadline passed after {k} transfers"
                 ));
             }
-            let (from, to) = rng.pair(job.users);
-            let amount = 1 + rng.below(job.max_amount);
-            let action = Action::new("transfer")
-                .arg("from", user(from))
-                .arg("to", user(to))
-                .multiple(amount)
-                .payload(format!("{{\"client\":{},\"n\":{k}}}", job.id));
-            let start = Instant::now();
             let before = ledger
                 .stream(job.stream)
                 .await
                 .map_err(|e| e.to_string())?
                 .seq;
-            let nonce = match ledger.fire(job.stream, &action, now_ms()).await {
-                Ok(event) => event.nonce,
-                Err(e) if e.code() == "NOT_ENABLED" => {
-                    // Overdraft on this copy: refused, never sent. Pull
-                    // what others did before the next one.
-                    tally.refused_local += 1;
-                    sync(job, &ledger, &transport, &conflicts, &mut rng, &mut tally).await?;
-                    continue;
+            let mut pending: Vec<Pending> = Vec::with_capacity(job.pending);
+            while pending.len() < job.pending && k < job.transfers {
+                let (from, to) = rng.pair(job.users);
+                let amount = 1 + rng.below(job.max_amount);
+                let action = Action::new("transfer")
+                    .arg("from", user(from))
+                    .arg("to", user(to))
+                    .multiple(amount)
+                    .payload(format!("{{\"client\":{},\"n\":{k}}}", job.id));
+                let fired = Instant::now();
+                k += 1;
+                match ledger.fire(job.stream, &action, now_ms()).await {
+                    Ok(event) => pending.push(Pending {
+                        nonce: event.nonce,
+                        fired,
+                    }),
+                    // Overdraft on this copy: refused, never sent.
+                    Err(e) if e.code() == "NOT_ENABLED" => tally.refused_local += 1,
+                    Err(e) => return Err(format!("{who}: transfer {k}: {} {e}", e.code())),
                 }
-                Err(e) => return Err(format!("{who}: transfer {k}: {} {e}", e.code())),
-            };
+            }
+            // Pushes the batch, or (all refused) pulls what others did.
             sync(job, &ledger, &transport, &conflicts, &mut rng, &mut tally).await?;
             let refused = conflicts.borrow_mut().drain(..).collect::<Vec<_>>();
             if let Some((_, code, message)) =
@@ -138,29 +167,40 @@ pub fn run(job: &Job<'_>) -> Result<Tally, String> {
                     "{who}: a rebase refused a transfer with {code}: {message}"
                 ));
             }
-            if refused.iter().any(|(n, _, _)| *n == nonce) {
-                tally.refused_rebase.push(nonce);
-                continue;
-            }
-            if let Some(other) = refused.first() {
+            if let Some(other) = refused
+                .iter()
+                .find(|(n, _, _)| !pending.iter().any(|p| p.nonce == *n))
+            {
                 return Err(format!(
                     "{who}: a conflict for a transfer not pending: {other:?}"
                 ));
             }
-            // Acknowledged: find the event the server holds (its seq and
-            // hash changed if it was rebased, its nonce did not).
+            // Acknowledged: find the events the server holds (their seq
+            // and hash changed if they were rebased, their nonces did not).
             let tail = ledger
                 .events(job.stream, before, None)
                 .await
                 .map_err(|e| e.to_string())?;
-            let event = tail.iter().find(|e| e.nonce == nonce).ok_or(format!(
-                "{who}: transfer {k} synced but not in the local chain"
-            ))?;
-            tally.acked.push(Acked {
-                nonce,
-                hash: event.hash.clone(),
-            });
-            tally.transfer_latency.push(start.elapsed());
+            let hashes: HashMap<&str, &str> = tail
+                .iter()
+                .map(|e| (e.nonce.as_str(), e.hash.as_str()))
+                .collect();
+            for p in pending {
+                if refused.iter().any(|(n, _, _)| *n == p.nonce) {
+                    tally.refused_rebase.push(p.nonce);
+                    continue;
+                }
+                let hash = hashes.get(p.nonce.as_str()).ok_or(format!(
+                    "{who}: transfer {} synced but not in the local chain",
+                    p.nonce
+                ))?;
+                tally.acked.push(Acked {
+                    hash: hash.to_string(),
+                    nonce: p.nonce,
+                });
+                tally.transfer_latency.push(p.fired.elapsed());
+                job.acked.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Ok(())
     })?;
@@ -190,6 +230,12 @@ async fn sync(
         }
     };
     for attempt in 0..MAX_SYNC_ATTEMPTS {
+        if job.abort.load(Ordering::Relaxed) {
+            return Err(format!(
+                "client {}: stopped while syncing (another client failed, or the memory cap)",
+                job.id
+            ));
+        }
         if Instant::now() >= job.deadline {
             return Err(format!(
                 "client {}: the run's deadline passed while syncing",

@@ -19,11 +19,12 @@
 //!    100 tokens on `balance[user]`) and syncs them.
 //! 3. C client threads, each a `Ledger::memory()` with its own device key,
 //!    fire their share of the T transfers (random users `from != to`,
-//!    random amount 1..=`--max-amount`) and sync each with the core's sync
-//!    client (pull + verify, rebase on a newer head, conditional append,
-//!    again on 409). A transfer the balance cannot cover is refused by the
-//!    net, on the client's copy or at the rebase (a recorded conflict):
-//!    counted, not an error.
+//!    random amount 1..=`--max-amount`), up to `--pending` (default 50) at
+//!    a time, and sync each batch with the core's sync client (pull +
+//!    verify, rebase on a newer head, one conditional append for the
+//!    batch, again on 409). A transfer the balance cannot cover is refused
+//!    by the net, on the client's copy or at the rebase (a recorded
+//!    conflict): counted, not an error.
 //! 4. Checks, each a non-zero exit with the reason on failure: the chain,
 //!    read page by page through the server's API, verifies with the core's
 //!    `Verifier`; the sum of all balances (and the head's total) equals the
@@ -49,6 +50,7 @@ mod transport;
 
 mod bank_client;
 mod check;
+mod memory;
 mod options;
 mod pg;
 mod rng;
@@ -104,13 +106,14 @@ fn main() -> ExitCode {
         Db::Both => vec![Db::Sqlite, Db::Postgres],
     };
     println!(
-        "{} clients, {} transfers, {} users (100 tokens each), amounts 1..={}, seed {}, synchronous {}",
+        "{} clients, {} transfers, {} users (100 tokens each), amounts 1..={}, seed {}, synchronous {}, at most {} pending per client",
         o.clients,
         o.transfers,
         o.users,
         o.max_amount,
         o.seed,
-        o.synchronous.as_str()
+        o.synchronous.as_str(),
+        o.pending
     );
     for db in dbs {
         let name = if db == Db::Sqlite {
@@ -136,6 +139,11 @@ struct Summary {
     tally: Tally,
     chain_events: u64,
     balance_sum: u128,
+}
+
+/// The process's peak resident size so far, for the figures.
+fn peak_memory() -> String {
+    memory::status_bytes("VmHWM").map_or("unknown (no /proc)".into(), |b| format!("{} MB", b >> 20))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -183,6 +191,10 @@ impl Summary {
         println!(
             "  chain: {} events, verified (core Verifier and petrichain-server verify); sum of balances {}",
             self.chain_events, self.balance_sum
+        );
+        println!(
+            "  peak resident memory of the tool (server and clients) so far: {}",
+            peak_memory()
         );
     }
 }
@@ -277,8 +289,10 @@ fn drive(
     let registration = start.elapsed();
 
     let abort = AtomicBool::new(false);
+    let monitor = memory::Monitor::new(o.max_memory_mb);
     let barrier = std::sync::Barrier::new(o.clients + 1);
     let (results, elapsed) = std::thread::scope(|scope| {
+        let watching = scope.spawn(|| monitor.watch(&abort, o.transfers, Duration::from_secs(30)));
         let handles: Vec<_> = (0..o.clients)
             .map(|id| {
                 let job = Job {
@@ -290,8 +304,10 @@ fn drive(
                     users,
                     max_amount: o.max_amount,
                     seed: o.seed,
+                    pending: o.pending,
                     deadline,
                     abort: &abort,
+                    acked: &monitor.acked,
                 };
                 let barrier = &barrier;
                 let abort = &abort;
@@ -318,8 +334,14 @@ fn drive(
                 Err(e) => Err(format!("cannot start a client thread: {e}")),
             })
             .collect();
-        (results, start.elapsed())
+        let elapsed = start.elapsed();
+        monitor.finish();
+        let _ = watching.join();
+        (results, elapsed)
     });
+    if let Some(over) = monitor.over() {
+        return Err(over);
+    }
     let mut tally = Tally::default();
     let mut errors = Vec::new();
     for r in results {

@@ -12,6 +12,11 @@ pub const MAX_USERS: usize = 100_000;
 pub const MAX_TIMEOUT_SECS: u64 = 7_200;
 /// Largest transfer amount asked for (a transfer is `multiple` tokens).
 pub const MAX_AMOUNT: u64 = 1_000_000;
+/// Most transfers a client fires before it syncs them (one batch, one
+/// conditional append; the sync client pushes up to 500 per request).
+pub const MAX_PENDING: usize = 500;
+/// The range of `--max-memory` (MB).
+pub const MEMORY_RANGE_MB: (u64, u64) = (64, 65_536);
 
 /// Which database the server runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +48,16 @@ pub struct Options {
     /// `synchronous_commit = on`) or `normal` (SQLite NORMAL, PostgreSQL
     /// `synchronous_commit = off`: no flush wait per append).
     pub synchronous: Synchronous,
+    /// Most transfers each client fires and holds unacknowledged: it
+    /// fires that many, then syncs them as one batch.
+    pub pending: usize,
+    /// The tool's memory cap (MB), see memory.rs.
+    pub max_memory_mb: u64,
 }
 
 pub const USAGE: &str = "usage: transfers [-c|--clients N] [-t|--transfers N] [-u|--users N] \
 [--max-amount N] [--seed N] [--db sqlite|postgres|both] [--postgres-url URL] [--timeout SECS] \
-[--synchronous full|normal]";
+[--synchronous full|normal] [--pending N] [--max-memory MB]";
 
 impl Default for Options {
     fn default() -> Self {
@@ -61,6 +71,8 @@ impl Default for Options {
             postgres_url: None,
             timeout_secs: 1_800,
             synchronous: Synchronous::Full,
+            pending: 50,
+            max_memory_mb: crate::memory::DEFAULT_MAX_MEMORY_MB,
         }
     }
 }
@@ -98,6 +110,11 @@ pub fn parse(
             "-u" | "--users" => o.users = as_usize(number(&a, args.next(), 2, MAX_USERS as u64)?)?,
             "--max-amount" => o.max_amount = number(&a, args.next(), 1, MAX_AMOUNT)?,
             "--seed" => o.seed = number(&a, args.next(), 0, u64::MAX)?,
+            "--pending" => o.pending = as_usize(number(&a, args.next(), 1, MAX_PENDING as u64)?)?,
+            "--max-memory" => {
+                let (min, max) = MEMORY_RANGE_MB;
+                o.max_memory_mb = number(&a, args.next(), min, max)?
+            }
             "--timeout" => o.timeout_secs = number(&a, args.next(), 1, MAX_TIMEOUT_SECS)?,
             "--db" => {
                 o.db = match args.next().as_deref() {
@@ -121,6 +138,18 @@ pub fn parse(
             other => return Err(format!("unknown option {other}")),
         }
     }
+    let estimate = crate::memory::estimate_bytes(o.clients, o.users, o.transfers);
+    if estimate > o.max_memory_mb.saturating_mul(1024 * 1024) {
+        return Err(format!(
+            "{} clients x ({} users + {} transfers) would hold about {} MB (each client \
+             keeps the whole chain), over --max-memory {} MB",
+            o.clients,
+            o.users,
+            o.transfers,
+            estimate >> 20,
+            o.max_memory_mb
+        ));
+    }
     if o.db != Db::Sqlite && o.postgres_url.is_none() {
         return Err(
             "--db postgres/both needs --postgres-url URL or PETRICHAIN_TEST_POSTGRES_URL \
@@ -142,11 +171,12 @@ mod tests {
     #[test]
     fn short_and_long_options_and_caps() {
         let o = parse(
-            args("-c 8 -t 400 -u 50 --seed 7 --synchronous normal"),
+            args("-c 8 -t 400 -u 50 --seed 7 --synchronous normal --pending 1"),
             None,
         )
         .unwrap();
         assert_eq!((o.clients, o.transfers, o.users, o.seed), (8, 400, 50, 7));
+        assert_eq!(o.pending, 1);
         assert_eq!(o.synchronous, Synchronous::Normal);
         let o = parse(
             args("--clients 3 --transfers 9 --users 2 --db sqlite"),
@@ -164,6 +194,11 @@ mod tests {
             "--timeout 0",
             "--timeout 7201",
             "--max-amount 0",
+            "--pending 0",
+            "--pending 501",
+            "--max-memory 63",
+            "-c 256 -u 100000 -t 1000000",
+            "-c 100 -u 10000 -t 20000 --max-memory 4000",
             "-c",
             "-c x",
             "--db mysql",
