@@ -185,10 +185,21 @@ test("the portable verifier of docs/chain-format.md accepts signature runs and r
     const tail = run("tail.jsonl", e1, bare(e2));
     assert.notEqual(tail.status, 0);
     assert.match(tail.stderr, /bad signature at seq 2: unsigned tail/);
+    // The ledger agrees: a run imports, an unsigned tail does not, and the
+    // error says where the run starts and why.
+    const lines = (...events) => `${[header, ...events].map((e) => JSON.stringify(e)).join("\n")}\n`;
+    const other = await Ledger.memory();
+    assert.equal((await other.importJsonl(lines(bare(e1), bare(e2), e3))).events, 3);
+    await assert.rejects((await Ledger.memory()).importJsonl(lines(e1, bare(e2))), (err) => {
+      assert.equal(err.code, "BAD_SIGNATURE");
+      assert.equal(err.details.unsignedFrom, 2);
+      assert.equal(err.details.reason, "unsigned-tail");
+      return true;
+    });
     // Event 3 by another key (rehashed, signed by it): it cannot close the
     // run of events 1 and 2.
-    const other = generateKeyPairSync("ed25519");
-    const signer = other.publicKey.export({ format: "jwk" }).x;
+    const stranger = generateKeyPairSync("ed25519");
+    const signer = stranger.publicKey.export({ format: "jwk" }).x;
     const jcs = (v) =>
       Array.isArray(v)
         ? `[${v.map(jcs).join(",")}]`
@@ -200,7 +211,7 @@ test("the portable verifier of docs/chain-format.md accepts signature runs and r
           : JSON.stringify(v);
     const { hash: _h, sig: _s, ...fields } = { ...e3, signer: Buffer.from(signer, "base64url").toString("hex") };
     const hash = createHash("sha256").update(jcs(fields), "utf8").digest("hex");
-    const sig = sign(null, Buffer.from(`petrichain:event:v2:${hash}`), other.privateKey).toString("hex");
+    const sig = sign(null, Buffer.from(`petrichain:event:v2:${hash}`), stranger.privateKey).toString("hex");
     const broken = run("broken.jsonl", bare(e1), bare(e2), { ...fields, hash, sig });
     assert.notEqual(broken.status, 0);
     assert.match(broken.stderr, /bad signature at seq 1: run broken by another signer/);
