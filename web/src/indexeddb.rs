@@ -7,7 +7,7 @@
 //! |-------------|----------------------|-----------------------------------------|
 //! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
 //! | `streams`   | `id`                 | `{id, model, seq, hash, state, policy}` (head; `state`: the marking as JSON text; `policy`: owner, grants and names as JSON text, absent in heads of earlier releases), or past 1,024 places `{id, model, seq, hash, places, policy}` with the marking in chunks in `meta` |
-//! | `events`    | `[stream, seq]`      | a block of a commit's consecutive events: `{stream, seq, hash, json}`, `seq` the first's, `hash` their hashes end to end, `json` their lines joined by `"\n"` (at most 64 events, 60,000 characters past the first line; [`crate::hot::records`]); index `hash` |
+//! | `events`    | `[stream, seq]`      | a block of a commit's consecutive events: `{stream, seq, hash, json}`, `seq` the first's, `hash` their hashes end to end, `json` their lines joined by `"\n"` (at most 64 events, 60,000 characters past the first line; `hot::records`); index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
 //! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}`; `{id: "keys", version: 1}`; `{id: "marking\0<stream>\0<k>", counts}` (chunk k of a long marking, 1,024 counts as JSON text) |
@@ -38,7 +38,7 @@
 //! text is kept by construction. Records hold blocks of events because
 //! IndexedDB's cost is per record (docs/storage.md, "Why blocks"). A record
 //! whose lines disagree with its key or hashes, or that starts inside the
-//! one before, is corrupt ([`record_events`]).
+//! one before, is corrupt (`record_events`).
 //!
 //! Other tabs hear of commits through a `BroadcastChannel` named like the
 //! database, once one of them has been heard from (`Peers`).
@@ -839,7 +839,7 @@ impl Store for IndexedDbStore {
 
     /// Through the `hash` index for an event stored alone; an event inside
     /// a block (a record of several, indexed by all their hashes end to
-    /// end) is found by reading every record, [`HASH_SCAN_PAGE`] at a time.
+    /// end) is found by reading every record, 256 at a time.
     async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError> {
         if hash.len() != 64 {
             return Ok(None);
