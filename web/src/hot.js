@@ -180,24 +180,39 @@ export async function loadEvents(db, stream, after, limit, text) {
   let next = from;
   for (const row of rows) {
     const where = `[${stream}, ${row.seq}]`;
-    const lines = typeof row.json === "string" ? row.json.split("\n") : [];
-    if (row.seq < next || typeof row.hash !== "string" || row.hash.length !== lines.length * 64) {
-      throw { corrupt: where, message: "the record starts inside the one before, or its hashes do not fit its lines" };
+    const n = typeof row.hash === "string" && row.hash.length % 64 === 0 ? row.hash.length / 64 : 0;
+    if (row.seq < next || n === 0 || typeof row.json !== "string") {
+      throw { corrupt: where, message: "the record starts inside the one before, or has no hashes or lines" };
     }
-    next = row.seq + lines.length;
-    for (let i = 0; i < lines.length; i++) {
+    next = row.seq + n;
+    // The block's lines parsed in one call (a JSON text holds no raw newline).
+    let events;
+    try {
+      events = JSON.parse(`[${n === 1 ? row.json : row.json.replaceAll("\n", ",")}]`);
+    } catch (err) {
+      throw { corrupt: where, message: String(err) };
+    }
+    if (events.length !== n) throw { corrupt: where, message: "its hashes do not fit its lines" };
+    for (let i = 0; i < n; i++) {
       const seq = row.seq + i;
       if (seq <= after) continue;
-      let e;
-      try {
-        e = JSON.parse(lines[i]);
-        if (typeof e.payload !== "string") throw new Error("payload is not JSON text");
-        if (!text) e.payload = JSON.parse(e.payload);
-      } catch (err) {
-        throw { corrupt: where, message: String(err) };
-      }
-      if (e === null || e.stream !== stream || e.seq !== seq || e.hash !== row.hash.slice(i * 64, i * 64 + 64)) {
+      const e = events[i];
+      if (
+        e === null ||
+        typeof e !== "object" ||
+        e.stream !== stream ||
+        e.seq !== seq ||
+        e.hash !== row.hash.slice(i * 64, i * 64 + 64)
+      ) {
         throw { corrupt: where, message: "the record's key or hash disagrees with its event" };
+      }
+      if (typeof e.payload !== "string") throw { corrupt: where, message: "payload is not JSON text" };
+      if (!text) {
+        try {
+          e.payload = JSON.parse(e.payload);
+        } catch (err) {
+          throw { corrupt: where, message: String(err) };
+        }
       }
       out.push(e);
       if (limit && out.length === limit) return out;
