@@ -226,7 +226,8 @@ const rxdb = {
 
 /**
  * The raw loop: plain IndexedDB on petrichain's own layout (an `events`
- * store keyed [stream, seq] with a `hash` index, a `streams` head record),
+ * store keyed [stream, seq] with a `hash` index, holding a transaction's
+ * events in blocks, see `blocks`; a `streams` head record),
  * writing the very records petrichain stores, prepared beforehand by an
  * in-memory petrichain ledger (so: no validation, hashing or signing here).
  * Each transaction adds the events and puts the head, like a commit; it
@@ -234,12 +235,13 @@ const rxdb = {
  * parses each stored line and its payload, giving the values petrichain's
  * `stream.events()` gives.
  */
-export function rawLoop(lines) {
+export function rawLoop(lines, grouped = true) {
   const head = (seq) => ({ id: STREAM, model: "m", seq, hash: lines[seq - 1].hash, state: "[0,1]" });
   const put = (db, from, n) => {
     const tx = db.transaction(["events", "streams"], "readwrite");
     const events = tx.objectStore("events");
-    for (let i = from; i < from + n; i++) events.add(lines[i]);
+    if (grouped) for (const block of blocks(lines, from, n)) events.add(block);
+    else for (let i = from; i < from + n; i++) events.add(lines[i]);
     tx.objectStore("streams").put(head(from + n));
     return done(tx);
   };
@@ -256,11 +258,13 @@ export function rawLoop(lines) {
       const tx = db.transaction(["events"], "readonly");
       const range = IDBKeyRange.bound([STREAM, 0], [STREAM, Number.MAX_SAFE_INTEGER], true, false);
       const rows = await request(tx.objectStore("events").getAll(range));
-      const out = new Array(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const e = JSON.parse(rows[i].json);
-        e.payload = JSON.parse(e.payload);
-        out[i] = e;
+      const out = [];
+      for (const row of rows) {
+        for (const line of row.json.split("\n")) {
+          const e = JSON.parse(line);
+          e.payload = JSON.parse(e.payload);
+          out.push(e);
+        }
       }
       return out.length;
     },
@@ -270,8 +274,37 @@ export function rawLoop(lines) {
 }
 
 /**
+ * Petrichain's records of lines from..from+n-1 stored in one transaction:
+ * blocks of consecutive events (web/src/hot.js, `eventRecords`: at most 64
+ * events, and no more line once a block's text is 60,000 characters long),
+ * `{stream, seq, hash, json}` with the first event's seq, the hashes end to
+ * end and the lines joined by "\n".
+ */
+function blocks(lines, from, n) {
+  const out = [];
+  let start = from;
+  while (start < from + n) {
+    let end = start + 1;
+    let chars = lines[start].json.length;
+    while (end < from + n && end - start < 64 && chars + 1 + lines[end].json.length <= 60_000) {
+      chars += 1 + lines[end].json.length;
+      end++;
+    }
+    const group = lines.slice(start, end);
+    out.push({
+      stream: STREAM,
+      seq: lines[start].seq,
+      hash: group.map((l) => l.hash).join(""),
+      json: group.map((l) => l.json).join("\n"),
+    });
+    start = end;
+  }
+  return out;
+}
+
+/**
  * For comparison of layouts only (not a contender): the same raw loop
- * storing each of petrichain's events as a structured-clone object (the
+ * storing each of petrichain's events as a structured-clone object, one record per event (the
  * parsed line, payload a value) instead of its JSON line; a load is the
  * `getAll` alone. What petrichain's loads and appends would cost if events
  * were kept as objects.
@@ -282,7 +315,7 @@ export function rawObjects(lines) {
     e.payload = JSON.parse(e.payload);
     return e;
   });
-  const inner = rawLoop(objects);
+  const inner = rawLoop(objects, false);
   return {
     ...inner,
     name: "rawobj",

@@ -26,17 +26,38 @@ export function openRaw(name) {
   });
 }
 
+/** Most events in one record (web/src/indexeddb.rs, "Blocks"). */
+export const BLOCK_EVENTS = 64;
+/** A record takes no more line once its text is this long (Chromium keeps larger values outside its database, as blobs). */
+export const BLOCK_CHARS = 60_000;
+
 /**
- * The IndexedDB records `{stream, seq, hash, json}` of consecutive events
- * of `stream` from seq `first`: `lines` their JSON lines joined by "\n" (a
- * JSON text never holds a raw newline), `hashes` their hashes (64 hex digits
- * each) end to end. One call per batch instead of several per event.
+ * The IndexedDB records of consecutive events of `stream` from seq
+ * `first`: `lines` their JSON lines joined by "\n" (a JSON text never holds
+ * a raw newline), `hashes` their hashes (64 hex digits each) end to end.
+ * One record per block of at most BLOCK_EVENTS events and (past its first
+ * line) BLOCK_CHARS characters: `{stream, seq, hash, json}` with `seq` the
+ * first event's, `hash` the block's hashes end to end and `json` its lines
+ * joined by "\n"; one event alone is the record of earlier releases.
  */
 export function eventRecords(stream, first, hashes, lines) {
   const split = lines.split("\n");
-  const out = new Array(split.length);
-  for (let i = 0; i < split.length; i++) {
-    out[i] = { stream, seq: first + i, hash: hashes.slice(i * 64, i * 64 + 64), json: split[i] };
+  const out = [];
+  let start = 0;
+  while (start < split.length) {
+    let end = start + 1;
+    let chars = split[start].length;
+    while (end < split.length && end - start < BLOCK_EVENTS && chars + 1 + split[end].length <= BLOCK_CHARS) {
+      chars += 1 + split[end].length;
+      end++;
+    }
+    out.push({
+      stream,
+      seq: first + start,
+      hash: hashes.slice(start * 64, end * 64),
+      json: end === start + 1 ? split[start] : split.slice(start, end).join("\n"),
+    });
+    start = end;
   }
   return out;
 }
@@ -52,7 +73,7 @@ export function eventsFromRecords(records) {
   for (let i = 0; i < records.length; i++) lines[i] = records[i].json;
   let events;
   try {
-    events = JSON.parse(`[${lines.join(",")}]`);
+    events = JSON.parse(`[${lines.join(",").replaceAll("\n", ",")}]`);
     for (const e of events) e.payload = JSON.parse(e.payload);
   } catch (err) {
     throw { corrupt: "the batch just stored", message: String(err) };
@@ -70,7 +91,8 @@ const HEAD_FIELDS = ["id", "model", "seq", "hash", "state", "places", "policy"];
  * the stored head and, without waiting for the answer, adds `records`
  * (built on `expected`), puts `head` and the marking chunks `chunks`. The
  * requests run in order, so the answer is the head before these writes:
- * if it is not exactly `expected` the transaction is aborted (nothing
+ * if it is not exactly `expected`, or some record is stored past it, the
+ * transaction is aborted (nothing
  * written) and the promise resolves to false, so the caller commits the
  * slow way (read, then plan, then write); else it commits and resolves to
  * true. Rejects with `{name, message}` if the transaction fails otherwise
@@ -91,6 +113,10 @@ export function commitOnHead(db, expected, records, head, chunks) {
     const streams = tx.objectStore("streams");
     const read = streams.get(expected.id);
     const events = tx.objectStore("events");
+    // Nothing may be stored past the head (a block would cover it).
+    const past = events.count(
+      IDBKeyRange.bound([expected.id, expected.seq], [expected.id, Number.MAX_SAFE_INTEGER], true),
+    );
     for (let i = 0; i < records.length; i++) events.add(records[i]);
     streams.put(head);
     if (chunks.length > 0) {
@@ -98,9 +124,10 @@ export function commitOnHead(db, expected, records, head, chunks) {
       for (let i = 0; i < chunks.length; i++) meta.put(chunks[i]);
     }
     let same = false;
-    read.onsuccess = () => {
+    // The requests answer in order: the head, then the count.
+    past.onsuccess = () => {
       const stored = read.result;
-      same = stored !== undefined && HEAD_FIELDS.every((k) => stored[k] === expected[k]);
+      same = stored !== undefined && HEAD_FIELDS.every((k) => stored[k] === expected[k]) && past.result === 0;
       if (!same) tx.abort();
       else if (typeof tx.commit === "function") tx.commit();
     };
@@ -128,32 +155,68 @@ export function closeRaw(db) {
  * API gives them, in ONE readonly transaction over `streams` and `events`:
  * each stored line is parsed once, here, and its payload turned into its
  * value (kept as its exact text with `text`). Checked: the stream exists,
+ * the records do not overlap (a gap is for `verify()` to report),
  * each line is JSON whose stream, seq and hash agree with the record's key
- * and hash, and its payload is JSON; the rest of a record's shape is only
+ * and hashes, and its payload is JSON; the rest of a record's shape is only
  * checked by `ledger.verify()` (which reads through the core). Rejects with
  * `{unknown: true}`, `{corrupt: key, message}`, or the request's error.
  */
 export async function loadEvents(db, stream, after, limit, text) {
   const tx = db.transaction(["streams", "events"], "readonly");
   const head = request(tx.objectStore("streams").get(stream));
-  const range = IDBKeyRange.bound([stream, after], [stream, Number.MAX_SAFE_INTEGER], true, false);
-  const rows = await request(tx.objectStore("events").getAll(range, limit || undefined));
+  const events = tx.objectStore("events");
+  // The record holding event after + 1 may start before it.
+  let from = after + 1;
+  if (after > 0) {
+    const holder = IDBKeyRange.bound([stream, 0], [stream, after + 1]);
+    const key = await request(events.openKeyCursor(holder, "prev"));
+    if (key) from = key.key[1];
+  }
+  const range = IDBKeyRange.bound([stream, from], [stream, Number.MAX_SAFE_INTEGER]);
+  // Each record holds one event or more; the first may hold none past `after`.
+  const rows = await request(events.getAll(range, limit ? limit + (from <= after ? 1 : 0) : undefined));
   if ((await head) === undefined) throw { unknown: true };
-  const out = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
-    let e;
+  const out = [];
+  let next = from;
+  for (const row of rows) {
+    const where = `[${stream}, ${row.seq}]`;
+    const n = typeof row.hash === "string" && row.hash.length % 64 === 0 ? row.hash.length / 64 : 0;
+    if (row.seq < next || n === 0 || typeof row.json !== "string") {
+      throw { corrupt: where, message: "the record starts inside the one before, or has no hashes or lines" };
+    }
+    next = row.seq + n;
+    // The block's lines parsed in one call (a JSON text holds no raw newline).
+    let events;
     try {
-      e = JSON.parse(row.json);
-      if (typeof e.payload !== "string") throw new Error("payload is not JSON text");
-      if (!text) e.payload = JSON.parse(e.payload);
+      events = JSON.parse(`[${n === 1 ? row.json : row.json.replaceAll("\n", ",")}]`);
     } catch (err) {
-      throw { corrupt: `[${stream}, ${row.seq}]`, message: String(err) };
+      throw { corrupt: where, message: String(err) };
     }
-    if (e === null || e.stream !== stream || e.seq !== row.seq || e.hash !== row.hash) {
-      throw { corrupt: `[${stream}, ${row.seq}]`, message: "the record's key or hash disagrees with its event" };
+    if (events.length !== n) throw { corrupt: where, message: "its hashes do not fit its lines" };
+    for (let i = 0; i < n; i++) {
+      const seq = row.seq + i;
+      if (seq <= after) continue;
+      const e = events[i];
+      if (
+        e === null ||
+        typeof e !== "object" ||
+        e.stream !== stream ||
+        e.seq !== seq ||
+        e.hash !== row.hash.slice(i * 64, i * 64 + 64)
+      ) {
+        throw { corrupt: where, message: "the record's key or hash disagrees with its event" };
+      }
+      if (typeof e.payload !== "string") throw { corrupt: where, message: "payload is not JSON text" };
+      if (!text) {
+        try {
+          e.payload = JSON.parse(e.payload);
+        } catch (err) {
+          throw { corrupt: where, message: String(err) };
+        }
+      }
+      out.push(e);
+      if (limit && out.length === limit) return out;
     }
-    out[i] = e;
   }
   return out;
 }

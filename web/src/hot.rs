@@ -109,9 +109,11 @@ pub(crate) async fn events(
     JsFuture::from(promise).await.map_err(|e| error(stream, e))
 }
 
-/// The IndexedDB records (`{stream, seq, hash, json}`) of `events`, which
-/// must be consecutive events of one stream, built in one call: their JSON
-/// lines cross as one string. Empty for no events.
+/// The IndexedDB records of `events`, which must be consecutive events of
+/// one stream, built in one call (their JSON lines cross as one string):
+/// blocks of at most 64 events (`eventRecords` of `hot.js`), each
+/// `{stream, seq, hash, json}` with the first event's seq, the hashes end to
+/// end and the lines joined by "\n". Empty for no events.
 pub(crate) fn records(events: &[Event]) -> Result<js_sys::Array, ChainError> {
     let Some(first) = events.first() else {
         return Ok(js_sys::Array::new());

@@ -7,7 +7,7 @@
 //! |-------------|----------------------|-----------------------------------------|
 //! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
 //! | `streams`   | `id`                 | `{id, model, seq, hash, state, policy}` (head; `state`: the marking as JSON text; `policy`: owner, grants and names as JSON text, absent in heads of earlier releases), or past 1,024 places `{id, model, seq, hash, places, policy}` with the marking in chunks in `meta` |
-//! | `events`    | `[stream, seq]`      | `{stream, seq, hash, json}`; index `hash` |
+//! | `events`    | `[stream, seq]`      | a block of a commit's consecutive events: `{stream, seq, hash, json}`, `seq` the first's, `hash` their hashes end to end, `json` their lines joined by `"\n"` (at most 64 events, 60,000 characters past the first line; `hot::records`); index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
 //! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}`; `{id: "keys", version: 1}`; `{id: "marking\0<stream>\0<k>", counts}` (chunk k of a long marking, 1,024 counts as JSON text) |
@@ -22,18 +22,23 @@
 //!
 //! [`Store::commit`] is ONE readwrite transaction over `streams` and
 //! `events`: it reads the head, runs the synchronous plan (engine + SHA-256,
-//! no await), adds the events and puts the head. The only awaits inside are
+//! no await), adds the events and puts the head; in one round trip when the
+//! connection knows the head (the plan runs on it first, the writes go out
+//! with the read, and a different stored head aborts: see
+//! [`IndexedDbStore::commit`]). The only awaits inside are
 //! IndexedDB requests, so the transaction stays alive, and the browser
 //! serialises it against every other readwrite transaction on those stores,
 //! from this tab or another: a stream cannot fork. Any failing request aborts
 //! the whole transaction.
 //!
-//! An event record keeps the key fields and the hash as properties (for the
-//! key and the index) and the whole event as its JSON line in `json` (the
-//! same text as an export line): one string crosses between wasm and JS per
-//! event instead of a dozen properties, which makes loading and appending
-//! several times cheaper, and the payload's exact text is kept by
-//! construction. A record whose `json` disagrees with its key is corrupt.
+//! An event record keeps the key fields and the hashes as properties (for the
+//! key and the index) and each event as its JSON line in `json` (the same
+//! text as an export line): one string crosses between wasm and JS per
+//! record instead of a dozen properties per event, and the payload's exact
+//! text is kept by construction. Records hold blocks of events because
+//! IndexedDB's cost is per record (docs/storage.md, "Why blocks"). A record
+//! whose lines disagree with its key or hashes, or that starts inside the
+//! one before, is corrupt (`record_events`).
 //!
 //! Other tabs hear of commits through a `BroadcastChannel` named like the
 //! database, once one of them has been heard from (`Peers`).
@@ -595,28 +600,133 @@ pub fn event_record(event: &Event) -> Result<JsValue, ChainError> {
     Ok(record.into())
 }
 
-/// Parses an event record, naming it by its key when it is unreadable.
-fn event_from_js(stream: &str, value: JsValue) -> Result<Event, ChainError> {
-    let get = |k: &str| js_sys::Reflect::get(&value, &k.into()).unwrap_or(JsValue::UNDEFINED);
+/// The events of one stored record (a block: [`crate::hot::records`]),
+/// naming it by its key when it is unreadable. Checked: the record is of
+/// `stream`, starts at `next` or later when given (the seq after the record
+/// before: records do not overlap; a gap is for `verify` to report), holds one hash per line, and each line is an
+/// event whose stream, seq and hash agree with the record.
+fn record_events(
+    stream: &str,
+    value: &JsValue,
+    next: Option<u64>,
+) -> Result<Vec<Event>, ChainError> {
+    let get = |k: &str| js_sys::Reflect::get(value, &k.into()).unwrap_or(JsValue::UNDEFINED);
     let seq = get("seq").as_f64();
     let corrupt = |message: String| ChainError::CorruptRecord {
         store: "events".into(),
         key: format!("[{stream}, {}]", seq.map_or("?".into(), |s| s.to_string())),
         message,
     };
+    let first = seq
+        .filter(|s| s.fract() == 0.0 && *s >= 1.0 && *s <= MAX_TOKENS as f64)
+        .ok_or_else(|| corrupt("seq is not a whole number".into()))? as u64;
+    if next.is_some_and(|n| first < n) {
+        return Err(corrupt(format!(
+            "the record starts at seq {first}, inside the one before (up to {})",
+            next.unwrap_or(0).saturating_sub(1)
+        )));
+    }
     let json = get("json")
         .as_string()
         .ok_or_else(|| corrupt("no json text".into()))?;
-    let event: Event = serde_json::from_str(&json).map_err(|e| corrupt(e.to_string()))?;
-    if event.stream != stream
-        || Some(event.seq as f64) != seq
-        || get("hash").as_string().as_deref() != Some(event.hash.as_str())
-    {
-        return Err(corrupt(
-            "the record's key or hash disagrees with its event".into(),
-        ));
+    let hashes = get("hash").as_string().unwrap_or_default();
+    let lines: Vec<&str> = json.split('\n').collect();
+    if hashes.len() != lines.len() * 64 {
+        return Err(corrupt("its hashes do not fit its lines".into()));
     }
-    Ok(event)
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let event: Event = serde_json::from_str(line).map_err(|e| corrupt(e.to_string()))?;
+        if event.stream != stream
+            || Some(event.seq) != first.checked_add(i as u64)
+            || hashes.get(i * 64..i * 64 + 64) != Some(event.hash.as_str())
+        {
+            return Err(corrupt(
+                "the record's key or hash disagrees with its event".into(),
+            ));
+        }
+        out.push(event);
+    }
+    Ok(out)
+}
+
+/// `record` (a block, already checked by [`record_events`]) cut to its
+/// first `n` events: their lines and hashes as stored.
+fn truncated(record: &JsValue, n: usize) -> Result<JsValue, ChainError> {
+    let get = |k: &str| {
+        js_sys::Reflect::get(record, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let (json, hashes) = (get("json"), get("hash"));
+    let lines: Vec<&str> = json.split('\n').take(n).collect();
+    let cut = js_sys::Object::new();
+    set(
+        &cut,
+        "stream",
+        &js_sys::Reflect::get(record, &"stream".into()).unwrap_or(JsValue::UNDEFINED),
+    )?;
+    set(
+        &cut,
+        "seq",
+        &js_sys::Reflect::get(record, &"seq".into()).unwrap_or(JsValue::UNDEFINED),
+    )?;
+    set(
+        &cut,
+        "hash",
+        &hashes.get(..lines.len() * 64).unwrap_or_default().into(),
+    )?;
+    set(&cut, "json", &lines.join("\n").into())?;
+    Ok(cut.into())
+}
+
+/// Records read per request when [`Store::event_by_hash`] reads them all.
+const HASH_SCAN_PAGE: u32 = 256;
+
+/// The seq of a record's key (its first event's).
+fn record_seq(record: &JsValue) -> Option<u64> {
+    js_sys::Reflect::get(record, &"seq".into())
+        .ok()
+        .and_then(|s| s.as_f64())
+        .filter(|s| s.fract() == 0.0 && *s >= 0.0 && *s <= MAX_TOKENS as f64)
+        .map(|s| s as u64)
+}
+
+/// The record of `store` holding event `seq` of `stream` or, if none does,
+/// the last one before it: the last record whose key is at most
+/// `[stream, seq]` (a record holds consecutive events from its key's seq).
+async fn holder(
+    store: &rexie::Store,
+    stream: &str,
+    seq: u64,
+) -> Result<Option<JsValue>, ChainError> {
+    let range = KeyRange::bound(
+        &event_key(stream, 0),
+        &event_key(stream, seq),
+        Some(false),
+        Some(false),
+    )
+    .map_err(|e| storage(e.into()))?;
+    let found = store
+        .scan(Some(range), Some(1), None, Some(rexie::Direction::Prev))
+        .await
+        .map_err(storage)?;
+    Ok(found.into_iter().next().map(|(_, v)| v))
+}
+
+/// Event `seq` of `stream` in `store`, if stored.
+async fn event_at(
+    store: &rexie::Store,
+    stream: &str,
+    seq: u64,
+) -> Result<Option<Event>, ChainError> {
+    let Some(record) = holder(store, stream, seq).await? else {
+        return Ok(None);
+    };
+    Ok(record_events(stream, &record, None)?
+        .into_iter()
+        .find(|e| e.seq == seq))
 }
 
 async fn finish(tx: Transaction) -> Result<(), ChainError> {
@@ -692,37 +802,104 @@ impl Store for IndexedDbStore {
         }
         let tx = self.transaction(&["events"], TransactionMode::ReadOnly)?;
         let store = tx.store("events").map_err(storage)?;
+        // The record holding event after + 1 may start before it.
+        let mut from = after.saturating_add(1);
+        if after > 0 {
+            if let Some(record) = holder(&store, stream, from).await? {
+                from = record_seq(&record).unwrap_or(from);
+            }
+        }
         let range = KeyRange::bound(
-            &event_key(stream, after),
+            &event_key(stream, from),
             &event_key(stream, MAX_TOKENS),
-            Some(true),
+            Some(false),
             Some(false),
         )
         .map_err(|e| storage(e.into()))?;
-        let values = store.get_all(Some(range), limit).await.map_err(storage)?;
-        values
-            .into_iter()
-            .map(|v| event_from_js(stream, v))
-            .collect()
+        // Each record holds one event or more; the first may hold none past `after`.
+        let records = limit.map(|l| l.saturating_add(u32::from(from <= after)));
+        let values = store.get_all(Some(range), records).await.map_err(storage)?;
+        let mut out = Vec::new();
+        let mut next = from;
+        for v in values {
+            let events = record_events(stream, &v, Some(next))?;
+            next = record_seq(&v)
+                .unwrap_or(next)
+                .saturating_add(events.len() as u64);
+            out.extend(events.into_iter().filter(|e| e.seq > after));
+            if let Some(l) = limit {
+                if out.len() >= l as usize {
+                    out.truncate(l as usize);
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 
+    /// Through the `hash` index for an event stored alone; an event inside
+    /// a block (a record of several, indexed by all their hashes end to
+    /// end) is found by reading every record, 256 at a time.
     async fn event_by_hash(&self, hash: &str) -> Result<Option<Event>, ChainError> {
+        if hash.len() != 64 {
+            return Ok(None);
+        }
         let tx = self.transaction(&["events"], TransactionMode::ReadOnly)?;
-        let index = tx
-            .store("events")
-            .and_then(|s| s.index("hash"))
-            .map_err(storage)?;
-        let value = index.get(JsValue::from_str(hash)).await.map_err(storage)?;
-        value
+        let store = tx.store("events").map_err(storage)?;
+        let index = store.index("hash").map_err(storage)?;
+        let stream_of = |v: &JsValue| {
+            js_sys::Reflect::get(v, &"stream".into())
+                .ok()
+                .and_then(|s| s.as_string())
+                .unwrap_or_default()
+        };
+        let found = |v: &JsValue| -> Result<Option<Event>, ChainError> {
+            let hashes = js_sys::Reflect::get(v, &"hash".into())
+                .ok()
+                .and_then(|h| h.as_string())
+                .unwrap_or_default();
+            let at = (0..hashes.len() / 64).find(|i| hashes.get(i * 64..i * 64 + 64) == Some(hash));
+            match at {
+                None => Ok(None),
+                Some(i) => Ok(record_events(&stream_of(v), v, None)?.into_iter().nth(i)),
+            }
+        };
+        if let Some(v) = index
+            .get(JsValue::from_str(hash))
+            .await
+            .map_err(storage)?
             .filter(|v| !v.is_undefined())
-            .map(|v| {
-                let stream = js_sys::Reflect::get(&v, &"stream".into())
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .unwrap_or_default();
-                event_from_js(&stream, v)
-            })
-            .transpose()
+        {
+            return found(&v);
+        }
+        let mut after: Option<JsValue> = None;
+        loop {
+            let range = match &after {
+                None => None,
+                Some(key) => {
+                    Some(KeyRange::lower_bound(key, Some(true)).map_err(|e| storage(e.into()))?)
+                }
+            };
+            let page = store
+                .get_all(range, Some(HASH_SCAN_PAGE))
+                .await
+                .map_err(storage)?;
+            let full = page.len() == HASH_SCAN_PAGE as usize;
+            for v in page {
+                if let Some(e) = found(&v)? {
+                    return Ok(Some(e));
+                }
+                let seq = record_seq(&v).ok_or_else(|| ChainError::CorruptRecord {
+                    store: "events".into(),
+                    key: format!("[{}, ?]", stream_of(&v)),
+                    message: "seq is not a whole number".into(),
+                })?;
+                after = Some(event_key(&stream_of(&v), seq));
+            }
+            if !full {
+                return Ok(None);
+            }
+        }
     }
 
     /// One round trip when this connection knows the head (it wrote or
@@ -803,15 +980,7 @@ impl Store for IndexedDbStore {
             None
         } else {
             let events = tx.store("events").map_err(storage)?;
-            let last = events
-                .get(event_key(stream, head.seq))
-                .await
-                .map_err(storage)?
-                .filter(|v| !v.is_undefined());
-            match last {
-                Some(v) => Some(event_from_js(stream, v)?.root),
-                None => None,
-            }
+            event_at(&events, stream, head.seq).await?.map(|e| e.root)
         };
         let keys = crate::idb_keys::all(&tx, stream).await?;
         Ok(Some(StoredKeys { head, keys, root }))
@@ -1052,8 +1221,7 @@ impl IndexedDbStore {
     pub fn committed_js(&self, events: &[Event]) -> Option<Result<JsValue, ChainError>> {
         let mut kept = self.committed.borrow_mut();
         let same = kept.as_ref().is_some_and(|c| {
-            c.records.length() as usize == events.len()
-                && c.hashes.len() == events.len() * 64
+            c.hashes.len() == events.len() * 64
                 && events
                     .iter()
                     .enumerate()
@@ -1200,6 +1368,23 @@ async fn commit_in(
     // Synchronous: the engine and SHA-256 run here, inside the transaction.
     let (commit, records) = plan(head.as_ref())?;
     check_plan(stream, &commit)?;
+    // `add` refuses a record at a key already stored, but a block covers
+    // the seqs after its key too: nothing may be stored past the head.
+    let at = head.as_ref().map_or(0, |h| h.seq);
+    if !commit.events.is_empty() && at < MAX_TOKENS {
+        let past = KeyRange::bound(
+            &event_key(stream, at),
+            &event_key(stream, MAX_TOKENS),
+            Some(true),
+            Some(false),
+        )
+        .map_err(|e| storage(e.into()))?;
+        if events.count(Some(past)).await.map_err(storage)? > 0 {
+            return Err(ChainError::Storage {
+                message: format!("stream '{stream}' has events stored past its head {at}"),
+            });
+        }
+    }
     let records = match records {
         Some(records) => {
             events
@@ -1401,6 +1586,18 @@ async fn commit_sync_in(
     let commit = plan(head.as_ref(), record.as_ref())?;
     check_sync_commit(stream, &commit)?;
     if commit.keep < MAX_TOKENS {
+        // A block across the cut keeps its events up to `keep`.
+        let across = match holder(&events, stream, commit.keep).await? {
+            Some(record) => {
+                let first = record_seq(&record).unwrap_or(0);
+                let n = record_events(stream, &record, None)?.len() as u64;
+                let kept = commit.keep.saturating_sub(first).saturating_add(1);
+                (first.saturating_add(n) > commit.keep.saturating_add(1))
+                    .then(|| truncated(&record, kept as usize))
+                    .transpose()?
+            }
+            None => None,
+        };
         let range = KeyRange::bound(
             &event_key(stream, commit.keep),
             &event_key(stream, MAX_TOKENS),
@@ -1409,6 +1606,9 @@ async fn commit_sync_in(
         )
         .map_err(|e| storage(e.into()))?;
         events.delete(range.into()).await.map_err(storage)?;
+        if let Some(record) = across {
+            events.put(&record, None).await.map_err(storage)?;
+        }
     }
     add_events(&events, &commit.events).await?;
     if kept.is_none() {
@@ -1571,7 +1771,9 @@ impl IndexedDbStore {
             let Some(first) = first.first() else {
                 continue;
             };
-            if serde_json::from_str::<Event>(&record_json(&head.id, first)?).is_ok() {
+            let json = record_json(&head.id, first)?;
+            let line = json.split('\n').next().unwrap_or_default();
+            if serde_json::from_str::<Event>(line).is_ok() {
                 continue;
             }
             match self.upgrade_stream(&head, device).await {
@@ -1623,6 +1825,7 @@ impl IndexedDbStore {
         })?;
         let mut old = Vec::new();
         for record in self.raw_events(stream, None).await? {
+            // Version 1 stored one event per record.
             let json = record_json(stream, &record)?;
             let e: v1::EventV1 =
                 serde_json::from_str(&json).map_err(|e| ChainError::CorruptRecord {

@@ -258,8 +258,8 @@ async fn opening_with_an_empty_name_rejects() {
     rejects(JsLedger::open(String::new()), "INVALID_INPUT").await;
 }
 
-/// Replaces the stored record of `[stream, seq]` by `record` (a test's
-/// tampering, under the ledger).
+/// Puts `record` in the events store, replacing the one at its key (a
+/// test's tampering, under the ledger).
 async fn put_record(ledger: &str, record: &JsValue) {
     let db = petrichain_web::indexeddb::open_raw(ledger).await.unwrap();
     let tx = db
@@ -312,23 +312,37 @@ async fn indexeddb_loads_check_each_record_against_its_key() {
         0
     );
 
-    // The line of event 1 stored under seq 2: its text says seq 1.
+    // The batch is one record (a block, keyed by its first event, seq 1):
+    // the line of event 1 stored in place of event 2's says seq 1.
     let db_name = name.clone();
     let raw = ok(stream.events(obj(r#"{"payloadText":true}"#))).await;
     let line = |i: u32| JSON::stringify(&Array::from(&raw).get(i)).unwrap();
+    let hash_of = |i: u32| get(&Array::from(&raw).get(i), "hash").as_string().unwrap();
+    // The block with event `seq`'s line and hash replaced.
     let record = |seq: f64, hash: &JsValue, json: &JsValue| {
+        let at = seq as u32 - 1;
+        let (mut lines, mut hashes) = (Vec::new(), String::new());
+        for i in 0..3 {
+            if i == at {
+                lines.push(json.as_string().unwrap());
+                hashes.push_str(&hash.as_string().unwrap());
+            } else {
+                lines.push(String::from(line(i)));
+                hashes.push_str(&hash_of(i));
+            }
+        }
         let r = Object::new();
         Reflect::set(&r, &"stream".into(), &"till".into()).unwrap();
-        Reflect::set(&r, &"seq".into(), &seq.into()).unwrap();
-        Reflect::set(&r, &"hash".into(), hash).unwrap();
-        Reflect::set(&r, &"json".into(), json).unwrap();
+        Reflect::set(&r, &"seq".into(), &1.0.into()).unwrap();
+        Reflect::set(&r, &"hash".into(), &hashes.into()).unwrap();
+        Reflect::set(&r, &"json".into(), &lines.join("\n").into()).unwrap();
         JsValue::from(r)
     };
     let hash1 = get(&Array::from(&raw).get(0), "hash");
     put_record(&db_name, &record(2.0, &hash1, &line(0).into())).await;
     let err = rejects(stream.events(None), "CORRUPT_RECORD").await;
     let message = String::from(err.unchecked_ref::<Error>().message());
-    assert!(message.contains("[till, 2]"), "{message}");
+    assert!(message.contains("[till, 1]"), "{message}");
     // A payload that is not JSON text.
     let hash2 = get(&Array::from(&raw).get(1), "hash");
     let bad = line(1).replace(r#"{\"big\": 12345678901234567890}"#, "{oops");

@@ -50,46 +50,79 @@ impl Backend for Idb {
         seq: u64,
         edit: &dyn Fn(&mut serde_json::Value),
     ) -> bool {
-        let db = indexeddb::open_raw(&self.name(name)).await.unwrap();
-        let tx = db
-            .transaction(&["events"], TransactionMode::ReadWrite)
-            .unwrap();
-        let events = tx.store("events").unwrap();
-        let raw = events.get(key(stream, seq)).await.unwrap().unwrap();
-        // Edit the event's JSON text, leaving the key fields alone.
-        let json = js_sys::Reflect::get(&raw, &"json".into())
-            .unwrap()
-            .as_string()
-            .unwrap();
-        let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        edit(&mut v);
-        js_sys::Reflect::set(
-            &raw,
-            &"json".into(),
-            &serde_json::to_string(&v).unwrap().into(),
-        )
-        .unwrap();
-        events.put(&raw, None).await.unwrap();
-        tx.done().await.unwrap();
-        db.close();
-        true
+        // Edit the event's line in the record that holds it, leaving the
+        // key fields alone.
+        edit_line(&self.name(name), stream, seq, &|line, _| {
+            let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+            edit(&mut v);
+            (serde_json::to_string(&v).unwrap(), None)
+        })
+        .await
     }
     async fn put_raw(&self, name: &str, event: &Event) {
-        let db = indexeddb::open_raw(&self.name(name)).await.unwrap();
-        let tx = db
-            .transaction(&["events"], TransactionMode::ReadWrite)
-            .unwrap();
-        tx.store("events")
-            .unwrap()
-            .put(&indexeddb::event_record(event).unwrap(), None)
-            .await
-            .unwrap();
-        tx.done().await.unwrap();
-        db.close();
+        let (ledger, line) = (self.name(name), serde_json::to_string(event).unwrap());
+        let replace = |_: &str, _: &str| (line.clone(), Some(event.hash.clone()));
+        if !edit_line(&ledger, &event.stream, event.seq, &replace).await {
+            let db = indexeddb::open_raw(&ledger).await.unwrap();
+            let tx = db
+                .transaction(&["events"], TransactionMode::ReadWrite)
+                .unwrap();
+            tx.store("events")
+                .unwrap()
+                .put(&indexeddb::event_record(event).unwrap(), None)
+                .await
+                .unwrap();
+            tx.done().await.unwrap();
+            db.close();
+        }
     }
     async fn settle(&self) {
         sleep(100).await;
     }
+}
+
+/// A new line for an event's line and hash, and its new hash if it changes.
+type LineEdit<'a> = dyn Fn(&str, &str) -> (String, Option<String>) + 'a;
+
+/// Replaces the line (and, if `edit` says, the hash) of event `seq` in the
+/// stored record that holds it (a block of one event or more); false if no
+/// record holds it.
+async fn edit_line(ledger: &str, stream: &str, seq: u64, edit: &LineEdit<'_>) -> bool {
+    let db = indexeddb::open_raw(ledger).await.unwrap();
+    let tx = db
+        .transaction(&["events"], TransactionMode::ReadWrite)
+        .unwrap();
+    let events = tx.store("events").unwrap();
+    let range =
+        rexie::KeyRange::bound(&key(stream, 0), &key(stream, seq), Some(false), Some(false))
+            .unwrap();
+    let found = events
+        .scan(Some(range), Some(1), None, Some(rexie::Direction::Prev))
+        .await
+        .unwrap();
+    let get = |r: &JsValue, k: &str| js_sys::Reflect::get(r, &k.into()).unwrap();
+    let mut done = false;
+    if let Some((_, raw)) = found.into_iter().next() {
+        let first = get(&raw, "seq").as_f64().unwrap() as u64;
+        let json = get(&raw, "json").as_string().unwrap();
+        let mut hashes = get(&raw, "hash").as_string().unwrap();
+        let mut lines: Vec<String> = json.split('\n').map(String::from).collect();
+        let i = (seq - first) as usize;
+        if i < lines.len() {
+            let (line, hash) = edit(&lines[i], &hashes[i * 64..i * 64 + 64]);
+            lines[i] = line;
+            if let Some(h) = hash {
+                hashes.replace_range(i * 64..i * 64 + 64, &h);
+            }
+            js_sys::Reflect::set(&raw, &"json".into(), &lines.join("\n").into()).unwrap();
+            js_sys::Reflect::set(&raw, &"hash".into(), &hashes.into()).unwrap();
+            events.put(&raw, None).await.unwrap();
+            done = true;
+        }
+    }
+    tx.done().await.unwrap();
+    db.close();
+    done
 }
 
 async fn sleep(ms: i32) {
@@ -226,6 +259,128 @@ async fn one_round_trip_commits_fall_back_when_another_ledger_appended() {
     assert!(c.store().commit_paths().one_trip > before);
     a.close();
     c.close();
+}
+
+/// A commit's events are stored in blocks (records of up to 64 events,
+/// keyed by the first one's seq): every read finds each event in its block,
+/// through the core and `hot.js` alike, by seq, range, limit and hash; a
+/// sync that keeps a prefix cuts the block across the cut.
+#[wasm_bindgen_test]
+async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
+    use petrichain::store::{StreamRecord, SyncCommit, SyncRecord, SyncStore};
+    let b = Idb::new();
+    let ledger = b.open("blocks").await;
+    let id = ledger.put_model(&suite::shop(300)).await.unwrap();
+    ledger.create_stream("s", &id).await.unwrap();
+    let take = petrichain::store::Action::new("take");
+    let batch: Vec<_> = (0..150).map(|_| take.clone()).collect();
+    let fired = ledger.fire_batch("s", &batch, suite::TS).await.unwrap();
+    ledger.fire("s", &take, suite::TS).await.unwrap();
+    let record_seqs = || async {
+        let db = indexeddb::open_raw(&b.name("blocks")).await.unwrap();
+        let tx = db
+            .transaction(&["events"], TransactionMode::ReadOnly)
+            .unwrap();
+        let all = tx
+            .store("events")
+            .unwrap()
+            .get_all(None, None)
+            .await
+            .unwrap();
+        db.close();
+        all.iter()
+            .map(|r| {
+                js_sys::Reflect::get(r, &"seq".into())
+                    .unwrap()
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect::<Vec<f64>>()
+    };
+    assert_eq!(record_seqs().await, [1.0, 65.0, 129.0, 151.0]);
+    let events = ledger.all_events("s").await.unwrap();
+    assert_eq!(&events[..150], &fired[..]);
+    let cases = [
+        (0, Some(1)),
+        (1, Some(70)),
+        (63, Some(2)),
+        (64, None),
+        (100, Some(60)),
+        (128, Some(1)),
+        (150, None),
+        (151, None),
+    ];
+    for (after, limit) in cases {
+        let want: Vec<Event> = events
+            .iter()
+            .filter(|e| e.seq > after)
+            .take(limit.unwrap_or(u32::MAX) as usize)
+            .cloned()
+            .collect();
+        let got = ledger.events("s", after, limit).await.unwrap();
+        assert_eq!(got, want, "after {after} limit {limit:?}");
+        let js = ledger
+            .store()
+            .events_js("s", after, limit, true)
+            .await
+            .unwrap();
+        let js: Vec<(u64, String)> = js_sys::Array::from(&js)
+            .iter()
+            .map(|e| {
+                let get = |k: &str| js_sys::Reflect::get(&e, &k.into()).unwrap();
+                (
+                    get("seq").as_f64().unwrap() as u64,
+                    get("hash").as_string().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<(u64, String)> = want.iter().map(|e| (e.seq, e.hash.clone())).collect();
+        assert_eq!(js, want, "hot.js: after {after} limit {limit:?}");
+    }
+    for e in [&events[0], &events[70], &events[149], &events[150]] {
+        assert_eq!(
+            ledger.event_by_hash(&e.hash).await.unwrap().as_ref(),
+            Some(e)
+        );
+    }
+    assert_eq!(ledger.event_by_hash(&"0".repeat(64)).await.unwrap(), None);
+    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 151);
+
+    // A sync keeping 100 events: the block of 65..128 keeps 65..100.
+    let at = events[99].clone();
+    ledger
+        .store()
+        .commit_sync("s", &mut |current, _| {
+            let current = current.unwrap();
+            Ok(SyncCommit {
+                record: StreamRecord {
+                    id: "s".into(),
+                    model: current.model.clone(),
+                    seq: 100,
+                    hash: at.hash.clone(),
+                    state: vec![200, 100],
+                    policy: current.policy.clone(),
+                },
+                keep: 100,
+                events: Vec::new(),
+                restored: Vec::new(),
+                sync: SyncRecord {
+                    stream: "s".into(),
+                    remotes: Default::default(),
+                },
+                conflicts: Vec::new(),
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(record_seqs().await, [1.0, 65.0]);
+    assert_eq!(ledger.all_events("s").await.unwrap(), events[..100]);
+    assert_eq!(ledger.event_by_hash(&events[100].hash).await.unwrap(), None);
+    let again = ledger.fire("s", &take, suite::TS).await.unwrap();
+    assert_eq!(again.seq, 101);
+    assert_eq!(record_seqs().await, [1.0, 65.0, 101.0]);
+    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 101);
+    ledger.close();
 }
 
 #[wasm_bindgen_test]
@@ -845,11 +1000,9 @@ mod v2_database_broken {
             .await
             .unwrap();
         tx.store("keys").unwrap().clear().await.unwrap();
-        let events = tx.store("events").unwrap();
-        let raw = events.get(key("bank", 2)).await.unwrap().unwrap();
-        js_sys::Reflect::set(&raw, &"json".into(), &"{not json".into()).unwrap();
-        events.put(&raw, None).await.unwrap();
         tx.done().await.unwrap();
+        let not_json = |_: &str, _: &str| ("{not json".to_string(), None);
+        assert!(edit_line(&name, "bank", 2, &not_json).await);
         db.close();
 
         let ledger = b.open("v2-broken").await;
