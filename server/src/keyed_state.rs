@@ -175,9 +175,9 @@ mod tests {
             .0
     }
 
-    /// A fresh SQLite file holding the Bank stream "s" of `n` opens.
-    fn stored(name: &str, model: &Model, n: usize) -> (SqliteStorage, std::path::PathBuf) {
-        let events = block_on(async {
+    /// The Bank stream "s" of `n` opens, then `transfers` (from, to) of 30.
+    fn chain(model: &Model, n: usize, transfers: &[(&str, &str)]) -> Vec<petrichain::chain::Event> {
+        block_on(async {
             let ledger = Ledger::memory();
             let id = ledger.put_model(model).await.unwrap();
             ledger.create_stream("s", &id).await.unwrap();
@@ -185,8 +185,28 @@ mod tests {
                 let open = Action::new("open").arg("user", format!("u{i}"));
                 ledger.fire("s", &open, i as u64).await.unwrap();
             }
+            for (from, to) in transfers {
+                let t = Action::new("transfer")
+                    .arg("from", *from)
+                    .arg("to", *to)
+                    .multiple(30);
+                ledger.fire("s", &t, 9).await.unwrap();
+            }
             ledger.all_events("s").await.unwrap()
-        });
+        })
+    }
+
+    /// A fresh SQLite file holding the Bank stream "s" of `n` opens.
+    fn stored(name: &str, model: &Model, n: usize) -> (SqliteStorage, std::path::PathBuf) {
+        store(name, model, chain(model, n, &[]))
+    }
+
+    /// A fresh SQLite file holding `events` as stream "s".
+    fn store(
+        name: &str,
+        model: &Model,
+        events: Vec<petrichain::chain::Event>,
+    ) -> (SqliteStorage, std::path::PathBuf) {
         let v = verify_events(model, "s", &events).unwrap();
         let dir = std::env::temp_dir().join(format!(
             "petrichain-keyed-unit-{}-{name}",
@@ -236,6 +256,66 @@ mod tests {
             .unwrap()
             .unwrap()
             .is_none());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A refused batch whose first event fired (on the verifier's copy of
+    /// the cached state) leaves the cache as it was: equal to a fresh
+    /// replay of the stored chain, and the next append builds on it.
+    #[test]
+    fn a_refused_batch_leaves_the_cached_state_equal_to_a_replay() {
+        use crate::append::plan_append;
+        use petrichain::sync::protocol::{AppendRequest, Head};
+        let model = bank();
+        // Three opens stored; two transfers that build on them, not yet.
+        let mut events = chain(&model, 3, &[("u0", "u1"), ("u1", "u2")]);
+        let next = events.split_off(3);
+        let (db, dir) = store("refused", &model, events);
+        let states = KeyedStates::default();
+        let (head, cached) = block_on(states.at_head(&db, &model, "s"))
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let request = |events: Vec<petrichain::chain::Event>| AppendRequest {
+            model: model.id().to_string(),
+            expected: Head {
+                seq: head.seq,
+                hash: head.hash.clone(),
+            },
+            events,
+        };
+        // Event 5's signature is another event's: refused at the batch's
+        // signature check, after both events fired.
+        let mut forged = next.clone();
+        forged[1].sig = forged[0].sig.clone();
+        let refused = db.append("s", &mut |tx| {
+            plan_append(&model, "s", &request(forged.clone()), Some(&cached), tx).map(|d| d.commit)
+        });
+        assert_eq!(refused.unwrap_err().code(), "INVALID_EVENT");
+        let (_, after) = block_on(states.at_head(&db, &model, "s"))
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let (_, replayed) = block_on(KeyedStates::default().at_head(&db, &model, "s"))
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(after, replayed);
+        assert_eq!(after, cached);
+        // The cached state still takes the genuine batch.
+        let mut decided = None;
+        db.append("s", &mut |tx| {
+            let d = plan_append(&model, "s", &request(next.clone()), Some(&after), tx)?;
+            decided = d.state.clone();
+            Ok(d.commit)
+        })
+        .unwrap();
+        let (_, replayed) = block_on(KeyedStates::default().at_head(&db, &model, "s"))
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(decided.as_ref(), Some(&replayed.state));
+        assert_eq!(replayed.seq, 5);
         let _ = std::fs::remove_dir_all(dir);
     }
 

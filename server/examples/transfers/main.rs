@@ -351,6 +351,8 @@ fn drive(
         }
     }
     if !errors.is_empty() {
+        // The failure first, then the clients it stopped.
+        errors.sort_by_key(|e| e.contains(": stopped"));
         errors.truncate(5);
         return Err(errors.join("\n"));
     }
