@@ -99,6 +99,11 @@ async function heldHere(stream) {
 /** Redraws everything that depends on the open stream. */
 async function show() {
   const { stream, model } = ws;
+  // Read first: once `data-stream` names the stream, its drawing and
+  // marking are there (the page tests read them at that moment).
+  const [keys, held] = stream
+    ? await Promise.all([keyCounts(stream, model).catch(() => ({})), heldHere(stream)])
+    : [{}, null];
   $("empty").hidden = !!stream;
   $("workspace").hidden = !stream;
   $("log-section").hidden = !stream;
@@ -114,7 +119,7 @@ async function show() {
   $("model-id").title = model.id;
   $("head").textContent = stream.head.seq ? `#${stream.head.seq} ${stream.head.hash.slice(0, 10)}…` : "#0 (empty)";
   $("head").title = stream.head.hash;
-  net.show(model, stream.marking, last, await keyCounts(stream, model).catch(() => ({})), await heldHere(stream));
+  net.show(model, stream.marking, last, keys, held);
   analysis.show(model);
   try {
     const { who, policy } = await identity.refresh(stream);

@@ -318,7 +318,13 @@ test("an invite link that cannot be read says why; one for another key warns; a 
     await page.evaluate((url) => JSON.parse(localStorage.getItem(`petrichain.follow:${url}`)), app.url),
     ["nowhere-1"],
   );
-  assert.deepEqual(errors, []);
+  // The one pull of the unlisted stream (so that a stream this key may not
+  // read says FORBIDDEN) is answered 404: Chromium logs that; nothing else.
+  assert.deepEqual(
+    errors.filter((e) => !/status of 404 \(Not Found\)/.test(e)),
+    [],
+  );
+  assert.ok(errors.length <= 1, errors.join("\n"));
   await context.close();
 });
 
