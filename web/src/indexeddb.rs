@@ -925,8 +925,13 @@ impl Store for IndexedDbStore {
         };
         check_plan(stream, &first)?;
         let records = crate::hot::records(&first.events)?;
-        if first.events.iter().all(|e| e.keys.is_empty()) {
-            let raw = self.raw_connection().await?;
+        // The one-round-trip path needs the second connection; if it cannot
+        // be opened (an upgrade elsewhere blocks it), the slow way reports.
+        let raw = match self.raw_connection().await {
+            Err(ChainError::Closed) => return Err(ChainError::Closed),
+            raw => raw.ok(),
+        };
+        if let (Some(raw), true) = (raw, first.events.iter().all(|e| e.keys.is_empty())) {
             let before = (cached.state.len() > CHUNK).then_some(cached.state.as_slice());
             let chunks: js_sys::Array = chunk_records(&first.record, before)?.into_iter().collect();
             let head = head_to_js(&first.record)?;
