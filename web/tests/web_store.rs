@@ -172,7 +172,10 @@ async fn two_connections_racing_never_fork() {
 
 /// Two connections taking tokens with random pauses, so that their commits
 /// interleave: each appends some, none forks, every acknowledged event is
-/// the stored one and the chain verifies.
+/// the stored one and the chain verifies. (The pauses are long next to a
+/// commit: a connection whose cached head is current commits in one round
+/// trip, the other needs two, and with short pauses the first could take
+/// every token.)
 #[wasm_bindgen_test]
 async fn two_connections_interleaving_never_fork() {
     const CAP: u64 = 16;
@@ -183,7 +186,7 @@ async fn two_connections_interleaving_never_fork() {
     async fn racer(ledger: &Ledger<IndexedDbStore>, who: &str) -> Vec<Event> {
         let mut ok = Vec::new();
         loop {
-            sleep((js_sys::Math::random() * 4.0) as i32).await;
+            sleep((js_sys::Math::random() * 20.0) as i32).await;
             match ledger
                 .fire(
                     "s",
@@ -346,8 +349,16 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
     assert_eq!(ledger.event_by_hash(&"0".repeat(64)).await.unwrap(), None);
     assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 151);
 
-    // A sync keeping 100 events: the block of 65..128 keeps 65..100.
-    let at = events[99].clone();
+    // A sync keeping 99 events, then the remote's copy of event 100 (signed
+    // on its own, as pushes send it: the head a ledger appends on must carry
+    // a signature): the block of 65..128 keeps 65..99.
+    let mut at = events[99].clone();
+    let sig = ledger
+        .device()
+        .sign(&[petrichain::chain::signed_message(&at.hash)])
+        .await
+        .unwrap();
+    at.sig = hex::encode(sig[0]);
     ledger
         .store()
         .commit_sync("s", &mut |current, _| {
@@ -361,8 +372,8 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
                     state: vec![200, 100],
                     policy: current.policy.clone(),
                 },
-                keep: 100,
-                events: Vec::new(),
+                keep: 99,
+                events: vec![at.clone()],
                 restored: Vec::new(),
                 sync: SyncRecord {
                     stream: "s".into(),
@@ -373,12 +384,14 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
         })
         .await
         .unwrap();
-    assert_eq!(record_seqs().await, [1.0, 65.0]);
-    assert_eq!(ledger.all_events("s").await.unwrap(), events[..100]);
+    assert_eq!(record_seqs().await, [1.0, 65.0, 100.0]);
+    let kept = ledger.all_events("s").await.unwrap();
+    assert_eq!(kept[..99], events[..99]);
+    assert_eq!(kept[99], at);
     assert_eq!(ledger.event_by_hash(&events[100].hash).await.unwrap(), None);
     let again = ledger.fire("s", &take, suite::TS).await.unwrap();
     assert_eq!(again.seq, 101);
-    assert_eq!(record_seqs().await, [1.0, 65.0, 101.0]);
+    assert_eq!(record_seqs().await, [1.0, 65.0, 100.0, 101.0]);
     assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 101);
     ledger.close();
 }
