@@ -24,10 +24,20 @@ if [ "$what" = all ] || [ "$what" = wasm ]; then
   export WASM_BINDGEN_TEST_TIMEOUT=600
   benches=()
   for f in web/tests/bench_web_*.rs; do benches+=(--test "$(basename "$f" .rs)"); done
+  # The BENCH lines are repeated at the end; a harness that fails fails the
+  # command (its status is the cargo's, not the grep's).
+  log="$(mktemp)"
+  status=0
   # shellcheck disable=SC2086
   RUSTC_WRAPPER="$WASM_RELEASE_WRAPPER" CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS" \
   $WASM_CARGO test -p petrichain-web --profile wasm-release --target wasm32-unknown-unknown $WASM_CARGO_FLAGS $WASM_RELEASE_FLAGS "${benches[@]}" -- --nocapture 2>&1 \
-    | tee /dev/stderr | grep -E '^BENCH' || true
+    | tee "$log" >&2 || status=$?
+  grep -E '^BENCH' "$log" || true
+  rm -f "$log"
+  if [ "$status" -ne 0 ]; then
+    echo "bench.sh: a wasm benchmark harness failed (status $status): see its output above" >&2
+    exit "$status"
+  fi
 fi
 if [ "$what" = all ] || [ "$what" = editor ]; then
   # The app's net editor in headless Chromium (scripts/bench-editor.mjs).

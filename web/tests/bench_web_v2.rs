@@ -202,15 +202,42 @@ fn hex32(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// `n` events by one device, every one signed: the form a pull receives
+/// (a local `fireBatch` leaves signature runs; a push signs them).
 async fn signed_chain(model: &petrichain::Model, n: usize) -> Vec<Event> {
-    let (device, _) = WebCryptoDevice::generate().await.unwrap();
-    let ledger = Ledger::new(MemoryStore::new(), Rc::new(device));
+    let device = Rc::new(WebCryptoDevice::generate().await.unwrap().0);
+    let ledger = Ledger::new(MemoryStore::new(), device.clone());
     let id = ledger.put_model(model).await.unwrap();
     ledger.create_stream("s", &id).await.unwrap();
     for chunk in actions(n).chunks(1000) {
         ledger.fire_batch("s", chunk, TS).await.unwrap();
     }
-    ledger.all_events("s").await.unwrap()
+    let mut events = ledger.all_events("s").await.unwrap();
+    sign_every_event(&[&*device], &mut events).await;
+    events
+}
+
+/// Signs each event that closes no signature run itself, with the device
+/// whose key is its signer, so the chain is as a remote holds it.
+async fn sign_every_event(devices: &[&dyn Device], events: &mut [Event]) {
+    for device in devices {
+        let me = hex::encode(device.public_key());
+        let unsigned: Vec<usize> = (0..events.len())
+            .filter(|&i| events[i].sig.is_empty() && events[i].signer == me)
+            .collect();
+        let messages: Vec<Vec<u8>> = unsigned
+            .iter()
+            .map(|&i| signed_message(&events[i].hash))
+            .collect();
+        let sigs = device.sign(&messages).await.unwrap();
+        for (&i, sig) in unsigned.iter().zip(sigs) {
+            events[i].sig = hex::encode(sig);
+        }
+    }
+    assert!(
+        events.iter().all(|e| !e.sig.is_empty()),
+        "every event signed"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -356,12 +383,15 @@ const ROLED: &str = r#"{"places":[{"id":"a","initial":1},{"id":"b"},{"id":"c"}],
 async fn granted_chain(model: &petrichain::Model, n: usize) -> Vec<Event> {
     let store = MemoryStore::new();
     let device = || async { Rc::new(WebCryptoDevice::generate().await.unwrap().0) };
-    let owner = Ledger::new(store.connect(), device().await);
+    let owner_device = device().await;
+    let owner = Ledger::new(store.connect(), owner_device.clone());
     let id = owner.put_model(model).await.unwrap();
     owner.create_stream("s", &id).await.unwrap();
-    let mut signers = Vec::new();
+    let (mut signers, mut keys) = (Vec::new(), Vec::new());
     for _ in 0..4 {
-        signers.push(Ledger::new(store.connect(), device().await));
+        let key = device().await;
+        signers.push(Ledger::new(store.connect(), key.clone()));
+        keys.push(key);
     }
     for s in &signers {
         let grant = format!(r#"{{"key":"{}","role":"clerk"}}"#, s.device_key());
@@ -377,7 +407,11 @@ async fn granted_chain(model: &petrichain::Model, n: usize) -> Vec<Event> {
             .await
             .unwrap();
     }
-    owner.all_events("s").await.unwrap()
+    let mut events = owner.all_events("s").await.unwrap();
+    let mut all: Vec<&dyn Device> = vec![&*owner_device];
+    all.extend(keys.iter().map(|k| &**k as &dyn Device));
+    sign_every_event(&all, &mut events).await;
+    events
 }
 
 #[wasm_bindgen_test]

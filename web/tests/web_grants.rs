@@ -3,11 +3,13 @@
 //! the head record and read back after a reopen.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Error, Promise, Reflect, JSON};
-use petrichain_web::{fingerprint, JsLedger, JsModel, JsStream};
+use js_sys::{Array, JSON};
+use petrichain_web::{fingerprint, JsModel};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+
+mod websync;
+use websync::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -15,32 +17,6 @@ const SHOP: &str = r#"{"places":[{"id":"stock","initial":3},{"id":"sold"}],
   "transitions":[{"id":"sell","roles":["clerk"]}],
   "arcs":[{"source":"stock","target":"sell"},{"source":"sell","target":"sold"}]}"#;
 
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &key.into()).unwrap()
-}
-async fn ok(p: Promise) -> JsValue {
-    JsFuture::from(p).await.unwrap()
-}
-async fn rejects(p: Promise, code: &str) -> JsValue {
-    let err = JsFuture::from(p).await.expect_err("expected a rejection");
-    assert!(err.is_instance_of::<Error>(), "not an Error: {err:?}");
-    assert_eq!(
-        get(&err, "code").as_string().as_deref(),
-        Some(code),
-        "{err:?}"
-    );
-    err
-}
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", (js_sys::Math::random() * 1e12) as u64)
-}
-async fn open(name: &str) -> JsLedger {
-    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(ok(JsLedger::open(name.into())).await)
-        .unwrap()
-}
-fn stream_of(v: JsValue) -> JsStream {
-    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
-}
 fn text(v: &JsValue) -> String {
     JSON::stringify(v).unwrap().as_string().unwrap()
 }

@@ -4,44 +4,17 @@
 //! IndexedDB across a reopen (the keys read from their key records).
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Error, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Reflect, JSON};
 use petrichain_web::{verify_key_proof, verify_place_proof, JsLedger, JsModel, JsStream};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
+
+mod websync;
+use websync::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const BANK: &str = include_str!("../../www/examples/bank.json");
-
-fn js(text: &str) -> JsValue {
-    JSON::parse(text).unwrap()
-}
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &key.into()).unwrap()
-}
-fn obj(text: &str) -> Option<Object> {
-    Some(js(text).unchecked_into())
-}
-async fn ok(p: Promise) -> JsValue {
-    JsFuture::from(p).await.unwrap()
-}
-async fn rejects(p: Promise, code: &str) -> JsValue {
-    let err = JsFuture::from(p).await.expect_err("expected a rejection");
-    assert!(err.is_instance_of::<Error>(), "not an Error: {err:?}");
-    assert_eq!(
-        get(&err, "code").as_string().as_deref(),
-        Some(code),
-        "{err:?}"
-    );
-    err
-}
-fn stream_of(v: JsValue) -> JsStream {
-    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
-}
-fn ledger_of(v: JsValue) -> JsLedger {
-    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
-}
 
 async fn count(stream: &JsStream, key: &str) -> f64 {
     ok(stream.count("balance".into(), key.into()))

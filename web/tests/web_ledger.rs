@@ -2,45 +2,20 @@
 //! (scripts/ci/wasm-browser.sh): promises, plain-object events, real `Error`s.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Error, Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Error, Function, Object, Reflect, JSON};
 use petrichain_web::{JsLedger, JsModel, JsStream};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
+
+mod websync;
+use websync::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 const SHOP: &str = r#"{"places":[{"id":"stock","initial":3},{"id":"sold"}],
   "transitions":[{"id":"sell","roles":["clerk"]}],
   "arcs":[{"source":"stock","target":"sell"},{"source":"sell","target":"sold"}]}"#;
-
-fn js(text: &str) -> JsValue {
-    JSON::parse(text).unwrap()
-}
-fn get(v: &JsValue, key: &str) -> JsValue {
-    Reflect::get(v, &key.into()).unwrap()
-}
-async fn ok(p: Promise) -> JsValue {
-    JsFuture::from(p).await.unwrap()
-}
-/// Awaits a promise that must reject with a real `Error` carrying `code`.
-async fn rejects(p: Promise, code: &str) -> JsValue {
-    let err = JsFuture::from(p).await.expect_err("expected a rejection");
-    assert!(err.is_instance_of::<Error>(), "not an Error: {err:?}");
-    assert_eq!(
-        get(&err, "code").as_string().as_deref(),
-        Some(code),
-        "{err:?}"
-    );
-    err
-}
-fn obj(text: &str) -> Option<Object> {
-    Some(js(text).unchecked_into())
-}
-fn stream_of(v: JsValue) -> JsStream {
-    // Exported classes come back from promises as JS objects wrapping the Rust value.
-    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
-}
 
 async fn shop_stream(ledger: &JsLedger, id: &str) -> JsStream {
     let model = JsModel::from_json(SHOP.into()).unwrap();

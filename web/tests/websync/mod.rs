@@ -1,7 +1,8 @@
-//! Helpers shared by the browser sync tests and the sync benchmark.
+//! Helpers shared by the browser tests (web_*.rs, sync_server_web.rs) and
+//! the benchmarks that drive the JS-facing API.
 #![allow(dead_code)]
 
-use js_sys::{Array, Error, Function, Promise, Reflect, JSON};
+use js_sys::{Array, Error, Function, Object, Promise, Reflect, JSON};
 use petrichain_web::{JsLedger, JsModel, JsStream, JsSyncHandle};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -17,6 +18,10 @@ pub const COIN: &str = r#"{"places":[{"id":"coin","initial":1},{"id":"spent"}],
 
 pub fn js(text: &str) -> JsValue {
     JSON::parse(text).unwrap()
+}
+/// `text` parsed as a plain object, for the API's `options` arguments.
+pub fn obj(text: &str) -> Option<Object> {
+    Some(js(text).unchecked_into())
 }
 pub fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
@@ -72,7 +77,11 @@ pub async fn open(name: &str) -> JsLedger {
     .unwrap()
 }
 
+/// Exported classes come back from promises as JS objects wrapping the Rust value.
 pub fn stream_of(v: JsValue) -> JsStream {
+    wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
+}
+pub fn ledger_of(v: JsValue) -> JsLedger {
     wasm_bindgen::convert::TryFromJsValue::try_from_js_value(v).unwrap()
 }
 
