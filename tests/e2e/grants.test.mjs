@@ -8,11 +8,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { artifacts, launchBrowser, watchErrors } from "./helpers.mjs";
+import { artifacts, launchBrowser, serverBinary, watchErrors } from "./helpers.mjs";
 
 const repo = new URL("../../", import.meta.url).pathname;
 let browser;
@@ -23,10 +23,7 @@ let data;
 const log = [];
 
 before(async () => {
-  const binary =
-    process.env.PETRICHAIN_SERVER ??
-    join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
-  if (!existsSync(binary)) throw new Error(`${binary} missing: cargo build --release -p petrichain-server`);
+  const binary = serverBinary();
   // The page, js/ and pkg/ as the server's static files: one origin.
   site = mkdtempSync(join(tmpdir(), "petrichain-grants-site-"));
   cpSync(join(repo, "tests/e2e/grants.html"), join(site, "index.html"));

@@ -19,19 +19,26 @@ export async function buildApp() {
   return outDir;
 }
 
-/**
- * The reference server (release build, as `npm start` runs it; scripts/ci/e2e.sh
- * builds it, PETRICHAIN_SERVER overrides the path) serving the built app and
- * the sync API at a free port, with a fresh SQLite file. `restart()` stops
- * it and starts it again on the same address (the same origin for the
- * pages) with a new, empty database: a server that lost its history.
- */
-export async function serveAppWithServer() {
+/** The reference server's binary: PETRICHAIN_SERVER, else the release build. */
+export function serverBinary() {
   const repo = new URL("../../", import.meta.url).pathname;
   const binary =
     process.env.PETRICHAIN_SERVER ??
     join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");
   if (!existsSync(binary)) throw new Error(`${binary} missing: cargo build --release -p petrichain-server`);
+  return binary;
+}
+
+/**
+ * The reference server (the binary PETRICHAIN_SERVER names, which
+ * scripts/ci/e2e.sh sets to the debug build it makes; else the release build
+ * `npm start` runs) serving the built app and
+ * the sync API at a free port, with a fresh SQLite file. `restart()` stops
+ * it and starts it again on the same address (the same origin for the
+ * pages) with a new, empty database: a server that lost its history.
+ */
+export async function serveAppWithServer() {
+  const binary = serverBinary();
   const outDir = await buildApp();
   const dirs = [];
   const log = [];
