@@ -203,21 +203,45 @@ fn append(c: &mut Criterion) {
     group.finish();
 }
 
+/// Signs every event that has no `sig` of its own (the device's signature
+/// of its hash), as a sync push does before events leave the device: the
+/// chain a peer pulls, one signature per event.
+fn sign_every_event<S: petrichain::store::Store>(
+    ledger: &Ledger<S>,
+    events: &mut [petrichain::chain::Event],
+) {
+    use petrichain::chain::signed_message;
+    let at: Vec<usize> = (0..events.len())
+        .filter(|&i| events[i].sig.is_empty())
+        .collect();
+    let messages: Vec<Vec<u8>> = at
+        .iter()
+        .map(|&i| signed_message(&events[i].hash))
+        .collect();
+    let sigs = block_on(ledger.device().sign(&messages)).unwrap();
+    for (i, sig) in at.into_iter().zip(sigs) {
+        events[i].sig = hex::encode(sig);
+    }
+}
+
 /// Verifying transfers (replay with the recorded `args`, rehash, keys and
-/// root compared, batched signatures): 10,000 signed transfer events among
-/// 10,000 opened accounts, the native twin of web/tests/bench_web_keyed.rs.
+/// root compared, signatures checked in batches): 10,000 transfer events
+/// among 10,000 opened accounts, the native twin of
+/// web/tests/bench_web_keyed.rs, for the two chains a verifier meets: the
+/// ledger's own (signature runs: one signature per 1,000 events, checked
+/// with `accept_runs`) and a pulled one (every event signed, strict).
 fn verify(c: &mut Criterion) {
     use petrichain::chain::Verifier;
     const ACCOUNTS: usize = 10_000;
     let model = bank();
     let ledger = Ledger::memory();
-    let events = block_on(async {
+    let runs = block_on(async {
         let id = ledger.put_model(&model).await.unwrap();
         ledger.create_stream("bank", &id).await.unwrap();
         let opens: Vec<Action> = (0..ACCOUNTS)
             .map(|i| Action::new("open").arg("user", user(i)))
             .collect();
-        for chunk in opens.chunks(5000) {
+        for chunk in opens.chunks(1000) {
             ledger.fire_batch("bank", chunk, 1).await.unwrap();
         }
         let transfers: Vec<Action> = pairs(ACCOUNTS, ACCOUNTS / 2)
@@ -228,39 +252,100 @@ fn verify(c: &mut Criterion) {
                     .arg(&a[1].0, &a[1].1)
             })
             .collect();
-        for chunk in transfers.chunks(5000) {
+        for chunk in transfers.chunks(1000) {
             ledger.fire_batch("bank", chunk, 2).await.unwrap();
         }
         ledger.all_events("bank").await.unwrap()
     });
-    let (opens, transfers) = events.split_at(ACCOUNTS);
+    let mut signed = runs.clone();
+    sign_every_event(&ledger, &mut signed);
     let mut group = c.benchmark_group("keyed verify");
     group.sample_size(10);
-    group.throughput(criterion::Throughput::Elements(transfers.len() as u64));
-    group.bench_function(
-        format!("{} transfers among {ACCOUNTS} accounts", transfers.len()),
-        |b| {
-            b.iter_batched(
-                || {
-                    let mut v = Verifier::new(&model, "bank");
-                    for e in opens {
-                        v.push(e).unwrap();
-                    }
-                    v.flush().unwrap();
-                    v
-                },
-                |mut v| {
-                    for e in transfers {
-                        v.push(e).unwrap();
-                    }
-                    v.finish().unwrap()
-                },
-                criterion::BatchSize::PerIteration,
-            )
-        },
-    );
+    for (chain, events, accept_runs) in [
+        ("signature runs", &runs, true),
+        ("every event signed", &signed, false),
+    ] {
+        let (opens, transfers) = events.split_at(ACCOUNTS);
+        group.throughput(criterion::Throughput::Elements(transfers.len() as u64));
+        group.bench_function(
+            format!(
+                "{} transfers among {ACCOUNTS} accounts, {chain}",
+                transfers.len()
+            ),
+            |b| {
+                b.iter_batched(
+                    || {
+                        let v = Verifier::new(&model, "bank");
+                        let mut v = if accept_runs { v.accept_runs() } else { v };
+                        for e in opens {
+                            v.push(e).unwrap();
+                        }
+                        v.flush().unwrap();
+                        v
+                    },
+                    |mut v| {
+                        for e in transfers {
+                            v.push(e).unwrap();
+                        }
+                        v.finish().unwrap()
+                    },
+                    criterion::BatchSize::PerIteration,
+                )
+            },
+        );
+    }
     group.finish();
 }
 
-criterion_group!(benches, engine, fire, copy, append, verify);
+/// The parts of a transfer's cost that grow with the keys, each alone: the
+/// two key-trie writes of a transfer (`KeyTrie::set`: its path rehashed,
+/// O(log keys) SHA-256 blocks), and the map lookups of the engine (three
+/// reads, two writes) on a plain std `HashMap` (SipHash-1-3 under a random
+/// seed, as the key maps), to tell the cache misses of 100,000 keys from
+/// the cost of any structure of ours.
+fn parts(c: &mut Criterion) {
+    use petrichain::chain::KeyTrie;
+    use std::collections::HashMap;
+    let mut group = c.benchmark_group("keyed parts");
+    for accounts in SIZES {
+        let args = pairs(accounts, 4096);
+        let mut trie = KeyTrie::from_counts(
+            (0..accounts)
+                .map(|i| (user(i), 100))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|(k, n)| (k.as_str(), *n)),
+        );
+        let mut i = 0u64;
+        group.bench_function(format!("key trie, two writes: {accounts} keys"), |b| {
+            b.iter(|| {
+                let a = &args[i as usize % args.len()];
+                i += 1;
+                trie.set(&a[0].1, 100 + i % 7);
+                trie.set(&a[1].1, 100 + i % 5);
+                trie.root()
+            })
+        });
+        let mut map: HashMap<String, u64> = (0..accounts).map(|i| (user(i), 100)).collect();
+        let registered: HashMap<String, u64> = (0..accounts).map(|i| (user(i), 1)).collect();
+        let mut i = 0usize;
+        group.bench_function(
+            format!("std HashMap, 3 reads + 2 writes: {accounts} keys"),
+            |b| {
+                b.iter(|| {
+                    let a = &args[i % args.len()];
+                    i += 1;
+                    let ok = registered.get(a[1].1.as_str()).copied().unwrap_or(0);
+                    let from = map.get(a[0].1.as_str()).copied().unwrap_or(0);
+                    let to = map.get(a[1].1.as_str()).copied().unwrap_or(0);
+                    *map.get_mut(a[0].1.as_str()).unwrap() = from - 1 + ok;
+                    *map.get_mut(a[1].1.as_str()).unwrap() = to + 1 - ok;
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, engine, fire, copy, append, verify, parts);
 criterion_main!(benches);

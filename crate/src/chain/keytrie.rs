@@ -137,7 +137,57 @@ impl KeyTrie {
     /// Sets `key` to `count` (0 removes it) and rehashes its path:
     /// O(depth) hashes, no allocation unless a key comes or goes.
     pub fn set(&mut self, key: &str, count: u64) {
-        let path = key_path(key);
+        self.set_at(key_path(key), key, count);
+    }
+
+    /// [`KeyTrie::set`] of each `(key, count)` in turn, after walking all
+    /// their paths side by side: the nodes of two paths are independent
+    /// loads that the processor overlaps, where the writes alone would
+    /// wait for each level's node in turn (at 100,000 keys each level is a
+    /// cache miss). The writes then find the nodes in cache.
+    pub fn set_all(&mut self, writes: &[(&str, u64)]) {
+        const SIDE_BY_SIDE: usize = 4;
+        for chunk in writes.chunks(SIDE_BY_SIDE) {
+            let mut paths = [ZERO; SIDE_BY_SIDE];
+            for (path, (key, _)) in paths.iter_mut().zip(chunk) {
+                *path = key_path(key);
+            }
+            if chunk.len() > 1 {
+                self.touch(&paths[..chunk.len()]);
+            }
+            for (path, &(key, count)) in paths.iter().zip(chunk) {
+                self.set_at(*path, key, count);
+            }
+        }
+    }
+
+    /// Reads the nodes along each path, one level of every path per step.
+    fn touch(&self, paths: &[Hash32]) {
+        let Some(root) = &self.root else {
+            return;
+        };
+        let mut nodes = [root; 4];
+        let nodes = &mut nodes[..paths.len().min(4)];
+        loop {
+            let mut deeper = false;
+            for (node, path) in nodes.iter_mut().zip(paths) {
+                let at: &Node = node;
+                if let Node::Branch {
+                    bit: b, children, ..
+                } = at
+                {
+                    *node = &children[bit(path, *b)];
+                    deeper = true;
+                }
+            }
+            if !deeper {
+                break;
+            }
+        }
+        std::hint::black_box(nodes);
+    }
+
+    fn set_at(&mut self, path: Hash32, key: &str, count: u64) {
         if count == 0 {
             if let Some(root) = &mut self.root {
                 if remove(root, &path) == Removed::Itself {
@@ -360,6 +410,13 @@ mod tests {
             prop_assert_eq!(trie.root(), reference(&counts));
             let rebuilt = KeyTrie::from_counts(counts.iter().rev().map(|(k, &n)| (k.as_str(), n)));
             prop_assert_eq!(rebuilt.root(), trie.root());
+            // The same writes through set_all (side by side, in chunks).
+            let mut together = KeyTrie::new();
+            let all: Vec<(&str, u64)> = writes.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+            for chunk in all.chunks(3) {
+                together.set_all(chunk);
+            }
+            prop_assert_eq!(together.root(), trie.root());
         }
 
         /// A copy shares the original's nodes: writes to either (keys

@@ -208,19 +208,17 @@ impl TipState {
                 self.tree.set(p, &model.places()[p].id, n);
             }
         }
-        let mut last = None;
-        for (p, key, n) in keys.iter() {
-            self.tries[*p].set(key, *n);
-            if last.is_some_and(|l| l != *p) {
-                let l = last.unwrap_or(0);
+        // `keys` is sorted by place: each place's keys go into its trie
+        // together, then its root into the tree.
+        let mut writes: Vec<(&str, u64)> = Vec::with_capacity(keys.len());
+        for (i, (p, key, n)) in keys.iter().enumerate() {
+            writes.push((key, *n));
+            if keys.get(i + 1).is_none_or(|next| next.0 != *p) {
+                self.tries[*p].set_all(&writes);
+                writes.clear();
                 self.tree
-                    .set_keyed(l, &model.places()[l].id, &self.tries[l].root());
+                    .set_keyed(*p, &model.places()[*p].id, &self.tries[*p].root());
             }
-            last = Some(*p);
-        }
-        if let Some(l) = last {
-            self.tree
-                .set_keyed(l, &model.places()[l].id, &self.tries[l].root());
         }
         Ok(())
     }

@@ -6,10 +6,9 @@
 //! `place[param]` act on that key only. Firing costs O(arcs of the
 //! transition x log keys): only the keys the arguments name are read.
 
-use imbl::shared_ptr::DefaultSharedPtr;
-use imbl::{GenericHashMap, OrdSet};
+use imbl::OrdSet;
 
-use super::keyhash::KeyHashing;
+use super::keycounts::KeyCounts;
 use super::{check, Marking, RoleSet};
 use crate::engine::FireError;
 use crate::model::{
@@ -28,17 +27,17 @@ pub struct KeyedMarking {
 /// collide: see `keyhash.rs`) and the keys in order for paging, which
 /// changes only when a key comes or goes.
 ///
-/// Both are persistent (imbl's hash array mapped trie and B-tree): a copy
-/// shares their nodes, O(1) whatever the number of keys, and a write
-/// copies only the nodes on its path that are still shared. Why not std's
-/// maps: a server resumes every append attempt from a copy of a stream's
-/// head state, and a sync client keeps the state of its sync point beside
-/// its tip; with std's maps each copy was O(keys), measured to dominate
-/// the load tool at 10,000 accounts (BENCHMARKS.md, "Keyed places (issue
-/// 14)", which also gives the cost of a lookup against std's map).
+/// Both copy in O(1), whatever the number of keys: the counts are a std
+/// map shared until written, with an overlay for writes to a shared copy
+/// (`keycounts.rs`, which says why), the order imbl's persistent B-tree
+/// (a write copies only the nodes on its path that are still shared). A
+/// server resumes every append attempt from a copy of a stream's head
+/// state, and a sync client keeps the state of its sync point beside its
+/// tip; with plain maps each copy was O(keys), measured to dominate the
+/// load tool at 10,000 accounts (BENCHMARKS.md, "Keyed places (issue 14)").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct PlaceKeys {
-    counts: GenericHashMap<String, u64, KeyHashing, DefaultSharedPtr>,
+    counts: KeyCounts,
     order: OrdSet<String>,
 }
 
@@ -55,11 +54,7 @@ impl KeyedMarking {
 
     /// The count of `key` in place `place` (0 if absent or out of range).
     pub fn get(&self, place: PlaceIndex, key: &str) -> u64 {
-        self.places
-            .get(place)
-            .and_then(|m| m.counts.get(key))
-            .copied()
-            .unwrap_or(0)
+        self.places.get(place).map_or(0, |m| m.counts.get(key))
     }
 
     /// Sets a key's count; 0 removes the key. Out-of-range places are ignored.
@@ -67,15 +62,15 @@ impl KeyedMarking {
         let Some(keys) = self.places.get_mut(place) else {
             return;
         };
-        if count == 0 {
-            if keys.counts.remove(key).is_some() {
+        match (keys.counts.set(key, count), count) {
+            (0, 0) => {}
+            (0, _) => {
+                keys.order.insert(key.to_string());
+            }
+            (_, 0) => {
                 keys.order.remove(key);
             }
-        } else if let Some(slot) = keys.counts.get_mut(key) {
-            *slot = count;
-        } else {
-            keys.counts.insert(key.to_string(), count);
-            keys.order.insert(key.to_string());
+            _ => {}
         }
     }
 
@@ -86,7 +81,7 @@ impl KeyedMarking {
 
     /// Whether no place holds any key.
     pub fn is_empty(&self) -> bool {
-        self.places.iter().all(|k| k.counts.is_empty())
+        self.places.iter().all(|k| k.counts.len() == 0)
     }
 
     /// The keys of `place` in byte order, from the first after `after`
@@ -104,17 +99,16 @@ impl KeyedMarking {
         keys.order
             .range::<_, str>((start, Bound::Unbounded))
             .take(limit)
-            .map(|k| (k.clone(), keys.counts.get(k).copied().unwrap_or(0)))
+            .map(|k| (k.clone(), keys.counts.get(k)))
             .collect()
     }
 
     /// Every `(key, count)` of `place`, in byte order of the keys.
     pub fn iter(&self, place: PlaceIndex) -> impl Iterator<Item = (&str, u64)> + '_ {
-        self.places.get(place).into_iter().flat_map(|keys| {
-            keys.order
-                .iter()
-                .map(|k| (k.as_str(), keys.counts.get(k).copied().unwrap_or(0)))
-        })
+        self.places
+            .get(place)
+            .into_iter()
+            .flat_map(|keys| keys.order.iter().map(|k| (k.as_str(), keys.counts.get(k))))
     }
 }
 

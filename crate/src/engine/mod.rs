@@ -9,6 +9,7 @@
 //! must not exceed the place's capacity (0 = unbounded) nor [`MAX_TOKENS`].
 
 mod error;
+mod keycounts;
 mod keyed;
 mod keyhash;
 

@@ -890,8 +890,9 @@ impl<S: Store> Ledger<S> {
     /// The `limit` keys of keyed place `place` of `stream` with the highest
     /// counts, highest first, ties by key (byte order); `limit` is capped
     /// at [`MAX_TOP_KEYS`]. With the number of keys and the place's total.
-    /// From the store's key records (ranked by count: O(log keys + limit));
-    /// a store without them works it out from the tip (O(keys)).
+    /// From the store's key records (IndexedDB ranks them by count:
+    /// O(log keys + limit); the memory store scans them: O(keys)); a store
+    /// without them works it out from the tip (O(keys)).
     pub async fn top(
         &self,
         stream: &str,

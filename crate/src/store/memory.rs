@@ -6,7 +6,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::ops::Bound;
 use std::rc::Rc;
 
@@ -44,49 +44,63 @@ impl Data {
     }
 }
 
-/// The key records of keyed places, as IndexedDB keeps them: by
-/// `(stream, place, key)`, and ranked by count for the top lists.
+/// The key records of keyed places: per stream and place, the counts by
+/// key (a hash map: a commit writes each changed key in O(1)) and the keys
+/// in byte order for pages (changed only when a key comes or goes).
+///
+/// Unlike IndexedDB there is no index by count: a top list scans the
+/// place's records (O(keys x log limit)), which is what the ledger would
+/// do from its tip anyway. Why: keeping records ranked by count cost two
+/// B-tree writes per changed key, with string comparisons among the many
+/// keys of equal count, and was the largest part of an append among
+/// 100,000 accounts that grows with the keys after the key trie
+/// (BENCHMARKS.md, "Keyed places (issue 14)").
 #[derive(Default)]
 struct Keys {
-    counts: BTreeMap<(String, String, String), u64>,
-    /// `(stream, place, highest count first, key)`.
-    ranked: BTreeSet<(String, String, Reverse<u64>, String)>,
-    /// Number of keys per `(stream, place)`.
-    sizes: HashMap<(String, String), u64>,
+    streams: HashMap<String, BTreeMap<String, PlaceRecords>>,
+}
+
+/// One keyed place's records in one stream.
+#[derive(Default)]
+struct PlaceRecords {
+    counts: HashMap<String, u64>,
+    order: BTreeSet<String>,
 }
 
 impl Keys {
     fn set(&mut self, stream: &str, place: &str, key: &str, count: u64) {
-        let id = (stream.to_string(), place.to_string(), key.to_string());
-        let old = if count == 0 {
-            self.counts.remove(&id)
-        } else {
-            self.counts.insert(id, count)
+        let Some(records) = self.records_mut(stream, place, count > 0) else {
+            return;
         };
-        let size = (stream.to_string(), place.to_string());
-        if let Some(old) = old {
-            self.ranked.remove(&(
-                stream.to_string(),
-                place.to_string(),
-                Reverse(old),
-                key.to_string(),
-            ));
-            if count == 0 {
-                if let Some(n) = self.sizes.get_mut(&size) {
-                    *n = n.saturating_sub(1);
-                }
+        if count == 0 {
+            if records.counts.remove(key).is_some() {
+                records.order.remove(key);
             }
-        } else if count > 0 {
-            *self.sizes.entry(size).or_default() += 1;
+        } else if let Some(n) = records.counts.get_mut(key) {
+            *n = count;
+        } else {
+            records.counts.insert(key.to_string(), count);
+            records.order.insert(key.to_string());
         }
-        if count > 0 {
-            self.ranked.insert((
-                stream.to_string(),
-                place.to_string(),
-                Reverse(count),
-                key.to_string(),
-            ));
+    }
+
+    /// The records of a place, made if `make` and absent.
+    fn records_mut(&mut self, stream: &str, place: &str, make: bool) -> Option<&mut PlaceRecords> {
+        if !make {
+            return self.streams.get_mut(stream)?.get_mut(place);
         }
+        if !self.streams.contains_key(stream) {
+            self.streams.insert(stream.to_string(), BTreeMap::new());
+        }
+        let places = self.streams.get_mut(stream)?;
+        if !places.contains_key(place) {
+            places.insert(place.to_string(), PlaceRecords::default());
+        }
+        places.get_mut(place)
+    }
+
+    fn records(&self, stream: &str, place: &str) -> Option<&PlaceRecords> {
+        self.streams.get(stream)?.get(place)
     }
 
     fn apply(&mut self, stream: &str, events: &[Event]) {
@@ -95,27 +109,81 @@ impl Keys {
         }
     }
 
+    /// Every record of `stream`, by place then key.
     fn of_stream(&self, stream: &str) -> Vec<KeyCount> {
-        let from = (stream.to_string(), String::new(), String::new());
-        self.counts
-            .range(from..)
-            .take_while(|((s, _, _), _)| s == stream)
-            .map(|((_, p, k), n)| (p.clone(), k.clone(), *n))
+        let Some(places) = self.streams.get(stream) else {
+            return Vec::new();
+        };
+        places
+            .iter()
+            .flat_map(|(place, records)| {
+                records
+                    .order
+                    .iter()
+                    .map(|k| (place.clone(), k.clone(), records.counts[k]))
+            })
             .collect()
     }
 
     fn remove_stream(&mut self, stream: &str) {
-        for (place, key, _) in self.of_stream(stream) {
-            self.set(stream, &place, &key, 0);
-        }
-        self.sizes.retain(|(s, _), _| s != stream);
+        self.streams.remove(stream);
     }
 
     fn size(&self, stream: &str, place: &str) -> u64 {
-        self.sizes
-            .get(&(stream.to_string(), place.to_string()))
+        self.records(stream, place)
+            .map_or(0, |r| r.counts.len() as u64)
+    }
+
+    fn count(&self, stream: &str, place: &str, key: &str) -> u64 {
+        self.records(stream, place)
+            .and_then(|r| r.counts.get(key))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// A page of `q.place`'s keys in byte order (after `q.after`, starting
+    /// with `q.prefix`, at most `q.limit`): O(log keys + limit).
+    fn page(&self, stream: &str, q: &KeyQuery<'_>) -> Vec<(String, u64)> {
+        let Some(records) = self.records(stream, q.place) else {
+            return Vec::new();
+        };
+        let from_prefix = !q.prefix.is_empty() && q.after.is_none_or(|a| a < q.prefix);
+        let lower = match q.after {
+            _ if from_prefix => Bound::Included(q.prefix),
+            Some(a) => Bound::Excluded(a),
+            None => Bound::Unbounded,
+        };
+        records
+            .order
+            .range::<str, _>((lower, Bound::Unbounded))
+            .take_while(|k| k.starts_with(q.prefix))
+            .take(q.limit)
+            .map(|k| (k.clone(), records.counts[k]))
+            .collect()
+    }
+
+    /// The `q.limit` keys of `q.place` with the highest counts, ties by key
+    /// (byte order): a scan, O(keys x log limit).
+    fn top(&self, stream: &str, q: &KeyQuery<'_>) -> Vec<(String, u64)> {
+        let Some(records) = self.records(stream, q.place) else {
+            return Vec::new();
+        };
+        if q.limit == 0 {
+            return Vec::new();
+        }
+        // A max-heap of the kept ones by "worse": lower count, then later key.
+        let mut heap: BinaryHeap<(Reverse<u64>, &str)> = BinaryHeap::with_capacity(q.limit + 1);
+        for (key, &n) in &records.counts {
+            heap.push((Reverse(n), key));
+            if heap.len() > q.limit {
+                heap.pop();
+            }
+        }
+        let mut out = heap.into_vec();
+        out.sort_unstable();
+        out.into_iter()
+            .map(|(Reverse(n), k)| (k.to_string(), n))
+            .collect()
     }
 }
 
@@ -314,16 +382,7 @@ impl Store for MemoryStore {
         key: &str,
     ) -> Result<Option<u64>, ChainError> {
         self.open()?;
-        let id = (stream.to_string(), place.to_string(), key.to_string());
-        Ok(Some(
-            self.data
-                .borrow()
-                .keys
-                .counts
-                .get(&id)
-                .copied()
-                .unwrap_or(0),
-        ))
+        Ok(Some(self.data.borrow().keys.count(stream, place, key)))
     }
 
     async fn key_page(
@@ -334,21 +393,7 @@ impl Store for MemoryStore {
         self.open()?;
         let data = self.data.borrow();
         let total = data.total(stream, q.index)?;
-        let at = |k: &str| (stream.to_string(), q.place.to_string(), k.to_string());
-        let from_prefix = !q.prefix.is_empty() && q.after.is_none_or(|a| a < q.prefix);
-        let lower = match q.after {
-            _ if from_prefix => Bound::Included(at(q.prefix)),
-            Some(a) => Bound::Excluded(at(a)),
-            None => Bound::Included(at("")),
-        };
-        let keys = data
-            .keys
-            .counts
-            .range((lower, Bound::Unbounded))
-            .take_while(|((s, p, k), _)| s == stream && p == q.place && k.starts_with(q.prefix))
-            .take(q.limit)
-            .map(|((_, _, k), n)| (k.clone(), *n))
-            .collect();
+        let keys = data.keys.page(stream, q);
         Ok(Some(KeysPage {
             keys,
             count: data.keys.size(stream, q.place),
@@ -364,20 +409,7 @@ impl Store for MemoryStore {
         self.open()?;
         let data = self.data.borrow();
         let total = data.total(stream, q.index)?;
-        let from = (
-            stream.to_string(),
-            q.place.to_string(),
-            Reverse(u64::MAX),
-            String::new(),
-        );
-        let keys = data
-            .keys
-            .ranked
-            .range(from..)
-            .take_while(|(s, p, _, _)| s == stream && p == q.place)
-            .take(q.limit)
-            .map(|(_, _, Reverse(n), k)| (k.clone(), *n))
-            .collect();
+        let keys = data.keys.top(stream, q);
         Ok(Some(KeysPage {
             keys,
             count: data.keys.size(stream, q.place),
