@@ -44,9 +44,11 @@ try {
     await page.waitForSelector("body[data-ready=true]", { state: "attached" });
     if (which === "single") {
       const out = await page.evaluate((r) => window.runSingles(r), rounds);
-      console.log("variant | per round: p50 / p95 ms of one append");
+      console.log("variant | per round: p50 / p95 / mean ms of one append");
       for (const [name, runs] of Object.entries(out)) {
-        console.log(`${name.padEnd(7)} | ${runs.map((x) => `${x.p50.toFixed(2)} / ${x.p95.toFixed(2)}`).join(" | ")}`);
+        console.log(
+          `${name.padEnd(7)} | ${runs.map((x) => `${x.p50.toFixed(2)} / ${x.p95.toFixed(2)} / ${x.mean.toFixed(3)}`).join(" | ")}`,
+        );
       }
     } else if (loads) {
       const cpu = await page.evaluate(() => window.runParse(5));

@@ -27,6 +27,7 @@ function open(name) {
     r.onupgradeneeded = () => {
       r.result.createObjectStore("events", { keyPath: ["stream", "seq"] }).createIndex("hash", "hash");
       r.result.createObjectStore("streams", { keyPath: "id" });
+      r.result.createObjectStore("meta", { keyPath: "id" });
     };
     r.onsuccess = () => resolve(r.result);
     r.onerror = () => reject(r.error);
@@ -50,6 +51,23 @@ function checked(db, i) {
   events.count(IDBKeyRange.bound(["s1", i], ["s1", Number.MAX_SAFE_INTEGER], true));
   events.add(rec(i));
   streams.put(head(i));
+  return done(tx);
+}
+// `checked` as commitOnHead does it: three stores in scope, the head
+// compared in the count's success callback, then an explicit commit().
+function commitOnHead(db, i, commit) {
+  const tx = db.transaction(["events", "streams", "meta"], "readwrite");
+  const streams = tx.objectStore("streams");
+  const events = tx.objectStore("events");
+  const read = streams.get("s1");
+  const past = events.count(IDBKeyRange.bound(["s1", i], ["s1", Number.MAX_SAFE_INTEGER], true));
+  events.add(rec(i));
+  streams.put(head(i));
+  past.onsuccess = () => {
+    const same = i === 0 || (read.result?.seq === i && past.result === 0);
+    if (!same) tx.abort();
+    else if (commit) tx.commit();
+  };
   return done(tx);
 }
 function overlap(db, i, sign) {
@@ -83,6 +101,8 @@ window.runSingles = async (rounds = 3) => {
     sign: async () => sign(),
     put: (db, i) => put(db, i),
     checked: (db, i) => checked(db, i),
+    onhead: (db, i) => commitOnHead(db, i, false),
+    onheadCommit: (db, i) => commitOnHead(db, i, true),
     signed: async (db, i) => {
       await sign();
       await checked(db, i);
@@ -103,7 +123,7 @@ window.runSingles = async (rounds = 3) => {
       db.close();
       await request(indexedDB.deleteDatabase(`single-${name}-${round}`));
       if (!out[name]) out[name] = [];
-      out[name].push({ p50: pct(times, 50), p95: pct(times, 95) });
+      out[name].push({ p50: pct(times, 50), p95: pct(times, 95), mean: times.reduce((a, b) => a + b, 0) / N });
     }
   }
   return out;

@@ -1519,3 +1519,27 @@ async fn records_of_earlier_block_sizes_still_load() {
     assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 301);
     ledger.close();
 }
+
+/// The device's nonces come from a pool of `getRandomValues` bytes: across
+/// refills (4,096 bytes each) every draw is fresh (no two 16-byte nonces
+/// alike, none all zeros: the pool zeroes what it hands out, so a repeat
+/// would show), and draws larger than the pool's quarter still work.
+#[wasm_bindgen_test]
+async fn device_nonces_are_fresh_across_pool_refills() {
+    use petrichain::chain::Device;
+    let (device, _) = petrichain_web::device::WebCryptoDevice::generate()
+        .await
+        .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..1_000 {
+        let mut nonce = [0u8; 16];
+        device.random(&mut nonce).unwrap();
+        assert_ne!(nonce, [0u8; 16]);
+        assert!(seen.insert(nonce), "a nonce came twice");
+    }
+    let mut odd = [0u8; 1_000];
+    device.random(&mut odd).unwrap();
+    let mut big = vec![0u8; 100_000];
+    device.random(&mut big).unwrap();
+    assert!(odd.iter().any(|b| *b != 0) && big[99_000..].iter().any(|b| *b != 0));
+}
