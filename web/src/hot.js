@@ -29,8 +29,8 @@ export function openRaw(name) {
 /**
  * Most events in one record (docs/storage.md, "Why blocks"). Chromium keeps
  * a value over 64 KB outside its database, as a blob, and a getAll of such
- * records was about 2-4x faster than of records under 64 KB (bench/layouts
- * `--page load`, BENCHMARKS.md "Issue 20: loads"): a batch's events go in
+ * records was 3-10x faster than of records under 64 KB (bench/layouts
+ * `--page load`, BENCHMARKS.md "Issue 20: loads, larger blocks"): a batch's events go in
  * records of up to 256 (about 225 KB for 880-byte lines). Earlier releases
  * wrote blocks of up to 64 events under 60,000 characters; every reader
  * takes a block of any size.
