@@ -275,8 +275,8 @@ export function rawLoop(lines, grouped = true) {
 
 /**
  * Petrichain's records of lines from..from+n-1 stored in one transaction:
- * blocks of consecutive events (web/src/hot.js, `eventRecords`: at most 64
- * events, and no more line once a block's text is 60,000 characters long),
+ * blocks of consecutive events (web/src/hot.js, `eventRecords`: at most 256
+ * events, and no more line once a block's text is 262,144 characters long),
  * `{stream, seq, hash, json}` with the first event's seq, the hashes end to
  * end and the lines joined by "\n".
  */
@@ -286,7 +286,7 @@ function blocks(lines, from, n) {
   while (start < from + n) {
     let end = start + 1;
     let chars = lines[start].json.length;
-    while (end < from + n && end - start < 64 && chars + 1 + lines[end].json.length <= 60_000) {
+    while (end < from + n && end - start < 256 && chars + 1 + lines[end].json.length <= 262_144) {
       chars += 1 + lines[end].json.length;
       end++;
     }

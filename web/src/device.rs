@@ -10,9 +10,11 @@
 //!
 //! Only the public half is exported ("raw", 32 bytes: allowed for public
 //! keys whatever `extractable` says). Nonces come from
-//! `crypto.getRandomValues`. [`WebCryptoDevice::sign`] starts every
+//! `crypto.getRandomValues`, drawn 4,096 bytes at a time ([`RandomPool`]:
+//! one call per 256 nonces instead of one per event). [`WebCryptoDevice::sign`] starts every
 //! signature of a batch at once and awaits them together (`Promise.all`).
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -31,7 +33,22 @@ pub struct WebCryptoDevice {
     subtle: SubtleCrypto,
     private: CryptoKey,
     public: [u8; 32],
+    pool: RefCell<RandomPool>,
 }
+
+/// Bytes of `crypto.getRandomValues` drawn ahead, handed out once each
+/// (zeroed as they go). Only nonces use [`Device::random`] (public once in
+/// their events); a CSPRNG's output kept a moment in this module's memory
+/// is as unpredictable as one asked for each time, and a page script that
+/// could read wasm memory could read the nonces in the events anyway.
+struct RandomPool {
+    bytes: Box<[u8; RANDOM_POOL]>,
+    /// Bytes of `bytes` already handed out (all of them when empty).
+    used: usize,
+}
+
+/// Bytes of [`RandomPool`] drawn per `getRandomValues` call.
+const RANDOM_POOL: usize = 4_096;
 
 impl std::fmt::Debug for WebCryptoDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -133,6 +150,10 @@ impl WebCryptoDevice {
             subtle,
             private,
             public,
+            pool: RefCell::new(RandomPool {
+                bytes: Box::new([0; RANDOM_POOL]),
+                used: RANDOM_POOL,
+            }),
         })
     }
 }
@@ -159,6 +180,21 @@ impl Device for WebCryptoDevice {
     }
 
     fn random(&self, out: &mut [u8]) -> Result<(), ChainError> {
+        if out.len() <= RANDOM_POOL / 4 {
+            let mut pool = self.pool.borrow_mut();
+            if RANDOM_POOL - pool.used < out.len() {
+                self.crypto
+                    .get_random_values_with_u8_array(&mut pool.bytes[..])
+                    .map_err(|e| device_error("getRandomValues", &e))?;
+                pool.used = 0;
+            }
+            let from = pool.used;
+            let taken = &mut pool.bytes[from..from + out.len()];
+            out.copy_from_slice(taken);
+            taken.fill(0);
+            pool.used += out.len();
+            return Ok(());
+        }
         for chunk in out.chunks_mut(RANDOM_CHUNK) {
             self.crypto
                 .get_random_values_with_u8_array(chunk)

@@ -26,10 +26,18 @@ export function openRaw(name) {
   });
 }
 
-/** Most events in one record (web/src/indexeddb.rs, "Blocks"). */
-export const BLOCK_EVENTS = 64;
-/** A record takes no more line once its text is this long (Chromium keeps larger values outside its database, as blobs). */
-export const BLOCK_CHARS = 60_000;
+/**
+ * Most events in one record (docs/storage.md, "Why blocks"). Chromium keeps
+ * a value over 64 KB outside its database, as a blob, and a getAll of such
+ * records was 3-10x faster than of records under 64 KB (bench/layouts
+ * `--page load`, BENCHMARKS.md "Issue 20: loads, larger blocks"): a batch's events go in
+ * records of up to 256 (about 225 KB for 880-byte lines). Earlier releases
+ * wrote blocks of up to 64 events under 60,000 characters; every reader
+ * takes a block of any size.
+ */
+export const BLOCK_EVENTS = 256;
+/** A record takes no more line once its text is this long (a block of large payloads stays about this size). */
+export const BLOCK_CHARS = 262_144;
 
 /**
  * The IndexedDB records of consecutive events of `stream` from seq
@@ -172,51 +180,74 @@ export async function loadEvents(db, stream, after, limit, text) {
     const key = await request(events.openKeyCursor(holder, "prev"));
     if (key) from = key.key[1];
   }
-  const range = IDBKeyRange.bound([stream, from], [stream, Number.MAX_SAFE_INTEGER]);
-  // Each record holds one event or more; the first may hold none past `after`.
-  const rows = await request(events.getAll(range, limit ? limit + (from <= after ? 1 : 0) : undefined));
-  if ((await head) === undefined) throw { unknown: true };
+  // Without a limit, one getAll. With one, pages of records doubling from
+  // 2, never more records than events still wanted (a record holds one
+  // event or a whole block: `limit` records could be far more than asked).
+  let page = limit ? Math.min(2, limit + (from <= after ? 1 : 0)) : undefined;
+  let range = IDBKeyRange.bound([stream, from], [stream, Number.MAX_SAFE_INTEGER]);
   const out = [];
   let next = from;
-  for (const row of rows) {
-    const where = `[${stream}, ${row.seq}]`;
-    const n = typeof row.hash === "string" && row.hash.length % 64 === 0 ? row.hash.length / 64 : 0;
-    if (row.seq < next || n === 0 || typeof row.json !== "string") {
-      throw { corrupt: where, message: "the record starts inside the one before, or has no hashes or lines" };
+  let checked = false;
+  for (;;) {
+    const rows = await request(events.getAll(range, page));
+    if (!checked) {
+      if ((await head) === undefined) throw { unknown: true };
+      checked = true;
     }
-    next = row.seq + n;
-    // The block's lines parsed in one call (a JSON text holds no raw newline).
-    let events;
-    try {
-      events = JSON.parse(`[${n === 1 ? row.json : row.json.replaceAll("\n", ",")}]`);
-    } catch (err) {
-      throw { corrupt: where, message: String(err) };
-    }
-    if (events.length !== n) throw { corrupt: where, message: "its hashes do not fit its lines" };
-    for (let i = 0; i < n; i++) {
-      const seq = row.seq + i;
-      if (seq <= after) continue;
-      const e = events[i];
-      if (
-        e === null ||
-        typeof e !== "object" ||
-        e.stream !== stream ||
-        e.seq !== seq ||
-        e.hash !== row.hash.slice(i * 64, i * 64 + 64)
-      ) {
-        throw { corrupt: where, message: "the record's key or hash disagrees with its event" };
+    for (const row of rows) {
+      next = rowEvents(row, stream, next, after, text, out);
+      if (limit && out.length >= limit) {
+        out.length = limit;
+        return out;
       }
-      if (typeof e.payload !== "string") throw { corrupt: where, message: "payload is not JSON text" };
-      if (!text) {
-        try {
-          e.payload = JSON.parse(e.payload);
-        } catch (err) {
-          throw { corrupt: where, message: String(err) };
-        }
-      }
-      out.push(e);
-      if (limit && out.length === limit) return out;
     }
+    if (!limit || rows.length < page) return out;
+    range = IDBKeyRange.bound([stream, rows[rows.length - 1].seq], [stream, Number.MAX_SAFE_INTEGER], true);
+    page = Math.max(1, Math.min(page * 2, limit - out.length));
   }
-  return out;
+}
+
+/**
+ * Pushes to `out` the events of stored record `row` with seq > `after`
+ * (checked as `loadEvents` says; `next`: the least seq it may start at);
+ * returns the seq after its last event.
+ */
+function rowEvents(row, stream, next, after, text, out) {
+  const where = `[${stream}, ${row.seq}]`;
+  const n = typeof row.hash === "string" && row.hash.length % 64 === 0 ? row.hash.length / 64 : 0;
+  if (row.seq < next || n === 0 || typeof row.json !== "string") {
+    throw { corrupt: where, message: "the record starts inside the one before, or has no hashes or lines" };
+  }
+  // The block's lines parsed in one call (a JSON text holds no raw newline).
+  let events;
+  try {
+    events = JSON.parse(`[${n === 1 ? row.json : row.json.replaceAll("\n", ",")}]`);
+  } catch (err) {
+    throw { corrupt: where, message: String(err) };
+  }
+  if (events.length !== n) throw { corrupt: where, message: "its hashes do not fit its lines" };
+  for (let i = 0; i < n; i++) {
+    const seq = row.seq + i;
+    if (seq <= after) continue;
+    const e = events[i];
+    if (
+      e === null ||
+      typeof e !== "object" ||
+      e.stream !== stream ||
+      e.seq !== seq ||
+      e.hash !== row.hash.slice(i * 64, i * 64 + 64)
+    ) {
+      throw { corrupt: where, message: "the record's key or hash disagrees with its event" };
+    }
+    if (typeof e.payload !== "string") throw { corrupt: where, message: "payload is not JSON text" };
+    if (!text) {
+      try {
+        e.payload = JSON.parse(e.payload);
+      } catch (err) {
+        throw { corrupt: where, message: String(err) };
+      }
+    }
+    out.push(e);
+  }
+  return row.seq + n;
 }

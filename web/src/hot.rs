@@ -111,7 +111,7 @@ pub(crate) async fn events(
 
 /// The IndexedDB records of `events`, which must be consecutive events of
 /// one stream, built in one call (their JSON lines cross as one string):
-/// blocks of at most 64 events (`eventRecords` of `hot.js`), each
+/// blocks of at most 256 events (`eventRecords` of `hot.js`), each
 /// `{stream, seq, hash, json}` with the first event's seq, the hashes end to
 /// end and the lines joined by "\n". Empty for no events.
 pub(crate) fn records(events: &[Event]) -> Result<js_sys::Array, ChainError> {

@@ -7,7 +7,7 @@
 //! |-------------|----------------------|-----------------------------------------|
 //! | `models`    | `id`                 | `{id, json}` (canonical JSON)           |
 //! | `streams`   | `id`                 | `{id, model, seq, hash, state, policy}` (head; `state`: the marking as JSON text; `policy`: owner, grants and names as JSON text, absent in heads of earlier releases), or past 1,024 places `{id, model, seq, hash, places, policy}` with the marking in chunks in `meta` |
-//! | `events`    | `[stream, seq]`      | a block of a commit's consecutive events: `{stream, seq, hash, json}`, `seq` the first's, `hash` their hashes end to end, `json` their lines joined by `"\n"` (at most 64 events, 60,000 characters past the first line; `hot::records`); index `hash` |
+//! | `events`    | `[stream, seq]`      | a block of a commit's consecutive events: `{stream, seq, hash, json}`, `seq` the first's, `hash` their hashes end to end, `json` their lines joined by `"\n"` (at most 256 events, 262,144 characters past the first line, `hot::records`; earlier releases wrote up to 64, and one alone); index `hash` |
 //! | `sync`      | `stream`             | `{stream, remotes: {backend: {seq, hash}}}` (sync client) |
 //! | `conflicts` | auto-increment       | a [`Conflict`]; index `stream` |
 //! | `meta`      | `id`                 | `{id: "device", privateKey, publicKey, public}` (the device key pair, `CryptoKey`s); `{id: "format", version: 2}`; `{id: "keys", version: 1}`; `{id: "marking\0<stream>\0<k>", counts}` (chunk k of a long marking, 1,024 counts as JSON text) |
@@ -610,6 +610,29 @@ fn record_events(
     value: &JsValue,
     next: Option<u64>,
 ) -> Result<Vec<Event>, ChainError> {
+    record_lines(stream, value, next, None)
+}
+
+/// Event `seq` of one stored record, if the record holds it: only its line
+/// is parsed (a block may hold a thousand), with the checks of
+/// [`record_events`] on the record and that line.
+fn record_event(stream: &str, value: &JsValue, seq: u64) -> Result<Option<Event>, ChainError> {
+    let first = record_seq(value).unwrap_or(u64::MAX);
+    let Some(at) = seq.checked_sub(first) else {
+        return Ok(None);
+    };
+    let at = usize::try_from(at).unwrap_or(usize::MAX);
+    Ok(record_lines(stream, value, None, Some(at))?.pop())
+}
+
+/// [`record_events`], or with `only` the event at that place in the
+/// record alone (none if the record holds fewer).
+fn record_lines(
+    stream: &str,
+    value: &JsValue,
+    next: Option<u64>,
+    only: Option<usize>,
+) -> Result<Vec<Event>, ChainError> {
     let get = |k: &str| js_sys::Reflect::get(value, &k.into()).unwrap_or(JsValue::UNDEFINED);
     let seq = get("seq").as_f64();
     let corrupt = |message: String| ChainError::CorruptRecord {
@@ -634,8 +657,11 @@ fn record_events(
     if hashes.len() != lines.len() * 64 {
         return Err(corrupt("its hashes do not fit its lines".into()));
     }
-    let mut out = Vec::with_capacity(lines.len());
+    let mut out = Vec::with_capacity(if only.is_some() { 1 } else { lines.len() });
     for (i, line) in lines.iter().enumerate() {
+        if only.is_some_and(|k| k != i) {
+            continue;
+        }
         let event: Event = serde_json::from_str(line).map_err(|e| corrupt(e.to_string()))?;
         if event.stream != stream
             || Some(event.seq) != first.checked_add(i as u64)
@@ -724,9 +750,7 @@ async fn event_at(
     let Some(record) = holder(store, stream, seq).await? else {
         return Ok(None);
     };
-    Ok(record_events(stream, &record, None)?
-        .into_iter()
-        .find(|e| e.seq == seq))
+    record_event(stream, &record, seq)
 }
 
 async fn finish(tx: Transaction) -> Result<(), ChainError> {
@@ -809,32 +833,47 @@ impl Store for IndexedDbStore {
                 from = record_seq(&record).unwrap_or(from);
             }
         }
-        let range = KeyRange::bound(
-            &event_key(stream, from),
-            &event_key(stream, MAX_TOKENS),
-            Some(false),
-            Some(false),
-        )
-        .map_err(|e| storage(e.into()))?;
-        // Each record holds one event or more; the first may hold none past `after`.
-        let records = limit.map(|l| l.saturating_add(u32::from(from <= after)));
-        let values = store.get_all(Some(range), records).await.map_err(storage)?;
         let mut out = Vec::new();
         let mut next = from;
-        for v in values {
-            let events = record_events(stream, &v, Some(next))?;
-            next = record_seq(&v)
-                .unwrap_or(next)
-                .saturating_add(events.len() as u64);
-            out.extend(events.into_iter().filter(|e| e.seq > after));
-            if let Some(l) = limit {
-                if out.len() >= l as usize {
-                    out.truncate(l as usize);
-                    break;
+        // Without a limit, one getAll. With one, pages of records that
+        // double from 2 (a record holds one event or up to a block's, so
+        // `limit` records could be `limit` blocks: far more than asked),
+        // never more records than events still wanted (each holds one or
+        // more), the first page counting the record that may hold none
+        // past `after`.
+        let mut page = limit.map(|l| l.saturating_add(u32::from(from <= after)).min(2));
+        let mut lower = (from, false);
+        loop {
+            let range = KeyRange::bound(
+                &event_key(stream, lower.0),
+                &event_key(stream, MAX_TOKENS),
+                Some(lower.1),
+                Some(false),
+            )
+            .map_err(|e| storage(e.into()))?;
+            let values = store.get_all(Some(range), page).await.map_err(storage)?;
+            let full = page.is_some_and(|p| values.len() == p as usize);
+            for v in &values {
+                let events = record_events(stream, v, Some(next))?;
+                let first = record_seq(v).unwrap_or(next);
+                next = first.saturating_add(events.len() as u64);
+                lower = (first, true);
+                out.extend(events.into_iter().filter(|e| e.seq > after));
+                if let Some(l) = limit {
+                    if out.len() >= l as usize {
+                        out.truncate(l as usize);
+                        return Ok(out);
+                    }
                 }
             }
+            match (limit, page) {
+                (Some(l), Some(p)) if full => {
+                    let wanted = l.saturating_sub(out.len() as u32).max(1);
+                    page = Some(p.saturating_mul(2).min(wanted));
+                }
+                _ => return Ok(out),
+            }
         }
-        Ok(out)
     }
 
     /// Through the `hash` index for an event stored alone; an event inside
@@ -861,7 +900,13 @@ impl Store for IndexedDbStore {
             let at = (0..hashes.len() / 64).find(|i| hashes.get(i * 64..i * 64 + 64) == Some(hash));
             match at {
                 None => Ok(None),
-                Some(i) => Ok(record_events(&stream_of(v), v, None)?.into_iter().nth(i)),
+                Some(i) => {
+                    let seq = record_seq(v).and_then(|s| s.checked_add(i as u64));
+                    match seq {
+                        Some(seq) => record_event(&stream_of(v), v, seq),
+                        None => Ok(None),
+                    }
+                }
             }
         };
         if let Some(v) = index

@@ -264,7 +264,7 @@ async fn one_round_trip_commits_fall_back_when_another_ledger_appended() {
     c.close();
 }
 
-/// A commit's events are stored in blocks (records of up to 64 events,
+/// A commit's events are stored in blocks (records of up to 256 events,
 /// keyed by the first one's seq): every read finds each event in its block,
 /// through the core and `hot.js` alike, by seq, range, limit and hash; a
 /// sync that keeps a prefix cuts the block across the cut.
@@ -273,10 +273,10 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
     use petrichain::store::{StreamRecord, SyncCommit, SyncRecord, SyncStore};
     let b = Idb::new();
     let ledger = b.open("blocks").await;
-    let id = ledger.put_model(&suite::shop(300)).await.unwrap();
+    let id = ledger.put_model(&suite::shop(700)).await.unwrap();
     ledger.create_stream("s", &id).await.unwrap();
     let take = petrichain::store::Action::new("take");
-    let batch: Vec<_> = (0..150).map(|_| take.clone()).collect();
+    let batch: Vec<_> = (0..600).map(|_| take.clone()).collect();
     let fired = ledger.fire_batch("s", &batch, suite::TS).await.unwrap();
     ledger.fire("s", &take, suite::TS).await.unwrap();
     let record_seqs = || async {
@@ -300,18 +300,20 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
             })
             .collect::<Vec<f64>>()
     };
-    assert_eq!(record_seqs().await, [1.0, 65.0, 129.0, 151.0]);
+    assert_eq!(record_seqs().await, [1.0, 257.0, 513.0, 601.0]);
     let events = ledger.all_events("s").await.unwrap();
-    assert_eq!(&events[..150], &fired[..]);
+    assert_eq!(&events[..600], &fired[..]);
     let cases = [
         (0, Some(1)),
-        (1, Some(70)),
-        (63, Some(2)),
-        (64, None),
-        (100, Some(60)),
-        (128, Some(1)),
-        (150, None),
-        (151, None),
+        (0, Some(3)),
+        (1, Some(300)),
+        (255, Some(2)),
+        (256, None),
+        (400, Some(200)),
+        (500, Some(101)),
+        (512, Some(1)),
+        (600, None),
+        (601, None),
     ];
     for (after, limit) in cases {
         let want: Vec<Event> = events
@@ -340,19 +342,19 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
         let want: Vec<(u64, String)> = want.iter().map(|e| (e.seq, e.hash.clone())).collect();
         assert_eq!(js, want, "hot.js: after {after} limit {limit:?}");
     }
-    for e in [&events[0], &events[70], &events[149], &events[150]] {
+    for e in [&events[0], &events[270], &events[599], &events[600]] {
         assert_eq!(
             ledger.event_by_hash(&e.hash).await.unwrap().as_ref(),
             Some(e)
         );
     }
     assert_eq!(ledger.event_by_hash(&"0".repeat(64)).await.unwrap(), None);
-    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 151);
+    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 601);
 
-    // A sync keeping 99 events, then the remote's copy of event 100 (signed
+    // A sync keeping 299 events, then the remote's copy of event 300 (signed
     // on its own, as pushes send it: the head a ledger appends on must carry
-    // a signature): the block of 65..128 keeps 65..99.
-    let mut at = events[99].clone();
+    // a signature): the block of 257..512 keeps 257..299.
+    let mut at = events[299].clone();
     let sig = ledger
         .device()
         .sign(&[petrichain::chain::signed_message(&at.hash)])
@@ -367,12 +369,12 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
                 record: StreamRecord {
                     id: "s".into(),
                     model: current.model.clone(),
-                    seq: 100,
+                    seq: 300,
                     hash: at.hash.clone(),
-                    state: vec![200, 100],
+                    state: vec![400, 300],
                     policy: current.policy.clone(),
                 },
-                keep: 99,
+                keep: 299,
                 events: vec![at.clone()],
                 restored: Vec::new(),
                 sync: SyncRecord {
@@ -384,15 +386,15 @@ async fn a_batch_is_stored_in_blocks_and_read_back_across_them() {
         })
         .await
         .unwrap();
-    assert_eq!(record_seqs().await, [1.0, 65.0, 100.0]);
+    assert_eq!(record_seqs().await, [1.0, 257.0, 300.0]);
     let kept = ledger.all_events("s").await.unwrap();
-    assert_eq!(kept[..99], events[..99]);
-    assert_eq!(kept[99], at);
-    assert_eq!(ledger.event_by_hash(&events[100].hash).await.unwrap(), None);
+    assert_eq!(kept[..299], events[..299]);
+    assert_eq!(kept[299], at);
+    assert_eq!(ledger.event_by_hash(&events[300].hash).await.unwrap(), None);
     let again = ledger.fire("s", &take, suite::TS).await.unwrap();
-    assert_eq!(again.seq, 101);
-    assert_eq!(record_seqs().await, [1.0, 65.0, 100.0, 101.0]);
-    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 101);
+    assert_eq!(again.seq, 301);
+    assert_eq!(record_seqs().await, [1.0, 257.0, 300.0, 301.0]);
+    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 301);
     ledger.close();
 }
 
@@ -1416,4 +1418,128 @@ async fn commits_made_alone_reach_the_next_connection() {
 async fn with_model_stream(ledger: &Ledger<IndexedDbStore>, stream: &str) {
     let id = ledger.put_model(&suite::shop(10)).await.unwrap();
     ledger.create_stream(stream, &id).await.unwrap();
+}
+
+/// Blocks of the release before (at most 64 events per record) and single
+/// events (the release before that) still load, through the core and
+/// `hot.js`, by range and limit, verify, and take appends: the records of a
+/// batch of 300 regrouped as 1 + 64 + 64 + ... under the ledger.
+#[wasm_bindgen_test]
+async fn records_of_earlier_block_sizes_still_load() {
+    let b = Idb::new();
+    let ledger = b.open("old-blocks").await;
+    let id = ledger.put_model(&suite::shop(400)).await.unwrap();
+    ledger.create_stream("s", &id).await.unwrap();
+    let take = petrichain::store::Action::new("take");
+    let batch: Vec<_> = (0..300).map(|_| take.clone()).collect();
+    let fired = ledger.fire_batch("s", &batch, suite::TS).await.unwrap();
+    ledger.close();
+    // Regroup: event 1 alone, then blocks of 64 (the last one shorter).
+    let db = indexeddb::open_raw(&b.name("old-blocks")).await.unwrap();
+    let tx = db
+        .transaction(&["events"], TransactionMode::ReadWrite)
+        .unwrap();
+    let events = tx.store("events").unwrap();
+    let range = rexie::KeyRange::bound(&key("s", 0), &key("s", 1e15 as u64), None, None).unwrap();
+    events.delete(range.into()).await.unwrap();
+    let mut starts = vec![0usize];
+    starts.extend((1..fired.len()).step_by(64));
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(fired.len());
+        let group = &fired[start..end];
+        let record = js_sys::Object::new();
+        let set = |k: &str, v: JsValue| js_sys::Reflect::set(&record, &k.into(), &v).unwrap();
+        set("stream", "s".into());
+        set("seq", (group[0].seq as f64).into());
+        set(
+            "hash",
+            group
+                .iter()
+                .map(|e| e.hash.as_str())
+                .collect::<String>()
+                .into(),
+        );
+        let lines: Vec<String> = group
+            .iter()
+            .map(|e| serde_json::to_string(e).unwrap())
+            .collect();
+        set("json", lines.join("\n").into());
+        events.add(&record, None).await.unwrap();
+    }
+    tx.done().await.unwrap();
+    db.close();
+
+    let ledger = b.open("old-blocks").await;
+    assert_eq!(ledger.all_events("s").await.unwrap(), fired);
+    for (after, limit) in [
+        (0, Some(1)),
+        (0, Some(2)),
+        (1, Some(64)),
+        (60, Some(130)),
+        (250, None),
+    ] {
+        let want: Vec<&Event> = fired
+            .iter()
+            .filter(|e| e.seq > after)
+            .take(limit.unwrap_or(u32::MAX) as usize)
+            .collect();
+        let got = ledger.events("s", after, limit).await.unwrap();
+        assert_eq!(
+            got.iter().collect::<Vec<_>>(),
+            want,
+            "after {after} limit {limit:?}"
+        );
+        let js = ledger
+            .store()
+            .events_js("s", after, limit, true)
+            .await
+            .unwrap();
+        let seqs: Vec<u64> = js_sys::Array::from(&js)
+            .iter()
+            .map(|e| {
+                js_sys::Reflect::get(&e, &"seq".into())
+                    .unwrap()
+                    .as_f64()
+                    .unwrap() as u64
+            })
+            .collect();
+        let want: Vec<u64> = want.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, want, "hot.js: after {after} limit {limit:?}");
+    }
+    assert_eq!(
+        ledger
+            .event_by_hash(&fired[200].hash)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&fired[200])
+    );
+    let next = ledger.fire("s", &take, suite::TS).await.unwrap();
+    assert_eq!(next.seq, 301);
+    assert_eq!(ledger.verify(Some("s")).await.unwrap()[0].events, 301);
+    ledger.close();
+}
+
+/// The device's nonces come from a pool of `getRandomValues` bytes: across
+/// refills (4,096 bytes each) every draw is fresh (no two 16-byte nonces
+/// alike, none all zeros: the pool zeroes what it hands out, so a repeat
+/// would show), and draws larger than the pool's quarter still work.
+#[wasm_bindgen_test]
+async fn device_nonces_are_fresh_across_pool_refills() {
+    use petrichain::chain::Device;
+    let (device, _) = petrichain_web::device::WebCryptoDevice::generate()
+        .await
+        .unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..1_000 {
+        let mut nonce = [0u8; 16];
+        device.random(&mut nonce).unwrap();
+        assert_ne!(nonce, [0u8; 16]);
+        assert!(seen.insert(nonce), "a nonce came twice");
+    }
+    let mut odd = [0u8; 1_000];
+    device.random(&mut odd).unwrap();
+    let mut big = vec![0u8; 100_000];
+    device.random(&mut big).unwrap();
+    assert!(odd.iter().any(|b| *b != 0) && big[99_000..].iter().any(|b| *b != 0));
 }
