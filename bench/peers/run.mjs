@@ -24,7 +24,7 @@ export const LIBRARIES = ["petrichain", "dexie", "pouchdb", "rxdb", "raw", "rawo
 /** Also in the table when measured: the earlier build (PETRICHAIN_BASE). */
 const EXTRA = ["base"];
 
-async function serve(dir) {
+export async function serve(dir) {
   const binary =
     process.env.PETRICHAIN_SERVER ??
     join(process.env.CARGO_TARGET_DIR ?? join(repo, "target"), "release", "petrichain-server");

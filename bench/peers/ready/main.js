@@ -1,0 +1,40 @@
+// The wasm-ready page (bench/peers/ready.mjs builds and drives it): times
+// `init()` (fetch, compile or reuse of a compiled module, instantiate) and
+// offers a short session of engine work, so that V8 optimises some functions
+// as an app's first visit would, before the next load.
+import init, { Ledger, Model } from "petrichain-pkg";
+
+// The peers page's net (libs.js): a token going back and forth.
+const NET = {
+  places: [{ id: "a", initial: 1 }, { id: "b" }],
+  transitions: [{ id: "go" }, { id: "back" }],
+  arcs: [
+    { source: "a", target: "go" },
+    { source: "go", target: "b" },
+    { source: "b", target: "back" },
+    { source: "back", target: "a" },
+  ],
+};
+
+const started = performance.now();
+await init();
+window.wasmReadyMs = performance.now() - started;
+
+/** Appends, reads back and verifies 2,000 events in a memory ledger. */
+window.warmUp = async () => {
+  const ledger = await Ledger.memory();
+  const stream = await ledger.createStream("s1", await ledger.putModel(Model.fromJson(NET)));
+  for (let from = 0; from < 2000; from += 100) {
+    const actions = [];
+    for (let i = from; i < from + 100; i++) {
+      actions.push({ action: i % 2 ? "back" : "go", actor: "bench", payload: { i, note: "x".repeat(300) } });
+    }
+    await stream.fireBatch(actions);
+  }
+  const n = (await stream.events()).length;
+  await ledger.verify();
+  stream.free();
+  ledger.close();
+  return n;
+};
+document.body.dataset.ready = "true";
