@@ -69,6 +69,19 @@ impl KeyCounts {
 
     /// Sets `key` to `count` (0 removes it); returns the count before.
     pub(crate) fn set(&mut self, key: &str, count: u64) -> u64 {
+        if self.overlay.is_empty() {
+            if let Some(base) = Arc::get_mut(&mut self.base) {
+                // The usual case (a tip, a replay): one lookup.
+                let before = write(base, key, count);
+                match (before, count) {
+                    (0, 0) => {}
+                    (0, _) => self.len += 1,
+                    (_, 0) => self.len -= 1,
+                    _ => {}
+                }
+                return before;
+            }
+        }
         let before = self.get(key);
         if before == count {
             return before;
@@ -116,14 +129,16 @@ impl KeyCounts {
     }
 }
 
-/// Writes `count` for `key` into a plain map (0 removes it).
-fn write(map: &mut HashMap<String, u64, KeyHashing>, key: &str, count: u64) {
+/// Writes `count` for `key` into a plain map (0 removes it); returns the
+/// count before.
+fn write(map: &mut HashMap<String, u64, KeyHashing>, key: &str, count: u64) -> u64 {
     if count == 0 {
-        map.remove(key);
+        map.remove(key).unwrap_or(0)
     } else if let Some(slot) = map.get_mut(key) {
-        *slot = count;
+        std::mem::replace(slot, count)
     } else {
         map.insert(key.to_string(), count);
+        0
     }
 }
 
