@@ -614,14 +614,15 @@ fn record_events(
 }
 
 /// Event `seq` of one stored record, if the record holds it: only its line
-/// is parsed (a block may hold a thousand), with the checks of
+/// is parsed (a block holds up to 256), with the checks of
 /// [`record_events`] on the record and that line.
 fn record_event(stream: &str, value: &JsValue, seq: u64) -> Result<Option<Event>, ChainError> {
-    let first = record_seq(value).unwrap_or(u64::MAX);
-    let Some(at) = seq.checked_sub(first) else {
-        return Ok(None);
+    // A record without a whole seq: `record_lines` says it is corrupt.
+    let at = match record_seq(value) {
+        Some(first) if first > seq => return Ok(None),
+        Some(first) => usize::try_from(seq - first).unwrap_or(usize::MAX),
+        None => usize::MAX,
     };
-    let at = usize::try_from(at).unwrap_or(usize::MAX);
     Ok(record_lines(stream, value, None, Some(at))?.pop())
 }
 
