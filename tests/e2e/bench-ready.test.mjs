@@ -1,0 +1,24 @@
+// Smoke run of the wasm-ready benchmark (bench/peers/ready.mjs) on
+// `petrichain/core`: two loads in one tab, a new tab, a restart. It checks
+// that every load produced a time and that the trace plumbing saw V8 compile
+// the module in each new renderer; the times and whether a module is reused
+// or read from the code cache are figures (BENCHMARKS.md), never pass/fail.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { measureReady } from "../../bench/peers/ready.mjs";
+
+test("the wasm-ready benchmark times loads, a new tab and a restart", { timeout: 240_000 }, async () => {
+  const pkg = new URL("../../pkg/core", import.meta.url).pathname;
+  const r = await measureReady({ pkg, loads: 2 });
+  const loads = [...r.loads, r.newTab, r.restart];
+  assert.equal(loads.length, 4);
+  for (const l of loads) {
+    assert.ok(Number.isFinite(l.ms) && l.ms > 0, `ready ${l.ms}`);
+    assert.ok(Number.isFinite(l.fetchedMs) && l.fetchedMs <= l.ms, `fetched ${l.fetchedMs} of ${l.ms}`);
+  }
+  // A new tab and a restart each start a renderer that has no module yet.
+  for (const how of [r.how, r.newTab.how, r.restart.how]) {
+    assert.equal(how.compiled + how.fromCodeCache >= 1, true, JSON.stringify(how));
+  }
+  assert.equal(r.how.compiled + r.how.reused + r.how.fromCodeCache, 2, JSON.stringify(r.how));
+});
