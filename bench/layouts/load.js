@@ -13,6 +13,7 @@
 //            the lines are what verify and export read)
 //   dexie    Dexie's layout for scale: 10,000 records of 400-byte objects
 // Every load ends with the same values: events whose payloads are values.
+import { done, request } from "./idb.js";
 const N = 10_000;
 const BLOCK = 64;
 // Hashes, keys and signatures are random hex, as in a real chain (a
@@ -135,16 +136,6 @@ const variants = {
     load: (rows) => rows,
   },
 };
-const request = (r) =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-const done = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onabort = () => reject(tx.error);
-  });
 function open(name) {
   return new Promise((resolve, reject) => {
     const r = indexedDB.open(name, 1);

@@ -7,6 +7,7 @@
 // leaves out what the key and the stream say (`short`), 100 events per
 // record (`block`), and Dexie's 400-byte record (`dexie`). A load parses
 // each line and its payload, as petrichain's loads do.
+import { done, request } from "./idb.js";
 const N = 10_000;
 const hex = (c, n) => c.repeat(n);
 const payload = (i) => JSON.stringify({ i, sku: `sku-${i % 97}`, qty: (i % 7) + 1, note: "x".repeat(300) });
@@ -43,16 +44,6 @@ const layouts = {
     rec: (i) => ({ stream: "s1", seq: i + 1, action: "go", actor: "bench", ts: 1, payload: JSON.parse(payload(i)) }),
   },
 };
-const request = (r) =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-const done = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onabort = () => reject(tx.error);
-  });
 function open(name, index) {
   return new Promise((resolve, reject) => {
     const r = indexedDB.open(name, 1);

@@ -10,17 +10,8 @@
 //   overlap    `checked`'s reads sent first, the signature made meanwhile, the
 //              writes sent once it is ready inside the same transaction
 //              (kept alive by re-reading the head while it waits)
+import { done, request } from "./idb.js";
 const N = 300;
-const request = (r) =>
-  new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-const done = (tx) =>
-  new Promise((resolve, reject) => {
-    tx.oncomplete = resolve;
-    tx.onabort = () => reject(tx.error);
-  });
 function open(name) {
   return new Promise((resolve, reject) => {
     const r = indexedDB.open(name, 1);
