@@ -10,7 +10,7 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main};
 use petrichain::chain::TipState;
-use petrichain::engine::{KeyedMarking, RoleSet};
+use petrichain::engine::{KeyChange, KeyedMarking, RoleSet};
 use petrichain::formats::json::import_json;
 use petrichain::store::{block_on, Action, Ledger};
 use petrichain::Model;
@@ -177,6 +177,20 @@ fn fire(c: &mut Criterion) {
     group.finish();
 }
 
+/// A copy of `state` with one transfer (`args`) fired on it.
+fn fire_on_copy(
+    model: &Model,
+    transfer: usize,
+    state: &TipState,
+    args: &[(String, String)],
+    (delta, keys): &mut (Vec<(usize, u64)>, Vec<KeyChange>),
+) -> TipState {
+    let mut copy = state.clone();
+    copy.fire(model, transfer, 1, &RoleSet::All, args, "", delta, keys)
+        .unwrap();
+    copy
+}
+
 /// What a server does per append attempt and a sync client per round: a
 /// copy of the head's state, one transfer fired on the copy.
 fn copy(c: &mut Criterion) {
@@ -187,24 +201,12 @@ fn copy(c: &mut Criterion) {
     for accounts in SIZES {
         let state = opened(&model, accounts);
         let args = pairs(accounts, 4096);
-        let (mut delta, mut keys, mut i) = (Vec::new(), Vec::new(), 0);
+        let (mut scratch, mut i) = ((Vec::new(), Vec::new()), 0);
         group.bench_function(format!("{accounts} accounts"), |b| {
             b.iter(|| {
                 let a = &args[i % args.len()];
                 i += 1;
-                let mut copy = state.clone();
-                copy.fire(
-                    &model,
-                    transfer,
-                    1,
-                    &RoleSet::All,
-                    a,
-                    "",
-                    &mut delta,
-                    &mut keys,
-                )
-                .unwrap();
-                copy
+                fire_on_copy(&model, transfer, &state, a, &mut scratch)
             })
         });
     }
@@ -215,24 +217,12 @@ fn copy(c: &mut Criterion) {
     for accounts in SIZES {
         let mut head = opened(&model, accounts);
         let args = pairs(accounts, 4096);
-        let (mut delta, mut keys, mut i) = (Vec::new(), Vec::new(), 0);
+        let (mut scratch, mut i) = ((Vec::new(), Vec::new()), 0);
         group.bench_function(format!("{accounts} accounts, the copy kept"), |b| {
             b.iter(|| {
                 let a = &args[i % args.len()];
                 i += 1;
-                let mut copy = head.clone();
-                copy.fire(
-                    &model,
-                    transfer,
-                    1,
-                    &RoleSet::All,
-                    a,
-                    "",
-                    &mut delta,
-                    &mut keys,
-                )
-                .unwrap();
-                head = copy;
+                head = fire_on_copy(&model, transfer, &head, a, &mut scratch);
             })
         });
     }
