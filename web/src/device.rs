@@ -10,7 +10,7 @@
 //!
 //! Only the public half is exported ("raw", 32 bytes: allowed for public
 //! keys whatever `extractable` says). Nonces come from
-//! `crypto.getRandomValues`, drawn 4,096 bytes at a time ([`RandomPool`]:
+//! `crypto.getRandomValues`, drawn 4,096 bytes at a time (`RandomPool`:
 //! one call per 256 nonces instead of one per event). [`WebCryptoDevice::sign`] starts every
 //! signature of a batch at once and awaits them together (`Promise.all`).
 
