@@ -1165,12 +1165,13 @@ impl IndexedDbStore {
     /// connection reads no key records and the ledger replays events as
     /// before.
     pub async fn fill_keys(&self) -> Result<FillReport, ChainError> {
+        let done = version(self.meta(KEYS_ID).await?.as_ref());
+        self.fill_keys_from(done).await
+    }
+
+    /// [`IndexedDbStore::fill_keys`], given the `keys` marker's version.
+    async fn fill_keys_from(&self, done: Option<f64>) -> Result<FillReport, ChainError> {
         let mut report = FillReport::default();
-        let done = self
-            .meta(KEYS_ID)
-            .await?
-            .and_then(|v| js_sys::Reflect::get(&v, &"version".into()).ok())
-            .and_then(|v| v.as_f64());
         if done == Some(1.0) {
             self.keys_ready.set(true);
             return Ok(report);
@@ -1684,10 +1685,25 @@ async fn commit_sync_in(
 /// both to [`Ledger::new`](petrichain::store::Ledger::new).
 pub async fn open_with_device(name: &str) -> Result<(IndexedDbStore, WebCryptoDevice), ChainError> {
     let store = IndexedDbStore::open(name).await?;
-    let device = store.device().await?;
-    store.upgrade_v1(&device).await?;
-    store.fill_keys().await?;
+    // The device key and the two one-time markers in one transaction: as
+    // three transactions one after the other they were most of a cold open
+    // (BENCHMARKS.md, "Cold open: what petrichain's open does"). A marker
+    // read early is safe to act on: another tab finishing the same step
+    // meanwhile makes this one redo checks that find nothing to do.
+    let [device, format, keys] = store.metas([DEVICE_ID, FORMAT_ID, KEYS_ID]).await?;
+    let device = store.device_from(device).await?;
+    store
+        .upgrade_v1_from(version(format.as_ref()), &device)
+        .await?;
+    store.fill_keys_from(version(keys.as_ref())).await?;
     Ok((store, device))
+}
+
+/// The `version` of a one-time step's record in `meta` (`{id, version}`).
+fn version(record: Option<&JsValue>) -> Option<f64> {
+    record
+        .and_then(|v| js_sys::Reflect::get(v, &"version".into()).ok())
+        .and_then(|v| v.as_f64())
 }
 
 /// Events read per request while filling key records ([`IndexedDbStore::fill_keys`]).
@@ -1738,10 +1754,25 @@ fn record_json(stream: &str, value: &JsValue) -> Result<String, ChainError> {
 
 impl IndexedDbStore {
     async fn meta(&self, id: &str) -> Result<Option<JsValue>, ChainError> {
+        let [value] = self.metas([id]).await?;
+        Ok(value)
+    }
+
+    /// Records of `meta`, in one readonly transaction whose requests are
+    /// all issued at once.
+    async fn metas<const N: usize>(
+        &self,
+        ids: [&str; N],
+    ) -> Result<[Option<JsValue>; N], ChainError> {
         let tx = self.transaction(&["meta"], TransactionMode::ReadOnly)?;
         let store = tx.store("meta").map_err(storage)?;
-        let value = store.get(JsValue::from_str(id)).await.map_err(storage)?;
-        Ok(value.filter(|v| !v.is_undefined()))
+        let values = futures_util::future::try_join_all(
+            ids.iter().map(|id| store.get(JsValue::from_str(id))),
+        )
+        .await
+        .map_err(storage)?;
+        let mut values = values.into_iter().map(|v| v.filter(|v| !v.is_undefined()));
+        Ok(std::array::from_fn(|_| values.next().flatten()))
     }
 
     /// Records in `meta` that a one-time step (an upgrade, a fill) is done:
@@ -1760,7 +1791,12 @@ impl IndexedDbStore {
     /// `meta`, made (and kept) on the first open. When two tabs make one at
     /// once, the first stored wins and both use it.
     pub async fn device(&self) -> Result<WebCryptoDevice, ChainError> {
-        if let Some(record) = self.meta(DEVICE_ID).await? {
+        self.device_from(self.meta(DEVICE_ID).await?).await
+    }
+
+    /// [`IndexedDbStore::device`], given the `meta` record already read.
+    async fn device_from(&self, stored: Option<JsValue>) -> Result<WebCryptoDevice, ChainError> {
+        if let Some(record) = stored {
             return WebCryptoDevice::from_pair(&record).await;
         }
         let (device, pair) = WebCryptoDevice::generate().await?;
@@ -1805,12 +1841,17 @@ impl IndexedDbStore {
     /// all this. Runs after the open, outside the `versionchange`
     /// transaction, because signing is asynchronous.
     pub async fn upgrade_v1(&self, device: &dyn Device) -> Result<UpgradeReport, ChainError> {
+        let done = version(self.meta(FORMAT_ID).await?.as_ref());
+        self.upgrade_v1_from(done, device).await
+    }
+
+    /// [`IndexedDbStore::upgrade_v1`], given the `format` marker's version.
+    async fn upgrade_v1_from(
+        &self,
+        done: Option<f64>,
+        device: &dyn Device,
+    ) -> Result<UpgradeReport, ChainError> {
         let mut report = UpgradeReport::default();
-        let done = self
-            .meta(FORMAT_ID)
-            .await?
-            .and_then(|v| js_sys::Reflect::get(&v, &"version".into()).ok())
-            .and_then(|v| v.as_f64());
         if done == Some(2.0) {
             return Ok(report);
         }
