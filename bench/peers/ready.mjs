@@ -5,12 +5,15 @@
 // built by Vite (the .wasm under assets/ with a content hash) and served by
 // the reference server (`immutable` cache headers, server/src/static_files.rs).
 //
-//   node bench/peers/ready.mjs [--loads 5] [--preload] [--no-trace] [PKG_DIR ...]
+//   node bench/peers/ready.mjs [--loads 5] [--preload] [--no-trace] [--cold-open] [PKG_DIR ...]
 //                              (default: pkg pkg/core)
 //
 // --preload puts `<link rel="preload" as="fetch">` for the .wasm into the
 // page's HTML (docs/server.md, "Caching the wasm"); --no-trace times the
 // loads without recording trace events (whose overhead is in the times).
+// --cold-open instead opens a ledger of 10,000 events cold, --loads times,
+// and lists every IndexedDB, WebCrypto, BroadcastChannel and storage call
+// of the median open (ready/cold.js).
 //
 // Per build: load 1 on an empty profile, a short session of engine work
 // (2,000 appends, a read and a verify: V8 optimises the hot functions), a
@@ -154,7 +157,15 @@ function summarise(events) {
   return { how, phases };
 }
 
+/**
+ * A pause before each load (READY_PAUSE_MS, 500 ms): a user's reload comes
+ * seconds after the last, not while the renderer still tears the previous
+ * page down (without it, loads without tracing ran 10-20 ms slower).
+ */
+const PAUSE_MS = Number(process.env.READY_PAUSE_MS ?? 500);
+
 async function load(page, url) {
+  await page.waitForTimeout(PAUSE_MS);
   await page.goto(url);
   await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 60_000 });
   return page.evaluate(() => ({
@@ -218,6 +229,26 @@ export async function measureReady({ pkg, loads = 5, preload = false, trace = tr
   }
 }
 
+/**
+ * Resolves to the rounds of `coldOpen` (ready/cold.js) for the build in
+ * `pkg`: a ledger of `events` events opened cold `rounds` times in one
+ * page, each round with its time and the calls the open made.
+ */
+export async function measureColdOpen({ pkg, events = 10_000, rounds = 5 }) {
+  const dir = await buildPage(pkg);
+  const server = await serve(dir);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ARGS });
+  try {
+    const page = await browser.newPage();
+    await load(page, server.url);
+    return await page.evaluate((o) => window.coldOpen(o), { events, rounds });
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Median, lowest and highest of `xs`. */
 function spread(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -232,6 +263,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const flag = (name) => args.includes(name) && args.splice(args.indexOf(name), 1).length > 0;
   const preload = flag("--preload");
   const trace = !flag("--no-trace");
+  const cold = flag("--cold-open");
   const pkgs = args.length ? args : [`${repo}pkg`, `${repo}pkg/core`];
   const one = (x) => x.toFixed(1);
   const how = (h) => JSON.stringify(h).replace(/"/g, "");
@@ -241,7 +273,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       .join(", ");
   // ready ms (of which: until the file's last byte); V8's steps in ms
   const f = (x) => `${one(x.ms)} (${x.fetchedMs == null ? "?" : one(x.fetchedMs)})`;
-  for (const pkg of pkgs) {
+  for (const pkg of cold ? pkgs : []) {
+    const rounds = await measureColdOpen({ pkg, rounds: loads });
+    const m = spread(rounds.map((r) => r.ms));
+    const s = spread(rounds.map((r) => r.streamMs));
+    console.log(
+      `${pkg}: cold open median ${one(m.median)} ms (${one(m.min)} to ${one(m.max)}), of which ledger.stream ${one(s.median)} ms`,
+    );
+    // The calls of the median round, each "at +how long it took" (ms from the open's start).
+    const mid = rounds.find((r) => r.ms === m.median) ?? rounds[0];
+    for (const c of mid.calls)
+      console.log(`    ${one(c.at).padStart(6)} +${c.done == null ? "?" : one(c.done - c.at)}  ${c.op}`);
+  }
+  for (const pkg of cold ? [] : pkgs) {
     const r = await measureReady({ pkg, loads, preload, trace });
     console.log(`${pkg}\n  page loads ${r.loads.map(f).join(" / ")} ms ${how(r.how)}`);
     for (const [n, l] of r.loads.entries()) {

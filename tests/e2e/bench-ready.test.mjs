@@ -5,7 +5,7 @@
 // or read from the code cache are figures (BENCHMARKS.md), never pass/fail.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { measureReady } from "../../bench/peers/ready.mjs";
+import { measureColdOpen, measureReady } from "../../bench/peers/ready.mjs";
 
 test("the wasm-ready benchmark times loads, a new tab and a restart", { timeout: 240_000 }, async () => {
   const pkg = new URL("../../pkg/core", import.meta.url).pathname;
@@ -38,5 +38,21 @@ test("with --preload the page's HTML starts reading the wasm before any script r
   for (const l of [...r.loads, r.newTab, r.restart]) {
     assert.ok(Number.isFinite(l.ms) && l.ms > 0, `ready ${l.ms}`);
     assert.ok(l.fetchStartMs < 0, `fetch started ${l.fetchStartMs} ms after the script`);
+  }
+});
+
+test("the cold-open breakdown lists the calls of an open", { timeout: 240_000 }, async () => {
+  const pkg = new URL("../../pkg/core", import.meta.url).pathname;
+  const rounds = await measureColdOpen({ pkg, events: 200, rounds: 2 });
+  assert.equal(rounds.length, 2);
+  for (const r of rounds) {
+    assert.ok(Number.isFinite(r.ms) && r.streamMs <= r.ms, JSON.stringify(r));
+    const ops = r.calls.map((c) => c.op);
+    // The spies saw the database opened and the stream's record read.
+    assert.ok(
+      ops.some((o) => o.startsWith("indexedDB.open petrichain-cold ")),
+      ops.join("; "),
+    );
+    assert.ok(ops.includes('get streams "s1"'), ops.join("; "));
   }
 });

@@ -45,4 +45,6 @@ window.warmUp = async () => {
   ledger.close();
   return n;
 };
+/** A cold open's calls (cold.js, loaded only here: its spies stay out of the other loads). */
+window.coldOpen = async (options) => (await import("./cold.js")).coldOpen({ Ledger, Model }, NET, options);
 document.body.dataset.ready = "true";
