@@ -9,7 +9,9 @@
 //                              (default: pkg pkg/core)
 //
 // --preload puts `<link rel="preload" as="fetch">` for the .wasm into the
-// page's HTML (docs/server.md, "Caching the wasm"); --no-trace times the
+// page's HTML (docs/server.md, "Caching the wasm"; the reference server
+// from this branch on sends the same as a `Link` header: PETRICHAIN_SERVER
+// picks another binary to compare); --no-trace times the
 // loads without recording trace events (whose overhead is in the times).
 // --cold-open instead opens a ledger of 10,000 events cold, --loads times,
 // and lists every IndexedDB, WebCrypto, BroadcastChannel and storage call
