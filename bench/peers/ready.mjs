@@ -3,7 +3,8 @@
 // returning user's browser would see them: a persistent profile (Playwright's
 // default contexts are off the record, with no code cache on disk), the page
 // built by Vite (the .wasm under assets/ with a content hash) and served by
-// the reference server (`immutable` cache headers, server/src/static_files.rs).
+// the reference server (`immutable` cache headers and a `Link` preload of
+// the .wasm, server/src/static_files.rs).
 //
 //   node bench/peers/ready.mjs [--loads 5] [--preload] [--no-trace] [--cold-open] [PKG_DIR ...]
 //                              (default: pkg pkg/core)
@@ -19,13 +20,16 @@
 //
 // Per build: load 1 on an empty profile, a short session of engine work
 // (2,000 appends, a read and a verify: V8 optimises the hot functions), a
-// wait (READY_WAIT_MS, 3,000 ms: V8 writes a module with optimised code to
-// the code cache once no function was optimised for wasm_caching_timeout_ms,
-// 2 s), then loads 2..N in the same tab, one in a new tab, and one after a
-// browser restart on the same profile (only the disk caches survive).
+// wait (READY_WAIT_MS, 3,000 ms: V8 means to write a module with optimised
+// code to the code cache once no function was optimised for
+// wasm_caching_timeout_ms, 2 s; its re-armed timer waits that many seconds
+// instead, BENCHMARKS.md "Why the code cache is not written"), then loads
+// 2..N in the same tab, one in a new tab, and one after a browser restart on
+// the same profile (only the disk caches survive).
 // Chromium's trace events say what V8 did in each tab: compiled the module,
 // reused the one its renderer still held ("GetNativeModuleFromCache"), read
-// it from the code cache ("moduleCacheHit"), wrote it there ("cachedModule").
+// it from the code cache ("moduleCacheHit"), wrote it there ("cachedModule"),
+// and how long its steps took (TIMED).
 // READY_CHROMIUM_ARGS adds browser flags (e.g.
 // `--js-flags=--wasm-caching-timeout-ms=0`). Figures: BENCHMARKS.md,
 // "Bundle size", "wasm ready".
