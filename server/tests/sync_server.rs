@@ -912,6 +912,52 @@ fn serves_the_app_and_refuses_path_traversal() {
 }
 
 #[test]
+fn html_pages_preload_the_one_wasm_of_assets() {
+    let dir = TempDir::new("preload");
+    let www = dir.path("www");
+    std::fs::create_dir_all(www.join("assets")).unwrap();
+    std::fs::create_dir_all(www.join("docs")).unwrap();
+    std::fs::write(www.join("index.html"), "<h1>app</h1>").unwrap();
+    std::fs::write(www.join("docs/index.html"), "<h1>docs</h1>").unwrap();
+    std::fs::write(www.join("assets/app-B8Nd.js"), "console.log(1)").unwrap();
+    std::fs::write(
+        www.join("assets/petrichain_bg-CnTY.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    let server = Server::start(&dir.path("db.sqlite"), &["--static", www.to_str().unwrap()]);
+    let mut c = server.client();
+    let link = "</assets/petrichain_bg-CnTY.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin";
+    for page in ["/", "/index.html", "/docs/"] {
+        let r = c.get(page).unwrap();
+        assert_eq!((page, r.status), (page, 200));
+        assert_eq!(r.header("link"), Some(link), "{page}");
+    }
+    // Only HTML pages carry it.
+    for other in [
+        "/assets/app-B8Nd.js",
+        "/assets/petrichain_bg-CnTY.wasm",
+        "/v2/streams",
+    ] {
+        assert_eq!(c.get(other).unwrap().header("link"), None, "{other}");
+    }
+    // Two modules: which one a page loads is not known, so no header; the
+    // directory is read at each page, so a rebuilt app is seen at once.
+    std::fs::write(www.join("assets/other.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    assert_eq!(c.get("/").unwrap().header("link"), None);
+    std::fs::remove_file(www.join("assets/other.wasm")).unwrap();
+    assert_eq!(c.get("/").unwrap().header("link"), Some(link));
+    // A name that would need escaping in a header is left alone.
+    std::fs::remove_file(www.join("assets/petrichain_bg-CnTY.wasm")).unwrap();
+    std::fs::write(www.join("assets/odd name;.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    assert_eq!(c.get("/").unwrap().header("link"), None);
+    // No assets/ directory at all: no header, the page as usual.
+    std::fs::remove_dir_all(www.join("assets")).unwrap();
+    let r = c.get("/").unwrap();
+    assert_eq!((r.status, r.header("link")), (200, None));
+}
+
+#[test]
 fn cors_is_configurable() {
     let dir = TempDir::new("cors");
     let server = Server::start(

@@ -5,7 +5,7 @@
 // or read from the code cache are figures (BENCHMARKS.md), never pass/fail.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { measureReady } from "../../bench/peers/ready.mjs";
+import { measureColdOpen, measureReady } from "../../bench/peers/ready.mjs";
 
 test("the wasm-ready benchmark times loads, a new tab and a restart", { timeout: 240_000 }, async () => {
   const pkg = new URL("../../pkg/core", import.meta.url).pathname;
@@ -21,4 +21,38 @@ test("the wasm-ready benchmark times loads, a new tab and a restart", { timeout:
     assert.equal(how.compiled + how.fromCodeCache >= 1, true, JSON.stringify(how));
   }
   assert.equal(r.how.compiled + r.how.reused + r.how.fromCodeCache, 2, JSON.stringify(r.how));
+  // Every load fed the file's bytes to V8 (the trace's timed steps are there).
+  for (const l of loads) {
+    assert.ok(Object.values(l.phases).every(Number.isFinite), JSON.stringify(l.phases));
+    assert.ok(l.phases.feed > 0, JSON.stringify(l.phases));
+  }
+});
+
+test("with --preload the page's HTML starts reading the wasm before any script runs", {
+  timeout: 240_000,
+}, async () => {
+  const pkg = new URL("../../pkg/core", import.meta.url).pathname;
+  const r = await measureReady({ pkg, loads: 2, preload: true, trace: false });
+  // The module script runs after the HTML is parsed, so the file's fetch
+  // (the preload's, which the loader's fetch takes over) started earlier.
+  for (const l of [...r.loads, r.newTab, r.restart]) {
+    assert.ok(Number.isFinite(l.ms) && l.ms > 0, `ready ${l.ms}`);
+    assert.ok(l.fetchStartMs < 0, `fetch started ${l.fetchStartMs} ms after the script`);
+  }
+});
+
+test("the cold-open breakdown lists the calls of an open", { timeout: 240_000 }, async () => {
+  const pkg = new URL("../../pkg/core", import.meta.url).pathname;
+  const rounds = await measureColdOpen({ pkg, events: 200, rounds: 2 });
+  assert.equal(rounds.length, 2);
+  for (const r of rounds) {
+    assert.ok(Number.isFinite(r.ms) && r.streamMs <= r.ms, JSON.stringify(r));
+    const ops = r.calls.map((c) => c.op);
+    // The spies saw the database opened and the stream's record read.
+    assert.ok(
+      ops.some((o) => o.startsWith("indexedDB.open petrichain-cold ")),
+      ops.join("; "),
+    );
+    assert.ok(ops.includes('get streams "s1"'), ops.join("; "));
+  }
 });

@@ -23,6 +23,10 @@ window.wasmReadyMs = performance.now() - started;
 // from the same start: the rest of wasmReadyMs is V8 and the glue.
 const wasm = performance.getEntriesByType("resource").find((e) => e.name.endsWith(".wasm"));
 window.wasmFetchedMs = wasm ? wasm.responseEnd - started : null;
+// The same file's request: when it started, and when its first byte came.
+window.wasmRequestMs = wasm ? wasm.requestStart - started : null;
+window.wasmFirstByteMs = wasm ? wasm.responseStart - started : null;
+window.wasmFetchStartMs = wasm ? wasm.fetchStart - started : null;
 
 /** Appends, reads back and verifies 2,000 events in a memory ledger. */
 window.warmUp = async () => {
@@ -41,4 +45,6 @@ window.warmUp = async () => {
   ledger.close();
   return n;
 };
+/** A cold open's calls (cold.js, loaded only here: its spies stay out of the other loads). */
+window.coldOpen = async (options) => (await import("./cold.js")).coldOpen({ Ledger, Model }, NET, options);
 document.body.dataset.ready = "true";
