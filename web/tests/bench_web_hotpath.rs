@@ -3,7 +3,8 @@
 //! 1,000: firing, nonce, canonical encoding, SHA-256, the marking's Merkle
 //! commitment, one signature per batch), then its parts measured alone on
 //! the same events: the canonical encoding, the encoding plus SHA-256, the
-//! JSON line the store keeps (serde_json), and the Merkle root update. The
+//! JSON line the store keeps (serde_json), the Merkle root update, the
+//! payload's JSON check, a nonce and a copy of the event. The
 //! events have the peers bench's shape (bench/peers/libs.js: the same net
 //! and a ~393-byte record, a stored line of ~880 bytes), so the figures
 //! compare with its raw loop. Not part of the test suite (not a web_*.rs
@@ -67,10 +68,8 @@ async fn bench_batched_append_parts() {
     let (device, _) = petrichain_web::device::WebCryptoDevice::generate()
         .await
         .unwrap();
-    let ledger = Ledger::new(
-        petrichain::store::MemoryStore::new(),
-        std::rc::Rc::new(device),
-    );
+    let device = std::rc::Rc::new(device);
+    let ledger = Ledger::new(petrichain::store::MemoryStore::new(), device.clone());
     let id = ledger.put_model(&model).await.unwrap();
     let actions: Vec<Action> = (0..N).map(action).collect();
     let mut best = f64::MAX;
@@ -126,6 +125,17 @@ async fn bench_batched_append_parts() {
         tree.set(1, "b", (k + 1) % 2);
         std::hint::black_box(tree.root());
     });
+    let validate = per_event(&events, |e| {
+        std::hint::black_box(serde_json::from_str::<serde::de::IgnoredAny>(&e.payload).unwrap());
+    });
+    let nonce = per_event(&events, |_| {
+        let mut b = [0u8; 16];
+        petrichain::chain::Device::random(&*device, &mut b).unwrap();
+        std::hint::black_box(hex::encode(b));
+    });
+    let copy = per_event(&events, |e| {
+        std::hint::black_box(e.clone());
+    });
     let canonical = bytes / (5 * N);
     let stored = line_bytes / (5 * N);
     report(
@@ -146,6 +156,12 @@ async fn bench_batched_append_parts() {
     );
     report("hex of the hash", hex.max(0.0));
     report("Merkle root after two place changes", root);
+    report(
+        "the payload's JSON check (serde_json, IgnoredAny)",
+        validate,
+    );
+    report("a nonce (16 bytes of the device's pool, hex)", nonce);
+    report("a copy of the event (its strings and vectors)", copy);
     // That the parts ran on real events (timing is never pass/fail).
     assert!(
         canonical > 500 && stored > canonical,
