@@ -35,6 +35,7 @@ mod ledger;
 mod live;
 mod model;
 mod policy;
+mod promise;
 #[cfg(feature = "render")]
 mod render;
 mod store;
