@@ -2,7 +2,8 @@
 # Builds the engine for wasm32 and generates the JS bindings:
 #   pkg/       everything (the package's main entry, `petrichain`)
 #   pkg/core/  without the file formats, SVG rendering and analysis (the
-#              `petrichain/core` entry: a smaller wasm, BENCHMARKS.md "Bundle")
+#              `petrichain/core` entry: a smaller wasm, BENCHMARKS.md "Bundle");
+#              both keep `sync`, the one feature an app may still drop
 #   scripts/build-wasm.sh [--dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,5 +44,5 @@ build() {
 
 # The lean build first: the full one is what the target dir keeps for the
 # wasm-bindgen tests and benches that follow.
-build pkg/core --no-default-features
+build pkg/core --no-default-features --features sync
 build pkg

@@ -8,13 +8,18 @@
 //   wasm-bindgen --target web --out-dir /tmp/named --out-name petrichain \
 //     "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/petrichain_web.wasm"
 //   node scripts/wasm-sizes.mjs /tmp/named/petrichain_bg.wasm [top]
+//   node scripts/wasm-sizes.mjs /tmp/named/petrichain_bg.wasm --match REGEX
+//
+// With --match, one row: the functions whose name matches REGEX (e.g. a
+// module path), their bytes and those bytes gzipped together.
 //
 // Inlined code counts for the function it was inlined into.
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
 const bytes = readFileSync(process.argv[2]);
-const top = Number(process.argv[3] ?? 30);
+const match = process.argv[3] === "--match" ? new RegExp(process.argv[4]) : null;
+const top = match ? 0 : Number(process.argv[3] ?? 30);
 
 function leb(at) {
   let value = 0;
@@ -104,6 +109,13 @@ if (names.size === 0) throw new Error("no name section: use the wasm from before
 const groups = new Map();
 for (const [k, body] of bodies.entries()) {
   const name = names.get(imports + k) ?? "?";
+  if (match) {
+    if (!match.test(name)) continue;
+    const g = groups.get(match.source) ?? [];
+    g.push(body);
+    groups.set(match.source, g);
+    continue;
+  }
   const ours = /(petrichain(?:_web)?)\[[0-9a-f]+\]::(\w+)/.exec(name);
   const crate = /^[<&\s]*(?:mut |dyn )?([A-Za-z_]\w*)/.exec(name);
   const key = ours ? `${ours[1]}::${ours[2]}` : (crate?.[1] ?? "?");
@@ -119,4 +131,4 @@ rows.sort((a, b) => b[1] - a[1]);
 const total = bodies.reduce((n, b) => n + b.length, 0);
 console.log(`code section: ${total} bytes in ${bodies.length} functions`);
 console.log("| part | bytes | gzipped alone |\n|---|---:|---:|");
-for (const [key, raw, gz] of rows.slice(0, top)) console.log(`| ${key} | ${raw} | ${gz} |`);
+for (const [key, raw, gz] of match ? rows : rows.slice(0, top)) console.log(`| ${key} | ${raw} | ${gz} |`);

@@ -13,4 +13,7 @@ case "$WASM_CARGO" in /*) PATH="$(dirname "$WASM_CARGO"):$PATH" ;; esac
 $WASM_CARGO clippy -p petrichain-web --all-targets --target wasm32-unknown-unknown $WASM_CARGO_FLAGS --quiet -- -D warnings
 # ... and the `petrichain/core` build (pkg/core/: no formats, render, analysis).
 # shellcheck disable=SC2086
+$WASM_CARGO clippy -p petrichain-web --lib --no-default-features --features sync --target wasm32-unknown-unknown $WASM_CARGO_FLAGS --quiet -- -D warnings
+# ... and the smallest build an app can make (no feature at all: no sync either).
+# shellcheck disable=SC2086
 $WASM_CARGO clippy -p petrichain-web --lib --no-default-features --target wasm32-unknown-unknown $WASM_CARGO_FLAGS --quiet -- -D warnings

@@ -8,11 +8,11 @@ use js_sys::{Promise, Reflect};
 use petrichain::sync::protocol::{auth_message, PROTOCOL_VERSION};
 use petrichain::sync::SyncError;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{bad_argument, to_js_error};
 use crate::http::HttpTransport;
 use crate::ledger::JsLedger;
+use crate::promise::promise;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_AUTH_TYPES: &'static str = r#"
@@ -52,7 +52,7 @@ impl JsLedger {
             return Err(bad_argument("url must be an http(s) URL or a path"));
         }
         let inner = self.inner.clone();
-        Ok(future_to_promise(async move {
+        Ok(promise(async move {
             let http = HttpTransport::new(&url, Vec::new());
             let base = url.trim_end_matches('/').to_string();
             let err = |e: SyncError| to_js_error(&e);

@@ -10,10 +10,11 @@ use petrichain::chain::ChainError;
 use petrichain::sync::scheduler::Task;
 use petrichain::sync::{Notice, Platform, SyncError};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::error::to_js_error;
 use crate::js::{conflict_to_js, to_json};
+use crate::promise::promise;
 
 /// The platform of a JS sync handle: its Web Lock's name.
 pub(crate) struct Browser {
@@ -73,7 +74,7 @@ impl Platform for Browser {
             return Ok(());
         };
         let callback = Closure::once_into_js(move |_lock: JsValue| -> Promise {
-            future_to_promise(async move {
+            promise(async move {
                 task.await;
                 Ok(JsValue::UNDEFINED)
             })

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use js_sys::JSON;
 use petrichain::chain::Event;
-use petrichain::store::{Action, Conflict};
+use petrichain::store::Action;
 use petrichain::{Marking, Model, MAX_TOKENS};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -46,7 +46,8 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue
 
 /// A conflict for JS: `reason` as an object rather than JSON text, the
 /// event's `payload` as a value.
-pub(crate) fn conflict_to_js(c: &Conflict) -> Result<JsValue, JsValue> {
+#[cfg(feature = "sync")]
+pub(crate) fn conflict_to_js(c: &petrichain::store::Conflict) -> Result<JsValue, JsValue> {
     let mut value = serde_json::to_value(c).map_err(|e| bad_argument(e.to_string()))?;
     if let Some(obj) = value.as_object_mut() {
         let reason = serde_json::from_str(&c.reason).unwrap_or(serde_json::Value::Null);
@@ -394,6 +395,7 @@ impl Serialize for JsEvent<'_> {
 }
 
 /// Replaces an event object's `payload` text by its value.
+#[cfg(feature = "sync")]
 pub(crate) fn payload_to_value(event: &JsValue) -> Result<(), JsValue> {
     let key: JsValue = "payload".into();
     let text = js_sys::Reflect::get(event, &key)?;

@@ -9,12 +9,12 @@ use std::rc::Rc;
 
 use petrichain::store::{Ledger, MemoryStore};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::device::WebCryptoDevice;
 use crate::error::js_err;
 use crate::js::to_js;
 use crate::model::JsModel;
+use crate::promise::promise;
 use crate::store::{AnyStore, Inner};
 use crate::stream::JsStream;
 
@@ -251,7 +251,7 @@ impl JsLedger {
     /// asks the browser for persistent storage.
     #[wasm_bindgen(unchecked_return_type = "Promise<Ledger>")]
     pub fn open(name: String) -> js_sys::Promise {
-        future_to_promise(async move {
+        promise(async move {
             crate::device::seed_key_hashing().map_err(js_err)?;
             let (store, device) = crate::indexeddb::open_with_device(&name)
                 .await
@@ -268,7 +268,7 @@ impl JsLedger {
     /// browsers and Node alike).
     #[wasm_bindgen(unchecked_return_type = "Promise<Ledger>")]
     pub fn memory() -> js_sys::Promise {
-        future_to_promise(async move { Ok(JsLedger::in_memory().await?.into()) })
+        promise(async move { Ok(JsLedger::in_memory().await?.into()) })
     }
 
     /// The device's Ed25519 public key (64 hex digits): the `signer` of every
@@ -292,7 +292,7 @@ impl JsLedger {
     #[wasm_bindgen(js_name = putModel, unchecked_return_type = "Promise<string>")]
     pub fn put_model(&self, model: &JsModel) -> js_sys::Promise {
         let (inner, model) = (self.inner.clone(), model.model.clone());
-        future_to_promise(async move {
+        promise(async move {
             let id = inner.put_model(&model).await.map_err(js_err)?;
             Ok(id.into())
         })
@@ -303,7 +303,7 @@ impl JsLedger {
     #[wasm_bindgen(unchecked_return_type = "Promise<Model>")]
     pub fn model(&self, id: String) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let model = inner.model(&id).await.map_err(js_err)?;
             Ok(JsModel::stored(model).into())
         })
@@ -318,7 +318,7 @@ impl JsLedger {
         #[wasm_bindgen(js_name = "modelId")] model_id: String,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let record = inner.create_stream(&id, &model_id).await.map_err(js_err)?;
             JsStream::load(inner, record).await.map(Into::into)
         })
@@ -328,7 +328,7 @@ impl JsLedger {
     #[wasm_bindgen(unchecked_return_type = "Promise<Stream>")]
     pub fn stream(&self, id: String) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let record = inner.stream(&id).await.map_err(js_err)?;
             JsStream::load(inner, record).await.map(Into::into)
         })
@@ -338,7 +338,7 @@ impl JsLedger {
     #[wasm_bindgen(unchecked_return_type = "Promise<StreamInfo[]>")]
     pub fn streams(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { to_js(&inner.streams().await.map_err(js_err)?) })
+        promise(async move { to_js(&inner.streams().await.map_err(js_err)?) })
     }
 
     /// Deletes stream `streamId` from this ledger: its events, head, sync
@@ -352,7 +352,7 @@ impl JsLedger {
         #[wasm_bindgen(js_name = "streamId")] stream_id: String,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             inner.delete_stream(&stream_id).await.map_err(js_err)?;
             Ok(JsValue::UNDEFINED)
         })
@@ -369,9 +369,7 @@ impl JsLedger {
         #[wasm_bindgen(js_name = "streamId")] stream_id: Option<String>,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            to_js(&inner.verify(stream_id.as_deref()).await.map_err(js_err)?)
-        })
+        promise(async move { to_js(&inner.verify(stream_id.as_deref()).await.map_err(js_err)?) })
     }
 
     /// The stream as JSON lines: a header line with its net, then one event per line.
@@ -381,9 +379,7 @@ impl JsLedger {
         #[wasm_bindgen(js_name = "streamId")] stream_id: String,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            Ok(inner.export_jsonl(&stream_id).await.map_err(js_err)?.into())
-        })
+        promise(async move { Ok(inner.export_jsonl(&stream_id).await.map_err(js_err)?.into()) })
     }
 
     /// Imports a JSON-lines export: every event is verified first, then all
@@ -391,7 +387,7 @@ impl JsLedger {
     #[wasm_bindgen(js_name = importJsonl, unchecked_return_type = "Promise<ImportReport>")]
     pub fn import_jsonl(&self, text: String) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { to_js(&inner.import_jsonl(&text).await.map_err(js_err)?) })
+        promise(async move { to_js(&inner.import_jsonl(&text).await.map_err(js_err)?) })
     }
 
     /// Calls `callback(change)` after every change to stream `streamId` (or

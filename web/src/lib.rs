@@ -19,27 +19,35 @@
 
 #[cfg(feature = "analysis")]
 mod analysis;
+#[cfg(feature = "sync")]
 mod auth;
+#[cfg(feature = "sync")]
 mod browser;
 pub mod device;
 mod error;
 #[cfg(feature = "formats")]
 mod formats;
 mod hot;
+#[cfg(feature = "sync")]
 pub mod http;
 mod idb_keys;
 pub mod indexeddb;
 pub mod js;
+#[cfg(feature = "sync")]
 pub mod js_transport;
 mod ledger;
+#[cfg(feature = "sync")]
 mod live;
 mod model;
 mod policy;
+mod promise;
 #[cfg(feature = "render")]
 mod render;
 mod store;
 mod stream;
+#[cfg(feature = "sync")]
 mod sync;
+#[cfg(feature = "sync")]
 mod sync_options;
 
 pub use error::{is_petrichain_error, JsErrorSource};
@@ -48,4 +56,5 @@ pub use model::JsModel;
 pub use policy::fingerprint;
 pub use store::AnyStore;
 pub use stream::JsStream;
+#[cfg(feature = "sync")]
 pub use sync::JsSyncHandle;

@@ -7,10 +7,10 @@
 use petrichain::chain::policy::{GRANT, PROFILE, REVOKE};
 use petrichain::store::Action;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{bad_argument, js_err};
 use crate::js::{now, to_js};
+use crate::promise::promise;
 use crate::stream::JsStream;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -129,7 +129,7 @@ impl JsStream {
     pub fn policy(&self) -> js_sys::Promise {
         let inner = self.inner().clone();
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             let policy = inner.policy(&id).await.map_err(js_err)?;
             to_js(&policy.view())
         })

@@ -9,12 +9,13 @@ use petrichain::store::{
 };
 use petrichain::MAX_TOKENS;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 
 use crate::error::{bad_argument, js_err};
 use crate::js::{
     action_from_js, event_to_js, events_to_js, now, option, roles_from_js, to_js, ts_from_js,
 };
+use crate::promise::promise;
 use crate::store::{AnyStore, Inner};
 
 /// One stream of a ledger. `head`, `marking` and `enabled()` follow the
@@ -113,7 +114,7 @@ impl JsStream {
         let model = self.model.clone();
         let follow = self.follow.clone();
         let id = record.borrow().id.clone();
-        future_to_promise(async move {
+        promise(async move {
             let mut events = inner.fire_batch(&id, &actions, ts).await.map_err(js_err)?;
             if let (Some(first), Some(last)) = (events.first(), events.last()) {
                 let mut r = record.borrow_mut();
@@ -296,7 +297,7 @@ impl JsStream {
         };
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             // From IndexedDB, the stored lines go to JS as they are (one
             // parse each, in JS: `IndexedDbStore::events_js`).
             if let AnyStore::IndexedDb(store) = inner.store() {
@@ -344,7 +345,7 @@ impl JsStream {
         };
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             let at = js_sys::Object::new();
             let (event, proof) = match key {
                 None => {
@@ -374,7 +375,7 @@ impl JsStream {
     pub fn count(&self, place: String, key: String) -> js_sys::Promise {
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             let n = inner.count(&id, &place, &key).await.map_err(js_err)?;
             Ok(JsValue::from_f64(n as f64))
         })
@@ -406,7 +407,7 @@ impl JsStream {
         };
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             let page = inner
                 .find_keys(&id, &place, &prefix, after.as_deref(), limit)
                 .await
@@ -435,7 +436,7 @@ impl JsStream {
         };
         let inner = self.inner.clone();
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             let page = inner.top(&id, &place, limit).await.map_err(js_err)?;
             keys_page_to_js(&page)
         })
@@ -447,7 +448,7 @@ impl JsStream {
     pub fn refresh(&self) -> js_sys::Promise {
         let (inner, record) = (self.inner.clone(), self.record.clone());
         let id = self.id();
-        future_to_promise(async move {
+        promise(async move {
             let fresh = inner.stream(&id).await.map_err(js_err)?;
             *record.borrow_mut() = fresh;
             Ok(JsValue::UNDEFINED)

@@ -11,12 +11,13 @@ use js_sys::{Function, Promise};
 use petrichain::store::SyncStore;
 use petrichain::sync::{self as client, Kind, Transport};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 
 use crate::error::{bad_argument, to_js_error};
 use crate::js::{conflict_to_js, to_js};
 use crate::ledger::JsLedger;
 use crate::live::{open_live, Wakeups};
+use crate::promise::promise;
 use crate::sync_options::{parse_options, Sched};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -73,7 +74,7 @@ impl JsSyncHandle {
     #[wasm_bindgen(unchecked_return_type = "Promise<SyncReport>")]
     pub fn now(&self) -> Promise {
         let sched = self.sched.clone();
-        future_to_promise(async move {
+        promise(async move {
             let report = sched.run_once().await.map_err(|e| to_js_error(&e))?;
             if let Some(f) = report.errors.first() {
                 return Err(to_js_error(&f.error));
@@ -147,7 +148,7 @@ impl JsSyncHandle {
     #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
     pub fn pending(&self, stream_id: Option<String>) -> Promise {
         let sched = self.sched.clone();
-        future_to_promise(async move {
+        promise(async move {
             let ids = match stream_id {
                 Some(id) => vec![id],
                 None => sched.scope().await.map_err(|e| to_js_error(&e))?,
@@ -208,7 +209,7 @@ impl JsLedger {
     #[wasm_bindgen(unchecked_return_type = "Promise<Conflict[]>")]
     pub fn conflicts(&self, stream_id: String) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let list = client::conflicts(&inner, &stream_id)
                 .await
                 .map_err(|e| to_js_error(&e))?;
@@ -225,7 +226,7 @@ impl JsLedger {
     #[wasm_bindgen(js_name = clearConflicts, unchecked_return_type = "Promise<number>")]
     pub fn clear_conflicts(&self, stream_id: String) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let n = inner
                 .store()
                 .clear_conflicts(&stream_id)
@@ -245,7 +246,7 @@ impl JsLedger {
         #[wasm_bindgen(js_name = "eventHash")] event_hash: String,
     ) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        promise(async move {
             let n = inner
                 .store()
                 .discard_conflict(&stream_id, &event_hash)
