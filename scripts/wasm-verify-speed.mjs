@@ -11,21 +11,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { NET } from "../bench/peers/net.js";
 
 const dir = resolve(process.argv[2] ?? new URL("../pkg/core", import.meta.url).pathname);
 const m = await import(pathToFileURL(`${dir}/petrichain.js`).href);
 m.initSync({ module: readFileSync(`${dir}/petrichain_bg.wasm`) });
 
-const NET = {
-  places: [{ id: "a", initial: 1 }, { id: "b" }],
-  transitions: [{ id: "go" }, { id: "back" }],
-  arcs: [
-    { source: "a", target: "go" },
-    { source: "go", target: "b" },
-    { source: "b", target: "back" },
-    { source: "back", target: "a" },
-  ],
-};
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 async function timed(f, rounds = 7) {
   const ms = [];

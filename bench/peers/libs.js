@@ -17,22 +17,11 @@ import * as current from "petrichain-pkg";
 // An earlier build to compare with in the same page (PETRICHAIN_BASE, see
 // vite.config.js); the same module as "petrichain-pkg" when not set.
 import * as earlier from "petrichain-base";
+import { NET } from "./net.js";
 
 const STREAM = "s1";
 /** Target size of one record's JSON text (the application data). */
 export const RECORD_BYTES = 400;
-
-/** The net every petrichain append is checked against: a token going back and forth. */
-export const NET = {
-  places: [{ id: "a", initial: 1 }, { id: "b" }],
-  transitions: [{ id: "go" }, { id: "back" }],
-  arcs: [
-    { source: "a", target: "go" },
-    { source: "go", target: "b" },
-    { source: "b", target: "back" },
-    { source: "back", target: "a" },
-  ],
-};
 
 const base = (i, note) => ({
   stream: STREAM,

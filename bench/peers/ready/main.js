@@ -3,18 +3,7 @@
 // offers a short session of engine work, so that V8 optimises some functions
 // as an app's first visit would, before the next load.
 import init, { Ledger, Model } from "petrichain-pkg";
-
-// The peers page's net (libs.js): a token going back and forth.
-const NET = {
-  places: [{ id: "a", initial: 1 }, { id: "b" }],
-  transitions: [{ id: "go" }, { id: "back" }],
-  arcs: [
-    { source: "a", target: "go" },
-    { source: "go", target: "b" },
-    { source: "b", target: "back" },
-    { source: "back", target: "a" },
-  ],
-};
+import { NET } from "../net.js";
 
 const started = performance.now();
 await init();
