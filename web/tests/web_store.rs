@@ -264,6 +264,46 @@ async fn one_round_trip_commits_fall_back_when_another_ledger_appended() {
     c.close();
 }
 
+/// Another connection deletes the stream and recreates it, with or without
+/// an append: the first connection's next append, on the head it cached,
+/// finds another head stored, falls back and chains on the new stream,
+/// never on the deleted chain.
+#[wasm_bindgen_test]
+async fn a_stream_deleted_and_recreated_elsewhere_is_not_built_on() {
+    let b = Idb::new();
+    let (a, c) = (b.open("recreated").await, b.open("recreated").await);
+    let id = a.put_model(&suite::shop(20)).await.unwrap();
+    let take = |who: &str| petrichain::store::Action::new("take").actor(who);
+    a.create_stream("s", &id).await.unwrap();
+    for _ in 0..3 {
+        a.fire("s", &take("a"), suite::TS).await.unwrap();
+    }
+    assert!(a.store().commit_paths().one_trip >= 2);
+    // Recreated and appended to.
+    c.delete_stream("s").await.unwrap();
+    c.create_stream("s", &id).await.unwrap();
+    let theirs = c.fire("s", &take("c"), suite::TS).await.unwrap();
+    let before = a.store().commit_paths();
+    let mine = a.fire("s", &take("a"), suite::TS).await.unwrap();
+    assert_eq!((mine.seq, &mine.prev), (2, &theirs.hash));
+    let after = a.store().commit_paths();
+    assert_eq!(after.fell_back, before.fell_back + 1, "{after:?}");
+    assert_eq!(a.all_events("s").await.unwrap(), [theirs, mine]);
+    assert_eq!(a.verify(Some("s")).await.unwrap()[0].events, 2);
+    // Recreated only: the new head is at seq 0.
+    c.delete_stream("s").await.unwrap();
+    c.create_stream("s", &id).await.unwrap();
+    let first = a.fire("s", &take("a"), suite::TS).await.unwrap();
+    assert_eq!(
+        (first.seq, first.prev.as_str()),
+        (1, petrichain::chain::GENESIS_PREV)
+    );
+    assert_eq!(a.all_events("s").await.unwrap(), [first]);
+    assert_eq!(c.verify(Some("s")).await.unwrap()[0].events, 1);
+    a.close();
+    c.close();
+}
+
 /// A commit's events are stored in blocks (records of up to 256 events,
 /// keyed by the first one's seq): every read finds each event in its block,
 /// through the core and `hot.js` alike, by seq, range, limit and hash; a
