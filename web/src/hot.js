@@ -10,15 +10,21 @@ function request(r) {
   });
 }
 
-/** A second connection to the ledger's database (already created and upgraded by rexie's). */
-export function openRaw(name) {
+/**
+ * A second connection to the ledger's database (already created and
+ * upgraded by rexie's). When a newer schema is opened elsewhere, it closes
+ * and calls `onVersionChange` (which closes the main connection, whose
+ * events rexie does not expose), so that the upgrade is not blocked.
+ */
+export function openRaw(name, onVersionChange) {
   return new Promise((resolve, reject) => {
     const r = indexedDB.open(name);
     r.onsuccess = () => {
       const db = r.result;
-      // A newer schema opened elsewhere: let it upgrade (the ledger's main
-      // connection decides what to report).
-      db.onversionchange = () => db.close();
+      db.onversionchange = () => {
+        db.close();
+        onVersionChange();
+      };
       resolve(db);
     };
     r.onerror = () => reject(r.error);

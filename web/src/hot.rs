@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 #[wasm_bindgen(module = "/src/hot.js")]
 extern "C" {
     #[wasm_bindgen(js_name = openRaw)]
-    fn open_raw(name: &str) -> js_sys::Promise;
+    fn open_raw(name: &str, on_version_change: &js_sys::Function) -> js_sys::Promise;
     #[wasm_bindgen(js_name = eventRecords)]
     fn event_records(stream: &str, first: f64, hashes: &str, lines: &str) -> js_sys::Array;
     #[wasm_bindgen(js_name = eventsFromRecords, catch)]
@@ -70,8 +70,11 @@ pub(crate) fn events_from_records(records: &js_sys::Array) -> Result<JsValue, Ch
 }
 
 /// A second connection to database `name` (created by the first).
-pub(crate) async fn open(name: &str) -> Result<JsValue, ChainError> {
-    JsFuture::from(open_raw(name))
+pub(crate) async fn open(
+    name: &str,
+    on_version_change: &js_sys::Function,
+) -> Result<JsValue, ChainError> {
+    JsFuture::from(open_raw(name, on_version_change))
         .await
         .map_err(|e| error(name, e))
 }

@@ -182,7 +182,14 @@ type OnMessage = Closure<dyn FnMut(web_sys::MessageEvent)>;
 
 /// A connection to one ledger's IndexedDB database.
 pub struct IndexedDbStore {
-    db: RefCell<Option<Rexie>>,
+    /// The main connection; `None` once closed (by [`Store::close`], or by
+    /// an upgrade opened elsewhere: `on_version_change`).
+    db: Rc<RefCell<Option<Rexie>>>,
+    /// Closes `db` when the second connection hears that a newer schema is
+    /// being opened elsewhere (rexie exposes no `versionchange` event): the
+    /// upgrade then goes ahead instead of waiting for this tab, and this
+    /// connection's calls fail with `CLOSED`.
+    on_version_change: Closure<dyn FnMut()>,
     /// Database name, for the second connection of [`IndexedDbStore::events_js`].
     name: String,
     /// That connection (plain IndexedDB, `hot.js`), opened on the first load.
@@ -236,8 +243,16 @@ impl IndexedDbStore {
         let persisted = Rc::new(Cell::new(false));
         let answer = persisted.clone();
         wasm_bindgen_futures::spawn_local(async move { answer.set(ask_persistence().await) });
+        let db = Rc::new(RefCell::new(Some(db)));
+        let main = Rc::downgrade(&db);
+        let on_version_change = Closure::<dyn FnMut()>::new(move || {
+            if let Some(db) = main.upgrade().and_then(|db| db.borrow_mut().take()) {
+                db.close();
+            }
+        });
         Ok(IndexedDbStore {
-            db: RefCell::new(Some(db)),
+            db,
+            on_version_change,
             name: database_name(name),
             raw: RefCell::new(None),
             committed: RefCell::new(None),
@@ -1366,7 +1381,8 @@ impl IndexedDbStore {
         if let Some(raw) = self.raw.borrow().clone() {
             return Ok(raw);
         }
-        let raw = crate::hot::open(&self.name).await?;
+        let raw =
+            crate::hot::open(&self.name, self.on_version_change.as_ref().unchecked_ref()).await?;
         if self.db.borrow().is_none() {
             // Closed while it opened.
             crate::hot::close_raw(&raw);

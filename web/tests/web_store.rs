@@ -14,6 +14,7 @@ use petrichain::store::Ledger;
 use petrichain_web::indexeddb::{self, IndexedDbStore};
 use rexie::TransactionMode;
 use suite::Backend;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -302,6 +303,42 @@ async fn a_stream_deleted_and_recreated_elsewhere_is_not_built_on() {
     assert_eq!(c.verify(Some("s")).await.unwrap()[0].events, 1);
     a.close();
     c.close();
+}
+
+#[wasm_bindgen(inline_js = "export function openNewer(name) {
+  return new Promise((resolve) => {
+    const r = indexedDB.open(name, 1000);
+    r.onblocked = () => resolve('blocked');
+    r.onerror = () => resolve('error');
+    r.onsuccess = () => { r.result.close(); resolve('opened'); };
+  });
+}")]
+extern "C" {
+    #[wasm_bindgen(js_name = openNewer)]
+    fn open_newer(name: &str) -> js_sys::Promise;
+}
+
+/// A newer schema opened elsewhere (a tab with a later release) is not kept
+/// waiting by this connection: once it has made its second connection (on
+/// its first append or load), both close, and its calls fail with `CLOSED`.
+#[wasm_bindgen_test]
+async fn an_upgrade_elsewhere_is_not_blocked_by_an_open_ledger() {
+    let b = Idb::new();
+    let a = b.open("upgraded").await;
+    let id = a.put_model(&suite::shop(20)).await.unwrap();
+    a.create_stream("s", &id).await.unwrap();
+    let take = petrichain::store::Action::new("take").actor("a");
+    a.fire("s", &take, suite::TS).await.unwrap();
+    a.fire("s", &take, suite::TS).await.unwrap();
+    assert!(a.store().commit_paths().one_trip >= 1);
+    let name = indexeddb::database_name(&b.name("upgraded"));
+    let answer = wasm_bindgen_futures::JsFuture::from(open_newer(&name))
+        .await
+        .unwrap();
+    assert_eq!(answer.as_string().as_deref(), Some("opened"));
+    let e = a.fire("s", &take, suite::TS).await.unwrap_err();
+    assert_eq!(e.code(), "CLOSED", "{e}");
+    a.close();
 }
 
 /// A commit's events are stored in blocks (records of up to 256 events,
