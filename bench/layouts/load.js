@@ -13,7 +13,7 @@
 //            the lines are what verify and export read)
 //   dexie    Dexie's layout for scale: 10,000 records of 400-byte objects
 // Every load ends with the same values: events whose payloads are values.
-import { done, request } from "./idb.js";
+import { done, openLayout, request } from "./idb.js";
 const N = 10_000;
 const BLOCK = 64;
 // Hashes, keys and signatures are random hex, as in a real chain (a
@@ -136,17 +136,6 @@ const variants = {
     load: (rows) => rows,
   },
 };
-function open(name) {
-  return new Promise((resolve, reject) => {
-    const r = indexedDB.open(name, 1);
-    r.onupgradeneeded = () => {
-      r.result.createObjectStore("events", { keyPath: ["stream", "seq"] }).createIndex("hash", "hash");
-      r.result.createObjectStore("streams", { keyPath: "id" });
-    };
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
 /** Rounds of every variant in turn; resolves to `{variant: [{write, getMs, loadMs}]}`. */
 window.runLoads = async (rounds = 3) => {
   const out = {};
@@ -156,7 +145,7 @@ window.runLoads = async (rounds = 3) => {
     for (const name of names.map((_, k) => names[(k + round) % names.length])) {
       const v = variants[name];
       const recs = v.recs();
-      const db = await open(`load-${name}-${round}`);
+      const db = await openLayout(`load-${name}-${round}`);
       let t0 = performance.now();
       for (let from = 0; from < recs.length; from += v.perTx) {
         const tx = db.transaction(["events", "streams"], "readwrite");
@@ -167,7 +156,7 @@ window.runLoads = async (rounds = 3) => {
       }
       const write = (N * 1000) / (performance.now() - t0);
       db.close();
-      const again = await open(`load-${name}-${round}`);
+      const again = await openLayout(`load-${name}-${round}`);
       t0 = performance.now();
       const tx = again.transaction(["events"], "readonly");
       const rows = await request(tx.objectStore("events").getAll(IDBKeyRange.bound(["s1", 0], ["s1", N + 1])));

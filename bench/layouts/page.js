@@ -7,7 +7,7 @@
 // leaves out what the key and the stream say (`short`), 100 events per
 // record (`block`), and Dexie's 400-byte record (`dexie`). A load parses
 // each line and its payload, as petrichain's loads do.
-import { done, request } from "./idb.js";
+import { done, openLayout, request } from "./idb.js";
 const N = 10_000;
 const hex = (c, n) => c.repeat(n);
 const payload = (i) => JSON.stringify({ i, sku: `sku-${i % 97}`, qty: (i % 7) + 1, note: "x".repeat(300) });
@@ -44,18 +44,6 @@ const layouts = {
     rec: (i) => ({ stream: "s1", seq: i + 1, action: "go", actor: "bench", ts: 1, payload: JSON.parse(payload(i)) }),
   },
 };
-function open(name, index) {
-  return new Promise((resolve, reject) => {
-    const r = indexedDB.open(name, 1);
-    r.onupgradeneeded = () => {
-      const events = r.result.createObjectStore("events", { keyPath: ["stream", "seq"] });
-      if (index) events.createIndex("hash", "hash");
-      r.result.createObjectStore("streams", { keyPath: "id" });
-    };
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
 function records(layout) {
   const one = Array.from({ length: N }, (_, i) => layout.rec(i));
   if (!layout.block) return one;
@@ -72,7 +60,7 @@ window.runLayouts = async (rounds = 3) => {
     for (const [name, layout] of Object.entries(layouts)) {
       const recs = records(layout);
       const perTx = layout.block ? 1000 / layout.block : 1000;
-      const db = await open(`${name}-${round}`, layout.index);
+      const db = await openLayout(`${name}-${round}`, { hashIndex: Boolean(layout.index) });
       let t0 = performance.now();
       for (let from = 0; from < recs.length; from += perTx) {
         const tx = db.transaction(["events", "streams"], "readwrite");
@@ -83,7 +71,7 @@ window.runLayouts = async (rounds = 3) => {
       }
       const write = (N * 1000) / (performance.now() - t0);
       db.close();
-      const again = await open(`${name}-${round}`, layout.index);
+      const again = await openLayout(`${name}-${round}`, { hashIndex: Boolean(layout.index) });
       t0 = performance.now();
       const tx = again.transaction(["events"], "readonly");
       const rows = await request(tx.objectStore("events").getAll(IDBKeyRange.bound(["s1", 0], ["s1", N + 1])));

@@ -10,20 +10,8 @@
 //   overlap    `checked`'s reads sent first, the signature made meanwhile, the
 //              writes sent once it is ready inside the same transaction
 //              (kept alive by re-reading the head while it waits)
-import { done, request } from "./idb.js";
+import { done, openLayout, request } from "./idb.js";
 const N = 300;
-function open(name) {
-  return new Promise((resolve, reject) => {
-    const r = indexedDB.open(name, 1);
-    r.onupgradeneeded = () => {
-      r.result.createObjectStore("events", { keyPath: ["stream", "seq"] }).createIndex("hash", "hash");
-      r.result.createObjectStore("streams", { keyPath: "id" });
-      r.result.createObjectStore("meta", { keyPath: "id" });
-    };
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
 const line = "x".repeat(880);
 const rec = (i) => ({ stream: "s1", seq: i + 1, hash: String(i).padStart(64, "0"), json: line });
 const head = (i) => ({ id: "s1", model: "m", seq: i + 1, hash: String(i).padStart(64, "0"), state: "[0,1]" });
@@ -104,7 +92,7 @@ window.runSingles = async (rounds = 3) => {
   for (let round = 0; round < rounds; round++) {
     const names = Object.keys(variants);
     for (const name of names.map((_, k) => names[(k + round) % names.length])) {
-      const db = await open(`single-${name}-${round}`);
+      const db = await openLayout(`single-${name}-${round}`, { meta: true });
       const times = [];
       for (let i = 0; i < N; i++) {
         const t0 = performance.now();
