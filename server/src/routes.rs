@@ -356,8 +356,28 @@ pub fn router(state: Arc<AppState>, config: &Config) -> Router {
         Some(cors) => app.layer(cors),
         None => app,
     };
-    app.layer(middleware::from_fn(json_errors))
+    app.layer(middleware::from_fn(refuse_large_headers))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(log_request))
+}
+
+/// Header fields a request may carry, in bytes (names and values): a
+/// browser's requests, cookies and a bearer token included, stay far below.
+/// hyper refuses much larger heads itself, but only when they do not arrive
+/// in one read (its buffer limit is checked on an incomplete parse), so
+/// this is the limit that always holds.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
+/// `431 HEADERS_TOO_LARGE` (made JSON by [`json_errors`]) past [`MAX_HEADER_BYTES`].
+async fn refuse_large_headers(req: Request, next: Next) -> Response {
+    let bytes = req.headers().iter().fold(0usize, |sum, (name, value)| {
+        sum.saturating_add(name.as_str().len())
+            .saturating_add(value.len())
+    });
+    if bytes > MAX_HEADER_BYTES {
+        return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
+    }
+    next.run(req).await
 }
 
 /// Every error answer is JSON: one that is not (a layer's or a service's

@@ -611,6 +611,17 @@ fn every_error_answer_is_json_even_hypers_own() {
             431,
             "HEADERS_TOO_LARGE",
         ),
+        // Above the server's own limit, well below hyper's: refused by
+        // the server however the bytes arrive.
+        (
+            format!(
+                "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+                "a".repeat(petrichain_server::routes::MAX_HEADER_BYTES + 1)
+            )
+            .into_bytes(),
+            431,
+            "HEADERS_TOO_LARGE",
+        ),
         (
             format!("GET {long_segment} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 .into_bytes(),
@@ -634,6 +645,12 @@ fn every_error_answer_is_json_even_hypers_own() {
         assert_eq!(content_type, "application/json", "{shown}");
         assert_eq!(json_error(&body).code, code, "{shown}");
     }
+    // Just under the limit, the same request is served.
+    let under = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(petrichain_server::routes::MAX_HEADER_BYTES - 64)
+    );
+    assert_eq!(send_raw(&server, under.as_bytes()).0, 200);
     // The server is fine after them.
     assert_eq!(server.client().get("/").unwrap().status, 200);
 }
