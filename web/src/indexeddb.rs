@@ -1437,9 +1437,10 @@ async fn commit_in(
     let (commit, records) = plan(head.as_ref())?;
     check_plan(stream, &commit)?;
     // `add` refuses a record at a key already stored, but a block covers
-    // the seqs after its key too: nothing may be stored past the head.
+    // the seqs after its key too: nothing may be stored past the head where
+    // a block goes. One event's record covers only its key (as in hot.js).
     let at = head.as_ref().map_or(0, |h| h.seq);
-    if !commit.events.is_empty() && at < MAX_TOKENS {
+    if commit.events.len() > 1 && at < MAX_TOKENS {
         let past = KeyRange::bound(
             &event_key(stream, at),
             &event_key(stream, MAX_TOKENS),

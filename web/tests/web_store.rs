@@ -152,6 +152,7 @@ suite!(
     a_ledger_persists_across_close_and_reopen,
     a_tampered_event_is_found_at_its_seq,
     an_aborted_commit_leaves_no_trace,
+    a_single_append_never_overwrites_a_stored_record,
     export_and_import_round_trip_and_refuse_tampering,
     payloads_survive_byte_for_byte,
     subscribers_hear_of_changes_from_every_connection,

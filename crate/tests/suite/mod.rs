@@ -528,6 +528,33 @@ pub async fn an_aborted_commit_leaves_no_trace<B: Backend>(b: &B) {
     ledger.close();
 }
 
+pub async fn a_single_append_never_overwrites_a_stored_record<B: Backend>(b: &B) {
+    let ledger = b.open("stray-one").await;
+    with_stream(&ledger, "s", &shop(10)).await;
+    let e1 = ledger.fire("s", &Action::new("take"), TS).await.unwrap();
+    // A stray record at seq 2, where the next append goes, is refused,
+    // whichever way the store commits (a single event skips the count
+    // past the head: `add` guards its one key).
+    let mut stray = e1.clone();
+    stray.seq = 2;
+    b.put_raw("stray-one", &stray).await;
+    let err = ledger
+        .fire("s", &Action::new("take"), TS)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "STORAGE", "{err:?}");
+    let head = ledger.stream("s").await.unwrap();
+    assert_eq!((head.seq, &head.hash), (1, &e1.hash));
+    let stored = ledger.events("s", 0, None).await.unwrap();
+    let kept: Vec<(u64, &str)> = stored.iter().map(|e| (e.seq, e.hash.as_str())).collect();
+    assert_eq!(
+        kept,
+        vec![(1, e1.hash.as_str()), (2, e1.hash.as_str())],
+        "the stray is untouched"
+    );
+    ledger.close();
+}
+
 pub async fn export_and_import_round_trip_and_refuse_tampering<B: Backend>(b: &B) {
     let src = b.open("export-src").await;
     with_stream(&src, "s", &shop(10)).await;
