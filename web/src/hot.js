@@ -144,8 +144,7 @@ export function commitOnHead(db, expected, records, head, chunks) {
     // The requests answer in order: the head, then the count.
     (past ?? read).onsuccess = () => {
       const stored = read.result;
-      same =
-        stored !== undefined && HEAD_FIELDS.every((k) => stored[k] === expected[k]) && (past?.result ?? 0) === 0;
+      same = stored !== undefined && HEAD_FIELDS.every((k) => stored[k] === expected[k]) && (past?.result ?? 0) === 0;
       if (!same) tx.abort();
       else if (typeof tx.commit === "function") tx.commit();
     };
