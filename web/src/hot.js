@@ -106,9 +106,8 @@ const HEAD_FIELDS = ["id", "model", "seq", "hash", "state", "places", "policy"];
  * (built on `expected`), puts `head` and the marking chunks `chunks`. The
  * requests run in order, so the answer is the head before these writes:
  * if it is not exactly `expected`, or (when a record holds a block) some
- * record is stored past it, the
- * transaction is aborted (nothing
- * written) and the promise resolves to false, so the caller commits the
+ * record is stored past it, the transaction is aborted (nothing written)
+ * and the promise resolves to false, so the caller commits the
  * slow way (read, then plan, then write); else it commits and resolves to
  * true. Rejects with `{name, message}` if the transaction fails otherwise
  * (a record that exists, the quota), nothing written either way. The browser
@@ -141,7 +140,7 @@ export function commitOnHead(db, expected, records, head, chunks) {
       for (let i = 0; i < chunks.length; i++) meta.put(chunks[i]);
     }
     let same = false;
-    // The requests answer in order: the head, then the count.
+    // The requests answer in order: the head, then the count if asked.
     (past ?? read).onsuccess = () => {
       const stored = read.result;
       same = stored !== undefined && HEAD_FIELDS.every((k) => stored[k] === expected[k]) && (past?.result ?? 0) === 0;
