@@ -215,10 +215,22 @@ impl Device for WebCryptoDevice {
             })
             .collect();
         let future = async move {
-            let all = JsFuture::from(Promise::all(&JsValue::from(started?)))
-                .await
-                .map_err(|e| device_error("sign", &e))?;
-            let all = Array::from(&all);
+            let started = started?;
+            // One signature (an append's usual run) awaited as it is:
+            // `Promise.all` would add its own promise and ticks.
+            let all = if started.length() == 1 {
+                Array::of1(
+                    &JsFuture::from(Promise::from(started.get(0)))
+                        .await
+                        .map_err(|e| device_error("sign", &e))?,
+                )
+            } else {
+                Array::from(
+                    &JsFuture::from(Promise::all(&JsValue::from(started)))
+                        .await
+                        .map_err(|e| device_error("sign", &e))?,
+                )
+            };
             let mut out = Vec::with_capacity(messages.len());
             for sig in all.iter() {
                 let bytes = Uint8Array::new(&sig);

@@ -95,6 +95,19 @@ export function eventsFromRecords(records) {
   return events;
 }
 
+/**
+ * A head record of the `streams` store (web/src/indexeddb.rs): the marking
+ * as JSON text `state`, or, when it is kept in chunks, its length `places`;
+ * `policy` (JSON text) only when known.
+ */
+export function headRecord(id, model, seq, hash, state, places, policy) {
+  const head = { id, model, seq, hash };
+  if (state !== undefined) head.state = state;
+  else head.places = places;
+  if (policy !== undefined) head.policy = policy;
+  return head;
+}
+
 /** The fields of a head record that say which head it is, all compared. */
 const HEAD_FIELDS = ["id", "model", "seq", "hash", "state", "places", "policy"];
 

@@ -24,6 +24,16 @@ extern "C" {
         head: &JsValue,
         chunks: &js_sys::Array,
     ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = headRecord)]
+    pub(crate) fn head_record(
+        id: &str,
+        model: &str,
+        seq: f64,
+        hash: &str,
+        state: Option<String>,
+        places: Option<f64>,
+        policy: Option<String>,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = closeRaw)]
     pub(crate) fn close_raw(db: &JsValue);
     #[wasm_bindgen(js_name = loadEvents)]

@@ -197,6 +197,10 @@ pub struct IndexedDbStore {
     /// The records of the last commit, for [`IndexedDbStore::committed_js`].
     committed: RefCell<Option<Committed>>,
     heads: HeadCache,
+    /// The head record the last one-round-trip commit wrote, as the JS
+    /// value it passed (the next such commit's `expected` if its cached head
+    /// is still that record).
+    head_js: RefCell<Option<(StreamRecord, JsValue)>>,
     channel: Option<web_sys::BroadcastChannel>,
     on_message: RefCell<Option<OnMessage>>,
     peers: Rc<Peers>,
@@ -257,6 +261,7 @@ impl IndexedDbStore {
             raw: RefCell::new(None),
             committed: RefCell::new(None),
             heads: HeadCache::default(),
+            head_js: RefCell::default(),
             channel,
             on_message: RefCell::new(None),
             peers: Rc::default(),
@@ -357,29 +362,32 @@ pub type HeadCache = RefCell<std::collections::HashMap<String, StreamRecord>>;
 /// with `state` (the whole marking) as its JSON text, or, past [`CHUNK`]
 /// places, `{id, model, seq, hash, places}` and the marking in chunks.
 fn head_to_js(record: &StreamRecord) -> Result<JsValue, ChainError> {
-    let object = js_sys::Object::new();
-    set(&object, "id", &record.id.as_str().into())?;
-    set(&object, "model", &record.model.as_str().into())?;
-    set(&object, "seq", &JsValue::from_f64(record.seq as f64))?;
-    set(&object, "hash", &record.hash.as_str().into())?;
-    if record.state.len() > CHUNK {
-        set(
-            &object,
-            "places",
-            &JsValue::from_f64(record.state.len() as f64),
-        )?;
+    let (state, places) = if record.state.len() > CHUNK {
+        (None, Some(record.state.len() as f64))
     } else {
-        set(&object, "state", &json_text(&record.state)?.into())?;
-    }
-    if let Some(policy) = &record.policy {
-        // The stream's grants and names, so that a reopened ledger resumes
-        // without replaying the chain (JSON text, like `state`).
-        let text = serde_json::to_string(policy).map_err(|e| ChainError::Storage {
-            message: format!("cannot encode a head's policy: {e}"),
-        })?;
-        set(&object, "policy", &text.into())?;
-    }
-    Ok(object.into())
+        (Some(json_text(&record.state)?), None)
+    };
+    // The stream's grants and names, so that a reopened ledger resumes
+    // without replaying the chain (JSON text, like `state`).
+    let policy = match &record.policy {
+        Some(policy) => Some(
+            serde_json::to_string(policy).map_err(|e| ChainError::Storage {
+                message: format!("cannot encode a head's policy: {e}"),
+            })?,
+        ),
+        None => None,
+    };
+    // Built in JS in one call (`hot.js`): a `Reflect.set` per field made
+    // each field name cross too.
+    Ok(crate::hot::head_record(
+        &record.id,
+        &record.model,
+        record.seq as f64,
+        &record.hash,
+        state,
+        places,
+        policy,
+    ))
 }
 
 fn json_text(counts: &[u64]) -> Result<String, ChainError> {
@@ -996,9 +1004,15 @@ impl Store for IndexedDbStore {
             let before = (cached.state.len() > CHUNK).then_some(cached.state.as_slice());
             let chunks: js_sys::Array = chunk_records(&first.record, before)?.into_iter().collect();
             let head = head_to_js(&first.record)?;
-            let expected = head_to_js(&cached)?;
+            // The head this connection wrote last is already a JS value.
+            let written = self.head_js.borrow().clone();
+            let expected = match written {
+                Some((record, js)) if record == cached => js,
+                _ => head_to_js(&cached)?,
+            };
             if crate::hot::commit_on_head(&raw, &expected, &records, &head, &chunks).await? {
                 bump(&self.paths.one_trip);
+                *self.head_js.borrow_mut() = Some((first.record.clone(), head));
                 self.committed_now(&first, records);
                 return Ok(first);
             }
