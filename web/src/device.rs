@@ -12,7 +12,8 @@
 //! keys whatever `extractable` says). Nonces come from
 //! `crypto.getRandomValues`, drawn 4,096 bytes at a time (`RandomPool`:
 //! one call per 256 nonces instead of one per event). [`WebCryptoDevice::sign`] starts every
-//! signature of a batch at once and awaits them together (`Promise.all`).
+//! signature of a batch at once and awaits them together (`Promise.all`; one
+//! alone is awaited as it is).
 
 use std::cell::RefCell;
 use std::future::Future;
