@@ -200,7 +200,8 @@ pub struct IndexedDbStore {
     /// The head record the last one-round-trip commit wrote, as the JS
     /// value it passed (the next such commit's `expected` if its cached head
     /// is still that record).
-    head_js: RefCell<Option<(StreamRecord, JsValue)>>,
+    /// (Boxed: a head record is large next to the store's other fields.)
+    head_js: RefCell<Option<Box<(StreamRecord, JsValue)>>>,
     channel: Option<web_sys::BroadcastChannel>,
     on_message: RefCell<Option<OnMessage>>,
     peers: Rc<Peers>,
@@ -1005,14 +1006,16 @@ impl Store for IndexedDbStore {
             let chunks: js_sys::Array = chunk_records(&first.record, before)?.into_iter().collect();
             let head = head_to_js(&first.record)?;
             // The head this connection wrote last is already a JS value.
-            let written = self.head_js.borrow().clone();
+            let written = (self.head_js.borrow().as_ref())
+                .filter(|w| w.0 == cached)
+                .map(|w| w.1.clone());
             let expected = match written {
-                Some((record, js)) if record == cached => js,
-                _ => head_to_js(&cached)?,
+                Some(js) => js,
+                None => head_to_js(&cached)?,
             };
             if crate::hot::commit_on_head(&raw, &expected, &records, &head, &chunks).await? {
                 bump(&self.paths.one_trip);
-                *self.head_js.borrow_mut() = Some((first.record.clone(), head));
+                *self.head_js.borrow_mut() = Some(Box::new((first.record.clone(), head)));
                 self.committed_now(&first, records);
                 return Ok(first);
             }
