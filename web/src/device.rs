@@ -219,18 +219,19 @@ impl Device for WebCryptoDevice {
             let started = started?;
             // One signature (an append's usual run) awaited as it is:
             // `Promise.all` would add its own promise and ticks.
-            let all = if started.length() == 1 {
-                Array::of1(
-                    &JsFuture::from(Promise::from(started.get(0)))
-                        .await
-                        .map_err(|e| device_error("sign", &e))?,
-                )
+            let one = started.length() == 1;
+            let pending = if one {
+                Promise::from(started.get(0))
             } else {
-                Array::from(
-                    &JsFuture::from(Promise::all(&JsValue::from(started)))
-                        .await
-                        .map_err(|e| device_error("sign", &e))?,
-                )
+                Promise::all(&started)
+            };
+            let answer = JsFuture::from(pending)
+                .await
+                .map_err(|e| device_error("sign", &e))?;
+            let all = if one {
+                Array::of1(&answer)
+            } else {
+                Array::from(&answer)
             };
             let mut out = Vec::with_capacity(messages.len());
             for sig in all.iter() {

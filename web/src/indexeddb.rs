@@ -370,14 +370,12 @@ fn head_to_js(record: &StreamRecord) -> Result<JsValue, ChainError> {
     };
     // The stream's grants and names, so that a reopened ledger resumes
     // without replaying the chain (JSON text, like `state`).
-    let policy = match &record.policy {
-        Some(policy) => Some(
-            serde_json::to_string(policy).map_err(|e| ChainError::Storage {
-                message: format!("cannot encode a head's policy: {e}"),
-            })?,
-        ),
-        None => None,
-    };
+    let policy = (record.policy.as_ref())
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| ChainError::Storage {
+            message: format!("cannot encode a head's policy: {e}"),
+        })?;
     // Built in JS in one call (`hot.js`): a `Reflect.set` per field made
     // each field name cross too.
     Ok(crate::hot::head_record(
