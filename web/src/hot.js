@@ -112,45 +112,79 @@ export function headRecord(id, model, seq, hash, state, places, policy) {
 const HEAD_FIELDS = ["id", "model", "seq", "hash", "state", "places", "policy"];
 
 /**
+ * The start of a `commitOnHead` of stream `id`, made before the append is
+ * chained and signed: a readwrite transaction over `streams` and `events`
+ * (and `meta` with `meta`) that asks for the stored head, so that the
+ * browser takes its locks and reads while the main thread works. A
+ * transaction stays active until the task that made it ends (promise
+ * reactions included); `commitOnHead` writes on it if it still is, else on
+ * a new one (and sets `used` when it wrote on it). Left unused (the
+ * append was refused), it ends having only read. Undefined if the
+ * connection is closed.
+ */
+export function beginOnHead(db, id, meta) {
+  try {
+    const tx = db.transaction(meta ? ["streams", "events", "meta"] : ["streams", "events"], "readwrite");
+    return { id, tx, read: tx.objectStore("streams").get(id) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A commit in ONE round trip, for a head this connection wrote or read
  * last (`expected`, a head record as web/src/indexeddb.rs stores it): in one
- * readwrite transaction over `streams`, `events` and `meta`, it asks for
+ * readwrite transaction over `streams`, `events` (and `meta` when there are
+ * chunks to write: a smaller scope is a cheaper transaction), it asks for
  * the stored head and, without waiting for the answer, adds `records`
  * (built on `expected`), puts `head` and the marking chunks `chunks`. The
- * requests run in order, so the answer is the head before these writes:
+ * transaction is `begun` (of `beginOnHead`) when that is of this stream,
+ * still active and of the scope needed. The requests run in order, so the
+ * answer is the head before these writes:
  * if it is not exactly `expected`, or (when a record holds a block) some
  * record is stored past it, the transaction is aborted (nothing written)
  * and the promise resolves to false, so the caller commits the
  * slow way (read, then plan, then write); else it commits and resolves to
- * true. Rejects with `{name, message}` if the transaction fails otherwise
- * (a record that exists, the quota), nothing written either way. The browser
- * serialises readwrite transactions on these stores across connections and
- * tabs, so a head cannot change between the read and the writes: no fork.
+ * the events of `records` as the API gives them (`eventsFromRecords`,
+ * parsed while the browser writes, when the main thread would only wait;
+ * discarded if the commit fails), or to true if they cannot be parsed
+ * (then the caller encodes them itself). Rejects with `{name, message}` if
+ * the transaction fails otherwise (a record that exists, the quota),
+ * nothing written either way. The browser serialises readwrite
+ * transactions on these stores across connections and tabs, so a head
+ * cannot change between the read and the writes: no fork.
  */
-export function commitOnHead(db, expected, records, head, chunks) {
+export function commitOnHead(db, expected, records, head, chunks, begun) {
   return new Promise((resolve, reject) => {
-    let tx;
+    const fits = begun?.id === expected.id && (chunks.length === 0 || begun.tx.objectStoreNames.contains("meta"));
+    let tx = fits ? begun.tx : undefined;
+    let read = fits ? begun.read : undefined;
+    let past;
     try {
-      tx = db.transaction(["streams", "events", "meta"], "readwrite");
+      if (tx) {
+        past = writeOnHead(tx, expected, records, head, chunks);
+        begun.used = true;
+      }
     } catch {
-      // This connection was closed (an upgrade elsewhere): the slow way reports.
-      resolve(false);
-      return;
+      // No longer active (its task ended): nothing was written on it.
+      tx = undefined;
     }
-    const streams = tx.objectStore("streams");
-    const read = streams.get(expected.id);
-    const events = tx.objectStore("events");
-    // Nothing may be stored where a block would cover it. A record of one
-    // event covers only its own key, which `add` checks: the count (0.1 ms
-    // of a single append, BENCHMARKS.md) is needed only for blocks.
-    const past = records.some((r) => r.hash.length > 64)
-      ? events.count(IDBKeyRange.bound([expected.id, expected.seq], [expected.id, Number.MAX_SAFE_INTEGER], true))
-      : undefined;
-    for (let i = 0; i < records.length; i++) events.add(records[i]);
-    streams.put(head);
-    if (chunks.length > 0) {
-      const meta = tx.objectStore("meta");
-      for (let i = 0; i < chunks.length; i++) meta.put(chunks[i]);
+    if (!tx) {
+      try {
+        tx = db.transaction(chunks.length > 0 ? ["streams", "events", "meta"] : ["streams", "events"], "readwrite");
+      } catch {
+        // This connection was closed (an upgrade elsewhere): the slow way reports.
+        resolve(false);
+        return;
+      }
+      read = tx.objectStore("streams").get(expected.id);
+      past = writeOnHead(tx, expected, records, head, chunks);
+    }
+    let parsed = true;
+    try {
+      parsed = eventsFromRecords(records);
+    } catch {
+      // Never for lines built from the ledger's own events: the caller encodes them.
     }
     let same = false;
     // The requests answer in order: the head, then the count if asked.
@@ -160,7 +194,7 @@ export function commitOnHead(db, expected, records, head, chunks) {
       if (!same) tx.abort();
       else if (typeof tx.commit === "function") tx.commit();
     };
-    tx.oncomplete = () => resolve(true);
+    tx.oncomplete = () => resolve(parsed);
     tx.onabort = () => {
       if (!same) resolve(false);
       else {
@@ -172,6 +206,28 @@ export function commitOnHead(db, expected, records, head, chunks) {
     // uncaught error of the page.
     tx.onerror = (event) => event.stopPropagation();
   });
+}
+
+/**
+ * The writes of `commitOnHead` on `tx`, after its read of the head; returns
+ * the count of records past `expected` when a record holds a block.
+ * Throws (nothing written) if `tx` is no longer active.
+ */
+function writeOnHead(tx, expected, records, head, chunks) {
+  const events = tx.objectStore("events");
+  // Nothing may be stored where a block would cover it. A record of one
+  // event covers only its own key, which `add` checks: the count (0.1 ms
+  // of a single append, BENCHMARKS.md) is needed only for blocks.
+  const past = records.some((r) => r.hash.length > 64)
+    ? events.count(IDBKeyRange.bound([expected.id, expected.seq], [expected.id, Number.MAX_SAFE_INTEGER], true))
+    : undefined;
+  for (let i = 0; i < records.length; i++) events.add(records[i]);
+  tx.objectStore("streams").put(head);
+  if (chunks.length > 0) {
+    const meta = tx.objectStore("meta");
+    for (let i = 0; i < chunks.length; i++) meta.put(chunks[i]);
+  }
+  return past;
 }
 
 /** Closes a connection of openRaw. */

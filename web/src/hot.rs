@@ -16,6 +16,8 @@ extern "C" {
     fn event_records(stream: &str, first: f64, hashes: &str, lines: &str) -> js_sys::Array;
     #[wasm_bindgen(js_name = eventsFromRecords, catch)]
     fn events_from_records_js(records: &js_sys::Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = beginOnHead)]
+    fn begin_on_head(db: &JsValue, id: &str, meta: bool) -> JsValue;
     #[wasm_bindgen(js_name = commitOnHead)]
     fn commit_on_head_js(
         db: &JsValue,
@@ -23,6 +25,7 @@ extern "C" {
         records: &js_sys::Array,
         head: &JsValue,
         chunks: &js_sys::Array,
+        begun: &JsValue,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = headRecord)]
     pub(crate) fn head_record(
@@ -89,21 +92,44 @@ pub(crate) async fn open(
         .map_err(|e| error(name, e))
 }
 
+/// `beginOnHead` of `hot.js`: a readwrite transaction of connection `db`
+/// (over `meta` too with `meta`) that reads the head of stream `id` now,
+/// for a [`commit_on_head`] made later in the same task to write on while
+/// it is still active. Undefined if the connection is closed.
+pub(crate) fn begin(db: &JsValue, id: &str, meta: bool) -> JsValue {
+    begin_on_head(db, id, meta)
+}
+
+/// What [`commit_on_head`] did.
+pub(crate) enum OnHead {
+    /// The stored head was not the expected one (or the connection is
+    /// gone): nothing written.
+    Moved,
+    /// Written; with the records' events as the JS API gives them (parsed
+    /// while the browser wrote), unless they could not be parsed.
+    Committed(Option<JsValue>),
+}
+
 /// `commitOnHead` of `hot.js`: in one readwrite transaction of connection
-/// `db`, reads the stored head and writes `records`, `head` and `chunks`
-/// (the marking chunks that changed) without waiting for it; commits if the
-/// stored head is exactly `expected`, else aborts. `Ok(false)`: it was not
-/// (or the connection is gone), nothing written.
+/// `db` (`begun` of [`begin`] if still active, else a new one), reads the
+/// stored head and writes `records`, `head` and `chunks` (the marking
+/// chunks that changed) without waiting for it; commits if the stored head
+/// is exactly `expected`, else aborts.
 pub(crate) async fn commit_on_head(
     db: &JsValue,
     expected: &JsValue,
     records: &js_sys::Array,
     head: &JsValue,
     chunks: &js_sys::Array,
-) -> Result<bool, ChainError> {
-    let promise = commit_on_head_js(db, expected, records, head, chunks);
+    begun: &JsValue,
+) -> Result<OnHead, ChainError> {
+    let promise = commit_on_head_js(db, expected, records, head, chunks, begun);
     let done = JsFuture::from(promise).await.map_err(|e| error("", e))?;
-    Ok(done.as_bool() == Some(true))
+    Ok(match done.as_bool() {
+        Some(false) => OnHead::Moved,
+        Some(true) => OnHead::Committed(None),
+        None => OnHead::Committed(Some(done)),
+    })
 }
 
 /// `loadEvents` of `hot.js`: the events of `stream` after `after`, at most

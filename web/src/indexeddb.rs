@@ -65,6 +65,7 @@ use petrichain::store::{
 use petrichain::MAX_TOKENS;
 
 use crate::device::WebCryptoDevice;
+use crate::hot::OnHead;
 
 /// Version of the database layout. Raising it runs the upgrade in
 /// `schema`: rexie creates the stores and indexes a database lacks, so a
@@ -156,6 +157,8 @@ struct Committed {
     /// The events' hashes end to end: which events these are.
     hashes: String,
     records: js_sys::Array,
+    /// The records' events as the JS API gives them, when already parsed.
+    events: Option<JsValue>,
 }
 
 /// Sent on the channel by a connection that opens.
@@ -196,6 +199,8 @@ pub struct IndexedDbStore {
     raw: RefCell<Option<JsValue>>,
     /// The records of the last commit, for [`IndexedDbStore::committed_js`].
     committed: RefCell<Option<Committed>>,
+    /// A transaction of [`IndexedDbStore::begin_commit`] for the next commit.
+    begun: RefCell<Option<JsValue>>,
     heads: HeadCache,
     /// The head record the last one-round-trip commit wrote, as the JS
     /// value it passed (the next such commit's `expected` if its cached head
@@ -217,6 +222,9 @@ pub struct IndexedDbStore {
 pub struct CommitPaths {
     /// Committed in one round trip, on the head this connection knew.
     pub one_trip: u64,
+    /// Of `one_trip`, how many wrote on the transaction that
+    /// [`IndexedDbStore::begin_commit`] began before the append was chained.
+    pub begun_early: u64,
     /// Tried in one round trip, found another head stored, done the slow way.
     pub fell_back: u64,
     /// Done the slow way from the start (no head known, a refusal on the
@@ -228,6 +236,7 @@ pub struct CommitPaths {
 #[derive(Default)]
 struct CommitCounters {
     one_trip: Cell<u64>,
+    begun_early: Cell<u64>,
     fell_back: Cell<u64>,
     slow: Cell<u64>,
 }
@@ -261,6 +270,7 @@ impl IndexedDbStore {
             name: database_name(name),
             raw: RefCell::new(None),
             committed: RefCell::new(None),
+            begun: RefCell::new(None),
             heads: HeadCache::default(),
             head_js: RefCell::default(),
             channel,
@@ -272,11 +282,32 @@ impl IndexedDbStore {
         })
     }
 
+    /// Begins the transaction of the next commit of `stream`, before the
+    /// append is chained and signed (`beginOnHead` of `hot.js`): the
+    /// browser takes its locks and reads the head meanwhile, off the
+    /// append's critical path. The commit writes on it only if it comes in
+    /// the same task (the transaction is still active) and takes the
+    /// one-round-trip path; else the transaction ends having only read.
+    /// Nothing to begin without a known head or an open second connection
+    /// (the commit goes the slow way then anyway).
+    pub fn begin_commit(&self, stream: &str) {
+        let meta = match self.heads.borrow().get(stream) {
+            // The marking chunks are in `meta` (they may also be written
+            // when the marking grows past CHUNK: then a new transaction).
+            Some(head) => head.state.len() > CHUNK,
+            None => return,
+        };
+        if let Some(raw) = self.raw.borrow().as_ref() {
+            *self.begun.borrow_mut() = Some(crate::hot::begin(raw, stream, meta));
+        }
+    }
+
     /// How this connection's commits ran so far: in one round trip, or the
     /// slow way (read the head, then write).
     pub fn commit_paths(&self) -> CommitPaths {
         CommitPaths {
             one_trip: self.paths.one_trip.get(),
+            begun_early: self.paths.begun_early.get(),
             fell_back: self.paths.fell_back.get(),
             slow: self.paths.slow.get(),
         }
@@ -981,6 +1012,7 @@ impl Store for IndexedDbStore {
     /// chain (same model, seq and hash), else `plan` runs again on it (the
     /// contract of [`Store::commit`] allows both).
     async fn commit(&self, stream: &str, plan: &mut Plan<'_>) -> Result<Commit, ChainError> {
+        let begun = self.begun.borrow_mut().take();
         let cached = self.heads.borrow().get(stream).cloned();
         let Some(cached) = cached else {
             bump(&self.paths.slow);
@@ -1011,10 +1043,16 @@ impl Store for IndexedDbStore {
                 Some(js) => js,
                 None => head_to_js(&cached)?,
             };
-            if crate::hot::commit_on_head(&raw, &expected, &records, &head, &chunks).await? {
+            let begun = begun.unwrap_or(JsValue::UNDEFINED);
+            let done =
+                crate::hot::commit_on_head(&raw, &expected, &records, &head, &chunks, &begun);
+            if let OnHead::Committed(events) = done.await? {
                 bump(&self.paths.one_trip);
+                if js_sys::Reflect::get(&begun, &"used".into()).is_ok_and(|u| u.is_truthy()) {
+                    bump(&self.paths.begun_early);
+                }
                 *self.head_js.borrow_mut() = Some(Box::new((first.record.clone(), head)));
-                self.committed_now(&first, records);
+                self.committed_now(&first, records, events);
                 return Ok(first);
             }
             bump(&self.paths.fell_back);
@@ -1312,8 +1350,11 @@ impl IndexedDbStore {
         if !same {
             return None;
         }
-        let records = kept.take()?.records;
-        Some(crate::hot::events_from_records(&records))
+        let kept = kept.take()?;
+        Some(match kept.events {
+            Some(events) => Ok(events),
+            None => crate::hot::events_from_records(&kept.records),
+        })
     }
 
     /// The events of `stream` with seq > `after`, at most `limit`, straight
@@ -1375,19 +1416,20 @@ impl IndexedDbStore {
         })
         .await;
         let (commit, records) = settle(tx, result).await?;
-        self.committed_now(&commit, records);
+        self.committed_now(&commit, records, None);
         Ok(commit)
     }
 
     /// After a commit: its head is the one the next commit expects, and its
     /// records make the append's result ([`IndexedDbStore::committed_js`]).
-    fn committed_now(&self, commit: &Commit, records: js_sys::Array) {
+    fn committed_now(&self, commit: &Commit, records: js_sys::Array, events: Option<JsValue>) {
         self.heads
             .borrow_mut()
             .insert(commit.record.id.clone(), commit.record.clone());
         *self.committed.borrow_mut() = Some(Committed {
             hashes: commit.events.iter().map(|e| e.hash.as_str()).collect(),
             records,
+            events,
         });
     }
 

@@ -114,6 +114,10 @@ impl JsStream {
         let model = self.model.clone();
         let follow = self.follow.clone();
         let id = record.borrow().id.clone();
+        // Keyed places' appends commit the slow way: nothing to begin.
+        if let (AnyStore::IndexedDb(store), false) = (inner.store(), model.has_keyed_places()) {
+            store.begin_commit(&id);
+        }
         promise(async move {
             let mut events = inner.fire_batch(&id, &actions, ts).await.map_err(js_err)?;
             if let (Some(first), Some(last)) = (events.first(), events.last()) {

@@ -266,6 +266,57 @@ async fn one_round_trip_commits_fall_back_when_another_ledger_appended() {
     c.close();
 }
 
+/// `begin_commit` (what `stream.fire` calls before chaining): the next
+/// commit, made in the same task, writes on the transaction begun early.
+/// One begun for another stream, or one whose task ended while another
+/// ledger appended, is not written on: the commit takes a transaction of
+/// its own, finds that ledger's head and falls back, and the chain stays
+/// one. (In the same task: Chromium settles an Ed25519 signature at once.)
+#[wasm_bindgen_test]
+async fn a_commit_writes_on_the_transaction_begun_early_only_while_it_is_active() {
+    let b = Idb::new();
+    let (a, c) = (b.open("begun").await, b.open("begun").await);
+    let id = a.put_model(&suite::shop(20)).await.unwrap();
+    a.create_stream("s", &id).await.unwrap();
+    a.create_stream("t", &id).await.unwrap();
+    let take = |who: &str| petrichain::store::Action::new("take").actor(who);
+    // The head known and the second connection open.
+    a.fire("s", &take("a"), suite::TS).await.unwrap();
+    a.fire("t", &take("a"), suite::TS).await.unwrap();
+    let mut acked = Vec::new();
+    for _ in 0..3 {
+        let before = a.store().commit_paths();
+        a.store().begin_commit("s");
+        acked.push(a.fire("s", &take("a"), suite::TS).await.unwrap());
+        let after = a.store().commit_paths();
+        assert_eq!(after.begun_early, before.begun_early + 1, "{after:?}");
+        assert_eq!(after.one_trip, before.one_trip + 1, "{after:?}");
+    }
+    // Begun for "s", committed on "t": a transaction of its own.
+    let before = a.store().commit_paths();
+    a.store().begin_commit("s");
+    a.fire("t", &take("a"), suite::TS).await.unwrap();
+    let after = a.store().commit_paths();
+    assert_eq!(after.begun_early, before.begun_early, "{after:?}");
+    assert_eq!(after.one_trip, before.one_trip + 1, "{after:?}");
+    // Begun, then another ledger appends (the task ends meanwhile).
+    a.store().begin_commit("s");
+    let theirs = c.fire("s", &take("c"), suite::TS).await.unwrap();
+    let before = a.store().commit_paths();
+    let mine = a.fire("s", &take("a"), suite::TS).await.unwrap();
+    let after = a.store().commit_paths();
+    assert_eq!(after.begun_early, before.begun_early, "{after:?}");
+    assert_eq!(after.fell_back, before.fell_back + 1, "{after:?}");
+    assert_eq!((mine.seq, &mine.prev), (theirs.seq + 1, &theirs.hash));
+    let stored = a.all_events("s").await.unwrap();
+    assert_eq!(stored.len(), 6);
+    assert_eq!(stored[1..4], acked[..]);
+    assert_eq!(stored[4..], [theirs, mine]);
+    assert_eq!(a.verify(Some("s")).await.unwrap()[0].events, 6);
+    a.close();
+    c.close();
+}
+
 /// Another connection deletes the stream and recreates it, with or without
 /// an append: the first connection's next append, on the head it cached,
 /// finds another head stored, falls back and chains on the new stream,
