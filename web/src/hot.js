@@ -118,7 +118,8 @@ const HEAD_FIELDS = ["id", "model", "seq", "hash", "state", "places", "policy"];
  * browser takes its locks and reads while the main thread works. A
  * transaction stays active until the task that made it ends (promise
  * reactions included); `commitOnHead` writes on it if it still is, else on
- * a new one (and sets `used` when it wrote on it). Left unused (the
+ * a new one (and sets `used` to 1 when it wrote on it, to -1 when it
+ * would have but the transaction was no longer active). Left unused (the
  * append was refused), it ends having only read. Undefined if the
  * connection is closed.
  */
@@ -163,11 +164,12 @@ export function commitOnHead(db, expected, records, head, chunks, begun) {
     try {
       if (tx) {
         past = writeOnHead(tx, expected, records, head, chunks);
-        begun.used = true;
+        begun.used = 1;
       }
     } catch {
       // No longer active (its task ended): nothing was written on it.
       tx = undefined;
+      begun.used = -1;
     }
     if (!tx) {
       try {

@@ -217,14 +217,23 @@ pub struct IndexedDbStore {
     paths: CommitCounters,
 }
 
+/// Begun transactions in a row found no longer active after which
+/// [`IndexedDbStore::begin_commit`] begins none on this connection.
+pub const LATE_IN_A_ROW: u32 = 3;
+
 /// How this connection's commits ran ([`IndexedDbStore::commit_paths`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CommitPaths {
     /// Committed in one round trip, on the head this connection knew.
     pub one_trip: u64,
-    /// Of `one_trip`, how many wrote on the transaction that
+    /// One-round-trip attempts that wrote on the transaction that
     /// [`IndexedDbStore::begin_commit`] began before the append was chained.
     pub begun_early: u64,
+    /// Attempts that found that transaction no longer active (its task had
+    /// ended: the append waited on something other than promise
+    /// reactions, e.g. a signature settled in a later task, as browsers
+    /// other than Chromium do) and wrote on a new one.
+    pub begun_late: u64,
     /// Tried in one round trip, found another head stored, done the slow way.
     pub fell_back: u64,
     /// Done the slow way from the start (no head known, a refusal on the
@@ -237,6 +246,9 @@ pub struct CommitPaths {
 struct CommitCounters {
     one_trip: Cell<u64>,
     begun_early: Cell<u64>,
+    begun_late: Cell<u64>,
+    /// `begun_late` attempts in a row (reset by a `begun_early` one).
+    late_in_a_row: Cell<u32>,
     fell_back: Cell<u64>,
     slow: Cell<u64>,
 }
@@ -289,8 +301,15 @@ impl IndexedDbStore {
     /// the same task (the transaction is still active) and takes the
     /// one-round-trip path; else the transaction ends having only read.
     /// Nothing to begin without a known head or an open second connection
-    /// (the commit goes the slow way then anyway).
+    /// (the commit goes the slow way then anyway), nor once
+    /// [`LATE_IN_A_ROW`] begun transactions in a row were no longer active
+    /// when their commit came: in this browser the append does not stay in
+    /// one task, and an unused transaction would only delay the commit's
+    /// own.
     pub fn begin_commit(&self, stream: &str) {
+        if self.paths.late_in_a_row.get() >= LATE_IN_A_ROW {
+            return;
+        }
         let meta = match self.heads.borrow().get(stream) {
             // The marking chunks are in `meta` (they may also be written
             // when the marking grows past CHUNK: then a new transaction).
@@ -302,12 +321,33 @@ impl IndexedDbStore {
         }
     }
 
+    /// Counts what `commitOnHead` did with `begun` (of [`IndexedDbStore::begin_commit`]).
+    fn count_begun(&self, begun: &JsValue) {
+        if begun.is_undefined() {
+            return;
+        }
+        let used = js_sys::Reflect::get(begun, &"used".into()).ok();
+        match used.and_then(|u| u.as_f64()) {
+            Some(1.0) => {
+                bump(&self.paths.begun_early);
+                self.paths.late_in_a_row.set(0);
+            }
+            Some(-1.0) => {
+                bump(&self.paths.begun_late);
+                let late = &self.paths.late_in_a_row;
+                late.set(late.get().saturating_add(1));
+            }
+            _ => {}
+        }
+    }
+
     /// How this connection's commits ran so far: in one round trip, or the
     /// slow way (read the head, then write).
     pub fn commit_paths(&self) -> CommitPaths {
         CommitPaths {
             one_trip: self.paths.one_trip.get(),
             begun_early: self.paths.begun_early.get(),
+            begun_late: self.paths.begun_late.get(),
             fell_back: self.paths.fell_back.get(),
             slow: self.paths.slow.get(),
         }
@@ -1046,11 +1086,10 @@ impl Store for IndexedDbStore {
             let begun = begun.unwrap_or(JsValue::UNDEFINED);
             let done =
                 crate::hot::commit_on_head(&raw, &expected, &records, &head, &chunks, &begun);
-            if let OnHead::Committed(events) = done.await? {
+            let done = done.await;
+            self.count_begun(&begun);
+            if let OnHead::Committed(events) = done? {
                 bump(&self.paths.one_trip);
-                if js_sys::Reflect::get(&begun, &"used".into()).is_ok_and(|u| u.is_truthy()) {
-                    bump(&self.paths.begun_early);
-                }
                 *self.head_js.borrow_mut() = Some(Box::new((first.record.clone(), head)));
                 self.committed_now(&first, records, events);
                 return Ok(first);
