@@ -321,6 +321,12 @@ impl IndexedDbStore {
         }
     }
 
+    /// Drops the transaction of [`IndexedDbStore::begin_commit`] (its append
+    /// was refused before committing): it ends having only read.
+    pub fn forget_begun(&self) {
+        self.begun.borrow_mut().take();
+    }
+
     /// Counts what `commitOnHead` did with `begun` (of [`IndexedDbStore::begin_commit`]).
     fn count_begun(&self, begun: &JsValue) {
         if begun.is_undefined() {
