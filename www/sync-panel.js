@@ -244,18 +244,26 @@ export function wireSyncPanel(ws, { onSync = () => {} } = {}) {
     else handle?.stop();
     if (handle) setState(handle.status);
   });
+  // "Sync now" runs finished, as the status badge's data-runs: the status
+  // alone cannot tell a run that is done from one that has not started (with
+  // a stopped stream, the scope is read again before the sync begins).
+  let runs = 0;
   async function now() {
-    // (No wait before the sync starts when nothing is stopped: the status turns "syncing" at once.)
-    if (anyStopped()) await rescope().catch(() => {});
-    if (!handle) connect();
-    if (!handle) return;
     try {
-      await handle.now();
-    } catch {
-      // Shown through the "error" callback and the status badge.
+      // (No wait before the sync starts when nothing is stopped: the status turns "syncing" at once.)
+      if (anyStopped()) await rescope().catch(() => {});
+      if (!handle) connect();
+      if (!handle) return;
+      try {
+        await handle.now();
+      } catch {
+        // Shown through the "error" callback and the status badge.
+      }
+      await refresh();
+      onSync(handle);
+    } finally {
+      state.dataset.runs = String(++runs);
     }
-    await refresh();
-    onSync(handle);
   }
   $("sync-now").addEventListener("click", now);
   connect();

@@ -27,9 +27,14 @@ after(async () => {
   await app?.close();
 });
 
+/** Clicks "Sync now" and waits until that run is done (data-runs counts them) and the status is idle. */
 async function syncNow(page) {
+  const before = Number((await page.getAttribute("#sync-state", "data-runs")) ?? 0);
   await page.click("#sync-now");
-  await page.waitForFunction(() => document.getElementById("sync-state").dataset.state === "idle");
+  await page.waitForFunction((n) => {
+    const state = document.getElementById("sync-state").dataset;
+    return Number(state.runs ?? 0) > n && state.state === "idle";
+  }, before);
 }
 
 const localStreams = (page) =>
