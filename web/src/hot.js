@@ -167,7 +167,9 @@ export function commitOnHead(db, expected, records, head, chunks, begun) {
         begun.used = 1;
       }
     } catch {
-      // No longer active (its task ended): nothing was written on it.
+      // No longer active (its task ended): nothing was written on it. Any
+      // other throw comes after some writes: aborted, so none is kept.
+      abortQuietly(tx);
       tx = undefined;
       begun.used = -1;
     }
@@ -180,7 +182,15 @@ export function commitOnHead(db, expected, records, head, chunks, begun) {
         return;
       }
       read = tx.objectStore("streams").get(expected.id);
-      past = writeOnHead(tx, expected, records, head, chunks);
+      try {
+        past = writeOnHead(tx, expected, records, head, chunks);
+      } catch (e) {
+        // A record IndexedDB refuses at once (never one this module built):
+        // nothing of the writes before it is kept.
+        abortQuietly(tx);
+        reject({ name: e?.name ?? "Error", message: e?.message ?? String(e) });
+        return;
+      }
     }
     let parsed = true;
     try {
@@ -213,7 +223,8 @@ export function commitOnHead(db, expected, records, head, chunks, begun) {
 /**
  * The writes of `commitOnHead` on `tx`, after its read of the head; returns
  * the count of records past `expected` when a record holds a block.
- * Throws (nothing written) if `tx` is no longer active.
+ * Throws at its first request (nothing written) if `tx` is no longer
+ * active; a later throw (a record IndexedDB refuses) leaves `tx` to abort.
  */
 function writeOnHead(tx, expected, records, head, chunks) {
   const events = tx.objectStore("events");
@@ -230,6 +241,15 @@ function writeOnHead(tx, expected, records, head, chunks) {
     for (let i = 0; i < chunks.length; i++) meta.put(chunks[i]);
   }
   return past;
+}
+
+/** Aborts `tx` unless it has finished (then there is nothing to undo). */
+function abortQuietly(tx) {
+  try {
+    tx.abort();
+  } catch {
+    // Finished: committed with nothing of these writes, or aborted.
+  }
 }
 
 /** Closes a connection of openRaw. */
