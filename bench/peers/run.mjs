@@ -71,17 +71,26 @@ export async function runPeers({ n = 10_000, singles = 200, rounds = 3, only = n
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"],
   });
   try {
-    const context = await browser.newContext();
-    const page = await context.newPage();
     const errors = [];
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    const wasmReadyMs = [];
-    for (let load = 0; load < 3; load++) {
+    /** A new page of `context`, its errors kept in `errors`. */
+    const newPage = async (context) => {
+      const page = await context.newPage();
+      page.on("pageerror", (e) => errors.push(String(e)));
+      page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+      return page;
+    };
+    /** Loads the bench page in `page` until it is ready. */
+    const load = async (page) => {
       await page.goto(server.url);
       await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 }).catch((e) => {
         throw new Error(`the page did not get ready (${errors.join("; ") || e.message})`);
       });
+    };
+    const context = await browser.newContext();
+    const page = await newPage(context);
+    const wasmReadyMs = [];
+    for (let i = 0; i < 3; i++) {
+      await load(page);
       wasmReadyMs.push(await page.evaluate(() => window.wasmReadyMs));
     }
     // The measurements run in a page of their own, cross-origin isolated,
@@ -89,7 +98,7 @@ export async function runPeers({ n = 10_000, singles = 200, rounds = 3, only = n
     // coarse for a single append of well under a millisecond). Only the
     // document is routed, to add the two headers; routing turns the
     // context's HTTP cache off, which is why the loads above, whose wasm
-    // comes from that cache, ran in a context without it.
+    // comes from that cache, ran in a context without routing.
     const isolated = await browser.newContext();
     await isolated.route(server.url, async (route) => {
       const response = await route.fetch();
@@ -100,11 +109,8 @@ export async function runPeers({ n = 10_000, singles = 200, rounds = 3, only = n
       };
       await route.fulfill({ response, headers });
     });
-    const bench = await isolated.newPage();
-    bench.on("pageerror", (e) => errors.push(String(e)));
-    bench.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    await bench.goto(server.url);
-    await bench.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+    const bench = await newPage(isolated);
+    await load(bench);
     if (!(await bench.evaluate(() => window.crossOriginIsolated))) {
       throw new Error("the measuring page is not cross-origin isolated: its timer would count in 100 us steps");
     }

@@ -16,8 +16,12 @@ extern "C" {
     fn event_records(stream: &str, first: f64, hashes: &str, lines: &str) -> js_sys::Array;
     #[wasm_bindgen(js_name = eventsFromRecords, catch)]
     fn events_from_records_js(records: &js_sys::Array) -> Result<JsValue, JsValue>;
+    /// `beginOnHead` of `hot.js`: a readwrite transaction of connection
+    /// `db` (over `meta` too with `meta`) that reads the head of stream `id`
+    /// now, for a [`commit_on_head`] made later in the same task to write on
+    /// while it is still active. Undefined if the connection is closed.
     #[wasm_bindgen(js_name = beginOnHead)]
-    fn begin_on_head(db: &JsValue, id: &str, meta: bool) -> JsValue;
+    pub(crate) fn begin_on_head(db: &JsValue, id: &str, meta: bool) -> JsValue;
     #[wasm_bindgen(js_name = commitOnHead)]
     fn commit_on_head_js(
         db: &JsValue,
@@ -92,14 +96,6 @@ pub(crate) async fn open(
         .map_err(|e| error(name, e))
 }
 
-/// `beginOnHead` of `hot.js`: a readwrite transaction of connection `db`
-/// (over `meta` too with `meta`) that reads the head of stream `id` now,
-/// for a [`commit_on_head`] made later in the same task to write on while
-/// it is still active. Undefined if the connection is closed.
-pub(crate) fn begin(db: &JsValue, id: &str, meta: bool) -> JsValue {
-    begin_on_head(db, id, meta)
-}
-
 /// What [`commit_on_head`] did.
 pub(crate) enum OnHead {
     /// The stored head was not the expected one (or the connection is
@@ -111,7 +107,7 @@ pub(crate) enum OnHead {
 }
 
 /// `commitOnHead` of `hot.js`: in one readwrite transaction of connection
-/// `db` (`begun` of [`begin`] if still active, else a new one), reads the
+/// `db` (`begun` of [`begin_on_head`] if still active, else a new one), reads the
 /// stored head and writes `records`, `head` and `chunks` (the marking
 /// chunks that changed) without waiting for it; commits if the stored head
 /// is exactly `expected`, else aborts.

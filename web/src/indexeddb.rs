@@ -317,7 +317,7 @@ impl IndexedDbStore {
             None => return,
         };
         if let Some(raw) = self.raw.borrow().as_ref() {
-            *self.begun.borrow_mut() = Some(crate::hot::begin(raw, stream, meta));
+            *self.begun.borrow_mut() = Some(crate::hot::begin_on_head(raw, stream, meta));
         }
     }
 

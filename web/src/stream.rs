@@ -120,16 +120,12 @@ impl JsStream {
         }
         promise(async move {
             let fired = inner.fire_batch(&id, &actions, ts).await;
-            let mut events = match (fired, inner.store()) {
-                (Ok(events), _) => events,
-                (Err(e), AnyStore::IndexedDb(store)) => {
-                    // Refused before its commit: the begun transaction is
-                    // not for the next commit, which may come in a later task.
-                    store.forget_begun();
-                    return Err(js_err(e));
-                }
-                (Err(e), _) => return Err(js_err(e)),
-            };
+            if let (Err(_), AnyStore::IndexedDb(store)) = (&fired, inner.store()) {
+                // Refused before its commit: the begun transaction is not
+                // for the next commit, which may come in a later task.
+                store.forget_begun();
+            }
+            let mut events = fired.map_err(js_err)?;
             if let (Some(first), Some(last)) = (events.first(), events.last()) {
                 let mut r = record.borrow_mut();
                 if r.hash == first.prev {
