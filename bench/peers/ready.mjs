@@ -6,7 +6,7 @@
 // the reference server (`immutable` cache headers and a `Link` preload of
 // the .wasm, server/src/static_files.rs).
 //
-//   node bench/peers/ready.mjs [--loads 5] [--preload] [--no-trace] [--cold-open] [PKG_DIR ...]
+//   node bench/peers/ready.mjs [--loads 5] [--preload] [--no-trace] [--cold-open] [--appends N] [PKG_DIR ...]
 //                              (default: pkg pkg/core)
 //
 // --preload puts `<link rel="preload" as="fetch">` for the .wasm into the
@@ -16,7 +16,11 @@
 // loads without recording trace events (whose overhead is in the times).
 // --cold-open instead opens a ledger of 10,000 events cold, --loads times,
 // and lists every IndexedDB, WebCrypto, BroadcastChannel and storage call
-// of the median open (ready/cold.js).
+// of the median open (ready/calls.js). --appends N instead makes N single
+// appends (after 50 unrecorded ones), each followed by the same record
+// written by plain IndexedDB, in a cross-origin isolated page, and lists
+// call by call when the median write made each call and when it was
+// answered (ready/calls.js).
 //
 // Per build: load 1 on an empty profile, a short session of engine work
 // (2,000 appends, a read and a verify: V8 optimises the hot functions), a
@@ -38,7 +42,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { build } from "vite";
-import { serve } from "./run.mjs";
+import { assertIsolated, isolatedContext, serve } from "./run.mjs";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const ARGS = [
@@ -236,7 +240,7 @@ export async function measureReady({ pkg, loads = 5, preload = false, trace = tr
 }
 
 /**
- * Resolves to the rounds of `coldOpen` (ready/cold.js) for the build in
+ * Resolves to the rounds of `coldOpen` (ready/calls.js) for the build in
  * `pkg`: a ledger of `events` events opened cold `rounds` times in one
  * page, each round with its time and the calls the open made.
  */
@@ -255,6 +259,52 @@ export async function measureColdOpen({ pkg, events = 10_000, rounds = 5 }) {
   }
 }
 
+/**
+ * Resolves to the recorded writes of `appendCalls` (ready/calls.js,
+ * `{ fire, plain }`) for the build in `pkg`, made in a cross-origin
+ * isolated page (5 us timer).
+ */
+export async function measureAppends({ pkg, n = 300 }) {
+  const dir = await buildPage(pkg);
+  const server = await serve(dir);
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ARGS });
+  try {
+    const page = await (await isolatedContext(browser, server.url)).newPage();
+    await load(page, server.url);
+    await assertIsolated(page);
+    return await page.evaluate((o) => window.appendCalls(o), { n });
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The calls of `appends` (all alike: the same calls in the same order),
+ * each with the median of when it was made and when it was answered, and
+ * the median append time. Appends that made other calls (a slow commit)
+ * are counted apart.
+ */
+export function medianCalls(appends) {
+  const shape = (a) => a.calls.map((c) => c.op).join("|");
+  const counts = new Map();
+  for (const a of appends) counts.set(shape(a), (counts.get(shape(a)) ?? 0) + 1);
+  const [common] = [...counts].sort((x, y) => y[1] - x[1])[0];
+  const alike = appends.filter((a) => shape(a) === common);
+  const mid = (xs) => spread(xs).median;
+  return {
+    ms: mid(alike.map((a) => a.ms)),
+    alike: alike.length,
+    others: appends.length - alike.length,
+    calls: alike[0].calls.map((c, i) => ({
+      op: c.op,
+      at: mid(alike.map((a) => a.calls[i].at)),
+      done: alike.every((a) => a.calls[i].done != null) ? mid(alike.map((a) => a.calls[i].done)) : null,
+    })),
+  };
+}
+
 /** Median, lowest and highest of `xs`. */
 function spread(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -270,6 +320,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const preload = flag("--preload");
   const trace = !flag("--no-trace");
   const cold = flag("--cold-open");
+  const a = args.indexOf("--appends");
+  const appends = a < 0 ? 0 : Number(args.splice(a, 2)[1]);
   const pkgs = args.length ? args : [`${repo}pkg`, `${repo}pkg/core`];
   const one = (x) => x.toFixed(1);
   const how = (h) => JSON.stringify(h).replace(/"/g, "");
@@ -279,7 +331,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       .join(", ");
   // ready ms (of which: until the file's last byte); V8's steps in ms
   const f = (x) => `${one(x.ms)} (${x.fetchedMs == null ? "?" : one(x.fetchedMs)})`;
-  for (const pkg of cold ? pkgs : []) {
+  for (const pkg of cold && !appends ? pkgs : []) {
     const rounds = await measureColdOpen({ pkg, rounds: loads });
     const m = spread(rounds.map((r) => r.ms));
     const s = spread(rounds.map((r) => r.streamMs));
@@ -291,7 +343,21 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     for (const c of mid.calls)
       console.log(`    ${one(c.at).padStart(6)} +${c.done == null ? "?" : one(c.done - c.at)}  ${c.op}`);
   }
-  for (const pkg of cold ? [] : pkgs) {
+  for (const pkg of appends ? pkgs : []) {
+    const { fire, plain } = await measureAppends({ pkg, n: appends });
+    // Each call at when it was made, +how long until it was answered (ms from the write's start).
+    const three = (x) => x.toFixed(3);
+    for (const [what, runs] of [
+      ["stream.fire", fire],
+      ["plain IndexedDB add", plain],
+    ]) {
+      const m = medianCalls(runs);
+      console.log(`${pkg}: ${what}, median ${three(m.ms)} ms (${m.alike} alike, ${m.others} with other calls)`);
+      for (const c of m.calls)
+        console.log(`  ${three(c.at).padStart(7)} +${c.done == null ? "?" : three(c.done - c.at)}  ${c.op}`);
+    }
+  }
+  for (const pkg of cold || appends ? [] : pkgs) {
     const r = await measureReady({ pkg, loads, preload, trace });
     console.log(`${pkg}\n  page loads ${r.loads.map(f).join(" / ")} ms ${how(r.how)}`);
     for (const [n, l] of r.loads.entries()) {

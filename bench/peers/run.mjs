@@ -54,6 +54,32 @@ export async function serve(dir) {
 }
 
 /**
+ * A browser context whose document at `url` is cross-origin isolated
+ * (COOP/COEP added by a route), so that performance.now() counts in 5 us
+ * steps, not 100 us. Routing turns the context's HTTP cache off.
+ */
+export async function isolatedContext(browser, url) {
+  const context = await browser.newContext();
+  await context.route(url, async (route) => {
+    const response = await route.fetch();
+    const headers = {
+      ...response.headers(),
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    };
+    await route.fulfill({ response, headers });
+  });
+  return context;
+}
+
+/** Throws unless `page` is cross-origin isolated (its timer fine enough for sub-millisecond figures). */
+export async function assertIsolated(page) {
+  if (!(await page.evaluate(() => window.crossOriginIsolated))) {
+    throw new Error("the measuring page is not cross-origin isolated: its timer would count in 100 us steps");
+  }
+}
+
+/**
  * Builds, serves and runs the page; resolves to the page's results plus
  * `wasmReadyMs` of three loads. With `profile`, the run is also recorded by
  * the CPU profiler (Chrome DevTools protocol) and `profile` of the result
@@ -99,21 +125,10 @@ export async function runPeers({ n = 10_000, singles = 200, rounds = 3, only = n
     // document is routed, to add the two headers; routing turns the
     // context's HTTP cache off, which is why the loads above, whose wasm
     // comes from that cache, ran in a context without routing.
-    const isolated = await browser.newContext();
-    await isolated.route(server.url, async (route) => {
-      const response = await route.fetch();
-      const headers = {
-        ...response.headers(),
-        "cross-origin-opener-policy": "same-origin",
-        "cross-origin-embedder-policy": "require-corp",
-      };
-      await route.fulfill({ response, headers });
-    });
+    const isolated = await isolatedContext(browser, server.url);
     const bench = await newPage(isolated);
     await load(bench);
-    if (!(await bench.evaluate(() => window.crossOriginIsolated))) {
-      throw new Error("the measuring page is not cross-origin isolated: its timer would count in 100 us steps");
-    }
+    await assertIsolated(bench);
     const cdp = profile ? await isolated.newCDPSession(bench) : null;
     if (cdp) {
       await cdp.send("Profiler.enable");

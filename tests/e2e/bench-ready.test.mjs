@@ -5,7 +5,7 @@
 // or read from the code cache are figures (BENCHMARKS.md), never pass/fail.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { measureColdOpen, measureReady } from "../../bench/peers/ready.mjs";
+import { measureAppends, measureColdOpen, measureReady, medianCalls } from "../../bench/peers/ready.mjs";
 
 test("the wasm-ready benchmark times loads, a new tab and a restart", { timeout: 240_000 }, async () => {
   const pkg = new URL("../../pkg/core", import.meta.url).pathname;
@@ -55,4 +55,24 @@ test("the cold-open breakdown lists the calls of an open", { timeout: 240_000 },
     );
     assert.ok(ops.includes('get streams "s1"'), ops.join("; "));
   }
+});
+
+test("the single-append breakdown lists each append's calls, and the plain write's", { timeout: 240_000 }, async () => {
+  const pkg = new URL("../../pkg/core", import.meta.url).pathname;
+  const { fire, plain } = await measureAppends({ pkg, n: 5 });
+  assert.equal(fire.length, 5);
+  assert.equal(plain.length, 5);
+  const m = medianCalls(fire);
+  const ops = m.calls.map((c) => c.op);
+  // Each append writes its event and the head in one readwrite transaction, signed first.
+  assert.ok(ops.includes("crypto.subtle.sign"), ops.join("; "));
+  assert.ok(ops.includes("add events") && ops.includes("put streams"), ops.join("; "));
+  assert.ok(
+    m.calls.every((c) => c.done === null || c.done >= c.at),
+    JSON.stringify(m.calls),
+  );
+  assert.deepEqual(
+    medianCalls(plain).calls.map((c) => c.op),
+    ["transaction events readwrite", "add events"],
+  );
 });

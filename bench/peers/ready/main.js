@@ -34,6 +34,8 @@ window.warmUp = async () => {
   ledger.close();
   return n;
 };
-/** A cold open's calls (cold.js, loaded only here: its spies stay out of the other loads). */
-window.coldOpen = async (options) => (await import("./cold.js")).coldOpen({ Ledger, Model }, NET, options);
+// A cold open's and single appends' calls (calls.js, loaded only here: its
+// spies stay out of the other loads).
+window.coldOpen = async (options) => (await import("./calls.js")).coldOpen({ Ledger, Model }, NET, options);
+window.appendCalls = async (options) => (await import("./calls.js")).appendCalls({ Ledger, Model }, NET, options);
 document.body.dataset.ready = "true";

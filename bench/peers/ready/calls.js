@@ -1,11 +1,13 @@
-// What a cold open of an IndexedDB ledger does (`Ledger.open` then
-// `ledger.stream(id)`, as the peers page times it): every IndexedDB,
-// WebCrypto, BroadcastChannel and storage call the wasm makes on the way,
-// each with when it was made and when it answered, from the open's start.
-// bench/peers/ready.mjs --cold-open drives it; the figures are in
-// BENCHMARKS.md ("Bundle size", "wasm ready").
+// What a cold open of an IndexedDB ledger (`Ledger.open` then
+// `ledger.stream(id)`, as the peers page times it) and a single append
+// (`stream.fire`) do: every IndexedDB, WebCrypto, BroadcastChannel and
+// storage call the wasm makes on the way, each with when it was made and
+// when it answered (a request's success event, a transaction's `complete`,
+// a promise's settling), from the start. bench/peers/ready.mjs --cold-open
+// and --appends drive it; the figures are in BENCHMARKS.md ("Bundle size",
+// "wasm ready", "a single append, call by call").
 
-/** Calls seen while `log` is set: `{ at, op, done }` (ms from the open's start). */
+/** Calls seen while `log` is set: `{ at, op, done }` (ms from the start). */
 let log = null;
 let t0 = 0;
 const now = () => performance.now() - t0;
@@ -58,6 +60,7 @@ for (const name of ["get", "getAll", "getAllKeys", "getKey", "openCursor", "open
   spy(IDBObjectStore.prototype, name, (s, args) => `${name} ${storeName(s)}${key(args)}`);
   spy(IDBIndex.prototype, name, (s, args) => `${name} ${storeName(s)}${key(args)}`);
 }
+spy(IDBTransaction.prototype, "commit", () => "transaction.commit");
 spy(IDBFactory.prototype, "open", (_f, [name, version]) => `indexedDB.open ${name} v${version ?? "-"}`);
 spy(
   IDBDatabase.prototype,
@@ -119,10 +122,62 @@ export async function coldOpen({ Ledger, Model }, net, { name = "cold", events =
     // What the open started and did not wait for (the persistence request) settles here.
     await new Promise((r) => setTimeout(r, 50));
   }
-  await new Promise((resolve, reject) => {
-    const del = indexedDB.deleteDatabase(`petrichain-${name}`);
+  await deleteDb(`petrichain-${name}`);
+  return out;
+}
+
+/**
+ * Appends `warm` events to a new IndexedDB ledger, one `stream.fire` each,
+ * then `n` more with their calls recorded (the peers page's single appends:
+ * records of about 400 bytes). After each, for comparison, the same
+ * application record is written by plain IndexedDB (a readwrite
+ * transaction and one `add`, as Dexie's `add` does) into a database of its
+ * own. Resolves to `{ fire, plain }`, each a list of `{ ms, calls }`: the
+ * write's time until it resolved (`fire`) or completed (`plain`), and the
+ * calls it made.
+ */
+export async function appendCalls({ Ledger, Model }, net, { name = "appends", n = 300, warm = 50 } = {}) {
+  const ledger = await Ledger.open(name);
+  const stream = await ledger.createStream("s1", await ledger.putModel(Model.fromJson(net)));
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open(`${name}-plain`);
+    r.onupgradeneeded = () => r.result.createObjectStore("events", { keyPath: ["stream", "seq"] });
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+  const out = { fire: [], plain: [] };
+  for (let i = 0; i < warm + n; i++) {
+    const payload = { i, sku: `sku-${i % 97}`, qty: (i % 7) + 1, note: "x".repeat(300) };
+    const ts = 1_700_000_000_000 + i;
+    const action = i % 2 ? "back" : "go";
+    log = i < warm ? null : [];
+    t0 = performance.now();
+    await stream.fire(action, { actor: "bench", payload, ts });
+    if (log) out.fire.push({ ms: now(), calls: log });
+    log = i < warm ? null : [];
+    t0 = performance.now();
+    await new Promise((resolve, reject) => {
+      const tx = db.transaction("events", "readwrite");
+      tx.objectStore("events").add({ stream: "s1", seq: i + 1, action, actor: "bench", ts, payload });
+      tx.oncomplete = resolve;
+      tx.onabort = () => reject(tx.error);
+    });
+    if (log) out.plain.push({ ms: now(), calls: log });
+    log = null;
+  }
+  stream.free();
+  ledger.close();
+  db.close();
+  await deleteDb(`petrichain-${name}`);
+  await deleteDb(`${name}-plain`);
+  return out;
+}
+
+/** Deletes the IndexedDB database `name`. */
+function deleteDb(name) {
+  return new Promise((resolve, reject) => {
+    const del = indexedDB.deleteDatabase(name);
     del.onsuccess = resolve;
     del.onerror = () => reject(del.error);
   });
-  return out;
 }
