@@ -18,25 +18,9 @@ import * as current from "petrichain-pkg";
 // vite.config.js); the same module as "petrichain-pkg" when not set.
 import * as earlier from "petrichain-base";
 import { NET } from "./net.js";
+import { RECORD_BYTES, record, STREAM } from "./record.js";
 
-const STREAM = "s1";
-/** Target size of one record's JSON text (the application data). */
-export const RECORD_BYTES = 400;
-
-const base = (i, note) => ({
-  stream: STREAM,
-  seq: i + 1,
-  action: i % 2 === 0 ? "go" : "back",
-  actor: "bench",
-  ts: 1_700_000_000_000 + i,
-  payload: { i, sku: `sku-${i % 97}`, qty: (i % 7) + 1, note },
-});
-const pad = RECORD_BYTES - JSON.stringify(base(5000, "")).length;
-
-/** Record i: the application data every library stores (about RECORD_BYTES of JSON). */
-export function record(i) {
-  return base(i, "x".repeat(Math.max(0, pad)));
-}
+export { RECORD_BYTES, record };
 
 const key = (seq) => `${STREAM}:${String(seq).padStart(10, "0")}`;
 

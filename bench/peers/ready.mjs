@@ -322,6 +322,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const cold = flag("--cold-open");
   const a = args.indexOf("--appends");
   const appends = a < 0 ? 0 : Number(args.splice(a, 2)[1]);
+  if (a >= 0 && !(Number.isSafeInteger(appends) && appends > 0))
+    throw new Error("--appends takes a count of appends (1 or more)");
+  if (cold && appends) throw new Error("--cold-open and --appends are two runs: give one");
   const pkgs = args.length ? args : [`${repo}pkg`, `${repo}pkg/core`];
   const one = (x) => x.toFixed(1);
   const how = (h) => JSON.stringify(h).replace(/"/g, "");
@@ -331,7 +334,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       .join(", ");
   // ready ms (of which: until the file's last byte); V8's steps in ms
   const f = (x) => `${one(x.ms)} (${x.fetchedMs == null ? "?" : one(x.fetchedMs)})`;
-  for (const pkg of cold && !appends ? pkgs : []) {
+  for (const pkg of cold ? pkgs : []) {
     const rounds = await measureColdOpen({ pkg, rounds: loads });
     const m = spread(rounds.map((r) => r.ms));
     const s = spread(rounds.map((r) => r.streamMs));

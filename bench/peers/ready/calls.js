@@ -7,6 +7,8 @@
 // and --appends drive it; the figures are in BENCHMARKS.md ("Bundle size",
 // "wasm ready", "a single append, call by call").
 
+import { record, STREAM } from "../record.js";
+
 /** Calls seen while `log` is set: `{ at, op, done }` (ms from the start). */
 let log = null;
 let t0 = 0;
@@ -128,8 +130,8 @@ export async function coldOpen({ Ledger, Model }, net, { name = "cold", events =
 
 /**
  * Appends `warm` events to a new IndexedDB ledger, one `stream.fire` each,
- * then `n` more with their calls recorded (the peers page's single appends:
- * records of about 400 bytes). After each, for comparison, the same
+ * then `n` more with their calls recorded (the peers page's single appends
+ * of `record(i)`, about 400 bytes). After each, for comparison, the same
  * application record is written by plain IndexedDB (a readwrite
  * transaction and one `add`, as Dexie's `add` does) into a database of its
  * own. Resolves to `{ fire, plain }`, each a list of `{ ms, calls }`: the
@@ -138,7 +140,7 @@ export async function coldOpen({ Ledger, Model }, net, { name = "cold", events =
  */
 export async function appendCalls({ Ledger, Model }, net, { name = "appends", n = 300, warm = 50 } = {}) {
   const ledger = await Ledger.open(name);
-  const stream = await ledger.createStream("s1", await ledger.putModel(Model.fromJson(net)));
+  const stream = await ledger.createStream(STREAM, await ledger.putModel(Model.fromJson(net)));
   const db = await new Promise((resolve, reject) => {
     const r = indexedDB.open(`${name}-plain`);
     r.onupgradeneeded = () => r.result.createObjectStore("events", { keyPath: ["stream", "seq"] });
@@ -147,18 +149,16 @@ export async function appendCalls({ Ledger, Model }, net, { name = "appends", n 
   });
   const out = { fire: [], plain: [] };
   for (let i = 0; i < warm + n; i++) {
-    const payload = { i, sku: `sku-${i % 97}`, qty: (i % 7) + 1, note: "x".repeat(300) };
-    const ts = 1_700_000_000_000 + i;
-    const action = i % 2 ? "back" : "go";
+    const r = record(i);
     log = i < warm ? null : [];
     t0 = performance.now();
-    await stream.fire(action, { actor: "bench", payload, ts });
+    await stream.fire(r.action, { actor: r.actor, payload: r.payload, ts: r.ts });
     if (log) out.fire.push({ ms: now(), calls: log });
     log = i < warm ? null : [];
     t0 = performance.now();
     await new Promise((resolve, reject) => {
       const tx = db.transaction("events", "readwrite");
-      tx.objectStore("events").add({ stream: "s1", seq: i + 1, action, actor: "bench", ts, payload });
+      tx.objectStore("events").add(r);
       tx.oncomplete = resolve;
       tx.onabort = () => reject(tx.error);
     });
