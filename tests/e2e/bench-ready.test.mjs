@@ -35,9 +35,10 @@ test("with --preload the page's HTML starts reading the wasm before any script r
   const r = await measureReady({ pkg, loads: 2, preload: true, trace: false });
   // The module script runs after the HTML is parsed, so the file's fetch
   // (the preload's, which the loader's fetch takes over) started earlier.
-  for (const l of [...r.loads, r.newTab, r.restart]) {
-    assert.ok(Number.isFinite(l.ms) && l.ms > 0, `ready ${l.ms}`);
-    assert.ok(l.fetchStartMs < 0, `fetch started ${l.fetchStartMs} ms after the script`);
+  const loads = [...r.loads.map((l, i) => [`load ${i + 1}`, l]), ["new tab", r.newTab], ["restart", r.restart]];
+  for (const [which, l] of loads) {
+    assert.ok(Number.isFinite(l.ms) && l.ms > 0, `${which}: ready ${l.ms}`);
+    assert.ok(l.fetchStartMs < 0, `${which}: fetch started ${l.fetchStartMs} ms after the script`);
   }
 });
 

@@ -5,12 +5,37 @@
 import init, { Ledger, Model } from "petrichain-pkg";
 import { NET } from "../net.js";
 
+/**
+ * The .wasm file's resource timing entry. Chromium can add it a moment after
+ * `init()` resolves (a preloaded file's especially: once in CI, on a second
+ * load with the compiled module cached, it was not there yet), so this waits
+ * for it, at most a second; undefined if it never comes.
+ */
+function wasmEntry() {
+  const find = (entries) => entries.find((e) => e.name.endsWith(".wasm"));
+  const now = find(performance.getEntriesByType("resource"));
+  if (now) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const done = (entry) => {
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve(entry);
+    };
+    const observer = new PerformanceObserver((list) => {
+      const entry = find(list.getEntries());
+      if (entry) done(entry);
+    });
+    observer.observe({ type: "resource" });
+    const timer = setTimeout(() => done(find(performance.getEntriesByType("resource"))), 1000);
+  });
+}
+
 const started = performance.now();
 await init();
 window.wasmReadyMs = performance.now() - started;
 // When the file's last byte arrived (from the network or the HTTP cache),
 // from the same start: the rest of wasmReadyMs is V8 and the glue.
-const wasm = performance.getEntriesByType("resource").find((e) => e.name.endsWith(".wasm"));
+const wasm = await wasmEntry();
 window.wasmFetchedMs = wasm ? wasm.responseEnd - started : null;
 // The same file's request: when it started, and when its first byte came.
 window.wasmRequestMs = wasm ? wasm.requestStart - started : null;
