@@ -142,7 +142,7 @@ export function peerStore(channel: PeerChannel, options?: { name?: string; timeo
 export function servePeerStore(channel: PeerChannel, store: CreateOnlyStore): void;
 /** Sync with the log the peer hosts. */
 export function peerTransport(channel: PeerChannel, options?: { name?: string; timeout?: number }): CreateOnlyTransport;
-/** Opens a WebRTC data channel to a peer through the app's signalling channel; one side is the `initiator`. */
+/** Opens a WebRTC data channel to a peer through the app's signalling channel; one side is the `initiator`, either may start first. */
 export function connectPeer(
   signal: PeerSignal,
   options?: { initiator?: boolean; label?: string; rtc?: RTCConfiguration; timeout?: number },

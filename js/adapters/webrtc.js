@@ -157,6 +157,12 @@ export function peerTransport(channel, options = {}) {
  * to the other side (a WebSocket, BroadcastChannel, a QR code...):
  * `{send(message), subscribe(callback) -> unsubscribe}`, carrying JSON-able
  * messages. One side passes `initiator: true`. Resolves with the open channel.
+ *
+ * Either side may start first. A signalling channel such as a
+ * BroadcastChannel keeps nothing for a listener that is not there yet, so
+ * the answering side says `hello` once it listens, and the initiator then
+ * sends its offer and candidates again (until it has an answer); the
+ * answering side takes the first offer and each candidate once.
  */
 export function connectPeer(
   signal,
@@ -166,8 +172,21 @@ export function connectPeer(
   return new Promise((resolve, reject) => {
     let unsubscribe = () => {};
     const early = []; // candidates that came before the remote description
-    const addCandidate = (c) => (pc.remoteDescription ? pc.addIceCandidate(c) : early.push(c));
-    const described = async () => {
+    const seen = new Set(); // candidates taken (a late peer's hello makes the initiator repeat them)
+    const addCandidate = (c) => {
+      const key = JSON.stringify(c);
+      if (seen.has(key)) return;
+      seen.add(key);
+      return pc.remoteDescription ? pc.addIceCandidate(c) : early.push(c);
+    };
+    let offered = false; // the initiator's offer is out: on a hello, it and the candidates so far go again
+    let described = false; // the remote description is being set or set: a repeat of it is ignored
+    const sent = [];
+    const send = (m) => {
+      if (initiator) sent.push(m);
+      signal.send(m);
+    };
+    const addEarly = async () => {
       for (const c of early.splice(0)) await pc.addIceCandidate(c);
     };
     const timer = setTimeout(() => fail(new Error(`no data channel within ${timeout} ms`)), timeout);
@@ -186,19 +205,26 @@ export function connectPeer(
       });
     };
     pc.addEventListener("icecandidate", (e) => {
-      if (e.candidate) signal.send({ type: "candidate", candidate: e.candidate.toJSON() });
+      if (e.candidate) send({ type: "candidate", candidate: e.candidate.toJSON() });
     });
     unsubscribe = signal.subscribe(async (m) => {
       try {
         if (m?.type === "offer" && !initiator) {
+          if (described) return;
+          described = true;
           await pc.setRemoteDescription({ type: "offer", sdp: m.sdp });
-          await described();
+          await addEarly();
           const answer = await pc.createAnswer();
           await pc.setLocalDescription(answer);
           signal.send({ type: "answer", sdp: answer.sdp });
         } else if (m?.type === "answer" && initiator) {
+          if (described) return;
+          described = true;
           await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
-          await described();
+          await addEarly();
+        } else if (m?.type === "hello" && initiator) {
+          // The peer listens now: what it missed, again (nothing before the offer).
+          if (offered && !described) for (const before of sent) signal.send(before);
         } else if (m?.type === "candidate" && m.candidate) {
           await addCandidate(m.candidate);
         }
@@ -209,10 +235,16 @@ export function connectPeer(
     if (initiator) {
       ready(pc.createDataChannel(label));
       pc.createOffer()
-        .then((offer) => pc.setLocalDescription(offer).then(() => signal.send({ type: "offer", sdp: offer.sdp })))
+        .then((offer) =>
+          pc.setLocalDescription(offer).then(() => {
+            offered = true;
+            send({ type: "offer", sdp: offer.sdp });
+          }),
+        )
         .catch(fail);
     } else {
       pc.addEventListener("datachannel", (e) => ready(e.channel));
+      signal.send({ type: "hello" });
     }
   });
 }

@@ -133,3 +133,47 @@ test("two browsers sync directly over a WebRTC data channel", async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("a guest that starts listening after the host's offer went out still connects", async () => {
+  const context = await browser.newContext();
+  const host = await context.newPage();
+  const guest = await context.newPage();
+  const errors = [...watchErrors(host), ...watchErrors(guest)];
+  for (const page of [host, guest]) {
+    await page.goto(`${base}/tests/e2e/webrtc.html`);
+    await page.waitForFunction(() => document.getElementById("status").textContent === "ready");
+  }
+  // The host connects first and the test waits until its offer and a
+  // candidate are out: a BroadcastChannel keeps them for nobody, so the
+  // guest only hears them again because its hello asks for them.
+  await host.evaluate(async () => {
+    const { connectPeer, memoryStore, servePeerStore } = window.petrichain;
+    const sent = [];
+    const signal = {
+      send(m) {
+        sent.push(m.type);
+        window.signal.send(m);
+      },
+      subscribe: window.signal.subscribe,
+    };
+    window.connected = connectPeer(signal, { initiator: true, timeout: 15_000 }).then((channel) => {
+      servePeerStore(channel, memoryStore());
+      return channel.readyState;
+    });
+    const until = Date.now() + 10_000;
+    while (!(sent.includes("offer") && sent.includes("candidate"))) {
+      if (Date.now() > until) throw new Error(`the host sent only ${sent.join(", ")}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  });
+  const answered = await guest.evaluate(async () => {
+    const { connectPeer, peerStore } = window.petrichain;
+    const channel = await connectPeer(window.signal, { timeout: 15_000 });
+    const store = peerStore(channel);
+    return [channel.readyState, await store.create("k", { n: 1 }), await store.get("k")];
+  });
+  assert.deepEqual(answered, ["open", true, { n: 1 }]);
+  assert.equal(await host.evaluate(() => window.connected), "open");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
