@@ -54,15 +54,25 @@ const models = {
   },
 };
 
-test("two browsers sync directly over a WebRTC data channel", async () => {
+/**
+ * Two pages of webrtc.html in one context, loaded; `errors()` lists what
+ * both have logged as errors so far.
+ */
+async function twoPages() {
   const context = await browser.newContext();
   const host = await context.newPage();
   const guest = await context.newPage();
-  const errors = [...watchErrors(host), ...watchErrors(guest)];
+  const watched = [watchErrors(host), watchErrors(guest)];
+  const errors = () => watched.flat();
   for (const page of [host, guest]) {
     await page.goto(`${base}/tests/e2e/webrtc.html`);
     await page.waitForFunction(() => document.getElementById("status").textContent === "ready");
   }
+  return { context, host, guest, errors };
+}
+
+test("two browsers sync directly over a WebRTC data channel", async () => {
+  const { context, host, guest, errors } = await twoPages();
   // Both open their ledger and connect; the host serves a log in memory.
   const open = (page, hosting) =>
     page.evaluate(
@@ -130,19 +140,12 @@ test("two browsers sync directly over a WebRTC data channel", async () => {
     await run(page, () => window.show(window.ledger, "tally"));
     await page.screenshot({ path: join(artifacts, `webrtc-${name}.png`) });
   }
-  assert.deepEqual(errors, []);
+  assert.deepEqual(errors(), []);
   await context.close();
 });
 
 test("a guest that starts listening after the host's offer went out still connects", async () => {
-  const context = await browser.newContext();
-  const host = await context.newPage();
-  const guest = await context.newPage();
-  const errors = [...watchErrors(host), ...watchErrors(guest)];
-  for (const page of [host, guest]) {
-    await page.goto(`${base}/tests/e2e/webrtc.html`);
-    await page.waitForFunction(() => document.getElementById("status").textContent === "ready");
-  }
+  const { context, host, guest, errors } = await twoPages();
   // The host connects first and the test waits until its offer and a
   // candidate are out: a BroadcastChannel keeps them for nobody, so the
   // guest only hears them again because its hello asks for them.
@@ -174,6 +177,6 @@ test("a guest that starts listening after the host's offer went out still connec
   });
   assert.deepEqual(answered, ["open", true, { n: 1 }]);
   assert.equal(await host.evaluate(() => window.connected), "open");
-  assert.deepEqual(errors, []);
+  assert.deepEqual(errors(), []);
   await context.close();
 });
