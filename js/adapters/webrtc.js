@@ -179,9 +179,8 @@ export function connectPeer(
       seen.add(key);
       return pc.remoteDescription ? pc.addIceCandidate(c) : early.push(c);
     };
-    let offered = false; // the initiator's offer is out: on a hello, it and the candidates so far go again
     let described = false; // the remote description is being set or set: a repeat of it is ignored
-    const sent = [];
+    const sent = []; // the initiator's offer and candidates so far, sent again on a hello
     const send = (m) => {
       if (initiator) sent.push(m);
       signal.send(m);
@@ -223,8 +222,8 @@ export function connectPeer(
           await pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
           await addEarly();
         } else if (m?.type === "hello" && initiator) {
-          // The peer listens now: what it missed, again (nothing before the offer).
-          if (offered && !described) for (const before of sent) signal.send(before);
+          // The peer listens now: what it missed, again.
+          if (!described) for (const before of sent) signal.send(before);
         } else if (m?.type === "candidate" && m.candidate) {
           await addCandidate(m.candidate);
         }
@@ -235,12 +234,7 @@ export function connectPeer(
     if (initiator) {
       ready(pc.createDataChannel(label));
       pc.createOffer()
-        .then((offer) =>
-          pc.setLocalDescription(offer).then(() => {
-            offered = true;
-            send({ type: "offer", sdp: offer.sdp });
-          }),
-        )
+        .then((offer) => pc.setLocalDescription(offer).then(() => send({ type: "offer", sdp: offer.sdp })))
         .catch(fail);
     } else {
       pc.addEventListener("datachannel", (e) => ready(e.channel));
